@@ -1,0 +1,57 @@
+# Singularity Systems: Zero to Hero. Two commands set everything up on a fresh machine:
+#   make demo    create .venv, install what the tour needs, run the tour of the whole stack
+#   make test    also install the test and docs tooling, then lint, test, run notebooks, build book
+# Both are quick to re-run: installs happen again only when pyproject.toml changes.
+
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+SUDO   := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+export MPLBACKEND := Agg
+
+.PHONY: demo test lint book serve system-deps clean
+
+$(BIN)/python:
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else \
+		"Python 3.11 or newer is needed; set PYTHON=python3.11 (or newer)")'
+	$(PYTHON) -m venv $(VENV)
+
+$(VENV)/.installed-run: pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e .
+	@touch $@
+
+$(VENV)/.installed-dev: pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e '.[test,docs]'
+	@touch $@ $(VENV)/.installed-run
+
+demo: $(VENV)/.installed-run
+	$(BIN)/singsys demo
+
+test: $(VENV)/.installed-dev
+	$(BIN)/ruff check .
+	$(BIN)/python -m pytest -n auto --dist loadfile --nbmake tests book/notebooks
+
+lint: $(VENV)/.installed-dev
+	$(BIN)/ruff check .
+
+book: $(VENV)/.installed-dev
+	$(BIN)/mkdocs build --strict
+
+serve: $(VENV)/.installed-dev
+	$(BIN)/singsys book
+
+# Optional programs that pip cannot install; the tests that need them skip when they are absent.
+#   graphviz: `dot`, to draw ch1 expression graphs
+#   mesa-vulkan-drivers: a software Vulkan driver, to run WGSL kernels on the CPU (ch3)
+#   binutils-riscv64-unknown-elf, qemu-user: cross-check the appendix with GNU as and qemu
+system-deps:
+ifeq ($(shell uname),Darwin)
+	brew install graphviz
+else
+	$(SUDO) apt-get update -qq
+	$(SUDO) apt-get install -y -qq graphviz mesa-vulkan-drivers \
+		binutils-riscv64-unknown-elf qemu-user
+endif
+
+clean:
+	rm -rf $(VENV) build demo_out .pytest_cache .hypothesis .ruff_cache

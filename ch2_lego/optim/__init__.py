@@ -1,0 +1,1 @@
+"""torch.optim for ch2_lego: optimizers and learning-rate schedules."""

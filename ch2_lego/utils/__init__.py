@@ -1,0 +1,1 @@
+"""torch.utils for ch2_lego: datasets and data loaders."""

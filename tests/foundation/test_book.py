@@ -1,0 +1,74 @@
+"""The book: it builds in strict mode, its listings resolve, and its section markers are real."""
+
+import re
+import subprocess
+import sys
+
+import yaml
+
+from singsys.chapters import REPO_ROOT
+
+BOOK = REPO_ROOT / "book"
+
+
+def nav_files(nav) -> list[str]:
+    """Every page named in mkdocs.yml's nav, depth first."""
+    if isinstance(nav, str):
+        return [nav]
+    if isinstance(nav, dict):
+        return [f for v in nav.values() for f in nav_files(v)]
+    return [f for item in nav for f in nav_files(item)]
+
+
+def load_config() -> dict:
+    # mkdocs.yml is plain YAML (no python tags), so the safe loader reads it.
+    return yaml.safe_load((REPO_ROOT / "mkdocs.yml").read_text())
+
+
+def test_book_builds_in_strict_mode(tmp_path):
+    # Strict mode turns every warning into a failure: a missing page, a broken link, or a
+    # snippet whose file or section marker does not exist (check_paths is on).
+    result = subprocess.run(
+        [sys.executable, "-m", "mkdocs", "build", "--strict", "--site-dir", str(tmp_path)],
+        cwd=REPO_ROOT, capture_output=True, text=True, timeout=600)
+    assert result.returncode == 0, result.stderr[-4000:]
+    assert (tmp_path / "index.html").exists()
+
+
+def test_every_nav_page_exists_and_every_page_is_in_the_nav():
+    listed = set(nav_files(load_config()["nav"]))
+    on_disk = {str(p.relative_to(BOOK)) for p in BOOK.rglob("*.md")}
+    on_disk |= {str(p.relative_to(BOOK)) for p in BOOK.rglob("*.ipynb")
+                if ".ipynb_checkpoints" not in p.parts}
+    assert sorted(listed - on_disk) == [], "pages in the nav but missing"
+    assert sorted(on_disk - listed) == [], "pages not in the nav"
+
+
+def book_sections() -> set[str]:
+    """Marker names of the numbered sections, e.g. '## 1.3 Reverse mode' -> 'sec_1_3'."""
+    found = set()
+    for page in BOOK.rglob("*.md"):
+        for number in re.findall(r"^## ([0-9A]+)\.(\d+)\b", page.read_text(), re.MULTILINE):
+            found.add(f"sec_{number[0].lower()}_{number[1]}")
+    return found
+
+
+def test_section_markers_point_at_real_sections():
+    used = set()
+    for path in (REPO_ROOT / "tests").rglob("test_*.py"):
+        used |= set(re.findall(r"mark\.(sec_[0-9a]_\d+)", path.read_text()))
+    missing = sorted(used - book_sections(), key=lambda s: (s[4], int(s.split("_")[2])))
+    assert missing == [], f"tests name book sections that no page has: {missing}"
+
+
+def test_listings_come_from_source_not_pasted():
+    # A listing is a snippet include; a fenced python block with more than a few lines of code
+    # written into the page would drift from the source.
+    offenders = []
+    for page in BOOK.rglob("*.md"):
+        blocks = re.findall(r"```python\n(.*?)```", page.read_text(), re.DOTALL)
+        for block in blocks:
+            code = [ln for ln in block.splitlines() if ln.strip() and "--8<--" not in ln]
+            if len(code) > 6:
+                offenders.append(f"{page.relative_to(REPO_ROOT)}: {code[0][:60]}")
+    assert offenders == []

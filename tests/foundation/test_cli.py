@@ -1,0 +1,80 @@
+"""The `singsys` command, run as a reader runs it: in a subprocess, checking output and status."""
+
+import os
+import subprocess
+import sys
+
+import pytest
+
+from singsys.chapters import CHAPTERS, find_chapter
+from singsys.exercise import package_regions
+
+
+def singsys(*args, cwd=None, timeout=600):
+    env = dict(os.environ, MPLBACKEND="Agg")
+    env.pop("SINGSYS_IMPL", None)
+    return subprocess.run([sys.executable, "-m", "singsys", *args], capture_output=True,
+                          text=True, cwd=cwd, env=env, timeout=timeout)
+
+
+def chapters_with_exercises():
+    return [c.alias for c in CHAPTERS
+            if c.source_dir.is_dir() and c.test_dir.is_dir() and package_regions(c.source_dir)]
+
+
+@pytest.mark.parametrize("args, message", [
+    (["test", "ch9"], "unknown chapter 'ch9'"),
+    (["exercise", "nope", "x"], "unknown chapter 'nope'"),
+    (["diff", "ch1", "/no/such/folder"], "no such folder: /no/such/folder"),
+    (["test", "ch1", "--impl", "/no/such/folder"], "no such folder"),
+])
+def test_user_mistakes_are_one_line_errors(args, message):
+    result = singsys(*args)
+    assert result.returncode == 2
+    assert message in result.stderr
+    assert "Traceback" not in result.stderr and len(result.stderr.strip().splitlines()) == 1
+
+
+def test_impl_folder_without_the_package_is_an_error(tmp_path):
+    result = singsys("test", "ch1", "--impl", str(tmp_path))
+    assert result.returncode == 2 and "holds no ch1_dfdx/ package" in result.stderr
+
+
+def test_chapter_aliases():
+    assert find_chapter("ch2").package == "ch2_lego"
+    assert find_chapter("APPENDIX").package == "appendix_ctoriscv"
+    assert find_chapter("ch4_pt2").alias == "ch4"
+
+
+@pytest.mark.parametrize("alias", chapters_with_exercises())
+def test_exercise_copy_fails_the_suite_until_solved(alias, tmp_path):
+    chapter = find_chapter(alias)
+    result = singsys("exercise", alias, str(tmp_path))
+    assert result.returncode == 0, result.stderr
+    copy = tmp_path / chapter.package
+    stubs = sum(p.read_text().count("raise NotImplementedError('Exercise ")
+                for p in copy.rglob("*.py"))
+    assert stubs == len(package_regions(chapter.source_dir)) > 0
+
+    graded = singsys("test", alias, "--impl", str(tmp_path), "--", "-x", "-p", "no:cacheprovider")
+    assert graded.returncode == 1, graded.stdout[-2000:]
+    assert "NotImplementedError: Exercise" in graded.stdout
+    assert f"chapter packages from {tmp_path}" in graded.stdout
+
+    # Untouched stubs differ from every reference solution.
+    diff = singsys("diff", alias, str(tmp_path))
+    assert diff.returncode == 0
+    assert "+" in diff.stdout and "raise NotImplementedError" in diff.stdout
+
+
+@pytest.mark.skipif(not find_chapter("ch1").test_dir.is_dir(), reason="ch1 has no suite yet")
+def test_reference_chapter_passes_its_suite():
+    result = singsys("test", "ch1", "--", "-p", "no:cacheprovider")
+    assert result.returncode == 0, result.stdout[-3000:]
+    assert " passed" in result.stdout
+
+
+def test_demo_reports_chapters_not_built(tmp_path):
+    result = singsys("demo", "--only", "ch4", "--out", str(tmp_path))
+    assert result.returncode == 0, result.stderr
+    assert "ch4" in result.stdout and "not built yet" in result.stdout
