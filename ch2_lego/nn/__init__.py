@@ -1,1 +1,28 @@
-"""torch.nn for ch2_lego: modules, layers, functional and init (filled by chapter 2 part 2)."""
+"""torch.nn for ch2_lego: Module and Parameter, containers, layers, functional, init, utils.
+
+Files in the order the book builds them: parameter.py and module.py (the tree of parameters),
+containers.py, linear.py, embedding.py, activation.py, normalization.py, dropout.py, loss.py,
+conv_ops.py (convolution as a strided view) with conv.py and pooling.py, functional.py, init.py,
+utils.py (gradient clipping). The transformer pieces live with the GPT in ch2_lego/models/gpt.py.
+"""
+
+from ch2_lego.nn import functional, init, utils
+from ch2_lego.nn.activation import GELU, LogSoftmax, ReLU, Sigmoid, SiLU, Softmax, Tanh
+from ch2_lego.nn.containers import ModuleDict, ModuleList, Sequential
+from ch2_lego.nn.conv import Conv1d, Conv2d, ConvTranspose2d
+from ch2_lego.nn.dropout import Dropout
+from ch2_lego.nn.embedding import Embedding
+from ch2_lego.nn.linear import Flatten, Identity, Linear
+from ch2_lego.nn.loss import CrossEntropyLoss, MSELoss
+from ch2_lego.nn.module import Module
+from ch2_lego.nn.normalization import BatchNorm1d, BatchNorm2d, LayerNorm, RMSNorm
+from ch2_lego.nn.parameter import Parameter
+from ch2_lego.nn.pooling import AvgPool2d, MaxPool2d
+
+__all__ = [
+    "AvgPool2d", "BatchNorm1d", "BatchNorm2d", "Conv1d", "Conv2d", "ConvTranspose2d",
+    "CrossEntropyLoss", "Dropout", "Embedding", "Flatten", "GELU", "Identity", "LayerNorm",
+    "Linear", "LogSoftmax", "MSELoss", "MaxPool2d", "Module", "ModuleDict", "ModuleList",
+    "Parameter", "RMSNorm", "ReLU", "Sequential", "SiLU", "Sigmoid", "Softmax", "Tanh",
+    "functional", "init", "utils",
+]

@@ -1,0 +1,17 @@
+"""appendix_ctoriscv: a C89 compiler to RISC-V RV32I, with its own assembler, linker and emulator.
+
+The files, in the order a program passes through them:
+  defs.py        the "header": tokens, types, objects and AST nodes shared by every stage
+  errors.py      diagnostics (`file:line:col: error: ...` with the source line and a caret)
+  tokenize.py    source text -> tokens
+  preprocess.py  tokens -> tokens with #include, #define and #if applied
+  parse.py       tokens -> AST (a recursive-descent Parser), calling type.py as it builds
+  type.py        C types, the usual arithmetic conversions and the add_type pass
+  const_expr.py  compile-time evaluation of constant expressions (array sizes, case, #if)
+  ir.py          AST -> three-address code, for --dump-ir
+  codegen.py     AST -> RV32I assembly text (a stack machine, ILP32 calling convention)
+  asm.py, link.py, elf.py, runtime/, emu.py   assembly -> ELF32 executable -> a run on the emulator
+  main.py        the driver behind `python -m appendix_ctoriscv prog.c`
+
+The appendix imports no chapter package.
+"""

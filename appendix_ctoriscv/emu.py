@@ -1,0 +1,417 @@
+"""An RV32I emulator in user mode: run an ELF executable; its exit code, output and step count.
+
+run(elf, stdin, stdout, max_steps) -> RunResult. The program gets 32 registers, MEMORY_SIZE bytes
+(segments, a heap that brk grows, a stack at the top) and Linux's read, write, exit, exit_group
+and brk. A bad access, a jump outside the code or an illegal instruction raises EmulatorFault.
+Only stdin and stdout touch the host. Each basic block is translated once into Python.
+"""
+
+from __future__ import annotations
+
+import bisect
+import io
+import mmap
+import struct
+from dataclasses import dataclass
+from typing import BinaryIO
+
+from appendix_ctoriscv import elf, isa
+
+# *** 1. results and errors ***
+
+
+@dataclass
+class RunResult:
+    exit_code: int  # 0..255, as a shell sees it (the low 8 bits of exit's argument)
+    stdout: bytes | None  # what the program wrote to fd 1; None if it went to a given stream
+    steps: int  # instructions executed
+    stderr: bytes = b""  # what it wrote to fd 2
+
+
+class EmulatorFault(RuntimeError):
+    """The program did something a real machine would trap on. Has .pc and .address."""
+
+    def __init__(self, message: str, pc: int, address: int | None = None):
+        super().__init__(message)
+        self.pc, self.address = pc, address
+
+
+class StepLimitExceeded(RuntimeError):
+    """The program ran more than max_steps instructions (an endless loop, most likely)."""
+
+
+class ProgramExit(Exception):
+    def __init__(self, code: int):
+        self.code = code
+
+
+# *** 2. memory: one flat buffer, with the segments that make parts of it valid ***
+
+MEMORY_SIZE = 0x0400_0000  # 64 MiB of address space: 0 .. MEMORY_SIZE
+STACK_SIZE = 0x0080_0000  # the top 8 MiB, as Linux's default; the heap may grow up to its bottom
+M, S = 0xFFFFFFFF, 0x80000000  # register mask; the sign bit
+U16, U32 = struct.Struct("<H"), struct.Struct("<I")
+I8, I16 = struct.Struct("<b"), struct.Struct("<h")
+
+
+class Memory:
+    """Loads and stores with bounds checks. Readable: the segments, the heap up to the break,
+    and the stack; writable: the same without the read-only segment. The rest faults."""
+
+    def __init__(self, exe: elf.Executable, size: int = MEMORY_SIZE):
+        # An anonymous mmap, not a bytearray: the OS hands out zeroed pages only when they are
+        # touched, so 64 MiB cost nothing until a program uses them.
+        self.ram = mmap.mmap(-1, size)
+        self.top, self.stack_lo = size, size - STACK_SIZE
+        if not exe.segments:
+            raise EmulatorFault("the executable has no loadable segments", exe.entry)
+        for seg in exe.segments:
+            if seg.vaddr < 0x1000 or seg.end > self.stack_lo:  # page 0 stays unmapped for NULL
+                raise EmulatorFault(f"segment at 0x{seg.vaddr:x}..0x{seg.end:x} does not fit in "
+                                    f"the emulated memory", exe.entry)  # fmt: skip
+            self.ram[seg.vaddr : seg.vaddr + len(seg.data)] = seg.data
+        code = [s for s in exe.segments if s.flags & elf.PF_X]
+        self.code_lo = min((s.vaddr for s in code), default=0)
+        self.code_hi = max((s.end for s in code), default=0)
+        self.read_lo = min(s.vaddr for s in exe.segments)
+        end = max(s.end for s in exe.segments)
+        self.write_lo = min((s.vaddr for s in exe.segments if s.flags & elf.PF_W), default=end)
+        self.brk = self.brk_start = (end + elf.PAGE - 1) // elf.PAGE * elf.PAGE
+        self.brk_high = self.brk  # the heap has never reached past here: memory there is zero
+
+    def check(self, address: int, size: int, write: bool, pc: int) -> None:
+        """Raise EmulatorFault unless `size` bytes at `address` may be read (or written)."""
+        lo = self.write_lo if write else self.read_lo
+        if lo <= address and address + size <= self.brk:
+            return
+        if self.stack_lo <= address and address + size <= self.top:
+            return
+        kind = "store of" if write else "load of"
+        why = "unmapped"
+        if write and self.read_lo <= address < self.write_lo:
+            why = "read-only memory"
+        elif self.stack_lo - 0x10000 <= address < self.stack_lo:
+            why = f"below the {STACK_SIZE >> 20} MiB stack: a stack overflow?"
+        raise EmulatorFault(f"{kind} {size} bytes at 0x{address:08x} ({why})", pc, address)
+
+    # What translated code calls: a quick range test (the heap or the stack), then struct.
+    # --8<-- [start:memory_ops]
+    def lw(self, a: int, pc: int) -> int:
+        if not (self.read_lo <= a <= self.brk - 4 or self.stack_lo <= a <= self.top - 4):
+            self.check(a, 4, False, pc)
+        return U32.unpack_from(self.ram, a)[0]
+
+    def sw(self, a: int, value: int, pc: int) -> None:
+        if not (self.write_lo <= a <= self.brk - 4 or self.stack_lo <= a <= self.top - 4):
+            self.check(a, 4, True, pc)
+        U32.pack_into(self.ram, a, value)
+    # --8<-- [end:memory_ops]
+
+    # Halfwords are rare in compiled C: they take the slow path, the full check, every time.
+    def lh(self, a: int, pc: int) -> int:
+        self.check(a, 2, False, pc)
+        return I16.unpack_from(self.ram, a)[0] & M  # sign-extend to 32 bits
+
+    def lhu(self, a: int, pc: int) -> int:
+        self.check(a, 2, False, pc)
+        return U16.unpack_from(self.ram, a)[0]
+
+    def lb(self, a: int, pc: int) -> int:
+        if not (self.read_lo <= a < self.brk or self.stack_lo <= a < self.top):
+            self.check(a, 1, False, pc)
+        return I8.unpack_from(self.ram, a)[0] & M
+
+    def lbu(self, a: int, pc: int) -> int:
+        if not (self.read_lo <= a < self.brk or self.stack_lo <= a < self.top):
+            self.check(a, 1, False, pc)
+        return self.ram[a]
+
+    def sh(self, a: int, value: int, pc: int) -> None:
+        self.check(a, 2, True, pc)
+        U16.pack_into(self.ram, a, value & 0xFFFF)
+
+    def sb(self, a: int, value: int, pc: int) -> None:
+        if not (self.write_lo <= a < self.brk or self.stack_lo <= a < self.top):
+            self.check(a, 1, True, pc)
+        self.ram[a] = value & 0xFF
+
+    def read(self, address: int, size: int, pc: int) -> bytes:
+        self.check(address, size, False, pc)
+        return bytes(self.ram[address : address + size])
+
+    def write(self, address: int, data: bytes, pc: int) -> None:
+        self.check(address, len(data), True, pc)
+        self.ram[address : address + len(data)] = data
+
+
+# *** 3. translation: a basic block of RV32I -> one Python function ***
+# Registers live in the list X as unsigned 32-bit ints; inside a block, in locals x1..x31. Signed
+# comparisons flip the sign bit first: (a ^ S) < (b ^ S) orders unsigned numbers as signed ones.
+
+# --8<-- [start:semantics]
+SEMANTICS = {  # one line of Python per instruction; rd, rs1, rs2 name registers, pc is constant
+    "lui": "{rd} = {uimm}",
+    "auipc": "{rd} = {pc_imm}",
+    "addi": "{rd} = ({rs1} + {imm}) & M",
+    "slti": "{rd} = 1 if ({rs1} ^ S) < {simm} else 0",
+    "sltiu": "{rd} = 1 if {rs1} < {uimm} else 0",
+    "xori": "{rd} = {rs1} ^ {uimm}",
+    "ori": "{rd} = {rs1} | {uimm}",
+    "andi": "{rd} = {rs1} & {uimm}",
+    "slli": "{rd} = ({rs1} << {imm}) & M",
+    "srli": "{rd} = {rs1} >> {imm}",
+    "srai": "{rd} = (({rs1} ^ S) - S) >> {imm} & M",  # arithmetic: shift the signed value
+    "add": "{rd} = ({rs1} + {rs2}) & M",
+    "sub": "{rd} = ({rs1} - {rs2}) & M",
+    "sll": "{rd} = ({rs1} << ({rs2} & 31)) & M",  # only the low 5 bits of rs2 count
+    "slt": "{rd} = 1 if ({rs1} ^ S) < ({rs2} ^ S) else 0",
+    "sltu": "{rd} = 1 if {rs1} < {rs2} else 0",
+    "xor": "{rd} = {rs1} ^ {rs2}",
+    "srl": "{rd} = {rs1} >> ({rs2} & 31)",
+    "sra": "{rd} = (({rs1} ^ S) - S) >> ({rs2} & 31) & M",
+    "or": "{rd} = {rs1} | {rs2}",
+    "and": "{rd} = {rs1} & {rs2}",
+    "lb": "{rd} = lb(({rs1} + {imm}) & M, {pc})",
+    "lh": "{rd} = lh(({rs1} + {imm}) & M, {pc})",
+    "lw": "{rd} = lw(({rs1} + {imm}) & M, {pc})",
+    "lbu": "{rd} = lbu(({rs1} + {imm}) & M, {pc})",
+    "lhu": "{rd} = lhu(({rs1} + {imm}) & M, {pc})",
+    "sb": "sb(({rs1} + {imm}) & M, {rs2}, {pc})",
+    "sh": "sh(({rs1} + {imm}) & M, {rs2}, {pc})",
+    "sw": "sw(({rs1} + {imm}) & M, {rs2}, {pc})",
+    "fence": "pass",  # one hart, in order: nothing to wait for
+}
+BRANCHES = {  # the condition under which each branch is taken
+    "beq": "{rs1} == {rs2}",
+    "bne": "{rs1} != {rs2}",
+    "blt": "({rs1} ^ S) < ({rs2} ^ S)",
+    "bge": "({rs1} ^ S) >= ({rs2} ^ S)",
+    "bltu": "{rs1} < {rs2}",
+    "bgeu": "{rs1} >= {rs2}",
+}
+# --8<-- [end:semantics]
+LOADS = {"lb", "lh", "lw", "lbu", "lhu"}
+MAX_BLOCK = 64  # instructions; a block also ends at every jump, branch and ecall
+
+
+def _reg(n: int) -> str:
+    return f"x{n}" if n else "0"  # x0 reads as the constant 0
+
+
+def _operands(d: isa.Decoded, pc: int) -> dict[str, str]:
+    """The names a SEMANTICS line may use, as Python text; constants are folded in now."""
+    return {"rd": _reg(d.rd), "rs1": _reg(d.rs1), "rs2": _reg(d.rs2), "imm": str(d.imm),
+            "uimm": hex(d.imm & M), "simm": hex((d.imm & M) ^ S), "pc": hex(pc),
+            "pc_imm": hex((pc + d.imm) & M)}  # fmt: skip
+
+
+# --8<-- [start:translate]
+def translate_block(fetch, pc: int) -> tuple[str, int]:
+    """Python source for the basic block at `pc`, and how many instructions it holds.
+
+    `fetch(pc)` returns the instruction word at pc (None outside the code). The function made
+    from the source takes the register list X and returns the next pc; the machine's helpers
+    (lw, sw, ecall, ...) are its default arguments, so it finds them as fast local variables.
+    """
+    # EXERCISE A.10: one SEMANTICS line per instruction until a jump, branch or ecall
+    body, written, used = [], set(), set()
+    start, n, exit_lines = pc, 0, None
+    while exit_lines is None:
+        word = fetch(pc)
+        d = isa.decode(word) if word is not None else None
+        n += 1
+        if d is None:  # not an RV32I instruction: fault if execution gets here
+            exit_lines = [f"illegal({pc:#x})"]
+            break
+        f = _operands(d, pc)
+        used.update(r for r in (d.rs1, d.rs2) if r)
+        if d.rd and (SEMANTICS.get(d.name, "").startswith("{rd}") or d.name in ("jal", "jalr")):
+            written.add(d.rd)
+        if d.name in SEMANTICS:
+            line = SEMANTICS[d.name]
+            if not line.startswith("{rd}") or d.rd:
+                body.append(line.format(**f))
+            elif d.name in LOADS:  # a load into x0 still faults on a bad address
+                body.append(line.format(**f | {"rd": "_"}))
+        elif d.name in BRANCHES:
+            exit_lines = [f"if {BRANCHES[d.name].format(**f)}:", "    STORE",
+                          f"    return {f['pc_imm']}", "STORE", f"return {pc + 4:#x}"]  # fmt: skip
+        elif d.name in ("jal", "jalr"):  # jalr: the target first, as rd may be rs1
+            target = f["pc_imm"] if d.name == "jal" else f"({f['rs1']} + {d.imm}) & 0xFFFFFFFE"
+            body.append(f"target = {target}")
+            body += [f"{f['rd']} = {pc + 4:#x}"] if d.rd else []
+            exit_lines = ["STORE", "return target"]
+        elif d.name == "ecall":  # the handler reads X: write the registers back first
+            exit_lines = ["STORE", f"return ecall({pc:#x})"]
+        elif d.name == "ebreak":
+            exit_lines = [f"ebreak({pc:#x})"]
+        pc += 4
+        if exit_lines is None and (n == MAX_BLOCK or fetch(pc) is None):
+            exit_lines = ["STORE", f"return {pc:#x}"]
+    # END EXERCISE
+    load = [f"x{r} = X[{r}]" for r in sorted(used)]  # a register only written needs no load
+    store = [f"X[{r}] = x{r}" for r in sorted(written)]
+    lines = [f"def block_{start:x}(X, M=M, S=S, lb=lb, lh=lh, lw=lw, lbu=lbu, lhu=lhu, sb=sb,"
+             f" sh=sh, sw=sw, ecall=ecall, ebreak=ebreak, illegal=illegal):"]  # fmt: skip
+    lines += ["    " + line for line in load + body]
+    for line in exit_lines:  # STORE: write the registers back, at that line's indentation
+        indent = line[: len(line) - len(line.lstrip())]
+        if line.strip() == "STORE":
+            lines += ["    " + indent + s for s in store]
+        else:
+            lines.append("    " + line)
+    return "\n".join(lines), n
+# --8<-- [end:translate]
+
+
+# *** 4. system calls (Linux's RV32 numbers, asm-generic/unistd.h) ***
+
+SYS_READ, SYS_WRITE, SYS_EXIT, SYS_EXIT_GROUP, SYS_BRK = 63, 64, 93, 94, 214
+EBADF, EFAULT, ENOSYS = 9, 14, 38
+
+
+class Machine:
+    """The state of one run: registers, memory, the translated blocks, the I/O streams."""
+
+    def __init__(self, exe: elf.Executable, stdin: BinaryIO, stdout: BinaryIO, stderr: BinaryIO,
+                 memory_size: int = MEMORY_SIZE):  # fmt: skip
+        self.exe, self.mem = exe, Memory(exe, memory_size)
+        self.stdin, self.stdout, self.stderr = stdin, stdout, stderr
+        self.x = [0] * 32
+        # The stack as Linux leaves it for _start: argc = 0, argv = {NULL}, envp = {NULL},
+        # auxv = {AT_NULL}; sp 16-byte aligned, as the ILP32 calling convention wants.
+        self.x[2] = self.mem.top - 32
+        self.pc, self.steps = exe.entry, 0
+        self.blocks: dict[int, tuple] = {}
+        self.symbols = sorted((addr, name) for name, addr in exe.symbols.items())
+        m = self.mem
+        self.helpers = dict(M=M, S=S, lb=m.lb, lh=m.lh, lw=m.lw, lbu=m.lbu, lhu=m.lhu, sb=m.sb,
+                            sh=m.sh, sw=m.sw, ecall=self.ecall, ebreak=self.ebreak,
+                            illegal=self.illegal)  # fmt: skip
+        self.syscalls = {SYS_READ: self.sys_read, SYS_WRITE: self.sys_write, SYS_BRK: self.sys_brk,
+                         SYS_EXIT: self.sys_exit, SYS_EXIT_GROUP: self.sys_exit}  # fmt: skip
+
+    # --- faults, with the place they happened
+
+    def where(self, pc: int) -> str:
+        """`0x100a4 <main+0x14>: lw a0, 0(a1)`: the pc, its function, its instruction."""
+        i = bisect.bisect_right(self.symbols, (pc, "\uffff")) - 1
+        name = f" <{self.symbols[i][1]}+0x{pc - self.symbols[i][0]:x}>" if i >= 0 else ""
+        word = self.fetch(pc)
+        text = isa.disassemble(word, pc) if word is not None else "(no instruction here)"
+        return f"pc 0x{pc:08x}{name}: {text}"
+
+    def illegal(self, pc: int) -> None:
+        raise EmulatorFault("illegal instruction", pc)
+
+    def ebreak(self, pc: int) -> None:
+        raise EmulatorFault("breakpoint (ebreak)", pc)
+
+    def fetch(self, pc: int) -> int | None:
+        """The instruction word at pc, or None outside the executable segment."""
+        if pc % 4 or not self.mem.code_lo <= pc <= self.mem.code_hi - 4:
+            return None
+        return U32.unpack_from(self.mem.ram, pc)[0]
+
+    # --- system calls
+
+    # --8<-- [start:ecall]
+    def ecall(self, pc: int) -> int:
+        """Run the system call in a7 with arguments a0..a2; the result goes to a0."""
+        x = self.x
+        number, a0, a1, a2 = x[17], x[10], x[11], x[12]
+        handler = self.syscalls.get(number)
+        try:
+            result = handler(a0, a1, a2, pc) if handler else -ENOSYS
+        except EmulatorFault:
+            result = -EFAULT  # a bad buffer: the kernel returns EFAULT instead of killing
+        x[10] = result & M
+        return pc + 4
+    # --8<-- [end:ecall]
+
+    def sys_write(self, fd: int, buf: int, count: int, pc: int) -> int:
+        # EXERCISE A.11: write count bytes from buf to fd 1 (stdout) or 2 (stderr); else -EBADF
+        stream = {1: self.stdout, 2: self.stderr}.get(fd)
+        if stream is None:
+            return -EBADF
+        stream.write(self.mem.read(buf, count, pc))
+        return count
+        # END EXERCISE
+
+    def sys_read(self, fd: int, buf: int, count: int, pc: int) -> int:
+        if fd != 0:
+            return -EBADF
+        self.mem.check(buf, count, True, pc)
+        data = getattr(self.stdin, "read1", self.stdin.read)(count)  # what is there, up to count
+        self.mem.write(buf, data, pc)
+        return len(data)
+
+    def sys_brk(self, addr: int, _a1: int, _a2: int, pc: int) -> int:
+        """Move the end of the heap; brk(0) or a bad address just returns the current end."""
+        mem = self.mem
+        if mem.brk_start <= addr <= mem.stack_lo:
+            if addr > mem.brk:  # fresh heap memory reads as zero, even if it was used before
+                reused = min(addr, mem.brk_high)
+                mem.ram[mem.brk : reused] = bytes(max(reused - mem.brk, 0))
+                mem.brk_high = max(mem.brk_high, addr)
+            mem.brk = addr
+        return mem.brk
+
+    def sys_exit(self, code: int, _a1: int, _a2: int, pc: int) -> int:
+        raise ProgramExit(code & 0xFF)
+
+    # --- the main loop
+
+    def block(self, pc: int) -> tuple:
+        """The translated block at pc: (function, instruction count), compiled on first use."""
+        if self.fetch(pc) is None:
+            why = "misaligned" if pc % 4 else "outside the code"
+            raise EmulatorFault(f"instruction fetch from 0x{pc:08x} ({why})", pc, pc)
+        source, n = translate_block(self.fetch, pc)
+        namespace = dict(self.helpers)
+        exec(compile(source, f"<block 0x{pc:x}>", "exec"), namespace)
+        return namespace[f"block_{pc:x}"], n
+
+    # --8<-- [start:run_loop]
+    def run(self, max_steps: int) -> int:
+        """Run from self.pc until the program exits; returns the exit code."""
+        blocks, x, pc, steps = self.blocks, self.x, self.pc, self.steps
+        try:
+            while True:
+                block = blocks.get(pc)
+                if block is None:
+                    block = blocks[pc] = self.block(pc)
+                function, n = block
+                if steps + n > max_steps:  # the block would cross the limit: stop before it
+                    raise StepLimitExceeded(f"stopped after {steps} instructions (max_steps="
+                                            f"{max_steps}), at pc 0x{pc:08x}")  # fmt: skip
+                steps += n
+                pc = function(x)
+        except ProgramExit as e:
+            return e.code
+        except EmulatorFault as e:  # say where: the pc, its function and its instruction
+            raise EmulatorFault(f"{e}, at {self.where(e.pc)}", e.pc, e.address) from None
+        finally:
+            self.pc, self.steps = pc, steps
+    # --8<-- [end:run_loop]
+
+
+# *** 5. the entry point ***
+
+
+def run(elf_bytes: bytes, stdin: bytes | BinaryIO = b"", stdout: BinaryIO | None = None,
+        max_steps: int = 100_000_000, stderr: BinaryIO | None = None,
+        memory_size: int = MEMORY_SIZE) -> RunResult:  # fmt: skip
+    """Load the ELF executable `elf_bytes` and run it to its exit.
+
+    stdin is the bytes the program may read (or a binary stream); its writes to fd 1 go to
+    `stdout` if given, else into RunResult.stdout. Raises EmulatorFault, StepLimitExceeded.
+    """
+    exe = elf.read_executable(elf_bytes)
+    stdin_stream = io.BytesIO(stdin) if isinstance(stdin, bytes | bytearray) else stdin
+    out = stdout if stdout is not None else io.BytesIO()
+    err = stderr if stderr is not None else io.BytesIO()
+    machine = Machine(exe, stdin_stream, out, err, memory_size)
+    code = machine.run(max_steps)
+    return RunResult(code, out.getvalue() if stdout is None else None, machine.steps,
+                     err.getvalue() if stderr is None else b"")  # fmt: skip

@@ -1,0 +1,77 @@
+"""Diagnostics: errors and warnings about the program being compiled, as a C compiler prints them.
+
+Every stage reports into one `Diagnostics` collector and goes on where it can, so one run shows
+several errors. Each renders as `file:line:col: error: message`, then the source line and a caret
+under the column. After a stage, `check()` raises `CompileError` if there were errors; the driver
+prints it. A user's mistake never surfaces as a Python traceback.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from appendix_ctoriscv.defs import SourceFile, Token
+
+MAX_ERRORS = 20  # then stop: later errors are mostly echoes of the first ones
+
+
+@dataclass
+class Diagnostic:
+    severity: str  # "error" or "warning"
+    file: SourceFile
+    line: int
+    col: int
+    message: str
+
+    # --8<-- [start:render]
+    def render(self) -> str:
+        """`file:line:col: severity: message`, the source line, and a caret under the column."""
+        src = self.file.line_text(self.line).expandtabs(1)  # one column per character
+        caret = " " * (self.col - 1) + "^"
+        return f"{self.file.name}:{self.line}:{self.col}: {self.severity}: {self.message}\n" + (
+            f"{src}\n{caret}"
+        )
+    # --8<-- [end:render]
+
+
+class CompileError(Exception):
+    """The program is invalid. Holds every diagnostic of the run; str() is the full report."""
+
+    def __init__(self, diagnostics: list[Diagnostic]):
+        self.diagnostics = diagnostics
+        super().__init__("\n".join(d.render() for d in diagnostics))
+
+    @property
+    def errors(self) -> list[Diagnostic]:
+        return [d for d in self.diagnostics if d.severity == "error"]
+
+
+class Diagnostics:
+    """The collector one compilation reports into."""
+
+    def __init__(self):
+        self.items: list[Diagnostic] = []
+
+    def report(self, severity: str, tok: Token, message: str) -> None:
+        self.items.append(Diagnostic(severity, tok.file, tok.line, tok.col, message))
+        if len(self.errors) >= MAX_ERRORS:
+            raise CompileError(self.items)
+
+    def error(self, tok: Token, message: str) -> None:
+        self.report("error", tok, message)
+
+    def warning(self, tok: Token, message: str) -> None:
+        self.report("warning", tok, message)
+
+    @property
+    def errors(self) -> list[Diagnostic]:
+        return [d for d in self.items if d.severity == "error"]
+
+    @property
+    def warnings(self) -> list[Diagnostic]:
+        return [d for d in self.items if d.severity == "warning"]
+
+    def check(self) -> None:
+        """Raise CompileError if any error was reported so far."""
+        if self.errors:
+            raise CompileError(self.items)

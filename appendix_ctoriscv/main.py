@@ -1,0 +1,225 @@
+"""The driver: `python -m appendix_ctoriscv prog.c [-S] [-o OUT] [--run] [--dump-*]`.
+
+It runs the stages in order (tokenize, preprocess, parse with add_type, codegen), then hands the
+assembly to asm.py, links it with the runtime into an ELF32 executable and, with --run, runs that
+on the emulator and exits with the program's exit code. Diagnostics go to stderr as
+`file:line:col: error: message`; an invalid program writes no output file.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from dataclasses import dataclass
+
+from appendix_ctoriscv import emu
+from appendix_ctoriscv.asm import AssemblerError, assemble
+from appendix_ctoriscv.codegen import codegen
+from appendix_ctoriscv.defs import Node, Obj, SourceFile, Token, TokenKind, TypeKind
+from appendix_ctoriscv.errors import CompileError, Diagnostic, Diagnostics
+from appendix_ctoriscv.ir import format_ir, lower_program
+from appendix_ctoriscv.link import LinkError, link
+from appendix_ctoriscv.parse import parse
+from appendix_ctoriscv.preprocess import preprocess
+from appendix_ctoriscv.runtime import runtime_objects
+from appendix_ctoriscv.tokenize import tokenize
+from appendix_ctoriscv.type import type_name
+
+# *** 1. the stages ***
+
+
+@dataclass
+class Compilation:
+    """Everything one compilation produced, stage by stage (the notebook shows each)."""
+
+    tokens: list[Token]  # after preprocessing
+    program: list[Obj]  # functions and globals with their ASTs
+    asm: str
+    warnings: list[Diagnostic]
+
+
+def compile_source(
+    text: str, filename: str = "<stdin>", include_paths=(), std: str = "c99"
+) -> Compilation:
+    """C source text -> assembly text. Raises CompileError with every diagnostic of the run."""
+    diag = Diagnostics()
+    file = SourceFile(filename, text)
+    limit = sys.getrecursionlimit()
+    sys.setrecursionlimit(max(limit, 20_000))  # every stage recurses on nested expressions
+    try:
+        tokens = preprocess(tokenize(file, diag, std), diag, include_paths, std)
+        diag.check()
+        program = parse(tokens, diag, std)
+        diag.check()
+        asm = codegen(program)
+    except RecursionError:
+        where = Token(TokenKind.EOF, "", file, 1, 1)
+        diag.error(where, "program nested too deeply for this compiler")
+        raise CompileError(diag.items) from None
+    finally:
+        sys.setrecursionlimit(limit)
+    return Compilation(tokens, program, asm, diag.warnings)
+
+
+def compile_c(text: str, filename: str = "<stdin>", include_paths=(), std: str = "c99") -> str:
+    """C source text -> RV32I assembly text."""
+    return compile_source(text, filename, include_paths, std).asm
+
+
+def build_executable(asm: str, filename: str = "<asm>") -> bytes:
+    """Assembly text -> an ELF32 executable linked with the runtime (crt0, libgcc helpers, libc)."""
+    return link([assemble(asm, filename)], library=runtime_objects())
+
+
+def compile_executable(
+    text: str, filename: str = "<stdin>", include_paths=(), std: str = "c99"
+) -> tuple[Compilation, bytes]:
+    """C source text -> (the compilation, an ELF32 executable).
+
+    Raises CompileError for an invalid program, LinkError for a function defined nowhere.
+    """
+    result = compile_source(text, filename, include_paths, std)
+    asm_name = os.path.splitext(filename)[0] + ".s"
+    try:
+        return result, build_executable(result.asm, asm_name)
+    except LinkError as e:
+        if "out of reach" not in str(e):
+            raise
+    # a function so long that a conditional branch cannot reach its target: jump over a `j`
+    result.asm = codegen(result.program, far_branches=True)
+    return result, build_executable(result.asm, asm_name)
+
+
+# *** 2. dumps ***
+
+
+def format_tokens(tokens: list[Token]) -> str:
+    return "\n".join(f"{t.line}:{t.col}\t{t.kind.name}\t{t.text}" for t in tokens)
+
+
+def format_node(node: Node, indent: int = 0) -> list[str]:
+    """One line per node, children indented: `ADD int` then its operands."""
+    what = node.kind.name
+    if node.kind.name == "NUM":
+        what += f" {node.val}"
+    elif node.var is not None:
+        what += f" {node.var.name or '<tmp>'}"
+    elif node.func_name:
+        what += f" {node.func_name}"
+    elif node.label:
+        what += f" {node.label}"
+    if node.ty is not None:
+        what += f" : {type_name(node.ty)}"
+    lines = ["  " * indent + what]
+    for name in ("cond", "init", "lhs", "rhs", "then", "els", "inc"):
+        child = getattr(node, name)
+        if child is not None:
+            lines += format_node(child, indent + 1)
+    for child in node.body + node.args:
+        lines += format_node(child, indent + 1)
+    return lines
+
+
+def format_ast(program: list[Obj]) -> str:
+    lines = []
+    for obj in program:
+        if obj.ty.kind == TypeKind.FUNC and obj.body is not None:
+            params = ", ".join(f"{type_name(p.ty)} {p.name}" for p in obj.params)
+            lines.append(f"function {obj.name}({params}) -> {type_name(obj.ty.return_ty)}")
+            lines += format_node(obj.body, 1)
+        elif obj.ty.kind != TypeKind.FUNC and obj.is_definition:
+            lines.append(f"global {obj.asm_name} : {type_name(obj.ty)}")
+    return "\n".join(lines)
+
+
+# *** 3. the command line ***
+
+
+def make_arg_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="python -m appendix_ctoriscv",
+        description="Compile a C89 program to RISC-V RV32I; assemble, link and run it.",
+    )
+    p.add_argument("file", help="the C source file ('-' for standard input)")
+    p.add_argument("-S", action="store_true", help="write assembly (prog.s), do not assemble")
+    p.add_argument("-o", metavar="OUT", help="output file (default: prog.s with -S, else a.out)")
+    p.add_argument("--run", action="store_true", help="compile and run on the emulator")
+    p.add_argument("--dump-tokens", action="store_true", help="print the tokens and stop")
+    p.add_argument("--dump-ast", action="store_true", help="print the syntax tree and stop")
+    p.add_argument("--dump-ir", action="store_true", help="print three-address code and stop")
+    p.add_argument("-std", choices=["c89", "c90", "c99"], default="c99", help="language level")
+    p.add_argument("-I", dest="include", action="append", default=[], metavar="DIR",
+                   help="add DIR to the #include search path")
+    p.add_argument("--max-steps", type=int, default=100_000_000, help="emulator step limit")
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = make_arg_parser().parse_args(argv)
+    std = "c89" if args.std in ("c89", "c90") else "c99"
+    try:
+        if args.file == "-":
+            text, filename = sys.stdin.read(), "<stdin>"
+        else:
+            with open(args.file, encoding="utf-8", errors="replace") as f:
+                text, filename = f.read(), args.file
+    except OSError as e:
+        print(f"error: {args.file}: {e.strerror}", file=sys.stderr)
+        return 1
+    try:
+        if args.S or args.dump_tokens or args.dump_ast or args.dump_ir:
+            result, elf = compile_source(text, filename, args.include, std), b""
+        else:
+            result, elf = compile_executable(text, filename, args.include, std)
+    except CompileError as e:
+        print(e, file=sys.stderr)
+        n = len(e.errors)
+        print(f"{n} error{'s' if n != 1 else ''} generated.", file=sys.stderr)
+        return 1
+    except LinkError as e:  # e.g. a function that is declared but defined nowhere
+        print(f"{filename}: error: {e}", file=sys.stderr)
+        return 1
+    except AssemblerError as e:  # our own output did not assemble: a bug in this compiler
+        print(f"{filename}: internal compiler error: {e}", file=sys.stderr)
+        return 2
+    for warning in result.warnings:
+        print(warning.render(), file=sys.stderr)
+
+    if args.dump_tokens:
+        print(format_tokens(result.tokens))
+        return 0
+    if args.dump_ast:
+        print(format_ast(result.program))
+        return 0
+    if args.dump_ir:
+        print(format_ir(lower_program(result.program)))
+        return 0
+    stem = os.path.splitext(os.path.basename(filename))[0]
+    if args.S:
+        if args.o == "-":
+            sys.stdout.write(result.asm)
+            return 0
+        with open(args.o or f"{stem}.s", "w") as f:
+            f.write(result.asm)
+        return 0
+    if args.run:
+        return run_executable(elf, args.max_steps)
+    out = args.o or "a.out"
+    with open(out, "wb") as f:
+        f.write(elf)
+    os.chmod(out, 0o755)
+    return 0
+
+
+def run_executable(elf: bytes, max_steps: int) -> int:
+    """Run on the emulator with this process's stdin and stdout; the program's exit code."""
+    stdin = getattr(sys.stdin, "buffer", None) or b""  # read only if the program reads
+    try:
+        result = emu.run(elf, stdin=stdin, stdout=sys.stdout.buffer, max_steps=max_steps)
+    except (emu.StepLimitExceeded, emu.EmulatorFault) as e:
+        sys.stdout.flush()
+        print(f"emulator: {e}", file=sys.stderr)
+        return 139
+    sys.stdout.flush()
+    return result.exit_code

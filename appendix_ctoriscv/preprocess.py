@@ -1,0 +1,431 @@
+"""The preprocessor: tokens -> tokens with the directives carried out and the macros expanded.
+
+`#include "file"` (next to the including file, then each -I directory), object-like and
+function-like `#define` with `#` and `##`, `#undef`, `#if`/`#ifdef`/`#ifndef`/`#elif`/`#else`/
+`#endif` with `defined`. Expansion follows Prosser's algorithm: a token's hideset names the
+macros that may not expand it again. There are no system headers; `#line` is ignored.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field, replace
+
+from appendix_ctoriscv.defs import SourceFile, Token, TokenKind
+from appendix_ctoriscv.errors import CompileError, Diagnostics
+from appendix_ctoriscv.tokenize import convert_keywords, tokenize
+from appendix_ctoriscv.type import CHAR, INT, array_of
+
+MAX_INCLUDES = 1000  # a file that includes itself without a guard would go on for ever
+
+
+@dataclass
+class Macro:
+    name: str
+    body: list[Token]
+    params: list[str] | None = None  # None for an object-like macro
+
+
+@dataclass
+class CondIncl:
+    """One open #if ... #endif: the directive that opened it and whether a branch was taken."""
+
+    tok: Token
+    taken: bool
+    seen_else: bool = False
+
+
+# *** 1. helpers over token lists ***
+
+
+def copy_token(tok: Token, **changes) -> Token:
+    return replace(tok, **changes)
+
+
+def new_num(tok: Token, value: int) -> Token:
+    return copy_token(tok, kind=TokenKind.NUM, text=str(value), val=value, ty=INT)
+
+
+def stringize(tok: Token, arg: list[Token]) -> Token:
+    """`#x`: the spelling of the argument as a string literal, with `"` and `\\` escaped."""
+    text = ""
+    for i, t in enumerate(arg):
+        if i > 0 and t.has_space:
+            text += " "
+        text += t.text
+    quoted = text.replace("\\", "\\\\").replace('"', '\\"')
+    return copy_token(
+        tok,
+        kind=TokenKind.STR,
+        text=f'"{quoted}"',
+        str_val=text.encode() + b"\0",
+        ty=array_of(CHAR, len(text.encode()) + 1),
+    )
+
+
+# *** 2. the preprocessor ***
+
+
+@dataclass
+class Preprocessor:
+    diag: Diagnostics
+    include_paths: list[str] = field(default_factory=list)
+    std: str = "c99"
+    macros: dict[str, Macro] = field(default_factory=dict)
+    cond_stack: list[CondIncl] = field(default_factory=list)
+    pending: list[Token] = field(default_factory=list)  # the input, reversed: pop() is next
+    includes: int = 0  # files included so far
+
+    # -- the token stream --
+
+    def next(self) -> Token:
+        return self.pending.pop()
+
+    def peek(self) -> Token:
+        return self.pending[-1]
+
+    def push(self, tokens: list[Token]) -> None:
+        """Put `tokens` back in front of the input, e.g. a macro's expansion or a file."""
+        self.pending.extend(reversed(tokens))
+
+    def read_line(self) -> list[Token]:
+        """The rest of a directive's line."""
+        line = []
+        while not self.peek().at_bol:
+            line.append(self.next())
+        return line
+
+    # -- the main loop --
+
+    def run(self, tokens: list[Token]) -> list[Token]:
+        self.push(tokens)
+        out = []
+        while True:
+            tok = self.next()
+            if tok.kind == TokenKind.EOF:
+                break
+            if self.expand_macro(tok):
+                continue
+            if tok.text == "#" and tok.at_bol and tok.kind == TokenKind.PUNCT:
+                self.directive(tok)
+            else:
+                out.append(tok)
+        for cond in self.cond_stack:
+            self.diag.error(cond.tok, "unterminated conditional directive")
+        out.append(tok)
+        return out
+
+    def directive(self, hash_tok: Token) -> None:
+        tok = self.next()
+        if tok.at_bol:  # a lone `#` is the null directive
+            self.push([tok])
+            return
+        name = tok.text
+        if name == "include":
+            self.include(tok, self.read_line())
+        elif name == "define":
+            self.define(self.read_line(), tok)
+        elif name == "undef":
+            line = self.read_line()
+            if not line or line[0].kind != TokenKind.IDENT:
+                self.diag.error(tok, "macro names must be identifiers")
+            else:
+                self.macros.pop(line[0].text, None)
+        elif name in ("if", "ifdef", "ifndef"):
+            line = self.read_line()
+            if name == "if":
+                taken = self.eval_if(tok, line)
+            elif not line or line[0].kind != TokenKind.IDENT:
+                self.diag.error(tok, "macro names must be identifiers")
+                taken = False
+            else:
+                taken = (line[0].text in self.macros) == (name == "ifdef")
+            self.cond_stack.append(CondIncl(tok, taken))
+            if not taken:
+                self.skip_group()
+        elif name in ("elif", "else", "endif"):
+            self.conditional_branch(tok, name)
+        elif name == "error":
+            line = self.read_line()
+            self.diag.error(tok, "#error " + " ".join(t.text for t in line))
+        elif name in ("pragma", "line"):
+            self.read_line()
+        else:
+            self.diag.error(tok, f"invalid preprocessing directive #{name}")
+            self.read_line()
+
+    # -- #include --
+
+    def include(self, tok: Token, line: list[Token]) -> None:
+        if not line or line[0].kind != TokenKind.STR:
+            if line and line[0].text == "<":
+                name = "".join(t.text for t in line[1:-1])
+                self.diag.error(tok, f"{name}: No such file or directory (no system headers)")
+            else:
+                self.diag.error(tok, '#include expects "FILENAME"')
+            return
+        name = line[0].str_val[:-1].decode()
+        here = os.path.dirname(tok.file.name)
+        for directory in [here, *self.include_paths]:
+            path = os.path.join(directory, name)
+            if os.path.isfile(path):
+                break
+        else:
+            self.diag.error(line[0], f"{name}: No such file or directory")
+            return
+        self.includes += 1
+        if self.includes > MAX_INCLUDES:
+            self.diag.error(line[0], f"more than {MAX_INCLUDES} #includes: a recursive #include?")
+            raise CompileError(self.diag.items)
+        with open(path, encoding="utf-8", errors="replace") as f:
+            file = SourceFile(path, f.read())
+        tokens = tokenize(file, self.diag, self.std)
+        self.push(tokens[:-1])  # without its EOF
+
+    # -- #define --
+
+    def define(self, line: list[Token], tok: Token) -> None:
+        if not line or line[0].kind != TokenKind.IDENT:
+            self.diag.error(tok, "macro names must be identifiers")
+            return
+        name, rest = line[0], line[1:]
+        params = None
+        if rest and rest[0].text == "(" and not rest[0].has_space:  # function-like
+            params, i = [], 1
+            while i < len(rest) and rest[i].text != ")":
+                if rest[i].kind != TokenKind.IDENT:
+                    self.diag.error(rest[i], "expected parameter name")
+                    return
+                params.append(rest[i].text)
+                i += 1
+                if i < len(rest) and rest[i].text == ",":
+                    i += 1
+            if i >= len(rest):
+                self.diag.error(name, "missing ')' in macro parameter list")
+                return
+            rest = rest[i + 1 :]
+        self.macros[name.text] = Macro(name.text, rest, params)
+
+    # -- macro expansion --
+
+    # --8<-- [start:expand_macro]
+    def expand_macro(self, tok: Token) -> bool:
+        """If `tok` names a macro, push its expansion back onto the input and return True."""
+        if tok.kind != TokenKind.IDENT or tok.text in tok.hideset:
+            return False
+        if tok.text == "__LINE__":
+            use = tok
+            while use.origin is not None:  # inside a macro, the line of the macro's use
+                use = use.origin
+            self.push([new_num(tok, use.line)])
+            return True
+        if tok.text == "__FILE__":
+            self.push([stringize(tok, [copy_token(tok, text=tok.file.name)])])
+            return True
+        macro = self.macros.get(tok.text)
+        if macro is None:
+            return False
+        if macro.params is None:
+            body = macro.body
+        else:
+            if self.peek().text != "(":  # a function-like macro's name alone is no call
+                return False
+            args = self.read_args(tok, macro)
+            if args is None:
+                return True
+            body = self.substitute(macro, args)
+        hideset = tok.hideset | {macro.name}
+        expansion = [copy_token(t, hideset=t.hideset | hideset, origin=tok, at_bol=False)
+                     for t in body]
+        if expansion:  # the expansion is spaced as the macro's name was, for `#` later
+            expansion[0].has_space = tok.has_space
+        self.push(expansion)
+        return True
+    # --8<-- [end:expand_macro]
+
+    def read_args(self, tok: Token, macro: Macro) -> list[list[Token]] | None:
+        self.next()  # (
+        args: list[list[Token]] = [[]]
+        depth = 0
+        while True:
+            t = self.next()
+            if t.kind == TokenKind.EOF:
+                self.diag.error(tok, f"unterminated argument list invoking macro '{macro.name}'")
+                self.push([t])
+                return None
+            if t.text == ")" and depth == 0:
+                break
+            if t.text == "," and depth == 0:
+                args.append([])
+                continue
+            depth += {"(": 1, ")": -1}.get(t.text, 0)
+            args[-1].append(t)
+        if macro.params == [] and args == [[]]:
+            args = []
+        if len(args) != len(macro.params):
+            n, want = len(args), len(macro.params)
+            self.diag.error(tok, f"macro '{macro.name}' passed {n} arguments, but takes {want}")
+            return None
+        return args
+
+    # --8<-- [start:substitute]
+    def substitute(self, macro: Macro, args: list[list[Token]]) -> list[Token]:
+        """The macro body with each parameter replaced by its argument, `#` and `##` applied."""
+        # EXERCISE A.2: replace parameters by arguments: `#p` stringizes, `##` pastes unexpanded
+        arg_of = dict(zip(macro.params, args))
+        body, out, i = macro.body, [], 0
+        while i < len(body):
+            t = body[i]
+            if t.text == "#" and i + 1 < len(body) and body[i + 1].text in arg_of:
+                out.append(stringize(t, arg_of[body[i + 1].text]))
+                i += 2
+                continue
+            pasted = (out and i > 0 and body[i - 1].text == "##") or (
+                i + 1 < len(body) and body[i + 1].text == "##"
+            )
+            if t.text == "##":
+                i += 1
+                continue
+            if t.text in arg_of:
+                # operands of ## are not expanded first; every other argument is
+                arg = arg_of[t.text] if pasted else self.expand_all(arg_of[t.text])
+                arg = [copy_token(a) for a in arg]
+                if arg:
+                    arg[0].has_space = t.has_space
+            else:
+                arg = [t]
+            if i > 0 and body[i - 1].text == "##" and out and arg:
+                out[-1] = self.paste(out[-1], arg[0])
+                arg = arg[1:]
+            out.extend(arg)
+            i += 1
+        return out
+        # END EXERCISE
+    # --8<-- [end:substitute]
+
+    def paste(self, lhs: Token, rhs: Token) -> Token:
+        text = lhs.text + rhs.text
+        tokens = tokenize(SourceFile(lhs.file.name, text), Diagnostics(), self.std)
+        if len(tokens) != 2:
+            msg = f'pasting "{lhs.text}" and "{rhs.text}" does not give a valid preprocessing token'
+            self.diag.error(lhs, msg)
+            return lhs
+        return copy_token(tokens[0], file=lhs.file, line=lhs.line, col=lhs.col)
+
+    def expand_all(self, tokens: list[Token]) -> list[Token]:
+        """Macro-expand a list of tokens on its own (a macro argument, an #if line)."""
+        saved, self.pending = self.pending, []
+        eof = Token(TokenKind.EOF, "", tokens[0].file if tokens else None, 0, 0, at_bol=True)
+        self.push([*tokens, eof])
+        out = []
+        while (t := self.next()) is not eof:
+            if not self.expand_macro(t):
+                out.append(t)
+        self.pending = saved
+        return out
+
+    # -- conditional inclusion --
+
+    # --8<-- [start:eval_if]
+    def eval_if(self, tok: Token, line: list[Token]) -> bool:
+        """The value of an #if line: `defined` first, then macros, then other names are 0."""
+        from appendix_ctoriscv.parse import Parser  # the parser evaluates constant expressions
+
+        resolved, i = [], 0
+        while i < len(line):
+            t = line[i]
+            if t.text == "defined":
+                paren = i + 1 < len(line) and line[i + 1].text == "("
+                j = i + 2 if paren else i + 1
+                if j >= len(line) or line[j].kind != TokenKind.IDENT:
+                    self.diag.error(t, "operator \"defined\" requires an identifier")
+                    return False
+                resolved.append(new_num(t, int(line[j].text in self.macros)))
+                i = j + 2 if paren else j + 1
+            else:
+                resolved.append(t)
+                i += 1
+        expr = [new_num(t, 0) if t.kind == TokenKind.IDENT else t
+                for t in self.expand_all(resolved)]
+        if not expr:
+            self.diag.error(tok, "#if with no expression")
+            return False
+        eof = Token(TokenKind.EOF, "", tok.file, tok.line, expr[-1].col + len(expr[-1].text))
+        return Parser([*expr, eof], self.diag).preprocessor_value() != 0
+    # --8<-- [end:eval_if]
+
+    def conditional_branch(self, tok: Token, name: str) -> None:
+        """#elif, #else or #endif reached at the end of an included group."""
+        self.read_line()  # an #elif's condition need not be evaluated: a group was taken
+        if not self.cond_stack:
+            self.diag.error(tok, f"#{name} without #if")
+            return
+        cond = self.cond_stack[-1]
+        if name == "endif":
+            self.cond_stack.pop()
+            return
+        if cond.seen_else:
+            self.diag.error(tok, f"#{name} after #else")
+        cond.seen_else = name == "else"
+        self.skip_group()  # the group before was included, so this one and the rest are not
+
+    def skip_group(self) -> None:
+        """Skip tokens up to the #elif, #else or #endif that ends this group, and act on it."""
+        cond = self.cond_stack[-1]
+        depth = 0
+        while True:
+            tok = self.next()
+            if tok.kind == TokenKind.EOF:
+                self.push([tok])
+                return
+            if not (tok.text == "#" and tok.at_bol) or self.peek().at_bol:
+                continue
+            name = self.peek().text
+            if name in ("if", "ifdef", "ifndef"):
+                depth += 1
+            elif name == "endif" and depth > 0:
+                depth -= 1
+            elif depth == 0 and name in ("elif", "else", "endif"):
+                directive = self.next()
+                line = self.read_line()
+                if name == "endif":
+                    self.cond_stack.pop()
+                    return
+                if cond.seen_else:
+                    self.diag.error(directive, f"#{name} after #else")
+                if name == "else":
+                    cond.seen_else = True
+                    if not cond.taken:
+                        cond.taken = True
+                        return
+                elif not cond.taken and self.eval_if(directive, line):
+                    cond.taken = True
+                    return
+
+
+# *** 3. the entry point ***
+
+
+def join_adjacent_strings(tokens: list[Token]) -> list[Token]:
+    """"ab" "cd" is one literal "abcd" (translation phase 6)."""
+    out: list[Token] = []
+    for tok in tokens:
+        if tok.kind == TokenKind.STR and out and out[-1].kind == TokenKind.STR:
+            prev = out[-1]
+            data = prev.str_val[:-1] + tok.str_val
+            out[-1] = copy_token(prev, str_val=data, ty=array_of(CHAR, len(data)))
+        else:
+            out.append(tok)
+    return out
+
+
+def preprocess(
+    tokens: list[Token], diag: Diagnostics, include_paths=(), std: str = "c99"
+) -> list[Token]:
+    """Carry out the directives in `tokens`, expand macros, and mark the keywords."""
+    pp = Preprocessor(diag, list(include_paths), std)
+    pp.macros["__STDC__"] = Macro("__STDC__", [new_num(tokens[-1], 1)])
+    pp.macros["__riscv"] = Macro("__riscv", [new_num(tokens[-1], 1)])
+    out = join_adjacent_strings(pp.run(tokens))
+    convert_keywords(out)
+    return out

@@ -1,0 +1,151 @@
+"""ch2_lego: a PyTorch-like tensor library with autograd, built on numpy; `import ch2_lego as
+torch` runs ordinary PyTorch code.
+
+Layers, bottom up: storage.py (Storage, View and the stride rules), dtype.py (promotion),
+backend.py (the primitive ops and the per-device kernel table; ops_cpu.py registers "cpu"),
+autograd.py (graph and backward), function.py (one Function per primitive), tensor.py (the
+front end), creation.py and random.py, functional.py; then nn, optim and utils.
+"""
+# ruff: noqa: F401 (this file is the namespace: it imports in order to export)
+
+import builtins
+import math as _math
+
+from ch2_lego import autograd, backend, functional
+from ch2_lego.backend import register, register_device
+from ch2_lego.creation import (
+    arange,
+    as_tensor,
+    empty,
+    empty_like,
+    eye,
+    from_dlpack,
+    from_numpy,
+    full,
+    full_like,
+    linspace,
+    ones,
+    ones_like,
+    scalar_tensor,
+    tensor,
+    tril_indices,
+    zeros,
+    zeros_like,
+)
+from ch2_lego.dtype import (
+    DType as dtype,
+)
+from ch2_lego.dtype import (
+    bool_ as bool,  # noqa: A001 (torch.bool shadows the builtin inside this namespace too)
+)
+from ch2_lego.dtype import (
+    float32,
+    float64,
+    get_default_dtype,
+    int32,
+    int64,
+    promote_types,
+    result_type,
+    set_default_dtype,
+)
+from ch2_lego.errors import (
+    AutogradError,
+    DeviceError,
+    DTypeError,
+    OutOfRangeError,
+    ShapeError,
+    UnsupportedOpError,
+)
+from ch2_lego.grad_mode import (
+    enable_grad,
+    inference_mode,
+    is_grad_enabled,
+    no_grad,
+    set_grad_enabled,
+)
+from ch2_lego.random import (
+    Generator,
+    bernoulli,
+    default_generator,
+    get_rng_state,
+    initial_seed,
+    manual_seed,
+    multinomial,
+    normal,
+    rand,
+    rand_like,
+    randint,
+    randint_like,
+    randn,
+    randn_like,
+    randperm,
+    seed,
+    set_rng_state,
+)
+from ch2_lego.storage import Size, Storage, View
+from ch2_lego.tensor import Tensor, device
+from ch2_lego.tensor_math import where
+from ch2_lego.tensor_movement import cat, stack
+
+float = float32  # noqa: A001
+double = float64
+long = int64
+int = int32  # noqa: A001
+inf, nan, pi, e = _math.inf, _math.nan, _math.pi, _math.e
+concat = concatenate = cat
+
+
+def is_tensor(x) -> bool:
+    return isinstance(x, Tensor)
+
+
+def numel(x: Tensor) -> int:
+    return x.numel()
+
+
+def _method(name):
+    """torch.exp(x, ...) is x.exp(...): the functional form of each Tensor method."""
+    def fn(input, *args, **kwargs):
+        return getattr(input, name)(*args, **kwargs)
+    fn.__name__ = name
+    fn.__doc__ = f"torch.{name}(input, ...) == input.{name}(...)"
+    return fn
+
+
+for _name in ("add sub mul div pow neg abs exp log log2 log10 log1p expm1 sqrt rsqrt sin cos "
+              "tan tanh sigmoid relu erf sign floor ceil round trunc clamp clip maximum "
+              "minimum remainder eq ne lt le gt ge logical_and logical_or logical_xor "
+              "logical_not isnan isinf isfinite sum mean prod amax amin max min argmax argmin "
+              "var std logsumexp cumsum all any norm matmul mm bmm dot mv outer reshape "
+              "permute transpose swapaxes squeeze unsqueeze flatten unflatten narrow "
+              "movedim split chunk unbind select gather scatter_add index_select index_add "
+              "masked_fill flip roll tril triu clone detach square reciprocal "
+              "softmax log_softmax t").split():
+    globals()[_name] = _method(_name)
+del _name
+
+
+def broadcast_tensors(*tensors):
+    from ch2_lego.storage import broadcast_shape
+
+    shape = broadcast_shape(*(t.shape for t in tensors))
+    return tuple(t.expand(shape) for t in tensors)
+
+
+def broadcast_shapes(*shapes):
+    from ch2_lego.storage import broadcast_shape
+
+    return Size(broadcast_shape(*(tuple(s) for s in shapes)))
+
+
+def allclose(a, b, rtol=1e-5, atol=1e-8, equal_nan=False) -> bool:
+    import numpy as _np
+
+    return _np.allclose(a.detach().numpy(), b.detach().numpy(), rtol, atol, equal_nan)
+
+
+def equal(a, b) -> bool:
+    return tuple(a.shape) == tuple(b.shape) and builtins.bool((a == b).all())
+
+
+from ch2_lego import nn, optim, utils  # noqa: E402,F401 (filled by chapter 2 part 2)

@@ -1,0 +1,249 @@
+"""Reverse-mode autograd on tensors: graph nodes, the backward pass, and autograd.grad.
+
+Every differentiable op is a `Function` node that remembers the nodes of its inputs
+(`next_functions`); a leaf that requires grad ends in an `AccumulateGrad` node that adds into
+`.grad`. `backward` orders the nodes reachable from the output topologically, then runs each
+node's backward once all gradient for it has arrived. Grads of a broadcast input are reduced by
+the op's backward (see `unbroadcast`), so they always have the input's shape.
+"""
+
+from __future__ import annotations
+
+import sys
+
+from ch2_lego.errors import AutogradError
+from ch2_lego.grad_mode import (  # noqa: F401 (torch.autograd exports these too)
+    enable_grad,
+    is_grad_enabled,
+    no_grad,
+    set_grad_enabled,
+)
+
+# *** 1. the graph node ***
+
+
+class Function:
+    """An op with a forward and a backward; an instance is both the `ctx` and the graph node.
+
+    Subclasses define `forward(ctx, *args)` (runs kernels, returns one Tensor) and
+    `backward(ctx, grad_out)` (returns one gradient per forward argument, None where there is
+    none), written with Tensor ops so that the backward itself can be differentiated.
+    """
+
+    __slots__ = ("next_functions", "needs_input_grad", "_saved", "_versions", "_freed",
+                 "pre_hooks", "retained", "__dict__", "__weakref__")
+
+    def __init__(self):
+        self.next_functions, self._saved, self._freed = (), (), False
+        self.pre_hooks, self.retained = [], []
+
+    @classmethod
+    def apply(cls, *args, **kwargs) -> Tensor:
+        """Run forward without recording, then link the result into the graph if needed."""
+        ctx = cls()
+        record = is_grad_enabled() and any(isinstance(a, Tensor) and a.requires_grad
+                                           for a in args)
+        ctx.needs_input_grad = tuple(isinstance(a, Tensor) and a.requires_grad for a in args)
+        with no_grad():
+            out = ctx.forward(*args, **kwargs)
+        if record:
+            ctx.next_functions = tuple(a._grad_node() if isinstance(a, Tensor) and a.requires_grad
+                                       else None for a in args)
+            out.requires_grad, out.grad_fn = True, ctx
+        return out
+
+    def name(self) -> str:
+        return f"{type(self).__name__}Backward0"
+
+    # --8<-- [start:save_for_backward]
+    def save_for_backward(self, *tensors: Tensor | None) -> None:
+        """Keep inputs for backward, with their version so that later in-place writes show."""
+        self._saved = tensors
+        self._versions = tuple(t._version if t is not None else 0 for t in tensors)
+
+    @property
+    def saved_tensors(self) -> tuple[Tensor | None, ...]:
+        if self._freed:
+            raise AutogradError(
+                "Trying to backward through the graph a second time (or directly access saved "
+                "tensors after they have already been freed). Saved intermediate values of the "
+                "graph are freed when you call .backward() or autograd.grad(). Specify "
+                "retain_graph=True if you need to backward through the graph a second time or "
+                "if you need to access saved tensors after calling backward.")
+        for t, version in zip(self._saved, self._versions):
+            if t is not None and t._version != version:
+                raise AutogradError(
+                    "one of the variables needed for gradient computation has been modified by "
+                    f"an inplace operation: [{t.type()} {list(t.shape)}], which is output 0 of "
+                    f"{self.name()}, is at version {t._version}; expected version {version} "
+                    "instead.")
+        return self._saved
+    # --8<-- [end:save_for_backward]
+
+    def release(self) -> None:
+        """Drop saved tensors after backward (unless retain_graph), as PyTorch does."""
+        if self._saved:
+            self._saved, self._freed = (), True
+
+    def __repr__(self) -> str:
+        return f"<{self.name()}>"
+
+
+class AccumulateGrad(Function):
+    """The node of a leaf: adds the incoming gradient into `leaf.grad`."""
+
+    def __init__(self, leaf: Tensor):
+        super().__init__()
+        self.leaf = leaf
+
+    def name(self) -> str:
+        return "AccumulateGrad"
+
+    def backward(self, grad: Tensor) -> tuple:
+        leaf = self.leaf
+        if is_grad_enabled():  # create_graph: the grad keeps its graph
+            leaf.grad = grad if leaf.grad is None else leaf.grad + grad
+        elif leaf.grad is None:
+            # NOTE: steal the gradient if no other tensor shares its memory (PyTorch checks
+            # use_count the same way); otherwise copy, since it may alias another grad or be a
+            # broadcast (stride 0) view that an optimizer must not write through
+            alone = sys.getrefcount(grad._storage) <= 2 and grad.is_contiguous()
+            leaf.grad = grad.detach() if alone else grad.detach().clone()
+        else:
+            leaf.grad.add_(grad.detach())
+        return ()
+
+
+# *** 2. the backward pass ***
+
+
+# --8<-- [start:toposort]
+def toposort(roots: list[Function]) -> list[Function]:
+    """Every node reachable from `roots`, each after all nodes that feed it gradient.
+
+    Iterative depth-first search, so that a graph a million ops deep does not overflow Python's
+    stack: a node is emitted once all its next_functions are; the reverse is backward's order.
+    """
+    # EXERCISE 2.7: post-order DFS over next_functions with an explicit stack
+    order, visited = [], set()
+    for root in roots:
+        if root in visited:
+            continue
+        visited.add(root)
+        stack = [(root, iter(root.next_functions))]
+        while stack:
+            node, children = stack[-1]
+            for child in children:
+                if child is not None and child not in visited:
+                    visited.add(child)
+                    stack.append((child, iter(child.next_functions)))
+                    break
+            else:
+                stack.pop()
+                order.append(node)
+    return order
+    # END EXERCISE
+# --8<-- [end:toposort]
+
+
+# --8<-- [start:run_backward]
+def run_backward(roots: list[tuple[Function, Tensor]], retain_graph: bool, create_graph: bool,
+                 capture: list[Function] | None = None) -> dict[Function, Tensor]:
+    """Propagate gradients from `roots` (node, gradient) to every node reachable from them.
+
+    With `capture` (autograd.grad), the gradients arriving at those nodes are returned instead
+    of being accumulated into leaves.
+    """
+    grads: dict[Function, Tensor] = {}
+    for node, grad in roots:
+        grads[node] = grads[node] + grad if node in grads else grad
+    captured = {}
+    with set_grad_enabled(create_graph):
+        for node in reversed(toposort([node for node, _ in roots])):
+            grad = grads.pop(node, None)
+            if grad is None:
+                continue  # no gradient flows here (e.g. only through a non-differentiable input)
+            for hook in node.pre_hooks:
+                new = hook(grad)
+                grad = grad if new is None else new
+            for t in node.retained:
+                g = grad if create_graph else grad.detach()
+                t.grad = g if t.grad is None else t.grad + g
+            if capture is not None:
+                if node in capture:
+                    captured[node] = grad
+                if isinstance(node, AccumulateGrad):
+                    continue
+            input_grads = node.backward(grad)
+            if not retain_graph:
+                node.release()
+            for next_node, g in zip(node.next_functions, input_grads):
+                if next_node is not None and g is not None:
+                    grads[next_node] = grads[next_node] + g if next_node in grads else g
+    return captured
+# --8<-- [end:run_backward]
+
+
+def _root_grads(tensors, grad_tensors) -> list[tuple[Function, Tensor]]:
+    roots = []
+    for i, (t, g) in enumerate(zip(tensors, grad_tensors)):
+        if not t.requires_grad:
+            raise AutogradError(f"element {i} of tensors does not require grad and does not "
+                                "have a grad_fn")
+        if g is None:
+            if t.numel() != 1:
+                raise AutogradError("grad can be implicitly created only for scalar outputs")
+            g = Tensor._ones_like(t)
+        elif not isinstance(g, Tensor):
+            g = Tensor._full_like(t, g)
+        elif tuple(g.shape) != tuple(t.shape):
+            raise AutogradError(f"Mismatch in shape: grad_output[{i}] has a shape of "
+                                f"{g.shape} and output[{i}] has a shape of {t.shape}.")
+        roots.append((t._grad_node(), g if g.dtype is t.dtype else g.to(t.dtype)))
+    return roots
+
+
+def _as_list(x):
+    return list(x) if isinstance(x, list | tuple) else [x]
+
+
+def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False,
+             inputs=None) -> None:
+    """Accumulate d(tensors)/d(leaf) into every leaf's `.grad` (torch.autograd.backward)."""
+    tensors = _as_list(tensors)
+    grad_tensors = _as_list(grad_tensors) if grad_tensors is not None else [None] * len(tensors)
+    retain = create_graph if retain_graph is None else retain_graph
+    run_backward(_root_grads(tensors, grad_tensors), retain, create_graph)
+
+
+def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=False,
+         allow_unused=None, materialize_grads=False) -> tuple[Tensor | None, ...]:
+    """d(outputs)/d(inputs) returned, not accumulated (torch.autograd.grad).
+
+    With create_graph=True the returned gradients carry a graph of their own, so they can be
+    differentiated again (double backward).
+    """
+    outputs, inputs = _as_list(outputs), _as_list(inputs)
+    grad_outputs = (_as_list(grad_outputs) if grad_outputs is not None
+                    else [None] * len(outputs))
+    retain = create_graph if retain_graph is None else retain_graph
+    for t in inputs:
+        if not t.requires_grad:
+            raise AutogradError("One of the differentiated Tensors does not require grad")
+    nodes = [t._grad_node() for t in inputs]
+    captured = run_backward(_root_grads(outputs, grad_outputs), retain, create_graph, nodes)
+    result = []
+    for t, node in zip(inputs, nodes):
+        g = captured.get(node)
+        if g is None and not (allow_unused or materialize_grads):
+            raise AutogradError("One of the differentiated Tensors appears to not have been "
+                                "used in the graph. Set allow_unused=True if this is the "
+                                "desired behavior.")
+        if g is None and materialize_grads:
+            g = Tensor._zeros_like(t)
+        result.append(g)
+    return tuple(result)
+
+
+# NOTE: imported last: tensor.py imports this module, and Function must exist by then
+from ch2_lego.tensor import Tensor  # noqa: E402

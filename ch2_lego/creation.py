@@ -1,0 +1,185 @@
+"""Creation functions: tensors from data (tensor, as_tensor, from_numpy, from_dlpack) and from
+shapes (zeros, ones, full, empty, arange, linspace, eye and the *_like forms).
+
+dtype inference follows PyTorch: python floats give the default dtype (float32), ints int64,
+bools bool; numpy arrays keep their dtype. `tensor` always copies; `from_numpy`, `as_tensor`
+and `from_dlpack` share memory with the source when they can.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from ch2_lego.dtype import get_default_dtype, int64, scalar_dtype, to_dtype
+from ch2_lego.errors import ShapeError
+from ch2_lego.tensor import Tensor, device
+from ch2_lego.tensor_movement import _shape_arg
+
+
+def _finish(t: Tensor, requires_grad: bool) -> Tensor:
+    return t.requires_grad_() if requires_grad else t
+
+
+def _dev(d) -> str:
+    return str(device(d)) if d is not None else "cpu"
+
+
+# *** 1. from data ***
+
+
+def tensor(data, *, dtype=None, device=None, requires_grad=False) -> Tensor:
+    """A new tensor holding a copy of `data` (nested lists, numbers, numpy arrays)."""
+    return _finish(_from_data(data, dtype, device), requires_grad)
+
+
+def as_tensor(data, dtype=None, device=None) -> Tensor:
+    if isinstance(data, Tensor):
+        return data.to(*(x for x in (device, dtype) if x is not None))
+    if isinstance(data, np.ndarray) and dtype is None and device in (None, "cpu"):
+        return Tensor._from_numpy(data)
+    return _from_data(data, dtype, device)
+
+
+def from_numpy(a: np.ndarray) -> Tensor:
+    """A tensor sharing `a`'s memory: writes through either show in both."""
+    return Tensor._from_numpy(a)
+
+
+def from_dlpack(obj) -> Tensor:
+    """A tensor sharing the memory of any DLPack producer on the cpu (numpy, torch, ...)."""
+    return Tensor._from_numpy(np.from_dlpack(obj))
+
+
+def scalar_tensor(value, *, dtype=None, device=None) -> Tensor:
+    return tensor(value, dtype=dtype or get_default_dtype(), device=device)
+
+
+# *** 2. from shapes ***
+
+
+def _sizes(name: str, size) -> tuple[int, ...]:
+    shape = _shape_arg(size)
+    if any(n < 0 for n in shape):
+        raise ShapeError(f"{name}: Dimension size must be non-negative.")
+    return shape
+
+
+def full(size, fill_value, *, dtype=None, device=None, requires_grad=False) -> Tensor:
+    dtype = to_dtype(dtype) if dtype is not None else scalar_dtype(fill_value)
+    return _finish(Tensor._full(_sizes("full", (size,)), fill_value, dtype, _dev(device)),
+                   requires_grad)
+
+
+def zeros(*size, dtype=None, device=None, requires_grad=False) -> Tensor:
+    return full(_sizes("zeros", size), 0, dtype=dtype or get_default_dtype(), device=device,
+                requires_grad=requires_grad)
+
+
+def ones(*size, dtype=None, device=None, requires_grad=False) -> Tensor:
+    return full(_sizes("ones", size), 1, dtype=dtype or get_default_dtype(), device=device,
+                requires_grad=requires_grad)
+
+
+def empty(*size, dtype=None, device=None, requires_grad=False) -> Tensor:
+    t = Tensor._alloc(_sizes("empty", size), to_dtype(dtype or get_default_dtype()), _dev(device))
+    return _finish(t, requires_grad)
+
+
+def _like(fn, t: Tensor, *args, dtype=None, device=None, requires_grad=False) -> Tensor:
+    return fn(*args, dtype=dtype or t.dtype, device=device or t._storage.device,
+              requires_grad=requires_grad)
+
+
+def zeros_like(t: Tensor, **kw) -> Tensor:
+    return _like(zeros, t, tuple(t.shape), **kw)
+
+
+def ones_like(t: Tensor, **kw) -> Tensor:
+    return _like(ones, t, tuple(t.shape), **kw)
+
+
+def empty_like(t: Tensor, **kw) -> Tensor:
+    return _like(empty, t, tuple(t.shape), **kw)
+
+
+def full_like(t: Tensor, fill_value, **kw) -> Tensor:
+    return _like(full, t, tuple(t.shape), fill_value, **kw)
+
+
+def arange(start, end=None, step=1, *, dtype=None, device=None, requires_grad=False) -> Tensor:
+    """start, start+step, ... < end; float if any argument is a float."""
+    if end is None:
+        start, end = 0, start
+    if step == 0:
+        raise ShapeError("step must be nonzero")
+    if (end - start) * step < 0:
+        raise ShapeError("upper bound and larger bound inconsistent with step sign")
+    is_float = any(isinstance(v, float) for v in (start, end, step))
+    dtype = to_dtype(dtype) if dtype is not None else get_default_dtype() if is_float else int64
+    n = math.ceil((end - start) / step)
+    # computed in float64 (or exactly in int64) and then cast, as torch's arange does
+    a = start + np.arange(n, dtype=np.float64 if is_float else np.int64) * step
+    return _finish(Tensor._from_numpy(a.astype(dtype.np), _dev(device)), requires_grad)
+
+
+def linspace(start, end, steps: int, *, dtype=None, device=None,
+             requires_grad=False) -> Tensor:
+    """`steps` points from start to end inclusive; like torch, the second half is counted back
+    from `end` so that both ends are exact."""
+    if steps < 0:
+        raise ShapeError("number of steps must be non-negative")
+    dtype = to_dtype(dtype or get_default_dtype())
+    i = np.arange(steps, dtype=np.float64)
+    step = (end - start) / (steps - 1) if steps > 1 else 0.0
+    if steps == 1:
+        end = start
+    a = np.where(i < steps // 2, start + i * step, end - (steps - 1 - i) * step)
+    return _finish(Tensor._from_numpy(a.astype(dtype.np), _dev(device)), requires_grad)
+
+
+def eye(n: int, m: int | None = None, *, dtype=None, device=None,
+        requires_grad=False) -> Tensor:
+    a = np.eye(n, m if m is not None else n, dtype=to_dtype(dtype or get_default_dtype()).np)
+    return _finish(Tensor._from_numpy(a, _dev(device)), requires_grad)
+
+
+def tril_indices(row: int, col: int, offset: int = 0) -> Tensor:
+    return Tensor._from_numpy(np.stack(np.tril_indices(row, offset, col)).astype(np.int64))
+
+
+# *** 3. from python data ***
+
+
+def _from_data(data, dtype, dev) -> Tensor:
+    """A new tensor copied from nested lists, numbers, numpy arrays or tensors."""
+    dev = str(device(dev)) if dev is not None else "cpu"
+    if isinstance(data, Tensor):
+        out = data.detach().to(dev).clone()
+        return out if dtype is None else out.to(dtype)
+    if isinstance(data, list | tuple) and any(isinstance(x, Tensor) for x in _flat(data)):
+        data = _nested(data)
+    if dtype is not None:
+        a = np.array(data, dtype=to_dtype(dtype).np)
+    elif isinstance(data, np.ndarray | np.generic):
+        a = np.array(data)
+    else:
+        a = np.array(data)
+        if a.dtype == object:
+            raise TypeError(f"Could not infer dtype of {type(_flat(data)[0]).__name__}")
+        if a.dtype.kind == "f":
+            a = a.astype(get_default_dtype().np)
+        elif a.dtype.kind in "iu":
+            a = a.astype(np.int64)
+    return Tensor._from_numpy(np.array(a, order="C", copy=None), dev)
+
+def _flat(data) -> list:
+    out = []
+    for x in data:
+        out += _flat(x) if isinstance(x, list | tuple) else [x]
+    return out
+
+def _nested(data):
+    return [_nested(x) if isinstance(x, list | tuple) else
+            x.item() if isinstance(x, Tensor) else x for x in data]

@@ -1,0 +1,309 @@
+"""torch.nn.functional's core: activations, softmax, losses, padding, dropout, embedding.
+
+Shapes: N batch, C classes (or channels), D features. Each function is composed from Tensor ops
+(so autograd comes for free) except softmax and log_softmax, which are Functions of their own
+to keep them numerically stable in both directions. nn/functional.py re-exports these.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from ch2_lego import function as Fn
+from ch2_lego.dtype import PT_NAMES, bool_, int64, to_dtype
+from ch2_lego.errors import (
+    DTypeError,
+    OutOfRangeError,
+    ShapeError,
+    TargetError,
+    UnsupportedOpError,
+)
+from ch2_lego.random import rand
+from ch2_lego.storage import normalize_dim
+from ch2_lego.tensor import Tensor
+from ch2_lego.tensor_math import where
+
+# *** 1. activations ***
+
+
+def relu(x: Tensor, inplace: bool = False) -> Tensor:
+    return x.relu_() if inplace else x.relu()
+
+
+def sigmoid(x: Tensor) -> Tensor:
+    return x.sigmoid()
+
+
+def tanh(x: Tensor) -> Tensor:
+    return x.tanh()
+
+
+# --8<-- [start:gelu]
+def gelu(x: Tensor, approximate: str = "none") -> Tensor:
+    """x * Phi(x), Phi the standard normal CDF; "tanh" is GPT-2's approximation of Phi."""
+    if approximate == "tanh":
+        inner = math.sqrt(2 / math.pi) * (x + 0.044715 * x * x * x)
+        return 0.5 * x * (1 + inner.tanh())
+    if approximate != "none":
+        raise ValueError(f"approximate argument must be either none or tanh, got {approximate}")
+    return 0.5 * x * (1 + (x * (1 / math.sqrt(2))).erf())
+# --8<-- [end:gelu]
+
+
+def silu(x: Tensor, inplace: bool = False) -> Tensor:
+    return x * x.sigmoid()
+
+
+def softplus(x: Tensor, beta: float = 1.0, threshold: float = 20.0) -> Tensor:
+    """log(1 + exp(beta x)) / beta, and x itself where beta x > threshold (no overflow)."""
+    bx = x * beta
+    safe = bx.clamp(max=threshold)  # exp of the clamped value cannot overflow
+    return where(bx > threshold, x, (safe.exp() + 1).log() / beta)
+
+
+def leaky_relu(x: Tensor, negative_slope: float = 0.01, inplace: bool = False) -> Tensor:
+    return where(x > 0, x, x * negative_slope)
+
+
+def elu(x: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:
+    return where(x > 0, x, (x.clamp(max=0).exp() - 1) * alpha)
+
+
+def logsigmoid(x: Tensor) -> Tensor:
+    return -softplus(-x)
+
+
+# *** 2. softmax ***
+
+
+def _softmax_input(x: Tensor, dim, dtype) -> tuple[Tensor, int]:
+    if dim is None:
+        raise ShapeError("softmax needs an explicit dim in ch2_lego")
+    x = x.to(to_dtype(dtype)) if dtype is not None else x
+    if not x.dtype.is_floating_point:
+        raise UnsupportedOpError(f'"softmax" not implemented for \'{PT_NAMES[x.dtype.name]}\'')
+    return x, normalize_dim(dim, x.ndim)
+
+
+def softmax(x: Tensor, dim=None, _stacklevel=3, dtype=None) -> Tensor:
+    """exp(x_i) / sum_j exp(x_j) along dim, computed after subtracting the max."""
+    x, d = _softmax_input(x, dim, dtype)
+    return Fn.Softmax.apply(x, d) if x.ndim else x * 0 + 1
+
+
+def log_softmax(x: Tensor, dim=None, _stacklevel=3, dtype=None) -> Tensor:
+    """x_i - logsumexp(x) along dim, without computing softmax first (no log of 0)."""
+    x, d = _softmax_input(x, dim, dtype)
+    return Fn.LogSoftmax.apply(x, d) if x.ndim else x * 0
+
+
+# *** 3. losses ***
+
+
+def _reduce(loss: Tensor, reduction: str) -> Tensor:
+    if reduction == "mean":
+        return loss.mean()
+    if reduction == "sum":
+        return loss.sum()
+    if reduction == "none":
+        return loss
+    raise ValueError(f"{reduction} is not a valid value for reduction")
+
+
+def _classes_last(x: Tensor, target: Tensor) -> tuple[Tensor, Tensor, tuple]:
+    """(N, C, d1, ...) logits and (N, d1, ...) targets as (M, C) and (M,)."""
+    if x.ndim == 1:  # one sample, no batch dim
+        return x.unsqueeze(0), target.reshape(1) if target.ndim == 0 else target.unsqueeze(0), ()
+    out_shape = (x.shape[0],) + tuple(x.shape[2:])
+    if x.ndim > 2:
+        x = x.movedim(1, -1).reshape(-1, x.shape[1])
+        target = target.reshape(-1) if target.dtype is int64 or not target.is_floating_point() \
+            else target.movedim(1, -1).reshape(-1, target.shape[1])
+    return x, target, out_shape
+
+
+# --8<-- [start:nll_loss]
+def nll_loss(logp: Tensor, target: Tensor, weight: Tensor | None = None,
+             ignore_index: int = -100, reduction: str = "mean",
+             label_smoothing: float = 0.0) -> Tensor:
+    """Negative log-likelihood of class indices: loss_n = -w[t_n] * logp[n, t_n].
+
+    Shapes: logp (N, C), target (N,) int64 -> () or (N,). Targets equal to ignore_index add
+    nothing and do not count in the mean. With label smoothing e, the target distribution puts
+    1 - e on the class and e / C on every class.
+    """
+    x, t, out_shape = _classes_last(logp, target)
+    n_classes = x.shape[1]
+    valid = t != ignore_index
+    safe = t.masked_fill(~valid, 0)
+    if safe.numel() and (int(safe.max()) >= n_classes or int(safe.min()) < 0):
+        bad = int(safe.max()) if int(safe.max()) >= n_classes else int(safe.min())
+        raise OutOfRangeError(f"Target {bad} is out of bounds.")
+    w = weight[safe] if weight is not None else Tensor._ones_like(safe).to(x.dtype)
+    w = w * valid
+    loss = -x.gather(1, safe.unsqueeze(1)).squeeze(1) * w
+    if label_smoothing > 0:
+        per_class = x * weight if weight is not None else x
+        smooth = -per_class.sum(1) * valid
+        loss = (1 - label_smoothing) * loss + (label_smoothing / n_classes) * smooth
+    if reduction == "mean":
+        return loss.sum() / w.sum()
+    if reduction == "none" and out_shape:
+        return loss.reshape(out_shape)
+    return _reduce(loss.reshape(()) if not out_shape else loss, reduction)
+# --8<-- [end:nll_loss]
+
+
+def cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None,
+                  size_average=None, ignore_index: int = -100, reduce=None,
+                  reduction: str = "mean", label_smoothing: float = 0.0) -> Tensor:
+    """log_softmax over the class dim (1, or 0 for an unbatched input), then nll_loss; a float
+    target of the input's shape is a probability distribution over classes instead."""
+    logp = log_softmax(input, 1 if input.ndim > 1 else 0)
+    if target.dtype.is_floating_point:
+        x, t, out_shape = _classes_last(logp, target)
+        n_classes = x.shape[1]
+        if label_smoothing > 0:
+            t = t * (1 - label_smoothing) + label_smoothing / n_classes
+        per_class = x * weight if weight is not None else x
+        loss = -(per_class * t).sum(1)
+        if reduction == "none":
+            return loss.reshape(out_shape) if out_shape else loss.reshape(())
+        return loss.sum() / x.shape[0] if reduction == "mean" else loss.sum()
+    if target.dtype is not int64:
+        raise DTypeError(f"expected target dtype to be Long or Byte, but got "
+                         f"{PT_NAMES[target.dtype.name]}")
+    n_input, n_target = (input.shape[0] if input.ndim > 1 else 1,
+                         target.shape[0] if target.ndim else 1)
+    if n_input != n_target:
+        raise TargetError(f"Expected input batch_size ({n_input}) to match target batch_size "
+                          f"({n_target}).")
+    return nll_loss(logp, target.long(), weight, ignore_index, reduction, label_smoothing)
+
+
+def mse_loss(input: Tensor, target: Tensor, size_average=None, reduce=None,
+             reduction: str = "mean") -> Tensor:
+    diff = input - target
+    return _reduce(diff * diff, reduction)
+
+
+def l1_loss(input: Tensor, target: Tensor, size_average=None, reduce=None,
+            reduction: str = "mean") -> Tensor:
+    return _reduce((input - target).abs(), reduction)
+
+
+def binary_cross_entropy(input: Tensor, target: Tensor, weight=None, size_average=None,
+                         reduce=None, reduction: str = "mean") -> Tensor:
+    # torch clamps the logs at -100 so that p = 0 or 1 gives a finite loss
+    loss = -(target * input.log().clamp(min=-100) + (1 - target) * (1 - input).log().clamp(
+        min=-100))
+    return _reduce(loss * weight if weight is not None else loss, reduction)
+
+
+def binary_cross_entropy_with_logits(input: Tensor, target: Tensor, weight=None,
+                                     size_average=None, reduce=None, reduction: str = "mean",
+                                     pos_weight=None) -> Tensor:
+    # log(1 + exp(-|x|)) + max(x, 0) - x t, stable for any x
+    loss = input.clamp(min=0) - input * target + (-(input.abs())).exp().log1p()
+    return _reduce(loss * weight if weight is not None else loss, reduction)
+
+
+# *** 4. shapes: pad, one_hot, embedding, linear ***
+
+
+def pad(input: Tensor, pad: tuple[int, ...], mode: str = "constant", value=None) -> Tensor:
+    """Pad (or crop, for negative amounts) the last len(pad) // 2 dims; `pad` lists
+    (before, after) pairs starting from the LAST dim, as torch.nn.functional.pad."""
+    if len(pad) % 2 or len(pad) // 2 > input.ndim:
+        raise ShapeError("Padding length must be divisible by 2 and at most twice the number "
+                         "of dimensions of the input")
+    pads = [(0, 0)] * input.ndim
+    for i in range(len(pad) // 2):
+        pads[input.ndim - 1 - i] = (pad[2 * i], pad[2 * i + 1])
+    x = input
+    for d, (lo, hi) in enumerate(pads):  # negative pads crop first
+        if lo < 0 or hi < 0:
+            x = x.narrow(d, -min(lo, 0), x.shape[d] + min(lo, 0) + min(hi, 0))
+    pads = [(max(lo, 0), max(hi, 0)) for lo, hi in pads]
+    if mode == "constant":
+        return Fn.ConstantPad.apply(x, tuple(pads), 0 if value is None else value)
+    for d, (lo, hi) in enumerate(pads):  # the other modes are a gather of source positions
+        if lo or hi:
+            n = x.shape[d]
+            i = np.arange(-lo, n + hi)
+            if mode == "replicate":
+                i = np.clip(i, 0, n - 1)
+            elif mode == "reflect":
+                period = 2 * (n - 1)
+                i = np.abs((i + period) % period if period else i * 0)
+                i = np.where(i >= n, period - i, i)
+            elif mode == "circular":
+                i = i % n
+            else:
+                raise ValueError(f"unsupported padding mode {mode!r}")
+            x = x.index_select(d, Tensor._from_numpy(i.astype(np.int64), x._storage.device))
+    return x
+
+
+def one_hot(tensor: Tensor, num_classes: int = -1) -> Tensor:
+    if tensor.dtype is not int64:
+        raise ShapeError("one_hot is only applicable to index tensor of type LongTensor.")
+    n = int(tensor.max()) + 1 if num_classes == -1 else num_classes
+    classes = Tensor._from_numpy(np.arange(n, dtype=np.int64), tensor._storage.device)
+    return (tensor.unsqueeze(-1) == classes).long()
+
+
+def embedding(input: Tensor, weight: Tensor, padding_idx=None, *args, **kwargs) -> Tensor:
+    """Rows of weight picked by the indices: out[..., :] = weight[input[...], :]."""
+    return weight[input]
+
+
+def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
+    """input @ weight.T + bias. Shapes: input (N, *, in), weight (out, in) -> (N, *, out)."""
+    out = input.matmul(weight.mT)
+    return out + bias if bias is not None else out
+
+
+def layer_norm(input: Tensor, normalized_shape, weight=None, bias=None,
+               eps: float = 1e-5) -> Tensor:
+    dims = tuple(range(-len(tuple(normalized_shape)), 0))
+    mean = input.mean(dims, keepdim=True)
+    centered = input - mean
+    var = (centered * centered).mean(dims, keepdim=True)
+    out = centered * (var + eps).rsqrt()
+    if weight is not None:
+        out = out * weight
+    return out + bias if bias is not None else out
+
+
+def dropout(input: Tensor, p: float = 0.5, training: bool = True, inplace: bool = False) -> Tensor:
+    """Zero each element with probability p and scale the rest by 1 / (1 - p)."""
+    if p < 0 or p > 1:
+        raise ValueError(f"dropout probability has to be between 0 and 1, but got {p}")
+    if not training or p == 0:
+        return input
+    if p == 1:
+        return input * 0
+    keep = rand(*input.shape, dtype=input.dtype) >= p
+    return input * keep / (1 - p)
+
+
+def scaled_dot_product_attention(query: Tensor, key: Tensor, value: Tensor, attn_mask=None,
+                                 dropout_p: float = 0.0, is_causal: bool = False,
+                                 scale: float | None = None) -> Tensor:
+    """softmax(q k^T / sqrt(d) + mask) v. Shapes: q (..., T, D), k, v (..., S, D) -> (..., T, D)."""
+    scale = 1 / math.sqrt(query.shape[-1]) if scale is None else scale
+    scores = query.matmul(key.mT) * scale
+    if is_causal:
+        t, s = scores.shape[-2], scores.shape[-1]
+        future = Tensor._from_numpy(np.triu(np.ones((t, s), np.bool_), 1), query._storage.device)
+        scores = scores.masked_fill(future, -math.inf)
+    if attn_mask is not None:
+        scores = scores.masked_fill(~attn_mask, -math.inf) if attn_mask.dtype is bool_ \
+            else scores + attn_mask
+    weights = softmax(scores, -1)
+    if dropout_p > 0:
+        weights = dropout(weights, dropout_p)
+    return weights.matmul(value)

@@ -1,0 +1,276 @@
+"""Convolution and pooling as a strided view plus a matmul (im2col without the copy loop).
+
+A 2-D convolution slides a KH x KW window over the padded input. With strides, every window
+position is already addressable: `unfold` turns (B,C,H,W) into a view (B,C,OH,OW,KH,KW) whose
+extra dims step through the window, copying nothing. Convolution is then one matmul of those
+windows with the weights, pooling a max or mean over the window dims, and conv_transpose2d a
+convolution of the zero-stuffed input with the flipped kernel. Autograd handles every backward.
+Letters legend: B batch, C in-channels, O out-channels, G groups, H/W input size,
+OH/OW output size, KH/KW kernel size.
+"""
+
+import ch2_lego as torch
+from ch2_lego import Tensor
+from ch2_lego.autograd import Function
+from ch2_lego.errors import ShapeError
+from ch2_lego.storage import Size, View
+
+# *** 1. arguments: ints or pairs, as PyTorch accepts them ***
+
+
+def _pair(value, name: str = "argument") -> tuple[int, int]:
+    if isinstance(value, int):
+        return value, value
+    value = tuple(value)
+    if len(value) != 2:
+        raise ValueError(f"expected {name} to be a single integer value or a list of 2 values")
+    return value
+
+
+def _out_size(size: int, kernel: int, stride: int, padding: int, dilation: int) -> int:
+    """The number of window positions: floor((size + 2p - d(k-1) - 1) / s) + 1."""
+    return (size + 2 * padding - dilation * (kernel - 1) - 1) // stride + 1
+
+
+def _pad2d(x: Tensor, ph: int, pw: int, value: float = 0.0) -> Tensor:
+    """Pad the last two dims of x by ph rows and pw columns on each side."""
+    if ph == 0 and pw == 0:
+        return x
+    return torch.nn.functional.pad(x, (pw, pw, ph, ph), value=value)
+
+
+# *** 2. the strided window view ***
+
+
+# --8<-- [start:unfold_view]
+class Unfold(Function):
+    """x.unfold(dim, size, step): every window of `size` along dim, as a new last dim; a view.
+
+    Shapes: dim of length L -> N = (L - size) // step + 1 windows, plus a trailing dim of size.
+    Window i starts at element i*step, so dim's stride is multiplied by step, and the new dim
+    walks the window with dim's old stride: two numbers, and no element is copied.
+    """
+
+    def forward(ctx, x, dim, size, step):
+        ctx.in_shape, ctx.dim, ctx.size, ctx.step = x.shape, dim, size, step
+        v = x._view
+        # EXERCISE 2.24: the window view's shape and strides (step along dim, 1 inside a window)
+        n = (v.shape[dim] - size) // step + 1
+        shape = v.shape[:dim] + (n,) + v.shape[dim + 1 :] + (size,)
+        strides = v.strides[:dim] + (v.strides[dim] * step,) + v.strides[dim + 1 :]
+        return x._view_raw(View(Size(shape), strides + (v.strides[dim],), v.offset))
+        # END EXERCISE
+
+    def backward(ctx, g):
+        """Fold: add every window's gradient back to the elements it was read from.
+
+        Window i, element k came from position i*step + k; overlapping windows add up.
+        """
+        dim, size, step = ctx.dim, ctx.size, ctx.step
+        n = g.shape[dim]
+        order = [*range(dim + 1), g.dim() - 1, *range(dim + 1, g.dim() - 1)]
+        rows = g.permute(order)  # (..., N, size, ...): each window next to its dim
+        rows = rows.reshape(*rows.shape[:dim], n * size, *rows.shape[dim + 2 :])
+        where = (torch.arange(n).unsqueeze(1) * step + torch.arange(size)).reshape(-1)
+        dx = torch.zeros(*ctx.in_shape, dtype=g.dtype).index_add(dim, where, rows)
+        return dx, None, None, None
+# --8<-- [end:unfold_view]
+
+
+# --8<-- [start:windows]
+def windows(x: Tensor, kernel, stride=1, padding=0, dilation=1, pad_value=0.0) -> Tensor:
+    """Every KH x KW window of the padded input, as a view: nothing is copied after the pad.
+
+    Shapes: x (B,C,H,W) -> (B,C,OH,OW,KH,KW).
+    Unfold (Tensor.unfold in PyTorch) appends a dim of `size` that walks `dim` with the old
+    stride and advances `dim` itself by `step` elements. A dilated kernel spans d(k-1)+1
+    elements; the [::d] slices then keep every d-th of them:
+    out[b,c,i,j,u,v] = x[b, c, i*sh + u*dh, j*sw + v*dw].
+    """
+    (kh, kw), (sh, sw) = _pair(kernel, "kernel_size"), _pair(stride, "stride")
+    (ph, pw), (dh, dw) = _pair(padding, "padding"), _pair(dilation, "dilation")
+    x = _pad2d(x, ph, pw, pad_value)
+    if x.shape[2] < dh * (kh - 1) + 1 or x.shape[3] < dw * (kw - 1) + 1:
+        raise ShapeError(
+            f"Calculated padded input size per channel: ({x.shape[2]} x {x.shape[3]}). "
+            f"Kernel size: ({dh * (kh - 1) + 1} x {dw * (kw - 1) + 1}). "
+            "Kernel size can't be greater than actual input size"
+        )
+    x = Unfold.apply(x, 2, dh * (kh - 1) + 1, sh)  # (B,C,OH,W,span_h)
+    x = Unfold.apply(x, 3, dw * (kw - 1) + 1, sw)  # (B,C,OH,OW,span_h,span_w)
+    return x[:, :, :, :, ::dh, ::dw]  # (B,C,OH,OW,KH,KW)
+# --8<-- [end:windows]
+
+
+def unfold(input: Tensor, kernel_size, dilation=1, padding=0, stride=1) -> Tensor:
+    """torch.nn.functional.unfold (im2col): the windows as columns, now a real copy.
+
+    Shapes: input (B,C,H,W) -> (B, C*KH*KW, OH*OW).
+    """
+    b, c = input.shape[:2]
+    cols = windows(input, kernel_size, stride, padding, dilation)
+    oh, ow, kh, kw = cols.shape[2:]
+    return cols.permute(0, 1, 4, 5, 2, 3).reshape(b, c * kh * kw, oh * ow)
+
+
+# *** 3. convolution ***
+
+
+# --8<-- [start:conv2d]
+def conv2d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride=1, padding=0,
+           dilation=1, groups: int = 1) -> Tensor:
+    """2-D cross-correlation (what deep learning calls convolution), as one batched matmul.
+
+    Shapes: input (B,C,H,W), weight (O, C/G, KH, KW), bias (O,) -> (B,O,OH,OW).
+    out[b,o,i,j] = bias[o] + sum_{c,u,v} input[b, g*C/G + c, i*sh + u*dh, j*sw + v*dw]
+    * weight[o,c,u,v], with g = o // (O/G): each group of O/G filters sees only its C/G channels.
+    """
+    if len(input.shape) != 4:
+        raise ShapeError(
+            f"Expected 3D (unbatched) or 4D (batched) input to conv2d, but got input of size: "
+            f"{list(input.shape)}"
+        )
+    b, c, _, _ = input.shape
+    o, c_per_group, kh, kw = weight.shape
+    if c != c_per_group * groups or o % groups != 0:
+        raise ShapeError(
+            f"Given groups={groups}, weight of size {list(weight.shape)}, expected input"
+            f"{list(input.shape)} to have {c_per_group * groups} channels, but got {c} "
+            "channels instead"
+        )
+    padding = _same_padding(weight, dilation) if padding == "same" else padding
+    padding = 0 if padding == "valid" else padding
+    cols = windows(input, (kh, kw), stride, padding, dilation)  # (B,C,OH,OW,KH,KW), a view
+    oh, ow = cols.shape[2], cols.shape[3]
+    # Group the channels, then bring (C/G,KH,KW) last: this reshape is where im2col copies.
+    cols = cols.reshape(b, groups, c_per_group, oh, ow, kh, kw)
+    cols = cols.permute(0, 1, 3, 4, 2, 5, 6).reshape(b, groups, oh * ow, c_per_group * kh * kw)
+    w = weight.reshape(groups, o // groups, c_per_group * kh * kw)
+    out = cols @ w.transpose(-2, -1)  # (B,G,OH*OW,O/G): one matmul per batch and group
+    out = out.permute(0, 1, 3, 2).reshape(b, o, oh, ow)
+    return out if bias is None else out + bias.reshape(1, o, 1, 1)
+# --8<-- [end:conv2d]
+
+
+def _same_padding(weight: Tensor, dilation) -> tuple[int, int]:
+    """Padding that keeps the size at stride 1; only odd effective kernels are supported."""
+    pads = []
+    for k, d in zip(weight.shape[2:], _pair(dilation)):
+        total = d * (k - 1)
+        if total % 2:
+            raise NotImplementedError("padding='same' with an even kernel span is not supported")
+        pads.append(total // 2)
+    return tuple(pads)
+
+
+def conv1d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride=1, padding=0,
+           dilation=1, groups: int = 1) -> Tensor:
+    """1-D convolution as a 2-D one over a height of 1.
+
+    Shapes: input (B,C,L), weight (O,C/G,K), bias (O,) -> (B,O,OL).
+    """
+    one = lambda v: v[0] if isinstance(v, tuple | list) else v  # noqa: E731
+    if padding == "same":
+        padding = _same_padding(weight.unsqueeze(2), (1, one(dilation)))[1]
+    padding = 0 if padding == "valid" else padding
+    out = conv2d(input.unsqueeze(2), weight.unsqueeze(2), bias, (1, one(stride)),
+                 (0, one(padding)), (1, one(dilation)), groups)
+    return out.squeeze(2)
+
+
+# --8<-- [start:conv_transpose2d]
+def conv_transpose2d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride=1,
+                     padding=0, output_padding=0, groups: int = 1, dilation=1) -> Tensor:
+    """The adjoint of conv2d (its input gradient), written as a conv2d of a stretched input.
+
+    Shapes: input (B,C,H,W), weight (C, O/G, KH, KW), bias (O,) -> (B,O,OH,OW), with
+    OH = (H-1)*sh - 2*ph + dh*(KH-1) + output_padding + 1.
+    Insert s-1 zeros between input pixels, pad by d(k-1)-p on each side (plus output_padding
+    at the end), and convolve with stride 1 using the kernel flipped in space and with its
+    in/out channels swapped per group.
+    """
+    (sh, sw), (ph, pw) = _pair(stride, "stride"), _pair(padding, "padding")
+    (dh, dw), (oph, opw) = _pair(dilation, "dilation"), _pair(output_padding, "output_padding")
+    c, o_per_group, kh, kw = weight.shape
+    x = _stretch(_stretch(input, sh, dim=2), sw, dim=3)
+    x = _pad_or_crop(x, 2, dh * (kh - 1) - ph, dh * (kh - 1) - ph + oph)
+    x = _pad_or_crop(x, 3, dw * (kw - 1) - pw, dw * (kw - 1) - pw + opw)
+    w = weight.reshape(groups, c // groups, o_per_group, kh, kw).transpose(1, 2)
+    w = w.reshape(groups * o_per_group, c // groups, kh, kw).flip((2, 3))
+    return conv2d(x, w, bias, 1, 0, (dh, dw), groups)
+# --8<-- [end:conv_transpose2d]
+
+
+def _stretch(x: Tensor, s: int, dim: int) -> Tensor:
+    """Insert s-1 zeros between neighbours along dim: size n becomes (n-1)*s + 1."""
+    if s == 1:
+        return x
+    n = x.shape[dim]
+    x = x.unsqueeze(dim + 1)
+    zeros = torch.zeros(*x.shape[: dim + 1], s - 1, *x.shape[dim + 2 :], dtype=x.dtype)
+    x = torch.cat([x, zeros], dim=dim + 1)  # each element followed by s-1 zeros
+    x = x.reshape(*x.shape[:dim], n * s, *x.shape[dim + 2 :])
+    return x.narrow(dim, 0, (n - 1) * s + 1)
+
+
+def _pad_or_crop(x: Tensor, dim: int, before: int, after: int) -> Tensor:
+    """Pad dim (of the last two) with zeros, or crop it where the amount is negative."""
+    if before < 0:
+        x, before = x.narrow(dim, -before, x.shape[dim] + before), 0
+    if after < 0:
+        x, after = x.narrow(dim, 0, x.shape[dim] + after), 0
+    if before == 0 and after == 0:
+        return x
+    pad = (0, 0, before, after) if dim == 2 else (before, after)
+    return torch.nn.functional.pad(x, pad)
+
+
+# *** 4. pooling ***
+
+
+# --8<-- [start:pool2d]
+def max_pool2d(input: Tensor, kernel_size, stride=None, padding=0, dilation=1,
+               ceil_mode: bool = False, return_indices: bool = False) -> Tensor:
+    """The maximum of each window; padding counts as -inf, so it never wins.
+
+    Shapes: input (B,C,H,W) -> (B,C,OH,OW). stride defaults to kernel_size.
+    """
+    if ceil_mode or return_indices:
+        raise NotImplementedError("max_pool2d: ceil_mode and return_indices are not supported")
+    kh, kw = _pair(kernel_size, "kernel_size")
+    _check_pool_padding(padding, kh, kw)
+    stride = (kh, kw) if stride is None or stride == [] else stride
+    cols = windows(input, (kh, kw), stride, padding, dilation, pad_value=float("-inf"))
+    return cols.flatten(-2).max(dim=-1).values
+
+
+def avg_pool2d(input: Tensor, kernel_size, stride=None, padding=0, ceil_mode: bool = False,
+               count_include_pad: bool = True, divisor_override: int | None = None) -> Tensor:
+    """The mean of each window (padding zeros included unless count_include_pad=False).
+
+    Shapes: input (B,C,H,W) -> (B,C,OH,OW). stride defaults to kernel_size.
+    """
+    if ceil_mode:
+        raise NotImplementedError("avg_pool2d: ceil_mode is not supported")
+    kh, kw = _pair(kernel_size, "kernel_size")
+    _check_pool_padding(padding, kh, kw)
+    stride = (kh, kw) if stride is None or stride == [] else stride
+    sums = windows(input, (kh, kw), stride, padding).sum(dim=(-2, -1))
+    if divisor_override is not None:
+        return sums / divisor_override
+    if count_include_pad or padding in (0, (0, 0)):
+        return sums / (kh * kw)
+    # Count the real pixels per window by pooling a map of ones through the same windows.
+    ones = torch.ones(1, 1, *input.shape[2:], dtype=input.dtype)
+    counts = windows(ones, (kh, kw), stride, padding).sum(dim=(-2, -1))
+    return sums / counts
+# --8<-- [end:pool2d]
+
+
+def _check_pool_padding(padding, kh: int, kw: int) -> None:
+    ph, pw = _pair(padding, "padding")
+    if ph > kh // 2 or pw > kw // 2:
+        raise ValueError(
+            f"pad should be at most half of effective kernel size, but got pad={max(ph, pw)}, "
+            f"kernel_size={max(kh, kw)}"
+        )

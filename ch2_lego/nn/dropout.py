@@ -1,0 +1,21 @@
+"""nn.Dropout: zero activations at random while training; the identity in eval mode."""
+
+from ch2_lego import Tensor
+from ch2_lego.nn import functional as F
+from ch2_lego.nn.module import Module
+
+
+class Dropout(Module):
+    """Each element is zeroed with probability p and the survivors scaled by 1/(1-p)."""
+
+    def __init__(self, p: float = 0.5, inplace: bool = False):
+        super().__init__()
+        if not 0.0 <= p <= 1.0:
+            raise ValueError(f"dropout probability has to be between 0 and 1, but got {p}")
+        self.p, self.inplace = p, inplace
+
+    def forward(self, input: Tensor) -> Tensor:
+        return F.dropout(input, self.p, self.training)
+
+    def extra_repr(self) -> str:
+        return f"p={self.p}, inplace={self.inplace}"

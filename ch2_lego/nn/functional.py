@@ -1,0 +1,214 @@
+"""nn.functional for ch2_lego: the stateless layer functions that the nn modules call.
+
+Every function here is a composition of Tensor ops, so autograd differentiates it for free: no
+layer writes a backward. The core's activations and losses (relu, gelu, softmax, cross_entropy,
+mse_loss, pad, ...) come from ch2_lego/functional.py, convolution and pooling from
+nn/conv_ops.py; both are re-exported, so this module has torch.nn.functional's names.
+Letters legend: B batch, T (query) sequence length, S key length, C channels/features,
+H heads, D head size, V vocabulary/embeddings.
+"""
+
+import math
+
+import ch2_lego as torch
+from ch2_lego import Tensor
+from ch2_lego.functional import (  # noqa: F401  (the core's activations and losses)
+    binary_cross_entropy,
+    binary_cross_entropy_with_logits,
+    cross_entropy,
+    elu,
+    gelu,
+    l1_loss,
+    leaky_relu,
+    log_softmax,
+    logsigmoid,
+    mse_loss,
+    nll_loss,
+    one_hot,
+    pad,
+    relu,
+    sigmoid,
+    silu,
+    softmax,
+    softplus,
+    tanh,
+)
+from ch2_lego.nn.conv_ops import (  # noqa: F401  (convolution and pooling)
+    avg_pool2d,
+    conv1d,
+    conv2d,
+    conv_transpose2d,
+    max_pool2d,
+    unfold,
+)
+
+# *** 1. linear layers ***
+
+
+# --8<-- [start:linear]
+def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
+    """y = x W^T + b, applied to the last dimension of x.
+
+    Shapes: input (*,C_in), weight (C_out,C_in), bias (C_out,) -> (*,C_out).
+    W is stored (C_out, C_in), PyTorch's layout: row j holds the weights of output feature j.
+    """
+    # EXERCISE 2.21: multiply by the transposed weight, then add the bias if there is one
+    out = input @ weight.T  # weight.T is a view: the matmul reads W with swapped strides
+    return out if bias is None else out + bias
+    # END EXERCISE
+# --8<-- [end:linear]
+
+
+def embedding(input: Tensor, weight: Tensor, padding_idx: int | None = None) -> Tensor:
+    """Row lookup: out[..., :] = weight[input[...], :]; the backward scatters rows back.
+
+    Shapes: input (*) int64, weight (V,C) -> (*,C). padding_idx only matters to nn.Embedding
+    (its row starts at zero); the lookup itself is the same.
+    """
+    if input.dtype not in (torch.int64, torch.int32):
+        raise TypeError(
+            "Expected tensor for argument #1 'indices' to have one of the following scalar "
+            f"types: Long, Int; but got {input.dtype} instead"
+        )
+    rows = weight.index_select(0, input.reshape(-1))  # (N,C), N = number of indices
+    return rows.reshape(*input.shape, weight.shape[1])
+
+
+# *** 2. normalization ***
+
+
+# --8<-- [start:layer_norm]
+def layer_norm(input: Tensor, normalized_shape, weight: Tensor | None = None,
+               bias: Tensor | None = None, eps: float = 1e-5) -> Tensor:
+    """Normalize over the last len(normalized_shape) dims to mean 0 and variance 1, then scale.
+
+    Shapes: input (*, *normalized_shape), weight and bias normalized_shape -> same as input.
+    y = (x - mean) / sqrt(var + eps) * weight + bias, with the biased variance (divide by n).
+    """
+    normalized_shape = _as_shape(normalized_shape)
+    if tuple(input.shape[len(input.shape) - len(normalized_shape):]) != normalized_shape:
+        raise RuntimeError(
+            f"Given normalized_shape={list(normalized_shape)}, expected input with shape "
+            f"[*, {', '.join(map(str, normalized_shape))}], but got input of size"
+            f"{list(input.shape)}"
+        )
+    dims = tuple(range(-len(normalized_shape), 0))
+    # EXERCISE 2.25: normalize with the mean and biased variance over dims, then scale and shift
+    mean = input.mean(dim=dims, keepdim=True)
+    centered = input - mean
+    var = (centered * centered).mean(dim=dims, keepdim=True)
+    out = centered * (var + eps).rsqrt()
+    # END EXERCISE
+    if weight is not None:
+        out = out * weight
+    return out if bias is None else out + bias
+# --8<-- [end:layer_norm]
+
+
+def rms_norm(input: Tensor, normalized_shape, weight: Tensor | None = None,
+             eps: float | None = None) -> Tensor:
+    """y = x / sqrt(mean(x^2) + eps) * weight: LayerNorm without centring (Zhang and Sennrich).
+
+    Shapes: as layer_norm. eps defaults to the machine epsilon of the input's dtype.
+    """
+    normalized_shape = _as_shape(normalized_shape)
+    dims = tuple(range(-len(normalized_shape), 0))
+    if eps is None:
+        eps = _EPS[input.dtype]
+    out = input * ((input * input).mean(dim=dims, keepdim=True) + eps).rsqrt()
+    return out if weight is None else out * weight
+
+
+def batch_norm(input: Tensor, running_mean: Tensor | None, running_var: Tensor | None,
+               weight: Tensor | None = None, bias: Tensor | None = None,
+               training: bool = False, momentum: float = 0.1, eps: float = 1e-5) -> Tensor:
+    """Normalize each channel over the batch and spatial dims (training) or with running stats.
+
+    Shapes: input (B,C,*), running stats, weight, bias (C,) -> same as input.
+    In training the running stats move towards the batch's: r <- (1 - momentum) r + momentum s,
+    with the unbiased variance, as PyTorch does; the output uses the biased one.
+    """
+    dims = (0, *range(2, len(input.shape)))
+    stats_shape = (1, input.shape[1]) + (1,) * (len(input.shape) - 2)
+    if training:
+        n = input.numel() // input.shape[1]
+        if n <= 1:
+            raise ValueError(
+                f"Expected more than 1 value per channel when training, got input size "
+                f"{_size(input.shape)}"
+            )
+        mean = input.mean(dim=dims, keepdim=True)
+        var = ((input - mean) * (input - mean)).mean(dim=dims, keepdim=True)
+        if running_mean is not None:
+            with torch.no_grad():
+                running_mean.mul_(1 - momentum).add_(momentum * mean.reshape(-1))
+                running_var.mul_(1 - momentum).add_(momentum * var.reshape(-1) * (n / (n - 1)))
+    else:
+        mean, var = running_mean.reshape(stats_shape), running_var.reshape(stats_shape)
+    out = (input - mean) * (var + eps).rsqrt()
+    if weight is not None:
+        out = out * weight.reshape(stats_shape)
+    return out if bias is None else out + bias.reshape(stats_shape)
+
+
+# *** 3. regularisation ***
+
+
+def dropout(input: Tensor, p: float = 0.5, training: bool = True) -> Tensor:
+    """Zero each element with probability p and scale the rest by 1/(1-p) (inverted dropout).
+
+    Scaling at training time keeps the expected activation unchanged, so eval is the identity.
+    """
+    if not 0.0 <= p <= 1.0:
+        raise ValueError(f"dropout probability has to be between 0 and 1, but got {p}")
+    if not training or p == 0.0:
+        return input
+    if p == 1.0:
+        return input * 0.0
+    keep = torch.rand(*input.shape) >= p
+    return input * keep / (1.0 - p)
+
+
+# *** 4. attention ***
+
+
+# --8<-- [start:sdpa]
+def scaled_dot_product_attention(query: Tensor, key: Tensor, value: Tensor,
+                                 attn_mask: Tensor | None = None, dropout_p: float = 0.0,
+                                 is_causal: bool = False, scale: float | None = None) -> Tensor:
+    """softmax(Q K^T / sqrt(D) + mask) V, over the last two dims; leading dims broadcast.
+
+    Shapes: query (*,T,D), key (*,S,D), value (*,S,Dv), attn_mask (T,S) -> (*,T,Dv).
+    A boolean mask keeps the True positions; a float mask is added to the scores. is_causal
+    lets query i see keys 0..i only (top-left aligned, as in PyTorch).
+    """
+    T, S = query.shape[-2], key.shape[-2]
+    scale = 1.0 / math.sqrt(query.shape[-1]) if scale is None else scale
+    # EXERCISE 2.26: scores from query and key, mask, softmax over keys, weight the values
+    scores = (query @ key.transpose(-2, -1)) * scale  # (*,T,S)
+    if is_causal:
+        allowed = torch.ones(T, S, dtype=torch.bool).tril()
+        scores = scores.masked_fill(allowed.logical_not(), float("-inf"))
+    if attn_mask is not None and attn_mask.dtype == torch.bool:
+        scores = scores.masked_fill(attn_mask.logical_not(), float("-inf"))
+    elif attn_mask is not None:
+        scores = scores + attn_mask
+    weights = torch.softmax(scores, dim=-1)
+    weights = dropout(weights, dropout_p) if dropout_p > 0.0 else weights
+    return weights @ value
+    # END EXERCISE
+# --8<-- [end:sdpa]
+
+
+# *** helpers ***
+
+# The machine epsilon of each floating dtype (torch.finfo(dtype).eps).
+_EPS = {torch.float32: 2.0**-23, torch.float64: 2.0**-52}
+
+
+def _as_shape(shape) -> tuple[int, ...]:
+    return (shape,) if isinstance(shape, int) else tuple(shape)
+
+
+def _size(shape) -> str:
+    return f"torch.Size([{', '.join(str(int(d)) for d in shape)}])"

@@ -1,0 +1,22 @@
+"""nn.Parameter: a Tensor that a Module registers as trainable when it is assigned to it.
+
+A Parameter shares the storage of the tensor it wraps, is a leaf, and requires grad by default.
+Being a distinct type is its whole job: Module.__setattr__ sorts attributes by type.
+"""
+
+from ch2_lego import Tensor, empty
+
+
+# --8<-- [start:parameter]
+class Parameter(Tensor):
+    """Parameter(data, requires_grad=True): data's storage and view, as a trainable leaf."""
+
+    def __init__(self, data: Tensor | None = None, requires_grad: bool = True):
+        data = empty(0) if data is None else data
+        # Not Tensor.__init__, which would copy: point at data's storage, with no graph.
+        self._init(data._storage, data._view, data.dtype)
+        self.requires_grad = requires_grad
+
+    def __repr__(self) -> str:
+        return "Parameter containing:\n" + super().__repr__()
+# --8<-- [end:parameter]

@@ -1,0 +1,63 @@
+"""nn.utils: gradient clipping (clip_grad_norm_, clip_grad_value_) and parameter counting.
+
+Clipping by the global norm rescales all gradients together, so their direction is kept and
+only the step length shrinks: the usual guard against a rare huge gradient in language models.
+"""
+
+import math
+
+from ch2_lego import Tensor, no_grad, stack, tensor
+
+
+# --8<-- [start:clip_grad_norm]
+@no_grad()
+def clip_grad_norm_(parameters, max_norm: float, norm_type: float = 2.0,
+                    error_if_nonfinite: bool = False, foreach=None) -> Tensor:
+    """Scale all gradients in place so that their joint p-norm is at most max_norm.
+
+    Returns the norm before clipping. The norm of all gradients together equals the norm of
+    the vector of per-tensor norms; the scale is max_norm / (norm + 1e-6), capped at 1.
+    """
+    if isinstance(parameters, Tensor):
+        parameters = [parameters]
+    grads = [p.grad for p in parameters if p.grad is not None]
+    if not grads:
+        return tensor(0.0)
+    norm_type = float(norm_type)
+    # EXERCISE 2.27: the norm of all gradients together, as if concatenated into one vector
+    if norm_type == math.inf:
+        total = stack([g.abs().max() for g in grads]).max()
+    elif norm_type == 2.0:  # the common case, in fewer ops: sqrt of the sum of all squares
+        total = stack([(g * g).sum() for g in grads]).sum().sqrt()
+    else:
+        per_tensor = stack([(g.abs() ** norm_type).sum() ** (1.0 / norm_type) for g in grads])
+        total = (per_tensor ** norm_type).sum() ** (1.0 / norm_type)
+    # END EXERCISE
+    if error_if_nonfinite and not math.isfinite(total.item()):
+        raise RuntimeError(
+            f"The total norm of order {norm_type} for gradients from `parameters` is "
+            "non-finite, so it cannot be clipped. To disable this error and scale the "
+            "gradients by the non-finite norm anyway, set `error_if_nonfinite=False`"
+        )
+    scale = (max_norm / (total + 1e-6)).clamp(max=1.0)
+    for g in grads:
+        g.mul_(scale if scale.dtype == g.dtype else scale.to(g.dtype))
+    return total
+# --8<-- [end:clip_grad_norm]
+
+
+@no_grad()
+def clip_grad_value_(parameters, clip_value: float, foreach=None) -> None:
+    """Clamp every gradient element into [-clip_value, clip_value], in place."""
+    if isinstance(parameters, Tensor):
+        parameters = [parameters]
+    for p in parameters:
+        if p.grad is not None:
+            p.grad.copy_(p.grad.clamp(-clip_value, clip_value))
+
+
+def parameters_to_vector(parameters) -> Tensor:
+    """All parameters flattened and concatenated into one vector."""
+    from ch2_lego import cat
+
+    return cat([p.reshape(-1) for p in parameters])

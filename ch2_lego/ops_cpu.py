@@ -1,0 +1,191 @@
+"""The "cpu" device: numpy buffers, and one kernel per primitive that hands strided views to numpy.
+
+An operand is a numpy array made over the storage with ndarray(buffer=..., strides=...), so a
+transposed or broadcast (stride 0) input is read in place; numpy runs the inner loops. Kernels
+write into `out`, the (usually fresh, contiguous) result view.
+"""
+
+import math
+
+import numpy as np
+
+from ch2_lego.backend import Device, Ops, register, register_device
+from ch2_lego.dtype import DTYPES, float32, float64, int32, int64
+
+# *** 1. memory ***
+
+
+def operand(storage, view) -> np.ndarray:
+    """A numpy view of `view` over the storage's flat array; copies nothing."""
+    data = storage.data
+    size = data.itemsize
+    if 0 in view.shape:  # an empty view may start past the end of its storage
+        return np.empty(view.shape, data.dtype)
+    return np.ndarray(view.shape, data.dtype, data, view.offset * size,
+                      tuple(s * size for s in view.strides))
+
+
+CPU = register_device(Device(
+    "cpu",
+    alloc=lambda numel, dtype: np.empty(numel, dtype.np),
+    from_numpy=lambda a: a,
+    to_numpy=lambda data: data,
+    operand=operand,
+))
+
+# *** 2. elementwise kernels ***
+
+FLOATS, INTS = (float32, float64), (int32, int64)
+NUMBERS, ALL = FLOATS + INTS, DTYPES
+
+
+def _erf(x: np.ndarray) -> np.ndarray:
+    """erf to double precision; numpy has none. Series for |x| < 3, continued fraction above."""
+    a = np.abs(x).astype(np.float64)
+    out = np.empty_like(a)
+    small = a < 3.0
+    # erf(a) = 2/sqrt(pi) exp(-a^2) sum_n a^(2n+1) 2^n / (1*3*...*(2n+1)): positive terms only
+    s = a[small]
+    term = s.copy()
+    total = s.copy()
+    for n in range(1, 80):
+        term *= 2 * s * s / (2 * n + 1)
+        total += term
+    out[small] = 2 / math.sqrt(math.pi) * np.exp(-s * s) * total
+    # erfc(a) = exp(-a^2)/sqrt(pi) / (a + 1/2/(a + 1/(a + 3/2/(a + ...)))), evaluated backwards
+    b = a[~small]
+    frac = np.zeros_like(b)
+    for k in range(60, 0, -1):
+        frac = (k / 2) / (b + frac)
+    out[~small] = 1 - np.exp(-b * b) / math.sqrt(math.pi) / (b + frac)
+    return (np.sign(x) * out).astype(x.dtype, copy=False)
+
+
+def _unary(fn):
+    return lambda out, x: fn(x, out=out)
+
+
+def _binary(fn):
+    return lambda out, a, b: fn(a, b, out=out)
+
+
+def _pow(out, a, b):
+    if a.dtype.kind in "iu" and (b < 0).any():
+        raise RuntimeError("Integers to negative integer powers are not allowed.")
+    np.power(a, b, out=out)
+
+
+def _intdiv_check(fn):
+    def kernel(out, a, b):
+        if a.dtype.kind in "iu" and (b == 0).any():
+            raise ZeroDivisionError("ZeroDivisionError")
+        fn(a, b, out=out)
+    return kernel
+
+
+UNARY_KERNELS = {
+    Ops.NEG: (_unary(np.negative), NUMBERS), Ops.EXP: (_unary(np.exp), FLOATS),
+    Ops.LOG: (_unary(np.log), FLOATS), Ops.SQRT: (_unary(np.sqrt), FLOATS),
+    Ops.SIN: (_unary(np.sin), FLOATS), Ops.COS: (_unary(np.cos), FLOATS),
+    Ops.TANH: (_unary(np.tanh), FLOATS), Ops.ABS: (_unary(np.abs), NUMBERS),
+    Ops.ERF: (lambda out, x: np.copyto(out, _erf(x)), FLOATS),
+    Ops.SIGN: (_unary(np.sign), NUMBERS), Ops.NOT: (_unary(np.logical_not), ALL),
+    Ops.FLOOR: (_unary(np.floor), FLOATS), Ops.CEIL: (_unary(np.ceil), FLOATS),
+    Ops.ROUND: (_unary(np.round), FLOATS),  # half to even, as torch.round
+}
+BINARY_KERNELS = {
+    Ops.ADD: (_binary(np.add), ALL), Ops.SUB: (_binary(np.subtract), NUMBERS),
+    Ops.MUL: (_binary(np.multiply), ALL), Ops.DIV: (_binary(np.divide), FLOATS),
+    Ops.POW: (_pow, NUMBERS), Ops.MOD: (_intdiv_check(np.mod), NUMBERS),
+    Ops.FLOORDIV: (_intdiv_check(np.floor_divide), NUMBERS),
+    Ops.MAX: (_binary(np.maximum), ALL), Ops.MIN: (_binary(np.minimum), ALL),
+    Ops.CMPLT: (_binary(np.less), ALL), Ops.CMPLE: (_binary(np.less_equal), ALL),
+    Ops.CMPEQ: (_binary(np.equal), ALL), Ops.CMPNE: (_binary(np.not_equal), ALL),
+    Ops.AND: (_binary(np.logical_and), ALL), Ops.OR: (_binary(np.logical_or), ALL),
+    Ops.XOR: (_binary(np.logical_xor), ALL),
+}
+
+# *** 3. reductions ***
+
+
+def _reduce(fn):
+    return lambda out, x, axes: fn(x, axis=axes, out=out)
+
+
+def _sum(out, x, axes):
+    np.sum(x, axis=axes, dtype=out.dtype, out=out)
+
+
+def _prod(out, x, axes):
+    np.prod(x, axis=axes, dtype=out.dtype, out=out)
+
+
+def _arg(fn):
+    # numpy reduces one axis at a time; Tensor flattens first when there is no dim
+    return lambda out, x, axes: fn(x, axis=axes[0], out=out)
+
+
+REDUCE_KERNELS = {
+    Ops.SUM: (_sum, ALL), Ops.PROD: (_prod, ALL),
+    Ops.RMAX: (_reduce(np.max), ALL), Ops.RMIN: (_reduce(np.min), ALL),
+    Ops.ARGMAX: (_arg(np.argmax), ALL), Ops.ARGMIN: (_arg(np.argmin), ALL),
+    Ops.ANY: (_reduce(np.any), ALL), Ops.ALL: (_reduce(np.all), ALL),
+    Ops.CUMSUM: (lambda out, x, axis: np.cumsum(x, axis=axis, dtype=out.dtype, out=out), ALL),
+}
+
+# *** 4. matmul, copies and index ops ***
+
+
+def _gather(out, x, index, axis):
+    # torch.gather lets index be smaller than x in the other dims; take_along_axis wants equal
+    x = x[tuple(slice(None) if d == axis else slice(0, n) for d, n in enumerate(index.shape))]
+    np.copyto(out, np.take_along_axis(x, index, axis=axis))
+
+
+def _where(out, cond, a, b):
+    # two passes with no temporary: out = b, then a where cond
+    np.copyto(out, b)
+    np.copyto(out, a, where=cond)
+
+
+def _scatter_add(out, x, index, src, axis):
+    np.copyto(out, x)
+    # index[i, j, ...] names the position along `axis`; the other coordinates are i, j, ...
+    coords = list(np.indices(index.shape, sparse=True))
+    coords[axis] = index
+    np.add.at(out, tuple(coords), src[tuple(slice(0, n) for n in index.shape)])
+
+
+def _index(out, x, *indices, positions):
+    key = [slice(None)] * x.ndim
+    for p, idx in zip(positions, indices):
+        key[p] = idx
+    np.copyto(out, x[tuple(key)])
+
+
+def _index_put(out, x, src, *indices, positions, accumulate):
+    np.copyto(out, x)
+    key = [slice(None)] * x.ndim
+    for p, idx in zip(positions, indices):
+        key[p] = idx
+    if accumulate:
+        np.add.at(out, tuple(key), src)
+    else:
+        out[tuple(key)] = src
+
+
+OTHER_KERNELS = {
+    Ops.MATMUL: (lambda out, a, b: np.matmul(a, b, out=out), NUMBERS),
+    Ops.WHERE: (_where, ALL),
+    Ops.COPY: (lambda out, x: np.copyto(out, x, casting="unsafe"), ALL),
+    Ops.GATHER: (_gather, ALL),
+    Ops.SCATTER_ADD: (_scatter_add, ALL),
+    Ops.INDEX: (_index, ALL),
+    Ops.INDEX_PUT: (_index_put, ALL),
+}
+
+for table in (UNARY_KERNELS, BINARY_KERNELS, REDUCE_KERNELS, OTHER_KERNELS):
+    for op, (kernel, dtypes) in table.items():
+        register("cpu", op, kernel, dtypes)
+
+assert set(CPU.kernels) == set(Ops), "the cpu device implements every primitive"

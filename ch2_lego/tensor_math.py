@@ -1,0 +1,456 @@
+"""Tensor's math methods: elementwise ops with dtype promotion, reductions and matmul.
+
+A mixin of Tensor (tensor.py). Each method promotes its operands (dtype.result_type), then
+applies one autograd Function (function.py) or composes others: an hlop. Comparisons and
+logical ops return bool tensors and carry no gradient.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import namedtuple
+
+import numpy as np
+
+from ch2_lego.backend import Ops
+from ch2_lego.dtype import (
+    PT_NAMES,
+    DType,
+    bool_,
+    get_default_dtype,
+    int64,
+    result_type,
+    to_dtype,
+)
+from ch2_lego.errors import (
+    DTypeError,
+    OutOfRangeError,
+    ShapeError,
+)
+from ch2_lego.storage import normalize_dim
+
+# NOTE: bound at the end of tensor.py, once the Tensor class exists: function.py (F) and the
+# modules above it import Tensor, so this module cannot import them while tensor.py loads.
+Tensor = F = functional = random = creation = None
+
+max_result = namedtuple("max", ["values", "indices"])
+min_result = namedtuple("min", ["values", "indices"])
+
+
+class MathMixin:
+    """Elementwise math, comparisons, reductions and matmul."""
+
+    __slots__ = ()
+
+    # *** 1. elementwise math: promote dtypes, then one Function each ***
+
+    def _binary(self, fn, other, reverse=False) -> Tensor:
+        a, b = (other, self) if reverse else (self, other)
+        dtype = result_type(a, b)
+        return fn(_as_dtype(a, dtype, self), _as_dtype(b, dtype, self))
+
+    def _float_unary(self, fn) -> Tensor:
+        x = self if self.dtype.is_floating_point else self.to(get_default_dtype())
+        return fn(x)
+
+    def add(self, other, alpha=1) -> Tensor:
+        return self._binary(F.Add.apply, other * alpha if alpha != 1 else other)
+
+    def mul(self, other) -> Tensor:
+        return self._binary(F.Mul.apply, other)
+
+    def div(self, other, rounding_mode=None) -> Tensor:
+        if rounding_mode == "floor":
+            return self._binary(_floordiv, other)
+        q = self._binary(_truediv, other)
+        if rounding_mode == "trunc":
+            q = q.trunc()
+            return q if self.dtype.is_floating_point else q.to(result_type(self, other))
+        return q
+
+    def __truediv__(self, other):
+        return self.div(other)
+
+    def __rtruediv__(self, other):
+        return self._binary(_truediv, other, reverse=True)
+
+    def __floordiv__(self, other):
+        return self._binary(_floordiv, other)
+
+    def __rfloordiv__(self, other):
+        return self._binary(_floordiv, other, reverse=True)
+
+    def remainder(self, other) -> Tensor:
+        # x - floor(x / y) * y; the sign follows the divisor, as python's %
+        return self._binary(_remainder, other)
+
+    def __rmod__(self, other):
+        return self._binary(_remainder, other, reverse=True)
+
+    def pow(self, exponent) -> Tensor:
+        return self._binary(F.Pow.apply, exponent)
+
+    def __rpow__(self, other):
+        return self._binary(F.Pow.apply, other, reverse=True)
+
+    def maximum(self, other) -> Tensor:
+        return self._binary(F.Maximum.apply, other)
+
+    def minimum(self, other) -> Tensor:
+        return self._binary(F.Minimum.apply, other)
+
+    def __add__(self, other): return self.add(other)  # noqa: E704
+    def __radd__(self, other): return self._binary(F.Add.apply, other, reverse=True)  # noqa: E704
+    def __sub__(self, other): return self.sub(other)  # noqa: E704
+    def __rsub__(self, other): return self._binary(F.Sub.apply, other, reverse=True)  # noqa: E704
+    def __mul__(self, other): return self.mul(other)  # noqa: E704
+    def __rmul__(self, other): return self._binary(F.Mul.apply, other, reverse=True)  # noqa: E704
+    def __pow__(self, other): return self.pow(other)  # noqa: E704
+    def __mod__(self, other): return self.remainder(other)  # noqa: E704
+    def __neg__(self): return self.neg()  # noqa: E704
+    def __pos__(self): return self  # noqa: E704
+    def __abs__(self): return self.abs()  # noqa: E704
+    def __matmul__(self, other): return self.matmul(other)  # noqa: E704
+    def __rmatmul__(self, other): return other.matmul(self)  # noqa: E704
+
+    # comparisons and logic: no gradient, the result is bool
+    def _compare(self, op: Ops, other, reverse=False) -> Tensor:
+        a, b = (other, self) if reverse else (self, other)
+        dtype = result_type(a, b)
+        return F.elementwise(op, _as_dtype(a, dtype, self).detach(),
+                             _as_dtype(b, dtype, self).detach(), out_dtype=bool_)
+
+    def eq(self, other): return self._compare(Ops.CMPEQ, other)  # noqa: E704
+    def ne(self, other): return self._compare(Ops.CMPNE, other)  # noqa: E704
+    def lt(self, other): return self._compare(Ops.CMPLT, other)  # noqa: E704
+    def le(self, other): return self._compare(Ops.CMPLE, other)  # noqa: E704
+    def gt(self, other): return self._compare(Ops.CMPLT, other, reverse=True)  # noqa: E704
+    def ge(self, other): return self._compare(Ops.CMPLE, other, reverse=True)  # noqa: E704
+    __eq__, __ne__, __lt__, __le__, __gt__, __ge__ = eq, ne, lt, le, gt, ge
+
+    def logical_and(self, other): return self._logic(Ops.AND, other)  # noqa: E704
+    def logical_or(self, other): return self._logic(Ops.OR, other)  # noqa: E704
+    def logical_xor(self, other): return self._logic(Ops.XOR, other)  # noqa: E704
+
+    def _logic(self, op: Ops, other) -> Tensor:
+        other = other if isinstance(other, Tensor) else Tensor._scalar(other, self)
+        return F.elementwise(op, self.detach(), other.detach().to(self.dtype), out_dtype=bool_)
+
+    def logical_not(self) -> Tensor:
+        return F.run_op(Ops.NOT, self.shape, bool_, self.detach())
+
+    def _bitwise(self, op: Ops, other) -> Tensor:
+        if self.dtype is not bool_:
+            raise DTypeError(f'"bitwise" not implemented for \'{PT_NAMES[self.dtype.name]}\' '
+                             "in ch2_lego (bool tensors only)")
+        return self._logic(op, other)
+
+    def __and__(self, other): return self._bitwise(Ops.AND, other)  # noqa: E704
+    def __or__(self, other): return self._bitwise(Ops.OR, other)  # noqa: E704
+    def __xor__(self, other): return self._bitwise(Ops.XOR, other)  # noqa: E704
+    __rand__, __ror__, __rxor__ = __and__, __or__, __xor__
+
+    def __invert__(self):
+        if self.dtype is not bool_:
+            raise DTypeError("~ (bitwise_not) is only implemented for bool tensors in ch2_lego")
+        return self.logical_not()
+
+    def isnan(self) -> Tensor:
+        return self != self
+
+    def isinf(self) -> Tensor:
+        return self.abs() == math.inf
+
+    def isfinite(self) -> Tensor:
+        return (self == self) & (self.abs() != math.inf)
+
+    def sub(self, other, alpha=1) -> Tensor:
+        if self.dtype is bool_ and getattr(other, "dtype", None) is bool_:
+            raise DTypeError("Subtraction, the `-` operator, with two bool tensors is not "
+                             "supported. Use the `^` or `logical_xor()` operator instead.")
+        return self._binary(F.Sub.apply, other * alpha if alpha != 1 else other)
+
+    def neg(self) -> Tensor:
+        if self.dtype is bool_:
+            raise DTypeError("Negation, the `-` operator, on a bool tensor is not supported. If "
+                             "you are trying to invert a mask, use the `~` or `logical_not()` "
+                             "operator instead.")
+        return F.Neg.apply(self)
+
+    def exp(self): return self._float_unary(F.Exp.apply)  # noqa: E704
+    def log(self): return self._float_unary(F.Log.apply)  # noqa: E704
+    def sqrt(self): return self._float_unary(F.Sqrt.apply)  # noqa: E704
+    def sin(self): return self._float_unary(F.Sin.apply)  # noqa: E704
+    def cos(self): return self._float_unary(F.Cos.apply)  # noqa: E704
+    def tanh(self): return self._float_unary(F.Tanh.apply)  # noqa: E704
+    def erf(self): return self._float_unary(F.Erf.apply)  # noqa: E704
+    def sigmoid(self): return self._float_unary(F.Sigmoid.apply)  # noqa: E704
+    def abs(self): return F.Abs.apply(self) if self.dtype is not bool_ else self  # noqa: E704
+    def relu(self): return F.Relu.apply(self)  # noqa: E704
+    def rsqrt(self): return 1 / self.sqrt()  # noqa: E704
+    def tan(self): return self.sin() / self.cos()  # noqa: E704
+    def log2(self): return self.log() / math.log(2)  # noqa: E704
+    def log10(self): return self.log() / math.log(10)  # noqa: E704
+    def log1p(self): return (self + 1).log()  # noqa: E704
+    def expm1(self): return self.exp() - 1  # noqa: E704
+    def square(self): return self * self  # noqa: E704
+    def reciprocal(self): return 1 / self  # noqa: E704
+    def softmax(self, dim, dtype=None): return functional.softmax(self, dim, dtype=dtype)  # noqa
+    def log_softmax(self, dim, dtype=None): return functional.log_softmax(self, dim, dtype=dtype)  # noqa
+
+    def _piecewise_constant(self, op: Ops) -> Tensor:
+        if self.dtype is bool_ or (op is not Ops.SIGN and not self.dtype.is_floating_point):
+            return self.clone()
+        return F.PiecewiseConstant.apply(self, op)
+
+    def sign(self): return self._piecewise_constant(Ops.SIGN)  # noqa: E704
+    def floor(self): return self._piecewise_constant(Ops.FLOOR)  # noqa: E704
+    def ceil(self): return self._piecewise_constant(Ops.CEIL)  # noqa: E704
+    def round(self): return self._piecewise_constant(Ops.ROUND)  # noqa: E704
+
+    def trunc(self) -> Tensor:
+        return self.floor().where(self >= 0, self.ceil())
+
+    def where(self, condition: Tensor, other) -> Tensor:
+        return where(condition, self, other)
+
+    # --8<-- [start:clamp]
+    def clamp(self, min=None, max=None) -> Tensor:
+        """Limit to [min, max]; the gradient passes where min <= x <= max, as torch's."""
+        out = self
+        if min is not None:
+            out = where(out < min, min if isinstance(min, Tensor) else
+                        Tensor._scalar(min, out).to(result_type(out, min)), out)
+        if max is not None:
+            out = where(out > max, max if isinstance(max, Tensor) else
+                        Tensor._scalar(max, out).to(result_type(out, max)), out)
+        return out
+    # --8<-- [end:clamp]
+
+    clip = clamp
+
+    def clamp_min(self, min): return self.clamp(min=min)  # noqa: E704
+    def clamp_max(self, max): return self.clamp(max=max)  # noqa: E704
+
+    # *** 2. reductions ***
+
+    def _dims(self, dim) -> tuple[int, ...]:
+        if dim is None or dim == () or dim == []:
+            return tuple(range(self.ndim))
+        dims = dim if isinstance(dim, tuple | list) else (dim,)
+        dims = tuple(normalize_dim(d, self.ndim) for d in dims)
+        if len(set(dims)) != len(dims):
+            raise ShapeError(f"dim {dims[0]} appears multiple times in the list of dims")
+        return dims
+
+    def sum(self, dim=None, keepdim=False, dtype=None) -> Tensor:
+        out_dtype = to_dtype(dtype) if dtype is not None else \
+            self.dtype if self.dtype.is_floating_point else int64
+        x = self if self.dtype is out_dtype or not out_dtype.is_floating_point \
+            else self.to(out_dtype)
+        return F.Sum.apply(x, self._dims(dim), keepdim, out_dtype)
+
+    def mean(self, dim=None, keepdim=False, dtype=None) -> Tensor:
+        x = self.to(dtype) if dtype is not None else self
+        if not x.dtype.is_floating_point:
+            raise DTypeError("mean(): could not infer output dtype. Input dtype must be either "
+                             "a floating point or complex dtype. Got: "
+                             f"{PT_NAMES[x.dtype.name]}")
+        dims = x._dims(dim)
+        count = math.prod(x.shape[d] for d in dims)
+        return x.sum(dims, keepdim) / count if count else x.sum(dims, keepdim) * math.nan
+
+    def prod(self, dim=None, keepdim=False, dtype=None) -> Tensor:
+        out_dtype = to_dtype(dtype) if dtype is not None else \
+            self.dtype if self.dtype.is_floating_point else int64
+        x = self.to(out_dtype) if out_dtype.is_floating_point else self
+        return F.Prod.apply(x, x._dims(dim), keepdim, out_dtype)
+
+    def _check_nonempty(self, name: str, dims) -> None:
+        if any(self.shape[d] == 0 for d in dims) or (self.ndim and self.numel() == 0):
+            raise OutOfRangeError(f"{name}(): Expected reduction dim to be specified for "
+                                  "input.numel() == 0. Specify the reduction dim with the 'dim' "
+                                  "argument.")
+
+    def amax(self, dim=None, keepdim=False) -> Tensor:
+        dims = self._dims(dim)
+        self._check_nonempty("amax", dims)
+        return F.Amax.apply(self, dims, keepdim)
+
+    def amin(self, dim=None, keepdim=False) -> Tensor:
+        dims = self._dims(dim)
+        self._check_nonempty("amin", dims)
+        return F.Amin.apply(self, dims, keepdim)
+
+    def _arg(self, op: Ops, dim, keepdim) -> Tensor:
+        if self.dtype is bool_:
+            raise DTypeError(f"{op.name.lower()}(): does not support bool input")
+        x = self.detach()
+        if dim is None:
+            x, d = x.reshape(-1), 0
+        else:
+            d = normalize_dim(dim, self.ndim)
+        x._check_nonempty(op.name.lower(), (d,) if x.ndim else ())
+        out = F.reduce(op, x, (d,) if x.ndim else (), keepdim and dim is not None, int64)
+        return out
+
+    def argmax(self, dim=None, keepdim=False) -> Tensor:
+        return self._arg(Ops.ARGMAX, dim, keepdim)
+
+    def argmin(self, dim=None, keepdim=False) -> Tensor:
+        return self._arg(Ops.ARGMIN, dim, keepdim)
+
+    def max(self, dim=None, keepdim=False):
+        """max() is a value; max(dim) is (values, indices); max(tensor) is maximum."""
+        if isinstance(dim, Tensor):
+            return self.maximum(dim)
+        if dim is None:
+            return self.amax()
+        return max_result(*self._select_by(self.argmax(dim, keepdim=True), dim, keepdim))
+
+    def min(self, dim=None, keepdim=False):
+        if isinstance(dim, Tensor):
+            return self.minimum(dim)
+        if dim is None:
+            return self.amin()
+        return min_result(*self._select_by(self.argmin(dim, keepdim=True), dim, keepdim))
+
+    def _select_by(self, index: Tensor, dim: int, keepdim: bool):
+        # values = x.gather(dim, argmax): gather's backward sends g to the chosen index only
+        values = self.gather(dim, index) if self.ndim else self.clone()
+        if not keepdim and self.ndim:
+            values, index = values.squeeze(dim), index.squeeze(dim)
+        return values, index
+
+    def var(self, dim=None, unbiased=None, keepdim=False, *, correction=None) -> Tensor:
+        if isinstance(unbiased, int | tuple | list) and not isinstance(unbiased, bool):
+            dim, unbiased = unbiased, None  # var(dim) positionally, as torch allows
+        correction = correction if correction is not None else \
+            (1 if unbiased is None or unbiased else 0)
+        dims = self._dims(dim)
+        n = math.prod(self.shape[d] for d in dims)
+        centered = self - self.mean(dims, keepdim=True)
+        return (centered * centered).sum(dims, keepdim) / max(n - correction, 0)
+
+    def std(self, dim=None, unbiased=None, keepdim=False, *, correction=None) -> Tensor:
+        return self.var(dim, unbiased, keepdim, correction=correction).sqrt()
+
+    def logsumexp(self, dim, keepdim=False) -> Tensor:
+        dims = self._dims(dim)
+        m = self.amax(dims, keepdim=True).detach()
+        m = m.masked_fill(m.isinf(), 0)  # all -inf rows give -inf, not nan
+        out = (self - m).exp().sum(dims, keepdim=True).log() + m
+        return out if keepdim else out.squeeze(dims)
+
+    def cumsum(self, dim, dtype=None) -> Tensor:
+        out_dtype = to_dtype(dtype) if dtype is not None else \
+            self.dtype if self.dtype.is_floating_point else int64
+        x = self.to(out_dtype)
+        return F.Cumsum.apply(x, normalize_dim(dim, self.ndim), out_dtype) if self.ndim \
+            else x.clone()
+
+    def _logical_reduce(self, op: Ops, dim, keepdim) -> Tensor:
+        return F.reduce(op, self.detach(), self._dims(dim), keepdim, bool_)
+
+    def all(self, dim=None, keepdim=False): return self._logical_reduce(Ops.ALL, dim, keepdim)  # noqa
+    def any(self, dim=None, keepdim=False): return self._logical_reduce(Ops.ANY, dim, keepdim)  # noqa
+
+    def norm(self, p=2, dim=None, keepdim=False) -> Tensor:
+        if p in ("fro", 2):
+            return (self * self).sum(dim, keepdim).sqrt()
+        if p == math.inf:
+            return self.abs().amax(dim, keepdim)
+        return (self.abs() ** p).sum(dim, keepdim) ** (1 / p)
+
+    # *** 3. matmul ***
+
+    # --8<-- [start:tensor_matmul]
+    def matmul(self, other: Tensor) -> Tensor:
+        """Matrix product with PyTorch's rules: a 1-D operand is a row (left) or a column
+        (right) vector that disappears from the result; leading batch dims broadcast.
+
+        Shapes: (K,) @ (K,) -> (); (M, K) @ (K,) -> (M,); (B, M, K) @ (K, N) -> (B, M, N).
+        """
+        a, b = self, other
+        if a.ndim == 0 or b.ndim == 0:
+            raise ShapeError(f"both arguments to matmul need to be at least 1D, but they are "
+                             f"{a.ndim}D and {b.ndim}D")
+        if a.dtype is not b.dtype:
+            raise DTypeError(f"expected m1 and m2 to have the same dtype, but got: "
+                             f"{PT_NAMES[a.dtype.name].lower()} != "
+                             f"{PT_NAMES[b.dtype.name].lower()}")
+        if a.shape[-1] != b.shape[-2 if b.ndim > 1 else -1]:
+            if a.ndim == 1 and b.ndim == 1:
+                raise ShapeError(f"inconsistent tensor size, expected tensor [{a.shape[0]}] and "
+                                 f"src [{b.shape[0]}] to have the same number of elements, but "
+                                 f"got {a.shape[0]} and {b.shape[0]} elements respectively")
+            left = "x".join(map(str, a.shape[-2:] if a.ndim > 1 else (1,) + a.shape))
+            right = "x".join(map(str, b.shape[-2:] if b.ndim > 1 else b.shape + (1,)))
+            raise ShapeError(f"mat1 and mat2 shapes cannot be multiplied ({left} and {right})")
+        out = F.Matmul.apply(a.unsqueeze(0) if a.ndim == 1 else a,
+                             b.unsqueeze(-1) if b.ndim == 1 else b)
+        if b.ndim == 1:
+            out = out.squeeze(-1)
+        if a.ndim == 1:
+            out = out.squeeze(-2 if b.ndim > 1 else -1)
+        return out
+    # --8<-- [end:tensor_matmul]
+
+    def mm(self, other: Tensor) -> Tensor:
+        if self.ndim != 2 or other.ndim != 2:
+            raise ShapeError("self must be a matrix")
+        return self.matmul(other)
+
+    def bmm(self, other: Tensor) -> Tensor:
+        if self.ndim != 3 or other.ndim != 3:
+            raise ShapeError("batch1 must be a 3D tensor")
+        return self.matmul(other)
+
+    def dot(self, other: Tensor) -> Tensor:
+        if self.ndim != 1 or other.ndim != 1:
+            raise ShapeError(f"1D tensors expected, but got {self.ndim}D and {other.ndim}D "
+                             "tensors")
+        return self.matmul(other)
+
+    def mv(self, vec: Tensor) -> Tensor:
+        return self.matmul(vec)
+
+    def outer(self, other: Tensor) -> Tensor:
+        return self.unsqueeze(1) * other.unsqueeze(0)
+
+
+# *** 4. helpers: python numbers as tensors, division and where ***
+
+
+def _as_dtype(x, dtype: DType, like: Tensor) -> Tensor:
+    if isinstance(x, Tensor):
+        return x if x.dtype is dtype else x.to(dtype)
+    if not isinstance(x, int | float | bool | np.number | np.bool_):
+        raise TypeError(f"unsupported operand type: {type(x).__name__}")
+    return Tensor._from_numpy(np.array(x, dtype.np), like._storage.device)
+
+def _truediv(a: Tensor, b: Tensor) -> Tensor:
+    if not a.dtype.is_floating_point:  # int / int is float, as in python 3
+        a, b = a.to(get_default_dtype()), b.to(get_default_dtype())
+    return F.Div.apply(a, b)
+
+def _floordiv(a: Tensor, b: Tensor) -> Tensor:
+    if a.dtype.is_floating_point:
+        return F.elementwise(Ops.FLOORDIV, a.detach(), b.detach())
+    return F.elementwise(Ops.FLOORDIV, a, b)
+
+def _remainder(a: Tensor, b: Tensor) -> Tensor:
+    if a.dtype.is_floating_point and (a.requires_grad or b.requires_grad):
+        return a - _floordiv(a, b) * b  # differentiable: d/da = 1, d/db = -floor(a/b)
+    return F.elementwise(Ops.MOD, a.detach(), b.detach())
+
+def where(condition: Tensor, input, other) -> Tensor:
+    """input where condition is true, else other; the three broadcast together."""
+    like = input if isinstance(input, Tensor) else other
+    if not isinstance(condition, Tensor):
+        condition = Tensor._from_numpy(np.array(condition, np.bool_), like._storage.device)
+    if condition.dtype is not bool_:
+        raise DTypeError(f"where expected condition to be a boolean tensor, but got a tensor "
+                         f"with dtype {PT_NAMES[condition.dtype.name]}")
+    dtype = result_type(input, other)
+    return F.Where.apply(condition, _as_dtype(input, dtype, like), _as_dtype(other, dtype, like))

@@ -1,0 +1,480 @@
+"""Tensor's movement and indexing methods: views, x[...], gather/scatter, cat and stack.
+
+A mixin of Tensor (tensor.py). Shapes: x is the tensor, dims wrap as in PyTorch. Every view op
+checks its arguments with PyTorch's messages, then records one movement Function whose forward
+is a new View of the same storage (storage.py) and whose backward moves the gradient back.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from ch2_lego.backend import Ops, run
+from ch2_lego.dtype import (
+    PT_NAMES,
+    bool_,
+    int32,
+    int64,
+    result_type,
+    to_dtype,
+)
+from ch2_lego.errors import (
+    AutogradError,
+    DTypeError,
+    IndexValueError,
+    OutOfRangeError,
+    ShapeError,
+)
+from ch2_lego.storage import Size, broadcast_shape, normalize_dim
+
+# NOTE: bound at the end of tensor.py, once the Tensor class exists: function.py (F) and the
+# modules above it import Tensor, so this module cannot import them while tensor.py loads.
+Tensor = F = functional = random = creation = None
+
+
+def _shape_arg(shape) -> tuple[int, ...]:
+    """Accept f(2, 3), f((2, 3)) and f([2, 3]) alike."""
+    if len(shape) == 1 and isinstance(shape[0], tuple | list | Size):
+        shape = shape[0]
+    return tuple(int(n) for n in shape)
+
+
+def _infer_shape(shape: tuple[int, ...], numel: int) -> tuple[int, ...]:
+    """Replace one -1 in a view/reshape shape by what makes the element count match."""
+    known = math.prod(n for n in shape if n != -1)
+    if shape.count(-1) > 1:
+        raise ShapeError("only one dimension can be inferred")
+    if -1 in shape and known != 0 and numel % known == 0:
+        shape = tuple(numel // known if n == -1 else n for n in shape)
+    if -1 in shape or math.prod(shape) != numel:
+        raise ShapeError(f"shape '{list(shape)}' is invalid for input of size {numel}")
+    return shape
+
+
+class MovementMixin:
+    """View ops, indexing and the hlops built from them (flip, roll, tril, repeat, ...)."""
+
+    __slots__ = ()
+
+    # *** 1. movement ops (views) ***
+
+    def view(self, *shape) -> Tensor:
+        if len(shape) == 1 and not isinstance(shape[0], tuple | list | Size | int):
+            return self.to(to_dtype(shape[0]))  # view(dtype) is a reinterpretation; we cast
+        shape = _infer_shape(_shape_arg(shape), self.numel())
+        if self._view.reshape(shape) is None:
+            raise ShapeError("view size is not compatible with input tensor's size and stride "
+                             "(at least one dimension spans across two contiguous subspaces). "
+                             "Use .reshape(...) instead.")
+        return F.Reshape.apply(self, shape)
+
+    def reshape(self, *shape) -> Tensor:
+        shape = _infer_shape(_shape_arg(shape), self.numel())
+        return F.Reshape.apply(self, shape)
+
+    def view_as(self, other: Tensor) -> Tensor:
+        return self.view(other.shape)
+
+    def reshape_as(self, other: Tensor) -> Tensor:
+        return self.reshape(other.shape)
+
+    def permute(self, *dims) -> Tensor:
+        dims = _shape_arg(dims)
+        if len(dims) != self.ndim:
+            raise ShapeError(f"permute(sparse_coo): number of dimensions in the tensor input does "
+                             f"not match the length of the desired ordering of dimensions i.e. "
+                             f"input.dim() = {self.ndim} is not equal to len(dims) = {len(dims)}")
+        dims = tuple(normalize_dim(d, self.ndim) for d in dims)
+        if len(set(dims)) != len(dims):
+            raise ShapeError("permute(): duplicate dims are not allowed.")
+        return F.Permute.apply(self, dims)
+
+    def transpose(self, dim0: int, dim1: int) -> Tensor:
+        order = list(range(self.ndim))
+        d0, d1 = normalize_dim(dim0, self.ndim), normalize_dim(dim1, self.ndim)
+        order[d0], order[d1] = order[d1], order[d0]
+        return F.Permute.apply(self, tuple(order)) if self.ndim > 1 else self
+
+    swapaxes = swapdims = transpose
+
+    def t(self) -> Tensor:
+        if self.ndim > 2:
+            raise ShapeError(f"t() expects a tensor with <= 2 dimensions, but self is "
+                             f"{self.ndim}D")
+        return self.transpose(0, 1) if self.ndim == 2 else self
+
+    @property
+    def T(self) -> Tensor:
+        return self.permute(tuple(reversed(range(self.ndim))))
+
+    @property
+    def mT(self) -> Tensor:
+        if self.ndim < 2:
+            raise ShapeError("tensor.mT is only supported on matrices or batches of matrices. "
+                             f"Got {self.ndim}-D tensor.")
+        return self.transpose(-2, -1)
+
+    def expand(self, *sizes) -> Tensor:
+        sizes = _shape_arg(sizes)
+        if len(sizes) < self.ndim:
+            raise ShapeError(f"expand({self.type()}{{{list(self.shape)}}}, size={list(sizes)}): "
+                             f"the number of sizes provided ({len(sizes)}) must be greater or "
+                             f"equal to the number of dimensions in the tensor ({self.ndim})")
+        extra = len(sizes) - self.ndim
+        shape = []
+        for i, n in enumerate(sizes):
+            if i < extra:
+                if n < 0:
+                    raise ShapeError(f"The expanded size of the tensor ({n}) isn't allowed in a "
+                                     f"leading, non-existing dimension {i}")
+                shape.append(n)
+                continue
+            old = self.shape[i - extra]
+            n = old if n == -1 else n
+            if old != 1 and n != old:
+                raise ShapeError(f"The expanded size of the tensor ({n}) must match the existing "
+                                 f"size ({old}) at non-singleton dimension {i}.  Target sizes: "
+                                 f"{list(sizes)}.  Tensor sizes: {list(self.shape)}")
+            shape.append(n)
+        shape = tuple(shape)
+        return self if shape == self.shape else F.Expand.apply(self, shape)
+
+    def expand_as(self, other: Tensor) -> Tensor:
+        return self.expand(other.shape)
+
+    broadcast_to = expand
+
+    def squeeze(self, dim=None) -> Tensor:
+        if dim is None:
+            dims = tuple(range(self.ndim))
+        else:
+            dims = tuple(normalize_dim(d, self.ndim) for d in (dim if isinstance(dim, tuple | list)
+                                                              else (dim,)))
+        if self.ndim == 0 or not any(self.shape[d] == 1 for d in dims):
+            return self
+        return F.Squeeze.apply(self, dims)
+
+    def unsqueeze(self, dim: int) -> Tensor:
+        return F.Unsqueeze.apply(self, normalize_dim(dim, self.ndim + 1))
+
+    def flatten(self, start_dim: int = 0, end_dim: int = -1) -> Tensor:
+        if self.ndim == 0:
+            return self.reshape(1)
+        s, e = normalize_dim(start_dim, self.ndim), normalize_dim(end_dim, self.ndim)
+        return self.reshape(self.shape[:s] + (-1,) + self.shape[e + 1:]) if s < e else self
+
+    def unflatten(self, dim: int, sizes) -> Tensor:
+        d = normalize_dim(dim, self.ndim)
+        if -1 not in sizes and math.prod(sizes) != self.shape[d]:
+            raise ShapeError(f"unflatten: Provided sizes {list(sizes)} don't multiply up to the "
+                             f"size of dim {dim} ({self.shape[d]}) in the input tensor")
+        sizes = _infer_shape(tuple(sizes), self.shape[d])
+        return self.view(self.shape[:d] + sizes + self.shape[d + 1:])
+
+    def narrow(self, dim: int, start: int, length: int) -> Tensor:
+        d = normalize_dim(dim, self.ndim)
+        start = start + self.shape[d] if start < 0 else start
+        if start + length > self.shape[d]:
+            raise OutOfRangeError(f"start ({start}) + length ({length}) exceeds dimension size "
+                                  f"({self.shape[d]}).")
+        return F.Slice.apply(self, (slice(None),) * d + (slice(start, start + length),))
+
+    def unfold(self, dim: int, size: int, step: int) -> Tensor:
+        """All windows of `size` along dim, `step` apart, as a new last dim (a view)."""
+        d = normalize_dim(dim, self.ndim)
+        n = (self.shape[d] - size) // step + 1
+        parts = [self.narrow(d, i * step, size).unsqueeze(d) for i in range(n)]
+        return cat(parts, d).movedim(d + 1, -1)
+
+    def movedim(self, source: int, destination: int) -> Tensor:
+        s, dst = normalize_dim(source, self.ndim), normalize_dim(destination, self.ndim)
+        order = [d for d in range(self.ndim) if d != s]
+        order.insert(dst, s)
+        return self.permute(order)
+
+    def contiguous(self, memory_format=None) -> Tensor:
+        return self if self.is_contiguous() else F.Copy.apply(self, self.dtype)
+
+    def clone(self, memory_format=None) -> Tensor:
+        return F.Copy.apply(self, self.dtype)
+
+    def split(self, split_size, dim: int = 0) -> tuple[Tensor, ...]:
+        d = normalize_dim(dim, self.ndim)
+        n = self.shape[d]
+        if isinstance(split_size, int):
+            sizes = [min(split_size, n - i) for i in range(0, n, split_size)] or [0]
+        else:
+            sizes = list(split_size)
+            if sum(sizes) != n:
+                raise ShapeError(f"split_with_sizes expects split_sizes to sum exactly to {n} "
+                                 f"(input tensor's size at dimension {d}), but got "
+                                 f"split_sizes={sizes}")
+        starts = np.cumsum([0] + sizes[:-1])
+        return tuple(self.narrow(d, int(s), k) for s, k in zip(starts, sizes))
+
+    def chunk(self, chunks: int, dim: int = 0) -> tuple[Tensor, ...]:
+        if chunks <= 0:
+            raise ShapeError(f"chunk expects `chunks` to be greater than 0, got: {chunks}")
+        n = self.shape[normalize_dim(dim, self.ndim)]
+        return self.split(max(1, -(-n // chunks)), dim)
+
+    def unbind(self, dim: int = 0) -> tuple[Tensor, ...]:
+        d = normalize_dim(dim, self.ndim)
+        return tuple(self.select(d, i) for i in range(self.shape[d]))
+
+    def select(self, dim: int, index: int) -> Tensor:
+        d = normalize_dim(dim, self.ndim)
+        return F.Slice.apply(self, (slice(None),) * d + (int(index),))
+
+    # *** 2. indexing: basic (views) and advanced (int tensors, bool masks) ***
+
+    def _parse_index(self, key):
+        """Split a key into basic items (a view) and advanced indices applied after it."""
+        key = key if isinstance(key, tuple) else (key,)
+        items = []
+        for k in key:
+            if isinstance(k, list | np.ndarray | bool):
+                k = creation._from_data(k, None, self._storage.device)
+            if isinstance(k, Tensor) and k.ndim == 0 and not k.dtype.is_floating_point \
+                    and k.dtype is not bool_:
+                k = int(k.item())
+            if isinstance(k, Tensor) and k.dtype.is_floating_point:
+                raise OutOfRangeError("tensors used as indices must be long, int, byte or bool "
+                                      "tensors")
+            items.append(k)
+        consumed = sum(k.ndim if isinstance(k, Tensor) and k.dtype is bool_ else
+                       0 if k is None or k is Ellipsis else 1 for k in items)
+        if consumed > self.ndim:
+            raise OutOfRangeError(f"too many indices for tensor of dimension {self.ndim}")
+        if sum(k is Ellipsis for k in items) > 1:
+            raise OutOfRangeError("an index can only have a single ellipsis ('...')")
+        if any(k is Ellipsis for k in items):
+            i = next(i for i, k in enumerate(items) if k is Ellipsis)
+            items[i:i + 1] = [slice(None)] * (self.ndim - consumed)
+        basic, advanced, dim, out_dim = [], [], 0, 0
+        for k in items:
+            if k is None:
+                basic.append(None)
+                out_dim += 1
+            elif isinstance(k, slice):
+                basic.append(k)
+                dim, out_dim = dim + 1, out_dim + 1
+            elif isinstance(k, Tensor) and k.dtype is bool_:
+                mask_shape, here = tuple(k.shape), tuple(self.shape[dim:dim + k.ndim])
+                if mask_shape != here:
+                    j = next((j for j, (a, b) in enumerate(zip(mask_shape, here)) if a != b), 0)
+                    raise OutOfRangeError(f"The shape of the mask {list(mask_shape)} at index {j} "
+                                          f"does not match the shape of the indexed tensor "
+                                          f"{list(self.shape)} at index {dim + j}")
+                for idx in np.nonzero(k.detach().numpy()):
+                    advanced.append((out_dim, Tensor._from_numpy(idx.astype(np.int64),
+                                                                 self._storage.device)))
+                    basic.append(slice(None))
+                    out_dim += 1
+                dim += k.ndim
+            elif isinstance(k, Tensor):
+                _check_range(k, self.shape[dim], dim)
+                advanced.append((out_dim, k if k.dtype is int64 else k.long()))
+                basic.append(slice(None))
+                dim, out_dim = dim + 1, out_dim + 1
+            else:
+                basic.append(int(k))
+                dim += 1
+        return tuple(basic), advanced
+
+    def __getitem__(self, key) -> Tensor:
+        basic, advanced = self._parse_index(key)
+        out = self
+        if any(not (isinstance(b, slice) and b == slice(None)) for b in basic) or not advanced:
+            out = F.Slice.apply(self, basic)
+        if advanced:
+            positions = tuple(p for p, _ in advanced)
+            out = F.Index.apply(out, positions, *(i for _, i in advanced))
+        return out
+
+    def __setitem__(self, key, value) -> None:
+        basic, advanced = self._parse_index(key)
+        value = value if isinstance(value, Tensor) else Tensor._scalar(value, self)
+        if self._recording(value):
+            if advanced and any(b != slice(None) for b in basic):
+                raise AutogradError("ch2_lego: in-place indexed assignment mixing slices and "
+                                    "tensor indices is not differentiable; use index_put")
+            if advanced:
+                positions = tuple(p for p, _ in advanced)
+                self._adopt(F.IndexPut.apply(self._saved_self(), positions, value.to(self.dtype),
+                                             False, *(i for _, i in advanced)))
+            else:
+                mask = F.Unslice.apply(self._ones_like(self[basic]), self.shape, basic)
+                part = F.Unslice.apply(value.to(self.dtype).expand(self[basic].shape),
+                                       self.shape, basic)
+                self._adopt(self._saved_self() * (1 - mask) + part)
+            return
+        target = self._view_raw(self._view.getitem(basic))
+        value = value.detach().to(self.dtype)
+        if advanced:
+            positions = tuple(p for p, _ in advanced)
+            shape = F._index_shape(target.shape, positions, [i.shape for _, i in advanced])
+            src = F.expand_raw(value, _broadcast_into(value.shape, shape))
+            run(Ops.INDEX_PUT, (target._storage, target._view), (target._storage, target._view),
+                (src._storage, src._view), *((i._storage, i._view) for _, i in advanced),
+                dtype=self.dtype, positions=positions, accumulate=False)
+        else:
+            src = F.expand_raw(value, _broadcast_into(value.shape, target.shape))
+            run(Ops.COPY, (target._storage, target._view), (src._storage, src._view),
+                dtype=self.dtype)
+        self._storage.version += 1
+
+    def gather(self, dim: int, index: Tensor) -> Tensor:
+        d = normalize_dim(dim, self.ndim)
+        if index.ndim != self.ndim:
+            raise ShapeError("Index tensor must have the same number of dimensions as input "
+                             "tensor")
+        if index.dtype not in (int32, int64):
+            raise DTypeError("gather(): Expected dtype int32/int64 for index")
+        for k in range(self.ndim):
+            if k != d and index.shape[k] > self.shape[k]:
+                raise ShapeError(f"Size does not match at dimension {k} expected index "
+                                 f"{list(index.shape)} to be smaller than self "
+                                 f"{list(self.shape)} apart from dimension {d}")
+        _check_range(index, self.shape[d], d, negative=False)
+        return F.Gather.apply(self, d, index.long())
+
+    def scatter_add(self, dim: int, index: Tensor, src: Tensor) -> Tensor:
+        _check_range(index, self.shape[normalize_dim(dim, self.ndim)], dim, negative=False)
+        return F.ScatterAdd.apply(self, normalize_dim(dim, self.ndim), index.long(), src)
+
+    def index_select(self, dim: int, index: Tensor) -> Tensor:
+        d = normalize_dim(dim, self.ndim)
+        return self[(slice(None),) * d + (index.long().reshape(-1),)]
+
+    def index_add(self, dim: int, index: Tensor, source: Tensor, alpha=1) -> Tensor:
+        d = normalize_dim(dim, self.ndim)
+        if index.numel() != (source.shape[d] if source.ndim else 1):
+            raise ShapeError(f"index_add_(): Number of indices ({index.numel()}) should be equal "
+                             f"to source.size(dim): ({source.shape[d]}), for dim: {dim}")
+        source = source * alpha if alpha != 1 else source
+        return F.IndexPut.apply(self, (d,), source, True, index.long())
+
+    def index_put(self, indices, values: Tensor, accumulate: bool = False) -> Tensor:
+        indices = tuple(i.long() for i in indices)
+        return F.IndexPut.apply(self, tuple(range(len(indices))), values, accumulate, *indices)
+
+    def masked_fill(self, mask: Tensor, value) -> Tensor:
+        if mask.dtype is not bool_:
+            raise DTypeError(f"masked_fill_ only supports boolean masks, but got mask with dtype "
+                             f"{PT_NAMES[mask.dtype.name].lower()}")
+        value = value if isinstance(value, Tensor) else Tensor._scalar(value, self)
+        return F.Where.apply(mask, value.to(self.dtype), self)
+
+    # *** 3. shape-changing hlops ***
+
+    def flip(self, dims) -> Tensor:
+        out = self
+        for d in self._dims(dims):
+            n = self.shape[d]
+            out = out.index_select(d, Tensor._from_numpy(np.arange(n - 1, -1, -1),
+                                                         self._storage.device))
+        return out
+
+    def roll(self, shifts, dims=None) -> Tensor:
+        if dims is None:
+            return self.flatten().roll(shifts, 0).view(self.shape)
+        shifts = shifts if isinstance(shifts, tuple | list) else (shifts,)
+        dims = dims if isinstance(dims, tuple | list) else (dims,)
+        out = self
+        for s, d in zip(shifts, dims):
+            d = normalize_dim(d, self.ndim)
+            n = self.shape[d]
+            s %= max(n, 1)
+            if s:
+                out = cat([out.narrow(d, n - s, s), out.narrow(d, 0, n - s)], d)
+        return out
+
+    def _tri(self, diagonal: int, upper: bool) -> Tensor:
+        if self.ndim < 2:
+            raise ShapeError(f"{'triu' if upper else 'tril'}: input tensor must have at least 2 "
+                             "dimensions")
+        rows, cols = self.shape[-2], self.shape[-1]
+        i = np.arange(rows)[:, None]
+        j = np.arange(cols)[None, :]
+        keep = (j - i >= diagonal) if upper else (j - i <= diagonal)
+        mask = Tensor._from_numpy(keep, self._storage.device)
+        return self.masked_fill(mask.logical_not(), 0)
+
+    def tril(self, diagonal: int = 0) -> Tensor:
+        return self._tri(diagonal, upper=False)
+
+    def triu(self, diagonal: int = 0) -> Tensor:
+        return self._tri(diagonal, upper=True)
+
+    def repeat(self, *sizes) -> Tensor:
+        sizes = _shape_arg(sizes)
+        x = self.reshape((1,) * (len(sizes) - self.ndim) + tuple(self.shape))
+        expanded = []
+        for n, r in zip(x.shape, sizes):
+            expanded += [r, n]
+        interleaved = x.reshape(tuple(v for n in x.shape for v in (1, n))).expand(expanded)
+        return interleaved.reshape(tuple(n * r for n, r in zip(x.shape, sizes)))
+
+    def multinomial(self, num_samples, replacement=False, generator=None) -> Tensor:
+        return random.multinomial(self, num_samples, replacement, generator=generator)
+
+
+# *** 4. joining tensors, and checks shared by the methods above ***
+
+
+def _broadcast_into(src_shape, shape) -> tuple[int, ...]:
+    """Check that src broadcasts to exactly `shape` (an output that cannot grow)."""
+
+    out = broadcast_shape(tuple(src_shape), tuple(shape))
+    if out != tuple(shape):
+        raise ShapeError(f"output with shape {list(shape)} doesn't match the broadcast shape "
+                         f"{list(out)}")
+    return out
+
+def _check_range(index: Tensor, size: int, dim: int, negative: bool = True) -> None:
+    """Raise PyTorch's error for an index outside [-size, size) (x[index]: IndexError) or
+    [0, size) (gather, scatter: RuntimeError)."""
+    if index.numel():
+        lo, hi = int(index.min()), int(index.max())
+        bad = hi if hi >= size else lo if lo < (-size if negative else 0) else None
+        if bad is not None:
+            error = OutOfRangeError if negative else IndexValueError
+            raise error(f"index {bad} is out of bounds for dimension {dim} with size {size}")
+
+
+def cat(tensors, dim: int = 0) -> Tensor:
+    """Concatenate along an existing dim; all other sizes must match."""
+    tensors = [t for t in tensors if not (t.ndim == 1 and t.shape[0] == 0)] or list(tensors)[:1]
+    if not tensors:
+        raise ShapeError("torch.cat(): expected a non-empty list of Tensors")
+    ref = tensors[0]
+    d = normalize_dim(dim, ref.ndim)
+    if ref.ndim == 0:
+        raise ShapeError("zero-dimensional tensor (at position 0) cannot be concatenated")
+    dtype = result_type(*tensors) if len({t.dtype for t in tensors}) > 1 else ref.dtype
+    for i, t in enumerate(tensors):
+        if t.ndim != ref.ndim:
+            raise ShapeError(f"Tensors must have same number of dimensions: got {ref.ndim} and "
+                             f"{t.ndim}")
+        for k in range(ref.ndim):
+            if k != d and t.shape[k] != ref.shape[k]:
+                raise ShapeError(f"Sizes of tensors must match except in dimension {d}. Expected "
+                                 f"size {ref.shape[k]} but got size {t.shape[k]} for tensor "
+                                 f"number {i} in the list.")
+    return F.Cat.apply(d, *(t.to(dtype) for t in tensors))
+
+def stack(tensors, dim: int = 0) -> Tensor:
+    """Join along a new dim; all shapes must be equal."""
+    tensors = list(tensors)
+    if not tensors:
+        raise ShapeError("stack expects a non-empty TensorList")
+    for i, t in enumerate(tensors):
+        if t.shape != tensors[0].shape:
+            raise ShapeError(f"stack expects each tensor to be equal size, but got "
+                             f"{list(tensors[0].shape)} at entry 0 and {list(t.shape)} at entry "
+                             f"{i}")
+    d = normalize_dim(dim, tensors[0].ndim + 1)
+    return cat([t.unsqueeze(d) for t in tensors], d)

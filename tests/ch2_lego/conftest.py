@@ -1,0 +1,147 @@
+"""Shared helpers for the ch2_lego suite: the implementation under test and the torch oracle.
+
+Oracle mode: every test module takes the implementation under test by name,
+`lego = importlib.import_module(os.environ.get("SINGSYS_ORACLE", "ch2_lego"))`, so
+`SINGSYS_ORACLE=torch pytest tests/ch2_lego` runs the same tests with torch standing in for
+ch2_lego. The whole suite passes in that mode, which shows that it encodes PyTorch's semantics.
+Torch is also imported directly as the reference; in oracle mode the two are the same module.
+"""
+
+import importlib
+import os
+
+import numpy as np
+import pytest
+import torch
+
+ORACLE = os.environ.get("SINGSYS_ORACLE", "ch2_lego")
+lego = importlib.import_module(ORACLE)
+
+
+# *** 1. converting between lego and torch ***
+
+
+def dtype_name(dtype) -> str:
+    """'float64' for torch.float64, ch2_lego.float64 and the like."""
+    return str(dtype).split(".")[-1]
+
+
+def to_numpy(t) -> np.ndarray:
+    """A numpy copy of a lego or torch tensor (detached, so requires_grad does not matter)."""
+    return np.array(t.detach().numpy(), copy=True)
+
+
+def assert_same(ours, ref, rtol=1e-7, atol=1e-10, check_dtype=True):
+    """Check that a lego tensor matches a torch tensor in shape, dtype and values."""
+    assert tuple(ours.shape) == tuple(ref.shape), f"shape {tuple(ours.shape)} != {tuple(ref.shape)}"
+    if check_dtype:
+        assert dtype_name(ours.dtype) == dtype_name(ref.dtype), f"{ours.dtype} != {ref.dtype}"
+    np.testing.assert_allclose(to_numpy(ours), to_numpy(ref), rtol=rtol, atol=atol, equal_nan=True)
+
+
+# *** 2. inputs in every layout ***
+
+LAYOUTS = ["contiguous", "transposed", "sliced", "expanded"]
+
+
+def leaf_shape(shape, layout):
+    """The shape of the leaf tensor from which `layout` makes a view of `shape`."""
+    shape = tuple(shape)
+    if layout == "transposed" and len(shape) >= 2:
+        return shape[:-2] + (shape[-1], shape[-2])
+    if layout == "sliced" and len(shape) >= 1:
+        return (2 * shape[0],) + shape[1:]
+    if layout == "expanded" and len(shape) >= 1:
+        return (1,) + shape[1:]
+    return shape
+
+
+def make_view(leaf, shape, layout):
+    """Apply to a lego or torch leaf the view that turns it into an input of `shape`."""
+    if layout == "transposed" and len(shape) >= 2:
+        return leaf.transpose(-1, -2)
+    if layout == "sliced" and len(shape) >= 1:
+        return leaf[::2]
+    if layout == "expanded" and len(shape) >= 1:
+        return leaf.expand(*shape)
+    return leaf
+
+
+# *** 3. check_op: one op, same inputs, compared with torch in values, dtypes and gradients ***
+
+
+def _check_op(
+    shapes,
+    torch_fn,
+    lego_fn=None,
+    *,
+    layout="contiguous",
+    low=-2.0,
+    high=2.0,
+    dtype="float64",
+    grad=True,
+    rtol=1e-7,
+    atol=1e-10,
+    seed=0,
+):
+    """Run torch_fn on torch tensors and lego_fn (default: the same fn) on lego tensors.
+
+    Shapes: `shapes` lists the shape of each input; inputs are uniform in [low, high), float64
+    unless `dtype` says otherwise, laid out as `layout` (see LAYOUTS; leaves are what get grads).
+    Compares forward values and dtypes; then, when `grad`, backpropagates the same random upstream
+    gradient through both and compares the gradients of the leaves. Returns (ours, ref).
+    """
+    lego_fn = lego_fn or torch_fn
+    rng = np.random.default_rng(seed)
+    arrays = [rng.uniform(low, high, size=leaf_shape(s, layout)).astype(dtype) for s in shapes]
+    need_grad = grad and dtype.startswith("float")
+    t_leaves = [torch.tensor(a, requires_grad=need_grad) for a in arrays]
+    l_leaves = [lego.tensor(a, requires_grad=need_grad) for a in arrays]
+    t_inputs = [make_view(t, s, layout) for t, s in zip(t_leaves, shapes, strict=True)]
+    l_inputs = [make_view(t, s, layout) for t, s in zip(l_leaves, shapes, strict=True)]
+
+    ref, ours = torch_fn(*t_inputs), lego_fn(*l_inputs)
+    assert_same(ours, ref, rtol=rtol, atol=atol)
+    if not need_grad or not ref.requires_grad:
+        return ours, ref
+
+    upstream = rng.standard_normal(tuple(ref.shape))
+    ref.backward(torch.tensor(upstream, dtype=ref.dtype))
+    ours.backward(lego.tensor(upstream).to(ours.dtype))
+    for i, (lt, tt) in enumerate(zip(l_leaves, t_leaves, strict=True)):
+        if tt.grad is None:
+            assert lt.grad is None, f"input {i}: torch has no grad, ours does"
+        else:
+            assert lt.grad is not None, f"input {i}: no gradient reached the leaf"
+            assert_same(lt.grad, tt.grad, rtol=rtol, atol=atol)
+    return ours, ref
+
+
+@pytest.fixture
+def check_op():
+    """The `check_op(shapes, torch_fn, lego_fn=None, **options)` helper (see _check_op)."""
+    return _check_op
+
+
+@pytest.fixture
+def rng():
+    """A seeded numpy generator, so every failure reproduces."""
+    return np.random.default_rng(1234)
+
+
+@pytest.fixture
+def same():
+    """`same(ours, ref, rtol=1e-7, atol=1e-10, check_dtype=True)`: shape, dtype and values agree."""
+    return assert_same
+
+
+@pytest.fixture
+def np_of():
+    """`np_of(t)`: a detached numpy copy of a lego or torch tensor."""
+    return to_numpy
+
+
+@pytest.fixture
+def F():
+    """The implementation's torch.nn.functional (imported late so only its users fail)."""
+    return importlib.import_module(ORACLE + ".nn.functional")
