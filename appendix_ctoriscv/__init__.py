@@ -10,7 +10,11 @@ The files, in the order a program passes through them:
   const_expr.py  compile-time evaluation of constant expressions (array sizes, case, #if)
   ir.py          AST -> three-address code, for --dump-ir
   codegen.py     AST -> RV32I assembly text (a stack machine, ILP32 calling convention)
-  asm.py, link.py, elf.py, runtime/, emu.py   assembly -> ELF32 executable -> a run on the emulator
+  isa.py         RV32I tables: registers, formats, immediates; encode/decode/disassemble
+  asm.py         assembly text -> ObjectFile (sections, symbols, relocations)
+  link.py        ObjectFiles + runtime/ -> laid-out image; elf.py writes/reads ELF32
+  runtime/       crt0, libgcc's multiply/divide, system-call wrappers, putchar/puts
+  emu.py         ELF32 executable -> a run (basic blocks translated to Python functions)
   main.py        the driver behind `python -m appendix_ctoriscv prog.c`
 
 The appendix imports no chapter package.

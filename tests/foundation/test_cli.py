@@ -1,6 +1,7 @@
 """The `singsys` command, run as a reader runs it: in a subprocess, checking output and status."""
 
 import os
+import re
 import subprocess
 import sys
 
@@ -52,7 +53,7 @@ def test_exercise_copy_fails_the_suite_until_solved(alias, tmp_path):
     result = singsys("exercise", alias, str(tmp_path))
     assert result.returncode == 0, result.stderr
     copy = tmp_path / chapter.package
-    stubs = sum(p.read_text().count("raise NotImplementedError('Exercise ")
+    stubs = sum(len(re.findall(r"raise NotImplementedError\(['\"]Exercise ", p.read_text()))
                 for p in copy.rglob("*.py"))
     assert stubs == len(package_regions(chapter.source_dir)) > 0
 
@@ -78,3 +79,14 @@ def test_demo_reports_chapters_not_built(tmp_path):
     result = singsys("demo", "--only", "ch4", "--out", str(tmp_path))
     assert result.returncode == 0, result.stderr
     assert "ch4" in result.stdout and "not built yet" in result.stdout
+
+
+@pytest.mark.skipif(not (find_chapter("ch1").source_dir / "tour.py").exists(),
+                    reason="ch1 has no tour yet")
+def test_demo_runs_the_ch1_tour_and_saves_its_plots(tmp_path):
+    result = singsys("demo", "--only", "ch1", "--out", str(tmp_path))
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert "ch1" in result.stdout and "wall time" in result.stdout
+    plots = list((tmp_path / "ch1_dfdx").glob("*.png"))
+    assert len(plots) >= 2, "the decision boundary and the loss curve"
+    assert all(p.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" for p in plots)
