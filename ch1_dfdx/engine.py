@@ -41,6 +41,7 @@ def checked_pow(base: float, k: float) -> float:
 
 
 def checked_log(x: float) -> float:
+    """The natural log of x > 0; DomainError otherwise (PyTorch would return nan or -inf)."""
     if x <= 0.0:
         raise DomainError(f"log is defined only for positive numbers, got {x}")
     return math.log(x)
@@ -98,7 +99,11 @@ class Value:
     __slots__ = ("data", "grad", "_prev", "_op", "_backward")
 
     def __init__(self, data, _prev: tuple = (), _op: str = "", _backward=None):
-        self.data = data if type(data) is float else as_float(data, "Value()")
+        if type(data) is not float:  # the fast path: every operation passes a float
+            if not isinstance(data, numbers.Real):
+                raise OperandTypeError(f"Value() takes a real number, got {type(data).__name__!r}")
+            data = float(data)
+        self.data = data
         self.grad = 0.0  # d(root)/d(self), summed over every backward() since the last reset
         self._prev = _prev  # the Values this one was computed from, one entry per use
         self._op = _op  # the operation's symbol, for drawings and debugging
@@ -115,10 +120,9 @@ class Value:
     def __mul__(self, other):
         other = _lift(other, "*")
         # EXERCISE 1.1: forward a * b; its rule is the product rule d(a*b) = b da + a db
-        out = Value(self.data * other.data, (self, other), "*",
-                    lambda g, out, a, b: (g * b, g * a))
+        return Value(self.data * other.data, (self, other), "*",
+                     lambda g, out, a, b: (g * b, g * a))
         # END EXERCISE
-        return out
     # --8<-- [end:value_mul]
 
     # --8<-- [start:value_pow]
@@ -128,7 +132,8 @@ class Value:
                 "x ** y with a Value exponent y is not supported: the engine has a rule only "
                 "for constant exponents; for x > 0 write (y * x.log()).exp()")
         k = as_float(k, "**")
-        # d(a^k) = k a^(k-1) da
+        # d(a^k) = k a^(k-1) da. NOTE: at a = 0 with k < 1 (sqrt at 0) that is infinite, and the
+        # float backward raises ZeroDivisionError where PyTorch returns inf.
         return Value(checked_pow(self.data, k), (self,), f"**{k:g}",
                      lambda g, out, a: (g * k * a ** (k - 1),))
     # --8<-- [end:value_pow]
@@ -144,10 +149,9 @@ class Value:
     # --8<-- [start:value_tanh]
     def tanh(self):
         # EXERCISE 1.2: forward tanh(a); its rule d(tanh a) = (1 - tanh(a)^2) da reuses the output
-        out = Value(math.tanh(self.data), (self,), "tanh",
-                    lambda g, out, a: (g * (1 - out * out),))
+        return Value(math.tanh(self.data), (self,), "tanh",
+                     lambda g, out, a: (g * (1 - out * out),))
         # END EXERCISE
-        return out
     # --8<-- [end:value_tanh]
 
     def sigmoid(self):
@@ -239,7 +243,7 @@ def reverse_topological_order(root: Value) -> list[Value]:
     Kahn's algorithm, with loops instead of recursion so that a chain of a million nodes works:
     count the uses of every node inside the graph, then emit a node once all its users are out.
     """
-    # EXERCISE 1.3: count each node's users in the graph, then emit nodes whose users are all out
+    # EXERCISE 1.3: count the users of every node, then emit a node once all its users are out
     users = {root: 0}
     stack = [root]
     while stack:

@@ -7,9 +7,15 @@ only; for derivatives of derivatives use reverse mode with `create_graph=True`.
 """
 
 import math
+import numbers
 
 from ch1_dfdx.engine import as_float, checked_log, checked_pow, safe_exp, stable_sigmoid
-from ch1_dfdx.errors import DivisionByZeroError, DomainError, UnsupportedPowerError
+from ch1_dfdx.errors import (
+    DivisionByZeroError,
+    DomainError,
+    OperandTypeError,
+    UnsupportedPowerError,
+)
 
 
 def _lift(x, op: str) -> "Dual":
@@ -31,8 +37,10 @@ class Dual:
     __slots__ = ("primal", "tangent")
 
     def __init__(self, primal, tangent=0.0):
-        self.primal = as_float(primal, "Dual()")
-        self.tangent = as_float(tangent, "Dual()")
+        for x in (primal, tangent):
+            if not isinstance(x, numbers.Real):
+                raise OperandTypeError(f"Dual() takes real numbers, got {type(x).__name__!r}")
+        self.primal, self.tangent = float(primal), float(tangent)
 
     def __add__(self, other):
         other = _lift(other, "+")
@@ -41,7 +49,7 @@ class Dual:
     # --8<-- [start:dual_mul]
     def __mul__(self, other):
         other = _lift(other, "*")
-        # EXERCISE 1.5: (a + a' eps)(b + b' eps) = ab + (a'b + ab') eps, since eps^2 = 0
+        # EXERCISE 1.5: (a + da eps)(b + db eps) = ab + (da b + a db) eps, since eps^2 = 0
         return Dual(self.primal * other.primal,
                     self.tangent * other.primal + self.primal * other.tangent)
         # END EXERCISE

@@ -22,9 +22,9 @@ def _scalar_output(out, who: str) -> Value:
                     f"got {type(out).__name__}")
 
 
-def _same_length(xs, vs, who: str, names: str = "primals but", kind: str = "tangents") -> None:
-    if len(xs) != len(vs):
-        raise ShapeError(f"{who}: {len(xs)} {names} {len(vs)} {kind}")
+def _check_tangents(primals, tangents, who: str) -> None:
+    if len(primals) != len(tangents):
+        raise ShapeError(f"{who}: {len(primals)} primals but {len(tangents)} tangents")
 
 
 # *** 1. reverse mode: grad and vjp ***
@@ -63,7 +63,8 @@ def vjp(f, primals: tuple, cotangents: tuple) -> tuple:
     inputs = [Value(x) for x in primals]
     out = f(*inputs)
     outs = out if isinstance(out, tuple | list) else (out,)
-    _same_length(outs, cotangents, "vjp", "outputs of f but", "cotangents")
+    if len(outs) != len(cotangents):
+        raise ShapeError(f"vjp: {len(outs)} outputs of f but {len(cotangents)} cotangents")
     weighted = sum((u * o for u, o in zip(cotangents, outs)), Value(0.0))
     dall = gradients(weighted)
     values = tuple(float(o) for o in outs)
@@ -82,7 +83,7 @@ def jvp(f, primals: tuple, tangents: tuple) -> tuple:
     J v is the derivative of f along v; it costs one evaluation of f whatever the number of
     outputs. Returns (outputs, J v), each a float if f returns one scalar, else a tuple.
     """
-    _same_length(primals, tangents, "jvp")
+    _check_tangents(primals, tangents, "jvp")
     out = f(*[Dual(x, v) for x, v in zip(primals, tangents)])
     outs = out if isinstance(out, tuple | list) else (out,)
     # An output that is a plain number does not depend on the inputs: its tangent is 0.
@@ -103,7 +104,7 @@ def hvp(f, primals: tuple, tangents: tuple) -> tuple:
     H v is the gradient of grad(f) . v, a scalar, so it costs two backward passes and never
     forms the n x n Hessian. Returns (f(x), H v), as `torch.autograd.functional.hvp` does.
     """
-    _same_length(primals, tangents, "hvp")
+    _check_tangents(primals, tangents, "hvp")
     inputs = [Value(x) for x in primals]
     out = _scalar_output(f(*inputs), "hvp")
     # EXERCISE 1.6: differentiate (grad f . v): the first backward pass must build a graph

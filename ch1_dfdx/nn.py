@@ -125,7 +125,8 @@ class SGD:
             g = p.grad + self.weight_decay * p.data
             if self.momentum:
                 b = self.buffers[i]
-                g = self.buffers[i] = g if b is None else self.momentum * b + g
+                g = g if b is None else self.momentum * b + g
+                self.buffers[i] = g
             p.data -= self.lr * g
         # END EXERCISE
 

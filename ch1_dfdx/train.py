@@ -7,9 +7,11 @@ loop runs full-batch SGD with momentum and returns the loss and accuracy of ever
 Shapes: xs (n, 2), ys (n); the model maps (2) -> (1).
 """
 
+import contextlib
+import gc
 import time
 
-from tqdm.auto import tqdm
+from tqdm import tqdm
 
 from ch1_dfdx.engine import Value
 from ch1_dfdx.nn import MLP, SGD
@@ -25,27 +27,46 @@ def accuracy(scores: list, ys: list[float]) -> float:
     return sum((float(s) > 0) == (y > 0) for s, y in zip(scores, ys)) / len(ys)
 
 
+@contextlib.contextmanager
+def cycle_collector_paused():
+    """Pause Python's cyclic garbage collector, restoring it afterwards.
+
+    A training step's graph holds no reference cycles (the backward rules capture no Values), so
+    reference counting frees it as soon as the next step drops it. The cycle collector would only
+    rescan the tens of thousands of live nodes over and over, about 40% of the time of a step.
+    """
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
 # --8<-- [start:train]
 def train(model: MLP, xs: list, ys: list, steps: int = 100, lr: float = 0.1,
           momentum: float = 0.9, alpha: float = 1e-4, progress: bool = True) -> dict:
     """Full-batch SGD on hinge loss + alpha * |w|^2; returns per-step "loss" and "accuracy".
 
-    Each step is the usual four lines: forward, zero_grad, backward, step.
+    Each step is the usual four lines: forward, zero_grad, backward, step. A step's loss and
+    accuracy are those of the scores it was computed from, before its update.
     """
     opt = SGD(model.parameters(), lr=lr, momentum=momentum)
     history = {"loss": [], "accuracy": []}
     start = time.perf_counter()
     bar = tqdm(range(steps), desc="ch1 MLP", disable=not progress)
-    for _ in bar:
-        scores = [model(x)[0] for x in xs]
-        penalty = sum((p * p for p in model.parameters()), Value(0.0)) * alpha
-        loss = hinge_loss(scores, ys) + penalty
-        opt.zero_grad()
-        loss.backward()
-        opt.step()
-        history["loss"].append(loss.data)
-        history["accuracy"].append(accuracy(scores, ys))
-        bar.set_postfix(loss=f"{loss.data:.3f}", acc=f"{history['accuracy'][-1]:.0%}")
+    with cycle_collector_paused():
+        for _ in bar:
+            scores = [model(x)[0] for x in xs]
+            penalty = sum((p * p for p in model.parameters()), Value(0.0)) * alpha
+            loss = hinge_loss(scores, ys) + penalty
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+            history["loss"].append(loss.data)
+            history["accuracy"].append(accuracy(scores, ys))
+            bar.set_postfix(loss=f"{loss.data:.3f}", acc=f"{history['accuracy'][-1]:.0%}")
     history["seconds"] = time.perf_counter() - start
     return history
 # --8<-- [end:train]

@@ -127,7 +127,6 @@ def build_parser() -> argparse.ArgumentParser:
     test = sub.add_parser("test", help="run a chapter's test suite")
     test.add_argument("chapter")
     test.add_argument("--impl", metavar="DIR", help="test your copy of the chapter in DIR")
-    test.add_argument("pytest_args", nargs="*", help="passed to pytest (after --)")
     test.set_defaults(run=cmd_test)
     exercise = sub.add_parser("exercise", help="write your copy of a chapter, solutions stubbed")
     exercise.add_argument("chapter")
@@ -144,7 +143,16 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else list(argv)
+    # Everything after `--` goes to pytest untouched (`singsys test ch1 -- -x -k mul`).
+    pytest_args: list[str] = []
+    if "--" in argv:
+        cut = argv.index("--")
+        argv, pytest_args = argv[:cut], argv[cut + 1 :]
     args = build_parser().parse_args(argv)
+    if pytest_args and args.command != "test":
+        build_parser().error("arguments after -- are only for `singsys test`")
+    args.pytest_args = pytest_args
     try:
         return args.run(args)
     except (UsageError, UnknownChapterError, ExerciseError) as e:

@@ -3,7 +3,9 @@ topological order, gradient accumulation, and a chain far deeper than Python's r
 
 import math
 import sys
+from fractions import Fraction
 
+import numpy as np
 import pytest
 import torch
 from hypothesis import HealthCheck, assume, given, settings
@@ -72,6 +74,12 @@ def test_product_rule_by_hand():
     a, b = Value(3.0), Value(-4.0)
     (a * b).backward()
     assert (a.grad, b.grad) == (-4.0, 3.0)
+
+
+@pytest.mark.sec_1_3
+def test_any_real_number_is_an_operand():
+    x = Value(np.float32(1.5)) * np.int64(2) + True - Fraction(1, 2)
+    assert isinstance(x.data, float) and x.data == 3.5 and float(x) == 3.5
 
 
 @pytest.mark.sec_1_3

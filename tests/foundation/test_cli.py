@@ -60,7 +60,6 @@ def test_exercise_copy_fails_the_suite_until_solved(alias, tmp_path):
     graded = singsys("test", alias, "--impl", str(tmp_path), "--", "-x", "-p", "no:cacheprovider")
     assert graded.returncode == 1, graded.stdout[-2000:]
     assert "NotImplementedError: Exercise" in graded.stdout
-    assert f"chapter packages from {tmp_path}" in graded.stdout
 
     # Untouched stubs differ from every reference solution.
     diff = singsys("diff", alias, str(tmp_path))
