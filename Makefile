@@ -9,6 +9,10 @@ BIN    := $(VENV)/bin
 SUDO   := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 export MPLBACKEND := Agg
 
+# The tests run one pytest worker per core; BLAS and OpenMP threads on top of that oversubscribe
+# a small machine badly (a small matmul can get 10x slower), so the test run uses one each.
+TEST_ENV := OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1 MKL_NUM_THREADS=1
+
 .PHONY: demo test lint book serve system-deps clean
 
 $(BIN)/python:
@@ -29,7 +33,7 @@ demo: $(VENV)/.installed-run
 
 test: $(VENV)/.installed-dev
 	$(BIN)/ruff check .
-	$(BIN)/python -m pytest -n auto --dist loadfile --nbmake tests book/notebooks
+	$(TEST_ENV) $(BIN)/python -m pytest -n auto --dist loadfile --nbmake tests book/notebooks
 
 lint: $(VENV)/.installed-dev
 	$(BIN)/ruff check .

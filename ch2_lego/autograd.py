@@ -70,6 +70,7 @@ class Function:
                 "graph are freed when you call .backward() or autograd.grad(). Specify "
                 "retain_graph=True if you need to backward through the graph a second time or "
                 "if you need to access saved tensors after calling backward.")
+        # EXERCISE 2.10: refuse a saved tensor whose version moved since save_for_backward
         for t, version in zip(self._saved, self._versions):
             if t is not None and t._version != version:
                 raise AutogradError(
@@ -78,6 +79,7 @@ class Function:
                     f"{self.name()}, is at version {t._version}; expected version {version} "
                     "instead.")
         return self._saved
+        # END EXERCISE
     # --8<-- [end:save_for_backward]
 
     def release(self) -> None:
@@ -124,7 +126,7 @@ def toposort(roots: list[Function]) -> list[Function]:
     Iterative depth-first search, so that a graph a million ops deep does not overflow Python's
     stack: a node is emitted once all its next_functions are; the reverse is backward's order.
     """
-    # EXERCISE 2.7: post-order DFS over next_functions with an explicit stack
+    # EXERCISE 2.9: post-order DFS over next_functions with an explicit stack
     order, visited = [], set()
     for root in roots:
         if root in visited:

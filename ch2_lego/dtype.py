@@ -140,6 +140,7 @@ def result_type(*operands) -> DType:
     2.5 is float32, plus 2 stays int32, and a float32 tensor plus a float64 0-dim tensor stays
     float32.
     """
+    # EXERCISE 2.5: promote within each priority class, then combine the classes
     dim = zero = scalar = None
     for x in operands:
         d = getattr(x, "dtype", None)
@@ -150,6 +151,7 @@ def result_type(*operands) -> DType:
         else:
             zero = d if zero is None else promote_types(zero, d)
     return _combine(dim, _combine(zero, scalar))
+    # END EXERCISE
 # --8<-- [end:result_type]
 
 

@@ -59,7 +59,7 @@ def unbroadcast(g: Tensor, shape: tuple[int, ...]) -> Tensor:
     """
     if tuple(g.shape) == tuple(shape):
         return g
-    # EXERCISE 2.5: sum over the leading dims broadcasting added and the size-1 dims it stretched
+    # EXERCISE 2.6: sum over the leading dims broadcasting added and the size-1 dims it stretched
     extra = g.ndim - len(shape)
     dims = tuple(range(extra)) + tuple(extra + i for i, n in enumerate(shape)
                                        if n == 1 and g.shape[extra + i] != 1)
@@ -478,7 +478,7 @@ class Matmul(Function):
 
     def backward(ctx, g):
         a, b = ctx.saved_tensors
-        # EXERCISE 2.6: da = g b^T and db = a^T g, each summed over broadcast batch dims
+        # EXERCISE 2.7: da = g b^T and db = a^T g, each summed over broadcast batch dims
         da = unbroadcast(_matmul_like(g, b.mT, a), a.shape) if ctx.needs_input_grad[0] else None
         db = unbroadcast(_matmul_like(a.mT, g, b), b.shape) if ctx.needs_input_grad[1] else None
         return da, db

@@ -73,7 +73,7 @@ def broadcast_shape(*shapes: tuple[int, ...]) -> tuple[int, ...]:
     Shapes are aligned on the right; missing leading dims count as 1; in each dim the sizes must
     be equal or 1, and the result takes the other size. (3, 1) and (4,) -> (3, 4).
     """
-    # EXERCISE 2.2: align the shapes on the right and pick each dim's size, or raise ShapeError
+    # EXERCISE 2.4: align the shapes on the right and pick each dim's size, or raise ShapeError
     ndim = max(len(s) for s in shapes)
     out = [1] * ndim
     for shape in shapes:
@@ -167,6 +167,7 @@ class View:
                         else contiguous_strides(shape), self.offset)
         if self.ndim == 0:
             return View(Size(shape), (1,) * len(shape), self.offset)
+        # EXERCISE 2.2: walk old dims right to left, chunk by chunk, giving new dims strides
         new_strides = [0] * len(shape)
         view_d = len(shape) - 1
         chunk_stride, tensor_numel, view_numel = self.strides[-1], 1, 1
@@ -187,6 +188,7 @@ class View:
         if view_d != -1:
             return None
         return View(Size(shape), tuple(new_strides), self.offset)
+        # END EXERCISE
     # --8<-- [end:view_reshape]
 
     def unsqueeze(self, dim: int) -> View:

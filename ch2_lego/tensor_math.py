@@ -283,8 +283,6 @@ class MathMixin:
         return F.Amin.apply(self, dims, keepdim)
 
     def _arg(self, op: Ops, dim, keepdim) -> Tensor:
-        if self.dtype is bool_:
-            raise DTypeError(f"{op.name.lower()}(): does not support bool input")
         x = self.detach()
         if dim is None:
             x, d = x.reshape(-1), 0
@@ -295,9 +293,13 @@ class MathMixin:
         return out
 
     def argmax(self, dim=None, keepdim=False) -> Tensor:
+        if self.dtype is bool_:
+            raise DTypeError("argmax(): does not support bool input")
         return self._arg(Ops.ARGMAX, dim, keepdim)
 
     def argmin(self, dim=None, keepdim=False) -> Tensor:
+        if self.dtype is bool_:
+            raise DTypeError("argmin(): does not support bool input")
         return self._arg(Ops.ARGMIN, dim, keepdim)
 
     def max(self, dim=None, keepdim=False):
@@ -306,14 +308,14 @@ class MathMixin:
             return self.maximum(dim)
         if dim is None:
             return self.amax()
-        return max_result(*self._select_by(self.argmax(dim, keepdim=True), dim, keepdim))
+        return max_result(*self._select_by(self._arg(Ops.ARGMAX, dim, True), dim, keepdim))
 
     def min(self, dim=None, keepdim=False):
         if isinstance(dim, Tensor):
             return self.minimum(dim)
         if dim is None:
             return self.amin()
-        return min_result(*self._select_by(self.argmin(dim, keepdim=True), dim, keepdim))
+        return min_result(*self._select_by(self._arg(Ops.ARGMIN, dim, True), dim, keepdim))
 
     def _select_by(self, index: Tensor, dim: int, keepdim: bool):
         # values = x.gather(dim, argmax): gather's backward sends g to the chosen index only

@@ -40,6 +40,10 @@ def split_words(words: list[str], fractions=(0.8, 0.1, 0.1), seed: int = 42) -> 
 # *** 2. the tokenizer ***
 
 
+class TokenizerError(ValueError):
+    """A character that is not in the tokenizer's vocabulary."""
+
+
 # --8<-- [start:char_tokenizer]
 class CharTokenizer:
     """Maps characters to integer ids and back; id 0 is the boundary token '.'."""
@@ -58,7 +62,7 @@ class CharTokenizer:
         try:
             return [self.stoi[ch] for ch in text]
         except KeyError as e:
-            raise ValueError(f"character {e.args[0]!r} is not in the vocabulary") from None
+            raise TokenizerError(f"character {e.args[0]!r} is not in the vocabulary") from None
 
     def decode(self, ids) -> str:
         return "".join(self.itos[int(i)] for i in ids)

@@ -3,7 +3,8 @@
 The model files (mlp_lm.py, gpt.py, cnn.py) import only `ch2_lego`, `ch2_lego.nn` and
 `ch2_lego.nn.functional`. Executing such a file while those three names point at torch,
 torch.nn and torch.nn.functional yields the very same model classes built on PyTorch: the
-benchmark and the tests compare the two twins with no second copy of the model code.
+benchmark and the tests compare the two twins with no second copy of the model code;
+copy_weights gives the twin the same weights, through numpy.
 """
 
 import importlib

@@ -3,7 +3,8 @@
 Files in the order the book builds them: parameter.py and module.py (the tree of parameters),
 containers.py, linear.py, embedding.py, activation.py, normalization.py, dropout.py, loss.py,
 conv_ops.py (convolution as a strided view) with conv.py and pooling.py, functional.py, init.py,
-utils.py (gradient clipping). The transformer pieces live with the GPT in ch2_lego/models/gpt.py.
+utils.py (gradient clipping), errors.py. The transformer pieces (attention with a KV cache, the
+block) live with the GPT in ch2_lego/models/gpt.py, so that file runs on torch unchanged.
 """
 
 from ch2_lego.nn import functional, init, utils

@@ -7,6 +7,7 @@ registration as any attribute, so parameters(), state_dict() and repr see throug
 from collections import OrderedDict
 from collections.abc import Iterable, Iterator
 
+from ch2_lego.errors import OutOfRangeError
 from ch2_lego.nn.module import Module
 
 
@@ -138,5 +139,5 @@ class ModuleDict(Module):
 
 def _check_index(index: int, length: int) -> int:
     if not -length <= index < length:
-        raise IndexError(f"index {index} is out of range")
+        raise OutOfRangeError(f"index {index} is out of range")
     return index % length

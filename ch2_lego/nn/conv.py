@@ -8,6 +8,7 @@ import math
 
 from ch2_lego import Tensor, empty
 from ch2_lego.nn import conv_ops, init
+from ch2_lego.nn.errors import LayerArgumentError
 from ch2_lego.nn.module import Module
 from ch2_lego.nn.parameter import Parameter
 
@@ -23,9 +24,9 @@ class _ConvNd(Module):
                  groups, bias, transposed, n, output_padding=0, device=None, dtype=None):
         super().__init__()
         if in_channels % groups != 0:
-            raise ValueError("in_channels must be divisible by groups")
+            raise LayerArgumentError("in_channels must be divisible by groups")
         if out_channels % groups != 0:
-            raise ValueError("out_channels must be divisible by groups")
+            raise LayerArgumentError("out_channels must be divisible by groups")
         self.in_channels, self.out_channels, self.groups = in_channels, out_channels, groups
         self.kernel_size, self.stride = _tuple(kernel_size, n), _tuple(stride, n)
         self.padding = padding if isinstance(padding, str) else _tuple(padding, n)

@@ -13,6 +13,7 @@ import ch2_lego as torch
 from ch2_lego import Tensor
 from ch2_lego.autograd import Function
 from ch2_lego.errors import ShapeError
+from ch2_lego.nn.errors import LayerArgumentError
 from ch2_lego.storage import Size, View
 
 # *** 1. arguments: ints or pairs, as PyTorch accepts them ***
@@ -23,7 +24,9 @@ def _pair(value, name: str = "argument") -> tuple[int, int]:
         return value, value
     value = tuple(value)
     if len(value) != 2:
-        raise ValueError(f"expected {name} to be a single integer value or a list of 2 values")
+        raise LayerArgumentError(
+            f"expected {name} to be a single integer value or a list of 2 values"
+        )
     return value
 
 
@@ -270,7 +273,7 @@ def avg_pool2d(input: Tensor, kernel_size, stride=None, padding=0, ceil_mode: bo
 def _check_pool_padding(padding, kh: int, kw: int) -> None:
     ph, pw = _pair(padding, "padding")
     if ph > kh // 2 or pw > kw // 2:
-        raise ValueError(
+        raise LayerArgumentError(
             f"pad should be at most half of effective kernel size, but got pad={max(ph, pw)}, "
             f"kernel_size={max(kh, kw)}"
         )

@@ -2,6 +2,7 @@
 
 from ch2_lego import Tensor
 from ch2_lego.nn import functional as F
+from ch2_lego.nn.errors import LayerArgumentError
 from ch2_lego.nn.module import Module
 
 
@@ -11,7 +12,7 @@ class Dropout(Module):
     def __init__(self, p: float = 0.5, inplace: bool = False):
         super().__init__()
         if not 0.0 <= p <= 1.0:
-            raise ValueError(f"dropout probability has to be between 0 and 1, but got {p}")
+            raise LayerArgumentError(f"dropout probability has to be between 0 and 1, but got {p}")
         self.p, self.inplace = p, inplace
 
     def forward(self, input: Tensor) -> Tensor:

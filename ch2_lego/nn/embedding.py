@@ -8,6 +8,7 @@ initialised from N(0, 1), as in PyTorch; padding_idx's row starts at zero.
 from ch2_lego import Tensor, empty, no_grad
 from ch2_lego.nn import functional as F
 from ch2_lego.nn import init
+from ch2_lego.nn.errors import LayerArgumentError
 from ch2_lego.nn.module import Module
 from ch2_lego.nn.parameter import Parameter
 
@@ -20,7 +21,7 @@ class Embedding(Module):
         super().__init__()
         if padding_idx is not None:
             if not -num_embeddings <= padding_idx < num_embeddings:
-                raise AssertionError("Padding_idx must be within num_embeddings")
+                raise LayerArgumentError("Padding_idx must be within num_embeddings")
             padding_idx = padding_idx % num_embeddings
         self.num_embeddings, self.embedding_dim = num_embeddings, embedding_dim
         self.padding_idx = padding_idx

@@ -12,6 +12,7 @@ import math
 
 import ch2_lego as torch
 from ch2_lego import Tensor
+from ch2_lego.errors import DTypeError, ShapeError
 from ch2_lego.functional import (  # noqa: F401  (the core's activations and losses)
     binary_cross_entropy,
     binary_cross_entropy_with_logits,
@@ -41,6 +42,7 @@ from ch2_lego.nn.conv_ops import (  # noqa: F401  (convolution and pooling)
     max_pool2d,
     unfold,
 )
+from ch2_lego.nn.errors import LayerArgumentError
 
 # *** 1. linear layers ***
 
@@ -51,9 +53,12 @@ def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
 
     Shapes: input (*,C_in), weight (C_out,C_in), bias (C_out,) -> (*,C_out).
     W is stored (C_out, C_in), PyTorch's layout: row j holds the weights of output feature j.
+    The leading dims are flattened first, as PyTorch's addmm path does: one 2-D matmul, whose
+    weight gradient is then one matmul too, not a batch of them summed afterwards.
     """
-    # EXERCISE 2.21: multiply by the transposed weight, then add the bias if there is one
-    out = input @ weight.T  # weight.T is a view: the matmul reads W with swapped strides
+    # EXERCISE 2.21: flatten to (N,C_in), multiply by the transposed weight, restore, add bias
+    out = input.reshape(-1, input.shape[-1]) @ weight.T  # (N,C_out), N = prod(*)
+    out = out.reshape(*input.shape[:-1], weight.shape[0])
     return out if bias is None else out + bias
     # END EXERCISE
 # --8<-- [end:linear]
@@ -66,7 +71,7 @@ def embedding(input: Tensor, weight: Tensor, padding_idx: int | None = None) -> 
     (its row starts at zero); the lookup itself is the same.
     """
     if input.dtype not in (torch.int64, torch.int32):
-        raise TypeError(
+        raise DTypeError(
             "Expected tensor for argument #1 'indices' to have one of the following scalar "
             f"types: Long, Int; but got {input.dtype} instead"
         )
@@ -87,7 +92,7 @@ def layer_norm(input: Tensor, normalized_shape, weight: Tensor | None = None,
     """
     normalized_shape = _as_shape(normalized_shape)
     if tuple(input.shape[len(input.shape) - len(normalized_shape):]) != normalized_shape:
-        raise RuntimeError(
+        raise ShapeError(
             f"Given normalized_shape={list(normalized_shape)}, expected input with shape "
             f"[*, {', '.join(map(str, normalized_shape))}], but got input of size"
             f"{list(input.shape)}"
@@ -133,7 +138,7 @@ def batch_norm(input: Tensor, running_mean: Tensor | None, running_var: Tensor |
     if training:
         n = input.numel() // input.shape[1]
         if n <= 1:
-            raise ValueError(
+            raise LayerArgumentError(
                 f"Expected more than 1 value per channel when training, got input size "
                 f"{_size(input.shape)}"
             )
@@ -160,7 +165,7 @@ def dropout(input: Tensor, p: float = 0.5, training: bool = True) -> Tensor:
     Scaling at training time keeps the expected activation unchanged, so eval is the identity.
     """
     if not 0.0 <= p <= 1.0:
-        raise ValueError(f"dropout probability has to be between 0 and 1, but got {p}")
+        raise LayerArgumentError(f"dropout probability has to be between 0 and 1, but got {p}")
     if not training or p == 0.0:
         return input
     if p == 1.0:

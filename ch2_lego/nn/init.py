@@ -9,6 +9,7 @@ I * prod(kernel) and O * prod(kernel).
 import math
 
 from ch2_lego import Tensor, no_grad, rand, randn
+from ch2_lego.nn.errors import LayerArgumentError
 
 
 def calculate_gain(nonlinearity: str, param: float | None = None) -> float:
@@ -26,12 +27,12 @@ def calculate_gain(nonlinearity: str, param: float | None = None) -> float:
         return math.sqrt(2.0 / (1 + slope**2))
     if nonlinearity == "selu":
         return 3.0 / 4
-    raise ValueError(f"Unsupported nonlinearity {nonlinearity}")
+    raise LayerArgumentError(f"Unsupported nonlinearity {nonlinearity}")
 
 
 def _calculate_fan_in_and_fan_out(tensor: Tensor) -> tuple[int, int]:
     if tensor.dim() < 2:
-        raise ValueError(
+        raise LayerArgumentError(
             "Fan in and fan out can not be computed for tensor with fewer than 2 dimensions"
         )
     receptive = 1

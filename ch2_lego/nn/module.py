@@ -10,6 +10,7 @@ from collections import OrderedDict, namedtuple
 from collections.abc import Callable, Iterator
 
 from ch2_lego import Tensor, float32, float64, no_grad
+from ch2_lego.nn.errors import LayerArgumentError, ModuleError, StateDictError
 from ch2_lego.nn.parameter import Parameter
 
 # What load_state_dict returns (PyTorch's name and fields).
@@ -44,21 +45,21 @@ class Module:
             modules[name] = value
         elif name in params:  # a registered parameter may only become another or None
             if value is not None:
-                raise TypeError(
+                raise ModuleError(
                     f"cannot assign '{type(value).__name__}' as parameter '{name}' "
                     "(torch.nn.Parameter or None expected)"
                 )
             params[name] = None
         elif name in modules:
             if value is not None:
-                raise TypeError(
+                raise ModuleError(
                     f"cannot assign '{type(value).__name__}' as child module '{name}' "
                     "(torch.nn.Module or None expected)"
                 )
             modules[name] = None
         elif name in buffers:
             if value is not None and not isinstance(value, Tensor):
-                raise TypeError(
+                raise ModuleError(
                     f"cannot assign '{type(value).__name__}' as buffer '{name}' "
                     "(torch.Tensor or None expected)"
                 )
@@ -92,7 +93,7 @@ class Module:
 
     def _check_name(self, name: str, kind: str) -> None:
         if not isinstance(name, str):
-            raise TypeError(f"{kind} name should be a string. Got {type(name).__name__}")
+            raise ModuleError(f"{kind} name should be a string. Got {type(name).__name__}")
         if "." in name or name == "":
             raise KeyError(f'{kind} name can\'t contain "." and can\'t be empty, got "{name}"')
         if name in self.__dict__ or (hasattr(type(self), name)):
@@ -102,7 +103,7 @@ class Module:
         """Add a parameter (or a None placeholder, as Linear(bias=False) does)."""
         self._check_name(name, "parameter")
         if param is not None and not isinstance(param, Parameter):
-            raise TypeError(
+            raise ModuleError(
                 f"cannot assign '{type(param).__name__}' object to parameter '{name}' "
                 "(torch.nn.Parameter or None required)"
             )
@@ -113,7 +114,7 @@ class Module:
         """Add a buffer: saved in state_dict (unless not persistent), moved by to(), not trained."""
         self._check_name(name, "buffer")
         if tensor is not None and not isinstance(tensor, Tensor):
-            raise TypeError(
+            raise ModuleError(
                 f"cannot assign '{type(tensor).__name__}' object to buffer '{name}' "
                 "(torch Tensor or None required)"
             )
@@ -125,7 +126,7 @@ class Module:
     def add_module(self, name: str, module: "Module | None") -> None:
         """Add a submodule under `name` (what Sequential and ModuleList use for '0', '1', ...)."""
         if module is not None and not isinstance(module, Module):
-            raise TypeError(f"{type(module).__name__} is not a Module subclass")
+            raise ModuleError(f"{type(module).__name__} is not a Module subclass")
         self._check_name(name, "module")
         self._forget(name)
         self._modules[name] = module
@@ -264,7 +265,7 @@ class Module:
                 errors.insert(0, f"Missing key(s) in state_dict: {keys}. ")
         if errors:
             details = "\n\t".join(errors)
-            raise RuntimeError(
+            raise StateDictError(
                 f"Error(s) in loading state_dict for {type(self).__name__}:\n\t{details}"
             )
         with no_grad():
@@ -279,7 +280,7 @@ class Module:
     def train(self, mode: bool = True) -> "Module":
         """Set training mode here and below: Dropout drops, BatchNorm uses batch statistics."""
         if not isinstance(mode, bool):
-            raise ValueError("training mode is expected to be boolean")
+            raise LayerArgumentError("training mode is expected to be boolean")
         for module in self.modules():
             object.__setattr__(module, "training", mode)
         return self

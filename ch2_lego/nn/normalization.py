@@ -8,6 +8,7 @@ of the mean and variance as buffers for eval mode, which is why train()/eval() m
 from ch2_lego import Tensor, empty, int64, ones, tensor, zeros
 from ch2_lego.nn import functional as F
 from ch2_lego.nn import init
+from ch2_lego.nn.errors import LayerArgumentError
 from ch2_lego.nn.module import Module
 from ch2_lego.nn.parameter import Parameter
 
@@ -99,7 +100,7 @@ class _BatchNorm(Module):
 
     def forward(self, input: Tensor) -> Tensor:
         if input.dim() not in self._ranks:
-            raise ValueError(f"expected {' or '.join(f'{r}D' for r in self._ranks)} input "
+            raise LayerArgumentError(f"expected {' or '.join(f'{r}D' for r in self._ranks)} input "
                              f"(got {input.dim()}D input)")
         momentum = 0.0 if self.momentum is None else self.momentum
         if self.training and self.track_running_stats:

@@ -6,7 +6,8 @@ only the step length shrinks: the usual guard against a rare huge gradient in la
 
 import math
 
-from ch2_lego import Tensor, no_grad, stack, tensor
+from ch2_lego import Tensor, cat, no_grad, tensor
+from ch2_lego.nn.errors import NonFiniteNormError
 
 
 # --8<-- [start:clip_grad_norm]
@@ -15,8 +16,9 @@ def clip_grad_norm_(parameters, max_norm: float, norm_type: float = 2.0,
                     error_if_nonfinite: bool = False, foreach=None) -> Tensor:
     """Scale all gradients in place so that their joint p-norm is at most max_norm.
 
-    Returns the norm before clipping. The norm of all gradients together equals the norm of
-    the vector of per-tensor norms; the scale is max_norm / (norm + 1e-6), capped at 1.
+    Returns the norm before clipping: the p-norm of all gradient elements as one vector (PyTorch
+    takes the norm of the per-tensor norms, which is the same number). The scale is
+    max_norm / (norm + 1e-6), capped at 1.
     """
     if isinstance(parameters, Tensor):
         parameters = [parameters]
@@ -25,23 +27,26 @@ def clip_grad_norm_(parameters, max_norm: float, norm_type: float = 2.0,
         return tensor(0.0)
     norm_type = float(norm_type)
     # EXERCISE 2.27: the norm of all gradients together, as if concatenated into one vector
+    flat = cat([g.reshape(-1) for g in grads])  # one op for the norm, not a few per tensor
     if norm_type == math.inf:
-        total = stack([g.abs().max() for g in grads]).max()
-    elif norm_type == 2.0:  # the common case, in fewer ops: sqrt of the sum of all squares
-        total = stack([(g * g).sum() for g in grads]).sum().sqrt()
+        total = flat.abs().max()
+    elif norm_type == 2.0:
+        total = (flat * flat).sum().sqrt()
     else:
-        per_tensor = stack([(g.abs() ** norm_type).sum() ** (1.0 / norm_type) for g in grads])
-        total = (per_tensor ** norm_type).sum() ** (1.0 / norm_type)
+        total = (flat.abs() ** norm_type).sum() ** (1.0 / norm_type)
     # END EXERCISE
     if error_if_nonfinite and not math.isfinite(total.item()):
-        raise RuntimeError(
+        raise NonFiniteNormError(
             f"The total norm of order {norm_type} for gradients from `parameters` is "
             "non-finite, so it cannot be clipped. To disable this error and scale the "
             "gradients by the non-finite norm anyway, set `error_if_nonfinite=False`"
         )
     scale = (max_norm / (total + 1e-6)).clamp(max=1.0)
-    for g in grads:
-        g.mul_(scale if scale.dtype == g.dtype else scale.to(g.dtype))
+    # PyTorch always multiplies, to avoid a GPU sync; on the CPU reading the scale is free, and
+    # when nothing is clipped (scale 1) the multiplications would change nothing.
+    if scale.item() < 1.0:
+        for g in grads:
+            g.mul_(scale if scale.dtype == g.dtype else scale.to(g.dtype))
     return total
 # --8<-- [end:clip_grad_norm]
 
@@ -58,6 +63,4 @@ def clip_grad_value_(parameters, clip_value: float, foreach=None) -> None:
 
 def parameters_to_vector(parameters) -> Tensor:
     """All parameters flattened and concatenated into one vector."""
-    from ch2_lego import cat
-
     return cat([p.reshape(-1) for p in parameters])

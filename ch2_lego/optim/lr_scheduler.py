@@ -8,7 +8,7 @@ two agree to rounding. Warmup followed by cosine decay is SequentialLR([LinearLR
 
 import math
 
-from ch2_lego.optim.optimizer import Optimizer
+from ch2_lego.optim.optimizer import Optimizer, OptimizerError
 
 
 class LRScheduler:
@@ -71,7 +71,7 @@ class LinearLR(LRScheduler):
     def __init__(self, optimizer, start_factor=1.0 / 3, end_factor=1.0, total_iters=5,
                  last_epoch=-1):
         if not 0 < start_factor <= 1 or not 0 <= end_factor <= 1:
-            raise ValueError("Starting multiplicative factor expected to be greater than 0 and "
+            raise OptimizerError("Starting multiplicative factor expected to be greater than 0 and "
                              "less or equal to 1.")
         self.start_factor, self.end_factor, self.total_iters = start_factor, end_factor, total_iters
         super().__init__(optimizer, last_epoch)
@@ -103,7 +103,7 @@ class SequentialLR(LRScheduler):
 
     def __init__(self, optimizer, schedulers: list, milestones: list[int], last_epoch=-1):
         if len(milestones) != len(schedulers) - 1:
-            raise ValueError(
+            raise OptimizerError(
                 "Sequential Schedulers expects number of schedulers provided to be one more "
                 f"than the number of milestone points, but got number of schedulers "
                 f"{len(schedulers)} and the number of milestones to be equal to {len(milestones)}"
@@ -122,3 +122,9 @@ class SequentialLR(LRScheduler):
         state = super().state_dict()
         state["schedulers"] = [s.state_dict() for s in self.schedulers]
         return state
+
+    def load_state_dict(self, state_dict: dict) -> None:
+        state = dict(state_dict)
+        for scheduler, saved in zip(self.schedulers, state.pop("schedulers")):
+            scheduler.load_state_dict(saved)
+        super().load_state_dict(state)

@@ -9,6 +9,10 @@ so a saved state loads into a fresh optimizer built over a fresh copy of the mod
 from ch2_lego import Tensor
 
 
+class OptimizerError(ValueError):
+    """Invalid hyperparameters or parameter groups, or a state dict that does not fit."""
+
+
 class _RequiredParameter:
     """Marks a hyperparameter with no default (PyTorch's `required`)."""
 
@@ -35,7 +39,7 @@ class Optimizer:
             )
         param_groups = list(params)
         if len(param_groups) == 0:
-            raise ValueError("optimizer got an empty parameter list")
+            raise OptimizerError("optimizer got an empty parameter list")
         if not isinstance(param_groups[0], dict):
             param_groups = [{"params": param_groups}]
         for group in param_groups:
@@ -53,17 +57,17 @@ class Optimizer:
                     f"{type(param).__name__}"
                 )
             if not param.is_leaf:
-                raise ValueError("can't optimize a non-leaf Tensor")
+                raise OptimizerError("can't optimize a non-leaf Tensor")
         for name, default in self.defaults.items():
             if default is required and name not in group:
-                raise ValueError(
+                raise OptimizerError(
                     f"parameter group didn't specify a value of required optimization "
                     f"parameter {name}"
                 )
             group.setdefault(name, default)
         seen = {id(p) for g in self.param_groups for p in g["params"]}
         if any(id(p) in seen for p in group["params"]):
-            raise ValueError("some parameters appear in more than one parameter group")
+            raise OptimizerError("some parameters appear in more than one parameter group")
         self.param_groups.append(group)
 
     def _params(self) -> list:
@@ -105,10 +109,10 @@ class Optimizer:
         """Restore hyperparameters and buffers saved by state_dict(), matching by position."""
         saved_groups = state_dict["param_groups"]
         if len(saved_groups) != len(self.param_groups):
-            raise ValueError("loaded state dict has a different number of parameter groups")
+            raise OptimizerError("loaded state dict has a different number of parameter groups")
         for saved, group in zip(saved_groups, self.param_groups):
             if len(saved["params"]) != len(group["params"]):
-                raise ValueError(
+                raise OptimizerError(
                     "loaded state dict contains a parameter group that doesn't match the size "
                     "of optimizer's group"
                 )

@@ -12,6 +12,10 @@ from collections.abc import Sequence
 from ch2_lego import Generator, Tensor, randperm, stack, tensor
 
 
+class DataError(ValueError):
+    """Tensors of different lengths in one dataset, bad split lengths or batch sizes."""
+
+
 class Dataset:
     """Anything with __getitem__(i) -> example and __len__."""
 
@@ -24,7 +28,7 @@ class TensorDataset(Dataset):
 
     def __init__(self, *tensors: Tensor):
         if any(t.shape[0] != tensors[0].shape[0] for t in tensors):
-            raise ValueError("Size mismatch between tensors")
+            raise DataError("Size mismatch between tensors")
         self.tensors = tensors
 
     def __getitem__(self, index):
@@ -56,7 +60,7 @@ def random_split(dataset: Dataset, lengths: Sequence, generator: Generator | Non
             counts[i % len(counts)] += 1
         lengths = counts
     if sum(lengths) != n:
-        raise ValueError("Sum of input lengths does not equal the length of the input dataset!")
+        raise DataError("Sum of input lengths does not equal the length of the input dataset!")
     order = randperm(n, generator=generator).tolist()
     subsets, start = [], 0
     for length in lengths:
@@ -91,7 +95,7 @@ class DataLoader:
     def __init__(self, dataset: Dataset, batch_size: int = 1, shuffle: bool = False,
                  drop_last: bool = False, collate_fn=None, generator: Generator | None = None):
         if not isinstance(batch_size, int) or batch_size <= 0:
-            raise ValueError(
+            raise DataError(
                 f"batch_size should be a positive integer value, but got batch_size={batch_size}"
             )
         self.dataset, self.batch_size = dataset, batch_size

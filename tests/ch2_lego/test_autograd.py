@@ -310,3 +310,28 @@ def test_hook_returning_none_keeps_the_grad_and_remove_works():
     (x * 2).sum().backward()
     assert calls == [1]
     assert x.grad.tolist() == [4.0]
+
+
+# *** 6. subgradients at kinks and ties follow torch's conventions ***
+
+TIES = {
+    "relu_at_0": (lambda m, x: x.relu(), [-1.0, 0.0, 2.0]),
+    "abs_at_0": (lambda m, x: x.abs(), [-1.0, 0.0, 2.0]),
+    "clamp_at_bounds": (lambda m, x: x.clamp(0.0, 1.0), [-1.0, 0.0, 0.5, 1.0, 2.0]),
+    "maximum_tie": (lambda m, x: m.maximum(x, m.ones_like(x)), [0.0, 1.0, 2.0]),
+    "max_all_tie": (lambda m, x: x.max(), [3.0, 1.0, 3.0]),
+    "amax_tie": (lambda m, x: x.view(2, 2).amax(1), [3.0, 3.0, 1.0, 2.0]),
+    "max_dim_tie": (lambda m, x: x.view(2, 2).max(1).values, [1.0, 2.0, 5.0, 4.0]),
+    "sign_at_0": (lambda m, x: x.sign() * x, [0.0, -2.0]),
+}
+
+
+@pytest.mark.parametrize("name", list(TIES))
+def test_subgradients_follow_torch(name):
+    fn, values = TIES[name]
+    grads = []
+    for m in (torch, lego):
+        x = m.tensor(values, dtype=m.float64, requires_grad=True)
+        fn(m, x).sum().backward()
+        grads.append(x.grad.tolist())
+    assert grads[1] == grads[0]

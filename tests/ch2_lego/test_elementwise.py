@@ -189,12 +189,14 @@ def test_property_broadcasting(shapes):
     ref = [torch.tensor(a, requires_grad=True) for a in arrays]
     out, out_ref = ours[0] * ours[1] + ours[2], ref[0] * ref[1] + ref[2]
     assert tuple(out.shape) == tuple(out_ref.shape) == shapes.result_shape
-    np.testing.assert_allclose(out.detach().numpy(), out_ref.detach().numpy(), rtol=1e-12)
+    np.testing.assert_allclose(
+        out.detach().numpy(), out_ref.detach().numpy(), rtol=1e-12, atol=1e-12
+    )
     out.sum().backward()
     out_ref.sum().backward()
     for o, r in zip(ours, ref, strict=True):
         assert tuple(o.grad.shape) == tuple(r.grad.shape)
-        np.testing.assert_allclose(o.grad.numpy(), r.grad.numpy(), rtol=1e-12)
+        np.testing.assert_allclose(o.grad.numpy(), r.grad.numpy(), rtol=1e-12, atol=1e-12)
 
 
 @pytest.mark.parametrize("shapes", [[(2, 3), (4,)], [(2, 3, 4), (3, 2, 4)], [(5,), (4,)]])

@@ -7,6 +7,8 @@ import os
 import numpy as np
 import pytest
 import torch
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 lego = importlib.import_module(os.environ.get("SINGSYS_ORACLE", "ch2_lego"))
 
@@ -248,3 +250,81 @@ def test_gather_index_out_of_range_raises():
     x, _ = arange_pair((2, 3))
     with pytest.raises(ERRORS, match="out of bounds"):
         x.gather(1, lego.tensor([[0, 3]]))
+
+
+# *** 5. properties: random basic and advanced indices ***
+
+
+@st.composite
+def basic_index(draw):
+    """A shape and a random mix of ints, slices (any step), None and one Ellipsis."""
+    shape = tuple(draw(st.lists(st.integers(1, 5), min_size=1, max_size=4)))
+    items, dim = [], 0
+    used_ellipsis = False
+    while dim < len(shape):
+        kind = draw(st.sampled_from(["int", "slice", "slice", "none", "ellipsis"]))
+        if kind == "int":
+            items.append(draw(st.integers(-shape[dim], shape[dim] - 1)))
+            dim += 1
+        elif kind == "slice":
+            start = draw(st.none() | st.integers(-6, 6))
+            stop = draw(st.none() | st.integers(-6, 6))
+            items.append(slice(start, stop, draw(st.none() | st.integers(1, 3))))
+            dim += 1
+        elif kind == "none":
+            items.append(None)
+        elif not used_ellipsis:
+            items.append(Ellipsis)
+            used_ellipsis = True
+            dim = len(shape) - draw(st.integers(0, len(shape) - dim))
+        if draw(st.booleans()) and not used_ellipsis:
+            break  # trailing dims left out are taken whole
+    return shape, tuple(items)
+
+
+@settings(max_examples=50, deadline=None)
+@given(basic_index())
+def test_property_basic_indexing_is_a_view_with_torch_strides(case):
+    shape, index = case
+    x, xt = arange_pair(shape)
+    ours, ref = x[index], xt[index]
+    assert tuple(ours.shape) == tuple(ref.shape)
+    assert tuple(ours.stride()) == tuple(ref.stride())
+    assert ours.storage_offset() == ref.storage_offset()
+    np.testing.assert_array_equal(ours.numpy(), ref.numpy())
+
+
+@settings(max_examples=40, deadline=None)
+@given(basic_index(), st.floats(-100, 100, allow_nan=False))
+def test_property_basic_index_assignment(case, value):
+    shape, index = case
+    x, xt = arange_pair(shape)
+    x[index] = value
+    xt[index] = value
+    np.testing.assert_array_equal(x.numpy(), xt.numpy())
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    st.lists(st.integers(1, 4), min_size=2, max_size=3),
+    st.data(),
+)
+def test_property_advanced_indexing(shape, data):
+    """One or two integer-tensor indices (which broadcast), on any dims, plus their grads."""
+    dims = sorted(data.draw(st.sets(st.integers(0, len(shape) - 1), min_size=1, max_size=2)))
+    index_shape = data.draw(st.sampled_from([(3,), (2, 2), (1,)]))
+    rng = np.random.default_rng(len(shape) * 7 + sum(dims))
+    arrays = [rng.integers(-shape[d], shape[d], index_shape) for d in dims]
+    ours_idx = [slice(None)] * len(shape)
+    ref_idx = [slice(None)] * len(shape)
+    for d, a in zip(dims, arrays, strict=True):
+        ours_idx[d], ref_idx[d] = lego.tensor(a), torch.tensor(a)
+    a = rng.standard_normal(shape)
+    x, xt = lego.tensor(a, requires_grad=True), torch.tensor(a, requires_grad=True)
+    out, ref = x[tuple(ours_idx)], xt[tuple(ref_idx)]
+    assert tuple(out.shape) == tuple(ref.shape)
+    np.testing.assert_array_equal(out.detach().numpy(), ref.detach().numpy())
+    g = rng.standard_normal(tuple(ref.shape))
+    out.backward(lego.tensor(g))
+    ref.backward(torch.tensor(g))
+    np.testing.assert_allclose(x.grad.numpy(), xt.grad.numpy(), rtol=1e-12, atol=1e-12)

@@ -32,6 +32,7 @@ def test_numpy_of_a_view_has_its_strides():
     assert x[0, 0].item() == -1.0
 
 
+@pytest.mark.filterwarnings("ignore::DeprecationWarning")  # torch's own __array__, in oracle mode
 def test_array_protocol():
     x = lego.tensor([[1, 2], [3, 4]], dtype=lego.int32)
     a = np.asarray(x)
@@ -51,7 +52,8 @@ def test_from_numpy_shares_memory():
 
 
 @pytest.mark.parametrize(
-    "view", [lambda x: x, lambda x: x.t(), lambda x: x[1:, ::2], lambda x: x[0]],
+    "view",
+    [lambda x: x, lambda x: x.t(), lambda x: x[1:, ::2], lambda x: x[0]],
     ids=["whole", "transposed", "sliced", "row"],
 )
 def test_torch_from_dlpack_shares_memory(view):

@@ -13,7 +13,8 @@ import numpy as np
 import pytest
 import torch
 
-lego = importlib.import_module(os.environ.get("SINGSYS_ORACLE", "ch2_lego"))
+ORACLE = os.environ.get("SINGSYS_ORACLE", "ch2_lego")
+lego = importlib.import_module(ORACLE)
 pytestmark = pytest.mark.sec_2_11
 
 
@@ -196,3 +197,21 @@ def test_module_list_and_dict_register_children():
     assert list(heads.keys()) == ["a", "b", "c"] and "b" in heads
     assert [n for n, _ in heads.named_parameters()] == ["a.weight", "a.bias", "c.weight",
                                                         "c.bias"]
+
+
+@pytest.mark.skipif(ORACLE != "ch2_lego", reason="our own extra: named error types")
+def test_errors_have_names_and_builtin_bases():
+    from ch2_lego.nn.errors import LayerArgumentError, ModuleError, StateDictError
+    from ch2_lego.optim.optimizer import OptimizerError
+
+    layer = lego.nn.Linear(2, 2)
+    with pytest.raises(StateDictError):
+        layer.load_state_dict({})
+    with pytest.raises(ModuleError):
+        layer.weight = lego.zeros(2, 2)
+    with pytest.raises(LayerArgumentError):
+        lego.nn.Dropout(-0.1)
+    with pytest.raises(OptimizerError):
+        lego.optim.SGD(layer.parameters(), lr=-1.0)
+    assert issubclass(StateDictError, RuntimeError) and issubclass(ModuleError, TypeError)
+    assert issubclass(LayerArgumentError, ValueError) and issubclass(OptimizerError, ValueError)

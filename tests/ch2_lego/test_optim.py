@@ -55,6 +55,9 @@ OPTIMIZERS = {
     "adam_amsgrad": lambda lib, p: lib.optim.Adam(p, lr=0.01, amsgrad=True),
     "adamw": lambda lib, p: lib.optim.AdamW(p, lr=0.01),
     "adamw_wd": lambda lib, p: lib.optim.AdamW(p, lr=0.03, weight_decay=0.5, eps=1e-6),
+    "adam_for_loop": lambda lib, p: lib.optim.Adam(p, lr=0.01, foreach=False),
+    "adamw_multi_tensor": lambda lib, p: lib.optim.AdamW(p, lr=0.01, foreach=True,
+                                                         amsgrad=True),
 }
 
 
@@ -107,6 +110,29 @@ def test_state_dict_round_trip_resumes_exactly(name):
     run_steps(lego, resumed, opt_resumed, 3)
     for a, b in zip(straight.parameters(), resumed.parameters()):
         np.testing.assert_allclose(np_of(a), np_of(b), rtol=1e-12)
+
+
+@pytest.mark.parametrize("foreach", [True, False])
+def test_adam_with_a_parameter_left_out_and_a_dtype_change(foreach):
+    # A parameter without a gradient is skipped (and its moments stay unborn); moving the model
+    # to another dtype mid-training must not lose the optimizer's state.
+    ours = build(lego)
+    ref = build(torch, {k: np_of(v) for k, v in ours.state_dict().items()})
+    frozen_ours, frozen_ref = ours[2].bias, ref[2].bias
+    frozen_ours.requires_grad_(False)
+    frozen_ref.requires_grad_(False)
+    opt_ours = lego.optim.Adam(ours.parameters(), lr=0.01, foreach=foreach)
+    opt_ref = torch.optim.Adam(ref.parameters(), lr=0.01, foreach=foreach)
+    run_steps(lego, ours, opt_ours, 2)
+    run_steps(torch, ref, opt_ref, 2)
+    frozen_ours.requires_grad_(True)
+    frozen_ref.requires_grad_(True)
+    ours.float().double()  # replaces every parameter's data
+    run_steps(lego, ours, opt_ours, 2)
+    run_steps(torch, ref, opt_ref, 2)
+    for a, b in zip(ours.parameters(), ref.parameters()):
+        np.testing.assert_allclose(np_of(a), np_of(b), rtol=1e-6)
+    assert opt_ours.state[ours[0].weight]["step"] == 4
 
 
 def test_load_state_dict_errors():
@@ -216,3 +242,23 @@ def test_clip_grad_norm_nonfinite_error():
     (p * float("inf")).sum().backward()
     with pytest.raises(RuntimeError, match="non-finite"):
         lego.nn.utils.clip_grad_norm_([p], 1.0, error_if_nonfinite=True)
+
+
+@pytest.mark.parametrize("name", ["step", "warmup_cosine"])
+def test_schedule_state_dict_resumes(name):
+    def run(lib, steps, resume_from=None):
+        opt = lib.optim.SGD([lib.nn.Parameter(lib.zeros(1))], lr=0.5)
+        sched = SCHEDULES[name](lib, opt)
+        if resume_from is not None:
+            sched.load_state_dict(resume_from)
+            opt.param_groups[0]["lr"] = sched.get_last_lr()[0]
+        for _ in range(steps):
+            opt.step()
+            sched.step()
+        return opt, sched
+
+    _, straight = run(lego, 9)
+    _, first = run(lego, 4)
+    _, resumed = run(lego, 5, resume_from=first.state_dict())
+    assert resumed.last_epoch == straight.last_epoch == 9
+    np.testing.assert_allclose(resumed.get_last_lr(), straight.get_last_lr(), rtol=1e-12)

@@ -271,11 +271,11 @@ def test_property_batched_matmul(batches, m, k, n):
     xt, yt = torch.tensor(a, requires_grad=True), torch.tensor(b, requires_grad=True)
     out, ref = x @ y, xt @ yt
     assert tuple(out.shape) == tuple(ref.shape)
-    np.testing.assert_allclose(out.detach().numpy(), ref.detach().numpy(), rtol=1e-10)
+    np.testing.assert_allclose(out.detach().numpy(), ref.detach().numpy(), rtol=1e-10, atol=1e-12)
     out.sum().backward()
     ref.sum().backward()
-    np.testing.assert_allclose(x.grad.numpy(), xt.grad.numpy(), rtol=1e-10)
-    np.testing.assert_allclose(y.grad.numpy(), yt.grad.numpy(), rtol=1e-10)
+    np.testing.assert_allclose(x.grad.numpy(), xt.grad.numpy(), rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(y.grad.numpy(), yt.grad.numpy(), rtol=1e-10, atol=1e-12)
 
 
 @pytest.mark.parametrize(
@@ -299,3 +299,40 @@ def test_batched_matmul_mismatch_raises():
         lego.zeros(2, 3, 4) @ lego.zeros(2, 5, 6)
     with pytest.raises(ERRORS):
         lego.zeros(2, 3, 4) @ lego.zeros(3, 4, 6)
+
+
+PROPERTY_REDUCTIONS = {
+    "sum": lambda x, d, k: x.sum(d, keepdim=k),
+    "mean": lambda x, d, k: x.mean(d, keepdim=k),
+    "var": lambda x, d, k: x.var(d, keepdim=k, correction=0),
+    "std": lambda x, d, k: x.std(d, keepdim=k),
+    "logsumexp": lambda x, d, k: x.logsumexp(d, keepdim=k),
+    "amax": lambda x, d, k: x.amax(d, keepdim=k),
+}
+
+
+@settings(max_examples=50, deadline=None)
+@given(
+    st.lists(st.integers(2, 4), min_size=1, max_size=4),
+    st.data(),
+    st.booleans(),
+    st.sampled_from(sorted(PROPERTY_REDUCTIONS)),
+)
+def test_property_reductions_of_permuted_slices(shape, data, keepdim, name):
+    """Any reduction over any dims of a permuted, step-sliced view: values and grads."""
+    ndim = len(shape)
+    perm = data.draw(st.permutations(range(ndim)))
+    dims = tuple(data.draw(st.sets(st.integers(0, ndim - 1), min_size=1)))
+    dims = tuple(d - ndim if data.draw(st.booleans()) else d for d in dims)
+    a = np.random.default_rng(0).standard_normal([2 * n for n in shape])
+    x, xt = lego.tensor(a, requires_grad=True), torch.tensor(a, requires_grad=True)
+    index = (slice(None, None, 2),) * ndim
+    fn = PROPERTY_REDUCTIONS[name]
+    out = fn(x[index].permute(*perm), dims, keepdim)
+    ref = fn(xt[index].permute(*perm), dims, keepdim)
+    assert tuple(out.shape) == tuple(ref.shape)
+    np.testing.assert_allclose(out.detach().numpy(), ref.detach().numpy(), rtol=1e-10, atol=1e-12)
+    g = np.random.default_rng(1).standard_normal(tuple(ref.shape))
+    out.backward(lego.tensor(g))
+    ref.backward(torch.tensor(g))
+    np.testing.assert_allclose(x.grad.numpy(), xt.grad.numpy(), rtol=1e-9, atol=1e-12)
