@@ -2,7 +2,7 @@
 
 from ch1_dfdx.data import make_moons
 from ch1_dfdx.nn import MLP
-from ch1_dfdx.train import train
+from ch1_dfdx.train import accuracy, train
 
 
 def main() -> None:
@@ -13,7 +13,7 @@ def main() -> None:
     for step in range(0, len(history["loss"]), 10):
         print(f"step {step:3d}  loss {history['loss'][step]:.4f}  "
               f"accuracy {history['accuracy'][step]:.1%}")
-    final = sum((model(x)[0].data > 0) == (y > 0) for x, y in zip(xs, ys)) / len(ys)
+    final = accuracy([model(x)[0] for x in xs], ys)  # after the last update
     print(f"final training accuracy {final:.1%} in {history['seconds']:.1f} s")
 
 

@@ -79,6 +79,17 @@ def _cos(x):
     return x.cos() if isinstance(x, Value) else math.cos(x)
 
 
+def power_slope(a, k: float):
+    """k a^(k-1), the slope of a^k, for a float or a Value a (forward mode uses it too)."""
+    if k == 0.0:
+        return 0.0  # a^0 is constant, even at a = 0 where a^-1 is not defined
+    if _data(a) == 0.0 and k < 1.0:
+        # NOTE: PyTorch returns inf here; we raise, as the forward pass does for 0 ** -1.
+        raise DivisionByZeroError(f"the slope of x ** {k:g} is infinite at x = 0, "
+                                  "so x has no finite gradient there")
+    return k * a ** (k - 1)
+
+
 def _lift(x, op: str) -> "Value":
     """An operand as a Value: a Value as is, a number as a new constant leaf."""
     return x if isinstance(x, Value) else Value(as_float(x, op))
@@ -132,10 +143,9 @@ class Value:
                 "x ** y with a Value exponent y is not supported: the engine has a rule only "
                 "for constant exponents; for x > 0 write (y * x.log()).exp()")
         k = as_float(k, "**")
-        # d(a^k) = k a^(k-1) da. NOTE: at a = 0 with k < 1 (sqrt at 0) that is infinite, and the
-        # float backward raises ZeroDivisionError where PyTorch returns inf.
+        # d(a^k) = k a^(k-1) da
         return Value(checked_pow(self.data, k), (self,), f"**{k:g}",
-                     lambda g, out, a: (g * k * a ** (k - 1),))
+                     lambda g, out, a: (g * power_slope(a, k),))
     # --8<-- [end:value_pow]
 
     def exp(self):
@@ -188,7 +198,7 @@ class Value:
     def __truediv__(self, other):  # self / other
         other = _lift(other, "/")
         if other.data == 0.0:
-            raise DivisionByZeroError(f"division by zero: {self!r} / {other!r}")
+            raise DivisionByZeroError(f"division by zero: {self.data} / {other.data}")
         return self * other**-1
 
     def __radd__(self, other):  # other + self
@@ -274,8 +284,10 @@ def gradients(root: Value, gradient=1.0, create_graph: bool = False) -> dict:
     Nothing is written into `.grad`: `Value.backward` adds these to it, `functional.grad` reads
     them, as `torch.autograd.backward` and `torch.autograd.grad` share one engine.
     """
-    if create_graph and not isinstance(gradient, Value):
-        gradient = Value(gradient)
+    if not isinstance(gradient, Value):
+        gradient = as_float(gradient, "backward's gradient")
+        if create_graph:
+            gradient = Value(gradient)
     grads = {root: gradient}
     # EXERCISE 1.4: visit nodes in reverse topological order, passing each gradient to the inputs
     for node in reverse_topological_order(root):

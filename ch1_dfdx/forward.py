@@ -9,7 +9,14 @@ only; for derivatives of derivatives use reverse mode with `create_graph=True`.
 import math
 import numbers
 
-from ch1_dfdx.engine import as_float, checked_log, checked_pow, safe_exp, stable_sigmoid
+from ch1_dfdx.engine import (
+    as_float,
+    checked_log,
+    checked_pow,
+    power_slope,
+    safe_exp,
+    stable_sigmoid,
+)
 from ch1_dfdx.errors import (
     DivisionByZeroError,
     DomainError,
@@ -60,7 +67,7 @@ class Dual:
             raise UnsupportedPowerError("x ** y with a Dual exponent y is not supported")
         k = as_float(k, "**")
         a = self.primal
-        return Dual(checked_pow(a, k), k * checked_pow(a, k - 1) * self.tangent)
+        return Dual(checked_pow(a, k), power_slope(a, k) * self.tangent)
 
     def exp(self):
         e = safe_exp(self.primal)
@@ -101,7 +108,7 @@ class Dual:
     def __truediv__(self, other):  # self / other
         other = _lift(other, "/")
         if other.primal == 0.0:
-            raise DivisionByZeroError(f"division by zero: {self!r} / {other!r}")
+            raise DivisionByZeroError(f"division by zero: {self.primal} / {other.primal}")
         return self * other**-1
 
     def __radd__(self, other):  # other + self

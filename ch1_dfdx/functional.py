@@ -6,7 +6,9 @@ mode, the others reverse mode. Names follow `torch.func` and `torch.autograd.fun
 `torch.func.vjp`, our vjp takes the cotangent at once and returns the product.
 """
 
-from ch1_dfdx.engine import Value, gradients
+import numbers
+
+from ch1_dfdx.engine import Value, as_float, gradients
 from ch1_dfdx.errors import GradError, ShapeError
 from ch1_dfdx.forward import Dual
 
@@ -22,6 +24,16 @@ def _scalar_output(out, who: str) -> Value:
                     f"got {type(out).__name__}")
 
 
+def _outputs(out, kind: type, who: str) -> tuple:
+    """f's outputs as a tuple: each a `kind` (Value or Dual) or a number, which is a constant."""
+    outs = tuple(out) if isinstance(out, tuple | list) else (out,)
+    for o in outs:
+        if not isinstance(o, kind | numbers.Real):
+            raise GradError(f"{who}: f must return {kind.__name__}s or numbers, "
+                            f"got {type(o).__name__}")
+    return outs
+
+
 def _check_tangents(primals, tangents, who: str) -> None:
     if len(primals) != len(tangents):
         raise ShapeError(f"{who}: {len(primals)} primals but {len(tangents)} tangents")
@@ -30,21 +42,32 @@ def _check_tangents(primals, tangents, who: str) -> None:
 # *** 1. reverse mode: grad and vjp ***
 
 
+# How many grad_f calls are running. Inside one, a gradient may be differentiated again, even
+# if its own arguments are floats: f can close over the outer call's Values.
+_grad_depth = 0
+
+
 # --8<-- [start:grad]
 def grad(f):
     """The gradient of scalar f, as a function: grad(f)(*xs) = (df/dx1, ..., df/dxn).
 
     Returns a float for a function of one argument, a tuple of floats otherwise. Given Values,
-    it builds its backward pass out of Values (create_graph=True) and returns Values, so
-    grad(grad(f)) differentiates the gradient again, as `torch.func.grad` composes.
+    or called inside another grad, it builds its backward pass out of Values (create_graph=True)
+    and returns Values, so grad(grad(f)) differentiates the gradient again, as `torch.func.grad`
+    composes.
     """
 
     def grad_f(*xs):
-        nested = any(isinstance(x, Value) for x in xs)
+        global _grad_depth
+        nested = _grad_depth > 0 or any(isinstance(x, Value) for x in xs)
         # A Value argument is used as is, so that the graph reaches back to an outer grad's input.
-        inputs = [x if isinstance(x, Value) else Value(x) for x in xs]
-        out = _scalar_output(f(*inputs), "grad")
-        dall = gradients(out, 1.0, create_graph=nested)
+        inputs = [x if isinstance(x, Value) else Value(as_float(x, "grad")) for x in xs]
+        _grad_depth += 1
+        try:
+            out = _scalar_output(f(*inputs), "grad")
+            dall = gradients(out, 1.0, create_graph=nested)
+        finally:
+            _grad_depth -= 1
         zero = Value(0.0) if nested else 0.0  # an input f does not use
         dxs = tuple(dall.get(x, zero) for x in inputs)
         return dxs[0] if len(dxs) == 1 else dxs
@@ -62,7 +85,7 @@ def vjp(f, primals: tuple, cotangents: tuple) -> tuple:
     """
     inputs = [Value(x) for x in primals]
     out = f(*inputs)
-    outs = out if isinstance(out, tuple | list) else (out,)
+    outs = _outputs(out, Value, "vjp")
     if len(outs) != len(cotangents):
         raise ShapeError(f"vjp: {len(outs)} outputs of f but {len(cotangents)} cotangents")
     weighted = sum((u * o for u, o in zip(cotangents, outs)), Value(0.0))
@@ -85,7 +108,7 @@ def jvp(f, primals: tuple, tangents: tuple) -> tuple:
     """
     _check_tangents(primals, tangents, "jvp")
     out = f(*[Dual(x, v) for x, v in zip(primals, tangents)])
-    outs = out if isinstance(out, tuple | list) else (out,)
+    outs = _outputs(out, Dual, "jvp")
     # An output that is a plain number does not depend on the inputs: its tangent is 0.
     pairs = [(o.primal, o.tangent) if isinstance(o, Dual) else (float(o), 0.0) for o in outs]
     if not isinstance(out, tuple | list):

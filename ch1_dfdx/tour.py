@@ -7,29 +7,30 @@ and an expression graph as DOT into out_dir, and returns summary rows for the de
 
 import pathlib
 
+from matplotlib.figure import Figure
+
 from ch1_dfdx.data import make_moons
 from ch1_dfdx.engine import Value
 from ch1_dfdx.nn import MLP
-from ch1_dfdx.train import train
+from ch1_dfdx.train import accuracy, train
 from ch1_dfdx.viz import to_dot
 
 # *** 1. plots ***
+
+# A bare matplotlib Figure, not pyplot: no global backend to switch (a notebook keeps its own),
+# no window to open, nothing to close; savefig picks the PNG renderer by itself.
 
 
 def plot_decision_boundary(model: MLP, xs: list, ys: list, path: pathlib.Path,
                            resolution: int = 60) -> None:
     """The sign of the model's score over the plane, with the training points on top."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
     lo1, hi1 = min(x[0] for x in xs) - 0.5, max(x[0] for x in xs) + 0.5
     lo2, hi2 = min(x[1] for x in xs) - 0.5, max(x[1] for x in xs) + 0.5
     g1 = [lo1 + (hi1 - lo1) * i / (resolution - 1) for i in range(resolution)]
     g2 = [lo2 + (hi2 - lo2) * j / (resolution - 1) for j in range(resolution)]
     scores = [[model([a, b])[0].data for a in g1] for b in g2]
-    fig, ax = plt.subplots(figsize=(5, 4))
+    fig = Figure(figsize=(5, 4))
+    ax = fig.subplots()
     ax.contourf(g1, g2, scores, levels=[-1e9, 0.0, 1e9], colors=["#9ecae1", "#fdae6b"],
                 alpha=0.6)
     ax.contour(g1, g2, scores, levels=[0.0], colors="k", linewidths=1)
@@ -41,17 +42,12 @@ def plot_decision_boundary(model: MLP, xs: list, ys: list, path: pathlib.Path,
     ax.legend(loc="lower left", fontsize=8)
     fig.tight_layout()
     fig.savefig(path, dpi=120)
-    plt.close(fig)
 
 
 def plot_history(history: dict, path: pathlib.Path) -> None:
     """Loss (log scale) and training accuracy against the step."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    fig, ax = plt.subplots(figsize=(5, 3.2))
+    fig = Figure(figsize=(5, 3.2))
+    ax = fig.subplots()
     ax.plot(history["loss"], color="#08519c")
     ax.set(yscale="log", xlabel="step", ylabel="loss (hinge + L2)", title="ch1 MLP training")
     acc = ax.twinx()
@@ -59,7 +55,6 @@ def plot_history(history: dict, path: pathlib.Path) -> None:
     acc.set_ylabel("training accuracy (%)", color="#a63603")
     fig.tight_layout()
     fig.savefig(path, dpi=120)
-    plt.close(fig)
 
 
 # *** 2. the tour ***
@@ -81,7 +76,7 @@ def tour(out_dir: pathlib.Path, n: int = 200, steps: int = 100, progress: bool =
     neuron.backward()
     (out_dir / "neuron_graph.dot").write_text(to_dot(neuron))
 
-    final = sum((model(x)[0].data > 0) == (y > 0) for x, y in zip(xs, ys)) / len(ys)
+    final = accuracy([model(x)[0] for x in xs], ys)  # after the last update
     return {
         "ch1 MLP": f"{model!r} on {n} moons points",
         "ch1 MLP train accuracy": f"{100 * final:.1f}%",

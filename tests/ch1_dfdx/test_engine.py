@@ -83,6 +83,15 @@ def test_any_real_number_is_an_operand():
 
 
 @pytest.mark.sec_1_3
+def test_power_slope_at_zero():
+    # d(x^0)/dx = 0 and d(x^1)/dx = 1 everywhere, 0 included (PyTorch agrees); d(x^2)/dx = 0 at 0.
+    for k, slope in ((0, 0.0), (1, 1.0), (2, 0.0)):
+        x = Value(0.0)
+        (x**k).backward()
+        assert x.grad == slope, (k, x.grad)
+
+
+@pytest.mark.sec_1_3
 def test_exp_and_sigmoid_do_not_overflow():
     assert Value(800.0).exp().data == math.inf
     assert Value(-800.0).sigmoid().data == 0.0 and Value(800.0).sigmoid().data == 1.0
@@ -163,7 +172,7 @@ def test_a_value_used_many_times():
 
 
 @pytest.mark.sec_1_4
-def test_second_backward_adds_and_zero_grad_clears(torch_value_and_grad):
+def test_second_backward_adds_and_zero_grad_clears():
     model = MLP(3, [4, 1], seed=1)
     loss = (model([0.5, -1.0, 2.0])[0] - 1.0) ** 2
     loss.backward()

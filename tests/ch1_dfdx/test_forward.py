@@ -84,3 +84,9 @@ def test_scalar_and_constant_outputs():
     assert jvp(lambda x: x * x, (3.0,), (1.0,)) == (9.0, 6.0)
     assert jvp(lambda x: (x, 5.0), (3.0,), (1.0,)) == ((3.0, 5.0), (1.0, 0.0))
     assert vjp(lambda x, y: x * y, (3.0, 4.0), (2.0,)) == (12.0, (8.0, 6.0))
+
+
+def test_power_slope_at_zero():
+    # x^0 is constant and x^1 the identity, at 0 as anywhere else; x^2 is flat at 0.
+    for k, expected in ((0, (1.0, 0.0)), (1, (0.0, 1.0)), (2, (0.0, 0.0))):
+        assert jvp(lambda x, k=k: x**k, (0.0,), (1.0,)) == expected, k

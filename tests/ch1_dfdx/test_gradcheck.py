@@ -46,7 +46,7 @@ def test_gradcheck_passes_on_every_operation(a, b, name):
 
 
 def wrong_sin(a: Value) -> Value:
-    # sin with the derivative of -cos's wrong sign: cos(a) should be the rule, not -cos(a)
+    # sin whose rule has the wrong sign: d(sin a) = cos(a) da, and this rule says -cos(a) da
     return Value(math.sin(a.data), (a,), "badsin", lambda g, out, x: (-g * math.cos(x),))
 
 

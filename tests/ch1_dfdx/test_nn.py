@@ -7,7 +7,7 @@ import math
 import pytest
 import torch
 
-from ch1_dfdx import MLP, SGD, Layer, Neuron, Value
+from ch1_dfdx import MLP, SGD, Layer, Neuron, Value, gradcheck
 from ch1_dfdx.data import make_moons
 from ch1_dfdx.train import accuracy, hinge_loss, train
 
@@ -63,6 +63,20 @@ def test_mlp_outputs_and_grads_match_torch(close):
             assert all(close(w.grad, t.item()) for w, t in zip(neuron.w, lin.weight.grad[k]))
             assert close(neuron.b.grad, lin.bias.grad[k].item())
     assert len(model.parameters()) == sum(p.numel() for lin in linears for p in lin.parameters())
+
+
+def test_gradients_pass_gradcheck():
+    # The check that needs no torch: reverse mode against central differences, with respect to
+    # an MLP's inputs and to a neuron's weights.
+    model = MLP(3, [5, 1], seed=2)
+    assert gradcheck(lambda a, b, c: model([a, b, c])[0], (0.3, -1.2, 0.8))
+
+    def loss_of_weights(w1, w2, b):
+        neuron = Neuron(2)
+        neuron.w, neuron.b = [w1, w2], b
+        return (neuron([0.5, -1.0]) - 1.0) ** 2
+
+    assert gradcheck(loss_of_weights, (0.4, 0.9, -0.2))
 
 
 @pytest.mark.parametrize("momentum, weight_decay", [(0.0, 0.0), (0.9, 0.0), (0.8, 0.01)])
