@@ -3,8 +3,9 @@ torch` runs ordinary PyTorch code.
 
 Layers, bottom up: storage.py (Storage, View and the stride rules), dtype.py (promotion),
 backend.py (the primitive ops and the per-device kernel table; ops_cpu.py registers "cpu"),
-autograd.py (graph and backward), function.py (one Function per primitive), tensor.py (the
-front end), creation.py and random.py, functional.py; then nn, optim and utils.
+autograd.py (graph and backward), function.py and function_movement.py (one Function per
+primitive), tensor.py with its mixins tensor_movement.py and tensor_math.py (the front end),
+creation.py, random.py and functional.py; then nn, optim and utils.
 """
 # ruff: noqa: F401 (this file is the namespace: it imports in order to export)
 
@@ -120,7 +121,7 @@ for _name in ("add sub mul div pow neg abs exp log log2 log10 log1p expm1 sqrt r
               "permute transpose swapaxes squeeze unsqueeze flatten unflatten narrow "
               "movedim split chunk unbind select gather scatter_add index_select index_add "
               "masked_fill flip roll tril triu clone detach square reciprocal "
-              "softmax log_softmax t").split():
+              "softmax log_softmax t sort argsort topk nonzero").split():
     globals()[_name] = _method(_name)
 del _name
 
@@ -149,3 +150,4 @@ def equal(a, b) -> bool:
 
 
 from ch2_lego import nn, optim, utils  # noqa: E402,F401 (filled by chapter 2 part 2)
+from ch2_lego.checkpoint import load, save  # noqa: E402,F401 (torch.save / torch.load)

@@ -44,8 +44,8 @@ class Function:
         record = is_grad_enabled() and any(isinstance(a, Tensor) and a.requires_grad
                                            for a in args)
         ctx.needs_input_grad = tuple(isinstance(a, Tensor) and a.requires_grad for a in args)
-        with no_grad():
-            out = ctx.forward(*args, **kwargs)
+        with no_grad():  # cls.forward(ctx, ...): also right for PyTorch-style @staticmethods
+            out = cls.forward(ctx, *args, **kwargs)
         if record:
             ctx.next_functions = tuple(a._grad_node() if isinstance(a, Tensor) and a.requires_grad
                                        else None for a in args)
@@ -176,7 +176,9 @@ def run_backward(roots: list[tuple[Function, Tensor]], retain_graph: bool, creat
                     captured[node] = grad
                 if isinstance(node, AccumulateGrad):
                     continue
-            input_grads = node.backward(grad)
+            input_grads = type(node).backward(node, grad)
+            if not isinstance(input_grads, tuple):  # one input: PyTorch allows a bare tensor
+                input_grads = (input_grads,)
             if not retain_graph:
                 node.release()
             for next_node, g in zip(node.next_functions, input_grads):
@@ -201,7 +203,10 @@ def _root_grads(tensors, grad_tensors) -> list[tuple[Function, Tensor]]:
         elif tuple(g.shape) != tuple(t.shape):
             raise AutogradError(f"Mismatch in shape: grad_output[{i}] has a shape of "
                                 f"{g.shape} and output[{i}] has a shape of {t.shape}.")
-        roots.append((t._grad_node(), g if g.dtype is t.dtype else g.to(t.dtype)))
+        # NOTE: a new Tensor object over the caller's storage, so AccumulateGrad sees that the
+        # memory is shared and copies it instead of stealing it
+        g = g.reshape(g.shape) if g.dtype is t.dtype else g.to(t.dtype)
+        roots.append((t._grad_node(), g))
     return roots
 
 

@@ -23,28 +23,58 @@ class Ops(Enum):
     """Every op a device must implement; Tensor composes all the rest from these."""
 
     # unary: out[i] = f(x[i])
-    NEG = auto(); EXP = auto(); LOG = auto(); SQRT = auto(); SIN = auto(); COS = auto()  # noqa: E702
-    TANH = auto(); ERF = auto(); ABS = auto(); SIGN = auto(); NOT = auto()  # noqa: E702
-    FLOOR = auto(); CEIL = auto(); ROUND = auto()  # noqa: E702
+    NEG = auto()  # -x
+    EXP = auto()  # e^x
+    LOG = auto()  # ln x
+    SQRT = auto()
+    SIN = auto()
+    COS = auto()
+    TANH = auto()
+    ERF = auto()  # for the exact gelu
+    ABS = auto()
+    SIGN = auto()
+    NOT = auto()  # logical not
+    FLOOR = auto()
+    CEIL = auto()
+    ROUND = auto()  # half to even
     # binary: out[i] = f(a[i], b[i]), operands already broadcast (stride 0) to out's shape
-    ADD = auto(); SUB = auto(); MUL = auto(); DIV = auto(); POW = auto(); MOD = auto()  # noqa: E702
-    FLOORDIV = auto(); MAX = auto(); MIN = auto()  # noqa: E702
-    CMPLT = auto(); CMPLE = auto(); CMPEQ = auto(); CMPNE = auto()  # noqa: E702
-    AND = auto(); OR = auto(); XOR = auto()  # noqa: E702
+    ADD = auto()
+    SUB = auto()
+    MUL = auto()
+    DIV = auto()
+    POW = auto()
+    MOD = auto()  # python's %: the sign follows the divisor
+    FLOORDIV = auto()
+    MAX = auto()  # elementwise maximum
+    MIN = auto()
+    CMPLT = auto()  # a < b; gt and ge swap the operands
+    CMPLE = auto()
+    CMPEQ = auto()
+    CMPNE = auto()
+    AND = auto()  # logical and, or, xor
+    OR = auto()
+    XOR = auto()
     # ternary: out[i] = a[i] if cond[i] else b[i]
     WHERE = auto()
     # reduce over arg `axes` (keepdim is a view, done by Tensor): out[j] = reduce_i x[j, i]
-    SUM = auto(); PROD = auto(); RMAX = auto(); RMIN = auto()  # noqa: E702
-    ARGMAX = auto(); ARGMIN = auto(); ANY = auto(); ALL = auto()  # noqa: E702
-    CUMSUM = auto()  # scan along arg `axis`
+    SUM = auto()
+    PROD = auto()
+    RMAX = auto()
+    RMIN = auto()
+    ARGMAX = auto()  # arg `axes` holds one axis
+    ARGMIN = auto()
+    ANY = auto()
+    ALL = auto()
+    CUMSUM = auto()  # a scan along arg `axis`
+    ARGSORT = auto()  # out = indices that sort x along arg `axis` (arg `descending`), stably
     # contraction: out[b, m, n] = sum_k a[b, m, k] * b[b, k, n]
     MATMUL = auto()
     # data movement: copies (with a dtype cast) and the index ops embeddings need
     COPY = auto()  # out[i] = x[i], casting to out's dtype
     GATHER = auto()  # out[.., i, ..] = x[.., index[.., i, ..], ..] along arg `axis`
-    SCATTER_ADD = auto()  # out (a copy of x) then out[.., index[i], ..] += src[i] along `axis`
-    INDEX = auto()  # out = x[arg `indices`]: numpy-style advanced indexing with int arrays
-    INDEX_PUT = auto()  # out[arg `indices`] = src (or += when arg `accumulate`)
+    SCATTER_ADD = auto()  # out = x, then out[.., index[i], ..] += src[i] along arg `axis`
+    INDEX = auto()  # out = x[indices]: numpy-style advanced indexing with int arrays
+    INDEX_PUT = auto()  # out = x, then out[indices] = src (or += with arg `accumulate`)
 # --8<-- [end:ops]
 
 

@@ -15,7 +15,7 @@ import numpy as np
 from ch2_lego.autograd import Function
 from ch2_lego.backend import Ops, run
 from ch2_lego.dtype import DType
-from ch2_lego.storage import View, broadcast_shape
+from ch2_lego.storage import broadcast_shape
 from ch2_lego.tensor import Tensor
 
 # *** 1. running a kernel ***
@@ -41,6 +41,7 @@ def run_op(op: Ops, shape, out_dtype: DType, *srcs: Tensor, **arg) -> Tensor:
     return out
 
 
+# --8<-- [start:elementwise]
 def elementwise(op: Ops, *srcs: Tensor, out_dtype: DType | None = None) -> Tensor:
     """Broadcast `srcs` to one shape (our broadcast_shape), then run the elementwise `op`."""
     shape = srcs[0].shape
@@ -48,6 +49,7 @@ def elementwise(op: Ops, *srcs: Tensor, out_dtype: DType | None = None) -> Tenso
         shape = broadcast_shape(*(s.shape for s in srcs))
     srcs = tuple(expand_raw(s, shape) for s in srcs)
     return run_op(op, shape, out_dtype or srcs[-1].dtype, *srcs)
+# --8<-- [end:elementwise]
 
 
 # --8<-- [start:unbroadcast]
@@ -370,83 +372,7 @@ class Cumsum(Function):
         return (g.flip(ctx.dim).cumsum(ctx.dim).flip(ctx.dim),)
 
 
-# *** 5. movement ops: views of the same storage ***
-
-
-class Reshape(Function):
-    def forward(ctx, x, shape):
-        ctx.in_shape = x.shape
-        return x._reshape_raw(shape)
-
-    def backward(ctx, g):
-        return (g.reshape(ctx.in_shape),)
-
-
-class Permute(Function):
-    def forward(ctx, x, order):
-        ctx.order = order
-        return x._view_raw(x._view.permute(order))
-
-    def backward(ctx, g):
-        inverse = [0] * len(ctx.order)
-        for i, d in enumerate(ctx.order):
-            inverse[d] = i
-        return (g.permute(inverse),)
-
-
-class Expand(Function):
-    def forward(ctx, x, shape):
-        ctx.in_shape = x.shape
-        return x._view_raw(x._view.expand(shape))
-
-    def backward(ctx, g):
-        return (unbroadcast(g, ctx.in_shape),)
-
-
-class Squeeze(Function):
-    def forward(ctx, x, dims):
-        ctx.in_shape = x.shape
-        return x._view_raw(x._view.squeeze(dims))
-
-    def backward(ctx, g):
-        return (g.reshape(ctx.in_shape),)
-
-
-class Unsqueeze(Function):
-    def forward(ctx, x, dim):
-        ctx.in_shape = x.shape
-        return x._view_raw(x._view.unsqueeze(dim))
-
-    def backward(ctx, g):
-        return (g.reshape(ctx.in_shape),)
-
-
-class Slice(Function):
-    """Basic indexing (ints, slices with steps, None): a view; backward writes g into zeros."""
-
-    def forward(ctx, x, items):
-        ctx.in_shape, ctx.items = x.shape, items
-        return x._view_raw(x._view.getitem(items))
-
-    def backward(ctx, g):
-        return (Unslice.apply(g, ctx.in_shape, ctx.items), None)
-
-
-class Unslice(Function):
-    """The adjoint of Slice: zeros of the input's shape with g written where x[items] was."""
-
-    def forward(ctx, g, shape, items):
-        ctx.items = items
-        out = Tensor._zeros(shape, g.dtype, g._storage.device)
-        where = View.contiguous(shape).getitem(items)  # the slice's place in a contiguous x
-        run(Ops.COPY, (out._storage, where), (g._storage, g._view), dtype=g.dtype)
-        return out
-
-    def backward(ctx, gg):
-        return (gg[ctx.items], None, None)
-
-
-# *** 6. copies, casts and contraction ***
+# *** 5. copies, casts and contraction ***
 
 
 class Copy(Function):
@@ -506,118 +432,7 @@ def _matmul_like(x: Tensor, y: Tensor, like: Tensor) -> Tensor:
     return x @ y
 
 
-# *** 7. index ops ***
-
-
-class Gather(Function):
-    """out[i][j] = x[i][index[i][j]] for dim 1 (torch.gather); the embedding lookup."""
-
-    def forward(ctx, x, dim, index):
-        ctx.in_shape, ctx.dim = x.shape, dim
-        ctx.save_for_backward(index)
-        return run_op(Ops.GATHER, index.shape, x.dtype, x, index, axis=dim)
-
-    def backward(ctx, g):
-        (index,) = ctx.saved_tensors
-        zeros = Tensor._zeros(ctx.in_shape, g.dtype, g._storage.device)
-        return (ScatterAdd.apply(zeros, ctx.dim, index, g), None, None)
-
-
-class ScatterAdd(Function):
-    """out = x, then out[i][index[i][j]] += src[i][j] for dim 1 (torch.scatter_add)."""
-
-    def forward(ctx, x, dim, index, src):
-        ctx.dim, ctx.src_shape = dim, src.shape
-        ctx.save_for_backward(index)
-        return run_op(Ops.SCATTER_ADD, x.shape, x.dtype, x, index, src, axis=dim)
-
-    def backward(ctx, g):
-        (index,) = ctx.saved_tensors
-        dsrc = Gather.apply(g, ctx.dim, index) if ctx.needs_input_grad[3] else None
-        if dsrc is not None and dsrc.shape != ctx.src_shape:  # src may be larger than index
-            dsrc = Unslice.apply(dsrc, ctx.src_shape, tuple(slice(0, n) for n in index.shape))
-        return g, None, None, dsrc
-
-
-class Index(Function):
-    """Advanced indexing: out = x[..., idx0, idx1, ...] with int tensors at `positions`."""
-
-    def forward(ctx, x, positions, *indices):
-        ctx.in_shape, ctx.positions = x.shape, positions
-        ctx.save_for_backward(*indices)
-        shape = _index_shape(x.shape, positions, [i.shape for i in indices])
-        return run_op(Ops.INDEX, shape, x.dtype, x, *indices, positions=positions)
-
-    def backward(ctx, g):
-        indices = ctx.saved_tensors
-        zeros = Tensor._zeros(ctx.in_shape, g.dtype, g._storage.device)
-        return (IndexPut.apply(zeros, ctx.positions, g, True, *indices), None,
-                *(None for _ in indices))
-
-
-class IndexPut(Function):
-    """out = x with out[indices] = src (or += src when accumulate); src broadcasts."""
-
-    def forward(ctx, x, positions, src, accumulate, *indices):
-        ctx.positions, ctx.accumulate, ctx.src_shape = positions, accumulate, src.shape
-        ctx.save_for_backward(*indices)
-        shape = _index_shape(x.shape, positions, [i.shape for i in indices])
-        src = expand_raw(src, broadcast_shape(src.shape, shape))
-        return run_op(Ops.INDEX_PUT, x.shape, x.dtype, x, src, *indices, positions=positions,
-                      accumulate=accumulate)
-
-    def backward(ctx, g):
-        indices = ctx.saved_tensors
-        dx = g
-        if not ctx.accumulate:  # overwritten elements got their value from src, not x
-            zero = Tensor._zeros((), g.dtype, g._storage.device)
-            dx = IndexPut.apply(g, ctx.positions, zero, False, *indices)
-        dsrc = unbroadcast(Index.apply(g, ctx.positions, *indices), ctx.src_shape)
-        return (dx, None, dsrc, None, *(None for _ in indices))
-
-
-def _index_shape(shape, positions, index_shapes):
-    """numpy's rule: broadcast index shapes replace the indexed dims, in place when adjacent."""
-    ishape = broadcast_shape(*index_shapes)
-    rest = [n for d, n in enumerate(shape) if d not in positions]
-    adjacent = list(positions) == list(range(positions[0], positions[0] + len(positions)))
-    at = positions[0] if adjacent else 0
-    return tuple(rest[:at]) + tuple(ishape) + tuple(rest[at:])
-
-
-# *** 8. composite ops with their own backward: cat, pad, softmax ***
-
-
-class Cat(Function):
-    def forward(ctx, dim, *xs):
-        ctx.dim, ctx.sizes = dim, [x.shape[dim] for x in xs]
-        shape = list(xs[0].shape)
-        shape[dim] = sum(ctx.sizes)
-        out = empty(shape, xs[0].dtype, xs[0]._storage.device)
-        start = 0
-        for x in xs:
-            part = out._view.slice(dim, start, start + x.shape[dim])
-            run(Ops.COPY, (out._storage, part), (x._storage, x._view), dtype=x.dtype)
-            start += x.shape[dim]
-        return out
-
-    def backward(ctx, g):
-        return (None, *g.split(ctx.sizes, ctx.dim))
-
-
-class ConstantPad(Function):
-    """Pad with a constant; `pads` holds (before, after) for every dim, all >= 0."""
-
-    def forward(ctx, x, pads, value):
-        ctx.items = tuple(slice(lo, lo + n) for n, (lo, _) in zip(x.shape, pads))
-        shape = tuple(n + lo + hi for n, (lo, hi) in zip(x.shape, pads))
-        out = Tensor._full(shape, value, x.dtype, x._storage.device)
-        where = View.contiguous(shape).getitem(ctx.items)
-        run(Ops.COPY, (out._storage, where), (x._storage, x._view), dtype=x.dtype)
-        return out
-
-    def backward(ctx, g):
-        return (g[ctx.items], None, None)
+# *** 6. softmax and log-softmax: their own backward, for stability ***
 
 
 # --8<-- [start:log_softmax]
@@ -643,8 +458,12 @@ class LogSoftmax(Function):
 
 class Softmax(Function):
     def forward(ctx, x, dim):
-        e = (x - x.amax(dim, keepdim=True)).exp()
-        y = e / e.sum(dim, keepdim=True)
+        y = elementwise(Ops.SUB, x, x.amax(dim, keepdim=True))
+        # NOTE: y is fresh, so exp and the division may overwrite it: two buffers fewer
+        run(Ops.EXP, (y._storage, y._view), (y._storage, y._view), dtype=y.dtype)
+        total = expand_raw(y.sum(dim, keepdim=True), y.shape)
+        run(Ops.DIV, (y._storage, y._view), (y._storage, y._view),
+            (total._storage, total._view), dtype=y.dtype)
         ctx.dim = dim
         ctx.save_for_backward(y)
         return y
@@ -653,3 +472,24 @@ class Softmax(Function):
         (y,) = ctx.saved_tensors
         return (y * (g - (g * y).sum(ctx.dim, keepdim=True)), None)
 
+
+# *** 7. the movement and index Functions live in function_movement.py; F.<name> reaches them ***
+
+from ch2_lego.function_movement import (  # noqa: E402, F401
+    AsStrided,
+    Cat,
+    ConstantPad,
+    Expand,
+    Gather,
+    Index,
+    IndexPut,
+    Permute,
+    Reshape,
+    ScatterAdd,
+    Slice,
+    Squeeze,
+    Unslice,
+    Unsqueeze,
+    ViewAssign,
+    _index_shape,
+)

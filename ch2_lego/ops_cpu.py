@@ -15,6 +15,7 @@ from ch2_lego.dtype import DTYPES, float32, float64, int32, int64
 # *** 1. memory ***
 
 
+# --8<-- [start:cpu_operand]
 def operand(storage, view) -> np.ndarray:
     """A numpy view of `view` over the storage's flat array; copies nothing."""
     data = storage.data
@@ -23,6 +24,7 @@ def operand(storage, view) -> np.ndarray:
         return np.empty(view.shape, data.dtype)
     return np.ndarray(view.shape, data.dtype, data, view.offset * size,
                       tuple(s * size for s in view.strides))
+# --8<-- [end:cpu_operand]
 
 
 CPU = register_device(Device(
@@ -125,12 +127,22 @@ def _arg(fn):
     return lambda out, x, axes: fn(x, axis=axes[0], out=out)
 
 
+def _argsort(out, x, axis, descending):
+    if descending:  # a stable descending sort: sort the reversed axis, then map indices back
+        n = x.shape[axis]
+        flipped = np.flip(x, axis)
+        np.copyto(out, n - 1 - np.flip(np.argsort(flipped, axis=axis, kind="stable"), axis))
+    else:
+        np.copyto(out, np.argsort(x, axis=axis, kind="stable"))
+
+
 REDUCE_KERNELS = {
     Ops.SUM: (_sum, ALL), Ops.PROD: (_prod, ALL),
     Ops.RMAX: (_reduce(np.max), ALL), Ops.RMIN: (_reduce(np.min), ALL),
     Ops.ARGMAX: (_arg(np.argmax), ALL), Ops.ARGMIN: (_arg(np.argmin), ALL),
     Ops.ANY: (_reduce(np.any), ALL), Ops.ALL: (_reduce(np.all), ALL),
     Ops.CUMSUM: (lambda out, x, axis: np.cumsum(x, axis=axis, dtype=out.dtype, out=out), ALL),
+    Ops.ARGSORT: (_argsort, ALL),
 }
 
 # *** 4. matmul, copies and index ops ***

@@ -36,7 +36,7 @@ from ch2_lego.errors import (
 from ch2_lego.grad_mode import is_grad_enabled, no_grad
 from ch2_lego.storage import Size, Storage, View, normalize_dim
 from ch2_lego.tensor_math import MathMixin
-from ch2_lego.tensor_movement import MovementMixin, _broadcast_into
+from ch2_lego.tensor_movement import MovementMixin, _broadcast_into, _shape_arg
 
 
 class device:
@@ -61,6 +61,9 @@ class device:
             f"device(type='{self.type}', index={self.index})"
 
 
+_SCALAR_VIEW = View(Size(()), (), 0)  # 0-dim: no dims, so no strides
+
+
 class Tensor(MovementMixin, MathMixin):
     """A multi-dimensional array with autograd, like torch.Tensor."""
 
@@ -68,10 +71,14 @@ class Tensor(MovementMixin, MathMixin):
                  "_node", "_retains_grad", "__dict__", "__weakref__")
     __hash__ = object.__hash__  # tensors are dict keys by identity, though == is elementwise
 
-    def __init__(self, data=None, *, dtype=None, device=None, requires_grad=False):
-        """The legacy constructor: Tensor(data) makes a float tensor; prefer ch2_lego.tensor."""
-        data = [] if data is None else data
-        src = creation._from_data(data, dtype or get_default_dtype(), device)
+    def __init__(self, *args, dtype=None, device=None, requires_grad=False):
+        """The legacy constructor: Tensor(2, 3) is a zero float tensor of that shape and
+        Tensor(data) a float copy of data; prefer ch2_lego.zeros and ch2_lego.tensor."""
+        dtype = dtype or get_default_dtype()
+        if args and all(isinstance(a, int) for a in args):
+            src = Tensor._zeros(args, to_dtype(dtype), str(device or "cpu"))
+        else:
+            src = creation._from_data(args[0] if args else [], dtype, device)
         self._init(src._storage, src._view, src.dtype)
         self.requires_grad = requires_grad
 
@@ -120,9 +127,12 @@ class Tensor(MovementMixin, MathMixin):
         return Tensor._full(shape, 0, dtype, device)
 
     @staticmethod
-    def _scalar(value, like: Tensor) -> Tensor:
-        """A 0-dim tensor of `like`'s dtype and device (a python number entering an op)."""
-        return Tensor._from_numpy(np.array(value, like.dtype.np), like._storage.device)
+    def _scalar(value, like: Tensor, dtype: DType | None = None) -> Tensor:
+        """A 0-dim tensor on `like`'s device, of `like`'s dtype unless given: a python number
+        entering an op. The short path matters: `x * 2` makes one per call."""
+        dtype, device = dtype or like.dtype, like._storage.device
+        data = get_device(device).from_numpy(np.full(1, value, dtype.np))
+        return Tensor._wrap(Storage(data, device), _SCALAR_VIEW, dtype)
 
     @staticmethod
     def _zeros_like(t: Tensor) -> Tensor:
@@ -348,6 +358,28 @@ class Tensor(MovementMixin, MathMixin):
     def type_as(self, other: Tensor) -> Tensor:
         return self.to(other.dtype)
 
+    def _new(self, fill, size, dtype, device, requires_grad) -> Tensor:
+        t = Tensor._full(tuple(_shape_arg((size,) if isinstance(size, int) else tuple(size))),
+                         fill, to_dtype(dtype or self.dtype),
+                         str(device) if device is not None else self._storage.device)
+        return t.requires_grad_() if requires_grad else t
+
+    def new_zeros(self, *size, dtype=None, device=None, requires_grad=False) -> Tensor:
+        return self._new(0, _shape_arg(size), dtype, device, requires_grad)
+
+    def new_ones(self, *size, dtype=None, device=None, requires_grad=False) -> Tensor:
+        return self._new(1, _shape_arg(size), dtype, device, requires_grad)
+
+    def new_full(self, size, fill_value, *, dtype=None, device=None,
+                 requires_grad=False) -> Tensor:
+        return self._new(fill_value, size, dtype, device, requires_grad)
+
+    new_empty = new_zeros
+
+    def new_tensor(self, data, *, dtype=None, device=None, requires_grad=False) -> Tensor:
+        t = creation._from_data(data, dtype or self.dtype, device or self._storage.device)
+        return t.requires_grad_() if requires_grad else t
+
     def cpu(self) -> Tensor:
         return self.to("cpu")
 
@@ -427,18 +459,42 @@ class Tensor(MovementMixin, MathMixin):
         if self.requires_grad and self.is_leaf:
             raise AutogradError("a leaf Variable that requires grad is being used in an in-place "
                                 "operation.")
-        if self._base is not None and self._base.requires_grad:
-            raise AutogradError("ch2_lego: an in-place op on a view of a tensor that requires "
-                                "grad is not supported; apply it to a clone")
         return self.clone() if self.requires_grad else self
 
+    # --8<-- [start:adopt]
     def _adopt(self, result: Tensor) -> Tensor:
-        """Make `result` (computed out of place) the new value and history of self."""
+        """Make `result` (computed out of place) the new value and history of self.
+
+        For a view, the history of its base changes too, as PyTorch's CopySlices does: the new
+        base is "the old base with the view's elements replaced", and the view reads from it.
+        """
+        if self._base is None:
+            self._write(result.detach())
+            self.grad_fn, self.requires_grad = result.grad_fn, result.requires_grad
+            return self
+        base = self._base
+        if base.requires_grad and base.is_leaf:
+            raise AutogradError("a view of a leaf Variable that requires grad is being used in "
+                                "an in-place operation.")
+        if not base.is_contiguous():
+            raise AutogradError("ch2_lego: in-place ops on views of a non-contiguous tensor are "
+                                "not differentiable; apply them to a clone")
+        where = View(self.shape, self.stride(), self._view.offset - base._view.offset)
+        new_base = F.ViewAssign.apply(base, result, where)
         self._write(result.detach())
-        self.grad_fn, self.requires_grad = result.grad_fn, result.requires_grad
+        base.grad_fn, base.requires_grad = new_base.grad_fn, True
+        self.grad_fn, self.requires_grad = F.AsStrided.apply(base, where).grad_fn, True
         return self
+    # --8<-- [end:adopt]
+
+    def _check_writable(self) -> None:
+        if any(stride == 0 and size > 1 for size, stride in zip(self.shape, self.stride())):
+            raise AutogradError("unsupported operation: more than one element of the written-to "
+                                "tensor refers to a single memory location. Please clone() the "
+                                "tensor before performing the operation.")
 
     def _write(self, src: Tensor) -> None:
+        self._check_writable()
         if tuple(src.shape) != tuple(self.shape):
             raise ShapeError(f"output with shape {list(self.shape)} doesn't match the broadcast "
                              f"shape {list(src.shape)}")
@@ -459,6 +515,7 @@ class Tensor(MovementMixin, MathMixin):
             self._write(fn(self, *others))
         return self
 
+    # --8<-- [start:inplace_binary]
     def _inplace_binary(self, op: Ops, fn, other) -> Tensor:
         """The fast path of add_, mul_, ...: the kernel writes straight into self's storage."""
         if self._recording(other):
@@ -467,6 +524,7 @@ class Tensor(MovementMixin, MathMixin):
         rtype = result_type(self, other)
         if not can_cast(rtype, self.dtype) or (op is Ops.DIV and not rtype.is_floating_point):
             return self._inplace(fn, other)  # raises the cast error or computes in float
+        self._check_writable()
         o = o.detach().to(self.dtype)
         if o.shape != self.shape:
             o = F.expand_raw(o, _broadcast_into(o.shape, self.shape))
@@ -474,6 +532,7 @@ class Tensor(MovementMixin, MathMixin):
             dtype=self.dtype)
         self._storage.version += 1
         return self
+    # --8<-- [end:inplace_binary]
 
     def add_(self, other, alpha=1) -> Tensor:
         other = other * alpha if alpha != 1 else other
@@ -583,7 +642,7 @@ class _RemovableHandle:
 # *** 7. the layers above this one: they import Tensor, so they load after it ***
 
 from ch2_lego import (  # noqa: E402
-    autograd,  # noqa: E402,F401
+    autograd,  # noqa: F401 (Tensor.backward calls it)
     creation,
     functional,
     random,
@@ -592,6 +651,7 @@ from ch2_lego import (  # noqa: E402
 )
 from ch2_lego import function as F  # noqa: E402
 
+# The mixins' methods call these layers too; hand them over now that they exist.
 for _mixin in (tensor_math, tensor_movement):
-    _mixin.Tensor, _mixin.F, _mixin.functional, _mixin.random, _mixin.creation = (
-        Tensor, F, functional, random, creation)
+    _mixin.Tensor, _mixin.F = Tensor, F
+    _mixin.functional, _mixin.random, _mixin.creation = functional, random, creation

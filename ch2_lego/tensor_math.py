@@ -35,6 +35,8 @@ Tensor = F = functional = random = creation = None
 
 max_result = namedtuple("max", ["values", "indices"])
 min_result = namedtuple("min", ["values", "indices"])
+sort_result = namedtuple("sort", ["values", "indices"])
+topk_result = namedtuple("topk", ["values", "indices"])
 
 
 class MathMixin:
@@ -44,10 +46,12 @@ class MathMixin:
 
     # *** 1. elementwise math: promote dtypes, then one Function each ***
 
+    # --8<-- [start:tensor_binary]
     def _binary(self, fn, other, reverse=False) -> Tensor:
         a, b = (other, self) if reverse else (self, other)
         dtype = result_type(a, b)
         return fn(_as_dtype(a, dtype, self), _as_dtype(b, dtype, self))
+    # --8<-- [end:tensor_binary]
 
     def _float_unary(self, fn) -> Tensor:
         x = self if self.dtype.is_floating_point else self.to(get_default_dtype())
@@ -324,6 +328,27 @@ class MathMixin:
             values, index = values.squeeze(dim), index.squeeze(dim)
         return values, index
 
+    def argsort(self, dim: int = -1, descending: bool = False, stable: bool = False) -> Tensor:
+        d = normalize_dim(dim, self.ndim)
+        if self.ndim == 0:
+            return self._zeros((), int64, self._storage.device)
+        return F.run_op(Ops.ARGSORT, self.shape, int64, self.detach(), axis=d,
+                        descending=descending)
+
+    def sort(self, dim: int = -1, descending: bool = False, stable: bool = False):
+        """(values, indices) along dim; values = x.gather(dim, indices), so grads flow."""
+        indices = self.argsort(dim, descending)
+        values = self.gather(dim, indices) if self.ndim else self.clone()
+        return sort_result(values, indices)
+
+    def topk(self, k: int, dim: int = -1, largest: bool = True, sorted: bool = True):
+        """The k largest (or smallest) along dim, in order, with their indices."""
+        d = normalize_dim(dim, self.ndim)
+        if not 0 <= k <= (self.shape[d] if self.ndim else 1):
+            raise OutOfRangeError("selected index k out of range")
+        indices = self.argsort(d, descending=largest).narrow(d, 0, k)
+        return topk_result(self.gather(d, indices), indices)
+
     def var(self, dim=None, unbiased=None, keepdim=False, *, correction=None) -> Tensor:
         if isinstance(unbiased, int | tuple | list) and not isinstance(unbiased, bool):
             dim, unbiased = unbiased, None  # var(dim) positionally, as torch allows
@@ -429,7 +454,8 @@ def _as_dtype(x, dtype: DType, like: Tensor) -> Tensor:
         return x if x.dtype is dtype else x.to(dtype)
     if not isinstance(x, int | float | bool | np.number | np.bool_):
         raise TypeError(f"unsupported operand type: {type(x).__name__}")
-    return Tensor._from_numpy(np.array(x, dtype.np), like._storage.device)
+    return Tensor._scalar(x, like, dtype)
+
 
 def _truediv(a: Tensor, b: Tensor) -> Tensor:
     if not a.dtype.is_floating_point:  # int / int is float, as in python 3
@@ -446,8 +472,11 @@ def _remainder(a: Tensor, b: Tensor) -> Tensor:
         return a - _floordiv(a, b) * b  # differentiable: d/da = 1, d/db = -floor(a/b)
     return F.elementwise(Ops.MOD, a.detach(), b.detach())
 
-def where(condition: Tensor, input, other) -> Tensor:
-    """input where condition is true, else other; the three broadcast together."""
+def where(condition: Tensor, input=None, other=None) -> Tensor:
+    """input where condition is true, else other; the three broadcast together. With the
+    condition alone it is condition.nonzero(as_tuple=True), as torch.where."""
+    if input is None and other is None:
+        return condition.nonzero(as_tuple=True)
     like = input if isinstance(input, Tensor) else other
     if not isinstance(condition, Tensor):
         condition = Tensor._from_numpy(np.array(condition, np.bool_), like._storage.device)

@@ -284,6 +284,7 @@ class MovementMixin:
                 dim += 1
         return tuple(basic), advanced
 
+    # --8<-- [start:getitem]
     def __getitem__(self, key) -> Tensor:
         basic, advanced = self._parse_index(key)
         out = self
@@ -293,6 +294,7 @@ class MovementMixin:
             positions = tuple(p for p, _ in advanced)
             out = F.Index.apply(out, positions, *(i for _, i in advanced))
         return out
+    # --8<-- [end:getitem]
 
     def __setitem__(self, key, value) -> None:
         basic, advanced = self._parse_index(key)
@@ -312,6 +314,7 @@ class MovementMixin:
                 self._adopt(self._saved_self() * (1 - mask) + part)
             return
         target = self._view_raw(self._view.getitem(basic))
+        target._check_writable()
         value = value.detach().to(self.dtype)
         if advanced:
             positions = tuple(p for p, _ in advanced)
@@ -360,6 +363,14 @@ class MovementMixin:
     def index_put(self, indices, values: Tensor, accumulate: bool = False) -> Tensor:
         indices = tuple(i.long() for i in indices)
         return F.IndexPut.apply(self, tuple(range(len(indices))), values, accumulate, *indices)
+
+    def nonzero(self, *, as_tuple: bool = False):
+        """Coordinates of the nonzero elements: (N, ndim) int64, or one tensor per dim."""
+        coords = np.nonzero(self.detach().to("cpu").numpy())
+        dev = self._storage.device
+        if as_tuple:
+            return tuple(self._from_numpy(c.astype(np.int64), dev) for c in coords)
+        return self._from_numpy(np.stack(coords, -1).astype(np.int64).reshape(-1, self.ndim), dev)
 
     def masked_fill(self, mask: Tensor, value) -> Tensor:
         if mask.dtype is not bool_:

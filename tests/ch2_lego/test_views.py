@@ -257,3 +257,56 @@ def test_property_view_agrees_with_torch(case, data):
     else:
         same_layout(x.view(target), ref)
     same_layout(x.reshape(target), xt.reshape(target))
+
+
+@st.composite
+def view_chains_from(draw, start):
+    """A random chain of view ops, each valid for the shape it meets, starting from `start`."""
+    shape, chain = list(start), []
+    for _ in range(draw(st.integers(1, 5))):
+        ndim = len(shape)
+        kind = draw(st.sampled_from(["permute", "unsqueeze", "squeeze", "slice", "expand", "flat"]))
+        if kind == "permute":
+            perm = tuple(draw(st.permutations(range(ndim))))
+            chain.append(lambda t, p=perm: t.permute(*p))
+            shape = [shape[p] for p in perm]
+        elif kind == "unsqueeze" and ndim < 5:
+            d = draw(st.integers(-ndim - 1, ndim))
+            chain.append(lambda t, d=d: t.unsqueeze(d))
+            shape.insert(d % (ndim + 1), 1)
+        elif kind == "squeeze" and 1 in shape and ndim > 1:
+            d = shape.index(1)
+            chain.append(lambda t, d=d: t.squeeze(d))
+            shape.pop(d)
+        elif kind == "slice":
+            d, step = draw(st.integers(0, ndim - 1)), draw(st.integers(1, 2))
+            index = (slice(None),) * d + (slice(None, None, step),)
+            chain.append(lambda t, i=index: t[i])
+            shape[d] = -(-shape[d] // step)
+        elif kind == "expand" and 1 in shape:
+            shape[shape.index(1)] = 3
+            chain.append(lambda t, s=tuple(shape): t.expand(*s))
+        elif kind == "flat":
+            chain.append(lambda t: t.reshape(-1))  # a view or a copy, as torch decides
+            shape = [int(np.prod(shape))]
+    return chain
+
+
+@pytest.mark.sec_2_2
+@settings(max_examples=50, deadline=None)
+@given(st.lists(st.integers(1, 4), min_size=1, max_size=3), st.data())
+def test_property_view_chains_match_torch_with_grads(shape, data):
+    """Random chains of view ops: torch's strides at the end, and grads flow back through all."""
+    chain = data.draw(view_chains_from(tuple(shape)))
+    a = np.random.default_rng(0).standard_normal(shape)
+    x, xt = lego.tensor(a, requires_grad=True), torch.tensor(a, requires_grad=True)
+    v, vt = x, xt
+    for op in chain:
+        v, vt = op(v), op(vt)
+    assert tuple(v.shape) == tuple(vt.shape)
+    assert tuple(v.stride()) == tuple(vt.stride())
+    np.testing.assert_array_equal(v.detach().numpy(), vt.detach().numpy())
+    g = np.random.default_rng(1).standard_normal(tuple(vt.shape))
+    v.backward(lego.tensor(g))
+    vt.backward(torch.tensor(g))
+    np.testing.assert_allclose(x.grad.numpy(), xt.grad.numpy(), rtol=1e-12, atol=1e-12)
