@@ -1,9 +1,10 @@
 """The assembler: RV32I assembly text in, an ObjectFile (link.py) out.
 
 assemble(source, filename) reads GNU-style assembly: labels (also numeric ones, `1:` used as
-`1b`/`1f`), the usual directives (.text .data .word .asciz .align .globl .equ ...), the RV32I
-instructions of isa.py and the common pseudo-instructions (li, la, mv, call, ret, beqz, ...).
-Each use of a label becomes a relocation for the linker. Errors: AssemblerError, `file:line:`.
+`1b`/`1f`, and `.` for the current address), the usual directives (.text .data .word .asciz
+.align .globl .equ ...), the RV32I instructions of isa.py and the common pseudo-instructions
+(li, la, mv, call, ret, beqz, ...). Each use of a label becomes a relocation for the linker; the
+difference of two labels (`.-main`) is not supported. Errors: AssemblerError, `file:line:`.
 """
 
 from __future__ import annotations
@@ -237,6 +238,7 @@ class Assembler:
         self.section = self.switch(".text")
         self.line = 0
         self.numeric: dict[str, int] = {}  # numeric label -> how many times it was defined
+        self.dots = 0  # uses of `.`, the location counter, so far
         self.global_names: set[str] = set()
 
     # --- sections and symbols
@@ -273,6 +275,10 @@ class Assembler:
 
     def expr(self, text: str) -> tuple[str | None, int]:
         sym, val = Expr(text, self.lookup).value
+        if sym == ".":  # the location counter: a hidden label at the start of this statement
+            self.dots += 1
+            sym = f".\x02{self.dots}"
+            self.define(sym, self.section.name, self.section.size)
         if sym and (m := re.fullmatch(r"(\d+)([bf])", sym)):  # 1b: last `1:`; 1f: the next one
             count = self.numeric.get(m[1], 0) + (m[2] == "f")
             if count == 0:

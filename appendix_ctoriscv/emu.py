@@ -56,7 +56,8 @@ I8, I16 = struct.Struct("<b"), struct.Struct("<h")
 
 class Memory:
     """Loads and stores with bounds checks. Readable: the segments, the heap up to the break,
-    and the stack; writable: the same without the read-only segment. The rest faults."""
+    and the stack; writable: the same without the read-only segments. The rest faults, the
+    page left unmapped between the code and the data included."""
 
     def __init__(self, exe: elf.Executable, size: int = MEMORY_SIZE):
         # An anonymous mmap, not a bytearray: the OS hands out zeroed pages only when they are
@@ -70,10 +71,17 @@ class Memory:
                 raise EmulatorFault(f"segment at 0x{seg.vaddr:x}..0x{seg.end:x} does not fit in "
                                     f"the emulated memory", exe.entry)  # fmt: skip
             self.ram[seg.vaddr : seg.vaddr + len(seg.data)] = seg.data
+        self.segments = exe.segments
         code = [s for s in exe.segments if s.flags & elf.PF_X]
         self.code_lo = min((s.vaddr for s in code), default=0)
         self.code_hi = max((s.end for s in code), default=0)
-        self.read_lo = min(s.vaddr for s in exe.segments)
+        # The fast paths below test three ranges, in this order: the stack; the data from the
+        # writable segment's start to the break (.data, .bss, the rest of their last page, the
+        # heap); the read-only segment that holds the entry point (our code and constants).
+        # Anything else goes to check(), which knows every segment; what lies between them,
+        # such as the page the linker leaves unmapped between code and data, faults.
+        main = [s for s in exe.segments if not s.flags & elf.PF_W and s.vaddr <= exe.entry < s.end]
+        self.ro_lo, self.ro_hi = (main[0].vaddr, main[0].end) if main else (0, 0)
         end = max(s.end for s in exe.segments)
         self.write_lo = min((s.vaddr for s in exe.segments if s.flags & elf.PF_W), default=end)
         self.brk = self.brk_start = (end + elf.PAGE - 1) // elf.PAGE * elf.PAGE
@@ -81,28 +89,33 @@ class Memory:
 
     def check(self, address: int, size: int, write: bool, pc: int) -> None:
         """Raise EmulatorFault unless `size` bytes at `address` may be read (or written)."""
-        lo = self.write_lo if write else self.read_lo
-        if lo <= address and address + size <= self.brk:
+        end = address + size
+        if self.stack_lo <= address and end <= self.top:
             return
-        if self.stack_lo <= address and address + size <= self.top:
+        if self.write_lo <= address and end <= self.brk:
+            return
+        in_segment = any(s.vaddr <= address and end <= s.end for s in self.segments)
+        if in_segment and not write:
             return
         kind = "store of" if write else "load of"
         why = "unmapped"
-        if write and self.read_lo <= address < self.write_lo:
+        if in_segment:
             why = "read-only memory"
         elif self.stack_lo - 0x10000 <= address < self.stack_lo:
             why = f"below the {STACK_SIZE >> 20} MiB stack: a stack overflow?"
         raise EmulatorFault(f"{kind} {size} bytes at 0x{address:08x} ({why})", pc, address)
 
-    # What translated code calls: a quick range test (the heap or the stack), then struct.
+    # What translated code calls: a quick test of the three ranges (the stack first: most loads
+    # and stores are to locals), then struct; anything else goes to the full check.
     # --8<-- [start:memory_ops]
     def lw(self, a: int, pc: int) -> int:
-        if not (self.read_lo <= a <= self.brk - 4 or self.stack_lo <= a <= self.top - 4):
+        if not (self.stack_lo <= a <= self.top - 4 or self.write_lo <= a <= self.brk - 4
+                or self.ro_lo <= a <= self.ro_hi - 4):
             self.check(a, 4, False, pc)
         return U32.unpack_from(self.ram, a)[0]
 
     def sw(self, a: int, value: int, pc: int) -> None:
-        if not (self.write_lo <= a <= self.brk - 4 or self.stack_lo <= a <= self.top - 4):
+        if not (self.stack_lo <= a <= self.top - 4 or self.write_lo <= a <= self.brk - 4):
             self.check(a, 4, True, pc)
         U32.pack_into(self.ram, a, value)
     # --8<-- [end:memory_ops]
@@ -117,12 +130,14 @@ class Memory:
         return U16.unpack_from(self.ram, a)[0]
 
     def lb(self, a: int, pc: int) -> int:
-        if not (self.read_lo <= a < self.brk or self.stack_lo <= a < self.top):
+        if not (self.stack_lo <= a < self.top or self.write_lo <= a < self.brk
+                or self.ro_lo <= a < self.ro_hi):
             self.check(a, 1, False, pc)
         return I8.unpack_from(self.ram, a)[0] & M
 
     def lbu(self, a: int, pc: int) -> int:
-        if not (self.read_lo <= a < self.brk or self.stack_lo <= a < self.top):
+        if not (self.stack_lo <= a < self.top or self.write_lo <= a < self.brk
+                or self.ro_lo <= a < self.ro_hi):
             self.check(a, 1, False, pc)
         return self.ram[a]
 
@@ -131,7 +146,7 @@ class Memory:
         U16.pack_into(self.ram, a, value & 0xFFFF)
 
     def sb(self, a: int, value: int, pc: int) -> None:
-        if not (self.write_lo <= a < self.brk or self.stack_lo <= a < self.top):
+        if not (self.stack_lo <= a < self.top or self.write_lo <= a < self.brk):
             self.check(a, 1, True, pc)
         self.ram[a] = value & 0xFF
 

@@ -2,13 +2,14 @@
 
 Every stage reports into one `Diagnostics` collector and goes on where it can, so one run shows
 several errors. Each renders as `file:line:col: error: message`, then the source line and a caret
-under the column. After a stage, `check()` raises `CompileError` if there were errors; the driver
-prints it. A user's mistake never surfaces as a Python traceback.
+under the column; inside a macro's expansion, a note points at the macro's use, as gcc's does.
+After a stage, `check()` raises `CompileError` if there were errors; the driver prints it. A
+user's mistake never surfaces as a Python traceback.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from appendix_ctoriscv.defs import SourceFile, Token
 
@@ -17,20 +18,20 @@ MAX_ERRORS = 20  # then stop: later errors are mostly echoes of the first ones
 
 @dataclass
 class Diagnostic:
-    severity: str  # "error" or "warning"
+    severity: str  # "error", "warning" or "note"
     file: SourceFile
     line: int
     col: int
     message: str
+    notes: list[Diagnostic] = field(default_factory=list)  # e.g. "in expansion of macro 'F'"
 
     # --8<-- [start:render]
     def render(self) -> str:
         """`file:line:col: severity: message`, the source line, and a caret under the column."""
         src = self.file.line_text(self.line).expandtabs(1)  # one column per character
         caret = " " * (self.col - 1) + "^"
-        return f"{self.file.name}:{self.line}:{self.col}: {self.severity}: {self.message}\n" + (
-            f"{src}\n{caret}"
-        )
+        head = f"{self.file.name}:{self.line}:{self.col}: {self.severity}: {self.message}"
+        return "\n".join([head, src, caret] + [note.render() for note in self.notes])
     # --8<-- [end:render]
 
 
@@ -53,7 +54,13 @@ class Diagnostics:
         self.items: list[Diagnostic] = []
 
     def report(self, severity: str, tok: Token, message: str) -> None:
-        self.items.append(Diagnostic(severity, tok.file, tok.line, tok.col, message))
+        diagnostic = Diagnostic(severity, tok.file, tok.line, tok.col, message)
+        use = tok.origin  # the token came from a macro: say where that macro was used
+        while use is not None:
+            note = f"in expansion of macro '{use.text}'"
+            diagnostic.notes.append(Diagnostic("note", use.file, use.line, use.col, note))
+            use = use.origin
+        self.items.append(diagnostic)
         if len(self.errors) >= MAX_ERRORS:
             raise CompileError(self.items)
 

@@ -48,8 +48,10 @@ def compile_source(
     limit = sys.getrecursionlimit()
     sys.setrecursionlimit(max(limit, 20_000))  # every stage recurses on nested expressions
     try:
+        # The parser goes on after the lexer's and the preprocessor's errors, as gcc does: the
+        # tokens are still all there (a stray character is dropped, a bad constant reads as 0),
+        # so one run also reports the syntax and type errors further down.
         tokens = preprocess(tokenize(file, diag, std), diag, include_paths, std)
-        diag.check()
         program = parse(tokens, diag, std)
         diag.check()
         asm = codegen(program)
@@ -195,21 +197,27 @@ def main(argv: list[str] | None = None) -> int:
     if args.dump_ir:
         print(format_ir(lower_program(result.program)))
         return 0
-    stem = os.path.splitext(os.path.basename(filename))[0]
-    if args.S:
-        if args.o == "-":
-            sys.stdout.write(result.asm)
-            return 0
-        with open(args.o or f"{stem}.s", "w") as f:
-            f.write(result.asm)
+    if args.S and args.o == "-":
+        sys.stdout.write(result.asm)
         return 0
-    if args.run:
+    if args.run and not args.S:  # -S stops before there is an executable to run
         return run_executable(elf, args.max_steps)
-    out = args.o or "a.out"
-    with open(out, "wb") as f:
-        f.write(elf)
-    os.chmod(out, 0o755)
+    stem = os.path.splitext(os.path.basename(filename))[0]
+    out = args.o or (f"{stem}.s" if args.S else "a.out")
+    try:
+        write_output(out, result.asm.encode() if args.S else elf, executable=not args.S)
+    except OSError as e:
+        print(f"error: cannot write {out}: {e.strerror}", file=sys.stderr)
+        return 1
     return 0
+
+
+def write_output(path: str, data: bytes, executable: bool) -> None:
+    """Write the assembly or the executable; an executable gets its x bits, as from `cc`."""
+    with open(path, "wb") as f:
+        f.write(data)
+    if executable:
+        os.chmod(path, 0o755)
 
 
 def run_executable(elf: bytes, max_steps: int) -> int:

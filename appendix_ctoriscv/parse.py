@@ -263,6 +263,9 @@ class Parser:
             ty, name = self.declarator(ty)
             self.skip(")")
             self.pos = end
+            if points_to_function(ty):  # `int (*f)(int)`
+                self.fail(self.tokens[start], "function pointers are not supported by this "
+                          "compiler")
             return ty, name
         name = None
         if self.tok.kind == TokenKind.IDENT:
@@ -329,6 +332,9 @@ class Parser:
                 param_ty = pointer_to(param_ty.base)
             elif param_ty.kind == TypeKind.VOID:
                 self.diag.error(name or self.tok, "parameter has void type")
+            elif param_ty.kind == TypeKind.FUNC:  # `int g(int)` as a parameter is a pointer
+                self.diag.error(name or self.tok, "function pointers are not supported by this "
+                                "compiler")
             ty.params.append(param_ty)
             ty.param_names.append(name)
             if not self.consume(","):
@@ -511,9 +517,11 @@ class Parser:
     # *** 5. statements ***
 
     # compound-stmt = (declaration | stmt)* "}"
-    def compound_stmt(self, open_tok: Token) -> Node:
+    def compound_stmt(self, open_tok: Token, new_scope: bool = True) -> Node:
+        """A block; a function's body opens no scope of its own, as its parameters are in it."""
         node = Node(NodeKind.BLOCK, open_tok)
-        self.scopes.append({})
+        if new_scope:
+            self.scopes.append({})
         seen_stmt = False
         while not self.equal("}") and self.tok.kind != TokenKind.EOF:
             start = self.pos
@@ -527,7 +535,8 @@ class Parser:
                     seen_stmt = True
             except ParseError:
                 self.synchronize(start)
-        self.scopes.pop()
+        if new_scope:
+            self.scopes.pop()
         self.skip("}")
         return node
 
@@ -605,18 +614,18 @@ class Parser:
             self.gotos.append(node)
             self.skip(";")
             return node
-        if self.consume("break"):
+        if self.consume("break"):  # a jump to the innermost loop's or switch's end
             if not self.brk_labels:
                 self.diag.error(tok, "break statement not within loop or switch")
             self.skip(";")
-            return Node(NodeKind.GOTO, tok, unique_label=self.brk_labels[-1] if self.brk_labels
-                        else "")
-        if self.consume("continue"):
+            label = self.brk_labels[-1] if self.brk_labels else ""  # "": reported just above
+            return Node(NodeKind.GOTO, tok, unique_label=label)
+        if self.consume("continue"):  # a jump to the innermost loop's next round
             if not self.cont_labels:
                 self.diag.error(tok, "continue statement not within a loop")
             self.skip(";")
-            return Node(NodeKind.GOTO, tok, unique_label=self.cont_labels[-1]
-                        if self.cont_labels else "")
+            label = self.cont_labels[-1] if self.cont_labels else ""
+            return Node(NodeKind.GOTO, tok, unique_label=label)
         if tok.kind == TokenKind.IDENT and self.equal(":", 1):
             self.pos += 2
             if tok.text in self.labels:
@@ -938,7 +947,10 @@ class Parser:
             self.skip(")")
             expr = self.cast()
             add_type(expr, self.diag)
-            if ty.kind != TypeKind.VOID and not (is_scalar(ty) and is_scalar(expr.ty)):
+            if ty.kind in (TypeKind.ARRAY, TypeKind.FUNC):
+                what = "array" if ty.kind == TypeKind.ARRAY else "function"
+                self.diag.error(tok, f"cast specifies {what} type")
+            elif ty.kind != TypeKind.VOID and not (is_scalar(ty) and is_scalar(expr.ty)):
                 self.diag.error(tok, f"cannot cast '{type_name(expr.ty)}' to '{type_name(ty)}'")
             node = Node(NodeKind.CAST, tok, ty=ty, lhs=expr)
             return node
@@ -1155,7 +1167,7 @@ class Parser:
                 continue
             fn.params.append(self.new_lvar(param_name.text, param_ty, param_name))
         open_tok = self.skip("{")
-        fn.body = self.compound_stmt(open_tok)
+        fn.body = self.compound_stmt(open_tok, new_scope=False)  # `int f(int a) { int a; }` clash
         self.scopes.pop()
         for node in self.gotos:
             if node.label not in self.labels:
@@ -1226,6 +1238,15 @@ class Parser:
             if var.ty.kind == TypeKind.ARRAY and var.ty.size < 0 and var.is_definition:
                 var.ty = array_of(var.ty.base, 1)  # `int a[];` alone has one element
         return self.globals
+
+
+def points_to_function(ty: Type) -> bool:
+    """Whether `ty` is, or is built from, a pointer to a function: `int (*f)(int)`."""
+    while ty.kind in (TypeKind.PTR, TypeKind.ARRAY, TypeKind.FUNC):
+        if ty.kind == TypeKind.PTR and ty.base.kind == TypeKind.FUNC:
+            return True
+        ty = ty.return_ty if ty.kind == TypeKind.FUNC else ty.base
+    return False
 
 
 def jumps_to(node: Node | None, label: str) -> bool:

@@ -157,12 +157,14 @@ class Preprocessor:
     # -- #include --
 
     def include(self, tok: Token, line: list[Token]) -> None:
+        # A missing header ends the compilation, as in gcc: what follows would only be a
+        # cascade of errors about the names it should have declared.
         if not line or line[0].kind != TokenKind.STR:
             if line and line[0].text == "<":
                 name = "".join(t.text for t in line[1:-1])
                 self.diag.error(tok, f"{name}: No such file or directory (no system headers)")
-            else:
-                self.diag.error(tok, '#include expects "FILENAME"')
+                raise CompileError(self.diag.items)
+            self.diag.error(tok, '#include expects "FILENAME"')
             return
         name = line[0].str_val[:-1].decode()
         here = os.path.dirname(tok.file.name)
@@ -172,7 +174,7 @@ class Preprocessor:
                 break
         else:
             self.diag.error(line[0], f"{name}: No such file or directory")
-            return
+            raise CompileError(self.diag.items)
         self.includes += 1
         if self.includes > MAX_INCLUDES:
             self.diag.error(line[0], f"more than {MAX_INCLUDES} #includes: a recursive #include?")
@@ -193,17 +195,27 @@ class Preprocessor:
         if rest and rest[0].text == "(" and not rest[0].has_space:  # function-like
             params, i = [], 1
             while i < len(rest) and rest[i].text != ")":
-                if rest[i].kind != TokenKind.IDENT:
-                    self.diag.error(rest[i], "expected parameter name")
+                if params:  # each parameter after the first follows a comma
+                    if rest[i].text != ",":
+                        self.diag.error(rest[i], "expected ',' or ')' in macro parameter list")
+                        return
+                    i += 1
+                if i >= len(rest) or rest[i].kind != TokenKind.IDENT:
+                    self.diag.error(rest[min(i, len(rest) - 1)], "expected parameter name")
+                    return
+                if rest[i].text in params:
+                    self.diag.error(rest[i], f"duplicate macro parameter '{rest[i].text}'")
                     return
                 params.append(rest[i].text)
                 i += 1
-                if i < len(rest) and rest[i].text == ",":
-                    i += 1
             if i >= len(rest):
                 self.diag.error(name, "missing ')' in macro parameter list")
                 return
             rest = rest[i + 1 :]
+            for j, t in enumerate(rest):
+                if t.text == "#" and (j + 1 == len(rest) or rest[j + 1].text not in params):
+                    self.diag.error(t, "'#' is not followed by a macro parameter")
+                    return
         self.macros[name.text] = Macro(name.text, rest, params)
 
     # -- macro expansion --

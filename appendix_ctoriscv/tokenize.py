@@ -4,7 +4,8 @@ It recognises every C89 token: identifiers, integer constants (decimal, octal, h
 suffixes) and character constants with their escapes, string literals, and the punctuators. It
 skips comments (`/* */`, and C99's `//` unless std is "c89") and records each token's line and
 column. Keywords stay IDENTs here and become KEYWORDs after preprocessing, as the preprocessor
-may `#define` any identifier. Floating-point constants are reported as unsupported.
+may `#define` any identifier. Floating-point constants and wide literals (L'a') are reported
+as unsupported.
 """
 
 import re
@@ -208,6 +209,9 @@ def tokenize(file: SourceFile, diag: Diagnostics, std: str = "c99") -> list[Toke
             i = lex_char(file, text, i, add, diag)
         elif c == '"':
             i = lex_string(text, i, add, diag)
+        elif text.startswith(("L'", 'L"'), i):  # wide literals: their type, wchar_t, is not here
+            diag.error(here(i), "wide character and string literals are not supported")
+            i += 1  # then lex the literal as a narrow one, so that parsing can go on
         elif m := IDENT_RE.match(text, i):
             add(TokenKind.IDENT, i, m.end())
             i = m.end()

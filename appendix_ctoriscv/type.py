@@ -56,7 +56,11 @@ def is_scalar(ty: Type) -> bool:
 
 
 def is_compatible(a: Type, b: Type) -> bool:
-    """The same type, in C's sense (plain, signed and unsigned char are told apart only by sign)."""
+    """The same type, in C's sense (plain, signed and unsigned char are told apart only by sign).
+
+    Two function types agree in their return types and, when both have prototypes, in their
+    parameters; C89's `int f()` says nothing about the parameters, so it agrees with any list.
+    """
     if a is b:
         return True
     if a.kind != b.kind:
@@ -64,25 +68,35 @@ def is_compatible(a: Type, b: Type) -> bool:
     if a.kind in (TypeKind.PTR, TypeKind.ARRAY):
         return is_compatible(a.base, b.base)
     if a.kind == TypeKind.FUNC:
-        return is_compatible(a.return_ty, b.return_ty)
+        if not is_compatible(a.return_ty, b.return_ty):
+            return False
+        if not (a.has_prototype and b.has_prototype):
+            return True
+        return len(a.params) == len(b.params) and all(map(is_compatible, a.params, b.params))
     return a.is_unsigned == b.is_unsigned
 
 
-def type_name(ty: Type) -> str:
-    """The type as C spells it in a diagnostic: 'unsigned int', 'char *', 'int[3]'."""
+def type_name(ty: Type, inner: str = "") -> str:
+    """The type as C spells it in a diagnostic: 'unsigned int', 'char *', 'int[3]', 'int (*)[3]'.
+
+    C writes a type inside out, around the name it declares: `inner` is the part already
+    spelled (the declarator), to which each step from the outside in adds `*`, `[n]` or `()`.
+    """
     names = {TypeKind.VOID: "void", TypeKind.CHAR: "char", TypeKind.SHORT: "short"}
     names |= {TypeKind.INT: "int", TypeKind.LONG: "long"}
     if ty.kind in names:
         sign = "unsigned " if ty.is_unsigned and ty.kind != TypeKind.CHAR else ""
         if ty is SCHAR:
             sign = "signed "
-        return sign + names[ty.kind]
+        space = " " if inner and not inner.startswith("[") else ""  # gcc writes 'int[3]'
+        return sign + names[ty.kind] + space + inner
     if ty.kind == TypeKind.PTR:
-        inner = type_name(ty.base)
-        return inner + ("*" if inner.endswith("*") else " *")
+        if ty.base.kind in (TypeKind.ARRAY, TypeKind.FUNC):  # `*` binds looser than [] and ()
+            return type_name(ty.base, f"(*{inner})")
+        return type_name(ty.base, "*" + inner)
     if ty.kind == TypeKind.ARRAY:
-        return f"{type_name(ty.base)}[{ty.array_len if ty.array_len >= 0 else ''}]"
-    return f"{type_name(ty.return_ty)} ()"
+        return type_name(ty.base, f"{inner}[{ty.array_len if ty.array_len >= 0 else ''}]")
+    return type_name(ty.return_ty, f"{inner}()")
 
 
 # *** 2. conversions ***
@@ -140,6 +154,8 @@ def check_conversion(to: Type, expr: Node, diag: Diagnostics, tok: Token, action
     `action` begins the message, in gcc's words: "assignment to 'int *' from 'int'".
     """
     frm = expr.ty
+    if frm.kind == TypeKind.FUNC:  # a function's name stands for its address
+        frm = pointer_to(frm)
     if frm.kind == TypeKind.VOID:
         diag.error(tok, "void value not ignored as it ought to be")
     elif is_pointer(to) and is_integer(frm) and not is_null_pointer_constant(expr):
@@ -233,6 +249,8 @@ def add_type_arith(node: Node, diag: Diagnostics) -> None:
         if node.rhs.val == 0:
             diag.warning(node.tok, "division by zero")
     if node.kind in (NodeKind.SHL, NodeKind.SHR):
+        if node.rhs.kind == NodeKind.NUM and not 0 <= node.rhs.val < 32:
+            diag.warning(node.tok, "shift count is negative or >= width of type")
         # a shift has the promoted type of its left operand; the right one is only a count
         node.lhs = new_cast(node.lhs, integer_promote(lhs))
         node.rhs = new_cast(node.rhs, INT)

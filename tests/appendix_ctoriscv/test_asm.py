@@ -248,6 +248,24 @@ def test_tabs_and_several_statements_per_line():
         r(0, 12, 11, 0, 10, 0x33), 0x00008067]
 
 
+def test_dot_is_the_address_of_the_current_statement():
+    source = """
+        .globl _start
+    _start:
+        nop
+        j .             # jump to itself: offset 0
+        beq a0, a1, .+8 # over the next instruction
+        nop
+        .word .-4       # the address of the word itself, minus 4
+    """
+    exe = elf.read_executable(link([assemble(source)]))
+    text = exe.segments[0].data[exe.entry - elf.TEXT_BASE :]
+    words = [int.from_bytes(text[k : k + 4], "little") for k in range(0, 20, 4)]
+    assert words[1] == 0x0000006F  # jal zero, 0: only the opcode is set
+    assert words[2] == 0x00B50463  # beq a0, a1, 8: a1 (11) << 20 | a0 (10) << 15 | 8 in bits 11:8
+    assert words[4] == exe.entry + 16 - 4
+
+
 def test_numeric_labels_find_the_nearest_definition():
     source = """
         .globl _start

@@ -4,6 +4,7 @@ for segments, readelf's opinion where installed, and reading an executable GNU l
 import shutil
 import struct
 import subprocess
+from pathlib import Path
 
 import pytest
 
@@ -114,6 +115,21 @@ def test_readelf_accepts_it(exe, tmp_path):
     for name in (".text", ".rodata", ".data", ".bss", ".symtab", ".strtab", ".shstrtab"):
         assert f" {name} " in out
     assert "FUNC    GLOBAL DEFAULT    1 _start" in out
+
+
+@pytest.mark.skipif(READELF is None, reason="readelf not installed (apt-get install binutils)")
+def test_book_shows_what_readelf_prints(tmp_path):
+    """book/appendix_ctoriscv/machine.md shows `readelf -l` of hello.c: the listing is a golden
+    file, regenerated here from the compiler's output, so a change in the layout fails."""
+    from appendix_ctoriscv.main import compile_executable
+
+    assets = Path(__file__).parents[2] / "book" / "assets" / "appendix_ctoriscv"
+    _, exe = compile_executable((assets / "hello.c").read_text(), "hello.c")
+    (tmp_path / "hello").write_bytes(exe)
+    done = subprocess.run([READELF, "-l", str(tmp_path / "hello")], capture_output=True,
+                          text=True, check=True)  # fmt: skip
+    shown = [line.rstrip() for line in done.stdout.strip("\n").splitlines()]
+    assert shown == (assets / "hello.readelf.txt").read_text().splitlines()
 
 
 @pytest.mark.skipif(GNU_AS is None or GNU_LD is None,

@@ -101,6 +101,12 @@ def test_loads_sign_and_zero_extend():
         (-128) & MASK, 128, (-2) & MASK, 65534, 0x12345678, 0x7F]
 
 
+def test_code_is_readable_as_data():
+    x = registers("j 1f\n.word 0x12345688\n1: la t0, _start\nlw s0, 4(t0)\nlbu s1, 4(t0)\n"
+                  "lb s2, 4(t0)")  # fmt: skip
+    assert [x[reg(r)] for r in ("s0", "s1", "s2")] == [0x12345688, 0x88, (0x88 - 256) & MASK]
+
+
 def test_s_type_stores_only_their_bytes():
     x = registers("""
         la t0, buf
@@ -213,6 +219,9 @@ def test_x0_is_hard_wired_to_zero():
     ("li t0, 0x03fffffe\nlw a0, 0(t0)", "load of 4 bytes at 0x03fffffe"),  # across the top
     ("li t0, 0x80000000\nlw a0, 0(t0)", "load of 4 bytes at 0x80000000"),  # far outside
     ("li t0, 0x00900000\nsb a0, 0(t0)", "store of 1 bytes at 0x00900000"),  # past the break
+    # the page between the code and the data is not mapped: a load there faults
+    ("la t0, d\nlw a0, -4(t0)", r"load of 4 bytes at 0x\w+ \(unmapped\)"),
+    ("la t0, d\nlbu a0, -1(t0)", r"load of 1 bytes at 0x\w+ \(unmapped\)"),
     ("jr zero", r"instruction fetch from 0x00000000 \(outside the code\)"),
     ("la t0, _start\naddi t0, t0, 2\njr t0", r"instruction fetch .*\(misaligned\)"),
     (".word 0", "illegal instruction"),
@@ -220,7 +229,7 @@ def test_x0_is_hard_wired_to_zero():
 ])  # fmt: skip
 def test_bad_programs_fault_with_pc_address_and_instruction(body, message):
     with pytest.raises(emu.EmulatorFault, match=message) as e:
-        emu.run(program(body))
+        emu.run(program(body, "d: .word 1"))
     assert ", at pc 0x" in str(e.value)
 
 

@@ -39,6 +39,18 @@ INVALID = [
     pytest.param("int f() { return 1; }\nint f() { return 2; }", "2:5", "redefinition of 'f'",
                  marks=pytest.mark.sec_a_3),
     pytest.param("int x;\nchar *x;", "2:7", "conflicting types for 'x'", marks=pytest.mark.sec_a_3),
+    pytest.param("int f(void);\nint f(int a) { return a; }", "2:5", "conflicting types for 'f'",
+                 marks=pytest.mark.sec_a_3),
+    pytest.param("int f(int a) {\n  int a;\n  return a;\n}", "2:7", "redefinition of 'a'",
+                 marks=pytest.mark.sec_a_3),
+    pytest.param("int (*fp)(int);", "1:5", "function pointers are not supported",
+                 marks=pytest.mark.sec_a_3),
+    pytest.param("int f(int g(int));", "1:11", "function pointers are not supported",
+                 marks=pytest.mark.sec_a_3),
+    pytest.param("int main() { int x; return (int[3])x; }", "1:28", "cast specifies array type",
+                 marks=pytest.mark.sec_a_4),
+    pytest.param("int main() { return main; }", "1:21", "returning 'int ()' from a function "
+                 "with return type 'int' makes integer from pointer", marks=pytest.mark.sec_a_4),
     pytest.param("struct s { int a; };", "1:1", "'struct' is not supported",
                  marks=pytest.mark.sec_a_3),
     pytest.param("int main() { return 1.5; }", "1:21", "floating-point constants are not supported",
@@ -118,12 +130,40 @@ def test_several_errors_in_one_run():
     assert where == [(2, 3), (3, 11), (4, 10), (5, 1), (6, 11)]
 
 
+@pytest.mark.sec_a_2
+def test_an_error_inside_a_macro_notes_each_expansion():
+    src = "#define BAD(x) (x +)\n#define WRAP(y) BAD(y)\nint main() { return WRAP(2); }\n"
+    with pytest.raises(CompileError) as info:
+        compile_source(src, "m.c")
+    # gcc's positions: the `)` in BAD's body, BAD in WRAP's body, then WRAP's use in main
+    assert str(info.value) == (
+        "m.c:1:20: error: expected expression before ')'\n#define BAD(x) (x +)\n"
+        + " " * 19 + "^\n"
+        "m.c:2:17: note: in expansion of macro 'BAD'\n#define WRAP(y) BAD(y)\n"
+        + " " * 16 + "^\n"
+        "m.c:3:21: note: in expansion of macro 'WRAP'\nint main() { return WRAP(2); }\n"
+        + " " * 20 + "^"
+    )
+
+
+@pytest.mark.sec_a_3
+def test_lexer_errors_do_not_hide_the_parser_errors():
+    src = "int main() {\n  int a = 1.5;\n  return a @ 2;\n}\n"
+    with pytest.raises(CompileError) as info:
+        compile_source(src, "bad.c")
+    errors = [(e.line, e.col, e.message) for e in info.value.errors]
+    assert errors == [(2, 11, "floating-point constants are not supported"),
+                      (3, 12, "stray '@' in program"),
+                      (3, 14, "expected ';' before '2'")]  # the `@` is dropped: `return a 2;`
+
+
 @pytest.mark.sec_a_3
 @pytest.mark.parametrize(
     "src, fragment",
     [
         ("int main() { int a; if (a = 1) return 1; return 0; }", "suggest parentheses"),
         ("int main() { return 1 / 0; }", "division by zero"),
+        ("int main() { return 1 << 32; }", "shift count is negative or >= width of type"),
         ("int main() { int *p; char *q; p = q; return 0; }", "incompatible pointer type"),
         ("int main() { int *p; return p == 1; }", "comparison between pointer and integer"),
         ("int f() { return; }", "'return' with no value"),

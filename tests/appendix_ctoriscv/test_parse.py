@@ -194,6 +194,8 @@ def test_usual_arithmetic_conversions(a, b, result):
 def test_type_names():
     assert type_name(pointer_to(pointer_to(CHAR))) == "char **"
     assert type_name(array_of(INT, 3)) == "int[3]"
+    assert type_name(pointer_to(array_of(INT, 3))) == "int (*)[3]"  # gcc's spellings
+    assert type_name(array_of(array_of(INT, 5), 3)) == "int[3][5]"
     assert type_name(UINT) == "unsigned int"
     assert type_name(SCHAR) == "signed char"
 

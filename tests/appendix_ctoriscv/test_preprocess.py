@@ -113,8 +113,6 @@ def test_tokens_from_an_include_keep_their_file_and_line(tmp_path):
 @pytest.mark.parametrize(
     "src, line, message",
     [
-        ('#include "missing.h"\n', 1, "missing.h: No such file or directory"),
-        ("#include <stdio.h>\n", 1, "stdio.h: No such file or directory (no system headers)"),
         ("#if 1\nx\n", 1, "unterminated conditional directive"),
         ("#endif\n", 1, "#endif without #if"),
         ("#else\n", 1, "#else without #if"),
@@ -125,12 +123,29 @@ def test_tokens_from_an_include_keep_their_file_and_line(tmp_path):
         ("#define 3 x\n", 1, "macro names must be identifiers"),
         ("#if 1 +\n#endif\n", 1, "expected expression at end of input"),
         ("#if 1\n#else\n#else\n#endif\n", 3, "#else after #else"),
+        ("#define F(a b) a\n", 1, "expected ',' or ')' in macro parameter list"),
+        ("#define F(a, a) a\n", 1, "duplicate macro parameter 'a'"),
+        ("#define F(a) #b\n", 1, "'#' is not followed by a macro parameter"),
     ],
 )
 def test_preprocessor_errors(src, line, message):
     _, diag = pp(src)
     assert diag.errors, "expected an error"
     assert (diag.errors[0].line, diag.errors[0].message) == (line, message)
+
+
+@pytest.mark.parametrize(
+    "src, message",
+    [
+        ('#include "missing.h"\nint x = ;\n', "missing.h: No such file or directory"),
+        ("#include <stdio.h>\nint x = ;\n", "stdio.h: No such file or directory (no system "
+         "headers)"),
+    ],
+)
+def test_a_missing_header_stops_the_compilation(src, message):
+    with pytest.raises(CompileError) as info:
+        pp(src)
+    assert [(e.line, e.message) for e in info.value.errors] == [(1, message)]  # nothing after
 
 
 def test_a_file_including_itself_is_stopped(tmp_path):

@@ -6,8 +6,8 @@ ASSERT(expected, expr); `name.stdin` beside a program is fed to both runs. The e
 also have a table of one-line programs whose exit codes are worked out by hand (chibicc's
 test.sh), for what differs between ILP32 and the x86-64 host (sizeof(long), sizeof(int *)).
 Random expressions and random programs are compared with gcc the same way. Where the GNU RISC-V
-assembler and qemu-riscv32 are installed, our assembly must assemble with GNU `as`, and our
-executables must run alike under qemu.
+assembler and qemu-riscv32 are installed, our assembly must assemble with GNU `as`, our
+executables must run alike under qemu, and so must the programs built by GNU `as` and `ld`.
 """
 
 import shutil
@@ -146,6 +146,18 @@ def test_driver_writes_assembly_and_executables(tmp_path):
     assert emu.run(exe.read_bytes()).exit_code == 7
 
 
+@pytest.mark.sec_a_5
+@pytest.mark.parametrize("flags", [["-S"], []])
+def test_driver_reports_an_unwritable_output_file(tmp_path, capsys, flags):
+    src = tmp_path / "p.c"
+    src.write_text("int main() { return 7; }\n")
+    out = tmp_path / "no such dir" / "out"
+    assert main([str(src), *flags, "-o", str(out)]) == 1
+    err = capsys.readouterr().err
+    assert f"error: cannot write {out}: No such file or directory" in err
+    assert "Traceback" not in err
+
+
 @pytest.mark.sec_a_6
 def test_driver_reports_a_function_defined_nowhere(tmp_path, capsys):
     src = tmp_path / "undef.c"
@@ -214,6 +226,43 @@ def test_qemu_runs_our_executables_alike(path, tmp_path):
     done = subprocess.run([QEMU, str(exe)], input=stdin, capture_output=True, timeout=60)
     ours = emu.run(elf, stdin=stdin, max_steps=5_000_000)
     assert (done.returncode, done.stdout) == (ours.exit_code, ours.stdout)
+
+
+GNU_LD = shutil.which("riscv64-unknown-elf-ld") or shutil.which("riscv64-linux-gnu-ld")
+
+
+@pytest.mark.sec_a_6
+@pytest.mark.skipif(None in (GNU_AS, GNU_LD, QEMU), reason="GNU RISC-V as and ld, and "
+                    "qemu-riscv32, are needed to build and run with GNU's tools")
+@pytest.mark.parametrize("path", PROGRAMS)
+def test_gnu_as_and_ld_build_the_same_program(path, tmp_path):
+    """Our assembly and the runtime's, assembled by GNU as and linked by GNU ld instead of ours,
+    then run under qemu and on our emulator: the same output and exit code as our own
+    executable. This checks our relocations and our loader against GNU's tools."""
+    from appendix_ctoriscv.runtime import RUNTIME_DIR, RUNTIME_FILES
+
+    stdin_path = path.with_suffix(".stdin")
+    stdin = stdin_path.read_bytes() if stdin_path.exists() else b""
+    std = "c89" if path.stem == "c89" else "c99"
+    (tmp_path / "prog.s").write_text(compile_c(path.read_text(), str(path), std=std))
+    sources = [tmp_path / "prog.s"] + [RUNTIME_DIR / name for name in RUNTIME_FILES]
+    objects = []
+    for k, source in enumerate(sources):
+        objects.append(tmp_path / f"{k}.o")
+        subprocess.run([GNU_AS, "-march=rv32i", "-mabi=ilp32", "-o", str(objects[-1]),
+                        str(source)], check=True)  # fmt: skip
+    # --no-relax: GNU ld would turn lui+addi pairs into gp-relative addi, and our crt0 does not
+    # set up gp (the global pointer register) as the C library's crt0 does
+    subprocess.run([GNU_LD, "-m", "elf32lriscv", "--no-relax", "-o", str(tmp_path / "prog"),
+                    *map(str, objects)], check=True)  # fmt: skip
+    done = subprocess.run([QEMU, str(tmp_path / "prog")], input=stdin, capture_output=True,
+                          timeout=60)  # fmt: skip
+    _, elf = compile_executable(path.read_text(), str(path), std=std)
+    ours = emu.run(elf, stdin=stdin, max_steps=5_000_000)
+    assert (done.returncode, done.stdout) == (ours.exit_code, ours.stdout)
+    # and GNU ld's executable, with its own layout, runs alike on our emulator
+    gnu = emu.run((tmp_path / "prog").read_bytes(), stdin=stdin, max_steps=5_000_000)
+    assert (gnu.exit_code, gnu.stdout) == (ours.exit_code, ours.stdout)
 
 
 @pytest.mark.sec_a_5

@@ -119,6 +119,25 @@ def test_main_return_value_is_the_exit_code():
     assert emu.run(build("li a0, 42\nret")).exit_code == 42
 
 
+# main returns argc * 10 + (argv[argc] == NULL): C guarantees the NULL after the last argument
+ARGS_MAIN = """
+    slli t0, a0, 2
+    add t0, a1, t0
+    lw t0, 0(t0)
+    seqz t0, t0
+    slli t1, a0, 3
+    slli a0, a0, 1
+    add a0, a0, t1
+    add a0, a0, t0
+    ret
+"""
+
+
+def test_main_gets_argc_and_argv():
+    # the emulator starts a program as execve with an empty argv would: argc 0, argv[0] NULL
+    assert emu.run(build(ARGS_MAIN)).exit_code == 1
+
+
 def test_putchar_puts_and_exit():
     main = """
         addi sp, sp, -16
@@ -268,3 +287,12 @@ def test_runtime_under_qemu(tmp_path):
     ours = emu.run(exe, stdin=b"echo\n")
     assert (ours.exit_code, ours.stdout) == (native.returncode, native.stdout) == (114,
                                                                                   b"echo\ndone\n")
+
+
+@pytest.mark.skipif(QEMU is None, reason="qemu-riscv32 not installed (apt-get install qemu-user)")
+def test_qemu_passes_argc_and_argv_to_main(tmp_path):
+    path = tmp_path / "args"
+    path.write_bytes(build(ARGS_MAIN))
+    os.chmod(path, 0o755)
+    done = subprocess.run([QEMU, str(path), "a", "b"], capture_output=True, timeout=30)
+    assert done.returncode == 31  # argc 3: the program's name, "a" and "b"; then NULL

@@ -156,6 +156,8 @@ def test_line_comments_are_an_error_in_c89():
         ("c = '';", 5, "empty character constant"),
         ('s = "abc\n";', 5, 'missing terminating " character'),
         ("a /* never closed", 3, "unterminated comment"),
+        ("w = L'a';", 5, "wide character and string literals are not supported"),
+        ('w = L"ab";', 5, "wide character and string literals are not supported"),
     ],
 )
 def test_lexical_errors(text, col, message):

@@ -1,0 +1,2 @@
+int puts(const char *s);
+int main() { puts("hello"); return 0; }
