@@ -76,10 +76,10 @@ def tour(out_dir: pathlib.Path) -> dict[str, str]:
     plt.close(fig)
 
     return {
-        "appendix: program output": " ".join(sieve.stdout.decode().split()[:16]) + " ...",
-        "appendix: primes below 100 (exit code)": str(sieve.exit_code),
-        "appendix: emulated instructions": f"{sieve.steps:,}",
-        "appendix: compile / run time": f"{compile_s * 1000:.0f} ms / {run_s * 1000:.0f} ms",
-        "appendix: fib(22) instructions": f"{steps[-1]:,} (x{steps[-1] / steps[-2]:.2f} per n)",
-        "appendix: emulator speed on fib(22)": f"{steps[-1] / fib_s / 1e6:.1f} M instructions/s",
+        "program output": " ".join(sieve.stdout.decode().split()[:16]) + " ...",
+        "primes below 100 (exit code)": str(sieve.exit_code),
+        "emulated instructions": f"{sieve.steps:,}",
+        "compile / run time": f"{compile_s * 1000:.0f} ms / {run_s * 1000:.0f} ms",
+        "fib(22) instructions": f"{steps[-1]:,} (x{steps[-1] / steps[-2]:.2f} per n)",
+        "emulator speed on fib(22)": f"{steps[-1] / fib_s / 1e6:.1f} M instructions/s",
     }

@@ -78,8 +78,8 @@ def tour(out_dir: pathlib.Path, n: int = 200, steps: int = 100, progress: bool =
 
     final = accuracy([model(x)[0] for x in xs], ys)  # after the last update
     return {
-        "ch1 MLP": f"{model!r} on {n} moons points",
-        "ch1 MLP train accuracy": f"{100 * final:.1f}%",
-        "ch1 final loss": f"{history['loss'][-1]:.4f}",
-        "ch1 training time": f"{history['seconds']:.1f} s ({steps} steps)",
+        "MLP": f"{model!r} on {n} moons points",
+        "MLP train accuracy": f"{100 * final:.1f}%",
+        "final loss": f"{history['loss'][-1]:.4f}",
+        "training time": f"{history['seconds']:.1f} s ({steps} steps)",
     }

@@ -270,6 +270,6 @@ def test_tour_runs_and_reports(tmp_path):
     from appendix_ctoriscv.tour import tour
 
     rows = tour(tmp_path)
-    assert rows["appendix: primes below 100 (exit code)"] == "25"  # 2, 3, 5, ..., 97
-    assert rows["appendix: program output"].startswith("2 3 5 7 11 13")
+    assert rows["primes below 100 (exit code)"] == "25"  # 2, 3, 5, ..., 97
+    assert rows["program output"].startswith("2 3 5 7 11 13")
     assert (tmp_path / "appendix_fib_steps.png").stat().st_size > 0

@@ -10,5 +10,5 @@ def test_tour_saves_plots_and_returns_rows(tmp_path):
     rows = tour(tmp_path / "ch1", n=30, steps=5, progress=False)
     for name in ("decision_boundary.png", "loss_curve.png", "neuron_graph.dot"):
         assert (tmp_path / "ch1" / name).stat().st_size > 0
-    assert rows["ch1 MLP train accuracy"].endswith("%")
-    assert rows["ch1 training time"].endswith("(5 steps)")
+    assert rows["MLP train accuracy"].endswith("%")
+    assert rows["training time"].endswith("(5 steps)")
