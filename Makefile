@@ -39,7 +39,7 @@ lint: $(VENV)/.installed-dev
 	$(BIN)/ruff check .
 
 book: $(VENV)/.installed-dev
-	$(BIN)/mkdocs build --strict
+	$(BIN)/singsys book --build
 
 serve: $(VENV)/.installed-dev
 	$(BIN)/singsys book

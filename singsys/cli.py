@@ -4,7 +4,7 @@
     singsys test CHAPTER [--impl DIR] [-- PYTEST_ARGS] a chapter's suite, on the reference or yours
     singsys exercise CHAPTER DIR                      write your copy with the solutions stubbed
     singsys diff CHAPTER DIR                          your solutions against the reference
-    singsys book [--build]                            serve (or build) the book
+    singsys book [--build [--out DIR]]                serve (or build) the book
 
 A user mistake (an unknown chapter, a missing folder) ends with one line on stderr and exit
 status 2, never a traceback.
@@ -96,10 +96,14 @@ def cmd_diff(args) -> int:
 
 
 def cmd_book(args) -> int:
-    """Serve the book on localhost (or build it into site/ with --build)."""
+    """Serve the book on localhost, or build it in strict mode with --build."""
     if importlib.util.find_spec("mkdocs") is None:
         raise UsageError("mkdocs is not installed: run `make test`, or pip install -e '.[docs]'")
-    verb = ["build", "--strict"] if args.build else ["serve"]
+    if args.build:
+        # Strict: a warning (a missing page, a listing whose file or section is gone) fails.
+        verb = ["build", "--strict", "--site-dir", str(Path(args.out).resolve())]
+    else:
+        verb = ["serve"]
     return subprocess.run([sys.executable, "-m", "mkdocs", *verb], cwd=REPO_ROOT).returncode
 
 
@@ -137,7 +141,8 @@ def build_parser() -> argparse.ArgumentParser:
     diff.add_argument("dir")
     diff.set_defaults(run=cmd_diff)
     book = sub.add_parser("book", help="serve the book locally")
-    book.add_argument("--build", action="store_true", help="build into site/ instead")
+    book.add_argument("--build", action="store_true", help="build the site instead of serving")
+    book.add_argument("--out", default="build/site", help="where --build writes the site")
     book.set_defaults(run=cmd_book)
     return parser
 

@@ -28,8 +28,9 @@ def load_config() -> dict:
 def test_book_builds_in_strict_mode(tmp_path):
     # Strict mode turns every warning into a failure: a missing page, a broken link, or a
     # snippet whose file or section marker does not exist (check_paths is on).
+    # Built through the course command, as a reader would: `singsys book --build`.
     result = subprocess.run(
-        [sys.executable, "-m", "mkdocs", "build", "--strict", "--site-dir", str(tmp_path)],
+        [sys.executable, "-m", "singsys", "book", "--build", "--out", str(tmp_path)],
         cwd=REPO_ROOT, capture_output=True, text=True, timeout=600)
     assert result.returncode == 0, result.stderr[-4000:]
     assert (tmp_path / "index.html").exists()
