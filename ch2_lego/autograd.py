@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import sys
 
+from ch2_lego import grad_mode
 from ch2_lego.errors import AutogradError
 from ch2_lego.grad_mode import (  # noqa: F401 (torch.autograd exports these too)
     enable_grad,
@@ -41,14 +42,19 @@ class Function:
     def apply(cls, *args, **kwargs) -> Tensor:
         """Run forward without recording, then link the result into the graph if needed."""
         ctx = cls()
-        record = is_grad_enabled() and any(isinstance(a, Tensor) and a.requires_grad
-                                           for a in args)
-        ctx.needs_input_grad = tuple(isinstance(a, Tensor) and a.requires_grad for a in args)
-        with no_grad():  # cls.forward(ctx, ...): also right for PyTorch-style @staticmethods
+        ctx.needs_input_grad = tuple([isinstance(a, Tensor) and a.requires_grad for a in args])
+        # cls.forward(ctx, ...): also right for PyTorch-style @staticmethods
+        if not is_grad_enabled():  # a fast path: backward and optimizer ops run with grad off
+            return cls.forward(ctx, *args, **kwargs)
+        # forward with grad off: what `with no_grad()` does, minus a context object per op
+        grad_mode._enabled[0] = False
+        try:
             out = cls.forward(ctx, *args, **kwargs)
-        if record:
-            ctx.next_functions = tuple(a._grad_node() if isinstance(a, Tensor) and a.requires_grad
-                                       else None for a in args)
+        finally:
+            grad_mode._enabled[0] = True
+        if any(ctx.needs_input_grad):
+            ctx.next_functions = tuple([a._grad_node() if needs else None
+                                        for a, needs in zip(args, ctx.needs_input_grad)])
             out.requires_grad, out.grad_fn = True, ctx
         return out
 
@@ -216,11 +222,22 @@ def _as_list(x):
 
 def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False,
              inputs=None) -> None:
-    """Accumulate d(tensors)/d(leaf) into every leaf's `.grad` (torch.autograd.backward)."""
+    """Accumulate d(tensors)/d(leaf) into every leaf's `.grad` (torch.autograd.backward); with
+    `inputs`, into the `.grad` of those tensors only (leaves or not)."""
     tensors = _as_list(tensors)
     grad_tensors = _as_list(grad_tensors) if grad_tensors is not None else [None] * len(tensors)
     retain = create_graph if retain_graph is None else retain_graph
-    run_backward(_root_grads(tensors, grad_tensors), retain, create_graph)
+    roots = _root_grads(tensors, grad_tensors)
+    if inputs is None:
+        run_backward(roots, retain, create_graph)
+        return
+    inputs = _as_list(inputs)
+    nodes = [t._grad_node() for t in inputs]
+    captured = run_backward(roots, retain, create_graph, nodes)
+    with set_grad_enabled(create_graph):
+        for t, node in zip(inputs, nodes):
+            if node in captured:  # accumulate as a leaf would, whatever t is
+                AccumulateGrad(t).backward(captured[node])
 
 
 def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=False,

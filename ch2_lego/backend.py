@@ -143,11 +143,13 @@ def run(op: Ops, out: tuple[Storage, View], *srcs: tuple[Storage, View], dtype: 
     for storage, _ in srcs:
         if storage.device != device:
             raise DeviceError(f"Expected all tensors to be on the same device, but found at "
-                              f"least two devices, {device} and {storage.device}!")
-    table = DEVICES[device].kernels
-    if op not in table or dtype not in table[op][1]:
+                              f"least two devices, {device} and {storage.device}! (when "
+                              f"checking the arguments of {op.name.lower()})")
+    dev = DEVICES[device]
+    kernel, dtypes = dev.kernels.get(op, (None, ()))  # no kernel for op: no dtype passes
+    if dtype not in dtypes:
         raise UnsupportedOpError(f'"{op.name.lower()}" not implemented for '
                                  f"'{PT_NAMES[dtype.name]}' on device '{device}'")
-    operand = DEVICES[device].operand
-    table[op][0](operand(*out), *(operand(*s) for s in srcs), **arg)
+    operand = dev.operand
+    kernel(operand(*out), *[operand(*s) for s in srcs], **arg)
 # --8<-- [end:run]

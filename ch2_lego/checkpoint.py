@@ -49,7 +49,9 @@ def _encode(obj, arrays: list):
 def _decode(node, tensors: list):
     if not isinstance(node, dict):
         return node
-    (tag, value), = node.items()
+    if len(node) != 1:
+        raise CheckpointError(f"corrupt checkpoint header: a node with keys {list(node)}")
+    ((tag, value),) = node.items()
     if tag == "tensor":
         return tensors[value]
     if tag == "dict":
@@ -103,19 +105,31 @@ def load(f, map_location=None, weights_only: bool = True):
         header = json.loads(data[16 : 16 + length].decode())
     except (UnicodeDecodeError, json.JSONDecodeError) as e:
         raise CheckpointError(f"corrupt checkpoint header: {e}") from None
-    if header.get("version") != VERSION:
-        raise CheckpointError(f"unsupported checkpoint version {header.get('version')}")
-    base, tensors = 16 + length, []
-    for entry in header["tensors"]:
-        if entry["dtype"] not in _DTYPES:
-            raise CheckpointError(f"unsupported dtype {entry['dtype']!r} in checkpoint")
-        start, nbytes = base + entry["offset"], entry["nbytes"]
-        if start + nbytes > len(data):
-            raise CheckpointError("checkpoint is truncated")
-        dtype = np.dtype(entry["dtype"]).newbyteorder("<")
-        array = np.frombuffer(data, dtype=dtype, count=nbytes // dtype.itemsize, offset=start)
-        tensors.append(tensor(array.astype(dtype.newbyteorder("=")).reshape(entry["shape"])))
-    return _decode(header["object"], tensors)
+    if not isinstance(header, dict) or header.get("version") != VERSION:
+        version = header.get("version") if isinstance(header, dict) else None
+        raise CheckpointError(f"unsupported checkpoint version {version}")
+    try:
+        tensors = [_read_tensor(data, 16 + length, entry) for entry in header["tensors"]]
+        return _decode(header["object"], tensors)
+    except CheckpointError:
+        raise
+    except (KeyError, IndexError, TypeError, ValueError) as e:  # a header of the wrong shape
+        raise CheckpointError(f"corrupt checkpoint header: {type(e).__name__}: {e}") from None
+
+
+def _read_tensor(data: bytes, base: int, entry: dict) -> Tensor:
+    """The tensor that one header entry describes; its bytes start at base + offset."""
+    if entry["dtype"] not in _DTYPES:
+        raise CheckpointError(f"unsupported dtype {entry['dtype']!r} in checkpoint")
+    dtype = np.dtype(entry["dtype"]).newbyteorder("<")
+    start, nbytes, shape = base + entry["offset"], entry["nbytes"], entry["shape"]
+    if nbytes != dtype.itemsize * int(np.prod(shape, dtype=np.int64)):
+        raise CheckpointError(f"tensor of shape {shape} and dtype {entry['dtype']} cannot "
+                              f"hold {nbytes} bytes")
+    if start < base or start + nbytes > len(data):
+        raise CheckpointError("checkpoint is truncated")
+    array = np.frombuffer(data, dtype=dtype, count=nbytes // dtype.itemsize, offset=start)
+    return tensor(array.astype(dtype.newbyteorder("=")).reshape(shape))
 
 
 class _open:

@@ -13,7 +13,7 @@ import math
 import numpy as np
 
 from ch2_lego.dtype import get_default_dtype, int64, scalar_dtype, to_dtype
-from ch2_lego.errors import ShapeError
+from ch2_lego.errors import DTypeError, ShapeError
 from ch2_lego.tensor import Tensor, device
 from ch2_lego.tensor_movement import _shape_arg
 
@@ -166,19 +166,25 @@ def _from_data(data, dtype, dev) -> Tensor:
         a = np.array(data)
     else:
         a = np.array(data)
-        if a.dtype == object:
-            raise TypeError(f"Could not infer dtype of {type(_flat(data)[0]).__name__}")
+        if a.dtype == object:  # numpy found no common type: too big an int, or a stray object
+            flat = _flat(data) if isinstance(data, list | tuple) else [data]
+            odd = next((x for x in flat if not isinstance(x, int | float)), None)
+            if odd is None:
+                raise ValueError("Overflow when unpacking long long")
+            raise DTypeError(f"Could not infer dtype of {type(odd).__name__}")
         if a.dtype.kind == "f":
             a = a.astype(get_default_dtype().np)
         elif a.dtype.kind in "iu":
             a = a.astype(np.int64)
     return Tensor._from_numpy(np.array(a, order="C", copy=None), dev)
 
+
 def _flat(data) -> list:
     out = []
     for x in data:
         out += _flat(x) if isinstance(x, list | tuple) else [x]
     return out
+
 
 def _nested(data):
     return [_nested(x) if isinstance(x, list | tuple) else

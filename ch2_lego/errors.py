@@ -20,6 +20,11 @@ class IndexValueError(RuntimeError):
     there, and IndexError for the same mistake in x[index])."""
 
 
+class IntegerDivisionError(RuntimeError):
+    """An integer tensor divided by zero (// or %): torch raises `RuntimeError: ZeroDivisionError`
+    from the kernel, where the values are first seen; so do we."""
+
+
 class DTypeError(RuntimeError):
     """A dtype an op does not accept, or a result type that cannot be cast to the output."""
 

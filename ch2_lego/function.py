@@ -47,7 +47,7 @@ def elementwise(op: Ops, *srcs: Tensor, out_dtype: DType | None = None) -> Tenso
     shape = srcs[0].shape
     if any(s.shape != shape for s in srcs):
         shape = broadcast_shape(*(s.shape for s in srcs))
-    srcs = tuple(expand_raw(s, shape) for s in srcs)
+        srcs = tuple(expand_raw(s, shape) for s in srcs)
     return run_op(op, shape, out_dtype or srcs[-1].dtype, *srcs)
 # --8<-- [end:elementwise]
 

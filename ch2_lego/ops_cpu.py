@@ -11,6 +11,7 @@ import numpy as np
 
 from ch2_lego.backend import Device, Ops, register, register_device
 from ch2_lego.dtype import DTYPES, float32, float64, int32, int64
+from ch2_lego.errors import DTypeError, IntegerDivisionError
 
 # *** 1. memory ***
 
@@ -23,7 +24,7 @@ def operand(storage, view) -> np.ndarray:
     if 0 in view.shape:  # an empty view may start past the end of its storage
         return np.empty(view.shape, data.dtype)
     return np.ndarray(view.shape, data.dtype, data, view.offset * size,
-                      tuple(s * size for s in view.strides))
+                      tuple([s * size for s in view.strides]))
 # --8<-- [end:cpu_operand]
 
 
@@ -63,6 +64,15 @@ def _erf(x: np.ndarray) -> np.ndarray:
     return (np.sign(x) * out).astype(x.dtype, copy=False)
 
 
+def _quiet(kernel):
+    """inf from x/0 and exp(1000), -inf from log 0, nan from sqrt(-1) are answers, not errors:
+    torch returns them silently, so these kernels silence numpy's RuntimeWarnings."""
+    def quiet_kernel(out, *srcs, **arg):
+        with np.errstate(all="ignore"):
+            kernel(out, *srcs, **arg)
+    return quiet_kernel
+
+
 def _unary(fn):
     return lambda out, x: fn(x, out=out)
 
@@ -71,23 +81,26 @@ def _binary(fn):
     return lambda out, a, b: fn(a, b, out=out)
 
 
+# NOTE: two checks that need the values, so they live in the kernels, as in PyTorch; numpy
+# would silently give 0 or garbage instead.
 def _pow(out, a, b):
     if a.dtype.kind in "iu" and (b < 0).any():
-        raise RuntimeError("Integers to negative integer powers are not allowed.")
+        raise DTypeError("Integers to negative integer powers are not allowed.")
     np.power(a, b, out=out)
 
 
 def _intdiv_check(fn):
     def kernel(out, a, b):
         if a.dtype.kind in "iu" and (b == 0).any():
-            raise ZeroDivisionError("ZeroDivisionError")
+            raise IntegerDivisionError("ZeroDivisionError")
         fn(a, b, out=out)
     return kernel
 
 
 UNARY_KERNELS = {
-    Ops.NEG: (_unary(np.negative), NUMBERS), Ops.EXP: (_unary(np.exp), FLOATS),
-    Ops.LOG: (_unary(np.log), FLOATS), Ops.SQRT: (_unary(np.sqrt), FLOATS),
+    Ops.NEG: (_unary(np.negative), NUMBERS), Ops.EXP: (_quiet(_unary(np.exp)), FLOATS),
+    Ops.LOG: (_quiet(_unary(np.log)), FLOATS),
+    Ops.SQRT: (_quiet(_unary(np.sqrt)), FLOATS),
     Ops.SIN: (_unary(np.sin), FLOATS), Ops.COS: (_unary(np.cos), FLOATS),
     Ops.TANH: (_unary(np.tanh), FLOATS), Ops.ABS: (_unary(np.abs), NUMBERS),
     Ops.ERF: (lambda out, x: np.copyto(out, _erf(x)), FLOATS),
@@ -97,9 +110,9 @@ UNARY_KERNELS = {
 }
 BINARY_KERNELS = {
     Ops.ADD: (_binary(np.add), ALL), Ops.SUB: (_binary(np.subtract), NUMBERS),
-    Ops.MUL: (_binary(np.multiply), ALL), Ops.DIV: (_binary(np.divide), FLOATS),
-    Ops.POW: (_pow, NUMBERS), Ops.MOD: (_intdiv_check(np.mod), NUMBERS),
-    Ops.FLOORDIV: (_intdiv_check(np.floor_divide), NUMBERS),
+    Ops.MUL: (_binary(np.multiply), ALL), Ops.DIV: (_quiet(_binary(np.divide)), FLOATS),
+    Ops.POW: (_quiet(_pow), NUMBERS), Ops.MOD: (_quiet(_intdiv_check(np.mod)), NUMBERS),
+    Ops.FLOORDIV: (_quiet(_intdiv_check(np.floor_divide)), NUMBERS),
     Ops.MAX: (_binary(np.maximum), ALL), Ops.MIN: (_binary(np.minimum), ALL),
     Ops.CMPLT: (_binary(np.less), ALL), Ops.CMPLE: (_binary(np.less_equal), ALL),
     Ops.CMPEQ: (_binary(np.equal), ALL), Ops.CMPNE: (_binary(np.not_equal), ALL),

@@ -8,6 +8,7 @@ tuples of ints; strides count elements, not bytes; dims may be negative and wrap
 
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import dataclass
 
@@ -102,6 +103,8 @@ class View:
 
     @staticmethod
     def contiguous(shape: tuple[int, ...], offset: int = 0) -> View:
+        if offset == 0:  # the common case, every fresh tensor: one shared View per shape
+            return _contiguous_view(tuple(shape))
         return View(Size(shape), contiguous_strides(shape), offset)
 
     @property
@@ -241,6 +244,13 @@ class View:
             else:
                 view = view.select(dim, item)
         return view
+
+
+@functools.lru_cache(maxsize=4096)
+def _contiguous_view(shape: tuple[int, ...]) -> View:
+    """A cache, for speed: a View is immutable, and a model allocates the same few dozen shapes
+    over and over, so computing their strides once saves work on every op."""
+    return View(Size(shape), contiguous_strides(shape), 0)
 
 
 def _slice_bounds(s: slice, size: int) -> tuple[int, int, int]:

@@ -131,7 +131,7 @@ class Tensor(MovementMixin, MathMixin):
         """A 0-dim tensor on `like`'s device, of `like`'s dtype unless given: a python number
         entering an op. The short path matters: `x * 2` makes one per call."""
         dtype, device = dtype or like.dtype, like._storage.device
-        data = get_device(device).from_numpy(np.full(1, value, dtype.np))
+        data = DEVICES[device].from_numpy(np.array((value,), dtype.np))
         return Tensor._wrap(Storage(data, device), _SCALAR_VIEW, dtype)
 
     @staticmethod
@@ -272,8 +272,11 @@ class Tensor(MovementMixin, MathMixin):
         return ops_cpu.operand(host, self._view)
 
     def __array__(self, dtype=None, copy=None):
+        """np.asarray(t) shares memory; np.array(t) (numpy passes copy=True) copies."""
         a = self.detach().numpy()
-        return a if dtype is None else a.astype(dtype)
+        if dtype is not None:
+            return a.astype(dtype, copy=bool(copy))
+        return a.copy() if copy else a
 
     def __dlpack__(self, stream=None, **kwargs):
         return self.detach().numpy().__dlpack__(**kwargs)
@@ -612,6 +615,7 @@ class Tensor(MovementMixin, MathMixin):
                              .to(x.dtype))
 
     __iadd__, __isub__, __imul__, __itruediv__ = add_, sub_, mul_, div_
+
 
 class _StorageRef:
     """t.untyped_storage(): enough of it to compare the memory of two tensors."""

@@ -49,6 +49,8 @@ class MathMixin:
     # --8<-- [start:tensor_binary]
     def _binary(self, fn, other, reverse=False) -> Tensor:
         a, b = (other, self) if reverse else (self, other)
+        if isinstance(other, Tensor) and other.dtype is self.dtype:  # fast path: no promotion
+            return fn(a, b)
         dtype = result_type(a, b)
         return fn(_as_dtype(a, dtype, self), _as_dtype(b, dtype, self))
     # --8<-- [end:tensor_binary]
@@ -462,15 +464,18 @@ def _truediv(a: Tensor, b: Tensor) -> Tensor:
         a, b = a.to(get_default_dtype()), b.to(get_default_dtype())
     return F.Div.apply(a, b)
 
+
 def _floordiv(a: Tensor, b: Tensor) -> Tensor:
     if a.dtype.is_floating_point:
         return F.elementwise(Ops.FLOORDIV, a.detach(), b.detach())
     return F.elementwise(Ops.FLOORDIV, a, b)
 
+
 def _remainder(a: Tensor, b: Tensor) -> Tensor:
     if a.dtype.is_floating_point and (a.requires_grad or b.requires_grad):
         return a - _floordiv(a, b) * b  # differentiable: d/da = 1, d/db = -floor(a/b)
     return F.elementwise(Ops.MOD, a.detach(), b.detach())
+
 
 def where(condition: Tensor, input=None, other=None) -> Tensor:
     """input where condition is true, else other; the three broadcast together. With the

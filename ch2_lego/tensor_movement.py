@@ -438,12 +438,12 @@ class MovementMixin:
 
 def _broadcast_into(src_shape, shape) -> tuple[int, ...]:
     """Check that src broadcasts to exactly `shape` (an output that cannot grow)."""
-
     out = broadcast_shape(tuple(src_shape), tuple(shape))
     if out != tuple(shape):
         raise ShapeError(f"output with shape {list(shape)} doesn't match the broadcast shape "
                          f"{list(out)}")
     return out
+
 
 def _check_range(index: Tensor, size: int, dim: int, negative: bool = True) -> None:
     """Raise PyTorch's error for an index outside [-size, size) (x[index]: IndexError) or
@@ -476,6 +476,7 @@ def cat(tensors, dim: int = 0) -> Tensor:
                                  f"size {ref.shape[k]} but got size {t.shape[k]} for tensor "
                                  f"number {i} in the list.")
     return F.Cat.apply(d, *(t.to(dtype) for t in tensors))
+
 
 def stack(tensors, dim: int = 0) -> Tensor:
     """Join along a new dim; all shapes must be equal."""

@@ -97,15 +97,15 @@ def padded_sequences(words: list[str], tok: CharTokenizer, block_size: int, igno
     """Each word as one fixed-length row of inputs and next-token targets.
 
     Shapes: -> X (N,T) int64, Y (N,T) int64, T = block_size.
-    A row reads '.', then the word; its targets are the word, then '.'. Positions past the end
-    hold 0 in X and `ignore_index` in Y, so cross_entropy skips them. Words longer than
-    block_size - 1 characters are cut.
+    A row reads '.', then the word; its targets are the word, then '.': the sequence
+    '.word.' shifted by one. Positions past the end hold 0 in X and `ignore_index` in Y, so
+    cross_entropy skips them. A word too long for T positions is cut, and its last target is
+    then its next letter, not '.': the model is never taught that a long name stops early.
     """
     x = np.zeros((len(words), block_size), dtype=np.int64)
     y = np.full((len(words), block_size), ignore_index, dtype=np.int64)
     for row, word in enumerate(words):
-        ids = tok.encode(word)[: block_size - 1]
-        x[row, 1 : len(ids) + 1] = ids
-        y[row, : len(ids)] = ids
-        y[row, len(ids)] = tok.boundary_id
+        seq = [tok.boundary_id, *tok.encode(word), tok.boundary_id][: block_size + 1]
+        x[row, : len(seq) - 1] = seq[:-1]
+        y[row, : len(seq) - 1] = seq[1:]
     return x, y

@@ -6,8 +6,6 @@ optimizers and clipping are used. Every loop shows a tqdm progress bar.
 Letters legend: N examples, B batch size.
 """
 
-import time
-
 import numpy as np
 from tqdm import tqdm
 
@@ -89,9 +87,3 @@ def accuracy(model, x: np.ndarray, y: np.ndarray, lib=ch2_lego) -> float:
         pred = model(lib.tensor(x)).argmax(dim=-1).numpy()
     model.train()
     return float((pred == y).mean())
-
-
-def steps_per_second(fn, steps: int) -> float:
-    start = time.perf_counter()
-    fn()
-    return steps / (time.perf_counter() - start)

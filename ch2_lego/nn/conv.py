@@ -21,13 +21,17 @@ class _ConvNd(Module):
     """Common set-up: shapes checked, weight and bias allocated and initialised."""
 
     def __init__(self, in_channels, out_channels, kernel_size, stride, padding, dilation,
-                 groups, bias, transposed, n, output_padding=0, device=None, dtype=None):
+                 groups, bias, transposed, n, output_padding=0, padding_mode="zeros",
+                 device=None, dtype=None):
         super().__init__()
+        if padding_mode != "zeros":
+            raise NotImplementedError(f"padding_mode={padding_mode!r}: only 'zeros' is supported")
         if in_channels % groups != 0:
             raise LayerArgumentError("in_channels must be divisible by groups")
         if out_channels % groups != 0:
             raise LayerArgumentError("out_channels must be divisible by groups")
         self.in_channels, self.out_channels, self.groups = in_channels, out_channels, groups
+        self.padding_mode = padding_mode
         self.kernel_size, self.stride = _tuple(kernel_size, n), _tuple(stride, n)
         self.padding = padding if isinstance(padding, str) else _tuple(padding, n)
         self.dilation, self.output_padding = _tuple(dilation, n), _tuple(output_padding, n)
@@ -66,9 +70,10 @@ class Conv1d(_ConvNd):
     """Shapes: (B,C,L) -> (B,O,OL)."""
 
     def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0, dilation=1,
-                 groups=1, bias=True, device=None, dtype=None):
+                 groups=1, bias=True, padding_mode="zeros", device=None, dtype=None):
         super().__init__(in_channels, out_channels, kernel_size, stride, padding, dilation,
-                         groups, bias, False, 1, device=device, dtype=dtype)
+                         groups, bias, False, 1, padding_mode=padding_mode, device=device,
+                         dtype=dtype)
 
     def forward(self, input: Tensor) -> Tensor:
         padding = self.padding if isinstance(self.padding, str) else self.padding[0]
@@ -80,9 +85,10 @@ class Conv2d(_ConvNd):
     """Shapes: (B,C,H,W) -> (B,O,OH,OW)."""
 
     def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0, dilation=1,
-                 groups=1, bias=True, device=None, dtype=None):
+                 groups=1, bias=True, padding_mode="zeros", device=None, dtype=None):
         super().__init__(in_channels, out_channels, kernel_size, stride, padding, dilation,
-                         groups, bias, False, 2, device=device, dtype=dtype)
+                         groups, bias, False, 2, padding_mode=padding_mode, device=device,
+                         dtype=dtype)
 
     def forward(self, input: Tensor) -> Tensor:
         return conv_ops.conv2d(input, self.weight, self.bias, self.stride, self.padding,
@@ -93,9 +99,11 @@ class ConvTranspose2d(_ConvNd):
     """Shapes: (B,C,H,W) -> (B,O,OH,OW), OH = (H-1)*s - 2p + d(K-1) + output_padding + 1."""
 
     def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0,
-                 output_padding=0, groups=1, bias=True, dilation=1, device=None, dtype=None):
+                 output_padding=0, groups=1, bias=True, dilation=1, padding_mode="zeros",
+                 device=None, dtype=None):
         super().__init__(in_channels, out_channels, kernel_size, stride, padding, dilation,
-                         groups, bias, True, 2, output_padding, device=device, dtype=dtype)
+                         groups, bias, True, 2, output_padding, padding_mode, device=device,
+                         dtype=dtype)
 
     def forward(self, input: Tensor) -> Tensor:
         return conv_ops.conv_transpose2d(input, self.weight, self.bias, self.stride,

@@ -13,7 +13,7 @@ import ch2_lego as torch
 from ch2_lego import Tensor
 from ch2_lego.autograd import Function
 from ch2_lego.errors import ShapeError
-from ch2_lego.nn.errors import LayerArgumentError
+from ch2_lego.nn.errors import WindowArgumentError
 from ch2_lego.storage import Size, View
 
 # *** 1. arguments: ints or pairs, as PyTorch accepts them ***
@@ -24,15 +24,40 @@ def _pair(value, name: str = "argument") -> tuple[int, int]:
         return value, value
     value = tuple(value)
     if len(value) != 2:
-        raise LayerArgumentError(
+        raise WindowArgumentError(
             f"expected {name} to be a single integer value or a list of 2 values"
         )
     return value
 
 
-def _out_size(size: int, kernel: int, stride: int, padding: int, dilation: int) -> int:
-    """The number of window positions: floor((size + 2p - d(k-1) - 1) / s) + 1."""
-    return (size + 2 * padding - dilation * (kernel - 1) - 1) // stride + 1
+def _single(value) -> int:
+    """An int, or the one element of a 1-tuple (Conv1d stores its arguments as 1-tuples)."""
+    return value[0] if isinstance(value, tuple | list) else value
+
+
+def _check_window_args(sh: int, sw: int, ph: int, pw: int, dh: int, dw: int) -> None:
+    """Reject what would give an empty or undefined window view, in PyTorch's words."""
+    if sh <= 0 or sw <= 0:
+        raise WindowArgumentError("non-positive stride is not supported")
+    if ph < 0 or pw < 0:
+        raise WindowArgumentError("negative padding is not supported")
+    if dh <= 0 or dw <= 0:
+        raise WindowArgumentError(f"dilation should be greater than zero, but got [{dh}, {dw}]")
+
+
+def _batched(input: Tensor, spatial: int, name: str) -> tuple[Tensor, bool]:
+    """Accept an unbatched input, as PyTorch does: (C,*spatial) becomes (1,C,*spatial).
+
+    Returns the batched input and whether a batch dim was added (to be squeezed off again).
+    """
+    if input.dim() == spatial + 2:
+        return input, False
+    if input.dim() == spatial + 1:
+        return input.unsqueeze(0), True
+    raise ShapeError(
+        f"Expected {spatial + 1}D (unbatched) or {spatial + 2}D (batched) input to {name}, but "
+        f"got input of size: {list(input.shape)}"
+    )
 
 
 def _pad2d(x: Tensor, ph: int, pw: int, value: float = 0.0) -> Tensor:
@@ -92,6 +117,7 @@ def windows(x: Tensor, kernel, stride=1, padding=0, dilation=1, pad_value=0.0) -
     """
     (kh, kw), (sh, sw) = _pair(kernel, "kernel_size"), _pair(stride, "stride")
     (ph, pw), (dh, dw) = _pair(padding, "padding"), _pair(dilation, "dilation")
+    _check_window_args(sh, sw, ph, pw, dh, dw)
     x = _pad2d(x, ph, pw, pad_value)
     if x.shape[2] < dh * (kh - 1) + 1 or x.shape[3] < dw * (kw - 1) + 1:
         raise ShapeError(
@@ -124,14 +150,16 @@ def conv2d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride=1, 
            dilation=1, groups: int = 1) -> Tensor:
     """2-D cross-correlation (what deep learning calls convolution), as one batched matmul.
 
-    Shapes: input (B,C,H,W), weight (O, C/G, KH, KW), bias (O,) -> (B,O,OH,OW).
+    Shapes: input (B,C,H,W), weight (O, C/G, KH, KW), bias (O,) -> (B,O,OH,OW); an unbatched
+    (C,H,W) input gives (O,OH,OW).
     out[b,o,i,j] = bias[o] + sum_{c,u,v} input[b, g*C/G + c, i*sh + u*dh, j*sw + v*dw]
     * weight[o,c,u,v], with g = o // (O/G): each group of O/G filters sees only its C/G channels.
     """
-    if len(input.shape) != 4:
+    input, unbatched = _batched(input, 2, "conv2d")
+    if weight.dim() != 4:
         raise ShapeError(
-            f"Expected 3D (unbatched) or 4D (batched) input to conv2d, but got input of size: "
-            f"{list(input.shape)}"
+            f"conv2d: expected a 4D weight (out_channels, in_channels/groups, kH, kW), but got "
+            f"weight of size {list(weight.shape)}"
         )
     b, c, _, _ = input.shape
     o, c_per_group, kh, kw = weight.shape
@@ -151,7 +179,8 @@ def conv2d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride=1, 
     w = weight.reshape(groups, o // groups, c_per_group * kh * kw)
     out = cols @ w.transpose(-2, -1)  # (B,G,OH*OW,O/G): one matmul per batch and group
     out = out.permute(0, 1, 3, 2).reshape(b, o, oh, ow)
-    return out if bias is None else out + bias.reshape(1, o, 1, 1)
+    out = out if bias is None else out + bias.reshape(1, o, 1, 1)
+    return out.squeeze(0) if unbatched else out
 # --8<-- [end:conv2d]
 
 
@@ -170,15 +199,22 @@ def conv1d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride=1, 
            dilation=1, groups: int = 1) -> Tensor:
     """1-D convolution as a 2-D one over a height of 1.
 
-    Shapes: input (B,C,L), weight (O,C/G,K), bias (O,) -> (B,O,OL).
+    Shapes: input (B,C,L), weight (O,C/G,K), bias (O,) -> (B,O,OL); (C,L) gives (O,OL).
     """
-    one = lambda v: v[0] if isinstance(v, tuple | list) else v  # noqa: E731
+    input, unbatched = _batched(input, 1, "conv1d")
+    if weight.dim() != 3:
+        raise ShapeError(
+            f"conv1d: expected a 3D weight (out_channels, in_channels/groups, kL), but got "
+            f"weight of size {list(weight.shape)}"
+        )
+    stride, dilation = _single(stride), _single(dilation)
     if padding == "same":
-        padding = _same_padding(weight.unsqueeze(2), (1, one(dilation)))[1]
-    padding = 0 if padding == "valid" else padding
-    out = conv2d(input.unsqueeze(2), weight.unsqueeze(2), bias, (1, one(stride)),
-                 (0, one(padding)), (1, one(dilation)), groups)
-    return out.squeeze(2)
+        padding = _same_padding(weight.unsqueeze(2), (1, dilation))[1]
+    padding = 0 if padding == "valid" else _single(padding)
+    out = conv2d(input.unsqueeze(2), weight.unsqueeze(2), bias, (1, stride), (0, padding),
+                 (1, dilation), groups)
+    out = out.squeeze(2)
+    return out.squeeze(0) if unbatched else out
 
 
 # --8<-- [start:conv_transpose2d]
@@ -194,13 +230,20 @@ def conv_transpose2d(input: Tensor, weight: Tensor, bias: Tensor | None = None, 
     """
     (sh, sw), (ph, pw) = _pair(stride, "stride"), _pair(padding, "padding")
     (dh, dw), (oph, opw) = _pair(dilation, "dilation"), _pair(output_padding, "output_padding")
+    input, unbatched = _batched(input, 2, "conv_transpose2d")
+    if weight.dim() != 4 or input.shape[1] != weight.shape[0]:
+        raise ShapeError(
+            f"conv_transpose2d: expected weight (in_channels={input.shape[1]}, "
+            f"out_channels/groups, kH, kW), but got weight of size {list(weight.shape)}"
+        )
     c, o_per_group, kh, kw = weight.shape
     x = _stretch(_stretch(input, sh, dim=2), sw, dim=3)
     x = _pad_or_crop(x, 2, dh * (kh - 1) - ph, dh * (kh - 1) - ph + oph)
     x = _pad_or_crop(x, 3, dw * (kw - 1) - pw, dw * (kw - 1) - pw + opw)
     w = weight.reshape(groups, c // groups, o_per_group, kh, kw).transpose(1, 2)
     w = w.reshape(groups * o_per_group, c // groups, kh, kw).flip((2, 3))
-    return conv2d(x, w, bias, 1, 0, (dh, dw), groups)
+    out = conv2d(x, w, bias, 1, 0, (dh, dw), groups)
+    return out.squeeze(0) if unbatched else out
 # --8<-- [end:conv_transpose2d]
 
 
@@ -236,44 +279,52 @@ def max_pool2d(input: Tensor, kernel_size, stride=None, padding=0, dilation=1,
                ceil_mode: bool = False, return_indices: bool = False) -> Tensor:
     """The maximum of each window; padding counts as -inf, so it never wins.
 
-    Shapes: input (B,C,H,W) -> (B,C,OH,OW). stride defaults to kernel_size.
+    Shapes: input (B,C,H,W) -> (B,C,OH,OW), or unbatched (C,H,W) -> (C,OH,OW).
+    stride defaults to kernel_size.
     """
     if ceil_mode or return_indices:
         raise NotImplementedError("max_pool2d: ceil_mode and return_indices are not supported")
     kh, kw = _pair(kernel_size, "kernel_size")
-    _check_pool_padding(padding, kh, kw)
-    stride = (kh, kw) if stride is None or stride == [] else stride
+    stride = _check_pool_args(padding, kh, kw, stride)
+    input, unbatched = _batched(input, 2, "max_pool2d")
     cols = windows(input, (kh, kw), stride, padding, dilation, pad_value=float("-inf"))
-    return cols.flatten(-2).max(dim=-1).values
+    out = cols.flatten(-2).max(dim=-1).values
+    return out.squeeze(0) if unbatched else out
 
 
 def avg_pool2d(input: Tensor, kernel_size, stride=None, padding=0, ceil_mode: bool = False,
                count_include_pad: bool = True, divisor_override: int | None = None) -> Tensor:
     """The mean of each window (padding zeros included unless count_include_pad=False).
 
-    Shapes: input (B,C,H,W) -> (B,C,OH,OW). stride defaults to kernel_size.
+    Shapes: input (B,C,H,W) -> (B,C,OH,OW), or unbatched (C,H,W) -> (C,OH,OW).
+    stride defaults to kernel_size.
     """
     if ceil_mode:
         raise NotImplementedError("avg_pool2d: ceil_mode is not supported")
     kh, kw = _pair(kernel_size, "kernel_size")
-    _check_pool_padding(padding, kh, kw)
-    stride = (kh, kw) if stride is None or stride == [] else stride
+    stride = _check_pool_args(padding, kh, kw, stride)
+    input, unbatched = _batched(input, 2, "avg_pool2d")
     sums = windows(input, (kh, kw), stride, padding).sum(dim=(-2, -1))
     if divisor_override is not None:
-        return sums / divisor_override
-    if count_include_pad or padding in (0, (0, 0)):
-        return sums / (kh * kw)
-    # Count the real pixels per window by pooling a map of ones through the same windows.
-    ones = torch.ones(1, 1, *input.shape[2:], dtype=input.dtype)
-    counts = windows(ones, (kh, kw), stride, padding).sum(dim=(-2, -1))
-    return sums / counts
+        out = sums / divisor_override
+    elif count_include_pad or _pair(padding) == (0, 0):
+        out = sums / (kh * kw)
+    else:  # count the real pixels per window by pooling a map of ones through the same windows
+        ones = torch.ones(1, 1, *input.shape[2:], dtype=input.dtype)
+        out = sums / windows(ones, (kh, kw), stride, padding).sum(dim=(-2, -1))
+    return out.squeeze(0) if unbatched else out
 # --8<-- [end:pool2d]
 
 
-def _check_pool_padding(padding, kh: int, kw: int) -> None:
+def _check_pool_args(padding, kh: int, kw: int, stride) -> tuple[int, int]:
+    """Check pooling's padding and stride; returns the stride (kernel_size when not given)."""
     ph, pw = _pair(padding, "padding")
     if ph > kh // 2 or pw > kw // 2:
-        raise LayerArgumentError(
+        raise WindowArgumentError(
             f"pad should be at most half of effective kernel size, but got pad={max(ph, pw)}, "
             f"kernel_size={max(kh, kw)}"
         )
+    stride = (kh, kw) if stride is None or stride == [] else _pair(stride, "stride")
+    if 0 in stride:
+        raise WindowArgumentError("stride should not be zero")
+    return stride

@@ -20,3 +20,9 @@ class LayerArgumentError(ValueError):
 
 class NonFiniteNormError(RuntimeError):
     """clip_grad_norm_(..., error_if_nonfinite=True) met an infinite or NaN gradient norm."""
+
+
+class WindowArgumentError(RuntimeError):
+    """An invalid convolution or pooling argument, e.g. `non-positive stride is not supported`
+    (PyTorch's functional convolution and pooling raise RuntimeError where modules raise
+    ValueError)."""

@@ -12,7 +12,7 @@ import math
 
 import ch2_lego as torch
 from ch2_lego import Tensor
-from ch2_lego.errors import DTypeError, ShapeError
+from ch2_lego.errors import DTypeError, OutOfRangeError, ShapeError
 from ch2_lego.functional import (  # noqa: F401  (the core's activations and losses)
     binary_cross_entropy,
     binary_cross_entropy_with_logits,
@@ -75,7 +75,11 @@ def embedding(input: Tensor, weight: Tensor, padding_idx: int | None = None) -> 
             "Expected tensor for argument #1 'indices' to have one of the following scalar "
             f"types: Long, Int; but got {input.dtype} instead"
         )
-    rows = weight.index_select(0, input.reshape(-1))  # (N,C), N = number of indices
+    flat = input.reshape(-1)
+    # Unlike x[i], a lookup takes no negative rows; index_select alone would wrap them round.
+    if flat.numel() and flat.min().item() < 0:
+        raise OutOfRangeError("index out of range in self")
+    rows = weight.index_select(0, flat)  # (N,C), N = number of indices
     return rows.reshape(*input.shape, weight.shape[1])
 
 
@@ -90,13 +94,7 @@ def layer_norm(input: Tensor, normalized_shape, weight: Tensor | None = None,
     Shapes: input (*, *normalized_shape), weight and bias normalized_shape -> same as input.
     y = (x - mean) / sqrt(var + eps) * weight + bias, with the biased variance (divide by n).
     """
-    normalized_shape = _as_shape(normalized_shape)
-    if tuple(input.shape[len(input.shape) - len(normalized_shape):]) != normalized_shape:
-        raise ShapeError(
-            f"Given normalized_shape={list(normalized_shape)}, expected input with shape "
-            f"[*, {', '.join(map(str, normalized_shape))}], but got input of size"
-            f"{list(input.shape)}"
-        )
+    normalized_shape = _check_normalized_shape(input, normalized_shape)
     dims = tuple(range(-len(normalized_shape), 0))
     # EXERCISE 2.25: normalize with the mean and biased variance over dims, then scale and shift
     mean = input.mean(dim=dims, keepdim=True)
@@ -116,7 +114,7 @@ def rms_norm(input: Tensor, normalized_shape, weight: Tensor | None = None,
 
     Shapes: as layer_norm. eps defaults to the machine epsilon of the input's dtype.
     """
-    normalized_shape = _as_shape(normalized_shape)
+    normalized_shape = _check_normalized_shape(input, normalized_shape)
     dims = tuple(range(-len(normalized_shape), 0))
     if eps is None:
         eps = _EPS[input.dtype]
@@ -135,6 +133,10 @@ def batch_norm(input: Tensor, running_mean: Tensor | None, running_var: Tensor |
     """
     dims = (0, *range(2, len(input.shape)))
     stats_shape = (1, input.shape[1]) + (1,) * (len(input.shape) - 2)
+    for name, stat in (("running_mean", running_mean), ("running_var", running_var),
+                       ("weight", weight), ("bias", bias)):
+        if stat is not None and stat.numel() != input.shape[1]:
+            raise ShapeError(f"{name} should contain {input.shape[1]} elements not {stat.numel()}")
     if training:
         n = input.numel() // input.shape[1]
         if n <= 1:
@@ -211,8 +213,15 @@ def scaled_dot_product_attention(query: Tensor, key: Tensor, value: Tensor,
 _EPS = {torch.float32: 2.0**-23, torch.float64: 2.0**-52}
 
 
-def _as_shape(shape) -> tuple[int, ...]:
-    return (shape,) if isinstance(shape, int) else tuple(shape)
+def _check_normalized_shape(input: Tensor, normalized_shape) -> tuple[int, ...]:
+    """normalized_shape as a tuple, checked to be the trailing dims of input."""
+    shape = (normalized_shape,) if isinstance(normalized_shape, int) else tuple(normalized_shape)
+    if tuple(input.shape[input.dim() - len(shape) :]) != shape:
+        raise ShapeError(
+            f"Given normalized_shape={list(shape)}, expected input with shape "
+            f"[*, {', '.join(map(str, shape))}], but got input of size{list(input.shape)}"
+        )
+    return shape
 
 
 def _size(shape) -> str:

@@ -10,6 +10,7 @@ from collections import OrderedDict, namedtuple
 from collections.abc import Callable, Iterator
 
 from ch2_lego import Tensor, float32, float64, no_grad
+from ch2_lego.dtype import DType
 from ch2_lego.nn.errors import LayerArgumentError, ModuleError, StateDictError
 from ch2_lego.nn.parameter import Parameter
 
@@ -236,6 +237,8 @@ class Module:
 
         Shapes must match exactly. With strict=True a missing or unexpected key is an error;
         every problem is collected first and reported in one RuntimeError, as PyTorch does.
+        With assign=True the module takes the given tensors themselves instead of copies (a
+        parameter is re-wrapped as a Parameter that keeps its requires_grad).
         """
         own = self.state_dict(keep_vars=True)
         missing = [key for key in own if key not in state_dict]
@@ -270,9 +273,22 @@ class Module:
             )
         with no_grad():
             for key, target in own.items():
-                if key in state_dict:
+                if key not in state_dict:
+                    continue
+                if assign:
+                    self._assign(key, target, state_dict[key])
+                else:
                     target.copy_(state_dict[key])
         return _IncompatibleKeys(missing, unexpected)
+
+    def _assign(self, key: str, target: Tensor, source: Tensor) -> None:
+        """Make `source` itself the parameter or buffer named by the qualified `key`."""
+        path, _, name = key.rpartition(".")
+        module = self.get_submodule(path)
+        if isinstance(target, Parameter):
+            module._parameters[name] = Parameter(source, target.requires_grad)
+        else:
+            module._buffers[name] = source
     # --8<-- [end:module_state_dict]
 
     # *** 5. modes, gradients, devices and dtypes ***
@@ -310,6 +326,12 @@ class Module:
         Parameters keep their identity (only their data is replaced), so an optimizer built
         before the call still holds the right objects.
         """
+        dtypes = [a for a in (*args, kwargs.get("dtype")) if isinstance(a, DType)]
+        if any(not d.is_floating_point for d in dtypes):
+            raise ModuleError(
+                "nn.Module.to only accepts floating point or complex dtypes, but got desired "
+                f"dtype={dtypes[0]}"
+            )
         for module in self.modules():
             for param in module._parameters.values():
                 if param is not None:

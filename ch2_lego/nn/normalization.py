@@ -100,8 +100,8 @@ class _BatchNorm(Module):
 
     def forward(self, input: Tensor) -> Tensor:
         if input.dim() not in self._ranks:
-            raise LayerArgumentError(f"expected {' or '.join(f'{r}D' for r in self._ranks)} input "
-                             f"(got {input.dim()}D input)")
+            ranks = " or ".join(f"{r}D" for r in self._ranks)
+            raise LayerArgumentError(f"expected {ranks} input (got {input.dim()}D input)")
         momentum = 0.0 if self.momentum is None else self.momentum
         if self.training and self.track_running_stats:
             self.num_batches_tracked.add_(1)

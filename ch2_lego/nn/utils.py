@@ -1,4 +1,4 @@
-"""nn.utils: gradient clipping (clip_grad_norm_, clip_grad_value_) and parameter counting.
+"""nn.utils: gradient clipping (clip_grad_norm_, clip_grad_value_) and parameters_to_vector.
 
 Clipping by the global norm rescales all gradients together, so their direction is kept and
 only the step length shrinks: the usual guard against a rare huge gradient in language models.
@@ -43,8 +43,9 @@ def clip_grad_norm_(parameters, max_norm: float, norm_type: float = 2.0,
         )
     scale = (max_norm / (total + 1e-6)).clamp(max=1.0)
     # PyTorch always multiplies, to avoid a GPU sync; on the CPU reading the scale is free, and
-    # when nothing is clipped (scale 1) the multiplications would change nothing.
-    if scale.item() < 1.0:
+    # when nothing is clipped (scale 1) the multiplications would change nothing. A NaN norm
+    # gives a NaN scale, which must still be applied, as PyTorch does: hence `not >=`.
+    if not scale.item() >= 1.0:
         for g in grads:
             g.mul_(scale if scale.dtype == g.dtype else scale.to(g.dtype))
     return total

@@ -122,6 +122,9 @@ class Optimizer:
         }
         self.state = {}
         for i, buffers in state_dict["state"].items():
+            if int(i) not in by_index:
+                raise OptimizerError(f"loaded state dict has state for parameter {i}, which no "
+                                     "parameter group lists")
             param = by_index[int(i)]
             # Copies, so that the loaded optimizer never shares buffers with the saved one.
             self.state[param] = {

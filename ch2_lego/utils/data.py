@@ -2,7 +2,8 @@
 
 A Dataset maps an index to one example; a DataLoader draws indices (shuffled with a seeded
 generator, or in order), groups them into batches and collates the examples into batch tensors.
-Left out: worker processes, samplers as objects, pinned memory.
+Left out: worker processes (num_workers is accepted, but loading stays in the main
+process), samplers as objects, pinned memory.
 Letters legend: N examples in the dataset, B batch size.
 """
 
@@ -90,10 +91,16 @@ class DataLoader:
 
     For a TensorDataset with the default collate, a batch is fetched with one indexing op per
     tensor (t[indices]) instead of B single-example fetches and a stack: same result, faster.
+    num_workers and pin_memory are accepted so that PyTorch code runs unchanged, but every
+    batch is loaded in the main process (the batches are the same; only the speed differs).
     """
 
-    def __init__(self, dataset: Dataset, batch_size: int = 1, shuffle: bool = False,
-                 drop_last: bool = False, collate_fn=None, generator: Generator | None = None):
+    def __init__(self, dataset: Dataset, batch_size: int = 1, shuffle: bool = False, *,
+                 num_workers: int = 0, collate_fn=None, pin_memory: bool = False,
+                 drop_last: bool = False, generator: Generator | None = None):
+        if not isinstance(num_workers, int) or num_workers < 0:
+            raise DataError("num_workers option should be non-negative; use num_workers=0 to "
+                            "disable multiprocessing.")
         if not isinstance(batch_size, int) or batch_size <= 0:
             raise DataError(
                 f"batch_size should be a positive integer value, but got batch_size={batch_size}"

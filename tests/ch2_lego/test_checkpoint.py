@@ -93,3 +93,16 @@ def test_bad_files_and_objects(tmp_path):
     header = json.dumps({"version": 1, "tensors": [], "object": {"eval": "print(1)"}}).encode()
     with pytest.raises(CheckpointError, match="unknown tag 'eval'"):
         load(io.BytesIO(b"LEGOCKPT" + struct.pack("<Q", len(header)) + header))
+
+
+@pytest.mark.parametrize("tensors,tree", [
+    ([{"dtype": "float32", "shape": [3], "offset": 0, "nbytes": 8}], {"tensor": 0}),
+    ([{"dtype": "float32", "shape": [1], "offset": 0}], {"tensor": 0}),
+    ([], {"tensor": 0}),
+    ([], {"list": [1], "tuple": [2]}),
+], ids=["nbytes_vs_shape", "missing_field", "no_such_tensor", "two_tags"])
+def test_corrupt_headers_raise_checkpoint_error(tensors, tree):
+    header = json.dumps({"version": 1, "tensors": tensors, "object": tree}).encode()
+    blob = b"LEGOCKPT" + struct.pack("<Q", len(header)) + header + bytes(16)
+    with pytest.raises(CheckpointError):
+        load(io.BytesIO(blob))

@@ -118,6 +118,19 @@ def test_avg_pool2d(kernel, stride, padding, count_include_pad):
     compare("avg_pool2d", [x], kernel, stride, padding, count_include_pad=count_include_pad)
 
 
+@pytest.mark.parametrize("fn_name,arrays,kwargs", [
+    ("conv2d", [(4, 7, 6), (6, 2, 3, 2), (6,)], {"stride": 2, "padding": 1, "groups": 2}),
+    ("conv1d", [(4, 9), (6, 4, 3), None], {"dilation": 2}),
+    ("conv_transpose2d", [(4, 5, 5), (4, 3, 3, 3), (3,)], {"stride": 2, "padding": 1}),
+    ("max_pool2d", [(3, 7, 6)], {"kernel_size": 3, "stride": 2, "padding": 1}),
+    ("avg_pool2d", [(3, 7, 6)], {"kernel_size": 2}),
+], ids=["conv2d", "conv1d", "conv_transpose2d", "max_pool2d", "avg_pool2d"])
+def test_unbatched_inputs(fn_name, arrays, kwargs):
+    # PyTorch accepts (C,H,W) for (1,C,H,W) and returns an unbatched result.
+    rng = np.random.default_rng(8)
+    compare(fn_name, [None if s is None else rng.standard_normal(s) for s in arrays], **kwargs)
+
+
 def test_unfold_im2col():
     x = np.random.default_rng(6).standard_normal((2, 3, 6, 5))
     compare("unfold", [x], (3, 2), dilation=(1, 2), padding=1, stride=(2, 1))
@@ -148,21 +161,25 @@ def test_modules_with_copied_weights(build, shape):
         np.testing.assert_allclose(np_of(p.grad), np_of(q.grad), rtol=1e-9, atol=1e-12)
 
 
-def test_conv_default_init_bound():
-    conv = lego.nn.Conv2d(4, 8, 3)
-    bound = 1 / np.sqrt(4 * 9)
-    assert np.abs(np_of(conv.weight)).max() <= bound
-    assert np.abs(np_of(conv.bias)).max() <= bound
-
-
 def test_conv_errors():
     F = lego.nn.functional
+    x = lego.ones(1, 1, 4, 4)
     with pytest.raises(RuntimeError, match="channels"):
         F.conv2d(lego.ones(1, 3, 5, 5), lego.ones(4, 2, 3, 3))
     with pytest.raises(RuntimeError, match="Kernel size can't be greater than actual input"):
         F.conv2d(lego.ones(1, 1, 2, 2), lego.ones(1, 1, 3, 3))
     with pytest.raises(ValueError, match="divisible by groups"):
         lego.nn.Conv2d(3, 4, 3, groups=2)
+    with pytest.raises(RuntimeError, match="non-positive stride is not supported"):
+        F.conv2d(x, lego.ones(1, 1, 2, 2), stride=0)
+    with pytest.raises(RuntimeError, match="dilation should be greater than zero"):
+        F.conv2d(x, lego.ones(1, 1, 2, 2), dilation=0)
+    with pytest.raises(RuntimeError, match="stride should not be zero"):
+        F.max_pool2d(x, 2, 0)
+    with pytest.raises(RuntimeError, match="Expected 3D .unbatched. or 4D .batched. input"):
+        F.conv2d(lego.ones(4, 4), lego.ones(1, 1, 2, 2))
+    with pytest.raises(RuntimeError):  # a 3-D weight for a 2-D convolution
+        F.conv2d(x, lego.ones(1, 1, 2))
 
 
 @pytest.mark.skipif(ORACLE != "ch2_lego", reason="our own extra: the strided window view")

@@ -67,7 +67,9 @@ def test_padded_sequences_by_hand():
     tok = CharTokenizer(["emma", "al"])  # . a e l m -> 0 1 2 3 4
     x, y = padded_sequences(["al", "emma"], tok, block_size=4)
     assert x.tolist() == [[0, 1, 3, 0], [0, 2, 4, 4]]
-    assert y.tolist() == [[1, 3, 0, -100], [2, 4, 4, 0]]  # "emma" is cut to 3 letters
+    # "emma" does not fit in 4 positions: it is cut, and its last target is the next letter
+    # ('a'), not the end of the name.
+    assert y.tolist() == [[1, 3, 0, -100], [2, 4, 4, 1]]
 
 
 def test_digits():
@@ -85,7 +87,8 @@ def test_dataloader_in_order_matches_torch():
         batches = []
         for lib in (lego, torch):
             ds = lib.utils.data.TensorDataset(lib.tensor(xs), lib.tensor(ys))
-            loader = lib.utils.data.DataLoader(ds, batch_size=4, drop_last=drop_last)
+            loader = lib.utils.data.DataLoader(ds, batch_size=4, drop_last=drop_last,
+                                               num_workers=0, pin_memory=False)
             batches.append([(np_of(a), np_of(b)) for a, b in loader])
             assert len(loader) == (2 if drop_last else 3)
         for (xa, ya), (xb, yb) in zip(*batches, strict=True):
@@ -127,6 +130,8 @@ def test_dataset_errors_and_random_split():
         lego.utils.data.TensorDataset(lego.zeros(3), lego.zeros(4))
     with pytest.raises(ValueError, match="batch_size should be a positive integer"):
         lego.utils.data.DataLoader(lego.utils.data.TensorDataset(lego.zeros(3)), batch_size=0)
+    with pytest.raises(ValueError, match="num_workers option should be non-negative"):
+        lego.utils.data.DataLoader(lego.utils.data.TensorDataset(lego.zeros(3)), num_workers=-1)
     ds = lego.utils.data.TensorDataset(lego.arange(10))
     a, b = lego.utils.data.random_split(ds, [0.7, 0.3], generator=lego.Generator().manual_seed(0))
     assert (len(a), len(b)) == (7, 3)

@@ -89,6 +89,21 @@ def test_load_state_dict_reports_shape_mismatch():
         ours.load_state_dict(state)
     with pytest.raises(RuntimeError, match="size mismatch"):
         ours.load_state_dict(state, strict=False)
+    state["0.proj.weight"] = 3.0
+    with pytest.raises(RuntimeError, match='named "0.proj.weight", expected torch.Tensor'):
+        ours.load_state_dict(state)
+
+
+def test_load_state_dict_assign_takes_the_tensors_themselves():
+    for lib in (lego, torch):
+        layer = lib.nn.Linear(3, 2)
+        state = {"weight": lib.zeros(2, 3), "bias": lib.ones(2)}
+        layer.load_state_dict(state, assign=True)
+        assert isinstance(layer.weight, lib.nn.Parameter) and layer.weight.requires_grad
+        with lib.no_grad():
+            state["weight"][0, 0] = 7.0  # the module now shares the given tensor's storage
+        assert float(layer.weight.detach()[0, 0]) == 7.0
+        assert [n for n, _ in layer.named_parameters()] == ["weight", "bias"]
 
 
 def test_train_eval_reach_every_submodule():
@@ -145,6 +160,11 @@ def test_to_float64_keeps_parameter_identity():
     assert ours(lego.ones(1, 4, dtype=lego.float64)).dtype == lego.float64
 
 
+def test_to_an_integer_dtype_is_refused():
+    with pytest.raises(TypeError, match="only accepts floating point or complex dtypes"):
+        lego.nn.Linear(2, 2).to(lego.int64)
+
+
 def test_parameter_shares_storage_and_is_a_leaf():
     t = lego.zeros(3)
     p = lego.nn.Parameter(t)
@@ -167,6 +187,19 @@ def test_assignment_errors():
         layer.register_buffer("a.b", lego.zeros(1))
     with pytest.raises(NotImplementedError, match='missing the required "forward"'):
         lego.nn.Module()(1)
+
+
+def test_get_submodule_and_delattr():
+    ours, ref = make_pair()
+    for model in (ours, ref):
+        assert model.get_submodule("0.proj") is model[0].proj
+        with pytest.raises(AttributeError, match="has no attribute `nope`"):
+            model.get_submodule("0.nope")
+        del model[0].scale  # a parameter: gone from the tree and from state_dict
+        del model[0].norm  # a submodule
+    assert [n for n, _ in ours.named_parameters()] == [n for n, _ in ref.named_parameters()]
+    assert list(ours.state_dict()) == list(ref.state_dict())
+    assert "0.scale" not in ours.state_dict() and "0.norm.weight" not in ours.state_dict()
 
 
 def test_tied_parameters_are_listed_once():

@@ -13,7 +13,8 @@ import numpy as np
 import pytest
 import torch
 
-lego = importlib.import_module(os.environ.get("SINGSYS_ORACLE", "ch2_lego"))
+ORACLE = os.environ.get("SINGSYS_ORACLE", "ch2_lego")
+lego = importlib.import_module(ORACLE)
 pytestmark = pytest.mark.sec_2_12
 
 RNG = np.random.default_rng(0)
@@ -145,6 +146,11 @@ def test_load_state_dict_errors():
     small = lego.optim.Adam(model[0].parameters())
     with pytest.raises(ValueError, match="doesn't match the size"):
         opt.load_state_dict(small.state_dict())
+    if ORACLE == "ch2_lego":  # torch silently drops state of a parameter no group lists
+        saved = opt.state_dict()
+        saved["state"][9] = {"step": 1}
+        with pytest.raises(ValueError, match="state for parameter 9"):
+            opt.load_state_dict(saved)
 
 
 def test_constructor_errors():
@@ -237,11 +243,37 @@ def test_clip_grad_norm_matches_torch(max_norm, norm_type):
         np.testing.assert_allclose(np_of(a.grad), np_of(b.grad), rtol=1e-10, atol=1e-14)
 
 
+def test_clip_grad_value_and_parameters_to_vector_match_torch():
+    ours = build(lego)
+    ref = build(torch, {k: np_of(v) for k, v in ours.state_dict().items()})
+    loss_of(lego, ours).backward()
+    loss_of(torch, ref).backward()
+    lego.nn.utils.clip_grad_value_(ours.parameters(), 0.05)
+    torch.nn.utils.clip_grad_value_(ref.parameters(), 0.05)
+    for a, b in zip(ours.parameters(), ref.parameters()):
+        g = np_of(a.grad)
+        assert np.abs(g).max() == 0.05  # some elements were clipped (the test can fail)
+        np.testing.assert_allclose(g, np_of(b.grad), rtol=1e-12, atol=1e-15)
+    np.testing.assert_array_equal(np_of(lego.nn.utils.parameters_to_vector(ours.parameters())),
+                                  np_of(torch.nn.utils.parameters_to_vector(ref.parameters())))
+
+
 def test_clip_grad_norm_nonfinite_error():
     p = lego.nn.Parameter(lego.ones(3))
     (p * float("inf")).sum().backward()
     with pytest.raises(RuntimeError, match="non-finite"):
         lego.nn.utils.clip_grad_norm_([p], 1.0, error_if_nonfinite=True)
+
+
+def test_clip_grad_norm_applies_a_nan_norm_as_torch_does():
+    grads = []
+    for lib in (lego, torch):
+        p = lib.nn.Parameter(lib.ones(3))
+        p.grad = lib.tensor([1.0, float("nan"), 2.0])
+        total = lib.nn.utils.clip_grad_norm_([p], 1.0)
+        assert math.isnan(float(total))
+        grads.append(np_of(p.grad))
+    np.testing.assert_array_equal(grads[0], grads[1])  # all NaN in both
 
 
 @pytest.mark.parametrize("name", ["step", "warmup_cosine"])
