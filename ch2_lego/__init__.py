@@ -4,8 +4,8 @@ torch` runs ordinary PyTorch code.
 Layers, bottom up: storage.py (Storage, View and the stride rules), dtype.py (promotion),
 backend.py (the primitive ops and the per-device kernel table; ops_cpu.py registers "cpu"),
 autograd.py (graph and backward), function.py and function_movement.py (one Function per
-primitive), tensor.py with its mixins tensor_movement.py and tensor_math.py (the front end),
-creation.py, random.py and functional.py; then nn, optim and utils.
+primitive), tensor.py with its mixins tensor_movement.py, tensor_math.py and tensor_inplace.py
+(the front end), creation.py, random.py and functional.py; then nn, optim and utils.
 """
 # ruff: noqa: F401 (this file is the namespace: it imports in order to export)
 
@@ -53,6 +53,7 @@ from ch2_lego.errors import (
     AutogradError,
     DeviceError,
     DTypeError,
+    InvalidArgumentError,
     OutOfRangeError,
     ShapeError,
     UnsupportedOpError,

@@ -13,7 +13,7 @@ import math
 import numpy as np
 
 from ch2_lego.dtype import get_default_dtype, int64, scalar_dtype, to_dtype
-from ch2_lego.errors import DTypeError, ShapeError
+from ch2_lego.errors import DTypeError, InvalidArgumentError, ShapeError
 from ch2_lego.tensor import Tensor, device
 from ch2_lego.tensor_movement import _shape_arg
 
@@ -67,6 +67,11 @@ def _sizes(name: str, size) -> tuple[int, ...]:
 
 
 def full(size, fill_value, *, dtype=None, device=None, requires_grad=False) -> Tensor:
+    if isinstance(fill_value, Tensor):
+        fill_value = fill_value.item()
+    if not isinstance(fill_value, int | float | np.number | np.bool_):
+        raise TypeError(f"full(): argument 'fill_value' (position 2) must be Number, not "
+                        f"{type(fill_value).__name__}")
     dtype = to_dtype(dtype) if dtype is not None else scalar_dtype(fill_value)
     return _finish(Tensor._full(_sizes("full", (size,)), fill_value, dtype, _dev(device)),
                    requires_grad)
@@ -113,9 +118,9 @@ def arange(start, end=None, step=1, *, dtype=None, device=None, requires_grad=Fa
     if end is None:
         start, end = 0, start
     if step == 0:
-        raise ShapeError("step must be nonzero")
+        raise InvalidArgumentError("step must be nonzero")
     if (end - start) * step < 0:
-        raise ShapeError("upper bound and larger bound inconsistent with step sign")
+        raise InvalidArgumentError("upper bound and larger bound inconsistent with step sign")
     is_float = any(isinstance(v, float) for v in (start, end, step))
     dtype = to_dtype(dtype) if dtype is not None else get_default_dtype() if is_float else int64
     n = math.ceil((end - start) / step)
@@ -129,7 +134,7 @@ def linspace(start, end, steps: int, *, dtype=None, device=None,
     """`steps` points from start to end inclusive; like torch, the second half is counted back
     from `end` so that both ends are exact."""
     if steps < 0:
-        raise ShapeError("number of steps must be non-negative")
+        raise InvalidArgumentError("number of steps must be non-negative")
     dtype = to_dtype(dtype or get_default_dtype())
     i = np.arange(steps, dtype=np.float64)
     step = (end - start) / (steps - 1) if steps > 1 else 0.0
@@ -165,7 +170,7 @@ def _from_data(data, dtype, dev) -> Tensor:
     elif isinstance(data, np.ndarray | np.generic):
         a = np.array(data)
     else:
-        a = np.array(data)
+        a = _array_of(data)
         if a.dtype == object:  # numpy found no common type: too big an int, or a stray object
             flat = _flat(data) if isinstance(data, list | tuple) else [data]
             odd = next((x for x in flat if not isinstance(x, int | float)), None)
@@ -177,6 +182,21 @@ def _from_data(data, dtype, dev) -> Tensor:
         elif a.dtype.kind in "iu":
             a = a.astype(np.int64)
     return Tensor._from_numpy(np.array(a, order="C", copy=None), dev)
+
+
+def _array_of(data) -> np.ndarray:
+    """np.array(data), with torch's error for a ragged nested list instead of numpy's."""
+    try:
+        return np.array(data)
+    except ValueError:
+        level, dim = [data], 0
+        while level and all(isinstance(x, list | tuple) for x in level):
+            for x in level:
+                if len(x) != len(level[0]):
+                    raise ValueError(f"expected sequence of length {len(level[0])} at dim "
+                                     f"{dim} (got {len(x)})") from None
+            level, dim = [y for x in level for y in x], dim + 1
+        raise
 
 
 def _flat(data) -> list:

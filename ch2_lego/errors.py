@@ -25,6 +25,11 @@ class IntegerDivisionError(RuntimeError):
     from the kernel, where the values are first seen; so do we."""
 
 
+class InvalidArgumentError(RuntimeError):
+    """An argument outside its domain: a zero arange step, a negative probability, a clamp with
+    no bound (torch raises RuntimeError for these)."""
+
+
 class DTypeError(RuntimeError):
     """A dtype an op does not accept, or a result type that cannot be cast to the output."""
 

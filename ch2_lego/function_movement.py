@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from ch2_lego.autograd import Function
 from ch2_lego.backend import Ops, run
+from ch2_lego.errors import OutOfRangeError, ShapeError
 from ch2_lego.function import empty, expand_raw, run_op, unbroadcast
 from ch2_lego.storage import View, broadcast_shape
 from ch2_lego.tensor import Tensor
@@ -194,7 +195,12 @@ class IndexPut(Function):
 
 def _index_shape(shape, positions, index_shapes):
     """numpy's rule: broadcast index shapes replace the indexed dims, in place when adjacent."""
-    ishape = broadcast_shape(*index_shapes)
+    try:
+        ishape = broadcast_shape(*index_shapes)
+    except ShapeError:
+        raise OutOfRangeError("shape mismatch: indexing tensors could not be broadcast together "
+                              "with shapes " + ", ".join(str(list(s)) for s in index_shapes)
+                              ) from None
     rest = [n for d, n in enumerate(shape) if d not in positions]
     adjacent = list(positions) == list(range(positions[0], positions[0] + len(positions)))
     at = positions[0] if adjacent else 0

@@ -15,6 +15,8 @@ from ch2_lego import function as Fn
 from ch2_lego.dtype import PT_NAMES, bool_, int64, to_dtype
 from ch2_lego.errors import (
     DTypeError,
+    IndexValueError,
+    InvalidArgumentError,
     OutOfRangeError,
     ShapeError,
     TargetError,
@@ -80,7 +82,7 @@ def logsigmoid(x: Tensor) -> Tensor:
 
 def _softmax_input(x: Tensor, dim, dtype) -> tuple[Tensor, int]:
     if dim is None:
-        raise ShapeError("softmax needs an explicit dim in ch2_lego")
+        raise InvalidArgumentError("softmax needs an explicit dim in ch2_lego")
     x = x.to(to_dtype(dtype)) if dtype is not None else x
     if not x.dtype.is_floating_point:
         raise UnsupportedOpError(f'"softmax" not implemented for \'{PT_NAMES[x.dtype.name]}\'')
@@ -236,6 +238,10 @@ def pad(input: Tensor, pad: tuple[int, ...], mode: str = "constant", value=None)
             if mode == "replicate":
                 i = np.clip(i, 0, n - 1)
             elif mode == "reflect":
+                if lo >= n or hi >= n:
+                    raise ShapeError(f"Padding size should be less than the corresponding input "
+                                     f"dimension, but got: padding ({lo}, {hi}) at dimension "
+                                     f"{d} of input {list(x.shape)}")
                 period = 2 * (n - 1)
                 i = np.abs((i + period) % period if period else i * 0)
                 i = np.where(i >= n, period - i, i)
@@ -250,6 +256,8 @@ def pad(input: Tensor, pad: tuple[int, ...], mode: str = "constant", value=None)
 def one_hot(tensor: Tensor, num_classes: int = -1) -> Tensor:
     if tensor.dtype is not int64:
         raise ShapeError("one_hot is only applicable to index tensor of type LongTensor.")
+    if tensor.numel() and int(tensor.min()) < 0:
+        raise IndexValueError("Class values must be non-negative.")
     n = int(tensor.max()) + 1 if num_classes == -1 else num_classes
     classes = Tensor._from_numpy(np.arange(n, dtype=np.int64), tensor._storage.device)
     return (tensor.unsqueeze(-1) == classes).long()

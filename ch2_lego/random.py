@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 from ch2_lego.dtype import float32, get_default_dtype, int64, to_dtype
-from ch2_lego.errors import ShapeError
+from ch2_lego.errors import InvalidArgumentError
 from ch2_lego.tensor import Tensor
 from ch2_lego.tensor_movement import _shape_arg
 
@@ -127,8 +127,8 @@ def randint(low, high=None, size=None, *, generator=None, dtype=None, device=Non
     if size is None:  # randint(high, size)
         low, high, size = 0, low, high
     if low >= high:
-        raise ShapeError(f"random_ expects 'from' to be less than 'to', but got from={low} >= "
-                         f"to={high}")
+        raise InvalidArgumentError(f"random_ expects 'from' to be less than 'to', but got "
+                                   f"from={low} >= to={high}")
     a = _rng(generator).integers(low, high, size=_shape_arg((size,)), dtype=np.int64)
     return _finish(a, dtype or int64, device, requires_grad)
 
@@ -156,12 +156,12 @@ def multinomial(probs: Tensor, num_samples: int, replacement: bool = False, *,
     p = np.asarray(probs.detach().to("cpu").numpy(), dtype=np.float64)
     rows = p.reshape(-1, p.shape[-1]) if p.ndim else p.reshape(1, 1)
     if not np.isfinite(rows).all() or (rows < 0).any():
-        raise ShapeError("probability tensor contains either `inf`, `nan` or element < 0")
+        raise InvalidArgumentError("probability tensor contains either `inf`, `nan` or element < 0")
     if (rows.sum(-1) <= 0).any():
-        raise ShapeError("invalid multinomial distribution (sum of probabilities <= 0)")
+        raise InvalidArgumentError("invalid multinomial distribution (sum of probabilities <= 0)")
     if not replacement and num_samples > rows.shape[-1]:
-        raise ShapeError("cannot sample n_sample > prob_dist.size(-1) samples without "
-                         "replacement")
+        raise InvalidArgumentError("cannot sample n_sample > prob_dist.size(-1) samples without "
+                                   "replacement")
     rng = _rng(generator)
     if replacement:
         # one searchsorted for all rows: row r's cdf is shifted to [r, r + 1]

@@ -249,7 +249,9 @@ class View:
 @functools.lru_cache(maxsize=4096)
 def _contiguous_view(shape: tuple[int, ...]) -> View:
     """A cache, for speed: a View is immutable, and a model allocates the same few dozen shapes
-    over and over, so computing their strides once saves work on every op."""
+    over and over, so computing their strides once saves work on every op. int() because equal
+    keys share the entry: (np.int64(2),) must not leave numpy ints in every later (2,) view."""
+    shape = tuple(int(n) for n in shape)
     return View(Size(shape), contiguous_strides(shape), 0)
 
 

@@ -24,6 +24,7 @@ from ch2_lego.dtype import (
 )
 from ch2_lego.errors import (
     DTypeError,
+    InvalidArgumentError,
     OutOfRangeError,
     ShapeError,
 )
@@ -48,11 +49,12 @@ class MathMixin:
 
     # --8<-- [start:tensor_binary]
     def _binary(self, fn, other, reverse=False) -> Tensor:
-        a, b = (other, self) if reverse else (self, other)
-        if isinstance(other, Tensor) and other.dtype is self.dtype:  # fast path: no promotion
-            return fn(a, b)
-        dtype = result_type(a, b)
-        return fn(_as_dtype(a, dtype, self), _as_dtype(b, dtype, self))
+        if isinstance(other, Tensor) and other.dtype is self.dtype:
+            dtype = self.dtype  # a fast path for the common case: this runs for every op
+        else:
+            dtype = result_type(self, other)
+        a, b = _as_dtype(self, dtype, self), _as_dtype(other, dtype, self)
+        return fn(b, a) if reverse else fn(a, b)
     # --8<-- [end:tensor_binary]
 
     def _float_unary(self, fn) -> Tensor:
@@ -223,6 +225,9 @@ class MathMixin:
     # --8<-- [start:clamp]
     def clamp(self, min=None, max=None) -> Tensor:
         """Limit to [min, max]; the gradient passes where min <= x <= max, as torch's."""
+        if min is None and max is None:
+            raise InvalidArgumentError("torch.clamp: At least one of 'min' or 'max' must not be "
+                                       "None")
         out = self
         if min is not None:
             out = where(out < min, min if isinstance(min, Tensor) else

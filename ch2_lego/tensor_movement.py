@@ -279,9 +279,13 @@ class MovementMixin:
                 advanced.append((out_dim, k if k.dtype is int64 else k.long()))
                 basic.append(slice(None))
                 dim, out_dim = dim + 1, out_dim + 1
-            else:
+            elif isinstance(k, int | np.integer):
                 basic.append(int(k))
                 dim += 1
+            else:  # a float, a string, ...: never silently truncated to an int
+                raise OutOfRangeError("only integers, slices (`:`), ellipsis (`...`), None and "
+                                      "long or byte Variables are valid indices (got "
+                                      f"{type(k).__name__})")
         return tuple(basic), advanced
 
     # --8<-- [start:getitem]
@@ -345,8 +349,17 @@ class MovementMixin:
         return F.Gather.apply(self, d, index.long())
 
     def scatter_add(self, dim: int, index: Tensor, src: Tensor) -> Tensor:
-        _check_range(index, self.shape[normalize_dim(dim, self.ndim)], dim, negative=False)
-        return F.ScatterAdd.apply(self, normalize_dim(dim, self.ndim), index.long(), src)
+        d = normalize_dim(dim, self.ndim)
+        if index.ndim != self.ndim or src.ndim != self.ndim:
+            raise ShapeError("Index tensor must have the same number of dimensions as self "
+                             "tensor")
+        for k in range(self.ndim):
+            if index.shape[k] > src.shape[k] or (k != d and index.shape[k] > self.shape[k]):
+                raise ShapeError(f"Expected index {list(index.shape)} to be smaller than self "
+                                 f"{list(self.shape)} apart from dimension {d} and to be "
+                                 f"smaller size than src {list(src.shape)}")
+        _check_range(index, self.shape[d], dim, negative=False)
+        return F.ScatterAdd.apply(self, d, index.long(), src)
 
     def index_select(self, dim: int, index: Tensor) -> Tensor:
         d = normalize_dim(dim, self.ndim)
@@ -357,11 +370,14 @@ class MovementMixin:
         if index.numel() != (source.shape[d] if source.ndim else 1):
             raise ShapeError(f"index_add_(): Number of indices ({index.numel()}) should be equal "
                              f"to source.size(dim): ({source.shape[d]}), for dim: {dim}")
+        _check_range(index, self.shape[d], d)
         source = source * alpha if alpha != 1 else source
         return F.IndexPut.apply(self, (d,), source, True, index.long())
 
     def index_put(self, indices, values: Tensor, accumulate: bool = False) -> Tensor:
         indices = tuple(i.long() for i in indices)
+        for d, i in enumerate(indices):
+            _check_range(i, self.shape[d], d)
         return F.IndexPut.apply(self, tuple(range(len(indices))), values, accumulate, *indices)
 
     def nonzero(self, *, as_tuple: bool = False):

@@ -102,3 +102,14 @@ def test_unsqueeze_and_is_contiguous_match_torch(shape, data):
     assert v.is_contiguous() == t.is_contiguous()
     dim = data.draw(st.integers(0, len(shape)))
     assert v.unsqueeze(dim).strides == t.unsqueeze(dim).stride()
+
+
+@pytest.mark.sec_2_1
+def test_contiguous_views_are_shared_and_hold_python_ints():
+    """View.contiguous caches one View per shape (Views are immutable): the cached entry must be
+    the same for equal shapes given as numpy ints, and print as plain ints."""
+    a = View.contiguous((np.int64(2), np.int64(3)))
+    b = View.contiguous((2, 3))
+    assert a is b and b.strides == (3, 1) and b.offset == 0
+    assert all(type(n) is int for n in b.shape) and repr(b.shape) == "ch2_lego.Size([2, 3])"
+    assert View.contiguous((2, 3), offset=4).offset == 4

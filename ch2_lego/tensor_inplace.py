@@ -1,0 +1,193 @@
+"""Tensor's in-place methods: add_, mul_, zero_, copy_, ... and the version counter they bump.
+
+A mixin of Tensor (tensor.py). Outside autograd an in-place op writes into the tensor's own
+storage. When the graph is recording, the op runs out of place and its result becomes the
+tensor's new value and history (`_adopt`); for a view, the history of its base changes too, as
+PyTorch's CopySlices does. Every write bumps the storage's version, which autograd checks.
+"""
+
+from __future__ import annotations
+
+from ch2_lego.backend import Ops, run
+from ch2_lego.dtype import PT_NAMES, can_cast, result_type
+from ch2_lego.errors import AutogradError, DTypeError, ShapeError
+from ch2_lego.grad_mode import is_grad_enabled, no_grad
+from ch2_lego.storage import View
+from ch2_lego.tensor_movement import _broadcast_into
+
+# NOTE: bound at the end of tensor.py, once the Tensor class exists: function.py (F) and the
+# modules above it import Tensor, so this module cannot import them while tensor.py loads.
+Tensor = F = functional = random = creation = None
+
+
+class InplaceMixin:
+    """In-place ops, recorded for autograd when needed, and the checks that keep them safe."""
+
+    __slots__ = ()
+
+    # *** 1. the machinery: record, write, adopt ***
+
+    def _recording(self, *others) -> bool:
+        return is_grad_enabled() and (self.requires_grad or any(
+            isinstance(o, Tensor) and o.requires_grad for o in others))
+
+    def _saved_self(self) -> Tensor:
+        """The old value of self as a graph input: a copy, since self is about to change."""
+        if self.requires_grad and self.is_leaf:
+            raise AutogradError("a leaf Variable that requires grad is being used in an in-place "
+                                "operation.")
+        return self.clone() if self.requires_grad else self
+
+    # --8<-- [start:adopt]
+    def _adopt(self, result: Tensor) -> Tensor:
+        """Make `result` (computed out of place) the new value and history of self.
+
+        For a view, the history of its base changes too, as PyTorch's CopySlices does: the new
+        base is "the old base with the view's elements replaced", and the view reads from it.
+        """
+        if self._base is None:
+            self._write(result.detach())
+            self.grad_fn, self.requires_grad = result.grad_fn, result.requires_grad
+            return self
+        base = self._base
+        if base.requires_grad and base.is_leaf:
+            raise AutogradError("a view of a leaf Variable that requires grad is being used in "
+                                "an in-place operation.")
+        if not base.is_contiguous():
+            raise AutogradError("ch2_lego: in-place ops on views of a non-contiguous tensor are "
+                                "not differentiable; apply them to a clone")
+        where = View(self.shape, self.stride(), self._view.offset - base._view.offset)
+        new_base = F.ViewAssign.apply(base, result, where)
+        self._write(result.detach())
+        base.grad_fn, base.requires_grad = new_base.grad_fn, True
+        self.grad_fn, self.requires_grad = F.AsStrided.apply(base, where).grad_fn, True
+        return self
+    # --8<-- [end:adopt]
+
+    def _check_writable(self) -> None:
+        if any(stride == 0 and size > 1 for size, stride in zip(self.shape, self.stride())):
+            raise AutogradError("unsupported operation: more than one element of the written-to "
+                                "tensor refers to a single memory location. Please clone() the "
+                                "tensor before performing the operation.")
+
+    def _write(self, src: Tensor) -> None:
+        self._check_writable()
+        if tuple(src.shape) != tuple(self.shape):
+            raise ShapeError(f"output with shape {list(self.shape)} doesn't match the broadcast "
+                             f"shape {list(src.shape)}")
+        if not can_cast(src.dtype, self.dtype):
+            raise DTypeError(f"result type {PT_NAMES[src.dtype.name]} can't be cast to the "
+                             f"desired output type {PT_NAMES[self.dtype.name]}")
+        run(Ops.COPY, (self._storage, self._view), (src._storage, src._view), dtype=src.dtype)
+        self._storage.version += 1
+
+    def _inplace(self, fn, *others) -> Tensor:
+        """self = fn(self, *others), recorded when autograd is on."""
+        if self._recording(*others):
+            result = fn(self._saved_self(), *others)
+            if result.dtype is not self.dtype:
+                result = result.to(self.dtype) if can_cast(result.dtype, self.dtype) else result
+            return self._adopt(result)
+        with no_grad():
+            self._write(fn(self, *others))
+        return self
+
+    # --8<-- [start:inplace_binary]
+    def _inplace_binary(self, op: Ops, fn, other) -> Tensor:
+        """The fast path of add_, mul_, ...: the kernel writes straight into self's storage."""
+        if self._recording(other):
+            return self._inplace(fn, other)
+        o = other if isinstance(other, Tensor) else Tensor._scalar(other, self)
+        rtype = result_type(self, other)
+        if not can_cast(rtype, self.dtype) or (op is Ops.DIV and not rtype.is_floating_point):
+            return self._inplace(fn, other)  # raises the cast error or computes in float
+        self._check_writable()
+        o = o.detach().to(self.dtype)
+        if o.shape != self.shape:
+            o = F.expand_raw(o, _broadcast_into(o.shape, self.shape))
+        run(op, (self._storage, self._view), (self._storage, self._view), (o._storage, o._view),
+            dtype=self.dtype)
+        self._storage.version += 1
+        return self
+    # --8<-- [end:inplace_binary]
+
+    # *** 2. the in-place ops ***
+
+    def add_(self, other, alpha=1) -> Tensor:
+        other = other * alpha if alpha != 1 else other
+        return self._inplace_binary(Ops.ADD, Tensor.add, other)
+
+    def sub_(self, other, alpha=1) -> Tensor:
+        other = other * alpha if alpha != 1 else other
+        return self._inplace_binary(Ops.SUB, Tensor.sub, other)
+
+    def mul_(self, other) -> Tensor:
+        return self._inplace_binary(Ops.MUL, Tensor.mul, other)
+
+    def div_(self, other) -> Tensor:
+        return self._inplace_binary(Ops.DIV, Tensor.div, other)
+
+    def pow_(self, other) -> Tensor:
+        return self._inplace(Tensor.pow, other)
+
+    def addcmul_(self, t1, t2, value=1) -> Tensor:
+        return self.add_(t1 * t2 * value)
+
+    def addcdiv_(self, t1, t2, value=1) -> Tensor:
+        return self.add_(t1 / t2 * value)
+
+    def lerp_(self, end, weight) -> Tensor:
+        return self.add_((end - self) * weight)
+
+    def clamp_(self, min=None, max=None) -> Tensor:
+        return self._inplace(lambda x: x.clamp(min, max))
+
+    def masked_fill_(self, mask, value) -> Tensor:
+        return self._inplace(lambda x, m: x.masked_fill(m, value), mask)
+
+    def fill_(self, value) -> Tensor:
+        return self._inplace(lambda x: x * 0 + value if x.requires_grad
+                             else Tensor._full_like(x, value))
+
+    def zero_(self) -> Tensor:
+        return self.fill_(0)
+
+    def copy_(self, src: Tensor, non_blocking=False) -> Tensor:
+        src = src if isinstance(src, Tensor) else Tensor._scalar(src, self)
+        src = src.to(self._storage.device)
+        return self._inplace(lambda x, s: s.to(x.dtype).expand(x.shape), src)
+
+    def index_put_(self, indices, values, accumulate=False) -> Tensor:
+        return self._inplace(lambda x, v: x.index_put(indices, v, accumulate), values)
+
+    def index_add_(self, dim, index, source, alpha=1) -> Tensor:
+        return self._inplace(lambda x, s: x.index_add(dim, index, s, alpha), source)
+
+    def scatter_add_(self, dim, index, src) -> Tensor:
+        return self._inplace(lambda x, s: x.scatter_add(dim, index, s), src)
+
+    def exp_(self) -> Tensor:
+        return self._inplace(Tensor.exp)
+
+    def neg_(self) -> Tensor:
+        return self._inplace(Tensor.neg)
+
+    def sqrt_(self) -> Tensor:
+        return self._inplace(Tensor.sqrt)
+
+    def relu_(self) -> Tensor:
+        return self._inplace(Tensor.relu)
+
+    def uniform_(self, a=0.0, b=1.0, generator=None) -> Tensor:
+        return self._inplace(lambda x: random.rand(*x.shape, dtype=x.dtype,
+                                                   generator=generator) * (b - a) + a)
+
+    def normal_(self, mean=0.0, std=1.0, generator=None) -> Tensor:
+        return self._inplace(lambda x: random.randn(*x.shape, dtype=x.dtype,
+                                                    generator=generator) * std + mean)
+
+    def bernoulli_(self, p=0.5, generator=None) -> Tensor:
+        return self._inplace(lambda x: (random.rand(*x.shape, generator=generator) < p)
+                             .to(x.dtype))
+
+    __iadd__, __isub__, __imul__, __itruediv__ = add_, sub_, mul_, div_
