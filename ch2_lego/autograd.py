@@ -115,11 +115,20 @@ class AccumulateGrad(Function):
             # NOTE: steal the gradient if no other tensor shares its memory (PyTorch checks
             # use_count the same way); otherwise copy, since it may alias another grad or be a
             # broadcast (stride 0) view that an optimizer must not write through
-            alone = sys.getrefcount(grad._storage) <= 2 and grad.is_contiguous()
+            alone = _owns_storage(grad) and grad.is_contiguous()
             leaf.grad = grad.detach() if alone else grad.detach().clone()
         else:
             leaf.grad.add_(grad.detach())
         return ()
+
+
+def _owns_storage(t: Tensor) -> bool:
+    """No tensor but `t`, and the base it is a view of, holds t's storage (PyTorch's use_count
+    check). A view whose base only it holds counts: a weight's gradient often arrives as the
+    transposed view of a fresh matmul result. (getrefcount counts its own argument too.)"""
+    if t._base is None:
+        return sys.getrefcount(t._storage) <= 2
+    return sys.getrefcount(t._base) <= 2 and sys.getrefcount(t._storage) <= 3
 
 
 # *** 2. the backward pass ***

@@ -15,6 +15,7 @@ import numpy as np
 from ch2_lego.autograd import Function
 from ch2_lego.backend import Ops, run
 from ch2_lego.dtype import DType
+from ch2_lego.grad_mode import is_grad_enabled
 from ch2_lego.storage import broadcast_shape
 from ch2_lego.tensor import Tensor
 
@@ -470,7 +471,16 @@ class Softmax(Function):
 
     def backward(ctx, g):
         (y,) = ctx.saved_tensors
-        return (y * (g - (g * y).sum(ctx.dim, keepdim=True)), None)
+        if is_grad_enabled():  # create_graph: Tensor ops, so that the gradient has a graph too
+            return (y * (g - (g * y).sum(ctx.dim, keepdim=True)), None)
+        # a plain backward: the same formula as four kernels writing into one fresh buffer
+        dx = elementwise(Ops.MUL, g, y)
+        dot = expand_raw(reduce(Ops.SUM, dx, (ctx.dim,), True, dx.dtype), y.shape)
+        run(Ops.SUB, (dx._storage, dx._view), (g._storage, g._view), (dot._storage, dot._view),
+            dtype=dx.dtype)
+        run(Ops.MUL, (dx._storage, dx._view), (dx._storage, dx._view), (y._storage, y._view),
+            dtype=dx.dtype)
+        return dx, None
 
 
 # *** 7. the movement and index Functions live in function_movement.py; F.<name> reaches them ***

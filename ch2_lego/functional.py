@@ -1,8 +1,9 @@
 """torch.nn.functional's core: activations, softmax, losses, padding, dropout, embedding.
 
 Shapes: N batch, C classes (or channels), D features. Each function is composed from Tensor ops
-(so autograd comes for free) except softmax and log_softmax, which are Functions of their own
-to keep them numerically stable in both directions. nn/functional.py re-exports these.
+(so autograd comes for free) except softmax and log_softmax, Functions of their own to keep them
+stable in both directions, and gelu, layer_norm and (N, C) cross_entropy, fused Functions for
+speed (function_fused.py). nn/functional.py re-exports these.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from ch2_lego.errors import (
     TargetError,
     UnsupportedOpError,
 )
+from ch2_lego.function_fused import CrossEntropy, Gelu, LayerNorm
 from ch2_lego.random import rand
 from ch2_lego.storage import normalize_dim
 from ch2_lego.tensor import Tensor
@@ -45,12 +47,9 @@ def tanh(x: Tensor) -> Tensor:
 # --8<-- [start:gelu]
 def gelu(x: Tensor, approximate: str = "none") -> Tensor:
     """x * Phi(x), Phi the standard normal CDF; "tanh" is GPT-2's approximation of Phi."""
-    if approximate == "tanh":
-        inner = math.sqrt(2 / math.pi) * (x + 0.044715 * x * x * x)
-        return 0.5 * x * (1 + inner.tanh())
-    if approximate != "none":
+    if approximate not in ("none", "tanh"):
         raise ValueError(f"approximate argument must be either none or tanh, got {approximate}")
-    return 0.5 * x * (1 + (x * (1 / math.sqrt(2))).erf())
+    return Gelu.apply(x, approximate)  # one fused node: see function_fused.py
 # --8<-- [end:gelu]
 
 
@@ -163,6 +162,9 @@ def cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None,
                   reduction: str = "mean", label_smoothing: float = 0.0) -> Tensor:
     """log_softmax over the class dim (1, or 0 for an unbatched input), then nll_loss; a float
     target of the input's shape is a probability distribution over classes instead."""
+    if (input.ndim == 2 and target.dtype is int64 and weight is None and label_smoothing == 0
+            and reduction in ("mean", "sum", "none")):
+        return _fused_cross_entropy(input, target, ignore_index, reduction)
     logp = log_softmax(input, 1 if input.ndim > 1 else 0)
     if target.dtype.is_floating_point:
         x, t, out_shape = _classes_last(logp, target)
@@ -183,6 +185,17 @@ def cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None,
         raise TargetError(f"Expected input batch_size ({n_input}) to match target batch_size "
                           f"({n_target}).")
     return nll_loss(logp, target.long(), weight, ignore_index, reduction, label_smoothing)
+
+
+def _fused_cross_entropy(input: Tensor, target: Tensor, ignore_index: int,
+                         reduction: str) -> Tensor:
+    """The common case, (N, C) logits and class indices: one graph node (function_fused.py)."""
+    x, _ = _softmax_input(input, 1, None)
+    if target.ndim != 1 or target.shape[0] != x.shape[0]:
+        raise TargetError(f"Expected input batch_size ({x.shape[0]}) to match target batch_size "
+                          f"({target.shape[0] if target.ndim else 1}).")
+    # nll_loss goes in as an argument: function_fused.py cannot import this module back
+    return CrossEntropy.apply(x, target, ignore_index, reduction, nll_loss)
 
 
 def mse_loss(input: Tensor, target: Tensor, size_average=None, reduce=None,
@@ -276,14 +289,7 @@ def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
 
 def layer_norm(input: Tensor, normalized_shape, weight=None, bias=None,
                eps: float = 1e-5) -> Tensor:
-    dims = tuple(range(-len(tuple(normalized_shape)), 0))
-    mean = input.mean(dims, keepdim=True)
-    centered = input - mean
-    var = (centered * centered).mean(dims, keepdim=True)
-    out = centered * (var + eps).rsqrt()
-    if weight is not None:
-        out = out * weight
-    return out + bias if bias is not None else out
+    return LayerNorm.apply(input, weight, bias, len(tuple(normalized_shape)), eps)
 
 
 def dropout(input: Tensor, p: float = 0.5, training: bool = True, inplace: bool = False) -> Tensor:

@@ -1,9 +1,10 @@
 """nn.functional for ch2_lego: the stateless layer functions that the nn modules call.
 
 Every function here is a composition of Tensor ops, so autograd differentiates it for free: no
-layer writes a backward. The core's activations and losses (relu, gelu, softmax, cross_entropy,
-mse_loss, pad, ...) come from ch2_lego/functional.py, convolution and pooling from
-nn/conv_ops.py; both are re-exported, so this module has torch.nn.functional's names.
+layer writes a backward, except layer_norm, one fused Function for speed (function_fused.py).
+The core's activations and losses (relu, gelu, softmax, cross_entropy, mse_loss, pad, ...) come
+from ch2_lego/functional.py, convolution and pooling from nn/conv_ops.py; both are re-exported,
+so this module has torch.nn.functional's names.
 Letters legend: B batch, T (query) sequence length, S key length, C channels/features,
 H heads, D head size, V vocabulary/embeddings.
 """
@@ -13,6 +14,7 @@ import math
 import ch2_lego as torch
 from ch2_lego import Tensor
 from ch2_lego.errors import DTypeError, OutOfRangeError, ShapeError
+from ch2_lego.function_fused import LayerNorm as LayerNormFn
 from ch2_lego.functional import (  # noqa: F401  (the core's activations and losses)
     binary_cross_entropy,
     binary_cross_entropy_with_logits,
@@ -95,16 +97,9 @@ def layer_norm(input: Tensor, normalized_shape, weight: Tensor | None = None,
     y = (x - mean) / sqrt(var + eps) * weight + bias, with the biased variance (divide by n).
     """
     normalized_shape = _check_normalized_shape(input, normalized_shape)
-    dims = tuple(range(-len(normalized_shape), 0))
-    # EXERCISE 2.25: normalize with the mean and biased variance over dims, then scale and shift
-    mean = input.mean(dim=dims, keepdim=True)
-    centered = input - mean
-    var = (centered * centered).mean(dim=dims, keepdim=True)
-    out = centered * (var + eps).rsqrt()
-    # END EXERCISE
-    if weight is not None:
-        out = out * weight
-    return out if bias is None else out + bias
+    # One fused graph node, as PyTorch's native_layer_norm: the chain of a dozen Tensor ops
+    # would cost a dozen nodes, buffers and dispatches each way (ch2_lego/function_fused.py).
+    return LayerNormFn.apply(input, weight, bias, len(normalized_shape), eps)
 # --8<-- [end:layer_norm]
 
 
