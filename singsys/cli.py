@@ -154,9 +154,10 @@ def main(argv: list[str] | None = None) -> int:
     if "--" in argv:
         cut = argv.index("--")
         argv, pytest_args = argv[:cut], argv[cut + 1 :]
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    args = parser.parse_args(argv)
     if pytest_args and args.command != "test":
-        build_parser().error("arguments after -- are only for `singsys test`")
+        parser.error("arguments after -- are only for `singsys test`")
     args.pytest_args = pytest_args
     try:
         return args.run(args)
