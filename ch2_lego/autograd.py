@@ -5,6 +5,9 @@ Every differentiable op is a `Function` node that remembers the nodes of its inp
 `.grad`. `backward` orders the nodes reachable from the output topologically, then runs each
 node's backward once all gradient for it has arrived. Grads of a broadcast input are reduced by
 the op's backward (see `unbroadcast`), so they always have the input's shape.
+
+This module sits below tensor.py: it knows a tensor as `TensorBase` (a Buffer and its autograd
+state) and calls only Tensor methods on the gradients it moves (duck-typed).
 """
 
 from __future__ import annotations
@@ -12,6 +15,7 @@ from __future__ import annotations
 import sys
 
 from ch2_lego import grad_mode
+from ch2_lego.buffer import Buffer
 from ch2_lego.errors import AutogradError
 from ch2_lego.grad_mode import (  # noqa: F401 (torch.autograd exports these too)
     enable_grad,
@@ -23,52 +27,92 @@ from ch2_lego.grad_mode import (  # noqa: F401 (torch.autograd exports these too
 # *** 1. the graph node ***
 
 
+class TensorBase:
+    """What autograd keeps of a tensor: its Buffer and its place in the graph. Tensor
+    (tensor.py) subclasses this and adds the front end; `_wrap(buffer)` makes a new Tensor."""
+
+    __slots__ = ("_buf", "requires_grad", "grad", "grad_fn", "_base", "_node", "_retains_grad")
+
+    @property
+    def _version(self) -> int:
+        return self._buf.storage.version
+
+    def _grad_node(self):
+        """The graph node gradient for this tensor flows into: grad_fn, or a leaf's
+        AccumulateGrad."""
+        if self.grad_fn is not None:
+            return self.grad_fn
+        if self._node is None:
+            self._node = AccumulateGrad(self)
+        return self._node
+
+
 class Function:
     """An op with a forward and a backward; an instance is both the `ctx` and the graph node.
 
-    Subclasses define `forward(ctx, *args)` (runs kernels, returns one Tensor) and
-    `backward(ctx, grad_out)` (returns one gradient per forward argument, None where there is
-    none), written with Tensor ops so that the backward itself can be differentiated.
+    Subclasses define `forward(ctx, *args)`, which receives each tensor argument as its Buffer
+    and returns one Buffer (buffer.py), and `backward(ctx, grad_out)`, which returns one
+    gradient per forward argument (None where there is none), written with Tensor ops so that
+    the backward itself can be differentiated. Buffers given to `save_for_backward` come back
+    from `saved_tensors` as Tensors: the input or output tensor they belong to, with its graph.
+    A subclass written as PyTorch's are, with a @staticmethod forward, gets Tensors instead.
     """
 
     __slots__ = ("next_functions", "needs_input_grad", "_saved", "_versions", "_freed",
                  "pre_hooks", "retained", "__dict__", "__weakref__")
 
+    _on_tensors = False  # forward receives Tensors (PyTorch-style), not Buffers
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        if isinstance(cls.__dict__.get("forward"), staticmethod):
+            cls._on_tensors = True
+
     def __init__(self):
         self.next_functions, self._saved, self._freed = (), (), False
         self.pre_hooks, self.retained = [], []
 
+    # --8<-- [start:apply]
     @classmethod
-    def apply(cls, *args, **kwargs) -> Tensor:
-        """Run forward without recording, then link the result into the graph if needed."""
+    def apply(cls, *args, **kwargs) -> TensorBase:
+        """Run forward on the Buffers, wrap the result in a Tensor, and link it into the graph
+        if any input requires grad."""
         ctx = cls()
-        ctx.needs_input_grad = tuple([isinstance(a, Tensor) and a.requires_grad for a in args])
+        tensors = [a for a in args if isinstance(a, TensorBase)]
+        ctx.needs_input_grad = tuple([isinstance(a, TensorBase) and a.requires_grad
+                                      for a in args])
+        bufs = args if cls._on_tensors else \
+            [a._buf if isinstance(a, TensorBase) else a for a in args]
         # cls.forward(ctx, ...): also right for PyTorch-style @staticmethods
         if not is_grad_enabled():  # a fast path: backward and optimizer ops run with grad off
-            return cls.forward(ctx, *args, **kwargs)
+            return _output(tensors[0], cls.forward(ctx, *bufs, **kwargs))
         # forward with grad off: what `with no_grad()` does, minus a context object per op
         grad_mode._enabled[0] = False
         try:
-            out = cls.forward(ctx, *args, **kwargs)
+            out = _output(tensors[0], cls.forward(ctx, *bufs, **kwargs))
         finally:
             grad_mode._enabled[0] = True
         if any(ctx.needs_input_grad):
             ctx.next_functions = tuple([a._grad_node() if needs else None
                                         for a, needs in zip(args, ctx.needs_input_grad)])
             out.requires_grad, out.grad_fn = True, ctx
+            if ctx._saved:
+                ctx._saved = tuple([_saved_tensor(b, tensors, out) for b in ctx._saved])
         return out
+    # --8<-- [end:apply]
 
     def name(self) -> str:
         return f"{type(self).__name__}Backward0"
 
     # --8<-- [start:save_for_backward]
-    def save_for_backward(self, *tensors: Tensor | None) -> None:
+    def save_for_backward(self, *buffers: Buffer | None) -> None:
         """Keep inputs for backward, with their version so that later in-place writes show."""
-        self._saved = tensors
-        self._versions = tuple(t._version if t is not None else 0 for t in tensors)
+        self._saved = buffers
+        self._versions = tuple([b.storage.version if isinstance(b, Buffer) else
+                                b._version if isinstance(b, TensorBase) else 0 for b in buffers])
 
     @property
-    def saved_tensors(self) -> tuple[Tensor | None, ...]:
+    def saved_tensors(self) -> tuple[TensorBase | None, ...]:
         if self._freed:
             raise AutogradError(
                 "Trying to backward through the graph a second time (or directly access saved "
@@ -78,7 +122,7 @@ class Function:
                 "if you need to access saved tensors after calling backward.")
         # EXERCISE 2.10: refuse a saved tensor whose version moved since save_for_backward
         for t, version in zip(self._saved, self._versions):
-            if t is not None and t._version != version:
+            if isinstance(t, TensorBase) and t._version != version:
                 raise AutogradError(
                     "one of the variables needed for gradient computation has been modified by "
                     f"an inplace operation: [{t.type()} {list(t.shape)}], which is output 0 of "
@@ -97,17 +141,41 @@ class Function:
         return f"<{self.name()}>"
 
 
+def _output(like: TensorBase, buf: Buffer) -> TensorBase:
+    """The forward's Buffer as a Tensor; a view of the first input's storage records that
+    input (or its base) as its base, as PyTorch's views do."""
+    if isinstance(buf, TensorBase):  # a PyTorch-style forward returned a Tensor
+        return buf.detach()
+    out = like._wrap(buf)
+    if buf.storage is like._buf.storage:
+        out._base = like._base if like._base is not None else like
+    return out
+
+
+def _saved_tensor(b, inputs: list[TensorBase], out: TensorBase):
+    """A saved Buffer as the tensor it belongs to (an input or the output, with its graph), or a
+    fresh Tensor for an intermediate; anything else (None, numbers) as it is."""
+    if not isinstance(b, Buffer):
+        return b
+    if b is out._buf:
+        return out
+    for t in inputs:
+        if t._buf is b:
+            return t
+    return out._wrap(b)
+
+
 class AccumulateGrad(Function):
     """The node of a leaf: adds the incoming gradient into `leaf.grad`."""
 
-    def __init__(self, leaf: Tensor):
+    def __init__(self, leaf: TensorBase):
         super().__init__()
         self.leaf = leaf
 
     def name(self) -> str:
         return "AccumulateGrad"
 
-    def backward(self, grad: Tensor) -> tuple:
+    def backward(self, grad: TensorBase) -> tuple:
         leaf = self.leaf
         if is_grad_enabled():  # create_graph: the grad keeps its graph
             leaf.grad = grad if leaf.grad is None else leaf.grad + grad
@@ -122,13 +190,17 @@ class AccumulateGrad(Function):
         return ()
 
 
-def _owns_storage(t: Tensor) -> bool:
+def _owns_storage(t: TensorBase) -> bool:
     """No tensor but `t`, and the base it is a view of, holds t's storage (PyTorch's use_count
     check). A view whose base only it holds counts: a weight's gradient often arrives as the
-    transposed view of a fresh matmul result. (getrefcount counts its own argument too.)"""
+    transposed view of a fresh matmul result. (getrefcount counts its own argument too; the
+    storage is held by t's Buffer, and by its base's.)"""
+    if sys.getrefcount(t._buf) > 2:
+        return False
     if t._base is None:
-        return sys.getrefcount(t._storage) <= 2
-    return sys.getrefcount(t._base) <= 2 and sys.getrefcount(t._storage) <= 3
+        return sys.getrefcount(t._buf.storage) <= 2
+    return (sys.getrefcount(t._base) <= 2 and sys.getrefcount(t._base._buf) <= 2
+            and sys.getrefcount(t._buf.storage) <= 3)
 
 
 # *** 2. the backward pass ***
@@ -164,14 +236,14 @@ def toposort(roots: list[Function]) -> list[Function]:
 
 
 # --8<-- [start:run_backward]
-def run_backward(roots: list[tuple[Function, Tensor]], retain_graph: bool, create_graph: bool,
-                 capture: list[Function] | None = None) -> dict[Function, Tensor]:
+def run_backward(roots: list[tuple[Function, TensorBase]], retain_graph: bool, create_graph: bool,
+                 capture: list[Function] | None = None) -> dict[Function, TensorBase]:
     """Propagate gradients from `roots` (node, gradient) to every node reachable from them.
 
     With `capture` (autograd.grad), the gradients arriving at those nodes are returned instead
     of being accumulated into leaves.
     """
-    grads: dict[Function, Tensor] = {}
+    grads: dict[Function, TensorBase] = {}
     for node, grad in roots:
         grads[node] = grads[node] + grad if node in grads else grad
     captured = {}
@@ -203,7 +275,7 @@ def run_backward(roots: list[tuple[Function, Tensor]], retain_graph: bool, creat
 # --8<-- [end:run_backward]
 
 
-def _root_grads(tensors, grad_tensors) -> list[tuple[Function, Tensor]]:
+def _root_grads(tensors, grad_tensors) -> list[tuple[Function, TensorBase]]:
     roots = []
     for i, (t, g) in enumerate(zip(tensors, grad_tensors)):
         if not t.requires_grad:
@@ -212,9 +284,9 @@ def _root_grads(tensors, grad_tensors) -> list[tuple[Function, Tensor]]:
         if g is None:
             if t.numel() != 1:
                 raise AutogradError("grad can be implicitly created only for scalar outputs")
-            g = Tensor._ones_like(t)
-        elif not isinstance(g, Tensor):
-            g = Tensor._full_like(t, g)
+            g = t._full_like(t, 1)
+        elif not isinstance(g, TensorBase):
+            g = t._full_like(t, g)
         elif tuple(g.shape) != tuple(t.shape):
             raise AutogradError(f"Mismatch in shape: grad_output[{i}] has a shape of "
                                 f"{g.shape} and output[{i}] has a shape of {t.shape}.")
@@ -250,7 +322,7 @@ def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False,
 
 
 def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=False,
-         allow_unused=None, materialize_grads=False) -> tuple[Tensor | None, ...]:
+         allow_unused=None, materialize_grads=False) -> tuple[TensorBase | None, ...]:
     """d(outputs)/d(inputs) returned, not accumulated (torch.autograd.grad).
 
     With create_graph=True the returned gradients carry a graph of their own, so they can be
@@ -273,10 +345,7 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
                                 "used in the graph. Set allow_unused=True if this is the "
                                 "desired behavior.")
         if g is None and materialize_grads:
-            g = Tensor._zeros_like(t)
+            g = t._full_like(t, 0)
         result.append(g)
     return tuple(result)
 
-
-# NOTE: imported last: tensor.py imports this module, and Function must exist by then
-from ch2_lego.tensor import Tensor  # noqa: E402

@@ -1,9 +1,9 @@
-"""The primitive ops and the per-device dispatch table: every computation goes through `run`.
+"""The primitive ops, the device contract and the dispatcher: every computation goes through `run`.
 
-`Ops` lists the whole primitive set; a device registers one kernel per (op, dtypes) and chapter 3
-registers "c", "cuda" and "wgpu" the same way, without changing this chapter. A kernel writes its
-result into `out`: `kernel(out, *srcs, **arg)`, where each operand is the device's handle for a
-strided view of a storage (on "cpu": a numpy array made with ndarray(buffer=...)).
+`Ops` lists the primitives. A device implements at least the `CORE` ops (26); every other
+primitive has a decomposition into core ops (decompositions.py), used when the device has no
+kernel of its own. Chapter 3 registers "c", "cuda" and "wgpu" through `register_device` and
+`register`, chapter 4 a device whose `buffer_class` records a graph; this chapter knows neither.
 """
 
 from __future__ import annotations
@@ -11,17 +11,18 @@ from __future__ import annotations
 from collections.abc import Callable
 from enum import Enum, auto
 
-from ch2_lego.dtype import PT_NAMES, DType
-from ch2_lego.errors import DeviceError, UnsupportedOpError
-from ch2_lego.storage import Storage, View
+from ch2_lego.dtype import DTYPES, PT_NAMES, DType
+from ch2_lego.errors import DeviceError, DTypeError, UnsupportedOpError
 
 # *** 1. the primitive set ***
 
 
 # --8<-- [start:ops]
 class Ops(Enum):
-    """Every op a device must implement; Tensor composes all the rest from these."""
+    """Every primitive; a device implements the CORE ones and may implement any of the others."""
 
+    # constants: out[i] = value, a python scalar operand (no upload)
+    FILL = auto()
     # unary: out[i] = f(x[i])
     NEG = auto()  # -x
     EXP = auto()  # e^x
@@ -59,7 +60,7 @@ class Ops(Enum):
     # reduce over arg `axes` (keepdim is a view, done by Tensor): out[j] = reduce_i x[j, i]
     SUM = auto()
     PROD = auto()
-    RMAX = auto()
+    RMAX = auto()  # reduce-max, as opposed to the elementwise MAX
     RMIN = auto()
     ARGMAX = auto()  # arg `axes` holds one axis
     ARGMIN = auto()
@@ -82,32 +83,77 @@ UNARY = {Ops.NEG, Ops.EXP, Ops.LOG, Ops.SQRT, Ops.SIN, Ops.COS, Ops.TANH, Ops.ER
          Ops.SIGN, Ops.NOT, Ops.FLOOR, Ops.CEIL, Ops.ROUND}
 BINARY = {Ops.ADD, Ops.SUB, Ops.MUL, Ops.DIV, Ops.POW, Ops.MOD, Ops.FLOORDIV, Ops.MAX, Ops.MIN,
           Ops.CMPLT, Ops.CMPLE, Ops.CMPEQ, Ops.CMPNE, Ops.AND, Ops.OR, Ops.XOR}
+COMPARE = {Ops.CMPLT, Ops.CMPLE, Ops.CMPEQ, Ops.CMPNE, Ops.AND, Ops.OR, Ops.XOR, Ops.NOT}
 REDUCE = {Ops.SUM, Ops.PROD, Ops.RMAX, Ops.RMIN, Ops.ARGMAX, Ops.ARGMIN, Ops.ANY, Ops.ALL}
+ELEMENTWISE = UNARY | BINARY | {Ops.WHERE}
 
+# --8<-- [start:core]
+# What every device must implement. Each other primitive is a composition of these
+# (decompositions.py), run when a device has no kernel of its own for it.
+CORE = frozenset({
+    Ops.FILL, Ops.COPY,                                                    # memory
+    Ops.NEG, Ops.EXP, Ops.LOG, Ops.SQRT, Ops.SIN, Ops.FLOOR,               # unary
+    Ops.ADD, Ops.MUL, Ops.DIV, Ops.FLOORDIV, Ops.POW, Ops.MAX,             # binary
+    Ops.CMPLT, Ops.CMPEQ, Ops.WHERE,                                       # compare, select
+    Ops.SUM, Ops.RMAX, Ops.ARGMAX,                                         # reduce
+    Ops.MATMUL, Ops.GATHER, Ops.SCATTER_ADD, Ops.INDEX, Ops.INDEX_PUT,     # contract, index
+    Ops.ARGSORT,                                                           # sort
+})
+# --8<-- [end:core]
 
 # *** 2. devices ***
 
+SCALARS = (bool, int, float)  # python numbers: operands that need no buffer
 
+
+# --8<-- [start:device]
 class Device:
-    """One backend: memory (alloc, from_numpy, to_numpy), operand handles and a kernel table.
+    """One backend: its memory, its operand handles, its kernels, and what it can take.
 
     Args:
-        alloc: (numel, dtype) -> a flat buffer for a Storage.
-        from_numpy / to_numpy: host copies in and out (to_numpy may share memory on the host).
+        alloc: (numel, dtype) -> a flat buffer of `dtype` (already the storage dtype, below).
+        from_numpy / to_numpy: host copies in (upload) and out (download) of a flat buffer;
+            to_numpy may share memory on the host.
         operand: (storage, view) -> the kernels' handle for that strided view.
+        scalar: (value, dtype) -> the kernels' handle for a python number (default: the number).
+        dtypes: the dtypes it stores and computes; `storage_dtypes` maps others onto them
+            (WGSL: {int64: int32, bool: int32}). Anything else raises DTypeError.
+        contiguous_only: its kernels take only dense row-major operands at offset 0, except
+            COPY, which must read any view (the dispatcher copies through it).
+        buffer_class: the Buffer class its tensors use (None: the eager Buffer; chapter 4's is
+            lazy).
     """
 
     def __init__(self, name: str, alloc: Callable, from_numpy: Callable, to_numpy: Callable,
-                 operand: Callable):
+                 operand: Callable, scalar: Callable | None = None, dtypes=DTYPES,
+                 storage_dtypes: dict | None = None, contiguous_only: bool = False,
+                 buffer_class: type | None = None):
         self.name, self.alloc, self.from_numpy, self.to_numpy = name, alloc, from_numpy, to_numpy
-        self.operand = operand
+        self.operand, self.scalar = operand, scalar or (lambda value, dtype: value)
+        self.dtypes, self.storage_dtypes = frozenset(dtypes), dict(storage_dtypes or {})
+        self.contiguous_only, self.buffer_class = contiguous_only, buffer_class
         self.kernels: dict[Ops, tuple[Callable, frozenset[DType]]] = {}
+
+    def storage_dtype(self, dtype: DType) -> DType:
+        """The dtype this device keeps `dtype` in, or a DTypeError naming both."""
+        if dtype in self.dtypes:
+            return dtype
+        if dtype in self.storage_dtypes:
+            return self.storage_dtypes[dtype]
+        stored = ", ".join(sorted(d.name for d in self.dtypes))
+        raise DTypeError(f"dtype '{PT_NAMES[dtype.name]}' is not supported on device "
+                         f"'{self.name}' (it stores {stored})")
+
+    def missing_core(self) -> set[Ops]:
+        return set(CORE) - set(self.kernels)
 
     def __repr__(self) -> str:
         return f"Device({self.name!r}, {len(self.kernels)} kernels)"
+# --8<-- [end:device]
 
 
 DEVICES: dict[str, Device] = {}
+DECOMPOSITIONS: dict[Ops, Callable] = {}  # filled by decompositions.py
 
 
 def register_device(device: Device) -> Device:
@@ -116,40 +162,92 @@ def register_device(device: Device) -> Device:
 
 
 def register(device: str, op: Ops, kernel: Callable, dtypes) -> None:
-    """Install `kernel` for `op` on `device`, for inputs of the given dtypes."""
+    """Install `kernel` for `op` on `device`, for operands of the given dtypes."""
     DEVICES[device].kernels[op] = (kernel, frozenset(dtypes))
 
 
-def get_device(name: str) -> Device:
-    base = str(name).split(":")[0]
+def decomposition(op: Ops):
+    """Decorator: `fn(out, *srcs, **arg)` computes `op` from core ops, for devices without it."""
+    assert op not in CORE, f"{op} is a core op: every device implements it"
+
+    def add(fn):
+        DECOMPOSITIONS[op] = fn
+        return fn
+    return add
+
+
+def canonical_device(name) -> str:
+    """'cpu', 'cpu:0' -> 'cpu' (ch2 devices have one unit); the error lists the known devices."""
+    text = str(name)
+    base, _, index = text.partition(":")
     if base not in DEVICES:
         raise DeviceError(f"Expected one of {', '.join(DEVICES)} device type at start of device "
-                          f"string: {name}")
-    return DEVICES[base]
+                          f"string: {text}")
+    return base if index in ("", "0") else text
+
+
+def get_device(name: str) -> Device:
+    device = DEVICES.get(name)
+    return device if device is not None else DEVICES[canonical_device(name).split(":")[0]]
 
 
 # *** 3. dispatch ***
 
 
 # --8<-- [start:run]
-def run(op: Ops, out: tuple[Storage, View], *srcs: tuple[Storage, View], dtype: DType,
-        **arg) -> None:
-    """Run `op` on the device that holds every operand, writing into the view `out`.
+def run(op: Ops, out, *srcs, **arg) -> None:
+    """Run `op` on the device that holds `out`, writing into out's view.
 
-    `dtype` is the dtype the kernel computes in (the inputs' dtype, already promoted); the error
-    for a missing kernel names the op, the dtype and the device, as PyTorch's does.
+    The contract, what a kernel `kernel(out, *srcs, **arg)` receives:
+    - `out` and each buffer operand as the device's handle (`Device.operand`) of a strided view:
+      any strides (0 for a broadcast dim, negative for a flip) and any offset into its storage,
+      unless the device is `contiguous_only` (then the dispatcher copies them dense first);
+    - `out` may be the same memory as an input (x += y), element for element, never shifted;
+    - a python number wherever an operand is constant (`Device.scalar` makes its handle), so
+      constants need no upload; elementwise operands are broadcast to out's shape;
+    - the compute dtype: the first buffer operand's (WHERE: the values'), already promoted.
+    A device without a kernel for `op` gets its decomposition into core ops.
     """
-    device = out[0].device
-    for storage, _ in srcs:
-        if storage.device != device:
+    device = out.storage.device
+    dev = get_device(device)
+    values = srcs[1:] if op is Ops.WHERE else srcs
+    dtype = next((s.dtype for s in values if not isinstance(s, SCALARS)), out.dtype)
+    for s in srcs:
+        if not isinstance(s, SCALARS) and s.storage.device != device:
             raise DeviceError(f"Expected all tensors to be on the same device, but found at "
-                              f"least two devices, {device} and {storage.device}! (when "
+                              f"least two devices, {device} and {s.storage.device}! (when "
                               f"checking the arguments of {op.name.lower()})")
-    dev = DEVICES[device]
-    kernel, dtypes = dev.kernels.get(op, (None, ()))  # no kernel for op: no dtype passes
+    entry = dev.kernels.get(op)
+    if entry is None and op in DECOMPOSITIONS:
+        return DECOMPOSITIONS[op](out, *srcs, **arg)
+    kernel, dtypes = entry or (None, ())
     if dtype not in dtypes:
         raise UnsupportedOpError(f'"{op.name.lower()}" not implemented for '
                                  f"'{PT_NAMES[dtype.name]}' on device '{device}'")
-    operand = dev.operand
-    kernel(operand(*out), *[operand(*s) for s in srcs], **arg)
+    if dev.contiguous_only and op is not Ops.COPY:
+        return _run_dense(dev, kernel, out, srcs, dtype, arg)
+    operand, scalar = dev.operand, dev.scalar
+    kernel(operand(out.storage, out.view),
+           *[scalar(s, dtype) if isinstance(s, SCALARS) else operand(s.storage, s.view)
+             for s in srcs], **arg)
 # --8<-- [end:run]
+
+
+def _dense(b) -> bool:
+    return b.view.offset == 0 and b.view.is_contiguous() and b.view.numel == len(b.storage)
+
+
+def _run_dense(dev: Device, kernel, out, srcs, dtype, arg) -> None:
+    """A contiguous_only device: copy strided operands dense (COPY takes any view), run, and copy
+    the result back if `out` itself is strided."""
+    dense = []
+    for s in srcs:
+        if not isinstance(s, SCALARS) and not _dense(s):
+            s = s.contiguous(force=True)
+        dense.append(s)
+    target = out if _dense(out) else type(out).empty(out.shape, out.dtype, out.device)
+    kernel(dev.operand(target.storage, target.view),
+           *[dev.scalar(s, dtype) if isinstance(s, SCALARS) else dev.operand(s.storage, s.view)
+             for s in dense], **arg)
+    if target is not out:
+        run(Ops.COPY, out, target)

@@ -15,7 +15,8 @@ import struct
 
 import numpy as np
 
-from ch2_lego import Tensor, tensor
+from ch2_lego.creation import tensor
+from ch2_lego.tensor import Tensor
 
 MAGIC = b"LEGOCKPT"
 VERSION = 1

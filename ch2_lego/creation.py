@@ -13,8 +13,8 @@ import math
 import numpy as np
 
 from ch2_lego.dtype import get_default_dtype, int64, scalar_dtype, to_dtype
-from ch2_lego.errors import DTypeError, InvalidArgumentError, ShapeError
-from ch2_lego.tensor import Tensor, device
+from ch2_lego.errors import InvalidArgumentError, ShapeError
+from ch2_lego.tensor import Tensor, _from_data, device_name
 from ch2_lego.tensor_movement import _shape_arg
 
 
@@ -23,7 +23,7 @@ def _finish(t: Tensor, requires_grad: bool) -> Tensor:
 
 
 def _dev(d) -> str:
-    return str(device(d)) if d is not None else "cpu"
+    return device_name(d)
 
 
 # *** 1. from data ***
@@ -153,59 +153,3 @@ def eye(n: int, m: int | None = None, *, dtype=None, device=None,
 def tril_indices(row: int, col: int, offset: int = 0) -> Tensor:
     return Tensor._from_numpy(np.stack(np.tril_indices(row, offset, col)).astype(np.int64))
 
-
-# *** 3. from python data ***
-
-
-def _from_data(data, dtype, dev) -> Tensor:
-    """A new tensor copied from nested lists, numbers, numpy arrays or tensors."""
-    dev = str(device(dev)) if dev is not None else "cpu"
-    if isinstance(data, Tensor):
-        out = data.detach().to(dev).clone()
-        return out if dtype is None else out.to(dtype)
-    if isinstance(data, list | tuple) and any(isinstance(x, Tensor) for x in _flat(data)):
-        data = _nested(data)
-    if dtype is not None:
-        a = np.array(data, dtype=to_dtype(dtype).np)
-    elif isinstance(data, np.ndarray | np.generic):
-        a = np.array(data)
-    else:
-        a = _array_of(data)
-        if a.dtype == object:  # numpy found no common type: too big an int, or a stray object
-            flat = _flat(data) if isinstance(data, list | tuple) else [data]
-            odd = next((x for x in flat if not isinstance(x, int | float)), None)
-            if odd is None:
-                raise ValueError("Overflow when unpacking long long")
-            raise DTypeError(f"Could not infer dtype of {type(odd).__name__}")
-        if a.dtype.kind == "f":
-            a = a.astype(get_default_dtype().np)
-        elif a.dtype.kind in "iu":
-            a = a.astype(np.int64)
-    return Tensor._from_numpy(np.array(a, order="C", copy=None), dev)
-
-
-def _array_of(data) -> np.ndarray:
-    """np.array(data), with torch's error for a ragged nested list instead of numpy's."""
-    try:
-        return np.array(data)
-    except ValueError:
-        level, dim = [data], 0
-        while level and all(isinstance(x, list | tuple) for x in level):
-            for x in level:
-                if len(x) != len(level[0]):
-                    raise ValueError(f"expected sequence of length {len(level[0])} at dim "
-                                     f"{dim} (got {len(x)})") from None
-            level, dim = [y for x in level for y in x], dim + 1
-        raise
-
-
-def _flat(data) -> list:
-    out = []
-    for x in data:
-        out += _flat(x) if isinstance(x, list | tuple) else [x]
-    return out
-
-
-def _nested(data):
-    return [_nested(x) if isinstance(x, list | tuple) else
-            x.item() if isinstance(x, Tensor) else x for x in data]

@@ -1,60 +1,56 @@
-"""One autograd Function per primitive: the forward runs kernels, the backward is Tensor ops.
+"""One autograd Function per primitive: the forward runs Buffer ops, the backward is Tensor ops.
 
-Shapes: x, a, b are inputs; g is the gradient of the output, shaped like it. A binary op
+Shapes: x, a, b are inputs; g is the gradient of the output, shaped like it. A forward receives
+each tensor argument as its Buffer (buffer.py) and python numbers as they are; a binary op
 broadcasts its inputs by stride-0 views, so its backward sums g back down to each input's shape
-(`unbroadcast`). Backward rules use only Tensor ops, so a gradient has a graph of its own when
-create_graph is on, and can be differentiated again.
+(`unbroadcast`). Backward rules use only Tensor methods of the gradients and saved tensors they
+receive, so a gradient has a graph of its own when create_graph is on, and can be
+differentiated again; this module never imports tensor.py.
 """
 
 from __future__ import annotations
 
 import math
 
-import numpy as np
-
+from ch2_lego import buffer
 from ch2_lego.autograd import Function
-from ch2_lego.backend import Ops, run
-from ch2_lego.dtype import DType
+from ch2_lego.backend import SCALARS, Ops
+from ch2_lego.buffer import Buffer
 from ch2_lego.grad_mode import is_grad_enabled
 from ch2_lego.storage import broadcast_shape
-from ch2_lego.tensor import Tensor
 
-# *** 1. running a kernel ***
-
-
-def empty(shape, dtype: DType, device: str) -> Tensor:
-    """A fresh contiguous tensor; its contents are whatever the allocator returns."""
-    return Tensor._alloc(tuple(shape), dtype, device)
+# *** 1. helpers on buffers, and unbroadcast on gradients ***
 
 
-def expand_raw(x: Tensor, shape) -> Tensor:
-    """x broadcast to `shape` as a stride-0 view, outside autograd (for kernels' operands)."""
-    if x.shape == shape:
-        return x
-    return Tensor._wrap(x._storage, x._view.expand(tuple(shape)), x.dtype)
+def const(value, like: Buffer, shape=()) -> Buffer:
+    """A python number as a buffer of like's dtype and device: a FILL kernel, no upload."""
+    return buffer.full(shape, value, like.dtype, like.device)
 
 
-def run_op(op: Ops, shape, out_dtype: DType, *srcs: Tensor, **arg) -> Tensor:
-    """Run primitive `op` on `srcs` (already broadcast to their kernel shapes) into a new tensor."""
-    out = empty(shape, out_dtype, srcs[0]._storage.device)
-    run(op, (out._storage, out._view), *((s._storage, s._view) for s in srcs),
-        dtype=srcs[0].dtype, **arg)
-    return out
+COMMUTATIVE = {Ops.ADD, Ops.MUL, Ops.MAX, Ops.MIN, Ops.CMPEQ, Ops.CMPNE, Ops.AND, Ops.OR, Ops.XOR}
 
 
 # --8<-- [start:elementwise]
-def elementwise(op: Ops, *srcs: Tensor, out_dtype: DType | None = None) -> Tensor:
-    """Broadcast `srcs` to one shape (our broadcast_shape), then run the elementwise `op`."""
-    shape = srcs[0].shape
-    if any(s.shape != shape for s in srcs):
-        shape = broadcast_shape(*(s.shape for s in srcs))
-        srcs = tuple(expand_raw(s, shape) for s in srcs)
-    return run_op(op, shape, out_dtype or srcs[-1].dtype, *srcs)
+def elementwise(op: Ops, a, *srcs) -> Buffer:
+    """op(a, *srcs) elementwise over Buffers and python numbers; Buffer.alu broadcasts them.
+
+    A number in first place goes second for a commutative op, else becomes a 0-dim buffer.
+    """
+    if isinstance(a, SCALARS):
+        if op in COMMUTATIVE and len(srcs) == 1:
+            return srcs[0].alu(op, a)
+        a = const(a, next(s for s in srcs if not isinstance(s, SCALARS)))
+    return a.alu(op, *srcs)
 # --8<-- [end:elementwise]
 
 
+def shape_of(x) -> tuple[int, ...]:
+    """A buffer's shape; a python number is 0-dim."""
+    return () if isinstance(x, SCALARS) else x.shape
+
+
 # --8<-- [start:unbroadcast]
-def unbroadcast(g: Tensor, shape: tuple[int, ...]) -> Tensor:
+def unbroadcast(g, shape: tuple[int, ...]):
     """Sum a gradient of a broadcast result back down to the shape of the input.
 
     Shapes: g (2, 3, 4), shape (3, 1) -> (3, 1). The input was read again for every new leading
@@ -71,115 +67,49 @@ def unbroadcast(g: Tensor, shape: tuple[int, ...]) -> Tensor:
 # --8<-- [end:unbroadcast]
 
 
-# *** 2. unary ops ***
+# *** 2. unary ops: one Function, and a table of derivatives (as PyTorch's derivatives.yaml) ***
 
-
-class Neg(Function):
-    def forward(ctx, x):
-        return run_op(Ops.NEG, x.shape, x.dtype, x)
-
-    def backward(ctx, g):
-        return (-g,)
+# op: (what backward needs, dx from g and it); "x" the input, "y" the output
+DERIVATIVES = {
+    Ops.NEG: ("x", lambda g, x: -g),
+    Ops.EXP: ("y", lambda g, y: g * y),  # d exp(x)/dx = exp(x): keep the output, not the input
+    Ops.LOG: ("x", lambda g, x: g / x),
+    Ops.SQRT: ("y", lambda g, y: g / (2 * y)),
+    Ops.SIN: ("x", lambda g, x: g * x.cos()),
+    Ops.COS: ("x", lambda g, x: -g * x.sin()),
+    Ops.TANH: ("y", lambda g, y: g * (1 - y * y)),
+    Ops.ERF: ("x", lambda g, x: g * (2 / math.sqrt(math.pi)) * (-x * x).exp()),
+    Ops.ABS: ("x", lambda g, x: g * x.sign()),
+    # sign, floor, ceil, round: flat almost everywhere, so the gradient is zero
+    Ops.SIGN: ("x", lambda g, x: g * 0),
+    Ops.FLOOR: ("x", lambda g, x: g * 0),
+    Ops.CEIL: ("x", lambda g, x: g * 0),
+    Ops.ROUND: ("x", lambda g, x: g * 0),
+}
 
 
 # --8<-- [start:exp]
-class Exp(Function):
-    def forward(ctx, x):
-        y = run_op(Ops.EXP, x.shape, x.dtype, x)
-        ctx.save_for_backward(y)  # d exp(x)/dx = exp(x): keep the output, not the input
-        return y
-
-    def backward(ctx, g):
-        (y,) = ctx.saved_tensors
-        return (g * y,)
-# --8<-- [end:exp]
-
-
-class Log(Function):
-    def forward(ctx, x):
-        ctx.save_for_backward(x)
-        return run_op(Ops.LOG, x.shape, x.dtype, x)
-
-    def backward(ctx, g):
-        (x,) = ctx.saved_tensors
-        return (g / x,)
-
-
-class Sqrt(Function):
-    def forward(ctx, x):
-        y = run_op(Ops.SQRT, x.shape, x.dtype, x)
-        ctx.save_for_backward(y)
-        return y
-
-    def backward(ctx, g):
-        (y,) = ctx.saved_tensors
-        return (g / (2 * y),)
-
-
-class Sin(Function):
-    def forward(ctx, x):
-        ctx.save_for_backward(x)
-        return run_op(Ops.SIN, x.shape, x.dtype, x)
-
-    def backward(ctx, g):
-        (x,) = ctx.saved_tensors
-        return (g * x.cos(),)
-
-
-class Cos(Function):
-    def forward(ctx, x):
-        ctx.save_for_backward(x)
-        return run_op(Ops.COS, x.shape, x.dtype, x)
-
-    def backward(ctx, g):
-        (x,) = ctx.saved_tensors
-        return (-g * x.sin(),)
-
-
-class Tanh(Function):
-    def forward(ctx, x):
-        y = run_op(Ops.TANH, x.shape, x.dtype, x)
-        ctx.save_for_backward(y)
-        return y
-
-    def backward(ctx, g):
-        (y,) = ctx.saved_tensors
-        return (g * (1 - y * y),)
-
-
-class Erf(Function):
-    def forward(ctx, x):
-        ctx.save_for_backward(x)
-        return run_op(Ops.ERF, x.shape, x.dtype, x)
-
-    def backward(ctx, g):
-        (x,) = ctx.saved_tensors
-        return (g * (2 / math.sqrt(math.pi)) * (-x * x).exp(),)
-
-
-class Abs(Function):
-    def forward(ctx, x):
-        ctx.save_for_backward(x)
-        return run_op(Ops.ABS, x.shape, x.dtype, x)
-
-    def backward(ctx, g):
-        (x,) = ctx.saved_tensors
-        return (g * x.sign(),)
-
-
-class PiecewiseConstant(Function):
-    """sign, floor, ceil, round: flat almost everywhere, so the gradient is zero."""
+class Unary(Function):
+    """y = op(x) elementwise; DERIVATIVES[op] gives dx."""
 
     def forward(ctx, x, op):
-        return run_op(op, x.shape, x.dtype, x)
+        y = x.alu(op)
+        ctx.op = op
+        ctx.save_for_backward(y if DERIVATIVES[op][0] == "y" else x)
+        return y
 
     def backward(ctx, g):
-        return g * 0, None
+        (saved,) = ctx.saved_tensors
+        return DERIVATIVES[ctx.op][1](g, saved), None
+
+    def name(self) -> str:
+        return f"{self.op.name.capitalize()}Backward0"
+# --8<-- [end:exp]
 
 
 class Relu(Function):
     def forward(ctx, x):
-        y = elementwise(Ops.MAX, x, Tensor._scalar(0, x))
+        y = x.alu(Ops.MAX, 0)
         ctx.save_for_backward(y)
         return y
 
@@ -190,7 +120,10 @@ class Relu(Function):
 
 class Sigmoid(Function):
     def forward(ctx, x):
-        y = 1 / (1 + (-x).exp())  # hlops run unrecorded inside forward
+        e = x.alu(Ops.NEG)
+        e.alu(Ops.EXP, out=e)
+        e.alu(Ops.ADD, 1, out=e)
+        y = const(1, x).alu(Ops.DIV, e)  # 1 / (1 + exp(-x))
         ctx.save_for_backward(y)
         return y
 
@@ -199,12 +132,12 @@ class Sigmoid(Function):
         return (g * y * (1 - y),)
 
 
-# *** 3. binary ops ***
+# *** 3. binary ops: an operand may be a python number, which gets no gradient ***
 
 
 class Add(Function):
     def forward(ctx, a, b):
-        ctx.shapes = a.shape, b.shape
+        ctx.shapes = shape_of(a), shape_of(b)
         return elementwise(Ops.ADD, a, b)
 
     def backward(ctx, g):
@@ -213,11 +146,12 @@ class Add(Function):
 
 class Sub(Function):
     def forward(ctx, a, b):
-        ctx.shapes = a.shape, b.shape
+        ctx.shapes = shape_of(a), shape_of(b)
         return elementwise(Ops.SUB, a, b)
 
     def backward(ctx, g):
-        return unbroadcast(g, ctx.shapes[0]), unbroadcast(-g, ctx.shapes[1])
+        db = unbroadcast(-g, ctx.shapes[1]) if ctx.needs_input_grad[1] else None
+        return unbroadcast(g, ctx.shapes[0]), db
 
 
 # --8<-- [start:mul]
@@ -256,9 +190,15 @@ class Pow(Function):
         a, b, y = ctx.saved_tensors
         da = db = None
         if ctx.needs_input_grad[0]:  # b * a^(b-1); torch gives 0 where b == 0, even at a == 0
-            da = unbroadcast((g * b * a.pow(b - 1)).masked_fill(b == 0, 0), a.shape)
+            if isinstance(b, SCALARS):
+                da = g * b * a.pow(b - 1) if b != 0 else g * 0
+            else:
+                da = unbroadcast((g * b * a.pow(b - 1)).masked_fill(b == 0, 0), a.shape)
         if ctx.needs_input_grad[1]:  # a^b * log(a); torch gives 0 where a == 0 and b >= 0
-            db = unbroadcast((g * y * a.log()).masked_fill((a == 0) & (b >= 0), 0), b.shape)
+            if isinstance(a, SCALARS):
+                db = g * y * math.log(a) if a != 0 else g * 0 * (b < 0)
+            else:
+                db = unbroadcast((g * y * a.log()).masked_fill((a == 0) & (b >= 0), 0), b.shape)
         return da, db
 
 
@@ -273,9 +213,18 @@ class Maximum(Function):
 
     def backward(ctx, g):
         a, b = ctx.saved_tensors
-        wins = (a > b) if ctx.op is Ops.MAX else (a < b)
-        share = (a == b).to(g.dtype) * 0.5 + wins.to(g.dtype)
-        return unbroadcast(g * share, a.shape), unbroadcast(g * (1 - share), b.shape)
+        if isinstance(a, SCALARS):  # keep the tensor first: a number has no gradient anyway
+            (db, _) = _minmax_grads(g, b, a, ctx.op)
+            return None, db
+        da, db = _minmax_grads(g, a, b, ctx.op)
+        return da, db if ctx.needs_input_grad[1] else None
+
+
+def _minmax_grads(g, a, b, op):
+    wins = (a > b) if op is Ops.MAX else (a < b)
+    share = (a == b).to(g.dtype) * 0.5 + wins.to(g.dtype)
+    db = unbroadcast(g * (1 - share), b.shape) if not isinstance(b, SCALARS) else None
+    return unbroadcast(g * share, a.shape), db
 
 
 class Minimum(Maximum):
@@ -285,14 +234,17 @@ class Minimum(Maximum):
 class Where(Function):
     def forward(ctx, cond, a, b):
         ctx.save_for_backward(cond)
-        ctx.shapes = a.shape, b.shape
-        return elementwise(Ops.WHERE, cond, a, b)
+        ctx.shapes = shape_of(a), shape_of(b)
+        if isinstance(cond, SCALARS):
+            cond = const(cond, a if isinstance(b, SCALARS) else b)
+        return cond.alu(Ops.WHERE, a, b)
 
     def backward(ctx, g):
         (cond,) = ctx.saved_tensors
-        zero = Tensor._scalar(0, g)
-        return (None, unbroadcast(g.where(cond, zero), ctx.shapes[0]),
-                unbroadcast(zero.where(cond, g), ctx.shapes[1]))
+        da = unbroadcast(g.where(cond, 0.0), ctx.shapes[0]) if ctx.needs_input_grad[1] else None
+        db = unbroadcast(g.masked_fill(cond, 0.0), ctx.shapes[1]) \
+            if ctx.needs_input_grad[2] else None
+        return None, da, db
 
 
 # *** 4. reduce ops ***
@@ -304,10 +256,10 @@ def reduced_shape(shape, axes, keepdim):
     return tuple(n for d, n in enumerate(shape) if d not in axes)
 
 
-def reduce(op: Ops, x: Tensor, axes: tuple[int, ...], keepdim: bool, out_dtype: DType) -> Tensor:
+def reduce(op: Ops, x: Buffer, axes: tuple[int, ...], keepdim: bool, dtype=None) -> Buffer:
     """Run reduce `op` over `axes`; keepdim is a free reshape of the result."""
-    out = run_op(op, reduced_shape(x.shape, axes, False), out_dtype, x, axes=axes)
-    return out._reshape_raw(reduced_shape(x.shape, axes, True)) if keepdim else out
+    out = x.reduce(op, axes, dtype)
+    return out.reshape(reduced_shape(x.shape, axes, True)) if keepdim else out
 
 
 # --8<-- [start:sum]
@@ -328,9 +280,9 @@ class Amax(Function):
     op = Ops.RMAX
 
     def forward(ctx, x, axes, keepdim):
-        y = reduce(ctx.op, x, axes, True, x.dtype)
+        y = reduce(ctx.op, x, axes, True)
         ctx.save_for_backward(x, y)
-        return y if keepdim else y._reshape_raw(reduced_shape(x.shape, axes, False))
+        return y if keepdim else y.reshape(reduced_shape(x.shape, axes, False))
 
     def backward(ctx, g):
         x, y = ctx.saved_tensors
@@ -349,7 +301,7 @@ class Prod(Function):
         y = reduce(Ops.PROD, x, axes, True, dtype)
         ctx.save_for_backward(x, y)
         ctx.axes = axes
-        return y if keepdim else y._reshape_raw(reduced_shape(x.shape, axes, False))
+        return y if keepdim else y.reshape(reduced_shape(x.shape, axes, False))
 
     def backward(ctx, g):
         x, y = ctx.saved_tensors
@@ -366,7 +318,7 @@ class Prod(Function):
 class Cumsum(Function):
     def forward(ctx, x, dim, dtype):
         ctx.dim = dim
-        return run_op(Ops.CUMSUM, x.shape, dtype, x, axis=dim)
+        return x.cumsum(dim, dtype)
 
     def backward(ctx, g):
         # out[j] = sum_{i<=j} x[i], so dx[i] = sum_{j>=i} g[j]: a cumsum from the other end
@@ -377,16 +329,14 @@ class Cumsum(Function):
 
 
 class Copy(Function):
-    """clone()/contiguous(): a fresh contiguous copy, optionally into another dtype."""
+    """clone()/contiguous()/to(dtype): a fresh contiguous copy, optionally into another dtype."""
 
     def forward(ctx, x, dtype):
         ctx.in_dtype = x.dtype
-        out = empty(x.shape, dtype, x._storage.device)
-        run(Ops.COPY, (out._storage, out._view), (x._storage, x._view), dtype=x.dtype)
-        return out
+        return x.cast(dtype)
 
     def backward(ctx, g):
-        return (g if g.dtype is ctx.in_dtype else g.to(ctx.in_dtype),)
+        return (g if g.dtype is ctx.in_dtype else g.to(ctx.in_dtype)), None
 
 
 # --8<-- [start:matmul]
@@ -399,9 +349,7 @@ class Matmul(Function):
     def forward(ctx, a, b):
         ctx.save_for_backward(a, b)
         batch = broadcast_shape(a.shape[:-2], b.shape[:-2])
-        a = expand_raw(a, batch + a.shape[-2:])
-        b = expand_raw(b, batch + b.shape[-2:])
-        return run_op(Ops.MATMUL, batch + (a.shape[-2], b.shape[-1]), a.dtype, a, b)
+        return a.expand(batch + a.shape[-2:]).matmul(b.expand(batch + b.shape[-2:]))
 
     def backward(ctx, g):
         a, b = ctx.saved_tensors
@@ -414,17 +362,17 @@ class Matmul(Function):
 
 
 class ToDevice(Function):
-    """Copy to another device through the host; the gradient goes back the same way."""
+    """Copy to another device; the gradient goes back the same way."""
 
     def forward(ctx, x, device):
-        ctx.src = x._storage.device
-        return Tensor._from_numpy(np.array(x.numpy()), device)
+        ctx.src = x.device
+        return x.to(device)
 
     def backward(ctx, g):
         return g.to(ctx.src), None
 
 
-def _matmul_like(x: Tensor, y: Tensor, like: Tensor) -> Tensor:
+def _matmul_like(x, y, like):
     """x @ y, laid out like `like`: for a transposed operand (w.T in a linear layer) compute
     (y^T x^T)^T, so that its gradient comes out with w's own contiguous layout, as PyTorch's
     mm_mat2_backward does; otherwise a transposing copy would follow in AccumulateGrad."""
@@ -442,9 +390,9 @@ class LogSoftmax(Function):
 
     def forward(ctx, x, dim):
         # EXERCISE 2.8: subtract the max before exp so that no exp overflows
-        m = x.amax(dim, keepdim=True)
-        shifted = x - m
-        y = shifted - shifted.exp().sum(dim, keepdim=True).log()
+        shifted = x.alu(Ops.SUB, reduce(Ops.RMAX, x, (dim,), True))
+        total = reduce(Ops.SUM, shifted.alu(Ops.EXP), (dim,), True)
+        y = shifted.alu(Ops.SUB, total.alu(Ops.LOG))
         # END EXERCISE
         ctx.dim = dim
         ctx.save_for_backward(y)
@@ -459,12 +407,10 @@ class LogSoftmax(Function):
 
 class Softmax(Function):
     def forward(ctx, x, dim):
-        y = elementwise(Ops.SUB, x, x.amax(dim, keepdim=True))
+        y = x.alu(Ops.SUB, reduce(Ops.RMAX, x, (dim,), True))
         # NOTE: y is fresh, so exp and the division may overwrite it: two buffers fewer
-        run(Ops.EXP, (y._storage, y._view), (y._storage, y._view), dtype=y.dtype)
-        total = expand_raw(y.sum(dim, keepdim=True), y.shape)
-        run(Ops.DIV, (y._storage, y._view), (y._storage, y._view),
-            (total._storage, total._view), dtype=y.dtype)
+        y.alu(Ops.EXP, out=y)
+        y.alu(Ops.DIV, reduce(Ops.SUM, y, (dim,), True), out=y)
         ctx.dim = dim
         ctx.save_for_backward(y)
         return y
@@ -474,32 +420,8 @@ class Softmax(Function):
         if is_grad_enabled():  # create_graph: Tensor ops, so that the gradient has a graph too
             return (y * (g - (g * y).sum(ctx.dim, keepdim=True)), None)
         # a plain backward: the same formula as four kernels writing into one fresh buffer
-        dx = elementwise(Ops.MUL, g, y)
-        dot = expand_raw(reduce(Ops.SUM, dx, (ctx.dim,), True, dx.dtype), y.shape)
-        run(Ops.SUB, (dx._storage, dx._view), (g._storage, g._view), (dot._storage, dot._view),
-            dtype=dx.dtype)
-        run(Ops.MUL, (dx._storage, dx._view), (dx._storage, dx._view), (y._storage, y._view),
-            dtype=dx.dtype)
-        return dx, None
-
-
-# *** 7. the movement and index Functions live in function_movement.py; F.<name> reaches them ***
-
-from ch2_lego.function_movement import (  # noqa: E402, F401
-    AsStrided,
-    Cat,
-    ConstantPad,
-    Expand,
-    Gather,
-    Index,
-    IndexPut,
-    Permute,
-    Reshape,
-    ScatterAdd,
-    Slice,
-    Squeeze,
-    Unslice,
-    Unsqueeze,
-    ViewAssign,
-    _index_shape,
-)
+        gb, yb = g._buf, y._buf
+        dx = gb.alu(Ops.MUL, yb)
+        gb.alu(Ops.SUB, reduce(Ops.SUM, dx, (ctx.dim,), True), out=dx)
+        dx.alu(Ops.MUL, yb, out=dx)
+        return g._wrap(dx), None

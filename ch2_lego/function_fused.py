@@ -2,10 +2,10 @@
 kernels (gelu / gelu_backward, native_layer_norm / native_layer_norm_backward, log_softmax + nll).
 
 Composed from Tensor ops, GELU is 10 nodes forward and twice that backward, each allocating and
-each paying Python's dispatch cost; here forward and backward are a short list of primitive
-kernels writing in place into a few fresh buffers. They are compositions at the backend level
-(`run` on raw views), so a device needs no new primitive. When the backward is itself recorded
-(create_graph), it is written with Tensor ops instead, so it can be differentiated again.
+each paying Python's dispatch cost; here forward and backward are a short list of Buffer ops
+writing in place (`out=`) into a few fresh buffers. They are compositions of primitives, so a
+device needs no new kernel. When the backward is itself recorded (create_graph), it is written
+with Tensor ops instead, so it can be differentiated again.
 """
 
 from __future__ import annotations
@@ -15,56 +15,28 @@ import math
 import numpy as np
 
 from ch2_lego.autograd import Function
-from ch2_lego.backend import BINARY, UNARY, Ops, run
-from ch2_lego.function import empty, expand_raw
+from ch2_lego.backend import Ops
+from ch2_lego.buffer import Buffer
+from ch2_lego.function import const
 from ch2_lego.grad_mode import is_grad_enabled
-from ch2_lego.tensor import Tensor
 
-# *** 1. kernels on raw tensors ***
-
-ELEMENTWISE = UNARY | BINARY  # the ops whose operands k() broadcasts to the output's shape
+# *** 1. reductions that keep their dims, on buffers ***
 
 
-def k(op: Ops, out: Tensor, *srcs: Tensor | float, **arg) -> Tensor:
-    """Run primitive `op` into `out` (which may be one of `srcs`: in place); numbers broadcast.
-
-    Shapes: every operand is broadcast (stride 0) to out's shape, as elementwise() does.
-    """
-    views = []
-    for s in srcs:
-        if not isinstance(s, Tensor):
-            s = Tensor._scalar(s, out)
-        if op in ELEMENTWISE and s.shape != out.shape:
-            s = expand_raw(s, out.shape)
-        views.append((s._storage, s._view))
-    run(op, (out._storage, out._view), *views, dtype=out.dtype, **arg)
-    return out
-
-
-def fresh(like: Tensor, shape=None) -> Tensor:
-    """A new contiguous buffer of like's dtype and device (of like's shape unless given)."""
-    return empty(like.shape if shape is None else shape, like.dtype, like._storage.device)
-
-
-def row_sum(x: Tensor, n_dims: int) -> Tensor:
+def row_sum(x: Buffer, n_dims: int) -> Buffer:
     """Sum over the last n_dims dims, kept as size-1 dims. Shapes: (*, *D) -> (*, 1, ..)."""
-    axes = tuple(range(x.ndim - n_dims, x.ndim))
-    out = fresh(x, x.shape[: x.ndim - n_dims])
-    k(Ops.SUM, out, x, axes=axes)
-    return out._reshape_raw(x.shape[: x.ndim - n_dims] + (1,) * n_dims)
+    lead = x.shape[: len(x.shape) - n_dims]
+    return x.reduce(Ops.SUM, tuple(range(len(lead), len(x.shape)))).reshape(lead + (1,) * n_dims)
 
 
-def row_max(x: Tensor) -> Tensor:
+def row_max(x: Buffer) -> Buffer:
     """The max over the last dim, kept as a size-1 dim. Shapes: (*, C) -> (*, 1)."""
-    out = fresh(x, x.shape[:-1])
-    k(Ops.RMAX, out, x, axes=(x.ndim - 1,))
-    return out._reshape_raw(x.shape[:-1] + (1,))
+    return x.reduce(Ops.RMAX, (len(x.shape) - 1,)).reshape(x.shape[:-1] + (1,))
 
 
-def lead_sum(x: Tensor, n_dims: int) -> Tensor:
+def lead_sum(x: Buffer, n_dims: int) -> Buffer:
     """Sum over all but the last n_dims dims. Shapes: (*, *D) -> D."""
-    out = fresh(x, x.shape[x.ndim - n_dims:])
-    return k(Ops.SUM, out, x, axes=tuple(range(x.ndim - n_dims)))
+    return x.reduce(Ops.SUM, tuple(range(len(x.shape) - n_dims)))
 
 
 # *** 2. GELU ***
@@ -85,22 +57,22 @@ class Gelu(Function):
 
     def forward(ctx, x, approximate):
         ctx.approximate = approximate
-        t = fresh(x)  # fresh buffers are ours to overwrite: one pass each, no temporaries
+        # each op writes into a buffer of ours (out=): one pass each, no temporaries
         if approximate == "tanh":  # t = tanh(x (k + k c x^2)), k = sqrt(2 / pi)
-            k(Ops.MUL, t, x, x)
-            k(Ops.MUL, t, t, SQRT_2_OVER_PI * GELU_C)
-            k(Ops.ADD, t, t, SQRT_2_OVER_PI)
-            k(Ops.MUL, t, t, x)
-            k(Ops.TANH, t, t)
-            y = k(Ops.ADD, fresh(x), t, 1.0)
-            k(Ops.MUL, y, y, x)
+            t = x.alu(Ops.MUL, x)
+            t.alu(Ops.MUL, SQRT_2_OVER_PI * GELU_C, out=t)
+            t.alu(Ops.ADD, SQRT_2_OVER_PI, out=t)
+            t.alu(Ops.MUL, x, out=t)
+            t.alu(Ops.TANH, out=t)
+            y = t.alu(Ops.ADD, 1.0)
+            y.alu(Ops.MUL, x, out=y)
         else:  # t = Phi(x) = (1 + erf(x / sqrt 2)) / 2
-            k(Ops.MUL, t, x, 1 / math.sqrt(2))
-            k(Ops.ERF, t, t)
-            k(Ops.ADD, t, t, 1.0)
-            y = k(Ops.MUL, fresh(x), t, x)  # 2 x Phi(x)
-            k(Ops.MUL, t, t, 0.5)
-        k(Ops.MUL, y, y, 0.5)
+            t = x.alu(Ops.MUL, 1 / math.sqrt(2))
+            t.alu(Ops.ERF, out=t)
+            t.alu(Ops.ADD, 1.0, out=t)
+            y = t.alu(Ops.MUL, x)  # 2 x Phi(x)
+            t.alu(Ops.MUL, 0.5, out=t)
+        y.alu(Ops.MUL, 0.5, out=y)
         ctx.save_for_backward(x, t)
         return y
 
@@ -113,26 +85,26 @@ class Gelu(Function):
                 return g * (0.5 * (1 + t) + 0.5 * x * (1 - t * t) * du), None
             phi = (-0.5 * x * x).exp() * (1 / math.sqrt(2 * math.pi))
             return g * (0.5 * (1 + (x * (1 / math.sqrt(2))).erf()) + x * phi), None
-        d = fresh(x)
+        x, t = x._buf, t._buf
+        d = x.alu(Ops.MUL, x)
         if ctx.approximate == "tanh":
-            a = k(Ops.MUL, fresh(x), t, t)
-            k(Ops.SUB, a, 1.0, a)  # 1 - t^2
-            k(Ops.MUL, d, x, x)
-            k(Ops.MUL, d, d, 3 * GELU_C * SQRT_2_OVER_PI)
-            k(Ops.ADD, d, d, SQRT_2_OVER_PI)  # du/dx
-            k(Ops.MUL, d, d, a)
-            k(Ops.MUL, d, d, x)
-            k(Ops.ADD, d, d, t)
-            k(Ops.ADD, d, d, 1.0)
-            k(Ops.MUL, d, d, 0.5)
+            a = t.alu(Ops.MUL, t)
+            a.alu(Ops.NEG, out=a)
+            a.alu(Ops.ADD, 1.0, out=a)  # 1 - t^2
+            d.alu(Ops.MUL, 3 * GELU_C * SQRT_2_OVER_PI, out=d)
+            d.alu(Ops.ADD, SQRT_2_OVER_PI, out=d)  # du/dx
+            d.alu(Ops.MUL, a, out=d)
+            d.alu(Ops.MUL, x, out=d)
+            d.alu(Ops.ADD, t, out=d)
+            d.alu(Ops.ADD, 1.0, out=d)
+            d.alu(Ops.MUL, 0.5, out=d)
         else:
-            k(Ops.MUL, d, x, x)
-            k(Ops.MUL, d, d, -0.5)
-            k(Ops.EXP, d, d)
-            k(Ops.MUL, d, d, x)
-            k(Ops.MUL, d, d, 1 / math.sqrt(2 * math.pi))
-            k(Ops.ADD, d, d, t)
-        return k(Ops.MUL, d, d, g), None
+            d.alu(Ops.MUL, -0.5, out=d)
+            d.alu(Ops.EXP, out=d)
+            d.alu(Ops.MUL, x, out=d)
+            d.alu(Ops.MUL, 1 / math.sqrt(2 * math.pi), out=d)
+            d.alu(Ops.ADD, t, out=d)
+        return g._wrap(d.alu(Ops.MUL, g._buf, out=d)), None
 # --8<-- [end:gelu_fused]
 
 
@@ -151,50 +123,51 @@ class LayerNorm(Function):
     """
 
     def forward(ctx, x, weight, bias, n_dims, eps):
-        m = math.prod(x.shape[x.ndim - n_dims:])
+        m = math.prod(x.shape[len(x.shape) - n_dims:])
         # EXERCISE 2.25: normalize with the mean and biased variance over dims
         mean = row_sum(x, n_dims)
-        k(Ops.DIV, mean, mean, m)
-        xhat = k(Ops.SUB, fresh(x), x, mean)
-        y = k(Ops.MUL, fresh(x), xhat, xhat)  # y holds the squares until the output overwrites it
+        mean.alu(Ops.DIV, m, out=mean)
+        xhat = x.alu(Ops.SUB, mean)
+        y = xhat.alu(Ops.MUL, xhat)  # y holds the squares until the output overwrites it
         rstd = row_sum(y, n_dims)
-        k(Ops.DIV, rstd, rstd, m)  # the biased variance
-        k(Ops.ADD, rstd, rstd, eps)
-        k(Ops.SQRT, rstd, rstd)
-        k(Ops.DIV, rstd, 1.0, rstd)
-        k(Ops.MUL, xhat, xhat, rstd)
+        rstd.alu(Ops.DIV, m, out=rstd)  # the biased variance
+        rstd.alu(Ops.ADD, eps, out=rstd)
+        rstd.alu(Ops.SQRT, out=rstd)
+        const(1.0, rstd).alu(Ops.DIV, rstd, out=rstd)
+        xhat.alu(Ops.MUL, rstd, out=xhat)
         # END EXERCISE
         ctx.n_dims, ctx.eps = n_dims, eps
         ctx.save_for_backward(x, weight, xhat, rstd)
         if weight is not None:
-            k(Ops.MUL, y, xhat, weight)
+            xhat.alu(Ops.MUL, weight, out=y)
         else:
-            k(Ops.COPY, y, xhat)  # xhat is saved, so the output must not be it
-        return k(Ops.ADD, y, y, bias) if bias is not None else y
+            y.assign(xhat)  # xhat is saved, so the output must not be it
+        return y.alu(Ops.ADD, bias, out=y) if bias is not None else y
 
     def backward(ctx, g):
         x, weight, xhat, rstd = ctx.saved_tensors
         n, need = ctx.n_dims, ctx.needs_input_grad
         if is_grad_enabled():  # create_graph: the same formulas in Tensor ops, xhat from x
             return layer_norm_backward_graph(g, x, weight, n, ctx.eps, need)
-        m = math.prod(xhat.shape[xhat.ndim - n:])
-        g_xhat = k(Ops.MUL, fresh(xhat), g, xhat)
-        dw = lead_sum(g_xhat, n) if need[1] else None
-        db = lead_sum(g, n) if need[2] else None
+        wrap, g, xhat, rstd = g._wrap, g._buf, xhat._buf, rstd._buf
+        m = math.prod(xhat.shape[len(xhat.shape) - n:])
+        g_xhat = g.alu(Ops.MUL, xhat)
+        dw = wrap(lead_sum(g_xhat, n)) if need[1] else None
+        db = wrap(lead_sum(g, n)) if need[2] else None
         if not need[0]:
             return None, dw, db, None, None
-        dxhat = k(Ops.MUL, fresh(xhat), g, weight) if weight is not None else g
+        dxhat = g.alu(Ops.MUL, weight._buf) if weight is not None else g
         if weight is not None:  # without a weight, dxhat * xhat is g_xhat already
-            k(Ops.MUL, g_xhat, dxhat, xhat)
+            dxhat.alu(Ops.MUL, xhat, out=g_xhat)
         mean_dxhat = row_sum(dxhat, n)
-        k(Ops.DIV, mean_dxhat, mean_dxhat, m)
+        mean_dxhat.alu(Ops.DIV, m, out=mean_dxhat)
         mean_proj = row_sum(g_xhat, n)
-        k(Ops.DIV, mean_proj, mean_proj, m)
-        dx = k(Ops.MUL, g_xhat, xhat, mean_proj)  # g_xhat is spent: reuse its buffer
-        k(Ops.SUB, dx, dxhat, dx)
-        k(Ops.SUB, dx, dx, mean_dxhat)
-        k(Ops.MUL, dx, dx, rstd)
-        return dx, dw, db, None, None
+        mean_proj.alu(Ops.DIV, m, out=mean_proj)
+        dx = xhat.alu(Ops.MUL, mean_proj, out=g_xhat)  # g_xhat is spent: reuse its buffer
+        dxhat.alu(Ops.SUB, dx, out=dx)
+        dx.alu(Ops.SUB, mean_dxhat, out=dx)
+        dx.alu(Ops.MUL, rstd, out=dx)
+        return wrap(dx), dw, db, None, None
 # --8<-- [end:layer_norm_fused]
 
 
@@ -226,17 +199,24 @@ class CrossEntropy(Function):
     The forward keeps log p, from which the backward gets p with one exp.
     """
 
-    def forward(ctx, x, target, ignore_index, reduction, nll_loss):
+    def forward(ctx, x, target, ignore_index, reduction):
         # log p with no overflow: (x - max) - log sum exp(x - max), along the class dim
-        logp = k(Ops.SUB, fresh(x), x, row_max(x))
-        total = row_sum(k(Ops.EXP, fresh(logp), logp), 1)
-        k(Ops.SUB, logp, logp, k(Ops.LOG, total, total))
-        # the index checks and the reduction are nll_loss's own: short ops on (N,) tensors
-        loss = nll_loss(logp, target, None, ignore_index, reduction)
-        valid = (target != ignore_index).to(x.dtype)
-        ctx.safe_target = target.masked_fill(target == ignore_index, 0).reshape(-1, 1)
-        ctx.reduction = reduction
-        ctx.save_for_backward(x, logp, valid)
+        logp = x.alu(Ops.SUB, row_max(x))
+        total = row_sum(logp.alu(Ops.EXP), 1)
+        logp.alu(Ops.SUB, total.alu(Ops.LOG, out=total), out=logp)
+        # nll: loss_n = -logp[n, t_n] for valid rows, 0 for ignored ones
+        valid = target.alu(Ops.CMPNE, ignore_index)
+        safe_target = valid.alu(Ops.WHERE, target, 0).reshape((target.shape[0], 1))
+        weight = valid.cast(x.dtype)
+        loss = logp.gather(1, safe_target).reshape(target.shape)
+        loss.alu(Ops.NEG, out=loss)
+        loss.alu(Ops.MUL, weight, out=loss)
+        if reduction != "none":
+            loss = loss.reduce(Ops.SUM, (0,))
+        if reduction == "mean":
+            loss.alu(Ops.DIV, weight.reduce(Ops.SUM, (0,)), out=loss)
+        ctx.safe_target, ctx.reduction = safe_target, reduction
+        ctx.save_for_backward(x, logp, weight)
         return loss
 
     def backward(ctx, g):
@@ -246,12 +226,13 @@ class CrossEntropy(Function):
             g = g / valid.sum()
         c = (valid * g).reshape(-1, 1)
         if is_grad_enabled():  # create_graph: p from x by Tensor ops, differentiable again
-            classes = Tensor._from_numpy(np.arange(x.shape[1]), x._storage.device)
-            onehot = (ctx.safe_target == classes).to(x.dtype)
-            return (x.softmax(1) - onehot) * c, None, None, None, None
-        dx = k(Ops.EXP, fresh(logp), logp)
-        k(Ops.MUL, dx, dx, c)
+            classes = x._from_numpy(np.arange(x.shape[1]), x._buf.device)
+            onehot = (x._wrap(ctx.safe_target) == classes).to(x.dtype)
+            return (x.softmax(1) - onehot) * c, None, None, None
+        dx = logp._buf.alu(Ops.EXP)
+        c = c._buf
+        dx.alu(Ops.MUL, c, out=dx)
         # subtract c_n at (n, t_n): a scatter-add of -c into column t_n of each row
-        k(Ops.SCATTER_ADD, dx, dx, ctx.safe_target, k(Ops.NEG, fresh(c), c), axis=1)
-        return dx, None, None, None, None
+        dx.scatter_add(1, ctx.safe_target, c.alu(Ops.NEG), out=dx)
+        return x._wrap(dx), None, None, None
 # --8<-- [end:cross_entropy_fused]

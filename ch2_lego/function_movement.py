@@ -1,19 +1,19 @@
 """The Functions that move data: views (reshape, permute, expand, slicing), the index ops that
 embeddings and advanced indexing need (gather, scatter_add, index, index_put), cat and pad.
 
-Shapes: x is the input, g the gradient of the output. A view's backward moves g back through
-the inverse movement; an index op's backward is its adjoint index op (gather <-> scatter_add,
-index <-> index_put with accumulation). function.py re-exports every class here.
+Shapes: x is the input, g the gradient of the output. A view's forward is a Buffer movement op
+(a new View of the same storage); its backward moves g back through the inverse movement. An
+index op's backward is its adjoint index op (gather <-> scatter_add, index <-> index_put with
+accumulation).
 """
 
 from __future__ import annotations
 
+from ch2_lego import buffer
 from ch2_lego.autograd import Function
-from ch2_lego.backend import Ops, run
 from ch2_lego.errors import OutOfRangeError, ShapeError
-from ch2_lego.function import empty, expand_raw, run_op, unbroadcast
+from ch2_lego.function import unbroadcast
 from ch2_lego.storage import View, broadcast_shape
-from ch2_lego.tensor import Tensor
 
 # *** 1. movement ops: views of the same storage ***
 
@@ -21,7 +21,7 @@ from ch2_lego.tensor import Tensor
 class Reshape(Function):
     def forward(ctx, x, shape):
         ctx.in_shape = x.shape
-        return x._reshape_raw(shape)
+        return x.reshape(shape)
 
     def backward(ctx, g):
         return (g.reshape(ctx.in_shape),)
@@ -30,7 +30,7 @@ class Reshape(Function):
 class Permute(Function):
     def forward(ctx, x, order):
         ctx.order = order
-        return x._view_raw(x._view.permute(order))
+        return x.permute(order)
 
     def backward(ctx, g):
         inverse = [0] * len(ctx.order)
@@ -42,7 +42,7 @@ class Permute(Function):
 class Expand(Function):
     def forward(ctx, x, shape):
         ctx.in_shape = x.shape
-        return x._view_raw(x._view.expand(shape))
+        return x.expand(shape)
 
     def backward(ctx, g):
         return (unbroadcast(g, ctx.in_shape),)
@@ -51,7 +51,7 @@ class Expand(Function):
 class Squeeze(Function):
     def forward(ctx, x, dims):
         ctx.in_shape = x.shape
-        return x._view_raw(x._view.squeeze(dims))
+        return _as_view(x, x.view.squeeze(dims))
 
     def backward(ctx, g):
         return (g.reshape(ctx.in_shape),)
@@ -60,7 +60,7 @@ class Squeeze(Function):
 class Unsqueeze(Function):
     def forward(ctx, x, dim):
         ctx.in_shape = x.shape
-        return x._view_raw(x._view.unsqueeze(dim))
+        return _as_view(x, x.view.unsqueeze(dim))
 
     def backward(ctx, g):
         return (g.reshape(ctx.in_shape),)
@@ -71,7 +71,7 @@ class Slice(Function):
 
     def forward(ctx, x, items):
         ctx.in_shape, ctx.items = x.shape, items
-        return x._view_raw(x._view.getitem(items))
+        return _as_view(x, x.view.getitem(items))
 
     def backward(ctx, g):
         return (Unslice.apply(g, ctx.in_shape, ctx.items), None)
@@ -82,13 +82,23 @@ class Unslice(Function):
 
     def forward(ctx, g, shape, items):
         ctx.items = items
-        out = Tensor._zeros(shape, g.dtype, g._storage.device)
-        where = View.contiguous(shape).getitem(items)  # the slice's place in a contiguous x
-        run(Ops.COPY, (out._storage, where), (g._storage, g._view), dtype=g.dtype)
+        out = buffer.full(shape, 0, g.dtype, g.device)
+        _as_view(out, out.view.getitem(items)).assign(g)  # the slice's place in a contiguous x
         return out
 
     def backward(ctx, gg):
         return (gg[ctx.items], None, None)
+
+
+class Flip(Function):
+    """Reverse the order along `dims`: a copy (through negative strides); its own adjoint."""
+
+    def forward(ctx, x, dims):
+        ctx.dims = dims
+        return x.flip(dims)
+
+    def backward(ctx, g):
+        return g.flip(ctx.dims), None
 
 
 class AsStrided(Function):
@@ -97,10 +107,10 @@ class AsStrided(Function):
     def forward(ctx, x, where):
         ctx.in_shape, ctx.where = x.shape, where
         x = x.contiguous()
-        return x._view_raw(View(where.shape, where.strides, x._view.offset + where.offset))
+        return x.as_strided(where.shape, where.strides, x.view.offset + where.offset)
 
     def backward(ctx, g):
-        zeros = Tensor._zeros(ctx.in_shape, g.dtype, g._storage.device)
+        zeros = g.new_zeros(ctx.in_shape)
         return ViewAssign.apply(zeros, g, ctx.where), None
 
 
@@ -110,14 +120,13 @@ class ViewAssign(Function):
 
     def forward(ctx, base, src, where):
         ctx.where = where
-        out = empty(base.shape, base.dtype, base._storage.device)
-        run(Ops.COPY, (out._storage, out._view), (base._storage, base._view), dtype=base.dtype)
-        run(Ops.COPY, (out._storage, where), (src._storage, src._view), dtype=src.dtype)
+        out = base.contiguous(force=True)
+        _as_view(out, where).assign(src)
         return out
 
     def backward(ctx, g):
         g = g.contiguous()
-        zeros = Tensor._zeros(ctx.where.shape, g.dtype, g._storage.device)
+        zeros = g.new_zeros(ctx.where.shape)
         dbase = ViewAssign.apply(g, zeros, ctx.where) if ctx.needs_input_grad[0] else None
         dsrc = AsStrided.apply(g, ctx.where) if ctx.needs_input_grad[1] else None
         return dbase, dsrc, None
@@ -132,11 +141,11 @@ class Gather(Function):
     def forward(ctx, x, dim, index):
         ctx.in_shape, ctx.dim = x.shape, dim
         ctx.save_for_backward(index)
-        return run_op(Ops.GATHER, index.shape, x.dtype, x, index, axis=dim)
+        return x.gather(dim, index)
 
     def backward(ctx, g):
         (index,) = ctx.saved_tensors
-        zeros = Tensor._zeros(ctx.in_shape, g.dtype, g._storage.device)
+        zeros = g.new_zeros(ctx.in_shape)
         return (ScatterAdd.apply(zeros, ctx.dim, index, g), None, None)
 
 
@@ -146,7 +155,7 @@ class ScatterAdd(Function):
     def forward(ctx, x, dim, index, src):
         ctx.dim, ctx.src_shape = dim, src.shape
         ctx.save_for_backward(index)
-        return run_op(Ops.SCATTER_ADD, x.shape, x.dtype, x, index, src, axis=dim)
+        return x.scatter_add(dim, index, src)
 
     def backward(ctx, g):
         (index,) = ctx.saved_tensors
@@ -163,11 +172,11 @@ class Index(Function):
         ctx.in_shape, ctx.positions = x.shape, positions
         ctx.save_for_backward(*indices)
         shape = _index_shape(x.shape, positions, [i.shape for i in indices])
-        return run_op(Ops.INDEX, shape, x.dtype, x, *indices, positions=positions)
+        return x.index(shape, positions, *indices)
 
     def backward(ctx, g):
         indices = ctx.saved_tensors
-        zeros = Tensor._zeros(ctx.in_shape, g.dtype, g._storage.device)
+        zeros = g.new_zeros(ctx.in_shape)
         return (IndexPut.apply(zeros, ctx.positions, g, True, *indices), None,
                 *(None for _ in indices))
 
@@ -179,15 +188,14 @@ class IndexPut(Function):
         ctx.positions, ctx.accumulate, ctx.src_shape = positions, accumulate, src.shape
         ctx.save_for_backward(*indices)
         shape = _index_shape(x.shape, positions, [i.shape for i in indices])
-        src = expand_raw(src, broadcast_shape(src.shape, shape))
-        return run_op(Ops.INDEX_PUT, x.shape, x.dtype, x, src, *indices, positions=positions,
-                      accumulate=accumulate)
+        src = src.expand(broadcast_shape(src.shape, shape))
+        return x.index_put(positions, src, accumulate, *indices)
 
     def backward(ctx, g):
         indices = ctx.saved_tensors
         dx = g
         if not ctx.accumulate:  # overwritten elements got their value from src, not x
-            zero = Tensor._zeros((), g.dtype, g._storage.device)
+            zero = g.new_zeros(())
             dx = IndexPut.apply(g, ctx.positions, zero, False, *indices)
         dsrc = unbroadcast(Index.apply(g, ctx.positions, *indices), ctx.src_shape)
         return (dx, None, dsrc, None, *(None for _ in indices))
@@ -215,11 +223,12 @@ class Cat(Function):
         ctx.dim, ctx.sizes = dim, [x.shape[dim] for x in xs]
         shape = list(xs[0].shape)
         shape[dim] = sum(ctx.sizes)
-        out = empty(shape, xs[0].dtype, xs[0]._storage.device)
+        out = buffer.empty(shape, xs[0].dtype, xs[0].device)
         start = 0
         for x in xs:
-            part = out._view.slice(dim, start, start + x.shape[dim])
-            run(Ops.COPY, (out._storage, part), (x._storage, x._view), dtype=x.dtype)
+            bounds = [(0, n) for n in shape]
+            bounds[dim] = (start, start + x.shape[dim])
+            out.shrink(tuple(bounds)).assign(x)
             start += x.shape[dim]
         return out
 
@@ -232,11 +241,13 @@ class ConstantPad(Function):
 
     def forward(ctx, x, pads, value):
         ctx.items = tuple(slice(lo, lo + n) for n, (lo, _) in zip(x.shape, pads))
-        shape = tuple(n + lo + hi for n, (lo, hi) in zip(x.shape, pads))
-        out = Tensor._full(shape, value, x.dtype, x._storage.device)
-        where = View.contiguous(shape).getitem(ctx.items)
-        run(Ops.COPY, (out._storage, where), (x._storage, x._view), dtype=x.dtype)
-        return out
+        return x.pad(tuple(pads), value)
 
     def backward(ctx, g):
         return (g[ctx.items], None, None)
+
+
+def _as_view(x, view: View):
+    """x read through another View of its storage (the ones Buffer's movement ops don't name:
+    squeeze, unsqueeze and basic indexing keep PyTorch's strides this way)."""
+    return x.as_strided(view.shape, view.strides, view.offset)

@@ -12,20 +12,17 @@ import math
 
 import numpy as np
 
-from ch2_lego import function as Fn
-from ch2_lego.dtype import PT_NAMES, bool_, int64, to_dtype
+from ch2_lego import function_movement as M
+from ch2_lego.dtype import PT_NAMES, bool_, int64
 from ch2_lego.errors import (
     DTypeError,
     IndexValueError,
-    InvalidArgumentError,
     OutOfRangeError,
     ShapeError,
     TargetError,
-    UnsupportedOpError,
 )
 from ch2_lego.function_fused import CrossEntropy, Gelu, LayerNorm
 from ch2_lego.random import rand
-from ch2_lego.storage import normalize_dim
 from ch2_lego.tensor import Tensor
 from ch2_lego.tensor_math import where
 
@@ -79,25 +76,14 @@ def logsigmoid(x: Tensor) -> Tensor:
 # *** 2. softmax ***
 
 
-def _softmax_input(x: Tensor, dim, dtype) -> tuple[Tensor, int]:
-    if dim is None:
-        raise InvalidArgumentError("softmax needs an explicit dim in ch2_lego")
-    x = x.to(to_dtype(dtype)) if dtype is not None else x
-    if not x.dtype.is_floating_point:
-        raise UnsupportedOpError(f'"softmax" not implemented for \'{PT_NAMES[x.dtype.name]}\'')
-    return x, normalize_dim(dim, x.ndim)
-
-
 def softmax(x: Tensor, dim=None, _stacklevel=3, dtype=None) -> Tensor:
     """exp(x_i) / sum_j exp(x_j) along dim, computed after subtracting the max."""
-    x, d = _softmax_input(x, dim, dtype)
-    return Fn.Softmax.apply(x, d) if x.ndim else x * 0 + 1
+    return x.softmax(dim, dtype=dtype)
 
 
 def log_softmax(x: Tensor, dim=None, _stacklevel=3, dtype=None) -> Tensor:
     """x_i - logsumexp(x) along dim, without computing softmax first (no log of 0)."""
-    x, d = _softmax_input(x, dim, dtype)
-    return Fn.LogSoftmax.apply(x, d) if x.ndim else x * 0
+    return x.log_softmax(dim, dtype=dtype)
 
 
 # *** 3. losses ***
@@ -142,7 +128,7 @@ def nll_loss(logp: Tensor, target: Tensor, weight: Tensor | None = None,
     if safe.numel() and (int(safe.max()) >= n_classes or int(safe.min()) < 0):
         bad = int(safe.max()) if int(safe.max()) >= n_classes else int(safe.min())
         raise OutOfRangeError(f"Target {bad} is out of bounds.")
-    w = weight[safe] if weight is not None else Tensor._ones_like(safe).to(x.dtype)
+    w = weight[safe] if weight is not None else x._full(safe.shape, 1, x.dtype, x._buf.device)
     w = w * valid
     loss = -x.gather(1, safe.unsqueeze(1)).squeeze(1) * w
     if label_smoothing > 0:
@@ -190,12 +176,15 @@ def cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None,
 def _fused_cross_entropy(input: Tensor, target: Tensor, ignore_index: int,
                          reduction: str) -> Tensor:
     """The common case, (N, C) logits and class indices: one graph node (function_fused.py)."""
-    x, _ = _softmax_input(input, 1, None)
+    x, _ = input._softmax_input(1, None)
     if target.ndim != 1 or target.shape[0] != x.shape[0]:
         raise TargetError(f"Expected input batch_size ({x.shape[0]}) to match target batch_size "
                           f"({target.shape[0] if target.ndim else 1}).")
-    # nll_loss goes in as an argument: function_fused.py cannot import this module back
-    return CrossEntropy.apply(x, target, ignore_index, reduction, nll_loss)
+    t = target.masked_fill(target == ignore_index, 0)
+    if t.numel() and (int(t.max()) >= x.shape[1] or int(t.min()) < 0):
+        bad = int(t.max()) if int(t.max()) >= x.shape[1] else int(t.min())
+        raise OutOfRangeError(f"Target {bad} is out of bounds.")
+    return CrossEntropy.apply(x, target, ignore_index, reduction)
 
 
 def mse_loss(input: Tensor, target: Tensor, size_average=None, reduce=None,
@@ -243,7 +232,7 @@ def pad(input: Tensor, pad: tuple[int, ...], mode: str = "constant", value=None)
             x = x.narrow(d, -min(lo, 0), x.shape[d] + min(lo, 0) + min(hi, 0))
     pads = [(max(lo, 0), max(hi, 0)) for lo, hi in pads]
     if mode == "constant":
-        return Fn.ConstantPad.apply(x, tuple(pads), 0 if value is None else value)
+        return M.ConstantPad.apply(x, tuple(pads), 0 if value is None else value)
     for d, (lo, hi) in enumerate(pads):  # the other modes are a gather of source positions
         if lo or hi:
             n = x.shape[d]
@@ -262,7 +251,7 @@ def pad(input: Tensor, pad: tuple[int, ...], mode: str = "constant", value=None)
                 i = i % n
             else:
                 raise ValueError(f"unsupported padding mode {mode!r}")
-            x = x.index_select(d, Tensor._from_numpy(i.astype(np.int64), x._storage.device))
+            x = x.index_select(d, x._from_numpy(i.astype(np.int64), x._buf.device))
     return x
 
 
@@ -272,7 +261,7 @@ def one_hot(tensor: Tensor, num_classes: int = -1) -> Tensor:
     if tensor.numel() and int(tensor.min()) < 0:
         raise IndexValueError("Class values must be non-negative.")
     n = int(tensor.max()) + 1 if num_classes == -1 else num_classes
-    classes = Tensor._from_numpy(np.arange(n, dtype=np.int64), tensor._storage.device)
+    classes = tensor._from_numpy(np.arange(n, dtype=np.int64), tensor._buf.device)
     return (tensor.unsqueeze(-1) == classes).long()
 
 
@@ -312,7 +301,7 @@ def scaled_dot_product_attention(query: Tensor, key: Tensor, value: Tensor, attn
     scores = query.matmul(key.mT) * scale
     if is_causal:
         t, s = scores.shape[-2], scores.shape[-1]
-        future = Tensor._from_numpy(np.triu(np.ones((t, s), np.bool_), 1), query._storage.device)
+        future = query._from_numpy(np.triu(np.ones((t, s), np.bool_), 1), query._buf.device)
         scores = scores.masked_fill(future, -math.inf)
     if attn_mask is not None:
         scores = scores.masked_fill(~attn_mask, -math.inf) if attn_mask.dtype is bool_ \

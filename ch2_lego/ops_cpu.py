@@ -1,4 +1,4 @@
-"""The "cpu" device: numpy buffers, and one kernel per primitive that hands strided views to numpy.
+"""The "cpu" device: numpy buffers, and a kernel for every primitive over strided numpy views.
 
 An operand is a numpy array made over the storage with ndarray(buffer=..., strides=...), so a
 transposed or broadcast (stride 0) input is read in place; numpy runs the inner loops. Kernels
@@ -34,6 +34,7 @@ CPU = register_device(Device(
     from_numpy=lambda a: a,
     to_numpy=lambda data: data,
     operand=operand,
+    scalar=lambda value, dtype: np.array(value, dtype.np),  # a 0-dim array: numpy broadcasts it
 ))
 
 # *** 2. elementwise kernels ***
@@ -200,6 +201,7 @@ def _index_put(out, x, src, *indices, positions, accumulate):
 
 
 OTHER_KERNELS = {
+    Ops.FILL: (lambda out, value: np.copyto(out, value), ALL),
     Ops.MATMUL: (lambda out, a, b: np.matmul(a, b, out=out), NUMBERS),
     Ops.WHERE: (_where, ALL),
     Ops.COPY: (lambda out, x: np.copyto(out, x, casting="unsafe"), ALL),

@@ -1,27 +1,31 @@
-"""The Tensor: a strided view of a Storage, with dtype, device and autograd state.
+"""The Tensor: autograd state around a Buffer, and the PyTorch front end.
 
-Shapes: a tensor of shape (d0, ..., dn-1) reads storage[offset + sum_k ik * strides[k]]. Movement
-ops return views (see storage.View); math ops build new tensors through autograd Functions
-(function.py), which run primitive kernels through the device table (backend.py). Everything
-else is an hlop: composed from those, as tinygrad's tensor.py composes its mlops. The methods
-live in three mixins: tensor_movement.py (views, indexing), tensor_math.py and tensor_inplace.py.
+Shapes: a tensor of shape (d0, ..., dn-1) reads storage[offset + sum_k ik * strides[k]] of its
+Buffer (buffer.py). Math ops apply autograd Functions (function.py), whose forwards run Buffer
+ops; everything else is an hlop composed from those, as tinygrad's tensor.py composes its mlops.
+The methods live in three mixins, each written against Tensor's own methods: tensor_movement.py
+(views, indexing), tensor_math.py and tensor_inplace.py.
 """
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
 
-from ch2_lego import ops_cpu  # noqa: F401 (registers the "cpu" device)
-from ch2_lego.backend import DEVICES, get_device
+from ch2_lego import (
+    autograd,
+    buffer,
+    ops_cpu,  # noqa: F401 (registers the "cpu" device)
+)
+from ch2_lego import function as F
+from ch2_lego.autograd import TensorBase
+from ch2_lego.backend import canonical_device
+from ch2_lego.buffer import Buffer
 from ch2_lego.dtype import (
     PT_NAMES,
     DType,
     bool_,
     float32,
     float64,
-    from_numpy_dtype,
     get_default_dtype,
     int32,
     int64,
@@ -29,6 +33,7 @@ from ch2_lego.dtype import (
 )
 from ch2_lego.errors import (
     AutogradError,
+    DTypeError,
     ShapeError,
 )
 from ch2_lego.storage import Size, Storage, View, normalize_dim
@@ -59,14 +64,15 @@ class device:
             f"device(type='{self.type}', index={self.index})"
 
 
-_SCALAR_VIEW = View(Size(()), (), 0)  # 0-dim: no dims, so no strides
+def device_name(d) -> str:
+    """The device string our buffers use: 'cpu:0' -> 'cpu'; None -> 'cpu'."""
+    return "cpu" if d is None else canonical_device(d)
 
 
-class Tensor(MovementMixin, MathMixin, InplaceMixin):
+class Tensor(MovementMixin, MathMixin, InplaceMixin, TensorBase):
     """A multi-dimensional array with autograd, like torch.Tensor."""
 
-    __slots__ = ("_storage", "_view", "dtype", "requires_grad", "grad", "grad_fn", "_base",
-                 "_node", "_retains_grad", "__dict__", "__weakref__")
+    __slots__ = ("__dict__", "__weakref__")
     __hash__ = object.__hash__  # tensors are dict keys by identity, though == is elementwise
 
     def __init__(self, *args, dtype=None, device=None, requires_grad=False):
@@ -74,51 +80,38 @@ class Tensor(MovementMixin, MathMixin, InplaceMixin):
         Tensor(data) a float copy of data; prefer ch2_lego.zeros and ch2_lego.tensor."""
         dtype = dtype or get_default_dtype()
         if args and all(isinstance(a, int) for a in args):
-            src = Tensor._zeros(args, to_dtype(dtype), str(device or "cpu"))
+            src = Tensor._full(args, 0, to_dtype(dtype), device_name(device))
         else:
-            src = creation._from_data(args[0] if args else [], dtype, device)
-        self._init(src._storage, src._view, src.dtype)
+            src = _from_data(args[0] if args else [], dtype, device)
+        self._init(src._buf)
         self.requires_grad = requires_grad
 
     # *** 1. making tensors (internal: the public creation functions are in creation.py) ***
 
-    def _init(self, storage: Storage, view: View, dtype: DType, base: Tensor | None = None):
-        self._storage, self._view, self.dtype, self._base = storage, view, dtype, base
+    def _init(self, buf: Buffer, base: Tensor | None = None):
+        self._buf, self._base = buf, base
         self.requires_grad, self.grad, self.grad_fn = False, None, None
         self._node, self._retains_grad = None, False
 
     @staticmethod
-    def _wrap(storage: Storage, view: View, dtype: DType, base: Tensor | None = None) -> Tensor:
+    def _wrap(buf: Buffer, base: Tensor | None = None) -> Tensor:
         t = Tensor.__new__(Tensor)
-        t._init(storage, view, dtype, base)
+        t._init(buf, base)
         return t
 
     @staticmethod
     def _alloc(shape, dtype: DType, device: str = "cpu") -> Tensor:
-        dev = DEVICES[device]
-        return Tensor._wrap(Storage(dev.alloc(math.prod(shape), dtype), device),
-                            View.contiguous(shape), dtype)
+        return Tensor._wrap(buffer.empty(tuple(shape), dtype, device))
 
     @staticmethod
     def _from_numpy(a: np.ndarray, device: str = "cpu") -> Tensor:
-        """Share a host array's memory when its strides allow (cpu), else copy it."""
-        dtype = from_numpy_dtype(a.dtype)
-        if a.dtype != dtype.np or any(s < 0 or s % a.itemsize for s in a.strides):
-            a = np.array(a, dtype=dtype.np, order="C")
-        if a.flags.c_contiguous:
-            flat, strides = a.reshape(-1), None
-        else:  # a strided host array: a flat window over all the memory it spans
-            extent = 1 + sum((n - 1) * s for n, s in zip(a.shape, a.strides)) // a.itemsize
-            flat = np.lib.stride_tricks.as_strided(a, (extent,) if a.size else (0,),
-                                                   (a.itemsize,))
-            strides = tuple(s // a.itemsize for s in a.strides)
-        data = get_device(device).from_numpy(flat)
-        view = View.contiguous(a.shape) if strides is None else View(Size(a.shape), strides)
-        return Tensor._wrap(Storage(data, str(device)), view, dtype)
+        """Share a host array's memory when its strides allow (cpu), else copy (upload) it."""
+        return Tensor._wrap(buffer.from_numpy(a, str(device)))
 
     @staticmethod
     def _full(shape, value, dtype: DType, device: str = "cpu") -> Tensor:
-        return Tensor._from_numpy(np.full(shape, value, dtype.np), device)
+        """A constant: a FILL kernel on the device, no upload."""
+        return Tensor._wrap(buffer.full(tuple(shape), value, dtype, device))
 
     @staticmethod
     def _zeros(shape, dtype: DType, device: str = "cpu") -> Tensor:
@@ -126,80 +119,83 @@ class Tensor(MovementMixin, MathMixin, InplaceMixin):
 
     @staticmethod
     def _scalar(value, like: Tensor, dtype: DType | None = None) -> Tensor:
-        """A 0-dim tensor on `like`'s device, of `like`'s dtype unless given: a python number
-        entering an op. The short path matters: `x * 2` makes one per call."""
-        dtype, device = dtype or like.dtype, like._storage.device
-        data = DEVICES[device].from_numpy(np.array((value,), dtype.np))
-        return Tensor._wrap(Storage(data, device), _SCALAR_VIEW, dtype)
+        """A 0-dim tensor on `like`'s device, of `like`'s dtype unless given."""
+        return Tensor._full((), value, dtype or like.dtype, like._buf.device)
 
     @staticmethod
     def _zeros_like(t: Tensor) -> Tensor:
-        return Tensor._zeros(t.shape, t.dtype, t._storage.device)
+        return Tensor._full(t.shape, 0, t.dtype, t._buf.device)
 
     @staticmethod
     def _ones_like(t: Tensor) -> Tensor:
-        return Tensor._full(t.shape, 1, t.dtype, t._storage.device)
+        return Tensor._full(t.shape, 1, t.dtype, t._buf.device)
 
     @staticmethod
     def _full_like(t: Tensor, value) -> Tensor:
-        return Tensor._full(t.shape, value, t.dtype, t._storage.device)
+        return Tensor._full(t.shape, value, t.dtype, t._buf.device)
 
     @classmethod
     def _make_subclass(cls, data: Tensor, requires_grad: bool = False) -> Tensor:
-        """A `cls` instance sharing data's storage (how nn.Parameter wraps a tensor)."""
+        """A `cls` instance sharing data's buffer (how nn.Parameter wraps a tensor)."""
         t = cls.__new__(cls)
-        t._init(data._storage, data._view, data.dtype)
+        t._init(data._buf)
         t.requires_grad = requires_grad
         return t
 
     def _view_raw(self, view: View) -> Tensor:
         """Another view of this storage, outside autograd (the Functions record the graph)."""
-        return Tensor._wrap(self._storage, view, self.dtype,
+        return Tensor._wrap(self._buf.as_strided(view.shape, view.strides, view.offset),
                             self._base if self._base is not None else self)
 
-    def _reshape_raw(self, shape) -> Tensor:
-        view = self._view.reshape(tuple(shape))
-        if view is None:  # the strides forbid a view: copy to contiguous first, as reshape does
-            return self.contiguous()._reshape_raw(shape)
-        return self._view_raw(view)
+    @property
+    def _view(self) -> View:
+        return self._buf.view
+
+    @property
+    def _storage(self) -> Storage:
+        return self._buf.storage
+
+    @property
+    def dtype(self) -> DType:
+        return self._buf.dtype
 
     # *** 2. metadata ***
 
     @property
     def shape(self) -> Size:
-        return self._view.shape
+        return self._buf.view.shape
 
     def size(self, dim: int | None = None):
         return self.shape if dim is None else self.shape[normalize_dim(dim, self.ndim)]
 
     @property
     def ndim(self) -> int:
-        return len(self._view.shape)
+        return len(self._buf.view.shape)
 
     def dim(self) -> int:
         return self.ndim
 
     def numel(self) -> int:
-        return self._view.numel
+        return self._buf.view.numel
 
     nelement = numel
 
     def stride(self, dim: int | None = None):
-        strides = self._view.strides
+        strides = self._buf.view.strides
         return strides if dim is None else strides[normalize_dim(dim, self.ndim)]
 
     def storage_offset(self) -> int:
-        return self._view.offset
+        return self._buf.view.offset
 
     def is_contiguous(self, memory_format=None) -> bool:
-        return self._view.is_contiguous()
+        return self._buf.view.is_contiguous()
 
     def data_ptr(self) -> int:
         """Address of the first element; equal pointers and storages show shared memory."""
-        return self.untyped_storage().data_ptr() + self._view.offset * self.dtype.itemsize
+        return self.untyped_storage().data_ptr() + self._buf.view.offset * self.dtype.itemsize
 
     def untyped_storage(self) -> _StorageRef:
-        return _StorageRef(self._storage)
+        return _StorageRef(self._buf.storage)
 
     def element_size(self) -> int:
         return self.dtype.itemsize
@@ -214,19 +210,15 @@ class Tensor(MovementMixin, MathMixin, InplaceMixin):
 
     @property
     def device(self) -> device:
-        return device(self._storage.device)
+        return device(self._buf.device)
 
     @property
     def is_cuda(self) -> bool:
-        return self._storage.device.startswith("cuda")
+        return self._buf.device.startswith("cuda")
 
     @property
     def is_leaf(self) -> bool:
         return self.grad_fn is None
-
-    @property
-    def _version(self) -> int:
-        return self._storage.version
 
     def is_floating_point(self) -> bool:
         return self.dtype.is_floating_point
@@ -263,11 +255,7 @@ class Tensor(MovementMixin, MathMixin, InplaceMixin):
         if self.requires_grad and not force:
             raise AutogradError("Can't call numpy() on Tensor that requires grad. Use "
                                 "tensor.detach().numpy() instead.")
-        dev = get_device(self._storage.device)
-        if self._storage.device == "cpu":
-            return ops_cpu.operand(self._storage, self._view)
-        host = Storage(dev.to_numpy(self._storage.data))
-        return ops_cpu.operand(host, self._view)
+        return self._buf.numpy()
 
     def __array__(self, dtype=None, copy=None):
         """np.asarray(t) shares memory; np.array(t) (numpy passes copy=True) copies."""
@@ -317,8 +305,7 @@ class Tensor(MovementMixin, MathMixin, InplaceMixin):
         return {"data": np.array(self.detach().numpy()), "requires_grad": self.requires_grad}
 
     def __setstate__(self, state):
-        src = Tensor._from_numpy(state["data"])
-        self._init(src._storage, src._view, src.dtype)
+        self._init(buffer.from_numpy(state["data"], "cpu"))
         self.requires_grad = state["requires_grad"]
 
     # *** 4. dtype and device ***
@@ -329,14 +316,14 @@ class Tensor(MovementMixin, MathMixin, InplaceMixin):
         dtype, dev = kwargs.get("dtype"), kwargs.get("device")
         for a in args:
             if isinstance(a, Tensor):
-                dtype, dev = a.dtype, a._storage.device
+                dtype, dev = a.dtype, a._buf.device
             elif isinstance(a, str | device):
                 dev = a
             else:
                 dtype = a
         out = self
-        if dev is not None and str(device(dev)) != out._storage.device:
-            out = F.ToDevice.apply(out, str(device(dev)))
+        if dev is not None and device_name(dev) != out._buf.device:
+            out = F.ToDevice.apply(out, device_name(dev))
         if dtype is not None and to_dtype(dtype) is not out.dtype:
             out = F.Copy.apply(out, to_dtype(dtype))
         return out
@@ -362,7 +349,7 @@ class Tensor(MovementMixin, MathMixin, InplaceMixin):
     def _new(self, fill, size, dtype, device, requires_grad) -> Tensor:
         t = Tensor._full(tuple(_shape_arg((size,) if isinstance(size, int) else tuple(size))),
                          fill, to_dtype(dtype or self.dtype),
-                         str(device) if device is not None else self._storage.device)
+                         device_name(device) if device is not None else self._buf.device)
         return t.requires_grad_() if requires_grad else t
 
     def new_zeros(self, *size, dtype=None, device=None, requires_grad=False) -> Tensor:
@@ -378,7 +365,7 @@ class Tensor(MovementMixin, MathMixin, InplaceMixin):
     new_empty = new_zeros
 
     def new_tensor(self, data, *, dtype=None, device=None, requires_grad=False) -> Tensor:
-        t = creation._from_data(data, dtype or self.dtype, device or self._storage.device)
+        t = _from_data(data, dtype or self.dtype, device or self._buf.device)
         return t.requires_grad_() if requires_grad else t
 
     def cpu(self) -> Tensor:
@@ -388,15 +375,6 @@ class Tensor(MovementMixin, MathMixin, InplaceMixin):
         return self.to("cuda")
 
     # *** 5. autograd ***
-
-    def _grad_node(self):
-        """The graph node gradient for this tensor flows into: grad_fn, or a leaf's
-        AccumulateGrad."""
-        if self.grad_fn is not None:
-            return self.grad_fn
-        if self._node is None:
-            self._node = autograd.AccumulateGrad(self)
-        return self._node
 
     def backward(self, gradient=None, retain_graph=None, create_graph=False, inputs=None):
         autograd.backward(self, gradient, retain_graph, create_graph, inputs)
@@ -435,7 +413,7 @@ class Tensor(MovementMixin, MathMixin, InplaceMixin):
 
     def detach(self) -> Tensor:
         """The same storage, cut out of the graph."""
-        return Tensor._wrap(self._storage, self._view, self.dtype, self._base)
+        return Tensor._wrap(self._buf, self._base)
 
     def detach_(self) -> Tensor:
         self.grad_fn, self.requires_grad = None, False
@@ -447,7 +425,10 @@ class Tensor(MovementMixin, MathMixin, InplaceMixin):
 
     @data.setter
     def data(self, new: Tensor) -> None:
-        self._storage, self._view, self.dtype = new._storage, new._view, new.dtype
+        self._buf = new._buf
+
+
+# *** 6. helpers: storage identity and hook handles ***
 
 
 class _StorageRef:
@@ -476,20 +457,56 @@ class _RemovableHandle:
             self.hooks.remove(self.hook)
 
 
-# *** 7. the layers above this one: they import Tensor, so they load after it ***
 
-from ch2_lego import (  # noqa: E402
-    autograd,  # noqa: F401 (Tensor.backward calls it)
-    creation,
-    functional,
-    random,
-    tensor_inplace,
-    tensor_math,
-    tensor_movement,
-)
-from ch2_lego import function as F  # noqa: E402
+def _from_data(data, dtype, dev) -> Tensor:
+    """A new tensor copied from nested lists, numbers, numpy arrays or tensors."""
+    dev = device_name(dev)
+    if isinstance(data, Tensor):
+        out = data.detach().to(dev).clone()
+        return out if dtype is None else out.to(dtype)
+    if isinstance(data, list | tuple) and any(isinstance(x, Tensor) for x in _flat(data)):
+        data = _nested(data)
+    if dtype is not None:
+        a = np.array(data, dtype=to_dtype(dtype).np)
+    elif isinstance(data, np.ndarray | np.generic):
+        a = np.array(data)
+    else:
+        a = _array_of(data)
+        if a.dtype == object:  # numpy found no common type: too big an int, or a stray object
+            flat = _flat(data) if isinstance(data, list | tuple) else [data]
+            odd = next((x for x in flat if not isinstance(x, int | float)), None)
+            if odd is None:
+                raise ValueError("Overflow when unpacking long long")
+            raise DTypeError(f"Could not infer dtype of {type(odd).__name__}")
+        if a.dtype.kind == "f":
+            a = a.astype(get_default_dtype().np)
+        elif a.dtype.kind in "iu":
+            a = a.astype(np.int64)
+    return Tensor._from_numpy(np.array(a, order="C", copy=None), dev)
 
-# The mixins' methods call these layers too; hand them over now that they exist.
-for _mixin in (tensor_math, tensor_movement, tensor_inplace):
-    _mixin.Tensor, _mixin.F = Tensor, F
-    _mixin.functional, _mixin.random, _mixin.creation = functional, random, creation
+
+def _array_of(data) -> np.ndarray:
+    """np.array(data), with torch's error for a ragged nested list instead of numpy's."""
+    try:
+        return np.array(data)
+    except ValueError:
+        level, dim = [data], 0
+        while level and all(isinstance(x, list | tuple) for x in level):
+            for x in level:
+                if len(x) != len(level[0]):
+                    raise ValueError(f"expected sequence of length {len(level[0])} at dim "
+                                     f"{dim} (got {len(x)})") from None
+            level, dim = [y for x in level for y in x], dim + 1
+        raise
+
+
+def _flat(data) -> list:
+    out = []
+    for x in data:
+        out += _flat(x) if isinstance(x, list | tuple) else [x]
+    return out
+
+
+def _nested(data):
+    return [_nested(x) if isinstance(x, list | tuple) else
+            x.item() if isinstance(x, Tensor) else x for x in data]

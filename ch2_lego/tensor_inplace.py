@@ -1,23 +1,29 @@
 """Tensor's in-place methods: add_, mul_, zero_, copy_, ... and the version counter they bump.
 
-A mixin of Tensor (tensor.py). Outside autograd an in-place op writes into the tensor's own
-storage. When the graph is recording, the op runs out of place and its result becomes the
-tensor's new value and history (`_adopt`); for a view, the history of its base changes too, as
-PyTorch's CopySlices does. Every write bumps the storage's version, which autograd checks.
+A mixin of Tensor (tensor.py), written against Tensor's own methods. Outside autograd an
+in-place op writes into the tensor's own storage. When the graph is recording, the op runs out
+of place and its result becomes the tensor's new value and history (`_adopt`); for a view, the
+history of its base changes too, as PyTorch's CopySlices does. Every write bumps the storage's
+version, which autograd checks.
 """
 
 from __future__ import annotations
 
-from ch2_lego.backend import Ops, run
-from ch2_lego.dtype import PT_NAMES, can_cast, result_type
+import numpy as np
+
+from ch2_lego import function_movement as M
+from ch2_lego.autograd import TensorBase
+from ch2_lego.backend import Ops
+from ch2_lego.dtype import PT_NAMES, can_cast, get_default_dtype, result_type
 from ch2_lego.errors import AutogradError, DTypeError, ShapeError
+from ch2_lego.generator import normal_array, uniform_array
 from ch2_lego.grad_mode import is_grad_enabled, no_grad
 from ch2_lego.storage import View
+from ch2_lego.tensor_math import MathMixin
 from ch2_lego.tensor_movement import _broadcast_into
 
-# NOTE: bound at the end of tensor.py, once the Tensor class exists: function.py (F) and the
-# modules above it import Tensor, so this module cannot import them while tensor.py loads.
-Tensor = F = functional = random = creation = None
+# In annotations only: Tensor (tensor.py) is built from these mixins and TensorBase.
+Tensor = TensorBase
 
 
 class InplaceMixin:
@@ -29,7 +35,7 @@ class InplaceMixin:
 
     def _recording(self, *others) -> bool:
         return is_grad_enabled() and (self.requires_grad or any(
-            isinstance(o, Tensor) and o.requires_grad for o in others))
+            isinstance(o, TensorBase) and o.requires_grad for o in others))
 
     def _saved_self(self) -> Tensor:
         """The old value of self as a graph input: a copy, since self is about to change."""
@@ -56,11 +62,11 @@ class InplaceMixin:
         if not base.is_contiguous():
             raise AutogradError("ch2_lego: in-place ops on views of a non-contiguous tensor are "
                                 "not differentiable; apply them to a clone")
-        where = View(self.shape, self.stride(), self._view.offset - base._view.offset)
-        new_base = F.ViewAssign.apply(base, result, where)
+        where = View(self.shape, self.stride(), self._buf.view.offset - base._buf.view.offset)
+        new_base = M.ViewAssign.apply(base, result, where)
         self._write(result.detach())
         base.grad_fn, base.requires_grad = new_base.grad_fn, True
-        self.grad_fn, self.requires_grad = F.AsStrided.apply(base, where).grad_fn, True
+        self.grad_fn, self.requires_grad = M.AsStrided.apply(base, where).grad_fn, True
         return self
     # --8<-- [end:adopt]
 
@@ -78,8 +84,7 @@ class InplaceMixin:
         if not can_cast(src.dtype, self.dtype):
             raise DTypeError(f"result type {PT_NAMES[src.dtype.name]} can't be cast to the "
                              f"desired output type {PT_NAMES[self.dtype.name]}")
-        run(Ops.COPY, (self._storage, self._view), (src._storage, src._view), dtype=src.dtype)
-        self._storage.version += 1
+        self._buf.assign(src._buf)
 
     def _inplace(self, fn, *others) -> Tensor:
         """self = fn(self, *others), recorded when autograd is on."""
@@ -97,17 +102,18 @@ class InplaceMixin:
         """The fast path of add_, mul_, ...: the kernel writes straight into self's storage."""
         if self._recording(other):
             return self._inplace(fn, other)
-        o = other if isinstance(other, Tensor) else Tensor._scalar(other, self)
+        if isinstance(other, np.number | np.bool_):
+            other = other.item()
         rtype = result_type(self, other)
         if not can_cast(rtype, self.dtype) or (op is Ops.DIV and not rtype.is_floating_point):
             return self._inplace(fn, other)  # raises the cast error or computes in float
         self._check_writable()
-        o = o.detach().to(self.dtype)
-        if o.shape != self.shape:
-            o = F.expand_raw(o, _broadcast_into(o.shape, self.shape))
-        run(op, (self._storage, self._view), (self._storage, self._view), (o._storage, o._view),
-            dtype=self.dtype)
-        self._storage.version += 1
+        o = other
+        if isinstance(other, TensorBase):
+            o = other.to(self.dtype)._buf
+            o = o.expand(_broadcast_into(o.shape, self.shape))
+        self._buf.alu(op, o, out=self._buf)  # out aliases the input: the contract allows it
+        self._buf.storage.version += 1
         return self
     # --8<-- [end:inplace_binary]
 
@@ -115,20 +121,20 @@ class InplaceMixin:
 
     def add_(self, other, alpha=1) -> Tensor:
         other = other * alpha if alpha != 1 else other
-        return self._inplace_binary(Ops.ADD, Tensor.add, other)
+        return self._inplace_binary(Ops.ADD, MathMixin.add, other)
 
     def sub_(self, other, alpha=1) -> Tensor:
         other = other * alpha if alpha != 1 else other
-        return self._inplace_binary(Ops.SUB, Tensor.sub, other)
+        return self._inplace_binary(Ops.SUB, MathMixin.sub, other)
 
     def mul_(self, other) -> Tensor:
-        return self._inplace_binary(Ops.MUL, Tensor.mul, other)
+        return self._inplace_binary(Ops.MUL, MathMixin.mul, other)
 
     def div_(self, other) -> Tensor:
-        return self._inplace_binary(Ops.DIV, Tensor.div, other)
+        return self._inplace_binary(Ops.DIV, MathMixin.div, other)
 
     def pow_(self, other) -> Tensor:
-        return self._inplace(Tensor.pow, other)
+        return self._inplace(MathMixin.pow, other)
 
     def addcmul_(self, t1, t2, value=1) -> Tensor:
         return self.add_(t1 * t2 * value)
@@ -147,14 +153,14 @@ class InplaceMixin:
 
     def fill_(self, value) -> Tensor:
         return self._inplace(lambda x: x * 0 + value if x.requires_grad
-                             else Tensor._full_like(x, value))
+                             else x._full_like(x, value))
 
     def zero_(self) -> Tensor:
         return self.fill_(0)
 
     def copy_(self, src: Tensor, non_blocking=False) -> Tensor:
-        src = src if isinstance(src, Tensor) else Tensor._scalar(src, self)
-        src = src.to(self._storage.device)
+        src = src if isinstance(src, TensorBase) else self._scalar(src, self)
+        src = src.to(self._buf.device)
         return self._inplace(lambda x, s: s.to(x.dtype).expand(x.shape), src)
 
     def index_put_(self, indices, values, accumulate=False) -> Tensor:
@@ -167,27 +173,30 @@ class InplaceMixin:
         return self._inplace(lambda x, s: x.scatter_add(dim, index, s), src)
 
     def exp_(self) -> Tensor:
-        return self._inplace(Tensor.exp)
+        return self._inplace(MathMixin.exp)
 
     def neg_(self) -> Tensor:
-        return self._inplace(Tensor.neg)
+        return self._inplace(MathMixin.neg)
 
     def sqrt_(self) -> Tensor:
-        return self._inplace(Tensor.sqrt)
+        return self._inplace(MathMixin.sqrt)
 
     def relu_(self) -> Tensor:
-        return self._inplace(Tensor.relu)
+        return self._inplace(MathMixin.relu)
+
+    def _random(self, sample, dtype, generator) -> Tensor:
+        """A tensor of self's shape and device, drawn on the host by `sample` (generator.py)."""
+        a = sample(tuple(self.shape), dtype, generator)
+        return self._from_numpy(a.astype(dtype.np, copy=False), self._buf.device)
 
     def uniform_(self, a=0.0, b=1.0, generator=None) -> Tensor:
-        return self._inplace(lambda x: random.rand(*x.shape, dtype=x.dtype,
-                                                   generator=generator) * (b - a) + a)
+        return self._inplace(lambda x: x._random(uniform_array, x.dtype, generator) * (b - a) + a)
 
     def normal_(self, mean=0.0, std=1.0, generator=None) -> Tensor:
-        return self._inplace(lambda x: random.randn(*x.shape, dtype=x.dtype,
-                                                    generator=generator) * std + mean)
+        return self._inplace(lambda x: x._random(normal_array, x.dtype, generator) * std + mean)
 
     def bernoulli_(self, p=0.5, generator=None) -> Tensor:
-        return self._inplace(lambda x: (random.rand(*x.shape, generator=generator) < p)
-                             .to(x.dtype))
+        return self._inplace(lambda x: (x._random(uniform_array, get_default_dtype(), generator)
+                                        < p).to(x.dtype))
 
     __iadd__, __isub__, __imul__, __itruediv__ = add_, sub_, mul_, div_

@@ -1,8 +1,9 @@
 """Tensor's math methods: elementwise ops with dtype promotion, reductions and matmul.
 
-A mixin of Tensor (tensor.py). Each method promotes its operands (dtype.result_type), then
-applies one autograd Function (function.py) or composes others: an hlop. Comparisons and
-logical ops return bool tensors and carry no gradient.
+A mixin of Tensor (tensor.py), written against Tensor's own methods (`self._wrap`, `self._buf`,
+...). Each method promotes its operands (dtype.result_type), then applies one autograd Function
+(function.py) or composes others: an hlop. A python number stays a number down to the kernel.
+Comparisons and logical ops return bool tensors and carry no gradient.
 """
 
 from __future__ import annotations
@@ -12,6 +13,8 @@ from collections import namedtuple
 
 import numpy as np
 
+from ch2_lego import function as F
+from ch2_lego.autograd import TensorBase
 from ch2_lego.backend import Ops
 from ch2_lego.dtype import (
     PT_NAMES,
@@ -27,12 +30,12 @@ from ch2_lego.errors import (
     InvalidArgumentError,
     OutOfRangeError,
     ShapeError,
+    UnsupportedOpError,
 )
 from ch2_lego.storage import normalize_dim
 
-# NOTE: bound at the end of tensor.py, once the Tensor class exists: function.py (F) and the
-# modules above it import Tensor, so this module cannot import them while tensor.py loads.
-Tensor = F = functional = random = creation = None
+# In annotations only: Tensor (tensor.py) is built from these mixins and TensorBase.
+Tensor = TensorBase
 
 max_result = namedtuple("max", ["values", "indices"])
 min_result = namedtuple("min", ["values", "indices"])
@@ -49,7 +52,7 @@ class MathMixin:
 
     # --8<-- [start:tensor_binary]
     def _binary(self, fn, other, reverse=False) -> Tensor:
-        if isinstance(other, Tensor) and other.dtype is self.dtype:
+        if isinstance(other, TensorBase) and other.dtype is self.dtype:
             dtype = self.dtype  # a fast path for the common case: this runs for every op
         else:
             dtype = result_type(self, other)
@@ -57,9 +60,11 @@ class MathMixin:
         return fn(b, a) if reverse else fn(a, b)
     # --8<-- [end:tensor_binary]
 
-    def _float_unary(self, fn) -> Tensor:
-        x = self if self.dtype.is_floating_point else self.to(get_default_dtype())
-        return fn(x)
+    def _as_float(self) -> Tensor:
+        return self if self.dtype.is_floating_point else self.to(get_default_dtype())
+
+    def _float_unary(self, op: Ops) -> Tensor:
+        return F.Unary.apply(self._as_float(), op)
 
     def add(self, other, alpha=1) -> Tensor:
         return self._binary(F.Add.apply, other * alpha if alpha != 1 else other)
@@ -125,8 +130,8 @@ class MathMixin:
     def _compare(self, op: Ops, other, reverse=False) -> Tensor:
         a, b = (other, self) if reverse else (self, other)
         dtype = result_type(a, b)
-        return F.elementwise(op, _as_dtype(a, dtype, self).detach(),
-                             _as_dtype(b, dtype, self).detach(), out_dtype=bool_)
+        return self._wrap(F.elementwise(op, _buf_of(_as_dtype(a, dtype, self)),
+                                        _buf_of(_as_dtype(b, dtype, self))))
 
     def eq(self, other): return self._compare(Ops.CMPEQ, other)  # noqa: E704
     def ne(self, other): return self._compare(Ops.CMPNE, other)  # noqa: E704
@@ -141,11 +146,11 @@ class MathMixin:
     def logical_xor(self, other): return self._logic(Ops.XOR, other)  # noqa: E704
 
     def _logic(self, op: Ops, other) -> Tensor:
-        other = other if isinstance(other, Tensor) else Tensor._scalar(other, self)
-        return F.elementwise(op, self.detach(), other.detach().to(self.dtype), out_dtype=bool_)
+        other = _buf_of(other.to(self.dtype)) if isinstance(other, TensorBase) else other
+        return self._wrap(self._buf.alu(op, other))
 
     def logical_not(self) -> Tensor:
-        return F.run_op(Ops.NOT, self.shape, bool_, self.detach())
+        return self._wrap(self._buf.alu(Ops.NOT))
 
     def _bitwise(self, op: Ops, other) -> Tensor:
         if self.dtype is not bool_:
@@ -183,17 +188,17 @@ class MathMixin:
             raise DTypeError("Negation, the `-` operator, on a bool tensor is not supported. If "
                              "you are trying to invert a mask, use the `~` or `logical_not()` "
                              "operator instead.")
-        return F.Neg.apply(self)
+        return F.Unary.apply(self, Ops.NEG)
 
-    def exp(self): return self._float_unary(F.Exp.apply)  # noqa: E704
-    def log(self): return self._float_unary(F.Log.apply)  # noqa: E704
-    def sqrt(self): return self._float_unary(F.Sqrt.apply)  # noqa: E704
-    def sin(self): return self._float_unary(F.Sin.apply)  # noqa: E704
-    def cos(self): return self._float_unary(F.Cos.apply)  # noqa: E704
-    def tanh(self): return self._float_unary(F.Tanh.apply)  # noqa: E704
-    def erf(self): return self._float_unary(F.Erf.apply)  # noqa: E704
-    def sigmoid(self): return self._float_unary(F.Sigmoid.apply)  # noqa: E704
-    def abs(self): return F.Abs.apply(self) if self.dtype is not bool_ else self  # noqa: E704
+    def exp(self): return self._float_unary(Ops.EXP)  # noqa: E704
+    def log(self): return self._float_unary(Ops.LOG)  # noqa: E704
+    def sqrt(self): return self._float_unary(Ops.SQRT)  # noqa: E704
+    def sin(self): return self._float_unary(Ops.SIN)  # noqa: E704
+    def cos(self): return self._float_unary(Ops.COS)  # noqa: E704
+    def tanh(self): return self._float_unary(Ops.TANH)  # noqa: E704
+    def erf(self): return self._float_unary(Ops.ERF)  # noqa: E704
+    def abs(self): return F.Unary.apply(self, Ops.ABS) if self.dtype is not bool_ else self  # noqa
+    def sigmoid(self): return F.Sigmoid.apply(self._as_float())  # noqa: E704
     def relu(self): return F.Relu.apply(self)  # noqa: E704
     def rsqrt(self): return 1 / self.sqrt()  # noqa: E704
     def tan(self): return self.sin() / self.cos()  # noqa: E704
@@ -203,13 +208,30 @@ class MathMixin:
     def expm1(self): return self.exp() - 1  # noqa: E704
     def square(self): return self * self  # noqa: E704
     def reciprocal(self): return 1 / self  # noqa: E704
-    def softmax(self, dim, dtype=None): return functional.softmax(self, dim, dtype=dtype)  # noqa
-    def log_softmax(self, dim, dtype=None): return functional.log_softmax(self, dim, dtype=dtype)  # noqa
+
+    def _softmax_input(self, dim, dtype) -> tuple[Tensor, int]:
+        if dim is None:
+            raise InvalidArgumentError("softmax needs an explicit dim in ch2_lego")
+        x = self.to(to_dtype(dtype)) if dtype is not None else self
+        if not x.dtype.is_floating_point:
+            raise UnsupportedOpError(f'"softmax" not implemented for '
+                                     f"'{PT_NAMES[x.dtype.name]}'")
+        return x, normalize_dim(dim, x.ndim)
+
+    def softmax(self, dim=None, dtype=None) -> Tensor:
+        """exp(x_i) / sum_j exp(x_j) along dim, computed after subtracting the max."""
+        x, d = self._softmax_input(dim, dtype)
+        return F.Softmax.apply(x, d) if x.ndim else x * 0 + 1
+
+    def log_softmax(self, dim=None, dtype=None) -> Tensor:
+        """x_i - logsumexp(x) along dim, without computing softmax first (no log of 0)."""
+        x, d = self._softmax_input(dim, dtype)
+        return F.LogSoftmax.apply(x, d) if x.ndim else x * 0
 
     def _piecewise_constant(self, op: Ops) -> Tensor:
         if self.dtype is bool_ or (op is not Ops.SIGN and not self.dtype.is_floating_point):
             return self.clone()
-        return F.PiecewiseConstant.apply(self, op)
+        return F.Unary.apply(self, op)
 
     def sign(self): return self._piecewise_constant(Ops.SIGN)  # noqa: E704
     def floor(self): return self._piecewise_constant(Ops.FLOOR)  # noqa: E704
@@ -230,11 +252,9 @@ class MathMixin:
                                        "None")
         out = self
         if min is not None:
-            out = where(out < min, min if isinstance(min, Tensor) else
-                        Tensor._scalar(min, out).to(result_type(out, min)), out)
+            out = where(out < min, min, out)
         if max is not None:
-            out = where(out > max, max if isinstance(max, Tensor) else
-                        Tensor._scalar(max, out).to(result_type(out, max)), out)
+            out = where(out > max, max, out)
         return out
     # --8<-- [end:clamp]
 
@@ -300,8 +320,8 @@ class MathMixin:
         else:
             d = normalize_dim(dim, self.ndim)
         x._check_nonempty(op.name.lower(), (d,) if x.ndim else ())
-        out = F.reduce(op, x, (d,) if x.ndim else (), keepdim and dim is not None, int64)
-        return out
+        axes = (d,) if x.ndim else ()
+        return self._wrap(F.reduce(op, x._buf, axes, keepdim and dim is not None, int64))
 
     def argmax(self, dim=None, keepdim=False) -> Tensor:
         if self.dtype is bool_:
@@ -315,14 +335,14 @@ class MathMixin:
 
     def max(self, dim=None, keepdim=False):
         """max() is a value; max(dim) is (values, indices); max(tensor) is maximum."""
-        if isinstance(dim, Tensor):
+        if isinstance(dim, TensorBase):
             return self.maximum(dim)
         if dim is None:
             return self.amax()
         return max_result(*self._select_by(self._arg(Ops.ARGMAX, dim, True), dim, keepdim))
 
     def min(self, dim=None, keepdim=False):
-        if isinstance(dim, Tensor):
+        if isinstance(dim, TensorBase):
             return self.minimum(dim)
         if dim is None:
             return self.amin()
@@ -338,9 +358,8 @@ class MathMixin:
     def argsort(self, dim: int = -1, descending: bool = False, stable: bool = False) -> Tensor:
         d = normalize_dim(dim, self.ndim)
         if self.ndim == 0:
-            return self._zeros((), int64, self._storage.device)
-        return F.run_op(Ops.ARGSORT, self.shape, int64, self.detach(), axis=d,
-                        descending=descending)
+            return self._full((), 0, int64, self._buf.device)
+        return self._wrap(self._buf.argsort(d, descending, int64))
 
     def sort(self, dim: int = -1, descending: bool = False, stable: bool = False):
         """(values, indices) along dim; values = x.gather(dim, indices), so grads flow."""
@@ -384,7 +403,7 @@ class MathMixin:
             else x.clone()
 
     def _logical_reduce(self, op: Ops, dim, keepdim) -> Tensor:
-        return F.reduce(op, self.detach(), self._dims(dim), keepdim, bool_)
+        return self._wrap(F.reduce(op, self._buf, self._dims(dim), keepdim, bool_))
 
     def all(self, dim=None, keepdim=False): return self._logical_reduce(Ops.ALL, dim, keepdim)  # noqa
     def any(self, dim=None, keepdim=False): return self._logical_reduce(Ops.ANY, dim, keepdim)  # noqa
@@ -453,45 +472,68 @@ class MathMixin:
         return self.unsqueeze(1) * other.unsqueeze(0)
 
 
-# *** 4. helpers: python numbers as tensors, division and where ***
+# *** 4. helpers: python numbers, division and where ***
+
+NUMBERS = (bool, int, float)
 
 
-def _as_dtype(x, dtype: DType, like: Tensor) -> Tensor:
-    if isinstance(x, Tensor):
+def _as_dtype(x, dtype: DType, like: Tensor):
+    """A tensor operand in `dtype`; a python number stays a number (the kernel gets it)."""
+    if isinstance(x, TensorBase):
         return x if x.dtype is dtype else x.to(dtype)
-    if not isinstance(x, int | float | bool | np.number | np.bool_):
-        raise TypeError(f"unsupported operand type: {type(x).__name__}")
-    return Tensor._scalar(x, like, dtype)
+    if isinstance(x, NUMBERS):
+        return x
+    if isinstance(x, np.number | np.bool_):
+        return x.item()
+    raise TypeError(f"unsupported operand type: {type(x).__name__}")
 
 
-def _truediv(a: Tensor, b: Tensor) -> Tensor:
-    if not a.dtype.is_floating_point:  # int / int is float, as in python 3
-        a, b = a.to(get_default_dtype()), b.to(get_default_dtype())
+def _buf_of(x):
+    return x._buf if isinstance(x, TensorBase) else x
+
+
+def _tensor_of(a, b) -> Tensor:
+    return a if isinstance(a, TensorBase) else b
+
+
+def _no_grad_op(op: Ops, a, b) -> Tensor:
+    """A non-differentiable elementwise op on tensors and numbers."""
+    return _tensor_of(a, b)._wrap(F.elementwise(op, _buf_of(a), _buf_of(b)))
+
+
+def _truediv(a, b) -> Tensor:
+    if not _tensor_of(a, b).dtype.is_floating_point:  # int / int is float, as in python 3
+        a, b = _as_dtype(a, get_default_dtype(), a), _as_dtype(b, get_default_dtype(), b)
     return F.Div.apply(a, b)
 
 
-def _floordiv(a: Tensor, b: Tensor) -> Tensor:
-    if a.dtype.is_floating_point:
-        return F.elementwise(Ops.FLOORDIV, a.detach(), b.detach())
-    return F.elementwise(Ops.FLOORDIV, a, b)
+def _floordiv(a, b) -> Tensor:
+    return _no_grad_op(Ops.FLOORDIV, a, b)
 
 
-def _remainder(a: Tensor, b: Tensor) -> Tensor:
-    if a.dtype.is_floating_point and (a.requires_grad or b.requires_grad):
+def _remainder(a, b) -> Tensor:
+    t = _tensor_of(a, b)
+    grad = any(isinstance(x, TensorBase) and x.requires_grad for x in (a, b))
+    if t.dtype.is_floating_point and grad:
         return a - _floordiv(a, b) * b  # differentiable: d/da = 1, d/db = -floor(a/b)
-    return F.elementwise(Ops.MOD, a.detach(), b.detach())
+    return _no_grad_op(Ops.MOD, a, b)
 
 
-def where(condition: Tensor, input=None, other=None) -> Tensor:
+def where(condition, input=None, other=None) -> Tensor:
     """input where condition is true, else other; the three broadcast together. With the
     condition alone it is condition.nonzero(as_tuple=True), as torch.where."""
     if input is None and other is None:
         return condition.nonzero(as_tuple=True)
-    like = input if isinstance(input, Tensor) else other
-    if not isinstance(condition, Tensor):
-        condition = Tensor._from_numpy(np.array(condition, np.bool_), like._storage.device)
+    like = input if isinstance(input, TensorBase) else other
+    if not isinstance(condition, TensorBase):
+        if not isinstance(like, TensorBase):
+            raise TypeError("where(): argument 'condition' must be Tensor, not "
+                            f"{type(condition).__name__}")
+        condition = like._from_numpy(np.array(condition, np.bool_), like._buf.device)
     if condition.dtype is not bool_:
         raise DTypeError(f"where expected condition to be a boolean tensor, but got a tensor "
                          f"with dtype {PT_NAMES[condition.dtype.name]}")
     dtype = result_type(input, other)
+    if not isinstance(like, TensorBase):  # two numbers: the result needs a dtype of its own
+        input = condition._full((), input, dtype, condition._buf.device)
     return F.Where.apply(condition, _as_dtype(input, dtype, like), _as_dtype(other, dtype, like))

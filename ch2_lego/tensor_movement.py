@@ -1,8 +1,9 @@
 """Tensor's movement and indexing methods: views, x[...], gather/scatter, cat and stack.
 
-A mixin of Tensor (tensor.py). Shapes: x is the tensor, dims wrap as in PyTorch. Every view op
-checks its arguments with PyTorch's messages, then records one movement Function whose forward
-is a new View of the same storage (storage.py) and whose backward moves the gradient back.
+A mixin of Tensor (tensor.py), written against Tensor's own methods. Shapes: x is the tensor,
+dims wrap as in PyTorch. Every view op checks its arguments with PyTorch's messages, then records
+one movement Function (function_movement.py) whose forward is a Buffer movement op, a new View
+of the same storage, and whose backward moves the gradient back.
 """
 
 from __future__ import annotations
@@ -11,7 +12,9 @@ import math
 
 import numpy as np
 
-from ch2_lego.backend import Ops, run
+from ch2_lego import function as F
+from ch2_lego import function_movement as M
+from ch2_lego.autograd import TensorBase
 from ch2_lego.dtype import (
     PT_NAMES,
     bool_,
@@ -27,12 +30,11 @@ from ch2_lego.errors import (
     OutOfRangeError,
     ShapeError,
 )
+from ch2_lego.generator import multinomial
 from ch2_lego.storage import Size, broadcast_shape, normalize_dim
 
-# NOTE: bound at the end of tensor.py, once the Tensor class exists: function.py (F) and the
-# modules above it import Tensor, so this module cannot import them while tensor.py loads.
-Tensor = F = functional = random = creation = None
-
+# In annotations only: Tensor (tensor.py) is built from these mixins and TensorBase.
+Tensor = TensorBase
 
 def _shape_arg(shape) -> tuple[int, ...]:
     """Accept f(2, 3), f((2, 3)) and f([2, 3]) alike."""
@@ -64,15 +66,15 @@ class MovementMixin:
         if len(shape) == 1 and not isinstance(shape[0], tuple | list | Size | int):
             return self.to(to_dtype(shape[0]))  # view(dtype) is a reinterpretation; we cast
         shape = _infer_shape(_shape_arg(shape), self.numel())
-        if self._view.reshape(shape) is None:
+        if self._buf.view.reshape(shape) is None:
             raise ShapeError("view size is not compatible with input tensor's size and stride "
                              "(at least one dimension spans across two contiguous subspaces). "
                              "Use .reshape(...) instead.")
-        return F.Reshape.apply(self, shape)
+        return M.Reshape.apply(self, shape)
 
     def reshape(self, *shape) -> Tensor:
         shape = _infer_shape(_shape_arg(shape), self.numel())
-        return F.Reshape.apply(self, shape)
+        return M.Reshape.apply(self, shape)
 
     def view_as(self, other: Tensor) -> Tensor:
         return self.view(other.shape)
@@ -89,13 +91,13 @@ class MovementMixin:
         dims = tuple(normalize_dim(d, self.ndim) for d in dims)
         if len(set(dims)) != len(dims):
             raise ShapeError("permute(): duplicate dims are not allowed.")
-        return F.Permute.apply(self, dims)
+        return M.Permute.apply(self, dims)
 
     def transpose(self, dim0: int, dim1: int) -> Tensor:
         order = list(range(self.ndim))
         d0, d1 = normalize_dim(dim0, self.ndim), normalize_dim(dim1, self.ndim)
         order[d0], order[d1] = order[d1], order[d0]
-        return F.Permute.apply(self, tuple(order)) if self.ndim > 1 else self
+        return M.Permute.apply(self, tuple(order)) if self.ndim > 1 else self
 
     swapaxes = swapdims = transpose
 
@@ -139,7 +141,7 @@ class MovementMixin:
                                  f"{list(sizes)}.  Tensor sizes: {list(self.shape)}")
             shape.append(n)
         shape = tuple(shape)
-        return self if shape == self.shape else F.Expand.apply(self, shape)
+        return self if shape == self.shape else M.Expand.apply(self, shape)
 
     def expand_as(self, other: Tensor) -> Tensor:
         return self.expand(other.shape)
@@ -154,10 +156,10 @@ class MovementMixin:
                                                               else (dim,)))
         if self.ndim == 0 or not any(self.shape[d] == 1 for d in dims):
             return self
-        return F.Squeeze.apply(self, dims)
+        return M.Squeeze.apply(self, dims)
 
     def unsqueeze(self, dim: int) -> Tensor:
-        return F.Unsqueeze.apply(self, normalize_dim(dim, self.ndim + 1))
+        return M.Unsqueeze.apply(self, normalize_dim(dim, self.ndim + 1))
 
     def flatten(self, start_dim: int = 0, end_dim: int = -1) -> Tensor:
         if self.ndim == 0:
@@ -179,7 +181,7 @@ class MovementMixin:
         if start + length > self.shape[d]:
             raise OutOfRangeError(f"start ({start}) + length ({length}) exceeds dimension size "
                                   f"({self.shape[d]}).")
-        return F.Slice.apply(self, (slice(None),) * d + (slice(start, start + length),))
+        return M.Slice.apply(self, (slice(None),) * d + (slice(start, start + length),))
 
     def unfold(self, dim: int, size: int, step: int) -> Tensor:
         """All windows of `size` along dim, `step` apart, as a new last dim (a view)."""
@@ -226,7 +228,7 @@ class MovementMixin:
 
     def select(self, dim: int, index: int) -> Tensor:
         d = normalize_dim(dim, self.ndim)
-        return F.Slice.apply(self, (slice(None),) * d + (int(index),))
+        return M.Slice.apply(self, (slice(None),) * d + (int(index),))
 
     # *** 2. indexing: basic (views) and advanced (int tensors, bool masks) ***
 
@@ -236,15 +238,15 @@ class MovementMixin:
         items = []
         for k in key:
             if isinstance(k, list | np.ndarray | bool):
-                k = creation._from_data(k, None, self._storage.device)
-            if isinstance(k, Tensor) and k.ndim == 0 and not k.dtype.is_floating_point \
+                k = self._from_numpy(np.asarray(k), self._buf.device)
+            if isinstance(k, TensorBase) and k.ndim == 0 and not k.dtype.is_floating_point \
                     and k.dtype is not bool_:
                 k = int(k.item())
-            if isinstance(k, Tensor) and k.dtype.is_floating_point:
+            if isinstance(k, TensorBase) and k.dtype.is_floating_point:
                 raise OutOfRangeError("tensors used as indices must be long, int, byte or bool "
                                       "tensors")
             items.append(k)
-        consumed = sum(k.ndim if isinstance(k, Tensor) and k.dtype is bool_ else
+        consumed = sum(k.ndim if isinstance(k, TensorBase) and k.dtype is bool_ else
                        0 if k is None or k is Ellipsis else 1 for k in items)
         if consumed > self.ndim:
             raise OutOfRangeError(f"too many indices for tensor of dimension {self.ndim}")
@@ -261,7 +263,7 @@ class MovementMixin:
             elif isinstance(k, slice):
                 basic.append(k)
                 dim, out_dim = dim + 1, out_dim + 1
-            elif isinstance(k, Tensor) and k.dtype is bool_:
+            elif isinstance(k, TensorBase) and k.dtype is bool_:
                 mask_shape, here = tuple(k.shape), tuple(self.shape[dim:dim + k.ndim])
                 if mask_shape != here:
                     j = next((j for j, (a, b) in enumerate(zip(mask_shape, here)) if a != b), 0)
@@ -269,12 +271,12 @@ class MovementMixin:
                                           f"does not match the shape of the indexed tensor "
                                           f"{list(self.shape)} at index {dim + j}")
                 for idx in np.nonzero(k.detach().numpy()):
-                    advanced.append((out_dim, Tensor._from_numpy(idx.astype(np.int64),
-                                                                 self._storage.device)))
+                    advanced.append((out_dim, self._from_numpy(idx.astype(np.int64),
+                                                               self._buf.device)))
                     basic.append(slice(None))
                     out_dim += 1
                 dim += k.ndim
-            elif isinstance(k, Tensor):
+            elif isinstance(k, TensorBase):
                 _check_range(k, self.shape[dim], dim)
                 advanced.append((out_dim, k if k.dtype is int64 else k.long()))
                 basic.append(slice(None))
@@ -293,45 +295,42 @@ class MovementMixin:
         basic, advanced = self._parse_index(key)
         out = self
         if any(not (isinstance(b, slice) and b == slice(None)) for b in basic) or not advanced:
-            out = F.Slice.apply(self, basic)
+            out = M.Slice.apply(self, basic)
         if advanced:
             positions = tuple(p for p, _ in advanced)
-            out = F.Index.apply(out, positions, *(i for _, i in advanced))
+            out = M.Index.apply(out, positions, *(i for _, i in advanced))
         return out
     # --8<-- [end:getitem]
 
     def __setitem__(self, key, value) -> None:
         basic, advanced = self._parse_index(key)
-        value = value if isinstance(value, Tensor) else Tensor._scalar(value, self)
+        value = value if isinstance(value, TensorBase) else self._scalar(value, self)
         if self._recording(value):
             if advanced and any(b != slice(None) for b in basic):
                 raise AutogradError("ch2_lego: in-place indexed assignment mixing slices and "
                                     "tensor indices is not differentiable; use index_put")
             if advanced:
                 positions = tuple(p for p, _ in advanced)
-                self._adopt(F.IndexPut.apply(self._saved_self(), positions, value.to(self.dtype),
+                self._adopt(M.IndexPut.apply(self._saved_self(), positions, value.to(self.dtype),
                                              False, *(i for _, i in advanced)))
             else:
-                mask = F.Unslice.apply(self._ones_like(self[basic]), self.shape, basic)
-                part = F.Unslice.apply(value.to(self.dtype).expand(self[basic].shape),
+                mask = M.Unslice.apply(self._ones_like(self[basic]), self.shape, basic)
+                part = M.Unslice.apply(value.to(self.dtype).expand(self[basic].shape),
                                        self.shape, basic)
                 self._adopt(self._saved_self() * (1 - mask) + part)
             return
-        target = self._view_raw(self._view.getitem(basic))
+        target = self._view_raw(self._buf.view.getitem(basic))
         target._check_writable()
-        value = value.detach().to(self.dtype)
+        value = value.detach().to(self.dtype)._buf
+        buf = target._buf
         if advanced:
             positions = tuple(p for p, _ in advanced)
-            shape = F._index_shape(target.shape, positions, [i.shape for _, i in advanced])
-            src = F.expand_raw(value, _broadcast_into(value.shape, shape))
-            run(Ops.INDEX_PUT, (target._storage, target._view), (target._storage, target._view),
-                (src._storage, src._view), *((i._storage, i._view) for _, i in advanced),
-                dtype=self.dtype, positions=positions, accumulate=False)
+            shape = M._index_shape(target.shape, positions, [i.shape for _, i in advanced])
+            src = value.expand(_broadcast_into(value.shape, shape))
+            buf.index_put(positions, src, False, *(i._buf for _, i in advanced), out=buf)
+            buf.storage.version += 1
         else:
-            src = F.expand_raw(value, _broadcast_into(value.shape, target.shape))
-            run(Ops.COPY, (target._storage, target._view), (src._storage, src._view),
-                dtype=self.dtype)
-        self._storage.version += 1
+            buf.assign(value.expand(_broadcast_into(value.shape, target.shape)))
 
     def gather(self, dim: int, index: Tensor) -> Tensor:
         d = normalize_dim(dim, self.ndim)
@@ -346,7 +345,7 @@ class MovementMixin:
                                  f"{list(index.shape)} to be smaller than self "
                                  f"{list(self.shape)} apart from dimension {d}")
         _check_range(index, self.shape[d], d, negative=False)
-        return F.Gather.apply(self, d, index.long())
+        return M.Gather.apply(self, d, index.long())
 
     def scatter_add(self, dim: int, index: Tensor, src: Tensor) -> Tensor:
         d = normalize_dim(dim, self.ndim)
@@ -359,7 +358,7 @@ class MovementMixin:
                                  f"{list(self.shape)} apart from dimension {d} and to be "
                                  f"smaller size than src {list(src.shape)}")
         _check_range(index, self.shape[d], dim, negative=False)
-        return F.ScatterAdd.apply(self, d, index.long(), src)
+        return M.ScatterAdd.apply(self, d, index.long(), src)
 
     def index_select(self, dim: int, index: Tensor) -> Tensor:
         d = normalize_dim(dim, self.ndim)
@@ -372,18 +371,18 @@ class MovementMixin:
                              f"to source.size(dim): ({source.shape[d]}), for dim: {dim}")
         _check_range(index, self.shape[d], d)
         source = source * alpha if alpha != 1 else source
-        return F.IndexPut.apply(self, (d,), source, True, index.long())
+        return M.IndexPut.apply(self, (d,), source, True, index.long())
 
     def index_put(self, indices, values: Tensor, accumulate: bool = False) -> Tensor:
         indices = tuple(i.long() for i in indices)
         for d, i in enumerate(indices):
             _check_range(i, self.shape[d], d)
-        return F.IndexPut.apply(self, tuple(range(len(indices))), values, accumulate, *indices)
+        return M.IndexPut.apply(self, tuple(range(len(indices))), values, accumulate, *indices)
 
     def nonzero(self, *, as_tuple: bool = False):
         """Coordinates of the nonzero elements: (N, ndim) int64, or one tensor per dim."""
         coords = np.nonzero(self.detach().to("cpu").numpy())
-        dev = self._storage.device
+        dev = self._buf.device
         if as_tuple:
             return tuple(self._from_numpy(c.astype(np.int64), dev) for c in coords)
         return self._from_numpy(np.stack(coords, -1).astype(np.int64).reshape(-1, self.ndim), dev)
@@ -392,18 +391,13 @@ class MovementMixin:
         if mask.dtype is not bool_:
             raise DTypeError(f"masked_fill_ only supports boolean masks, but got mask with dtype "
                              f"{PT_NAMES[mask.dtype.name].lower()}")
-        value = value if isinstance(value, Tensor) else Tensor._scalar(value, self)
+        value = value if isinstance(value, TensorBase) else self._scalar(value, self)
         return F.Where.apply(mask, value.to(self.dtype), self)
 
     # *** 3. shape-changing hlops ***
 
     def flip(self, dims) -> Tensor:
-        out = self
-        for d in self._dims(dims):
-            n = self.shape[d]
-            out = out.index_select(d, Tensor._from_numpy(np.arange(n - 1, -1, -1),
-                                                         self._storage.device))
-        return out
+        return M.Flip.apply(self, self._dims(dims))
 
     def roll(self, shifts, dims=None) -> Tensor:
         if dims is None:
@@ -427,7 +421,7 @@ class MovementMixin:
         i = np.arange(rows)[:, None]
         j = np.arange(cols)[None, :]
         keep = (j - i >= diagonal) if upper else (j - i <= diagonal)
-        mask = Tensor._from_numpy(keep, self._storage.device)
+        mask = self._from_numpy(keep, self._buf.device)
         return self.masked_fill(mask.logical_not(), 0)
 
     def tril(self, diagonal: int = 0) -> Tensor:
@@ -446,7 +440,7 @@ class MovementMixin:
         return interleaved.reshape(tuple(n * r for n, r in zip(x.shape, sizes)))
 
     def multinomial(self, num_samples, replacement=False, generator=None) -> Tensor:
-        return random.multinomial(self, num_samples, replacement, generator=generator)
+        return multinomial(self, num_samples, replacement, generator=generator)
 
 
 # *** 4. joining tensors, and checks shared by the methods above ***
@@ -491,7 +485,7 @@ def cat(tensors, dim: int = 0) -> Tensor:
                 raise ShapeError(f"Sizes of tensors must match except in dimension {d}. Expected "
                                  f"size {ref.shape[k]} but got size {t.shape[k]} for tensor "
                                  f"number {i} in the list.")
-    return F.Cat.apply(d, *(t.to(dtype) for t in tensors))
+    return M.Cat.apply(d, *(t.to(dtype) for t in tensors))
 
 
 def stack(tensors, dim: int = 0) -> Tensor:

@@ -4,10 +4,9 @@ Each wraps one Tensor op or one nn.functional function; they exist as modules so
 sit in a Sequential and show up in a model's repr.
 """
 
-import ch2_lego as torch
-from ch2_lego import Tensor
 from ch2_lego.nn import functional as F
 from ch2_lego.nn.module import Module
+from ch2_lego.tensor import Tensor
 
 
 class ReLU(Module):
@@ -56,7 +55,7 @@ class Softmax(Module):
         self.dim = dim
 
     def forward(self, input: Tensor) -> Tensor:
-        return torch.softmax(input, dim=self.dim)
+        return input.softmax(self.dim)
 
     def extra_repr(self) -> str:
         return f"dim={self.dim}"
@@ -66,4 +65,4 @@ class LogSoftmax(Softmax):
     """log(softmax(x)) along dim, computed stably."""
 
     def forward(self, input: Tensor) -> Tensor:
-        return torch.log_softmax(input, dim=self.dim)
+        return input.log_softmax(self.dim)

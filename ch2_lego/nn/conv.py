@@ -6,11 +6,12 @@ PyTorch, initialised like Linear with fan_in = weight.shape[1] * prod(kernel).
 
 import math
 
-from ch2_lego import Tensor, empty
+from ch2_lego.creation import empty
 from ch2_lego.nn import conv_ops, init
 from ch2_lego.nn.errors import LayerArgumentError
 from ch2_lego.nn.module import Module
 from ch2_lego.nn.parameter import Parameter
+from ch2_lego.tensor import Tensor
 
 
 def _tuple(value, n: int) -> tuple:

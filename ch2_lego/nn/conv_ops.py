@@ -9,12 +9,13 @@ Letters legend: B batch, C in-channels, O out-channels, G groups, H/W input size
 OH/OW output size, KH/KW kernel size.
 """
 
-import ch2_lego as torch
-from ch2_lego import Tensor
 from ch2_lego.autograd import Function
+from ch2_lego.creation import arange, ones, zeros
 from ch2_lego.errors import ShapeError
+from ch2_lego.functional import pad
 from ch2_lego.nn.errors import WindowArgumentError
-from ch2_lego.storage import Size, View
+from ch2_lego.tensor import Tensor
+from ch2_lego.tensor_movement import cat
 
 # *** 1. arguments: ints or pairs, as PyTorch accepts them ***
 
@@ -64,7 +65,7 @@ def _pad2d(x: Tensor, ph: int, pw: int, value: float = 0.0) -> Tensor:
     """Pad the last two dims of x by ph rows and pw columns on each side."""
     if ph == 0 and pw == 0:
         return x
-    return torch.nn.functional.pad(x, (pw, pw, ph, ph), value=value)
+    return pad(x, (pw, pw, ph, ph), value=value)
 
 
 # *** 2. the strided window view ***
@@ -81,12 +82,12 @@ class Unfold(Function):
 
     def forward(ctx, x, dim, size, step):
         ctx.in_shape, ctx.dim, ctx.size, ctx.step = x.shape, dim, size, step
-        v = x._view
+        v = x.view
         # EXERCISE 2.24: the window view's shape and strides (step along dim, 1 inside a window)
         n = (v.shape[dim] - size) // step + 1
         shape = v.shape[:dim] + (n,) + v.shape[dim + 1 :] + (size,)
         strides = v.strides[:dim] + (v.strides[dim] * step,) + v.strides[dim + 1 :]
-        return x._view_raw(View(Size(shape), strides + (v.strides[dim],), v.offset))
+        return x.as_strided(shape, strides + (v.strides[dim],), v.offset)
         # END EXERCISE
 
     def backward(ctx, g):
@@ -99,8 +100,9 @@ class Unfold(Function):
         order = [*range(dim + 1), g.dim() - 1, *range(dim + 1, g.dim() - 1)]
         rows = g.permute(order)  # (..., N, size, ...): each window next to its dim
         rows = rows.reshape(*rows.shape[:dim], n * size, *rows.shape[dim + 2 :])
-        where = (torch.arange(n).unsqueeze(1) * step + torch.arange(size)).reshape(-1)
-        dx = torch.zeros(*ctx.in_shape, dtype=g.dtype).index_add(dim, where, rows)
+        where = (arange(n, device=g.device).unsqueeze(1) * step
+                 + arange(size, device=g.device)).reshape(-1)
+        dx = zeros(*ctx.in_shape, dtype=g.dtype, device=g.device).index_add(dim, where, rows)
         return dx, None, None, None
 # --8<-- [end:unfold_view]
 
@@ -253,8 +255,8 @@ def _stretch(x: Tensor, s: int, dim: int) -> Tensor:
         return x
     n = x.shape[dim]
     x = x.unsqueeze(dim + 1)
-    zeros = torch.zeros(*x.shape[: dim + 1], s - 1, *x.shape[dim + 2 :], dtype=x.dtype)
-    x = torch.cat([x, zeros], dim=dim + 1)  # each element followed by s-1 zeros
+    pad = zeros(*x.shape[: dim + 1], s - 1, *x.shape[dim + 2 :], dtype=x.dtype, device=x.device)
+    x = cat([x, pad], dim=dim + 1)  # each element followed by s-1 zeros
     x = x.reshape(*x.shape[:dim], n * s, *x.shape[dim + 2 :])
     return x.narrow(dim, 0, (n - 1) * s + 1)
 
@@ -267,8 +269,8 @@ def _pad_or_crop(x: Tensor, dim: int, before: int, after: int) -> Tensor:
         x, after = x.narrow(dim, 0, x.shape[dim] + after), 0
     if before == 0 and after == 0:
         return x
-    pad = (0, 0, before, after) if dim == 2 else (before, after)
-    return torch.nn.functional.pad(x, pad)
+    pads = (0, 0, before, after) if dim == 2 else (before, after)
+    return pad(x, pads)
 
 
 # *** 4. pooling ***
@@ -310,8 +312,8 @@ def avg_pool2d(input: Tensor, kernel_size, stride=None, padding=0, ceil_mode: bo
     elif count_include_pad or _pair(padding) == (0, 0):
         out = sums / (kh * kw)
     else:  # count the real pixels per window by pooling a map of ones through the same windows
-        ones = torch.ones(1, 1, *input.shape[2:], dtype=input.dtype)
-        out = sums / windows(ones, (kh, kw), stride, padding).sum(dim=(-2, -1))
+        ones_ = ones(1, 1, *input.shape[2:], dtype=input.dtype, device=input.device)
+        out = sums / windows(ones_, (kh, kw), stride, padding).sum(dim=(-2, -1))
     return out.squeeze(0) if unbatched else out
 # --8<-- [end:pool2d]
 

@@ -1,9 +1,9 @@
 """nn.Dropout: zero activations at random while training; the identity in eval mode."""
 
-from ch2_lego import Tensor
 from ch2_lego.nn import functional as F
 from ch2_lego.nn.errors import LayerArgumentError
 from ch2_lego.nn.module import Module
+from ch2_lego.tensor import Tensor
 
 
 class Dropout(Module):

@@ -5,12 +5,14 @@ instead of a matmul; the backward adds each output gradient into the row it came
 initialised from N(0, 1), as in PyTorch; padding_idx's row starts at zero.
 """
 
-from ch2_lego import Tensor, empty, no_grad
+from ch2_lego.creation import empty
+from ch2_lego.grad_mode import no_grad
 from ch2_lego.nn import functional as F
 from ch2_lego.nn import init
 from ch2_lego.nn.errors import LayerArgumentError
 from ch2_lego.nn.module import Module
 from ch2_lego.nn.parameter import Parameter
+from ch2_lego.tensor import Tensor
 
 
 class Embedding(Module):

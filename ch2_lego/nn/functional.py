@@ -11,8 +11,8 @@ H heads, D head size, V vocabulary/embeddings.
 
 import math
 
-import ch2_lego as torch
-from ch2_lego import Tensor
+from ch2_lego.creation import ones
+from ch2_lego.dtype import bool_, float32, float64, int32, int64
 from ch2_lego.errors import DTypeError, OutOfRangeError, ShapeError
 from ch2_lego.function_fused import LayerNorm as LayerNormFn
 from ch2_lego.functional import (  # noqa: F401  (the core's activations and losses)
@@ -36,6 +36,7 @@ from ch2_lego.functional import (  # noqa: F401  (the core's activations and los
     softplus,
     tanh,
 )
+from ch2_lego.grad_mode import no_grad
 from ch2_lego.nn.conv_ops import (  # noqa: F401  (convolution and pooling)
     avg_pool2d,
     conv1d,
@@ -45,6 +46,8 @@ from ch2_lego.nn.conv_ops import (  # noqa: F401  (convolution and pooling)
     unfold,
 )
 from ch2_lego.nn.errors import LayerArgumentError
+from ch2_lego.random import rand
+from ch2_lego.tensor import Tensor
 
 # *** 1. linear layers ***
 
@@ -72,7 +75,7 @@ def embedding(input: Tensor, weight: Tensor, padding_idx: int | None = None) -> 
     Shapes: input (*) int64, weight (V,C) -> (*,C). padding_idx only matters to nn.Embedding
     (its row starts at zero); the lookup itself is the same.
     """
-    if input.dtype not in (torch.int64, torch.int32):
+    if input.dtype not in (int64, int32):
         raise DTypeError(
             "Expected tensor for argument #1 'indices' to have one of the following scalar "
             f"types: Long, Int; but got {input.dtype} instead"
@@ -142,7 +145,7 @@ def batch_norm(input: Tensor, running_mean: Tensor | None, running_var: Tensor |
         mean = input.mean(dim=dims, keepdim=True)
         var = ((input - mean) * (input - mean)).mean(dim=dims, keepdim=True)
         if running_mean is not None:
-            with torch.no_grad():
+            with no_grad():
                 running_mean.mul_(1 - momentum).add_(momentum * mean.reshape(-1))
                 running_var.mul_(1 - momentum).add_(momentum * var.reshape(-1) * (n / (n - 1)))
     else:
@@ -167,7 +170,7 @@ def dropout(input: Tensor, p: float = 0.5, training: bool = True) -> Tensor:
         return input
     if p == 1.0:
         return input * 0.0
-    keep = torch.rand(*input.shape) >= p
+    keep = rand(*input.shape, device=input.device) >= p
     return input * keep / (1.0 - p)
 
 
@@ -189,13 +192,13 @@ def scaled_dot_product_attention(query: Tensor, key: Tensor, value: Tensor,
     # EXERCISE 2.26: scores from query and key, mask, softmax over keys, weight the values
     scores = (query @ key.transpose(-2, -1)) * scale  # (*,T,S)
     if is_causal:
-        allowed = torch.ones(T, S, dtype=torch.bool).tril()
+        allowed = ones(T, S, dtype=bool_, device=query.device).tril()
         scores = scores.masked_fill(allowed.logical_not(), float("-inf"))
-    if attn_mask is not None and attn_mask.dtype == torch.bool:
+    if attn_mask is not None and attn_mask.dtype == bool_:
         scores = scores.masked_fill(attn_mask.logical_not(), float("-inf"))
     elif attn_mask is not None:
         scores = scores + attn_mask
-    weights = torch.softmax(scores, dim=-1)
+    weights = scores.softmax(-1)
     weights = dropout(weights, dropout_p) if dropout_p > 0.0 else weights
     return weights @ value
     # END EXERCISE
@@ -205,7 +208,7 @@ def scaled_dot_product_attention(query: Tensor, key: Tensor, value: Tensor,
 # *** helpers ***
 
 # The machine epsilon of each floating dtype (torch.finfo(dtype).eps).
-_EPS = {torch.float32: 2.0**-23, torch.float64: 2.0**-52}
+_EPS = {float32: 2.0**-23, float64: 2.0**-52}
 
 
 def _check_normalized_shape(input: Tensor, normalized_shape) -> tuple[int, ...]:

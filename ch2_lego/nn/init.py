@@ -8,8 +8,10 @@ I * prod(kernel) and O * prod(kernel).
 
 import math
 
-from ch2_lego import Tensor, no_grad, rand, randn
+from ch2_lego.grad_mode import no_grad
 from ch2_lego.nn.errors import LayerArgumentError
+from ch2_lego.random import rand, randn
+from ch2_lego.tensor import Tensor
 
 
 def calculate_gain(nonlinearity: str, param: float | None = None) -> float:

@@ -7,11 +7,12 @@ U(-1/sqrt(in_features), 1/sqrt(in_features)).
 
 import math
 
-from ch2_lego import Tensor, empty
+from ch2_lego.creation import empty
 from ch2_lego.nn import functional as F
 from ch2_lego.nn import init
 from ch2_lego.nn.module import Module
 from ch2_lego.nn.parameter import Parameter
+from ch2_lego.tensor import Tensor
 
 
 class Identity(Module):

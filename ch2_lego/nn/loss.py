@@ -1,8 +1,8 @@
 """Loss layers: CrossEntropyLoss and MSELoss, thin wrappers over nn.functional."""
 
-from ch2_lego import Tensor
 from ch2_lego.nn import functional as F
 from ch2_lego.nn.module import Module
+from ch2_lego.tensor import Tensor
 
 
 class CrossEntropyLoss(Module):

@@ -9,10 +9,11 @@ Left out: hooks, and the device/dtype dispatch of `_apply` beyond what `to()` ne
 from collections import OrderedDict, namedtuple
 from collections.abc import Callable, Iterator
 
-from ch2_lego import Tensor, float32, float64, no_grad
-from ch2_lego.dtype import DType
+from ch2_lego.dtype import DType, float32, float64
+from ch2_lego.grad_mode import no_grad
 from ch2_lego.nn.errors import LayerArgumentError, ModuleError, StateDictError
 from ch2_lego.nn.parameter import Parameter
+from ch2_lego.tensor import Tensor
 
 # What load_state_dict returns (PyTorch's name and fields).
 _IncompatibleKeys = namedtuple("IncompatibleKeys", ["missing_keys", "unexpected_keys"])

@@ -5,12 +5,14 @@ affine weights. BatchNorm normalises each channel over the batch; it keeps runni
 of the mean and variance as buffers for eval mode, which is why train()/eval() matter.
 """
 
-from ch2_lego import Tensor, empty, int64, ones, tensor, zeros
+from ch2_lego.creation import empty, ones, tensor, zeros
+from ch2_lego.dtype import int64
 from ch2_lego.nn import functional as F
 from ch2_lego.nn import init
 from ch2_lego.nn.errors import LayerArgumentError
 from ch2_lego.nn.module import Module
 from ch2_lego.nn.parameter import Parameter
+from ch2_lego.tensor import Tensor
 
 
 class LayerNorm(Module):

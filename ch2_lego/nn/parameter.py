@@ -4,7 +4,8 @@ A Parameter shares the storage of the tensor it wraps, is a leaf, and requires g
 Being a distinct type is its whole job: Module.__setattr__ sorts attributes by type.
 """
 
-from ch2_lego import Tensor, empty
+from ch2_lego.creation import empty
+from ch2_lego.tensor import Tensor
 
 
 # --8<-- [start:parameter]
@@ -14,7 +15,7 @@ class Parameter(Tensor):
     def __init__(self, data: Tensor | None = None, requires_grad: bool = True):
         data = empty(0) if data is None else data
         # Not Tensor.__init__, which would copy: point at data's storage, with no graph.
-        self._init(data._storage, data._view, data.dtype)
+        self._init(data._buf)
         self.requires_grad = requires_grad
 
     def __repr__(self) -> str:

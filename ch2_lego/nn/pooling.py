@@ -1,8 +1,8 @@
 """nn.MaxPool2d and nn.AvgPool2d: pooling layers over nn/conv_ops.py."""
 
-from ch2_lego import Tensor
 from ch2_lego.nn import conv_ops
 from ch2_lego.nn.module import Module
+from ch2_lego.tensor import Tensor
 
 
 class MaxPool2d(Module):

@@ -6,8 +6,11 @@ only the step length shrinks: the usual guard against a rare huge gradient in la
 
 import math
 
-from ch2_lego import Tensor, cat, no_grad, tensor
+from ch2_lego.creation import tensor
+from ch2_lego.grad_mode import no_grad
 from ch2_lego.nn.errors import NonFiniteNormError
+from ch2_lego.tensor import Tensor
+from ch2_lego.tensor_movement import cat
 
 
 # --8<-- [start:clip_grad_norm]

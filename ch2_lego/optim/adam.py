@@ -10,7 +10,8 @@ flat.py; our default, since our per-op cost dominates small tensors). Both give 
 
 import math
 
-from ch2_lego import no_grad, zeros_like
+from ch2_lego.creation import zeros_like
+from ch2_lego.grad_mode import no_grad
 from ch2_lego.optim.flat import FlatGroup
 from ch2_lego.optim.optimizer import Optimizer, OptimizerError
 

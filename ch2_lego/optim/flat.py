@@ -10,7 +10,10 @@ FSDP's flat parameters use the same layout.
 Letters legend: N total number of elements of the group.
 """
 
-from ch2_lego import Tensor, cat, empty, no_grad, zeros
+from ch2_lego.creation import empty, zeros
+from ch2_lego.grad_mode import no_grad
+from ch2_lego.tensor import Tensor
+from ch2_lego.tensor_movement import cat
 
 
 class FlatGroup:

@@ -6,7 +6,7 @@ Subclasses implement step(). state_dict() names parameters by their position acr
 so a saved state loads into a fresh optimizer built over a fresh copy of the model.
 """
 
-from ch2_lego import Tensor
+from ch2_lego.tensor import Tensor
 
 
 class OptimizerError(ValueError):

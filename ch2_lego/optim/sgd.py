@@ -4,7 +4,7 @@ The update follows torch.optim.SGD exactly (same buffer initialisation, same dam
 model trained here and in PyTorch from the same weights takes the same steps.
 """
 
-from ch2_lego import no_grad
+from ch2_lego.grad_mode import no_grad
 from ch2_lego.optim.optimizer import Optimizer, OptimizerError, required
 
 

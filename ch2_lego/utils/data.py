@@ -10,7 +10,11 @@ Letters legend: N examples in the dataset, B batch size.
 import math
 from collections.abc import Sequence
 
-from ch2_lego import Generator, Tensor, randperm, stack, tensor
+from ch2_lego.creation import tensor
+from ch2_lego.generator import Generator
+from ch2_lego.random import randperm
+from ch2_lego.tensor import Tensor
+from ch2_lego.tensor_movement import stack
 
 
 class DataError(ValueError):
