@@ -14,6 +14,7 @@ import numpy as np
 from ch2_lego import (
     autograd,
     buffer,
+    decompositions,  # noqa: F401 (fills the table backend.run falls back on)
     ops_cpu,  # noqa: F401 (registers the "cpu" device)
 )
 from ch2_lego import function as F

@@ -78,7 +78,7 @@ class CausalSelfAttention(nn.Module):
         if S == T:
             y = F.scaled_dot_product_attention(q, k, v, dropout_p=dropout_p, is_causal=True)
         else:  # new query i sits at absolute position S - T + i: it sees keys 0..S-T+i
-            mask = torch.ones(T, S, dtype=torch.bool).tril(diagonal=S - T)
+            mask = torch.ones(T, S, dtype=torch.bool, device=x.device).tril(diagonal=S - T)
             y = F.scaled_dot_product_attention(q, k, v, attn_mask=mask, dropout_p=dropout_p)
         y = y.transpose(1, 2).contiguous().view(B, T, C)  # heads side by side again
         return self.resid_dropout(self.c_proj(y))
@@ -158,7 +158,7 @@ class GPT(nn.Module):
         if start + T > self.config.block_size:
             raise ValueError(f"Cannot forward sequence of length {start + T}, block size is only "
                              f"{self.config.block_size}")
-        pos = torch.arange(start, start + T)  # absolute positions of the new tokens
+        pos = torch.arange(start, start + T, device=idx.device)  # absolute positions of new tokens
         x = self.drop(self.wte(idx) + self.wpe(pos))  # (B,T,C)
         for i, block in enumerate(self.h):
             x = block(x, caches[i] if caches else None)
@@ -194,7 +194,8 @@ def generate(model: GPT, idx, max_new_tokens: int, temperature: float = 1.0,
 
 def sample(model: GPT, num_samples: int, generator=None) -> list[list[int]]:
     """Names as id lists: start from the boundary id 0, stop at the next 0."""
-    start = torch.zeros(num_samples, 1, dtype=torch.int64)
+    device = model.lm_head.weight.device
+    start = torch.zeros(num_samples, 1, dtype=torch.int64, device=device)
     rows = generate(model, start, model.config.block_size - 1, generator=generator)
     rows = rows[:, 1:].tolist()
     return [row[: row.index(0)] if 0 in row else row for row in rows]

@@ -44,7 +44,8 @@ def sample(model: MLPLanguageModel, num_samples: int, max_len: int = 20, generat
     Returns lists of ids without the final 0. All rows advance together; a finished row keeps
     being extended, but its tail is cut off at its first 0.
     """
-    context = torch.zeros(num_samples, model.block_size, dtype=torch.int64)
+    context = torch.zeros(num_samples, model.block_size, dtype=torch.int64,
+                          device=model.lm_head.weight.device)
     out = []
     for _ in range(max_len):
         logits, _ = model(context)

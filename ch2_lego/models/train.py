@@ -29,10 +29,11 @@ def train_lm(model, x: np.ndarray, y: np.ndarray, steps: int, batch_size: int = 
     rng = np.random.default_rng(seed)
     losses = []
     model.train()
+    device = next(model.parameters()).device  # the batches go where the model is
     bar = tqdm(range(steps), desc=desc, disable=not progress, mininterval=0.5)
     for _ in bar:
         ix = rng.integers(0, len(x), batch_size)  # a random minibatch
-        _, loss = model(lib.tensor(x[ix]), lib.tensor(y[ix]))
+        _, loss = model(lib.tensor(x[ix], device=device), lib.tensor(y[ix], device=device))
         optimizer.zero_grad()
         loss.backward()
         lib.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
@@ -48,10 +49,11 @@ def evaluate_lm(model, x: np.ndarray, y: np.ndarray, lib=ch2_lego, batch_size: i
     """Mean loss over all examples (targets of -100 excluded), in eval mode, without grads."""
     model.eval()
     total, count = 0.0, 0
+    device = next(model.parameters()).device
     with lib.no_grad():
         for start in range(0, len(x), batch_size):
             xb, yb = x[start : start + batch_size], y[start : start + batch_size]
-            _, loss = model(lib.tensor(xb), lib.tensor(yb))
+            _, loss = model(lib.tensor(xb, device=device), lib.tensor(yb, device=device))
             n = int((yb != -100).sum())
             total, count = total + loss.item() * n, count + n
     model.train()
@@ -65,13 +67,14 @@ def train_classifier(model, x: np.ndarray, y: np.ndarray, epochs: int, batch_siz
     rng = np.random.default_rng(seed)
     losses = []
     model.train()
+    device = next(model.parameters()).device
     bar = tqdm(range(epochs), desc="cnn", disable=not progress)
     for _ in bar:
         order = rng.permutation(len(x))
         for start in range(0, len(x), batch_size):
             ix = order[start : start + batch_size]
-            logits = model(lib.tensor(x[ix]))
-            loss = lib.nn.functional.cross_entropy(logits, lib.tensor(y[ix]))
+            logits = model(lib.tensor(x[ix], device=device))
+            loss = lib.nn.functional.cross_entropy(logits, lib.tensor(y[ix], device=device))
             optimizer.zero_grad()
             loss.backward()
             optimizer.step()
@@ -84,6 +87,7 @@ def accuracy(model, x: np.ndarray, y: np.ndarray, lib=ch2_lego) -> float:
     """Fraction of examples whose argmax logit is the label, in eval mode."""
     model.eval()
     with lib.no_grad():
-        pred = model(lib.tensor(x)).argmax(dim=-1).numpy()
+        pred = model(lib.tensor(x, device=next(model.parameters()).device)).argmax(dim=-1)
+        pred = pred.cpu().numpy()
     model.train()
     return float((pred == y).mean())

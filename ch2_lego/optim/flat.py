@@ -31,15 +31,15 @@ class FlatGroup:
         for p in self.params:
             self.spans.append((start, start + p.numel()))
             start += p.numel()
-        dtype = self.params[0].dtype
+        dtype, device = self.params[0].dtype, self.params[0].device
         with no_grad():
-            self.param = empty(start, dtype=dtype)
+            self.param = empty(start, dtype=dtype, device=device)
             for p, view in zip(self.params, self._views(self.param), strict=True):
                 view.copy_(p)
                 p.data = view  # the Parameter object stays; its storage is now the flat one
             self.buffers = {}
             for name in names:
-                flat = zeros(start, dtype=dtype)
+                flat = zeros(start, dtype=dtype, device=device)
                 for p, view in zip(self.params, self._views(flat), strict=True):
                     if name in state[p]:
                         view.copy_(state[p][name])  # keep what an earlier step computed

@@ -145,3 +145,95 @@ def np_of():
 def F():
     """The implementation's torch.nn.functional (imported late so only its users fail)."""
     return importlib.import_module(ORACLE + ".nn.functional")
+
+
+# *** 4. a second device: its own memory, the core ops only, and counters ***
+
+
+class DeviceMemory:
+    """The second device's memory: a numpy array ch2 can reach only through the device's
+    operand(), upload and download functions, as it would a GPU buffer."""
+
+    __slots__ = ("array",)
+
+    def __init__(self, array: np.ndarray):
+        self.array = array
+
+    def __len__(self) -> int:
+        return len(self.array)
+
+    @property
+    def nbytes(self) -> int:
+        return self.array.nbytes
+
+
+class CoreDevice:
+    """A test device registered under the device contract: it implements only the CORE ops
+    (the cpu's numpy kernels for them), so every other primitive reaches it decomposed; it
+    counts uploads, downloads (each one a sync on a real accelerator) and kernel calls."""
+
+    def __init__(self, name: str, contiguous_only: bool = False, storage_dtypes=None,
+                 dtypes=None):
+        from ch2_lego import backend
+        from ch2_lego.dtype import DTYPES
+
+        self.name, self.uploads, self.downloads = name, 0, 0
+        self.calls: dict = {}
+        cpu = backend.DEVICES["cpu"]
+        self.device = backend.register_device(backend.Device(
+            name, alloc=lambda n, d: DeviceMemory(np.empty(n, d.np)), from_numpy=self.upload,
+            to_numpy=self.download, operand=self.operand,
+            scalar=lambda value, d: np.array(value, d.np), dtypes=dtypes or DTYPES,
+            storage_dtypes=storage_dtypes, contiguous_only=contiguous_only))
+        for op in backend.CORE:
+            kernel, dtypes_ = cpu.kernels[op]
+            backend.register(name, op, self.counted(op, kernel), dtypes_)
+
+    def upload(self, host: np.ndarray) -> DeviceMemory:
+        self.uploads += 1
+        return DeviceMemory(np.array(host, copy=True))
+
+    def download(self, memory: DeviceMemory) -> np.ndarray:
+        self.downloads += 1
+        return np.array(memory.array, copy=True)
+
+    def operand(self, storage, view) -> np.ndarray:
+        data = storage.data.array
+        if 0 in view.shape:
+            return np.empty(view.shape, data.dtype)
+        size = data.itemsize
+        return np.ndarray(view.shape, data.dtype, data, view.offset * size,
+                          tuple(s * size for s in view.strides))
+
+    def counted(self, op, kernel):
+        def run(out, *srcs, **kwargs):
+            self.calls[op] = self.calls.get(op, 0) + 1
+            if op.name == "WHERE" and srcs[0].dtype != np.bool_:  # bool kept as int32
+                srcs = (srcs[0] != 0, *srcs[1:])
+            kernel(out, *srcs, **kwargs)
+        return run
+
+    def reset(self) -> None:
+        self.uploads, self.downloads, self.calls = 0, 0, {}
+
+
+@pytest.fixture(scope="session")
+def core_device():
+    """The "core" device (strided operands), registered once for the session."""
+    return CoreDevice("core")
+
+
+@pytest.fixture(scope="session")
+def dense_device():
+    """The "dense" device: core ops only, contiguous operands only."""
+    return CoreDevice("dense", contiguous_only=True)
+
+
+@pytest.fixture(scope="session")
+def narrow_device():
+    """The "narrow" device stores and computes only 32-bit types, as WGSL does: int64 and bool
+    are kept as int32, float64 is refused."""
+    from ch2_lego.dtype import bool_, float32, int32, int64
+
+    return CoreDevice("narrow", dtypes=[float32, int32], storage_dtypes={int64: int32,
+                                                                         bool_: int32})
