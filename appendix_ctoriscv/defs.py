@@ -1,6 +1,6 @@
 """The compiler's header: the data that every stage shares, in pipeline order.
 
-tokenize.py makes Tokens, preprocess.py rewrites them, parse.py turns them into Nodes, Types and
+lex.py makes Tokens, preprocess.py rewrites them, parse.py turns them into Nodes, Types and
 Objs, type.py fills in each Node's type, codegen.py reads them all. Nothing here does any work: it
 is the vocabulary of the other files, as chibicc.h is for chibicc.
 """
@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from enum import Enum, auto
 
-# *** 1. source files and tokens (tokenize.py, preprocess.py) ***
+# *** 1. source files and tokens (lex.py, preprocess.py) ***
 
 
 @dataclass(eq=False)

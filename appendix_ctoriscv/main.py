@@ -23,7 +23,7 @@ from appendix_ctoriscv.link import LinkError, link
 from appendix_ctoriscv.parse import parse
 from appendix_ctoriscv.preprocess import preprocess
 from appendix_ctoriscv.runtime import runtime_objects
-from appendix_ctoriscv.tokenize import tokenize
+from appendix_ctoriscv.lex import tokenize
 from appendix_ctoriscv.type import type_name
 
 # *** 1. the stages ***

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field, replace
 
 from appendix_ctoriscv.defs import SourceFile, Token, TokenKind
 from appendix_ctoriscv.errors import CompileError, Diagnostics
-from appendix_ctoriscv.tokenize import convert_keywords, tokenize
+from appendix_ctoriscv.lex import convert_keywords, tokenize
 from appendix_ctoriscv.type import CHAR, INT, array_of
 
 MAX_INCLUDES = 1000  # a file that includes itself without a guard would go on for ever

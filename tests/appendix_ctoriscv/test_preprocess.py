@@ -12,7 +12,7 @@ import pytest
 from appendix_ctoriscv.defs import SourceFile, TokenKind
 from appendix_ctoriscv.errors import CompileError, Diagnostics
 from appendix_ctoriscv.preprocess import preprocess
-from appendix_ctoriscv.tokenize import tokenize
+from appendix_ctoriscv.lex import tokenize
 
 pytestmark = pytest.mark.sec_a_2
 
