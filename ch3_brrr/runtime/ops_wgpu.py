@@ -60,8 +60,8 @@ class WGPUAllocator(Allocator):
         limit = self.device.limits["max-storage-buffer-binding-size"]
         if nbytes > limit:
             raise OutOfMemoryError("wgpu", nbytes, f"a binding holds at most {limit} bytes")
-        # WebGPU sizes are multiples of 4 and a binding may not be empty: round up, at least 4
-        return self.device.create_buffer(size=max(4, -(-nbytes // 4) * 4), usage=USAGE)
+        # a binding may not be empty or hold part of a vec4: round up to whole 16-byte units
+        return self.device.create_buffer(size=max(16, -(-nbytes // 16) * 16), usage=USAGE)
 
     def free(self, buf: wgpu.GPUBuffer) -> None:
         buf.destroy()

@@ -2,7 +2,7 @@
 //
 // rung 1: naive, one invocation per output, reads A and B from storage      (the baseline)
 // rung 2: workgroup-memory tiling 16x16, each input element read once per tile from storage
-// rung 3: register tiling 4x4 per invocation, vec4 loads, 64x64 tiles in workgroup memory
+// rung 3: register tiling, 8x8 per invocation as four mat4x4, vec4 loads, 64x64 blocks
 //
 // Every rung takes the same uniform `dims` (M, N, K) and handles sizes that are not multiples
 // of its tile by bounds checks. Rung 3 reads rows as vec4<f32>: its A, B and C have rows padded
@@ -73,59 +73,88 @@ fn matmul_v2_tiled(@builtin(workgroup_id) wid: vec3<u32>,
 
 // --8<-- [start:matmul_v3_reg_tiled]
 // rung 3. Shapes: A (M,K4*4), B (K,N4*4) -> C (M,N4*4), rows zero-padded to vec4s.
-// A workgroup of 16x16 invocations computes a 64x64 block of C; invocation (x, y) keeps a 4x4
-// block (rows 4y..4y+3, columns 4x..4x+3 of the block) in registers as four vec4 accumulators.
-// Per step of 16 along K it loads one vec4 of A and one of B into workgroup memory, then does
-// 4*4*16 = 256 multiply-adds from 2*4*4 = 32 workgroup-memory vec4 reads.
+// A workgroup of 8x8 invocations computes a 64x64 block of C. Invocation (x, y) keeps an 8x8
+// block of it in registers, as four 4x4 matrices: rows 8y..8y+7 of the block times vec4
+// columns x and x+8. Per step of 16 along K the workgroup stages a 64x16 tile of A and a 16x64
+// tile of B in workgroup memory (4 vec4 loads of each per invocation); per 4 values of k each
+// invocation then reads 16 vec4s and does 4 mat4x4 products, 256 multiply-adds, where rung 2
+// read 2 floats per multiply-add. Named mat4x4 accumulators, not an array indexed in a loop,
+// so that the shader compiler keeps them in registers.
+//
+// A mat4x4 is built from four vec4 columns. With at = mat4x4(rows of A's 4x4 block) = A^T
+// and bt = mat4x4(rows of B's block) = B^T, the block product (A B)^T = B^T A^T = bt * at:
+// the accumulator's column i is row i of the C block, ready to store as a vec4.
 const BM3 = 64u;  // block rows
-const BN4 = 16u;  // block columns, in vec4s (64 floats)
-const BK3 = 16u;  // K step
-var<workgroup> tile_a3: array<vec4<f32>, 256>;  // 64 rows x 4 vec4 (16 k-values each row)
-var<workgroup> tile_b3: array<vec4<f32>, 256>;  // 16 k-rows x 16 vec4 (64 columns)
+const BN3 = 16u;  // block columns, in vec4s (64 floats)
+const BK3 = 16u;  // K step (4 vec4s)
+var<workgroup> tile_a3: array<vec4<f32>, 256>;  // BM3 rows x BK3/4 vec4, row-major
+var<workgroup> tile_b3: array<vec4<f32>, 256>;  // BK3 rows x BN3 vec4, row-major
 
 @group(0) @binding(0) var<storage, read> a3: array<vec4<f32>>;
 @group(0) @binding(1) var<storage, read> b3: array<vec4<f32>>;
 @group(0) @binding(2) var<storage, read_write> c3: array<vec4<f32>>;
 @group(0) @binding(3) var<uniform> dims3: Dims;
 
-@compute @workgroup_size(16, 16)
+// the transposed 4x4 block of A at block row r (0..BM3-1, step 4) and vec4 column k4 (0..3)
+fn a_block_t(r: u32, k4: u32) -> mat4x4<f32> {
+    return mat4x4(tile_a3[r * 4u + k4], tile_a3[(r + 1u) * 4u + k4],
+                  tile_a3[(r + 2u) * 4u + k4], tile_a3[(r + 3u) * 4u + k4]);
+}
+
+// the transposed 4x4 block of B at k-rows 4*k4..4*k4+3 and vec4 column c4 (0..BN3-1)
+fn b_block_t(k4: u32, c4: u32) -> mat4x4<f32> {
+    let q = k4 * 4u * BN3 + c4;
+    return mat4x4(tile_b3[q], tile_b3[q + BN3], tile_b3[q + 2u * BN3], tile_b3[q + 3u * BN3]);
+}
+
+fn store_block_t(acc: mat4x4<f32>, row: u32, c4: u32, n4s: u32) {
+    for (var i = 0u; i < 4u; i++) {
+        if (row + i < dims3.M && c4 < n4s) { c3[(row + i) * n4s + c4] = acc[i]; }
+    }
+}
+
+@compute @workgroup_size(8, 8)
 fn matmul_v3_reg_tiled(@builtin(workgroup_id) wid: vec3<u32>,
                        @builtin(local_invocation_id) lid: vec3<u32>,
                        @builtin(local_invocation_index) li: u32) {
     let k4s = (dims3.K + 3u) / 4u;  // padded row lengths, in vec4s
     let n4s = (dims3.N + 3u) / 4u;
     let row0 = wid.y * BM3;
-    let col4 = wid.x * BN4 + lid.x;
-    var acc = array<vec4<f32>, 4>(vec4(0.0), vec4(0.0), vec4(0.0), vec4(0.0));
+    var acc00 = mat4x4<f32>();  // rows +0..3, column x
+    var acc01 = mat4x4<f32>();  // rows +0..3, column x + 8
+    var acc10 = mat4x4<f32>();  // rows +4..7, column x
+    var acc11 = mat4x4<f32>();  // rows +4..7, column x + 8
     for (var k0 = 0u; k0 < dims3.K; k0 += BK3) {
-        // A tile: invocation li loads row li/4, vec4 li%4; B tile: k-row li/16, vec4 li%16
-        let ar = row0 + li / 4u;
-        let ak4 = k0 / 4u + li % 4u;
-        var va = vec4(0.0);
-        if (ar < dims3.M && ak4 < k4s) { va = a3[ar * k4s + ak4]; }
-        tile_a3[li] = va;
-        let bk = k0 + li / 16u;
-        let bn4 = wid.x * BN4 + li % 16u;
-        var vb = vec4(0.0);
-        if (bk < dims3.K && bn4 < n4s) { vb = b3[bk * n4s + bn4]; }
-        tile_b3[li] = vb;
+        for (var t = li; t < 256u; t += 64u) {  // each tile is 256 vec4s; zeros past the edges
+            let ar = row0 + t / 4u;
+            let ak4 = k0 / 4u + t % 4u;
+            var va = vec4(0.0);
+            if (ar < dims3.M && ak4 < k4s) { va = a3[ar * k4s + ak4]; }
+            tile_a3[t] = va;
+            let bk = k0 + t / BN3;
+            let bn4 = wid.x * BN3 + t % BN3;
+            var vb = vec4(0.0);
+            if (bk < dims3.K && bn4 < n4s) { vb = b3[bk * n4s + bn4]; }
+            tile_b3[t] = vb;
+        }
         workgroupBarrier();
         for (var k4 = 0u; k4 < BK3 / 4u; k4++) {
-            // four k-rows of B for this invocation's four columns
-            let bk0 = tile_b3[(k4 * 4u + 0u) * BN4 + lid.x];
-            let bk1 = tile_b3[(k4 * 4u + 1u) * BN4 + lid.x];
-            let bk2 = tile_b3[(k4 * 4u + 2u) * BN4 + lid.x];
-            let bk3 = tile_b3[(k4 * 4u + 3u) * BN4 + lid.x];
-            for (var i = 0u; i < 4u; i++) {
-                let a = tile_a3[(lid.y * 4u + i) * 4u + k4];  // 4 k-values of row i
-                acc[i] += a.x * bk0 + a.y * bk1 + a.z * bk2 + a.w * bk3;
-            }
+            let at0 = a_block_t(lid.y * 8u, k4);
+            let at1 = a_block_t(lid.y * 8u + 4u, k4);
+            let bt0 = b_block_t(k4, lid.x);
+            let bt1 = b_block_t(k4, lid.x + 8u);
+            acc00 += bt0 * at0;
+            acc01 += bt1 * at0;
+            acc10 += bt0 * at1;
+            acc11 += bt1 * at1;
         }
         workgroupBarrier();
     }
-    for (var i = 0u; i < 4u; i++) {
-        let r = row0 + lid.y * 4u + i;
-        if (r < dims3.M && col4 < n4s) { c3[r * n4s + col4] = acc[i]; }
-    }
+    let row = row0 + lid.y * 8u;
+    let c4 = wid.x * BN3 + lid.x;
+    store_block_t(acc00, row, c4, n4s);
+    store_block_t(acc01, row, c4 + 8u, n4s);
+    store_block_t(acc10, row + 4u, c4, n4s);
+    store_block_t(acc11, row + 4u, c4 + 8u, n4s);
 }
 // --8<-- [end:matmul_v3_reg_tiled]
