@@ -111,3 +111,163 @@ def dense(x: np.ndarray, dtype=None) -> np.ndarray:
     out = np.empty(x.shape, dtype or x.dtype)
     copy(out, x)
     return out
+
+
+def result_buffer(out: np.ndarray) -> np.ndarray:
+    """out itself when the C kernel can write it directly (dense), else a dense temporary."""
+    return out if out.flags.c_contiguous else np.empty(out.shape, out.dtype)
+
+
+def write_back(out: np.ndarray, result: np.ndarray) -> None:
+    if result is not out:
+        copy(out, result)
+
+
+# *** 3. reductions, scans, sorts: along dense rows ***
+
+
+def as_rows(x: np.ndarray, axes: tuple[int, ...], dtype=None) -> np.ndarray:
+    """x with `axes` moved last and made dense (cast to dtype), as a (rows, n) array."""
+    keep = [d for d in range(x.ndim) if d not in axes]
+    moved = x.transpose(keep + list(axes))
+    rows = int(np.prod([x.shape[d] for d in keep], dtype=np.int64))
+    n = int(np.prod([x.shape[d] for d in axes], dtype=np.int64))
+    return dense(moved, dtype).reshape(rows, n)
+
+
+REDUCE_NAMES = {"sum", "prod", "max", "min", "argmax", "argmin", "any", "all"}
+
+
+def reduce(op: str, out: np.ndarray, x: np.ndarray, axes) -> None:
+    """out = op over `axes` of x. Shapes: x (..) -> out (x's shape without axes).
+
+    sum and prod compute in out's dtype (a bool sum counts in int64), any/all in bool.
+    """
+    assert op in REDUCE_NAMES, op
+    axes = tuple(sorted(a % x.ndim for a in axes)) if x.ndim else ()
+    dtype = out.dtype if op in ("sum", "prod") else np.bool_ if op in ("any", "all") else None
+    rows = as_rows(x, axes, dtype)
+    if out.size == 0:
+        return
+    if rows.shape[1] == 0 and op in ("max", "min", "argmax", "argmin"):
+        raise ValueError(f"zero-size array to reduction operation {op} which has no identity")
+    result = result_buffer(out)
+    kernel("reduce", f"{op}_{suffix(rows)}")(result, rows, vals=rows.shape)
+    write_back(out, result)
+
+
+def along(op: str, out: np.ndarray, x: np.ndarray, axis: int, *vals) -> None:
+    """cumsum / argsort along one axis: the axis moved last and dense, the result moved back."""
+    axis %= max(x.ndim, 1)
+    if out.size == 0:
+        return
+    rows = as_rows(x, (axis,) if x.ndim else (), out.dtype if op == "cumsum" else None)
+    result = np.empty(rows.shape, out.dtype)
+    kernel("reduce", f"{op}_{suffix(rows)}")(result, rows, vals=(*rows.shape, *vals))
+    perm = [d for d in range(x.ndim) if d != axis] + ([axis] if x.ndim else [])
+    copy(out.transpose(perm), result.reshape(out.transpose(perm).shape))
+
+
+def cumsum(out: np.ndarray, x: np.ndarray, axis: int) -> None:
+    along("cumsum", out, x, axis)
+
+
+def argsort(out: np.ndarray, x: np.ndarray, axis: int, descending: bool = False) -> None:
+    """out = the indices that sort x along axis, stably (NaN last; first when descending)."""
+    along("argsort", out, x, axis, int(descending))
+
+
+# *** 4. matmul ***
+
+
+def matmul(out: np.ndarray, a: np.ndarray, b: np.ndarray) -> None:
+    """out[.., m, n] = sum_k a[.., m, k] * b[.., k, n]. Shapes: a (.., M, K), b (.., K, N) ->
+    out (.., M, N); the leading dims broadcast."""
+    if out.size == 0:
+        return
+    (m, k), n = a.shape[-2:], b.shape[-1]
+    batch = out.shape[:-2]
+    a3 = dense(np.broadcast_to(a, batch + (m, k))).reshape(-1, m, k)
+    b3 = dense(np.broadcast_to(b, batch + (k, n))).reshape(-1, k, n)
+    result = result_buffer(out)
+    kernel("matmul", f"matmul_{suffix(a3)}")(result, a3, b3, vals=(a3.shape[0], m, n, k))
+    write_back(out, result)
+
+
+# *** 5. index ops: offsets computed here, data moved in C ***
+
+
+def element_offsets(a: np.ndarray, key=None) -> np.ndarray:
+    """Offsets in elements from a's first element, of every element of a[key] (default a).
+
+    Built as a sum of one broadcast (stride 0, no memory) arange per dim, so indexing it with
+    numpy's rules (and numpy's IndexError for a bad index) costs only the result's size.
+    """
+    total = np.zeros((), np.int64)
+    for d, (n, stride) in enumerate(zip(a.shape, a.strides)):
+        shape = [1] * a.ndim
+        shape[d] = n
+        part = np.broadcast_to((np.arange(n, dtype=np.int64) * (stride // a.itemsize))
+                               .reshape(shape), a.shape)
+        total = total + (part if key is None else part[key])
+    return np.broadcast_to(total, a.shape if key is None else np.shape(total))
+
+
+def take(out: np.ndarray, x: np.ndarray, x_off: np.ndarray) -> None:
+    """out[i] = x at offset x_off[i]. Shapes: x_off has out's shape."""
+    if out.size:
+        out_off = dense(element_offsets(out))
+        kernel("index", f"take_{suffix(x)}")(out, x, out_off, dense(x_off), vals=(out.size,))
+
+
+def put(out: np.ndarray, src: np.ndarray, out_off: np.ndarray, accumulate: bool) -> None:
+    """out at offset out_off[i] (+)= src[i], serially. Shapes: src broadcasts to out_off."""
+    if out_off.size:
+        src = np.broadcast_to(src, out_off.shape)
+        kernel("index", f"put_{suffix(out)}")(out, src, dense(out_off),
+                                              dense(element_offsets(src)),
+                                              vals=(out_off.size, int(accumulate)))
+
+
+def along_axis_offsets(x: np.ndarray, index: np.ndarray, axis: int) -> np.ndarray:
+    """Offsets into x of x[i0, .., index[i0, ..], ..] for every position of index (gather's
+    rule: index may be smaller than x in every dim); negative indices count from the end."""
+    n = x.shape[axis]
+    bad = (index < -n) | (index >= n)
+    if bad.any():
+        raise IndexError(f"index {int(index[bad][0])} is out of bounds for dimension {axis} "
+                         f"with size {n}")
+    head = x[tuple(slice(0, m) if d != axis else slice(0, 1) for d, m in enumerate(index.shape))]
+    stride = x.strides[axis] // x.itemsize
+    return element_offsets(head) + np.where(index < 0, index + n, index) * stride
+
+
+def gather(out: np.ndarray, x: np.ndarray, index: np.ndarray, axis: int) -> None:
+    take(out, x, along_axis_offsets(x, index, axis))
+
+
+def scatter_add(out: np.ndarray, x: np.ndarray, index: np.ndarray, src: np.ndarray,
+                axis: int) -> None:
+    """out = x, then out[.., index[i], ..] += src[i] along axis."""
+    copy(out, x)
+    src = src[tuple(slice(0, m) for m in index.shape)]
+    put(out, src, along_axis_offsets(out, index, axis), accumulate=True)
+
+
+def index_key(ndim: int, indices, positions) -> tuple:
+    key: list = [slice(None)] * ndim
+    for p, idx in zip(positions, indices):
+        key[p] = idx
+    return tuple(key)
+
+
+def index(out: np.ndarray, x: np.ndarray, *indices, positions) -> None:
+    """out = x[key], the key holding int arrays at `positions` (numpy's advanced indexing)."""
+    take(out, x, element_offsets(x, index_key(x.ndim, indices, positions)))
+
+
+def index_put(out: np.ndarray, x: np.ndarray, src: np.ndarray, *indices, positions,
+              accumulate: bool) -> None:
+    """out = x, then out[key] = src (or += src, adding repeats, with accumulate)."""
+    copy(out, x)
+    put(out, src, element_offsets(out, index_key(out.ndim, indices, positions)), accumulate)

@@ -135,8 +135,11 @@ static void macrokernel(float *c, int64_t ldc, const float *ap, const float *bp,
 void matmul_v4_microkernel(float *restrict c, const float *restrict a, const float *restrict b,
                            int64_t M, int64_t N, int64_t K) {
     memset(c, 0, sizeof(float) * M * N);
-    float *ap = aligned_alloc(64, sizeof(float) * MC * KC);
-    float *bp = aligned_alloc(64, sizeof(float) * KC * NC);
+    // panels no bigger than the matrices need (small ones are common: attention heads)
+    int64_t kc_max = min64(KC, K), a_size = round_up(min64(MC, M), MR) * kc_max;
+    int64_t b_size = kc_max * round_up(min64(NC, N), NR);
+    float *ap = aligned_alloc(64, sizeof(float) * round_up(a_size + 1, 16));
+    float *bp = aligned_alloc(64, sizeof(float) * round_up(b_size + 1, 16));
     for (int64_t j0 = 0; j0 < N; j0 += NC) {
         int64_t nc = min64(NC, N - j0);
         for (int64_t k0 = 0; k0 < K; k0 += KC) {
@@ -169,3 +172,39 @@ void matmul_v5_threads(float *restrict c, const float *restrict a, const float *
     }
 }
 // --8<-- [end:matmul_v5_threads]
+
+// *** the matmul of device "c" (ch2's MATMUL): batched, dense operands ***
+
+// --8<-- [start:matmul_batched]
+// c[p] = a[p] @ b[p] for p < batch. Shapes: a (batch,M,K), b (batch,K,N), c (batch,M,N).
+// Many small matrices (attention heads) go one per thread through rung 4; a few big ones go
+// one at a time through rung 5, which splits each among the threads.
+void matmul_f32(float *c, const float *a, const float *b, int64_t batch,
+                int64_t M, int64_t N, int64_t K) {
+    if (batch >= omp_get_max_threads()) {
+        #pragma omp parallel for schedule(dynamic)
+        for (int64_t p = 0; p < batch; p++)
+            matmul_v4_microkernel(c + p * M * N, a + p * M * K, b + p * K * N, M, N, K);
+    } else {
+        for (int64_t p = 0; p < batch; p++)
+            matmul_v5_threads(c + p * M * N, a + p * M * K, b + p * K * N, M, N, K);
+    }
+}
+// --8<-- [end:matmul_batched]
+
+// the other dtypes: rung 2's loop order, with the rows of every matrix split among threads
+#define MATMUL_REORDERED(NAME, T)                                                             \
+    void NAME(T *c, const T *a, const T *b, int64_t batch, int64_t M, int64_t N, int64_t K) { \
+        _Pragma("omp parallel for if (batch * M * N * K >= 32768)")                           \
+        for (int64_t row = 0; row < batch * M; row++) {                                       \
+            int64_t p = row / M;                                                              \
+            T *cr = c + row * N;                                                              \
+            const T *ar = a + row * K, *bp = b + p * K * N;                                   \
+            for (int64_t j = 0; j < N; j++) cr[j] = 0;                                        \
+            for (int64_t k = 0; k < K; k++)                                                   \
+                for (int64_t j = 0; j < N; j++) cr[j] += ar[k] * bp[k * N + j];               \
+        }                                                                                     \
+    }
+MATMUL_REORDERED(matmul_f64, double)
+MATMUL_REORDERED(matmul_i32, int32_t)
+MATMUL_REORDERED(matmul_i64, int64_t)
