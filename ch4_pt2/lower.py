@@ -139,7 +139,8 @@ def upcast(store: UOp, loops: list[UOp]) -> tuple[UOp, list[UOp]]:
     r = loops[-1]
     reduces = [u for u in store.toposort() if u.op is Ops.REDUCE and r in ranges_in(u.src[0])]
     width = next((w for w in UPCAST_WIDTHS if r.arg[1] % w == 0), None)
-    if not reduces or width is None:
+    nested = any(n.op is Ops.REDUCE for red in reduces for n in red.src[0].toposort())
+    if not reduces or width is None or nested:  # NOTE: a reduce inside a reduce stays scalar
         return store, loops
     name, size = r.arg
     outer = UOp(Ops.RANGE, index_dtype, (), (name + "o", size // width)) if size > width \

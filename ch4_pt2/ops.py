@@ -34,6 +34,7 @@ class Ops(Enum):
     PAD = auto()  # arg = ((before, after), ...) zeros
     SHRINK = auto()  # arg = ((start, end), ...)
     FLIP = auto()  # arg = axes to reverse
+    AS_STRIDED = auto()  # arg = (shape, strides, offset) over a 1-D input (a storage)
 
     # *** unary ALU ***
     NEG = auto()  # -x
@@ -97,7 +98,8 @@ class GroupOp:
                         Ops.XOR})
     Ternary = frozenset({Ops.WHERE})
     ALU = Unary | Binary | Ternary
-    Movement = frozenset({Ops.RESHAPE, Ops.PERMUTE, Ops.EXPAND, Ops.PAD, Ops.SHRINK, Ops.FLIP})
+    Movement = frozenset({Ops.RESHAPE, Ops.PERMUTE, Ops.EXPAND, Ops.PAD, Ops.SHRINK, Ops.FLIP,
+                          Ops.AS_STRIDED})
     Comparison = frozenset({Ops.CMPLT, Ops.CMPLE, Ops.CMPEQ, Ops.CMPNE})
     Commutative = frozenset({Ops.ADD, Ops.MUL, Ops.MAX, Ops.MIN, Ops.CMPEQ, Ops.CMPNE, Ops.AND,
                              Ops.OR, Ops.XOR})
@@ -179,6 +181,10 @@ class UOp:
             return arg
         if op is Ops.EXTERN:
             return arg.shape
+        if op is Ops.AS_STRIDED:
+            return arg[0]
+        if op is Ops.GATHER:
+            return self.src[1].shape
         if not self.src or op in (Ops.LOAD, Ops.STORE, Ops.REDUCE):
             return ()
         inp = self.src[0].shape

@@ -57,8 +57,20 @@ def has_reduce(u: UOp, stop: dict) -> bool:
     return any(n.op is Ops.REDUCE_AXIS for n in u.toposort() if n is u or n not in stop)
 
 
+def value_readers(node: UOp, users: dict) -> set[UOp]:
+    """The ops that read node's value, looking through movement ops (they only re-index it)."""
+    readers, stack = set(), list(users[node])
+    while stack:
+        u = stack.pop()
+        if u.op in GroupOp.Movement:
+            stack.extend(users[u])
+        else:
+            readers.add(u)
+    return readers
+
+
 # --8<-- [start:can_fuse]
-def can_fuse(node: UOp, kernels: set[UOp], users: list[UOp], broadcast: bool, realized: dict):
+def can_fuse(node: UOp, kernels: set[UOp], users: dict, broadcast: bool, realized: dict):
     """(True, "") if node may be computed inside the kernels that read it, else (False, why).
 
     Legality: EXTERN outputs and inputs and CONTIGUOUS are always realized; a reduction read
@@ -66,14 +78,14 @@ def can_fuse(node: UOp, kernels: set[UOp], users: list[UOp], broadcast: bool, re
     """
     if node.op is Ops.CONTIGUOUS:
         return False, "contiguous() asks for a buffer"
-    if node.op is Ops.EXTERN or any(u.op is Ops.EXTERN for u in users):
+    if node.op is Ops.EXTERN or any(u.op is Ops.EXTERN for u in users[node]):
         return False, "host call: its inputs and outputs are buffers"
     if node.op in GroupOp.Movement:
         return True, ""  # index arithmetic, free in every kernel that reads it
     if broadcast and has_reduce(node, realized):
         return False, "reduction read through a broadcast: each read would redo the loop"
-    if node.op is Ops.REDUCE_AXIS and len(users) > 1:
-        return False, f"reduction with {len(users)} users: computed once, read many times"
+    if node.op is Ops.REDUCE_AXIS and len(readers := value_readers(node, users)) > 1:
+        return False, f"reduction read by {len(readers)} ops: computed once, read many times"
     return True, ""
 
 
@@ -108,7 +120,7 @@ def realize_points(outputs: list[UOp]) -> dict[UOp, str]:
             kernels |= kernels_of[u]
             wide |= broadcast[u] or (u.op is Ops.EXPAND and not trailing_expand(u))
         if n not in realized:
-            ok, why = can_fuse(n, kernels, users[n], wide, realized)
+            ok, why = can_fuse(n, kernels, users, wide, realized)
             if ok:
                 profit, why = score_fusion(n, kernels, wide, realized)
                 ok = profit > 0

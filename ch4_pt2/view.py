@@ -80,6 +80,14 @@ class View:
                          for i, ((lo, hi), n) in enumerate(zip(self.mask, self.shape)))
         return View(self.shape, strides, offset, mask)
 
+    def as_strided(self, arg) -> View | None:
+        """Any strided view of a 1-D contiguous input (a storage): torch.as_strided."""
+        if self.mask is not None or len(self.shape) != 1 or \
+                (self.shape[0] > 1 and self.strides[0] != 1):
+            return None
+        shape, strides, offset = arg
+        return View(tuple(shape), tuple(strides), self.offset + offset)
+
     def reshape(self, shape) -> View | None:
         """The same elements under a new shape, or None if no strides can say it (no copy)."""
         shape = tuple(shape)
@@ -127,8 +135,8 @@ def apply_movement(view: View, node: UOp) -> View | None:
     """view with node's movement op applied on top, or None if a View cannot express it."""
     if node.op is Ops.RESHAPE:
         return view.reshape(node.arg)
-    return {Ops.PERMUTE: view.permute, Ops.EXPAND: view.expand, Ops.SHRINK: view.shrink,
-            Ops.PAD: view.pad, Ops.FLIP: view.flip}[node.op](node.arg)
+    return {Ops.AS_STRIDED: view.as_strided, Ops.PERMUTE: view.permute, Ops.EXPAND: view.expand,
+            Ops.SHRINK: view.shrink, Ops.PAD: view.pad, Ops.FLIP: view.flip}[node.op](node.arg)
 
 
 # *** 2. index maps: one movement op, from its output index to its input index ***
@@ -166,6 +174,12 @@ def movement_index(node: UOp, idx: tuple[UOp, ...]) -> tuple[tuple[UOp, ...], UO
     src_shape, arg = node.src[0].shape, node.arg
     if node.op is Ops.RESHAPE:
         return reshape_index(idx, node.shape, src_shape), None
+    if node.op is Ops.AS_STRIDED:  # a flat position in the 1-D input
+        shape, strides, offset = arg
+        flat = UOp.const(offset)
+        for i, st in zip(idx, strides):
+            flat = flat + i * st
+        return (flat,), None
     if node.op is Ops.PERMUTE:
         out = [None] * len(idx)
         for i, axis in enumerate(arg):
