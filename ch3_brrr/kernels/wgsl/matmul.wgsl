@@ -158,3 +158,79 @@ fn matmul_v3_reg_tiled(@builtin(workgroup_id) wid: vec3<u32>,
     store_block_t(acc11, row + 4u, c4 + 8u, n4s);
 }
 // --8<-- [end:matmul_v3_reg_tiled]
+
+// --8<-- [start:matmul_strided]
+// The device's matmul (ch2's MATMUL): rung 3's mat4x4 register blocks over strided, batched
+// views, reading A and B in place (transposes from the backward pass cost no copy).
+// Shapes: A (..., M, K), B (..., K, N) -> C (..., M, N); the batch dims already broadcast
+// (stride 0). Workgroup z is the batch, unravelled over the batch shape. table4 (i32):
+//     [0] M, [1] N, [2] K, [3] nbatch, batch shape,
+//     then A, B, C each: offset, batch strides, row stride, column stride
+// Launch (ceil(N/32), ceil(M/32), batches): 8x8 invocations, 4x4 outputs each.
+@group(0) @binding(0) var<storage, read_write> c4: array<f32>;
+@group(0) @binding(1) var<storage, read> a4: array<f32>;
+@group(0) @binding(2) var<storage, read> b4: array<f32>;
+@group(0) @binding(3) var<storage, read> table4: array<i32>;
+
+// offset of batch `z` in view v (0 = A, 1 = B, 2 = C), and where v's row and column strides are
+fn batch_offset(z: u32, v: u32) -> vec3<i32> {
+    let nb = u32(table4[3]);
+    let view = 4u + nb + v * (nb + 3u);
+    var pos = table4[view];
+    var rest = z;
+    for (var d = nb; d > 0u; d--) {
+        let size = u32(table4[3u + d]);
+        pos += i32(rest % size) * table4[view + d];
+        rest /= size;
+    }
+    return vec3(pos, table4[view + nb + 1u], table4[view + nb + 2u]);
+}
+
+fn load_a4(v: vec3<i32>, m: u32, k: u32) -> f32 {
+    if (m >= u32(table4[0]) || k >= u32(table4[2])) { return 0.0; }
+    return a4[v.x + i32(m) * v.y + i32(k) * v.z];
+}
+
+fn load_b4(v: vec3<i32>, k: u32, n: u32) -> f32 {
+    if (k >= u32(table4[2]) || n >= u32(table4[1])) { return 0.0; }
+    return b4[v.x + i32(k) * v.y + i32(n) * v.z];
+}
+
+// 4 consecutive elements of a row of A (m, k..k+3) or of B (k, n..n+3)
+fn row_a4(v: vec3<i32>, m: u32, k: u32) -> vec4<f32> {
+    return vec4(load_a4(v, m, k), load_a4(v, m, k + 1u), load_a4(v, m, k + 2u),
+                load_a4(v, m, k + 3u));
+}
+
+fn row_b4(v: vec3<i32>, k: u32, n: u32) -> vec4<f32> {
+    return vec4(load_b4(v, k, n), load_b4(v, k, n + 1u), load_b4(v, k, n + 2u),
+                load_b4(v, k, n + 3u));
+}
+
+@compute @workgroup_size(8, 8)
+fn matmul_strided(@builtin(global_invocation_id) gid: vec3<u32>) {
+    let va = batch_offset(gid.z, 0u);
+    let vb = batch_offset(gid.z, 1u);
+    let vc = batch_offset(gid.z, 2u);
+    let m0 = gid.y * 4u;
+    let n0 = gid.x * 4u;
+    let M = u32(table4[0]);
+    let N = u32(table4[1]);
+    if (m0 >= M || n0 >= N) { return; }
+    var acc = mat4x4<f32>();  // column i: row m0 + i of the C block (C^T = B^T A^T)
+    for (var k = 0u; k < u32(table4[2]); k += 4u) {
+        let at = mat4x4(row_a4(va, m0, k), row_a4(va, m0 + 1u, k), row_a4(va, m0 + 2u, k),
+                        row_a4(va, m0 + 3u, k));
+        let bt = mat4x4(row_b4(vb, k, n0), row_b4(vb, k + 1u, n0), row_b4(vb, k + 2u, n0),
+                        row_b4(vb, k + 3u, n0));
+        acc += bt * at;
+    }
+    for (var i = 0u; i < 4u; i++) {
+        for (var j = 0u; j < 4u; j++) {
+            if (m0 + i < M && n0 + j < N) {
+                c4[vc.x + i32(m0 + i) * vc.y + i32(n0 + j) * vc.z] = acc[i][j];
+            }
+        }
+    }
+}
+// --8<-- [end:matmul_strided]
