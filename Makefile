@@ -13,7 +13,7 @@ export MPLBACKEND := Agg
 # a small machine badly (a small matmul can get 10x slower), so the test run uses one each.
 TEST_ENV := OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1 MKL_NUM_THREADS=1
 
-.PHONY: demo test lint book serve system-deps mathjax clean
+.PHONY: demo test lint book serve system-deps mathjax figures clean
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else \
@@ -60,6 +60,10 @@ book: $(VENV)/.installed-dev mathjax
 
 serve: $(VENV)/.installed-dev mathjax
 	$(BIN)/singsys book
+
+# Redraw the book's figures from the code they show (outputs are committed under book/assets/).
+figures: $(VENV)/.installed-dev
+	$(BIN)/python book/figures/build.py
 
 # Optional programs that pip cannot install; the tests that need them skip when they are absent.
 #   graphviz: `dot`, to draw ch1 expression graphs
