@@ -173,14 +173,21 @@ def operand_decl(k: int, wgsl: str) -> str:
 
 # --8<-- [start:elementwise_launch]
 def elementwise(expr: str, out: WGPUView, *inputs: WGPUView) -> None:
-    """out[i] = expr(load0(i), load1(i), ...) over out's shape; inputs broadcast to it."""
+    """out[i] = expr over the inputs, named a, b, c in expr; they broadcast to out's shape.
+
+    expr is WGSL, e.g. "a + b" or "select(c, b, a != 0)"; it becomes the body of
+    `fn op(a, b, c) -> out type`, called with load0(i), load1(i), load2(i)."""
     ndim = len(out.shape)
     shape, strides = collapse(out.shape, out.strides,
                               *[broadcast_strides(v, ndim) for v in inputs])
     table = view_table(shape, [(v.offset, st) for v, st in zip((out, *inputs), strides)])
-    decls = "\n".join(operand_decl(k, v.wgsl) for k, v in enumerate(inputs))
-    src = MATH + source("views") + source("elementwise", OUT_T=out.wgsl, OPERANDS=decls,
-                                          EXPR=expr, TABLE_BINDING=str(len(inputs) + 1))
+    names = "abc"[:len(inputs)]
+    params = ", ".join(f"{n}: {v.wgsl}" for n, v in zip(names, inputs))
+    decls = [operand_decl(k, v.wgsl) for k, v in enumerate(inputs)]
+    decls.append(f"fn op({params}) -> {out.wgsl} {{ return {expr}; }}")
+    call = "op(" + ", ".join(f"load{k}(i)" for k in range(len(inputs))) + ")"
+    src = MATH + source("views") + source("elementwise", OUT_T=out.wgsl, OPERANDS="\n".join(decls),
+                                          EXPR=call, TABLE_BINDING=str(len(inputs) + 1))
     launch(src, "elementwise", out, inputs, table, grid(-(-out.numel // 64)))
 # --8<-- [end:elementwise_launch]
 
@@ -201,11 +208,14 @@ def reduce_table(out: WGPUView, x: WGPUView, axes) -> list[int]:
             *[x.strides[d] for d in axes]]
 
 
-def reduce(combine: str, identity: str, out: WGPUView, x: WGPUView, axes) -> None:
-    """out[j] = fold of combine(a, b) over x's `axes`, from `identity`; computed in out's type."""
+def reduce(combine: str, identity: str, to_out: str | None, out: WGPUView, x: WGPUView,
+           axes) -> None:
+    """out[j] = fold of combine(a, b) over x's `axes`, from `identity`, in out's type; each
+    element v of x enters as to_out (default: converted to out's type)."""
     axes = sorted(a % len(x.shape) for a in axes) if x.shape else []
     table = reduce_table(out, x, axes)
-    src = MATH + source("reduce", IN_T=x.wgsl, OUT_T=out.wgsl, IDENTITY=identity, COMBINE=combine)
+    src = MATH + source("reduce", IN_T=x.wgsl, OUT_T=out.wgsl, IDENTITY=identity,
+                        COMBINE=combine, TO_OUT=to_out or f"{out.wgsl}(v)")
     launch(src, "reduce", out, [x], table, grid(table[0]))
 
 
@@ -322,7 +332,7 @@ def _scatter_launch(out: WGPUView, src: WGPUView, src_c, b_shape, picks, src_b,
 def copy_into(out: WGPUView, x: WGPUView) -> None:
     """out = x (same shape), unless out already is x."""
     if x.data is not out.data or x.strides != out.strides or x.offset != out.offset:
-        elementwise(f"{out.wgsl}(load0(i))", out, x)
+        elementwise(f"{out.wgsl}(a)", out, x)
 
 
 def index_put(out: WGPUView, x: WGPUView, src: WGPUView, *indices: WGPUView, positions,

@@ -65,3 +65,18 @@ fn max_f32(a: f32, b: f32) -> f32 {
     if (isnan_f32(a) || isnan_f32(b)) { return bitcast<f32>(0x7fc00000u); }
     return max(a, b);
 }
+
+// Python's %: the remainder takes the divisor's sign (torch.remainder)
+fn mod_f32(a: f32, b: f32) -> f32 { return a - b * floor(a / b); }
+
+fn mod_i32(a: i32, b: i32) -> i32 {
+    if (b == 0) { return 0; }  // NOTE: torch raises; see floordiv_i32
+    let r = a % b;
+    return select(r, r + b, r != 0 && ((r < 0) != (b < 0)));
+}
+
+// tanh that neither overflows for large |x| (some drivers compute it from exp(2x)) nor loses NaN
+fn tanh_f32(x: f32) -> f32 {
+    if (isnan_f32(x)) { return x; }
+    return tanh(clamp(x, -20.0, 20.0));
+}

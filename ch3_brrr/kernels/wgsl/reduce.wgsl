@@ -16,6 +16,7 @@
 var<workgroup> partial: array<{{OUT_T}}, 64>;
 
 fn combine(a: {{OUT_T}}, b: {{OUT_T}}) -> {{OUT_T}} { return {{COMBINE}}; }
+fn to_out(v: {{IN_T}}) -> {{OUT_T}} { return {{TO_OUT}}; }
 
 // the offset contributed by index `i` unravelled over dims [first, first+n) of the shape table,
 // with the strides at table[strides ..]
@@ -45,7 +46,7 @@ fn reduce(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) groups
     let x_base = table[x_view] + unravel_dot(j, 4u, nkeep, x_view + 1u);
     var acc = {{OUT_T}}({{IDENTITY}});
     for (var r = lane; r < n_red; r += 64u) {
-        let value = {{OUT_T}}(x[x_base + unravel_dot(r, 4u + nkeep, nred, x_view + 1u + nkeep)]);
+        let value = to_out(x[x_base + unravel_dot(r, 4u + nkeep, nred, x_view + 1u + nkeep)]);
         acc = combine(acc, value);
     }
     partial[lane] = acc;
