@@ -36,13 +36,16 @@ def suffix(a: np.ndarray) -> str:
 def layout(out: np.ndarray, *srcs: np.ndarray) -> np.ndarray:
     """The int64 `meta` array strided.h reads: ndim, shape, then each operand's strides.
 
-    Size-1 dims are dropped, and a dim is merged into the next one when every operand steps
-    over it as over one longer dim (stride[d] == stride[d+1] * shape[d+1]): a contiguous tensor
-    becomes one long row, a transposed one stays 2-d. Strides are in elements, not bytes.
+    Elementwise work may visit elements in any order, so the dims are first sorted by out's
+    stride, largest first (a transposed out is walked in memory order). Size-1 dims are dropped,
+    and a dim is merged into the next one when every operand steps over it as over one longer
+    dim (stride[d] == stride[d+1] * shape[d+1]): a dense tensor becomes one long row, a dense
+    one added to a transposed one stays 2-d. Strides are in elements, not bytes.
     """
     ops = (out, *srcs)
-    dims = [(n, [a.strides[d] // a.itemsize for a in ops]) for d, n in enumerate(out.shape)
-            if n != 1]
+    order = sorted(range(out.ndim), key=lambda d: -abs(out.strides[d]))
+    dims = [(out.shape[d], [a.strides[d] // a.itemsize for a in ops]) for d in order
+            if out.shape[d] != 1]
     merged: list[tuple[int, list[int]]] = []
     for n, st in dims:
         if merged and all(p == s * n for p, s in zip(merged[-1][1], st)):
@@ -62,8 +65,9 @@ def broadcast(out: np.ndarray, srcs, dtype=None) -> list[np.ndarray]:
 
     Python numbers become `dtype` (default: the first array's); arrays must already have it.
     """
-    dtype = dtype or next((s.dtype for s in srcs if isinstance(s, np.ndarray)), out.dtype)
-    arrays = [np.asarray(s, dtype) if not isinstance(s, np.ndarray) else s for s in srcs]
+    typed = (np.ndarray, np.generic)  # arrays and numpy scalars carry a dtype
+    dtype = dtype or next((s.dtype for s in srcs if isinstance(s, typed)), out.dtype)
+    arrays = [np.asarray(s) if isinstance(s, typed) else np.asarray(s, dtype) for s in srcs]
     for a in arrays:
         if a.dtype != dtype:
             raise TypeError(f"operands of one C kernel must share a dtype: {a.dtype} != {dtype}")
@@ -102,7 +106,7 @@ def copy(out: np.ndarray, x) -> None:
     """out[i] = x[i] cast to out's dtype (FILL is a copy from a broadcast scalar)."""
     if out.size == 0:
         return
-    (x,) = broadcast(out, [x], x.dtype if isinstance(x, np.ndarray) else out.dtype)
+    (x,) = broadcast(out, [x], x.dtype if isinstance(x, (np.ndarray, np.generic)) else out.dtype)
     kernel("elementwise", f"copy_{suffix(x)}_{suffix(out)}")(out, x, layout(out, x))
 
 
@@ -271,3 +275,81 @@ def index_put(out: np.ndarray, x: np.ndarray, src: np.ndarray, *indices, positio
     """out = x, then out[key] = src (or += src, adding repeats, with accumulate)."""
     copy(out, x)
     put(out, src, element_offsets(out, index_key(out.ndim, indices, positions)), accumulate)
+
+
+# *** 6. fused nn kernels: rows of the last dim ***
+
+
+def _rows2d(x: np.ndarray) -> np.ndarray:
+    return dense(x).reshape(-1, x.shape[-1]) if x.ndim else dense(x).reshape(1, 1)
+
+
+def softmax(x: np.ndarray) -> np.ndarray:
+    """softmax over the last dim. Shapes: (.., C) -> (.., C)."""
+    rows = _rows2d(x)
+    out = np.empty_like(rows)
+    if rows.size:
+        kernel("nn", f"softmax_forward_{suffix(rows)}")(out, rows, vals=rows.shape)
+    return out.reshape(x.shape)
+
+
+def softmax_backward(y: np.ndarray, dy: np.ndarray) -> np.ndarray:
+    """dx from the softmax output y and the upstream gradient dy. Shapes: all (.., C)."""
+    yr, dyr = _rows2d(y), _rows2d(dy)
+    dx = np.empty_like(yr)
+    if yr.size:
+        kernel("nn", f"softmax_backward_{suffix(yr)}")(dx, yr, dyr, vals=yr.shape)
+    return dx.reshape(y.shape)
+
+
+def layer_norm(x: np.ndarray, w: np.ndarray, b: np.ndarray, eps: float = 1e-5):
+    """(out, mean, rstd) of layer norm over the last dim. Shapes: x (.., C), w, b (C) ->
+    out (.., C), mean and rstd (..)."""
+    rows = _rows2d(x)
+    out = np.empty_like(rows)
+    mean, rstd = np.empty(rows.shape[0], x.dtype), np.empty(rows.shape[0], x.dtype)
+    if rows.size:
+        kernel("nn", f"layernorm_forward_{suffix(rows)}")(out, mean, rstd, rows, dense(w),
+                                                          dense(b), vals=(*rows.shape, eps))
+    return out.reshape(x.shape), mean.reshape(x.shape[:-1]), rstd.reshape(x.shape[:-1])
+
+
+def layer_norm_backward(dout, x, mean, rstd, w):
+    """(dx, dw, db) of layer_norm. Shapes: dout, x (.., C); mean, rstd (..); w (C)."""
+    rows, drows = _rows2d(x), _rows2d(dout)
+    dx, dw, db = np.empty_like(rows), np.empty(x.shape[-1], x.dtype), np.empty(x.shape[-1], x.dtype)
+    kernel("nn", f"layernorm_backward_{suffix(rows)}")(
+        dx, dw, db, drows, rows, dense(mean).ravel(), dense(rstd).ravel(), dense(w),
+        vals=rows.shape)
+    return dx.reshape(x.shape), dw, db
+
+
+def _check_targets(target: np.ndarray, classes: int) -> np.ndarray:
+    target = dense(target, np.int64).ravel()
+    bad = (target < 0) | (target >= classes)
+    if bad.any():
+        raise IndexError(f"Target {int(target[bad][0])} is out of bounds.")  # torch's words
+    return target
+
+
+def cross_entropy(logits: np.ndarray, target: np.ndarray) -> np.ndarray:
+    """Per-row loss -log softmax(logits)[target]. Shapes: logits (R, C), target (R) -> (R)."""
+    rows = _rows2d(logits)
+    target = _check_targets(target, rows.shape[1])
+    loss = np.empty(rows.shape[0], logits.dtype)
+    if rows.size:
+        kernel("nn", f"cross_entropy_forward_{suffix(rows)}")(loss, rows, target,
+                                                              vals=rows.shape)
+    return loss
+
+
+def cross_entropy_backward(logits: np.ndarray, target: np.ndarray, dloss: np.ndarray):
+    """dlogits = (softmax(logits) - onehot(target)) * dloss[:, None]. Shapes: (R, C), (R), (R)."""
+    rows = _rows2d(logits)
+    target = _check_targets(target, rows.shape[1])
+    dlogits = np.empty_like(rows)
+    if rows.size:
+        kernel("nn", f"cross_entropy_backward_{suffix(rows)}")(dlogits, rows, target,
+                                                               dense(dloss).ravel(),
+                                                               vals=rows.shape)
+    return dlogits
