@@ -27,6 +27,7 @@ from ch4_pt2.schedule import ScheduleItem, create_schedule, memory_plan
 BUFFER_DATA: dict[int, np.ndarray] = {}  # buffer id -> a contiguous array of the node's dtype
 _ids = itertools.count()
 stats = {"kernels": 0, "realizes": 0, "last_kernels": 0}  # tests read the per-realize count
+produced: list[int] = []  # ids of the buffers realize() made, in order (compile's guards read it)
 
 
 def buffer_node(array: np.ndarray, dtype: DType) -> UOp:
@@ -134,7 +135,9 @@ def realize(outputs: list[UOp]) -> list[UOp]:
     if DEBUG >= 3:
         print(explain_plan(plan, source=DEBUG >= 4))
     arrays = dict(zip(todo, plan.run()))
-    return [o if o.op is Ops.BUFFER else buffer_node(arrays[o], o.dtype) for o in outputs]
+    out = [o if o.op is Ops.BUFFER else buffer_node(arrays[o], o.dtype) for o in outputs]
+    produced.extend(o.arg[0] for o in out)
+    return out
 
 
 def explain_plan(plan: Plan, source: bool = True) -> str:

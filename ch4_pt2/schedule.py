@@ -40,96 +40,94 @@ def trailing_expand(u: UOp) -> bool:
     return not kept or not grown or max(kept) < min(grown)
 
 
-def alu_count(u: UOp, stop: dict) -> int:
-    """ALU ops in u's fused expression, counting down to realized nodes (an estimate of cost)."""
-    count, seen, stack = 0, set(), [u]
-    while stack:
-        n = stack.pop()
-        if n in seen or (n is not u and n in stop):
-            continue
-        seen.add(n)
-        count += n.op in GroupOp.ALU or n.op is Ops.REDUCE_AXIS
-        stack.extend(n.src)
-    return count
+@dataclass
+class FusionInfo:
+    """What the fusion decisions know of a node (filled by realize_points' two passes)."""
+
+    readers: int = 0  # index patterns it is read with (access_patterns)
+    cost: int = 0  # ALU ops in its fused expression (capped), down to realized nodes
+    reduces: bool = False  # its fused expression contains a reduction
+    unhoisted: bool = False  # ... one read element for element: each reader redoes its loop
+    kernels: int = 0  # kernels reading it (pass 2)
+    broadcast: bool = False  # read through an expand that is not trailing (pass 2)
 
 
-def has_reduce(u: UOp, stop: dict) -> bool:
-    return any(n.op is Ops.REDUCE_AXIS for n in u.toposort() if n is u or n not in stop)
-
-
-def value_readers(node: UOp, users: dict) -> set[UOp]:
-    """The ops that read node's value, looking through movement ops (they only re-index it)."""
-    readers, stack = set(), list(users[node])
-    while stack:
-        u = stack.pop()
-        if u.op in GroupOp.Movement:
-            stack.extend(users[u])
-        else:
-            readers.add(u)
-    return readers
+def access_patterns(node: UOp, users: dict) -> int:
+    """How many different index patterns node is read with: all its elementwise readers share
+    one (they read element i at i); each reduction and each movement op brings its own."""
+    patterns = {u for u in users[node] if u.op in GroupOp.Movement or u.op is Ops.REDUCE_AXIS}
+    elementwise = any(u not in patterns for u in users[node])
+    return len(patterns) + elementwise
 
 
 # --8<-- [start:can_fuse]
-def can_fuse(node: UOp, kernels: set[UOp], users: dict, broadcast: bool, realized: dict):
-    """(True, "") if node may be computed inside the kernels that read it, else (False, why).
-
-    Legality: EXTERN outputs and inputs and CONTIGUOUS are always realized; a reduction read
-    through a broadcast that is not trailing would be recomputed per element of the broadcast.
-    """
+def can_fuse(node: UOp, users: dict) -> tuple[bool, str]:
+    """Legality: may node be computed inside the kernels that read it? (False, why) if not."""
     if node.op is Ops.CONTIGUOUS:
         return False, "contiguous() asks for a buffer"
     if node.op is Ops.EXTERN or any(u.op is Ops.EXTERN for u in users[node]):
         return False, "host call: its inputs and outputs are buffers"
-    if node.op in GroupOp.Movement:
-        return True, ""  # index arithmetic, free in every kernel that reads it
-    if broadcast and has_reduce(node, realized):
-        return False, "reduction read through a broadcast: each read would redo the loop"
-    if node.op is Ops.REDUCE_AXIS and len(readers := value_readers(node, users)) > 1:
-        return False, f"reduction read by {len(readers)} ops: computed once, read many times"
     return True, ""
 
 
-def score_fusion(node: UOp, kernels: set[UOp], broadcast: bool, realized: dict) -> tuple:
-    """(profit, why): > 0 to fuse. Fusing saves a store and a load per element; it costs the
-    node's arithmetic once more for every extra kernel or broadcast copy that reads it."""
-    cost = alu_count(node, realized)
-    if len(kernels) > 1 and (cost > RECOMPUTE_LIMIT or has_reduce(node, realized)):
-        return -1, f"read by {len(kernels)} kernels and costs {cost} ops: store it once"
-    if broadcast and cost > 2:
-        return -1, f"read through a broadcast and costs {cost} ops: store it once"
+def score_fusion(node: UOp, info: FusionInfo) -> tuple[int, str]:
+    """Profit: > 0 to fuse node into its readers. Fusing saves a store and a load per element;
+    it costs the node's arithmetic again in every reader that recomputes it."""
+    if info.readers > 1 and info.unhoisted:
+        return -1, f"read in {info.readers} index patterns, each redoing its reduction"
+    if info.broadcast and (info.cost > 2 or info.reduces):
+        return -1, f"read through a broadcast and costs {info.cost} ops: store it once"
+    if info.kernels > 1 and (info.cost > RECOMPUTE_LIMIT or info.reduces):
+        return -1, f"read by {info.kernels} kernels and costs {info.cost} ops: store it once"
     return 1, ""
 # --8<-- [end:can_fuse]
 
 
 def realize_points(outputs: list[UOp]) -> dict[UOp, str]:
-    """Every node that becomes a kernel output, with the reason."""
-    sink = UOp(Ops.SINK, None, tuple(outputs))
-    nodes = sink.toposort()[:-1]
+    """Every node that becomes a kernel output, with the reason.
+
+    Pass 1 (operands first) measures each node's fused expression, cut at the realized nodes
+    below it; pass 2 (readers first) adds what depends on the kernels above.
+    """
+    nodes = UOp(Ops.SINK, None, tuple(outputs)).toposort()[:-1]
     users: dict[UOp, list[UOp]] = {n: [] for n in nodes}
     for n in nodes:
         for s in n.src:
             users[s].append(n)
     realized = {o: "output" for o in outputs if o.op is not Ops.BUFFER}
+    for n in nodes:
+        if n not in realized and (why := can_fuse(n, users)[1]):
+            realized[n] = why
+    info = {n: FusionInfo() for n in nodes}
+    leaf = (Ops.BUFFER, Ops.CONST)
+    for n in nodes:  # pass 1
+        fi, below = info[n], [info[s] for s in n.src if s not in realized and s.op not in leaf]
+        fi.readers = access_patterns(n, users)
+        is_alu = n.op in GroupOp.ALU or n.op is Ops.REDUCE_AXIS
+        fi.cost = min(RECOMPUTE_LIMIT + 1, is_alu + sum(b.cost for b in below))
+        fi.reduces = n.op is Ops.REDUCE_AXIS or any(b.reduces for b in below)
+        fi.unhoisted = n.op is Ops.REDUCE_AXIS or any(
+            info[s].unhoisted for s in n.src
+            if s not in realized and s.op not in leaf and s.op is not Ops.EXPAND)
+        if n not in realized and n.op not in leaf and n.op not in GroupOp.Movement:
+            profit, why = score_fusion(n, fi)
+            if profit <= 0:
+                realized[n] = why
     kernels_of: dict[UOp, set[UOp]] = {}
-    broadcast: dict[UOp, bool] = {}  # read through a non-trailing expand inside its kernel
-    for n in reversed(nodes):
-        if n.op in (Ops.BUFFER, Ops.CONST):
+    for n in reversed(nodes):  # pass 2
+        if n.op in leaf:
             continue
-        kernels, wide = set(), False
+        fi, kernels = info[n], set()
         for u in users[n]:
             kernels |= kernels_of[u]
-            wide |= broadcast[u] or (u.op is Ops.EXPAND and not trailing_expand(u))
-        if n not in realized:
-            ok, why = can_fuse(n, kernels, users, wide, realized)
-            if ok:
-                profit, why = score_fusion(n, kernels, wide, realized)
-                ok = profit > 0
-            if not ok:
+            fi.broadcast |= (info[u].broadcast and u not in realized) or (
+                u.op is Ops.EXPAND and not trailing_expand(u))
+        fi.kernels = len(kernels)
+        if n not in realized and n.op not in GroupOp.Movement:
+            profit, why = score_fusion(n, fi)
+            if profit <= 0:
                 realized[n] = why
-        if n in realized:
-            kernels_of[n], broadcast[n] = {n}, False
-        else:
-            kernels_of[n], broadcast[n] = kernels, wide
+        kernels_of[n] = {n} if n in realized else kernels
     return realized
 
 

@@ -13,8 +13,18 @@ import math
 from ch4_pt2.lower import Kernel
 from ch4_pt2.ops import Ops, UOp
 
-# the value a reduction starts from
-REDUCE_IDENTITY = {Ops.ADD: 0, Ops.MUL: 1, Ops.MAX: -math.inf, Ops.MIN: math.inf}
+
+
+def reduce_identity(op: Ops, dtype):
+    """The value a reduction starts from: 0 for +, 1 for *, the lowest value for max, ..."""
+    if op in (Ops.ADD, Ops.MUL):
+        return 0 if op is Ops.ADD else 1
+    if dtype.category == 2:
+        return -math.inf if op is Ops.MAX else math.inf
+    if dtype.category == 0:
+        return 0 if op is Ops.MAX else 1
+    bits = 8 * dtype.itemsize - 1
+    return -(2 ** bits) if op is Ops.MAX else 2 ** bits - 1
 
 
 # --8<-- [start:cstyle]
@@ -52,7 +62,10 @@ class CStyleLanguage:
             if math.isnan(value):
                 return "NAN"
             return f"{value!r}f" if dtype.name == "float32" else repr(value)
-        return str(int(value))
+        value = int(value)
+        if value == -(2 ** 63):  # the literal 9223372036854775808 itself overflows
+            return "(-9223372036854775807L-1)"
+        return str(value) if abs(value) < 2 ** 31 else f"{value}L"
 
     def render_alu(self, u: UOp, ops: list[str]) -> str:
         if u.op is Ops.CAST:
@@ -118,7 +131,7 @@ class CStyleLanguage:
     def render_acc(self, u: UOp, names: dict) -> str:
         op, lanes = u.arg if isinstance(u.arg, tuple) else (u.arg, None)
         names[u] = f"acc{len(names)}"
-        init = self.render_const(REDUCE_IDENTITY[op], u.dtype)
+        init = self.render_const(reduce_identity(op, u.dtype), u.dtype)
         if lanes is None:
             return f"{self.render_type(u)} {names[u]} = {init};"
         return (f"{self.render_type(u)} {names[u]}[{lanes}]; "
