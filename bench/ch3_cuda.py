@@ -112,13 +112,15 @@ def main(argv=None) -> int:
               "tensor cores": "Tensor-core GEMM, C = A B^T (baseline: cuBLAS, same precision)",
               "rows": "Row kernels, 8192 x 8192 fp32 (baseline: PyTorch)",
               "attention": "Flash attention forward, bf16, B=8 H=16 (baseline: torch SDPA)"}
+    markers = {"sgemm": "sgemm", "tensor cores": "tensor", "rows": "rows", "attention": "attention"}
     for name, rows in tables.items():
-        if rows:
+        if rows:  # each table between snippet markers, so the book can include it by name
             kind = "bytes" if name == "rows" else "flops"
-            md += ["", f"**{titles[name]}**", "", table(rows, kind)]
+            note = [] if name != "sgemm" else [
+                "", f"Rung 8's tile, chosen by the autotuner: `{report.get('tile')}`."]
+            md += ["", f"<!-- --8<-- [start:{markers[name]}] -->", f"**{titles[name]}**", "",
+                   table(rows, kind), *note, f"<!-- --8<-- [end:{markers[name]}] -->"]
             report[name] = [{**r.__dict__, "pct": r.pct} for r in rows]
-    if report.get("tile"):
-        md += ["", f"Rung 8's tile, chosen by the autotuner: `{report['tile']}`."]
     (out / "ch3_cuda.md").write_text("\n".join(md) + "\n")
     (out / "ch3_cuda.json").write_text(json.dumps(report, indent=1, default=str))
     print("\n".join(md))

@@ -157,6 +157,7 @@ def check_tc(dev, name: str, a: np.ndarray, b: np.ndarray) -> int:
 # *** 3. autotuning and timing ***
 
 
+# --8<-- [start:autotune]
 def autotune(dev, n: int, rng: np.random.Generator, log=print) -> tuple[dict, list]:
     """Time each valid candidate tile of rung 8 at n^3; returns the fastest and all timings."""
     A, B = upload(dev, rng.standard_normal((n, n), np.float32)), \
@@ -170,6 +171,7 @@ def autotune(dev, n: int, rng: np.random.Generator, log=print) -> tuple[dict, li
         log(f"  autotune {tile_shape(tile)[:2]} {tile}: {2 * n**3 / s / 1e12:.1f} TFLOP/s")
     best = min(results, key=lambda r: r[0])
     return best[1], results
+# --8<-- [end:autotune]
 
 
 def time_ladder(dev, n: int, tile: dict, rng: np.random.Generator, torch=None) -> list[Row]:

@@ -119,6 +119,7 @@ def _arg(x):
     return x
 
 
+# --8<-- [start:cuda_program]
 class CUDAProgram(Program):
     """One kernel of a cubin. Call: prog(*bufs, global_size=grid (in blocks), local_size=block,
     vals=scalars, shared=dynamic shared-memory bytes, wait=True -> seconds by CUDA events)."""
@@ -155,6 +156,7 @@ class CUDAProgram(Program):
         except cuda.Error as e:
             raise CudaError(f"launching {self.name} grid={grid} block={block} "
                             f"shared={shared}: {e}") from e
+# --8<-- [end:cuda_program]
 
 
 class CUDADevice(Device):

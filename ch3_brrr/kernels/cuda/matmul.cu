@@ -60,7 +60,9 @@ extern "C" __global__ void matmul_v3_smem_tiled(const float* A, const float* B, 
         As[ty][tx] = (row < M && k0 + tx < K) ? A[row * K + k0 + tx] : 0.f;
         Bs[ty][tx] = (k0 + ty < K && col < N) ? B[(k0 + ty) * N + col] : 0.f;
         __syncthreads();
+        // EXERCISE 3.7: add to acc the dot product of row ty of As with column tx of Bs
         for (int k = 0; k < T3; k++) acc += As[ty][k] * Bs[k][tx];
+        // END EXERCISE
         __syncthreads();  // everyone is done reading before the next tile overwrites
     }
     if (row < M && col < N) C[row * N + col] = acc;

@@ -7,7 +7,8 @@
 //   rung 2: bf16 with mma.sync through tile.cuh: 128x128 block tiles, a 64x64 tile per warp,
 //           a 3-stage cp.async pipeline (loads for tile k+2 fly while tile k computes).
 //   rung 3: bf16 with Hopper's wgmma: a warpgroup (4 warps) issues one 64x256x16 product
-//           whose operands the tensor cores read straight from swizzled shared memory.
+//           whose operands the tensor cores read straight from swizzled shared memory; the
+//           products of one K tile run on while the next tile's are issued.
 #include <mma.h>
 #include "tile.cuh"
 
@@ -153,7 +154,10 @@ __device__ __forceinline__ uint64_t wgmma_desc(const void* smem_tile) {
 
 __device__ __forceinline__ void wgmma_fence() { asm volatile("wgmma.fence.sync.aligned;\n" ::: "memory"); }
 __device__ __forceinline__ void wgmma_commit() { asm volatile("wgmma.commit_group.sync.aligned;\n" ::: "memory"); }
-__device__ __forceinline__ void wgmma_wait0() { asm volatile("wgmma.wait_group.sync.aligned 0;\n" ::: "memory"); }
+template <int N>
+__device__ __forceinline__ void wgmma_wait() {
+    asm volatile("wgmma.wait_group.sync.aligned %0;\n" :: "n"(N) : "memory");
+}
 
 // The 128 accumulator operands of one m64n256k16 wgmma, spelled out (inline asm has no loops).
 #define WGMMA_R0 "%0,%1,%2,%3,%4,%5,%6,%7,%8,%9,%10,%11,%12,%13,%14,%15,"
@@ -223,21 +227,25 @@ extern "C" __global__ void __launch_bounds__(256, 1) matmul_bf16_wgmma(
     float d[128];
 #pragma unroll
     for (int i = 0; i < 128; i++) d[i] = 0.f;
-    for (int s = 0; s < WG_STAGES - 1; s++) load_stage(s);
+    // Tiles are loaded WG_STAGES - 2 ahead, not - 1: the products of tile kt-1 may still be
+    // reading their stage while tile kt's are issued (wgmma_wait<1>), so the stage refilled at
+    // step kt is the one tile kt-2 used, which every warpgroup has finished with.
+    for (int s = 0; s < WG_STAGES - 2; s++) load_stage(s);
     for (int kt = 0; kt < ktiles; kt++) {
-        cp_async_wait<WG_STAGES - 2>();
+        cp_async_wait<WG_STAGES - 3>();  // tile kt has landed
         // cp.async wrote through the generic proxy; the tensor cores read through the async one
         asm volatile("fence.proxy.async.shared::cta;\n" ::: "memory");
         __syncthreads();
-        load_stage(kt + WG_STAGES - 1);
+        load_stage(kt + WG_STAGES - 2);
         WgStage& s = stage[kt % WG_STAGES];
         wgmma_fence();
 #pragma unroll
         for (int kk = 0; kk < WG_BK; kk += 16)  // +32 bytes per k-step inside the swizzled rows
             wgmma_m64n256k16(d, wgmma_desc(s.a.ptr(64 * wg, kk)), wgmma_desc(s.b.ptr(0, kk)));
         wgmma_commit();
-        wgmma_wait0();
+        wgmma_wait<1>();  // tile kt-1's products are done; tile kt's may run on
     }
+    wgmma_wait<0>();
     // Accumulator layout: warp w of the group owns rows 16w..16w+15; per 8 columns, the
     // m16n8 layout of mma.sync (so an rt_fl holds d[8j .. 8j+7] for columns 16j..16j+15).
     int warp = (threadIdx.x / 32) % 4;
