@@ -191,8 +191,9 @@ def matmul(out: np.ndarray, a: np.ndarray, b: np.ndarray) -> None:
         return
     (m, k), n = a.shape[-2:], b.shape[-1]
     batch = out.shape[:-2]
-    a3 = dense(np.broadcast_to(a, batch + (m, k))).reshape(-1, m, k)
-    b3 = dense(np.broadcast_to(b, batch + (k, n))).reshape(-1, k, n)
+    count = int(np.prod(batch, dtype=np.int64))
+    a3 = dense(np.broadcast_to(a, batch + (m, k))).reshape(count, m, k)
+    b3 = dense(np.broadcast_to(b, batch + (k, n))).reshape(count, k, n)
     result = result_buffer(out)
     kernel("matmul", f"matmul_{suffix(a3)}")(result, a3, b3, vals=(a3.shape[0], m, n, k))
     write_back(out, result)
