@@ -33,12 +33,14 @@ static inline int64_t n_rows(const int64_t *meta) {
 // then dot it with each operand's strides
 static inline void row_offsets(const int64_t *meta, int nops, int64_t row, int64_t *off) {
     int64_t nd = NDIM(meta);
+    // EXERCISE 3.2: peel row's index along each dim, innermost row dim first, into the offsets
     for (int k = 0; k < nops; k++) off[k] = 0;
     for (int64_t d = nd - 2; d >= 0; d--) {
         int64_t i = row % SHAPE(meta)[d];
         row /= SHAPE(meta)[d];
         for (int k = 0; k < nops; k++) off[k] += i * STRIDES(meta, k)[d];
     }
+    // END EXERCISE
 }
 // --8<-- [end:row_offsets]
 
