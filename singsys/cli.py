@@ -8,6 +8,7 @@
     singsys progress CHAPTER DIR                       which exercises pass in your copy
     singsys diff CHAPTER DIR                           your solutions against the reference
     singsys book [--build [--out DIR]]                 serve (or build) the book
+    singsys bench [LADDER ...] [--size N]              chapter 3's kernel ladders, a roofline
 
 A user mistake (an unknown chapter or exercise, a missing folder) ends with one line on stderr
 and exit status 2, never a traceback.
@@ -178,6 +179,13 @@ def cmd_book(args) -> int:
     return subprocess.run([sys.executable, "-m", "mkdocs", *verb], cwd=REPO_ROOT).returncode
 
 
+def cmd_bench(args) -> int:
+    """Chapter 3's kernel ladders on this machine: tables and a roofline (ch3_brrr.bench)."""
+    bench = importlib.import_module("ch3_brrr.bench")
+    return bench.main([*args.ladders, "--size", str(args.size), "--rounds", str(args.rounds),
+                       "--out", args.out])
+
+
 # *** output ***
 
 
@@ -208,6 +216,8 @@ EXAMPLES = {
     "diff": "example:\n  singsys diff ch1 mywork/",
     "book": "examples:\n  singsys book                 serve on http://127.0.0.1:8000\n"
             "  singsys book --build --out site/",
+    "bench": "examples:\n  singsys bench                every ladder this machine can run\n"
+             "  singsys bench c --size 512   the C ladder at 512x512x512",
 }
 
 
@@ -260,6 +270,14 @@ def build_parser() -> argparse.ArgumentParser:
                        "Serve the book with mkdocs, or build it in strict mode.", cmd_book)
     book.add_argument("--build", action="store_true", help="build the site instead of serving")
     book.add_argument("--out", default="build/site", help="where --build writes the site")
+    bench = add_command(sub, "bench", "time chapter 3's kernel ladders",
+                        "Check every rung of the C, WGSL and CUDA matmul ladders that can run "
+                        "here, time them beside the baseline (numpy) in the same run, print the "
+                        "tables and save a roofline plot.", cmd_bench)
+    bench.add_argument("ladders", nargs="*", metavar="LADDER", help="c, wgsl, cuda (default all)")
+    bench.add_argument("--size", type=int, default=1024, help="M = N = K (default 1024)")
+    bench.add_argument("--rounds", type=int, default=5, help="timed rounds per rung")
+    bench.add_argument("--out", default="bench_out", help="folder for roofline.png")
     return parser
 
 
