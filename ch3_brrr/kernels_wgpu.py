@@ -376,3 +376,37 @@ def argsort(out: WGPUView, x: WGPUView, axis: int, descending: bool) -> None:
     src = source("argsort", T=x.wgsl, IS_NAN=IS_NAN[x.wgsl],
                  DESCENDING="true" if descending else "false")
     launch(src, "argsort", out, [x], table, grid(-(-x.numel // 64)))
+
+
+# *** 7. fused row kernels: softmax, layer norm, cross-entropy ***
+
+
+def _rows(file: str, out: WGPUView, inputs, extra=(0, 0)) -> None:
+    """Run a rows.wgsl kernel: one workgroup per row of contiguous (R, C) matrices."""
+    rows, cols = (out.shape[0], inputs[0].shape[-1]) if inputs[0].shape else (0, 0)
+    src = source("rows") + source(file)
+    prog = device().build(file, src)
+    if rows:  # the uniform dims is the Program's vals buffer (cached by content)
+        prog(out.data.buf, *[v.data.buf for v in inputs], global_size=(rows, 1, 1),
+             vals=(rows, cols, *extra))
+
+
+def softmax(out: WGPUView, x: WGPUView) -> None:
+    """out = softmax(x) along the last dim. Shapes: x (R, C) contiguous -> out (R, C)."""
+    _rows("softmax", out, [x])
+
+
+def layernorm(out: WGPUView, x: WGPUView, weight: WGPUView, bias: WGPUView,
+              eps: float) -> None:
+    """out = layer_norm(x) * weight + bias along the last dim. Shapes: x (R, C), weight and
+    bias (C,), all contiguous -> out (R, C)."""
+    eps_bits = int(np.float32(eps).view(np.uint32))
+    _rows("layernorm", out, [x, weight, bias], (eps_bits, 0))
+
+
+def cross_entropy(loss: WGPUView, logits: WGPUView, target: WGPUView,
+                  ignore_index: int = -100) -> None:
+    """loss[r] = logsumexp(logits[r]) - logits[r, target[r]] (0 where target == ignore_index).
+
+    Shapes: logits (R, C), target (R,) int -> loss (R,), all contiguous."""
+    _rows("cross_entropy", loss, [logits, target], (ignore_index, 0))

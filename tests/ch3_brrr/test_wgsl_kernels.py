@@ -370,3 +370,66 @@ def test_argsort_is_stable_with_nan_last(descending):
     key = np.where(np.isnan(x), np.inf, x)
     truth = np.argsort(-key if descending else key, axis=1, kind="stable")
     np.testing.assert_array_equal(result(out), truth)
+
+
+# *** 4. fused row kernels ***
+
+
+def logits(seed, rows=5, cols=131):
+    """Rows with a wide range (|x| up to ~100): a softmax without the max shift overflows."""
+    return (np.random.default_rng(seed).standard_normal((rows, cols)) * 30).astype(np.float32)
+
+
+def exp_terms_bound(x64: np.ndarray) -> np.ndarray:
+    """Relative error of sum_c exp(x - m) per row: exp's (3 + 2|x - m|) ulp, the max over the
+    row, plus the sum's (C/64 + 7) roundings."""
+    spread = (x64 - x64.max(1, keepdims=True)).__abs__().max(1)
+    return (3 + 2 * spread + x64.shape[1] / 64 + 7) * EPS
+
+
+def test_softmax_rows():
+    x = logits(20)
+    out = fresh(x.shape, "float32")
+    K.softmax(out, view_of(x, x, "float32"))
+    x64 = x.astype(np.float64)
+    e = np.exp(x64 - x64.max(1, keepdims=True))
+    truth = e / e.sum(1, keepdims=True)
+    bound = (2 * exp_terms_bound(x64)[:, None] + 3 * EPS) * truth  # numerator, sum, divide
+    tiny = float(np.finfo(np.float32).tiny)  # WGSL may flush subnormal results to zero
+    assert np.all(np.abs(result(out) - truth) <= bound + tiny)
+    np.testing.assert_allclose(result(out).sum(1), 1, atol=x.shape[1] * EPS)
+
+
+def test_layernorm_rows():
+    rng = np.random.default_rng(21)
+    x = (rng.standard_normal((6, 200)) * 3 + 5).astype(np.float32)  # a mean far from 0
+    w, b = rng.standard_normal(200).astype(np.float32), rng.standard_normal(200).astype(np.float32)
+    out = fresh(x.shape, "float32")
+    K.layernorm(out, view_of(x, x, "float32"), view_of(w, w, "float32"),
+                view_of(b, b, "float32"), 1e-5)
+    x64 = x.astype(np.float64)
+    mean, var = x64.mean(1, keepdims=True), x64.var(1, keepdims=True)
+    rstd = 1 / np.sqrt(var + 1e-5)
+    truth = (x64 - mean) * rstd * w + b
+    # the mean's (C/64 + 7) roundings shift every x - mean by up to that times mean|x|; the
+    # variance, rsqrt and the products add ~C/64 + 12 ulp of the normalized value
+    n_round = 200 / 64 + 12
+    bound = (n_round * EPS * (np.abs(x64 - mean) + np.abs(x64).mean(1, keepdims=True)) * rstd
+             * np.abs(w) + 2 * EPS * np.abs(b))
+    assert np.all(np.abs(result(out) - truth) <= bound)
+
+
+def test_cross_entropy_rows_and_ignore_index():
+    x = logits(22)
+    target = np.random.default_rng(22).integers(0, x.shape[1], 5).astype(np.int32)
+    target[3] = -100
+    loss = fresh((5,), "float32")
+    K.cross_entropy(loss, view_of(x, x, "float32"), view_of(target, target, "int64"))
+    x64 = x.astype(np.float64)
+    m = x64.max(1)
+    lse = m + np.log(np.exp(x64 - m[:, None]).sum(1))
+    picked = x64[np.arange(5), target % x.shape[1]]
+    truth = np.where(target == -100, 0.0, lse - picked)
+    bound = exp_terms_bound(x64) * (np.abs(m) + np.abs(lse - m) + np.abs(picked) + 1)
+    assert np.all(np.abs(result(loss) - truth) <= bound)
+    assert result(loss)[3] == 0.0
