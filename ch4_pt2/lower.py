@@ -94,7 +94,8 @@ class Indexer:
         elif node.op in GroupOp.ALU:
             out = UOp(node.op, node.dtype, tuple(self.scalar(s, idx, valid) for s in node.src))
         else:
-            raise NotImplementedError(f"lowering: no rule for {node.op.name} inside a kernel")
+            raise NotImplementedError(f"lowering: no rule for {node.op.name} inside a kernel "
+                                      f"(shape {node.shape}, arg {node.arg})")
         self.memo[key] = out
         return out
     # --8<-- [end:scalar]

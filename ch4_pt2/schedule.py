@@ -96,7 +96,7 @@ def realize_points(outputs: list[UOp]) -> dict[UOp, str]:
             users[s].append(n)
     realized = {o: "output" for o in outputs if o.op is not Ops.BUFFER}
     for n in nodes:
-        if n not in realized and (why := can_fuse(n, users)[1]):
+        if n.op is not Ops.BUFFER and n not in realized and (why := can_fuse(n, users)[1]):
             realized[n] = why
     info = {n: FusionInfo() for n in nodes}
     leaf = (Ops.BUFFER, Ops.CONST)
