@@ -68,6 +68,8 @@ GRADING: dict[str, list[str]] = {
     "3.1": ["test_c_matmul.py::test_rung_matches_float64"],
     "3.2": ["test_c_kernels.py::test_binary_exact_on_strided_operands"],
     "3.3": ["test_c_reduce.py::test_sum_within_the_summation_bound"],
+    "3.5": ["test_wgsl_matmul.py::test_rung_matches_float64"],
+    "3.6": ["test_wgsl_kernels.py::test_binary_float_broadcasts_through_stride_zero"],
     # appendix_ctoriscv
     "A.1": ["test_lex.py::test_integer_constant_values_and_types"],
     "A.2": ["test_preprocess.py::test_expansion"],

@@ -9,6 +9,7 @@
 // Where element i of view v sits in its buffer: unravel i over the shape (last dim fastest)
 // and dot the coordinates with v's strides.
 fn position(i: u32, v: u32) -> i32 {
+    // EXERCISE 3.6: v's offset plus i's coordinates (last dim fastest) dotted with v's strides
     let ndim = u32(table[1]);
     let view = 2u + ndim + v * (ndim + 1u);  // v's offset, then its strides
     var pos = table[view];
@@ -19,5 +20,6 @@ fn position(i: u32, v: u32) -> i32 {
         rest /= size;
     }
     return pos;
+    // END EXERCISE
 }
 // --8<-- [end:position]
