@@ -1339,6 +1339,9 @@ class Parser:
         for var in self.globals:
             if var.ty.kind == TypeKind.ARRAY and var.ty.size < 0 and var.is_definition:
                 var.ty = array_of(var.ty.base, 1)  # `int a[];` alone has one element
+            if var.is_definition and MAX_STATIC_SIZE < var.ty.size <= MAX_OBJECT_SIZE:
+                self.diag.error(var.tok, f"'{var.name}' takes {var.ty.size} bytes, more than "
+                                f"the emulated machine's {MAX_STATIC_SIZE >> 20} MiB of memory")
         return self.globals
 
 
