@@ -158,6 +158,37 @@ class UOp:
     def cast(self, dtype: DType) -> UOp:
         return self if self.dtype is dtype else UOp(Ops.CAST, dtype, (self,))
 
+    # tensor-graph builders: movement ops that do nothing are not recorded
+    def reshape(self, shape) -> UOp:
+        shape = tuple(shape)
+        if self.shape == shape:
+            return self
+        if self.op is Ops.RESHAPE:  # a reshape of a reshape is one reshape
+            return self.src[0].reshape(shape)
+        return UOp(Ops.RESHAPE, self.dtype, (self,), shape)
+
+    def expand(self, shape) -> UOp:
+        shape = tuple(shape)
+        x = self.reshape((1,) * (len(shape) - len(self.shape)) + self.shape)
+        return x if x.shape == shape else UOp(Ops.EXPAND, self.dtype, (x,), shape)
+
+    def permute(self, order) -> UOp:
+        order = tuple(order)
+        return self if order == tuple(range(len(order))) else \
+            UOp(Ops.PERMUTE, self.dtype, (self,), order)
+
+    def movement(self, op: Ops, arg) -> UOp:
+        return UOp(op, self.dtype, (self,), arg)
+
+    def r(self, op: Ops, axes) -> UOp:
+        """Reduce over axes with op (ADD, MUL, MAX, MIN); the axes stay, with size 1."""
+        return UOp(Ops.REDUCE_AXIS, self.dtype, (self,), (op, tuple(axes)))
+
+    @staticmethod
+    def full(value, dtype: DType, shape) -> UOp:
+        """A constant tensor: a scalar CONST broadcast by movement ops (no memory)."""
+        return UOp.const(value, dtype).reshape((1,) * len(shape)).expand(shape)
+
     # index arithmetic reads like Python: r * 4 + 1
     def __add__(self, x): return self.alu(Ops.ADD, x)
     def __radd__(self, x): return UOp.const(x, self.dtype).alu(Ops.ADD, self)

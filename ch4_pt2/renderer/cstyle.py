@@ -14,7 +14,6 @@ from ch4_pt2.lower import Kernel
 from ch4_pt2.ops import Ops, UOp
 
 
-
 def reduce_identity(op: Ops, dtype):
     """The value a reduction starts from: 0 for +, 1 for *, the lowest value for max, ..."""
     if op in (Ops.ADD, Ops.MUL):
