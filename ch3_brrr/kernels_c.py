@@ -77,12 +77,28 @@ def broadcast(out: np.ndarray, srcs, dtype=None) -> list[np.ndarray]:
 # *** 2. elementwise ***
 
 
+TO_BOOL = {"not", "cmplt", "cmple", "cmpeq", "cmpne", "and", "or", "xor"}
+
+
+def staging(out: np.ndarray, dtype) -> np.ndarray:
+    """Where a kernel that writes `dtype` should write: out itself, or a temporary of that
+    dtype when out's differs (then `finish` casts it into out)."""
+    return out if out.dtype == dtype else np.empty(out.shape, dtype)
+
+
+def finish(out: np.ndarray, result: np.ndarray) -> None:
+    if result is not out:
+        copy(out, result)
+
+
 def unary(op: str, out: np.ndarray, x) -> None:
     """out[i] = op(x[i]). Shapes: x broadcasts to out."""
     if out.size == 0:
         return
     (x,) = broadcast(out, [x])
-    kernel("elementwise", f"{op}_{suffix(x)}")(out, x, layout(out, x))
+    result = staging(out, np.dtype(np.bool_) if op in TO_BOOL else x.dtype)
+    kernel("elementwise", f"{op}_{suffix(x)}")(result, x, layout(result, x))
+    finish(out, result)
 
 
 def binary(op: str, out: np.ndarray, a, b) -> None:
@@ -90,7 +106,9 @@ def binary(op: str, out: np.ndarray, a, b) -> None:
     if out.size == 0:
         return
     a, b = broadcast(out, [a, b])
-    kernel("elementwise", f"{op}_{suffix(a)}")(out, a, b, layout(out, a, b))
+    result = staging(out, np.dtype(np.bool_) if op in TO_BOOL else a.dtype)
+    kernel("elementwise", f"{op}_{suffix(a)}")(result, a, b, layout(result, a, b))
+    finish(out, result)
 
 
 def where(out: np.ndarray, cond, a, b) -> None:
@@ -221,14 +239,17 @@ def element_offsets(a: np.ndarray, key=None) -> np.ndarray:
 def take(out: np.ndarray, x: np.ndarray, x_off: np.ndarray) -> None:
     """out[i] = x at offset x_off[i]. Shapes: x_off has out's shape."""
     if out.size:
-        out_off = dense(element_offsets(out))
-        kernel("index", f"take_{suffix(x)}")(out, x, out_off, dense(x_off), vals=(out.size,))
+        result = staging(out, x.dtype)
+        out_off = dense(element_offsets(result))
+        kernel("index", f"take_{suffix(x)}")(result, x, out_off, dense(x_off), vals=(out.size,))
+        finish(out, result)
 
 
 def put(out: np.ndarray, src: np.ndarray, out_off: np.ndarray, accumulate: bool) -> None:
     """out at offset out_off[i] (+)= src[i], serially. Shapes: src broadcasts to out_off."""
     if out_off.size:
-        src = np.broadcast_to(src, out_off.shape)
+        src = np.broadcast_to(src if src.dtype == out.dtype else dense(src, out.dtype),
+                              out_off.shape)
         kernel("index", f"put_{suffix(out)}")(out, src, dense(out_off),
                                               dense(element_offsets(src)),
                                               vals=(out_off.size, int(accumulate)))
