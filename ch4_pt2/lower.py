@@ -242,13 +242,20 @@ def linearize(store: UOp, loops: list[UOp], work: int) -> list[tuple]:
     return lines
 
 
-# *** 4. the entry point ***
+# *** 4. the pipeline ***
 
 
-# --8<-- [start:lower]
-def lower(root: UOp, inputs: list[UOp], name: str = "kernel") -> Kernel:
-    """Lower the kernel computing `root` (reading the realized `inputs`) to a linear program."""
-    sys.setrecursionlimit(max(sys.getrecursionlimit(), 20000))
+@dataclass
+class KernelIR:
+    """A kernel between passes: its STORE (the scalar IR) and its output loops, outer first."""
+
+    store: UOp
+    loops: list[UOp]
+    params: list[UOp]
+
+
+def index_pass(root: UOp, inputs: list[UOp]) -> KernelIR:
+    """Tensor graph -> scalar IR: out[idx] = value(idx) over one RANGE per output dim."""
     ix = Indexer(inputs)
     loops = [ix.new_range(n, "gidx") for n in root.shape]
     offset, _ = View.contiguous(root.shape).to_index(tuple(loops))
@@ -256,11 +263,41 @@ def lower(root: UOp, inputs: list[UOp], name: str = "kernel") -> Kernel:
                       UOp.const(True, bool_))
     out = UOp(Ops.DEFINE_GLOBAL, root.dtype, (), 0)
     store = UOp(Ops.STORE, None, (out, offset, value.cast(root.dtype)))
-    store = graph_rewrite(store, symbolic + pm_lower)                    # 2. simplify
-    loops = [r for r in loops if r.op is Ops.RANGE]
-    store, loops = upcast(store, loops)                                  # 3. transform
-    work = max(1, root.numel) * max([r.arg[1] for r in ranges_in(store) if r not in loops] or [1])
-    lines = linearize(store, loops, work)                                # 4. linearize
-    params = [out] + list(ix.params.values())
-    return Kernel(name, lines, params, loops)
+    return KernelIR(store, [r for r in loops if r.op is Ops.RANGE], [out, *ix.params.values()])
+
+
+def simplify_pass(k: KernelIR) -> KernelIR:
+    return KernelIR(graph_rewrite(k.store, symbolic + pm_lower), k.loops, k.params)
+
+
+def upcast_pass(k: KernelIR) -> KernelIR:
+    return KernelIR(*upcast(k.store, k.loops), k.params)
+
+
+# --8<-- [start:passes]
+PASSES = [
+    ("simplify: constant folding, identities, index arithmetic", simplify_pass),
+    ("upcast: split, reorder, unroll and vectorize a reduction's lanes", upcast_pass),
+]
+# --8<-- [end:passes]
+
+
+# --8<-- [start:lower]
+def lower(root: UOp, inputs: list[UOp], name: str = "kernel", after_pass=None) -> Kernel:
+    """Lower the kernel computing `root` (reading the realized `inputs`) to a linear program.
+
+    `after_pass(name, ir)` sees the IR after indexing and after every pass (DEBUG dumps and the
+    spec checks in the tests use it).
+    """
+    sys.setrecursionlimit(max(sys.getrecursionlimit(), 20000))
+    k = index_pass(root, inputs)
+    if after_pass:
+        after_pass("index: movement ops become index arithmetic", k)
+    for pass_name, run_pass in PASSES:
+        k = run_pass(k)
+        if after_pass:
+            after_pass(pass_name, k)
+    inner = [r.arg[1] for r in ranges_in(k.store) if r not in k.loops]
+    work = max(1, root.numel) * max(inner or [1])  # elements x the longest reduction
+    return Kernel(name, linearize(k.store, k.loops, work), k.params, k.loops)
 # --8<-- [end:lower]
