@@ -15,6 +15,8 @@ FIGURES = [  # module names, in book order
     "ch2_strides",
     "ch2_conv_windows",
     "ch2_attention",
+    "ch2_backward_by_hand",
+    "ch2_notebook_figures",
     "appendix_pipeline",
     "appendix_frame",
     "appendix_immediates",

@@ -16,7 +16,7 @@ _spec = importlib.util.spec_from_file_location("book_figures_build", FIGURES_DIR
 build = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(build)
 
-GRAPHVIZ = {"ch1_neuron_graph", "appendix_pipeline"}
+GRAPHVIZ = {"ch1_neuron_graph", "appendix_pipeline", "ch2_backward_by_hand"}
 
 
 @pytest.mark.parametrize("name", build.FIGURES)
@@ -47,3 +47,15 @@ def test_the_frame_figure_reads_the_offsets_the_code_uses():
         assert f"sw a{i}, {param.offset}(s0)" in asm
         assert words[param.offset][0].startswith(f"{param.name}: parameter")
     assert words[-4][0] == "saved ra" and "sw ra, 12(sp)" in asm  # 12(sp) = s0-4 after -16
+
+
+def test_the_experiment_plots_on_the_page_are_the_notebooks_own():
+    # Section 2.17 shows PNGs copied out of the executed ch2 notebook; a re-run notebook with
+    # stale copies (or copies with no notebook behind them) fails here.
+    notebook_figures = importlib.import_module("ch2_notebook_figures")
+    pngs = notebook_figures.tagged_pngs()
+    assert set(pngs) == {"init_activations", "init_spread", "update_ratio"}
+    for name, png in pngs.items():
+        assert png.startswith(b"\x89PNG")
+        committed = REPO_ROOT / "book" / "assets" / "ch2_lego" / f"{name}.png"
+        assert committed.read_bytes() == png, f"{committed.name} differs: run make figures"
