@@ -111,6 +111,7 @@ def atomic_write(path: Path, data: bytes) -> None:
         raise
 
 
+# --8<-- [start:compiler]
 class Compiler:
     """Turns kernel source into the bytes a Program loads.
 
@@ -146,6 +147,7 @@ class Compiler:
         if path is not None:
             atomic_write(path, lib)
         return lib
+# --8<-- [end:compiler]
 
 
 # *** 4. Program: one loaded kernel ***

@@ -75,6 +75,7 @@ def cpu_model() -> str:
         return platform.machine()
 
 
+# --8<-- [start:c_compile]
 class CCompiler(Compiler):
     """C source -> shared library bytes, by `$CC` (default cc)."""
 
@@ -100,6 +101,7 @@ class CCompiler(Compiler):
                 m = re.search(r"kernel\.c:(\d+):(?:\d+:)? (?:fatal )?error", proc.stderr)
                 raise CompileError(self.cc, proc.stderr, src, int(m[1]) if m else None)
             return so_file.read_bytes()
+# --8<-- [end:c_compile]
 
 
 _loaded: dict[str, ctypes.CDLL] = {}  # sha256 of the library -> the loaded library
@@ -116,6 +118,7 @@ def load_library(lib: bytes) -> ctypes.CDLL:
     return _loaded[digest]
 
 
+# --8<-- [start:c_program]
 def c_arg(x):
     """One kernel argument as ctypes sees it: an array's data pointer, int64_t or double."""
     if isinstance(x, np.ndarray):
@@ -143,6 +146,7 @@ class CProgram(Program):
     def __call__(self, *bufs, global_size=(1, 1, 1), local_size=(1, 1, 1), vals=(), wait=False):
         args = [c_arg(x) for x in (*bufs, *vals)]
         return timed(lambda: self.fn(*args), lambda: None, wait)
+# --8<-- [end:c_program]
 
 
 def kernel_source(name: str) -> str:
