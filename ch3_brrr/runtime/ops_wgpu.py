@@ -97,6 +97,7 @@ class WGPUCompiler(Compiler):
         return src.encode()
 
 
+# --8<-- [start:wgpu_program]
 class WGPUProgram(Program):
     """One @compute entry point `name` of the WGSL source `lib`, as a cached compute pipeline.
 
@@ -132,6 +133,7 @@ class WGPUProgram(Program):
             compute_pass.end()
             self.dev.gpu.queue.submit([encoder.finish()])
         return timed(launch, self.dev.synchronize, wait)
+# --8<-- [end:wgpu_program]
 
 
 class WGPUDevice(Device):
