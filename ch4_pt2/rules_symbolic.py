@@ -69,9 +69,11 @@ def div_drops(x: UOp, c: UOp):
 
 def div_of_sum(x: UOp, c: UOp, y: UOp, c2: UOp):
     """(x*c + y) // c2 -> x*(c/c2) + y // c2 when c2 divides c (floor division, c2 > 0)."""
+    # EXERCISE 4.1: for integer x and c2 > 0 dividing c, return x * (c // c2) + y // c2; else None
     if not is_int(x) or c2.arg <= 0 or c.arg % c2.arg:
         return None
     return x * (c.arg // c2.arg) + y // c2.arg
+    # END EXERCISE
 
 
 def mod_of_sum(x: UOp, c: UOp, y: UOp, c2: UOp):

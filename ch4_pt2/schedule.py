@@ -34,10 +34,12 @@ def trailing_expand(u: UOp) -> bool:
     Read in the kernel's loop order, its input element stays the same across the inner loops,
     so lowering computes it once (hoisted); any other expand would recompute it per element.
     """
+    # EXERCISE 4.2: True when every axis the expand grows comes after every non-1 input axis
     src = u.src[0].shape
     grown = [i for i, (a, b) in enumerate(zip(src, u.shape)) if a != b]
     kept = [i for i, n in enumerate(src) if n != 1]
     return not kept or not grown or max(kept) < min(grown)
+    # END EXERCISE
 
 
 @dataclass

@@ -16,6 +16,7 @@ from ch4_pt2.ops import Ops, UOp
 
 def reduce_identity(op: Ops, dtype):
     """The value a reduction starts from: 0 for +, 1 for *, the lowest value for max, ..."""
+    # EXERCISE 4.3: 0 / 1 for ADD / MUL; for MAX / MIN -inf / inf (floats), 0 / 1 (bool), int range
     if op in (Ops.ADD, Ops.MUL):
         return 0 if op is Ops.ADD else 1
     if dtype.category == 2:
@@ -24,6 +25,7 @@ def reduce_identity(op: Ops, dtype):
         return 0 if op is Ops.MAX else 1
     bits = 8 * dtype.itemsize - 1
     return -(2 ** bits) if op is Ops.MAX else 2 ** bits - 1
+    # END EXERCISE
 
 
 # --8<-- [start:cstyle]

@@ -64,6 +64,14 @@ def test_every_rule_has_a_case():
     assert {rule.name for rule in symbolic.rules} == set(CASES)
 
 
+@pytest.mark.sec_4_3
+def test_division_of_a_sum_by_hand():
+    # (r*8 + s) // 4 = r*2 + s//4, and s//4 = 0 for s < 4
+    assert graph_rewrite((R * 8 + S) // 4, symbolic) is R * 2
+    assert graph_rewrite((R * 6 + S) // 3, symbolic) is R * 2 + S // 3
+    assert graph_rewrite((R * 6 + S) // 4, symbolic) is (R * 6 + S) // 4  # 4 does not divide 6
+
+
 def test_division_by_a_non_divisor_stays():
     e = (R * 3 + S) // 4  # 4 does not divide 3: no rule may touch it
     assert graph_rewrite(e, symbolic) is e
