@@ -13,7 +13,7 @@ export MPLBACKEND := Agg
 # a small machine badly (a small matmul can get 10x slower), so the test run uses one each.
 TEST_ENV := OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1 MKL_NUM_THREADS=1
 
-.PHONY: demo test lint book serve system-deps clean
+.PHONY: demo test lint book serve system-deps mathjax figures clean
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else \
@@ -31,30 +31,52 @@ $(VENV)/.installed-dev: pyproject.toml | $(BIN)/python
 demo: $(VENV)/.installed-run
 	$(BIN)/singsys demo
 
-test: $(VENV)/.installed-dev
+# MathJax, pinned, from the npm registry, copied into the book's assets so that the built site
+# typesets math with no network (book/assets/vendor/ is ignored by git). Only the pieces the
+# tex-mml-chtml component loads are kept: ~2 MB instead of the package's 24 MB.
+MATHJAX_VERSION := 3.2.2
+MATHJAX := book/assets/vendor/mathjax
+$(MATHJAX)/.version-$(MATHJAX_VERSION):
+	rm -rf build/mathjax $(MATHJAX) && mkdir -p build/mathjax $(MATHJAX)/output/chtml/fonts
+	cd build/mathjax && npm pack --silent mathjax@$(MATHJAX_VERSION) >/dev/null \
+		&& tar xzf mathjax-$(MATHJAX_VERSION).tgz
+	cp build/mathjax/package/LICENSE build/mathjax/package/es5/tex-mml-chtml.js $(MATHJAX)/
+	cp -r build/mathjax/package/es5/input build/mathjax/package/es5/a11y \
+		build/mathjax/package/es5/ui $(MATHJAX)/
+	cp -r build/mathjax/package/es5/output/chtml/fonts/woff-v2 $(MATHJAX)/output/chtml/fonts/
+	@touch $@
+
+mathjax: $(MATHJAX)/.version-$(MATHJAX_VERSION)
+
+test: $(VENV)/.installed-dev mathjax
 	$(BIN)/ruff check .
 	$(TEST_ENV) $(BIN)/python -m pytest -n auto --dist loadfile --nbmake tests book/notebooks
 
 lint: $(VENV)/.installed-dev
 	$(BIN)/ruff check .
 
-book: $(VENV)/.installed-dev
+book: $(VENV)/.installed-dev mathjax
 	$(BIN)/singsys book --build
 
-serve: $(VENV)/.installed-dev
+serve: $(VENV)/.installed-dev mathjax
 	$(BIN)/singsys book
+
+# Redraw the book's figures from the code they show (outputs are committed under book/assets/).
+figures: $(VENV)/.installed-dev
+	$(BIN)/python book/figures/build.py
 
 # Optional programs that pip cannot install; the tests that need them skip when they are absent.
 #   graphviz: `dot`, to draw ch1 expression graphs
 #   mesa-vulkan-drivers: a software Vulkan driver, to run WGSL kernels on the CPU (ch3)
 #   binutils-riscv64-unknown-elf, qemu-user: cross-check the appendix with GNU as and qemu
+#   chromium: open every page of the built book in a headless browser (tests/foundation)
 system-deps:
 ifeq ($(shell uname),Darwin)
 	brew install graphviz
 else
 	$(SUDO) apt-get update -qq
 	$(SUDO) apt-get install -y -qq graphviz mesa-vulkan-drivers \
-		binutils-riscv64-unknown-elf qemu-user
+		binutils-riscv64-unknown-elf qemu-user chromium
 endif
 
 clean:

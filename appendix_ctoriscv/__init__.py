@@ -3,7 +3,7 @@
 The files, in the order a program passes through them:
   defs.py        the "header": tokens, types, objects and AST nodes shared by every stage
   errors.py      diagnostics (`file:line:col: error: ...` with the source line and a caret)
-  tokenize.py    source text -> tokens
+  lex.py         source text -> tokens (not tokenize.py: that would shadow the standard library)
   preprocess.py  tokens -> tokens with #include, #define and #if applied
   parse.py       tokens -> AST (a recursive-descent Parser), calling type.py as it builds
   type.py        C types, the usual arithmetic conversions and the add_type pass

@@ -30,6 +30,11 @@ STACK_ALIGN = 16
 #   s0-8-... local variables and parameters, each at its `offset` from s0
 #   sp       16-byte aligned; the stack machine pushes below it
 SAVED_AREA = 8
+PROBE_INTERVAL = 1 << 16  # less than emu.py's 1 MiB guard gap below the stack
+
+# A conditional branch reaches +-4 KiB, 1024 words: a function longer than this many words
+# (each pseudo-instruction counted as two) gets far branches, which jump over a `j` (+-1 MiB).
+NEAR_FUNCTION = 1000
 
 # libgcc's names for the arithmetic that RV32I lacks, (signed, unsigned)
 RUNTIME_HELPERS = {
@@ -427,6 +432,23 @@ class CodeGen:
             var.offset = -offset
         fn.stack_size = align_to(offset - SAVED_AREA, STACK_ALIGN)
 
+    def grow_stack(self, nbytes: int) -> None:
+        """sp -= nbytes, touching a word every PROBE_INTERVAL bytes on the way down (gcc's
+        -fstack-clash-protection): a frame larger than the guard gap below the stack must not
+        jump over it into the heap, it must fault in it, as a stack overflow does on Linux."""
+        probes, rest = divmod(nbytes, PROBE_INTERVAL)
+        if probes:
+            self.emit(f"li t0, {probes}")
+            self.emit(f"li t1, {PROBE_INTERVAL}")
+            self.emit("1:")
+            self.emit("sub sp, sp, t1")
+            self.emit("sw zero, 0(sp)")
+            self.emit("addi t0, t0, -1")
+            self.emit("bnez t0, 1b")
+        if rest:
+            self.emit(f"li t0, {rest}")
+            self.emit("sub sp, sp, t0")
+
     # --8<-- [start:gen_function]
     def gen_function(self, fn: Obj) -> None:
         self.fn = fn
@@ -446,8 +468,7 @@ class CodeGen:
             if fn.stack_size < 2048:
                 self.emit(f"addi sp, sp, -{fn.stack_size}")
             else:
-                self.emit(f"li t0, {fn.stack_size}")
-                self.emit("sub sp, sp, t0")
+                self.grow_stack(fn.stack_size)
         # END EXERCISE
         for reg, param in zip(ARG_REGS, fn.params):
             self.emit(f"{STORE[param.ty.size]} {reg}, {self.local_slot(param.offset)}")
@@ -504,13 +525,24 @@ class CodeGen:
 # *** 3. the entry point ***
 
 
-def codegen(program: list[Obj], far_branches: bool = False) -> str:
-    """The assembly for a whole translation unit: data first, then the functions."""
-    gen = CodeGen(far_branches)
+def codegen(program: list[Obj], far_branches: bool | None = None) -> str:
+    """The assembly for a whole translation unit: data first, then the functions.
+
+    far_branches: True or False for every function; None chooses for each function by its
+    length, so that no branch is out of reach and short functions keep short branches.
+    """
+    gen = CodeGen(bool(far_branches))
     for var in program:
         if var.ty.kind != TypeKind.FUNC and var.is_definition:
             gen.gen_data(var)
     for fn in program:
         if fn.ty.kind == TypeKind.FUNC and fn.is_definition:
+            start = len(gen.lines)
             gen.gen_function(fn)
+            instructions = sum(line[:1] == "\t" and line[:2] != "\t." for line in gen.lines[start:])
+            if far_branches is None and 2 * instructions > NEAR_FUNCTION:
+                del gen.lines[start:]  # again, with far branches
+                gen.far_branches = True
+                gen.gen_function(fn)
+                gen.far_branches = False
     return "\n".join(gen.lines).lstrip("\n") + "\n"

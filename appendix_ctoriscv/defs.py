@@ -1,6 +1,6 @@
 """The compiler's header: the data that every stage shares, in pipeline order.
 
-tokenize.py makes Tokens, preprocess.py rewrites them, parse.py turns them into Nodes, Types and
+lex.py makes Tokens, preprocess.py rewrites them, parse.py turns them into Nodes, Types and
 Objs, type.py fills in each Node's type, codegen.py reads them all. Nothing here does any work: it
 is the vocabulary of the other files, as chibicc.h is for chibicc.
 """
@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from enum import Enum, auto
 
-# *** 1. source files and tokens (tokenize.py, preprocess.py) ***
+# *** 1. source files and tokens (lex.py, preprocess.py) ***
 
 
 @dataclass(eq=False)
@@ -74,6 +74,7 @@ class Type:
     size: int  # sizeof; -1 for an array of unknown length (`int a[]`)
     align: int
     is_unsigned: bool = False
+    is_const: bool = False  # `const int`: an object of this type may not be assigned
     base: Type | None = None  # PTR: the pointee; ARRAY: the element
     array_len: int = 0  # ARRAY
     # FUNC
@@ -95,6 +96,7 @@ class Obj:
     offset: int = 0  # local: address is s0 + offset (negative: the frame grows down)
     asm_name: str = ""  # global: its label in the assembly (a static local gets a unique one)
     is_static: bool = False  # global: internal linkage, no .globl
+    is_register: bool = False  # local: declared `register`, so `&x` is an error
     is_definition: bool = False  # global: defined here (a body, an initialiser, or tentative)
     init_data: bytes | None = None  # global: the initial bytes (None: zero, into .bss)
     relocations: list[tuple[int, str, int]] = field(default_factory=list)  # (offset, label, add)

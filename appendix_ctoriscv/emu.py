@@ -48,7 +48,10 @@ class ProgramExit(Exception):
 # *** 2. memory: one flat buffer, with the segments that make parts of it valid ***
 
 MEMORY_SIZE = 0x0400_0000  # 64 MiB of address space: 0 .. MEMORY_SIZE
-STACK_SIZE = 0x0080_0000  # the top 8 MiB, as Linux's default; the heap may grow up to its bottom
+STACK_SIZE = 0x0080_0000  # the top 8 MiB, as Linux's default stack limit
+# Linux's stack_guard_gap: the heap may not grow closer to the stack than this, and an access
+# there is a stack overflow (codegen.py probes big frames, so no frame jumps over the gap).
+GUARD_GAP = 0x0010_0000
 M, S = 0xFFFFFFFF, 0x80000000  # register mask; the sign bit
 U16, U32 = struct.Struct("<H"), struct.Struct("<I")
 I8, I16 = struct.Struct("<b"), struct.Struct("<h")
@@ -101,8 +104,8 @@ class Memory:
         why = "unmapped"
         if in_segment:
             why = "read-only memory"
-        elif self.stack_lo - 0x10000 <= address < self.stack_lo:
-            why = f"below the {STACK_SIZE >> 20} MiB stack: a stack overflow?"
+        elif self.stack_lo - GUARD_GAP <= address < self.stack_lo:
+            why = f"stack overflow: beyond the {STACK_SIZE >> 20} MiB stack limit"
         raise EmulatorFault(f"{kind} {size} bytes at 0x{address:08x} ({why})", pc, address)
 
     # What translated code calls: a quick test of the three ranges (the stack first: most loads
@@ -364,7 +367,7 @@ class Machine:
     def sys_brk(self, addr: int, _a1: int, _a2: int, pc: int) -> int:
         """Move the end of the heap; brk(0) or a bad address just returns the current end."""
         mem = self.mem
-        if mem.brk_start <= addr <= mem.stack_lo:
+        if mem.brk_start <= addr <= mem.stack_lo - GUARD_GAP:
             if addr > mem.brk:  # fresh heap memory reads as zero, even if it was used before
                 reused = min(addr, mem.brk_high)
                 mem.ram[mem.brk : reused] = bytes(max(reused - mem.brk, 0))

@@ -28,11 +28,17 @@ class Diagnostic:
     # --8<-- [start:render]
     def render(self) -> str:
         """`file:line:col: severity: message`, the source line, and a caret under the column."""
-        src = self.file.line_text(self.line).expandtabs(1)  # one column per character
+        src = printable(self.file.line_text(self.line)).expandtabs(1)  # a column a character
         caret = " " * (self.col - 1) + "^"
         head = f"{self.file.name}:{self.line}:{self.col}: {self.severity}: {self.message}"
+        head = printable(head)
         return "\n".join([head, src, caret] + [note.render() for note in self.notes])
     # --8<-- [end:render]
+
+
+def printable(text: str) -> str:
+    """`text` with each byte that was not UTF-8 (a lone surrogate, see lex.py) shown as '?'."""
+    return "".join("?" if "\udc80" <= c <= "\udcff" else c for c in text)
 
 
 class CompileError(Exception):
@@ -52,23 +58,35 @@ class Diagnostics:
 
     def __init__(self):
         self.items: list[Diagnostic] = []
+        self.muted = False
 
-    def report(self, severity: str, tok: Token, message: str) -> None:
+    def report(self, severity: str, tok: Token, message: str, notes=()) -> None:
+        """Add a diagnostic at `tok`; `notes` are (token, message) pairs shown under it, such as
+        gcc's "previous declaration of 'x' with type 'int'"."""
+        if self.muted:
+            return
         diagnostic = Diagnostic(severity, tok.file, tok.line, tok.col, message)
         use = tok.origin  # the token came from a macro: say where that macro was used
         while use is not None:
             note = f"in expansion of macro '{use.text}'"
             diagnostic.notes.append(Diagnostic("note", use.file, use.line, use.col, note))
             use = use.origin
+        for where, note in notes:
+            diagnostic.notes.append(Diagnostic("note", where.file, where.line, where.col, note))
         self.items.append(diagnostic)
         if len(self.errors) >= MAX_ERRORS:
             raise CompileError(self.items)
 
-    def error(self, tok: Token, message: str) -> None:
-        self.report("error", tok, message)
+    def error(self, tok: Token, message: str, notes=()) -> None:
+        self.report("error", tok, message, notes)
 
-    def warning(self, tok: Token, message: str) -> None:
-        self.report("warning", tok, message)
+    def warning(self, tok: Token, message: str, notes=()) -> None:
+        self.report("warning", tok, message, notes)
+
+    def mute(self) -> None:
+        """Report nothing more: after a construct this compiler does not support, what follows
+        would be a cascade of errors about names and types it could not understand."""
+        self.muted = True
 
     @property
     def errors(self) -> list[Diagnostic]:

@@ -9,6 +9,7 @@ on the emulator and exits with the program's exit code. Diagnostics go to stderr
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import sys
 from dataclasses import dataclass
@@ -19,14 +20,16 @@ from appendix_ctoriscv.codegen import codegen
 from appendix_ctoriscv.defs import Node, Obj, SourceFile, Token, TokenKind, TypeKind
 from appendix_ctoriscv.errors import CompileError, Diagnostic, Diagnostics
 from appendix_ctoriscv.ir import format_ir, lower_program
+from appendix_ctoriscv.lex import decode_source, read_source, tokenize
 from appendix_ctoriscv.link import LinkError, link
 from appendix_ctoriscv.parse import parse
 from appendix_ctoriscv.preprocess import preprocess
 from appendix_ctoriscv.runtime import runtime_objects
-from appendix_ctoriscv.tokenize import tokenize
 from appendix_ctoriscv.type import type_name
 
 # *** 1. the stages ***
+
+RECURSION_LIMIT = 50_000  # Python frames: a C expression nests 14 deep per parenthesis
 
 
 @dataclass
@@ -45,23 +48,31 @@ def compile_source(
     """C source text -> assembly text. Raises CompileError with every diagnostic of the run."""
     diag = Diagnostics()
     file = SourceFile(filename, text)
-    limit = sys.getrecursionlimit()
-    sys.setrecursionlimit(max(limit, 20_000))  # every stage recurses on nested expressions
-    try:
+    with deep_recursion(file, diag):
         # The parser goes on after the lexer's and the preprocessor's errors, as gcc does: the
         # tokens are still all there (a stray character is dropped, a bad constant reads as 0),
         # so one run also reports the syntax and type errors further down.
         tokens = preprocess(tokenize(file, diag, std), diag, include_paths, std)
         program = parse(tokens, diag, std)
         diag.check()
-        asm = codegen(program)
+        asm = codegen(program)  # far branches in each function too long for near ones
+    return Compilation(tokens, program, asm, diag.warnings)
+
+
+@contextlib.contextmanager
+def deep_recursion(file: SourceFile, diag: Diagnostics):
+    """Every stage, and the dumps, recurse on nested code: raise Python's recursion limit for
+    them, and turn nesting deeper than even that into a diagnostic, never a RecursionError."""
+    limit = sys.getrecursionlimit()
+    sys.setrecursionlimit(max(limit, RECURSION_LIMIT))
+    try:
+        yield
     except RecursionError:
         where = Token(TokenKind.EOF, "", file, 1, 1)
         diag.error(where, "program nested too deeply for this compiler")
         raise CompileError(diag.items) from None
     finally:
         sys.setrecursionlimit(limit)
-    return Compilation(tokens, program, asm, diag.warnings)
 
 
 def compile_c(text: str, filename: str = "<stdin>", include_paths=(), std: str = "c99") -> str:
@@ -82,15 +93,7 @@ def compile_executable(
     Raises CompileError for an invalid program, LinkError for a function defined nowhere.
     """
     result = compile_source(text, filename, include_paths, std)
-    asm_name = os.path.splitext(filename)[0] + ".s"
-    try:
-        return result, build_executable(result.asm, asm_name)
-    except LinkError as e:
-        if "out of reach" not in str(e):
-            raise
-    # a function so long that a conditional branch cannot reach its target: jump over a `j`
-    result.asm = codegen(result.program, far_branches=True)
-    return result, build_executable(result.asm, asm_name)
+    return result, build_executable(result.asm, os.path.splitext(filename)[0] + ".s")
 
 
 # *** 2. dumps ***
@@ -100,8 +103,10 @@ def format_tokens(tokens: list[Token]) -> str:
     return "\n".join(f"{t.line}:{t.col}\t{t.kind.name}\t{t.text}" for t in tokens)
 
 
-def format_node(node: Node, indent: int = 0) -> list[str]:
-    """One line per node, children indented: `ADD int` then its operands."""
+def format_node(node: Node, indent: int = 0, lines: list[str] | None = None) -> list[str]:
+    """One line per node, children indented: `ADD int` then its operands (appended to `lines`,
+    not concatenated: that would take time quadratic in the depth)."""
+    lines = [] if lines is None else lines
     what = node.kind.name
     if node.kind.name == "NUM":
         what += f" {node.val}"
@@ -113,13 +118,13 @@ def format_node(node: Node, indent: int = 0) -> list[str]:
         what += f" {node.label}"
     if node.ty is not None:
         what += f" : {type_name(node.ty)}"
-    lines = ["  " * indent + what]
+    lines.append("  " * indent + what)
     for name in ("cond", "init", "lhs", "rhs", "then", "els", "inc"):
         child = getattr(node, name)
         if child is not None:
-            lines += format_node(child, indent + 1)
+            format_node(child, indent + 1, lines)
     for child in node.body + node.args:
-        lines += format_node(child, indent + 1)
+        format_node(child, indent + 1, lines)
     return lines
 
 
@@ -129,13 +134,16 @@ def format_ast(program: list[Obj]) -> str:
         if obj.ty.kind == TypeKind.FUNC and obj.body is not None:
             params = ", ".join(f"{type_name(p.ty)} {p.name}" for p in obj.params)
             lines.append(f"function {obj.name}({params}) -> {type_name(obj.ty.return_ty)}")
-            lines += format_node(obj.body, 1)
+            format_node(obj.body, 1, lines)
         elif obj.ty.kind != TypeKind.FUNC and obj.is_definition:
             lines.append(f"global {obj.asm_name} : {type_name(obj.ty)}")
     return "\n".join(lines)
 
 
 # *** 3. the command line ***
+
+
+MAX_STEPS = 10_000_000_000  # generous: minutes of emulation, but an endless loop still ends
 
 
 def make_arg_parser() -> argparse.ArgumentParser:
@@ -153,7 +161,8 @@ def make_arg_parser() -> argparse.ArgumentParser:
     p.add_argument("-std", choices=["c89", "c90", "c99"], default="c99", help="language level")
     p.add_argument("-I", dest="include", action="append", default=[], metavar="DIR",
                    help="add DIR to the #include search path")
-    p.add_argument("--max-steps", type=int, default=100_000_000, help="emulator step limit")
+    p.add_argument("--max-steps", type=int, default=MAX_STEPS, metavar="N",
+                   help=f"stop the emulated program after N instructions (default {MAX_STEPS})")
     return p
 
 
@@ -162,10 +171,9 @@ def main(argv: list[str] | None = None) -> int:
     std = "c89" if args.std in ("c89", "c90") else "c99"
     try:
         if args.file == "-":
-            text, filename = sys.stdin.read(), "<stdin>"
+            text, filename = decode_source(sys.stdin.buffer.read()), "<stdin>"
         else:
-            with open(args.file, encoding="utf-8", errors="replace") as f:
-                text, filename = f.read(), args.file
+            text, filename = read_source(args.file), args.file
     except OSError as e:
         print(f"error: {args.file}: {e.strerror}", file=sys.stderr)
         return 1
@@ -191,11 +199,15 @@ def main(argv: list[str] | None = None) -> int:
     if args.dump_tokens:
         print(format_tokens(result.tokens))
         return 0
-    if args.dump_ast:
-        print(format_ast(result.program))
-        return 0
-    if args.dump_ir:
-        print(format_ir(lower_program(result.program)))
+    if args.dump_ast or args.dump_ir:
+        try:
+            with deep_recursion(SourceFile(filename, text), Diagnostics()):
+                dump = format_ast(result.program) if args.dump_ast else format_ir(
+                    lower_program(result.program))
+        except CompileError as e:
+            print(e, file=sys.stderr)
+            return 1
+        print(dump)
         return 0
     if args.S and args.o == "-":
         sys.stdout.write(result.asm)
@@ -221,10 +233,11 @@ def write_output(path: str, data: bytes, executable: bool) -> None:
 
 
 def run_executable(elf: bytes, max_steps: int) -> int:
-    """Run on the emulator with this process's stdin and stdout; the program's exit code."""
+    """Run on the emulator with this process's stdin, stdout and stderr; its exit code."""
     stdin = getattr(sys.stdin, "buffer", None) or b""  # read only if the program reads
     try:
-        result = emu.run(elf, stdin=stdin, stdout=sys.stdout.buffer, max_steps=max_steps)
+        result = emu.run(elf, stdin=stdin, stdout=sys.stdout.buffer, max_steps=max_steps,
+                         stderr=sys.stderr.buffer)
     except (emu.StepLimitExceeded, emu.EmulatorFault) as e:
         sys.stdout.flush()
         print(f"emulator: {e}", file=sys.stderr)

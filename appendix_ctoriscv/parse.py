@@ -28,6 +28,7 @@ from appendix_ctoriscv.type import (
     add_type,
     array_of,
     check_conversion,
+    const_of,
     func_type,
     integer_promote,
     is_compatible,
@@ -66,6 +67,10 @@ UNSUPPORTED_WORDS = {"struct", "union", "enum", "typedef", "float", "double"}
 ASSIGN_OPS = {"+=": NodeKind.ADD, "-=": NodeKind.SUB, "*=": NodeKind.MUL, "/=": NodeKind.DIV}
 ASSIGN_OPS |= {"%=": NodeKind.MOD, "&=": NodeKind.BITAND, "|=": NodeKind.BITOR}
 ASSIGN_OPS |= {"^=": NodeKind.BITXOR, "<<=": NodeKind.SHL, ">>=": NodeKind.SHR}
+
+
+MAX_OBJECT_SIZE = 2**31 - 1  # gcc's limit on ILP32: a pointer difference must fit an int
+MAX_STATIC_SIZE = 1 << 26  # emu.py's address space: a larger global could never be loaded
 
 
 class ParseError(Exception):
@@ -132,8 +137,17 @@ class Parser:
     def skip(self, text: str) -> Token:
         """Step over `text`, or report "expected" and abandon the construct."""
         if not self.equal(text):
-            self.fail(self.tok, f"expected '{text}'" + self.before())
+            where = self.missing_at() if text == ";" else self.tok
+            self.fail(where, f"expected '{text}'" + self.before())
         return self.advance()
+
+    def missing_at(self) -> Token:
+        """Where a missing `;` goes: just after the previous token if the next one starts a new
+        line (as gcc points), so the caret is on the line that lacks it."""
+        prev = self.tokens[self.pos - 1] if self.pos > 0 else self.tok
+        if prev is self.tok or (prev.file is self.tok.file and prev.line == self.tok.line):
+            return self.tok
+        return Token(TokenKind.EOF, "", prev.file, prev.line, prev.col + len(prev.text))
 
     def before(self) -> str:
         if self.tok.kind == TokenKind.EOF:
@@ -179,17 +193,34 @@ class Parser:
         if self.fn is not None:  # else an error is on its way: code outside a function
             self.fn.locals.append(var)
         if tok is not None:
-            if name in self.scopes[-1]:
-                self.diag.error(tok, f"redefinition of '{name}'")
-            self.scopes[-1][name] = var
+            self.bind(tok, var)
         return var
 
-    def new_gvar(self, name: str, ty: Type, tok: Token | None, is_static: bool) -> Obj:
+    def bind(self, name: Token, obj: Obj) -> None:
+        """Enter `obj` into the innermost block scope. A name may be declared twice in one block
+        only if both declarations have linkage (`extern int x; extern int x;`)."""
+        old = self.scopes[-1].get(name.text)
+        if old is not None and not (has_linkage(old) and has_linkage(obj)):
+            note = f"previous declaration of '{name.text}' with type '{type_name(old.ty)}'"
+            self.diag.error(name, f"redeclaration of '{name.text}' with no linkage",
+                            [(old.tok, note)] if old.tok is not None else [])
+        self.scopes[-1][name.text] = obj
+
+    def new_gvar(self, name: str, ty: Type, tok: Token | None, is_static: bool,
+                 storage: str | None = None) -> Obj:
         """A global object, merged with an earlier declaration of the same name."""
         old = self.scopes[0].get(name)
         if old is not None and not old.is_local:
+            notes = [(old.tok, self.previous(old))] if old.tok is not None else []
             if not is_compatible(old.ty, ty):
-                self.diag.error(tok, f"conflicting types for '{name}'")
+                self.diag.error(tok, f"conflicting types for '{name}'; have '{type_name(ty)}'",
+                                notes)
+            elif is_static and not old.is_static:  # the first declaration gave it linkage
+                self.diag.error(tok, f"static declaration of '{name}' follows non-static "
+                                "declaration", notes)
+            elif old.is_static and storage is None and ty.kind != TypeKind.FUNC:
+                self.diag.error(tok, f"non-static declaration of '{name}' follows static "
+                                "declaration", notes)
             elif old.ty.kind == TypeKind.ARRAY and old.ty.array_len < 0:
                 old.ty = ty  # `extern int a[];` completed by `int a[3];`
             return old
@@ -197,6 +228,12 @@ class Parser:
         self.globals.append(var)
         self.scopes[0][name] = var
         return var
+
+    def previous(self, old: Obj) -> str:
+        """gcc's note on an earlier declaration: "previous definition of 'f' with type ..."."""
+        defined = old.body is not None or old.init_data is not None
+        what = "definition" if defined else "declaration"
+        return f"previous {what} of '{old.name}' with type '{type_name(old.ty)}'"
 
     def new_string_literal(self, tok: Token) -> Obj:
         self.unique += 1
@@ -219,11 +256,15 @@ class Parser:
     def declspec(self) -> tuple[Type, str | None]:
         """The type and the storage class (static, extern or None) that start a declaration."""
         start = self.tok
-        words, storage = [], None
+        words, storage, const = [], None, False
         while self.is_typename():
             tok = self.advance()
-            if tok.text in UNSUPPORTED_WORDS:
-                self.fail(tok, f"'{tok.text}' is not supported by this compiler")
+            if tok.text in UNSUPPORTED_WORDS:  # then stay silent: no cascade of guesses
+                self.diag.error(tok, f"'{tok.text}' is not supported by this compiler")
+                self.diag.mute()
+                raise ParseError
+            if tok.text == "const":
+                const = True
             if tok.text in STORAGE_WORDS:
                 if storage is not None:
                     self.diag.error(tok, "multiple storage classes in declaration specifiers")
@@ -234,13 +275,13 @@ class Parser:
             if storage is None:
                 self.fail(start, f"unknown type name '{start.text}'")
             self.diag.warning(start, "type defaults to 'int' in declaration")
-            return INT, storage
+            return (const_of(INT) if const else INT), storage
         if "int" in words and len(words) > 1:
             words.remove("int")
         ty = TYPE_SPECIFIERS.get(tuple(sorted(words)))
         if ty is None:
             self.fail(start, f"invalid combination of type specifiers '{' '.join(words)}'")
-        return ty, storage
+        return (const_of(ty) if const else ty), storage
 
     # --8<-- [start:declarator]
     # declarator = "*"* ("(" declarator ")" | ident?) type-suffix
@@ -249,14 +290,13 @@ class Parser:
         while self.consume("*"):
             ty = pointer_to(ty)
             while self.tok.text in QUALIFIER_WORDS and self.tok.kind == TokenKind.KEYWORD:
-                self.advance()
+                if self.advance().text == "const":  # `int *const p`: p itself is read-only
+                    ty = const_of(ty)
         if self.equal("(") and not self.is_param_list_start():
             # `(*p)[3]`: the suffix after the parentheses binds first, so parse it, then come
             # back and parse the parenthesised part with the resulting type
             start = self.pos
-            self.advance()
-            self.declarator(INT)
-            self.skip(")")
+            self.skip_parens()  # not parsed twice: that would double the work at every level
             ty = self.type_suffix(ty)
             end = self.pos
             self.pos = start + 1
@@ -270,8 +310,37 @@ class Parser:
         name = None
         if self.tok.kind == TokenKind.IDENT:
             name = self.advance()
-        return self.type_suffix(ty), name
+        ty = self.type_suffix(ty)
+        self.check_declared_type(ty, name)
+        return ty, name
     # --8<-- [end:declarator]
+
+    def check_declared_type(self, ty: Type, name: Token | None) -> None:
+        """What C forbids in a declarator's type: arrays of void, objects over 2^31-1 bytes."""
+        if name is None:
+            return
+        part = ty
+        while part.kind in (TypeKind.PTR, TypeKind.ARRAY):
+            if part.kind == TypeKind.ARRAY and part.base.kind == TypeKind.VOID:
+                self.diag.error(name, f"declaration of '{name.text}' as array of voids")
+                return
+            part = part.base
+        if ty.kind == TypeKind.ARRAY and ty.size > MAX_OBJECT_SIZE:  # ptrdiff_t must hold it
+            where = "is too large" if self.fn is not None else (
+                f"exceeds maximum object size '{MAX_OBJECT_SIZE}'")
+            self.diag.error(name, f"size of array '{name.text}' {where}")
+
+    def skip_parens(self) -> None:
+        """Step over `( ... )` with what it nests; fail at `;`, `{` or the end of the input."""
+        depth = 0
+        while True:
+            tok = self.tok
+            if tok.kind == TokenKind.EOF or self.equal(";") or self.equal("{"):
+                self.fail(tok, "expected ')'" + self.before())
+            depth += {"(": 1, ")": -1}.get(tok.text, 0) if tok.kind == TokenKind.PUNCT else 0
+            self.advance()
+            if depth == 0:
+                return
 
     def is_param_list_start(self) -> bool:
         """After a missing name, `(` opens a parameter list, as in the abstract `int (int)`."""
@@ -354,26 +423,31 @@ class Parser:
         return ty
 
     # declaration = declspec (declarator ("=" initializer)? ("," declarator ("=" init)?)*)? ";"
-    def declaration(self) -> Node:
+    def declaration(self, in_for: bool = False) -> Node:
         """A block-scope declaration, as a BLOCK of its initialising assignments."""
         base, storage = self.declspec()
         block = Node(NodeKind.BLOCK, self.tok)
         first = True
         while not self.equal(";"):
             if not first and not self.consume(","):
-                self.fail(self.tok, "expected ',' or ';'" + self.before())
+                self.fail(self.missing_at(), "expected ',' or ';'" + self.before())
             first = False
             ty, name = self.declarator(base)
             if name is None:
                 self.fail(self.tok, "expected identifier" + self.before())
             if ty.kind == TypeKind.VOID:
                 self.diag.error(name, f"variable '{name.text}' declared void")
+            if in_for and (ty.kind == TypeKind.FUNC or storage in ("static", "extern")):
+                what = "non-variable" if ty.kind == TypeKind.FUNC else f"{storage} variable"
+                self.diag.error(name, f"declaration of {what} '{name.text}' in 'for' loop "
+                                "initial declaration")
+            if ty.kind == TypeKind.FUNC and storage not in (None, "extern"):
+                self.diag.error(name, f"invalid storage class for function '{name.text}'")
             if ty.kind == TypeKind.FUNC or storage == "extern":
-                self.scopes[-1][name.text] = self.new_gvar(name.text, ty, name, False)
+                self.bind(name, self.new_gvar(name.text, ty, name, False, storage))
                 continue
             if storage == "static":
-                var = self.static_local(ty, name)
-                self.scopes[-1][name.text] = var
+                self.bind(name, self.static_local(ty, name))
                 continue
             if self.equal("="):
                 eq = self.advance()
@@ -382,7 +456,8 @@ class Parser:
             else:
                 if ty.size < 0:
                     self.diag.error(name, f"array size missing in '{name.text}'")
-                self.new_lvar(name.text, ty, name)
+                var = self.new_lvar(name.text, ty, name)
+            var.is_register = storage == "register"
         self.advance()
         return block
 
@@ -470,7 +545,7 @@ class Parser:
         if var.ty.kind == TypeKind.ARRAY:  # elements without an initialiser are zero
             node = Node(NodeKind.MEMZERO, eq, ty=VOID, var=var)
         for lhs, expr in self.init_assignments(init, self.new_var_node(var, eq)):
-            assign = self.assignment(lhs, expr, eq)
+            assign = self.assignment(lhs, expr, eq, what=None)  # may set a const
             node = assign if node is None else self.new_binary(NodeKind.COMMA, node, assign, eq)
         return Node(NodeKind.EXPR_STMT, eq, lhs=node)
 
@@ -629,7 +704,8 @@ class Parser:
         if tok.kind == TokenKind.IDENT and self.equal(":", 1):
             self.pos += 2
             if tok.text in self.labels:
-                self.diag.error(tok, f"duplicate label '{tok.text}'")
+                first = (self.labels[tok.text].tok, f"previous definition of '{tok.text}' was here")
+                self.diag.error(tok, f"duplicate label '{tok.text}'", [first])
             node = Node(NodeKind.LABEL, tok, label=tok.text, unique_label=self.new_label("label"))
             self.labels[tok.text] = node
             node.lhs = self.stmt()
@@ -680,7 +756,8 @@ class Parser:
                 self.diag.error(tok, "'return' with a value, in function returning void")
             node.lhs = expr
             return node
-        action = f"returning '{type_name(expr.ty)}' from a function with return type "
+        frm = pointer_to(expr.ty) if expr.ty.kind == TypeKind.FUNC else expr.ty  # decays
+        action = f"returning '{type_name(frm)}' from a function with return type "
         action += f"'{type_name(ret_ty)}'"
         check_conversion(ret_ty, expr, self.diag, expr.tok, action)
         node.lhs = new_cast(expr, ret_ty)
@@ -712,12 +789,15 @@ class Parser:
             self.diag.error(tok, f"{where} not within a switch statement")
         elif tok.text == "default":
             if self.switch.default_case is not None:
-                self.diag.error(tok, "multiple default labels in one switch")
+                first = (self.switch.default_case.tok, "this is the first default label")
+                self.diag.error(tok, "multiple default labels in one switch", [first])
             self.switch.default_case = node
         else:
             node.val = wrap(node.val, self.switch.cond.ty or INT)
-            if any(c.val == node.val for c in self.switch.cases):
-                self.diag.error(tok, "duplicate case value")
+            earlier = [c for c in self.switch.cases if c.val == node.val]
+            if earlier:
+                first = (earlier[0].tok, "previously used here")
+                self.diag.error(tok, "duplicate case value", [first])
             self.switch.cases.append(node)
         node.lhs = self.stmt()
         return node
@@ -731,7 +811,7 @@ class Parser:
                 if self.std == "c89":
                     self.diag.error(self.tok, "'for' loop initial declarations are only allowed "
                                     "in C99 mode")
-                node.init = self.declaration()
+                node.init = self.declaration(in_for=True)
             else:
                 if not self.equal(";"):
                     node.init = Node(NodeKind.EXPR_STMT, self.tok, lhs=self.expr())
@@ -757,7 +837,11 @@ class Parser:
             return self.new_binary(NodeKind.COMMA, node, self.expr(), tok)
         return node
 
-    def assignment(self, lhs: Node, rhs: Node, tok: Token) -> Node:
+    def assignment(self, lhs: Node, rhs: Node, tok: Token, what: str | None = "assignment"):
+        """`lhs = rhs`; `what` names the operation in the error if lhs is const (None: an
+        initialiser, which may set a const object)."""
+        if what is not None:
+            self.check_writable(lhs, tok, what)
         return self.new_binary(NodeKind.ASSIGN, lhs, rhs, tok)
 
     # assign    = conditional (assign-op assign)?
@@ -773,17 +857,31 @@ class Parser:
         return node
 
     # --8<-- [start:compound_assign]
-    def compound_assign(self, op: NodeKind, lhs: Node, rhs: Node, tok: Token) -> Node:
+    def compound_assign(self, op: NodeKind, lhs: Node, rhs: Node, tok: Token,
+                        what: str = "assignment") -> Node:
         """`a op= b` evaluates `a` once: `tmp = &a, *tmp = *tmp op b`."""
         if lhs.kind == NodeKind.VAR and lhs.ty.kind != TypeKind.ARRAY:
-            return self.assignment(lhs, self.binary_op(op, lhs, rhs, tok), tok)  # no side effects
+            return self.assignment(lhs, self.binary_op(op, lhs, rhs, tok), tok, what)
         addr = self.new_unary(NodeKind.ADDR, lhs, tok)
         tmp = self.new_temp(addr.ty)
         save = self.assignment(self.new_var_node(tmp, tok), addr, tok)
         target = self.new_unary(NodeKind.DEREF, self.new_var_node(tmp, tok), tok)
-        update = self.assignment(target, self.binary_op(op, target, rhs, tok), tok)
+        self.check_writable(lhs, tok, what)
+        update = self.assignment(target, self.binary_op(op, target, rhs, tok), tok, None)
         return self.new_binary(NodeKind.COMMA, save, update, tok)
     # --8<-- [end:compound_assign]
+
+    def check_writable(self, lhs: Node, tok: Token, what: str) -> None:
+        """gcc's error for changing a const object: "assignment of read-only variable 'x'"."""
+        add_type(lhs, self.diag)
+        if not lhs.ty.is_const:
+            return
+        if lhs.kind == NodeKind.VAR:
+            self.diag.error(tok, f"{what} of read-only variable '{lhs.var.name}'")
+        elif lhs.kind == NodeKind.DEREF and lhs.lhs.kind == NodeKind.VAR:
+            self.diag.error(tok, f"{what} of read-only location '*{lhs.lhs.var.name}'")
+        else:
+            self.diag.error(tok, f"{what} of read-only location")
 
     def binary_op(self, op: NodeKind, lhs: Node, rhs: Node, tok: Token) -> Node:
         if op == NodeKind.ADD:
@@ -987,7 +1085,8 @@ class Parser:
             return self.new_unary(kinds[tok.text], self.cast(), tok)
         if self.consume("++") or self.consume("--"):
             op = NodeKind.ADD if tok.text == "++" else NodeKind.SUB
-            return self.compound_assign(op, self.unary(), self.new_num(1, tok), tok)
+            what = "increment" if tok.text == "++" else "decrement"
+            return self.compound_assign(op, self.unary(), self.new_num(1, tok), tok, what)
         if self.consume("sizeof"):
             if self.equal("(") and self.is_typename_at(1):
                 self.advance()
@@ -1027,7 +1126,8 @@ class Parser:
         add_type(node, self.diag)
         ty = node.ty
         op, back = (NodeKind.ADD, -1) if tok.text == "++" else (NodeKind.SUB, 1)
-        updated = self.compound_assign(op, node, self.new_num(1, tok), tok)
+        what = "increment" if tok.text == "++" else "decrement"
+        updated = self.compound_assign(op, node, self.new_num(1, tok), tok, what)
         if is_pointer(ty):
             return self.new_add(updated, self.new_num(back, tok), tok)
         result = self.new_add(updated, self.new_num(back, tok), tok)
@@ -1153,10 +1253,11 @@ class Parser:
     # function-definition = declspec declarator "{" compound-stmt
     def function(self, ty: Type, name: Token, storage: str | None) -> None:
         """A function definition: parameters become the first locals, then the body."""
-        fn = self.new_gvar(name.text, ty, name, storage == "static")
+        fn = self.new_gvar(name.text, ty, name, storage == "static", storage)
         if fn.is_definition:
-            self.diag.error(name, f"redefinition of '{name.text}'")
-        fn.is_definition = True
+            self.diag.error(name, f"redefinition of '{name.text}'",
+                            [(fn.tok, self.previous(fn))])
+        fn.is_definition, fn.tok = True, name  # later notes point at the definition
         fn.ty = ty
         fn.locals, fn.params = [], []
         self.fn, self.gotos, self.labels = fn, [], {}
@@ -1194,10 +1295,11 @@ class Parser:
                 self.fail(self.tok, "expected identifier" + self.before())
             if ty.kind == TypeKind.VOID:
                 self.diag.error(name, f"variable '{name.text}' declared void")
-            var = self.new_gvar(name.text, ty, name, storage == "static")
+            var = self.new_gvar(name.text, ty, name, storage == "static", storage)
             if ty.kind != TypeKind.FUNC and self.consume("="):
                 if var.init_data is not None:
-                    self.diag.error(name, f"redefinition of '{name.text}'")
+                    self.diag.error(name, f"redefinition of '{name.text}'",
+                                    [(var.tok, self.previous(var))])
                 var.is_definition = True
                 self.gvar_initializer(var)
             elif ty.kind != TypeKind.FUNC and storage != "extern":
@@ -1205,7 +1307,7 @@ class Parser:
             if self.consume(";"):
                 return
             if not self.consume(","):
-                self.fail(self.tok, "expected ',' or ';'" + self.before())
+                self.fail(self.missing_at(), "expected ',' or ';'" + self.before())
             ty, name = self.declarator(base)
 
     # program = (function-definition | global-declaration)*
@@ -1237,7 +1339,16 @@ class Parser:
         for var in self.globals:
             if var.ty.kind == TypeKind.ARRAY and var.ty.size < 0 and var.is_definition:
                 var.ty = array_of(var.ty.base, 1)  # `int a[];` alone has one element
+            if var.is_definition and MAX_STATIC_SIZE < var.ty.size <= MAX_OBJECT_SIZE:
+                self.diag.error(var.tok, f"'{var.name}' takes {var.ty.size} bytes, more than "
+                                f"the emulated machine's {MAX_STATIC_SIZE >> 20} MiB of memory")
         return self.globals
+
+
+def has_linkage(obj: Obj) -> bool:
+    """Whether a name in a block refers to a global, through `extern` or a function declaration
+    (a static local is global too, but under a label of its own: it has no linkage)."""
+    return not obj.is_local and obj.asm_name == obj.name
 
 
 def points_to_function(ty: Type) -> bool:

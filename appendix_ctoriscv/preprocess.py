@@ -13,10 +13,13 @@ from dataclasses import dataclass, field, replace
 
 from appendix_ctoriscv.defs import SourceFile, Token, TokenKind
 from appendix_ctoriscv.errors import CompileError, Diagnostics
-from appendix_ctoriscv.tokenize import convert_keywords, tokenize
+from appendix_ctoriscv.lex import convert_keywords, read_source, tokenize
 from appendix_ctoriscv.type import CHAR, INT, array_of
 
 MAX_INCLUDES = 1000  # a file that includes itself without a guard would go on for ever
+# Tokens that macro expansion may produce in one translation unit: `#define A(x) x x` nested
+# doubles at each level, so a few lines could otherwise fill the memory.
+MAX_EXPANDED_TOKENS = 2_000_000
 
 
 @dataclass
@@ -75,6 +78,7 @@ class Preprocessor:
     cond_stack: list[CondIncl] = field(default_factory=list)
     pending: list[Token] = field(default_factory=list)  # the input, reversed: pop() is next
     includes: int = 0  # files included so far
+    expanded: int = 0  # tokens produced by macro expansion so far
 
     # -- the token stream --
 
@@ -179,8 +183,7 @@ class Preprocessor:
         if self.includes > MAX_INCLUDES:
             self.diag.error(line[0], f"more than {MAX_INCLUDES} #includes: a recursive #include?")
             raise CompileError(self.diag.items)
-        with open(path, encoding="utf-8", errors="replace") as f:
-            file = SourceFile(path, f.read())
+        file = SourceFile(path, read_source(path))
         tokens = tokenize(file, self.diag, self.std)
         self.push(tokens[:-1])  # without its EOF
 
@@ -212,6 +215,11 @@ class Preprocessor:
                 self.diag.error(name, "missing ')' in macro parameter list")
                 return
             rest = rest[i + 1 :]
+        for end in (rest[:1] + rest[-1:]) if rest else []:  # C89 3.8.3.3: `##` needs 2 sides
+            if end.text == "##":
+                self.diag.error(end, "'##' cannot appear at either end of a macro expansion")
+                return
+        if params is not None:
             for j, t in enumerate(rest):
                 if t.text == "#" and (j + 1 == len(rest) or rest[j + 1].text not in params):
                     self.diag.error(t, "'#' is not followed by a macro parameter")
@@ -251,6 +259,11 @@ class Preprocessor:
                      for t in body]
         if expansion:  # the expansion is spaced as the macro's name was, for `#` later
             expansion[0].has_space = tok.has_space
+        self.expanded += len(expansion)
+        if self.expanded > MAX_EXPANDED_TOKENS:
+            self.diag.error(tok, f"macro expansion produced over {MAX_EXPANDED_TOKENS} tokens "
+                            f"(does '{macro.name}' grow exponentially?)")
+            raise CompileError(self.diag.items)
         self.push(expansion)
         return True
     # --8<-- [end:expand_macro]

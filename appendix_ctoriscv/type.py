@@ -8,6 +8,8 @@ mixes. The parser calls it as it builds each expression, as chibicc's type.c is 
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from appendix_ctoriscv.defs import Node, NodeKind, Token, Type, TypeKind
 from appendix_ctoriscv.errors import Diagnostics
 
@@ -35,6 +37,11 @@ def array_of(base: Type, length: int) -> Type:
     """`base[length]`; a length of -1 means not yet known, as in `int a[] = {1, 2}`."""
     size = base.size * length if length >= 0 else -1
     return Type(TypeKind.ARRAY, size, base.align, base=base, array_len=length)
+
+
+def const_of(ty: Type) -> Type:
+    """`const ty`: the same type, marked read-only (a copy: INT and the others stay shared)."""
+    return replace(ty, is_const=True)
 
 
 def func_type(return_ty: Type) -> Type:
@@ -86,17 +93,20 @@ def type_name(ty: Type, inner: str = "") -> str:
     names |= {TypeKind.INT: "int", TypeKind.LONG: "long"}
     if ty.kind in names:
         sign = "unsigned " if ty.is_unsigned and ty.kind != TypeKind.CHAR else ""
-        if ty is SCHAR:
+        if ty.kind == TypeKind.CHAR and not ty.is_unsigned:
             sign = "signed "
-        space = " " if inner and not inner.startswith("[") else ""  # gcc writes 'int[3]'
-        return sign + names[ty.kind] + space + inner
+        # gcc writes 'int[3]' and 'int(void)', but 'int (*)(void)'
+        tight = not inner or inner[0] == "[" or (inner[0] == "(" and inner[:2] != "(*")
+        space = "" if tight else " "
+        return ("const " if ty.is_const else "") + sign + names[ty.kind] + space + inner
     if ty.kind == TypeKind.PTR:
         if ty.base.kind in (TypeKind.ARRAY, TypeKind.FUNC):  # `*` binds looser than [] and ()
             return type_name(ty.base, f"(*{inner})")
-        return type_name(ty.base, "*" + inner)
+        return type_name(ty.base, ("* const " if ty.is_const else "*") + inner)
     if ty.kind == TypeKind.ARRAY:
         return type_name(ty.base, f"{inner}[{ty.array_len if ty.array_len >= 0 else ''}]")
-    return type_name(ty.return_ty, f"{inner}()")
+    params = ", ".join(type_name(p) for p in ty.params) or "void"
+    return type_name(ty.return_ty, f"{inner}({params if ty.has_prototype else ''})")
 
 
 # *** 2. conversions ***
@@ -222,6 +232,8 @@ def add_type(node: Node | None, diag: Diagnostics) -> None:
     elif k == NodeKind.ADDR:
         if not is_lvalue(node.lhs) and node.lhs.ty.kind != TypeKind.FUNC:
             diag.error(node.tok, "lvalue required as unary '&' operand")
+        elif node.lhs.kind == NodeKind.VAR and node.lhs.var.is_register:
+            diag.error(node.tok, f"address of register variable '{node.lhs.var.name}' requested")
         node.ty = pointer_to(node.lhs.ty)  # &a of an int[3] is an int (*)[3]
     elif k == NodeKind.DEREF:
         ty = node.lhs.ty

@@ -1,6 +1,7 @@
 """Chapter 1, the derivative: automatic differentiation on scalars.
 
-In the order of the book: `engine` (Value, reverse mode), `forward` (Dual, forward mode),
+In the order of the book: `engine` (Value, reverse mode; its checked float math is in
+`scalar_math`), `forward` (Dual, forward mode),
 `functional` (grad, jvp, vjp, hvp), `gradcheck` (central differences), `nn` (Neuron, Layer,
 MLP, SGD), `data` (two moons), `train` (the training loop), `viz` (graph drawings), `tour`.
 """

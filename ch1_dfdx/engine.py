@@ -15,55 +15,18 @@ from ch1_dfdx.errors import (
     OperandTypeError,
     UnsupportedPowerError,
 )
+from ch1_dfdx.scalar_math import (
+    as_float,
+    checked_log,
+    checked_pow,
+    power_slope,
+    safe_exp,
+    stable_sigmoid,
+)
 
-# *** 1. checked scalar math, shared with forward mode ***
+# *** 1. helpers for the backward rules ***
 
-
-def as_float(x, op: str) -> float:
-    """x as a float, or OperandTypeError naming the operation x was given to."""
-    if isinstance(x, numbers.Real):
-        return float(x)
-    raise OperandTypeError(f"unsupported operand type for {op}: {type(x).__name__!r} "
-                           f"(expected a real number or a Value)")
-
-
-def checked_pow(base: float, k: float) -> float:
-    """base ** k where the result is a real number; overflow gives inf, as in PyTorch."""
-    if base == 0.0 and k < 0:
-        raise DivisionByZeroError(f"0.0 cannot be raised to a negative power ({k})")
-    if base < 0.0 and not float(k).is_integer():
-        raise DomainError(f"({base}) ** {k} is not a real number: "
-                          "a negative base needs an integer exponent")
-    try:
-        return base**k
-    except OverflowError:
-        return -math.inf if base < 0 and k % 2 == 1 else math.inf
-
-
-def checked_log(x: float) -> float:
-    """The natural log of x > 0; DomainError otherwise (PyTorch would return nan or -inf)."""
-    if x <= 0.0:
-        raise DomainError(f"log is defined only for positive numbers, got {x}")
-    return math.log(x)
-
-
-def safe_exp(x: float) -> float:
-    # math.exp raises past x = 709.78; PyTorch returns inf there, and so do we.
-    try:
-        return math.exp(x)
-    except OverflowError:
-        return math.inf
-
-
-def stable_sigmoid(x: float) -> float:
-    # 1 / (1 + e^-x) overflows e^-x for very negative x; e^x / (1 + e^x) is the same number there.
-    if x >= 0:
-        return 1.0 / (1.0 + math.exp(-x))
-    e = math.exp(x)
-    return e / (1.0 + e)
-
-
-# The backward rules below run on floats (plain backward) and on Values (create_graph=True).
+# The backward rules run on floats (plain backward) and on Values (create_graph=True).
 # These helpers pick the float or the Value version of what a rule needs.
 
 
@@ -77,17 +40,6 @@ def _sin(x):
 
 def _cos(x):
     return x.cos() if isinstance(x, Value) else math.cos(x)
-
-
-def power_slope(a, k: float):
-    """k a^(k-1), the slope of a^k, for a float or a Value a (forward mode uses it too)."""
-    if k == 0.0:
-        return 0.0  # a^0 is constant, even at a = 0 where a^-1 is not defined
-    if _data(a) == 0.0 and k < 1.0:
-        # NOTE: PyTorch returns inf here; we raise, as the forward pass does for 0 ** -1.
-        raise DivisionByZeroError(f"the slope of x ** {k:g} is infinite at x = 0, "
-                                  "so x has no finite gradient there")
-    return k * a ** (k - 1)
 
 
 def _lift(x, op: str) -> "Value":

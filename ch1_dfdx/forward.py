@@ -9,19 +9,19 @@ only; for derivatives of derivatives use reverse mode with `create_graph=True`.
 import math
 import numbers
 
-from ch1_dfdx.engine import (
+from ch1_dfdx.errors import (
+    DivisionByZeroError,
+    DomainError,
+    OperandTypeError,
+    UnsupportedPowerError,
+)
+from ch1_dfdx.scalar_math import (
     as_float,
     checked_log,
     checked_pow,
     power_slope,
     safe_exp,
     stable_sigmoid,
-)
-from ch1_dfdx.errors import (
-    DivisionByZeroError,
-    DomainError,
-    OperandTypeError,
-    UnsupportedPowerError,
 )
 
 

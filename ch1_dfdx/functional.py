@@ -8,9 +8,10 @@ mode, the others reverse mode. Names follow `torch.func` and `torch.autograd.fun
 
 import numbers
 
-from ch1_dfdx.engine import Value, as_float, gradients
+from ch1_dfdx.engine import Value, gradients
 from ch1_dfdx.errors import GradError, ShapeError
 from ch1_dfdx.forward import Dual
+from ch1_dfdx.scalar_math import as_float
 
 
 def _scalar_output(out, who: str) -> Value:

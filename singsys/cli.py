@@ -1,13 +1,17 @@
 """`singsys`: the course command.
 
-    singsys demo [--out DIR] [--only CHAPTER ...]    the tour of the whole stack
-    singsys test CHAPTER [--impl DIR] [-- PYTEST_ARGS] a chapter's suite, on the reference or yours
-    singsys exercise CHAPTER DIR                      write your copy with the solutions stubbed
-    singsys diff CHAPTER DIR                          your solutions against the reference
-    singsys book [--build [--out DIR]]                serve (or build) the book
+    singsys demo [--out DIR] [--only CHAPTER ...]     the tour of the whole stack
+    singsys test CHAPTER [--impl DIR] [--exercise E1.4 ...] [-- PYTEST_ARGS]
+                                                       a chapter's suite (or one exercise's tests)
+    singsys exercise CHAPTER DIR [--only E1.4 ... | --next]
+                                                       your copy, with solutions stubbed
+    singsys progress CHAPTER DIR                       which exercises pass in your copy
+    singsys diff CHAPTER DIR                           your solutions against the reference
+    singsys book [--build [--out DIR]]                 serve (or build) the book
+    singsys bench [LADDER ...] [--size N]              chapter 3's kernel ladders, a roofline
 
-A user mistake (an unknown chapter, a missing folder) ends with one line on stderr and exit
-status 2, never a traceback.
+A user mistake (an unknown chapter or exercise, a missing folder) ends with one line on stderr
+and exit status 2, never a traceback.
 """
 
 import argparse
@@ -19,7 +23,18 @@ import time
 from pathlib import Path
 
 from singsys.chapters import CHAPTERS, REPO_ROOT, Chapter, UnknownChapterError, find_chapter
-from singsys.exercise import ExerciseError, make_exercise_copy, region_diffs
+from singsys.exercise import (
+    ExerciseError,
+    exercise_name,
+    make_exercise_copy,
+    next_exercise,
+    package_regions,
+    parse_exercise,
+    region_diffs,
+    region_states,
+    take_exercise,
+)
+from singsys.grading import grading_tests, run_grading
 
 
 class UsageError(Exception):
@@ -66,24 +81,81 @@ def cmd_demo(args) -> int:
 
 
 def cmd_test(args) -> int:
-    """Run one chapter's suite with pytest, on the reference or on the reader's copy."""
+    """Run one chapter's suite with pytest (or only the tests that grade some exercises)."""
     chapter = find_chapter(args.chapter)
     if not chapter.test_dir.is_dir():
         raise UsageError(f"{chapter.package} has no test suite yet ({chapter.test_dir})")
     env = dict(os.environ)
     if args.impl:
         env["SINGSYS_IMPL"] = str(reader_package(chapter, args.impl).parent.resolve())
-    command = [sys.executable, "-m", "pytest", str(chapter.test_dir), "-q", *args.pytest_args]
+    selected = [str(chapter.test_dir)]
+    if args.exercise:
+        numbers = chapter_exercises(chapter, args.exercise)
+        selected = list(dict.fromkeys(t for n in numbers for t in grading_tests(n)))
+        names = ", ".join(exercise_name(n) for n in numbers)
+        print(f"grading {names}: {len(selected)} test functions", flush=True)
+    command = [sys.executable, "-m", "pytest", *selected, "-q", *args.pytest_args]
     return subprocess.run(command, cwd=REPO_ROOT, env=env).returncode
 
 
+def chapter_exercises(chapter: Chapter, names: list[str]) -> list[str]:
+    """Exercise names the reader typed -> marker numbers, each checked to be in `chapter`."""
+    known = package_regions(chapter.source_dir)
+    numbers = [parse_exercise(name) for name in names]
+    for number in numbers:
+        if number not in known:
+            raise UsageError(f"{chapter.package} has no exercise {exercise_name(number)} (it has "
+                             f"{', '.join(exercise_name(n) for n in known)})")
+    return numbers
+
+
 def cmd_exercise(args) -> int:
-    """Write the reader's copy of a chapter, every solution region stubbed out."""
+    """Write the reader's copy: every solution stubbed, or one at a time (--only, --next)."""
     chapter = find_chapter(args.chapter)
-    Path(args.dir).mkdir(parents=True, exist_ok=True)
-    dest, count = make_exercise_copy(chapter.source_dir, Path(args.dir))
-    print(f"wrote {dest} with {count} exercises; check your work with:")
-    print(f"  singsys test {chapter.alias} --impl {args.dir}")
+    root = Path(args.dir)
+    root.mkdir(parents=True, exist_ok=True)
+    if not args.only and not args.next:
+        dest, count = make_exercise_copy(chapter.source_dir, root)
+        print(f"wrote {dest} with {count} exercises stubbed; check your work with:")
+        print(f"  singsys test {chapter.alias} --impl {args.dir}")
+        return 0
+    if args.next:
+        number = next_exercise(chapter.source_dir, root)
+        if number is None:
+            print(f"every exercise of {chapter.alias} is taken in {root / chapter.package}; "
+                  f"see: singsys progress {chapter.alias} {args.dir}")
+            return 0
+        numbers = [number]
+    else:
+        numbers = chapter_exercises(chapter, args.only)
+    regions = package_regions(chapter.source_dir)
+    for number in numbers:
+        dest = take_exercise(chapter.source_dir, root, number)
+        rel, region = regions[number]
+        print(f"{exercise_name(number)} stubbed in {dest / rel}\n  hint: {region.hint}")
+    names = " ".join(exercise_name(n) for n in numbers)
+    print(f"grade it with:\n  singsys test {chapter.alias} --impl {args.dir} --exercise {names}")
+    return 0
+
+
+def cmd_progress(args) -> int:
+    """Print, for each exercise of a chapter, where the reader's copy stands and its tests."""
+    chapter = find_chapter(args.chapter)
+    package = reader_package(chapter, args.dir)
+    states = region_states(chapter.source_dir, package)
+    taken = [n for n, state in states.items() if state in ("stub", "yours")]
+    outcomes = run_grading(taken, package.parent, args.pytest_args) if taken else {}
+    regions = package_regions(chapter.source_dir)
+    words = {"stub": "stub (to do)", "yours": "your code", "missing": "markers missing",
+             "reference": "not taken (reference code)"}
+    rows = []
+    for number, state in states.items():
+        verdict = outcomes[number].verdict if number in outcomes else "-"
+        rows.append((exercise_name(number), str(regions[number][0]), words[state], verdict))
+    print_table(["exercise", "file", "your copy", "grading tests"], rows)
+    done = sum(1 for n in taken if outcomes[n].failed == 0 and outcomes[n].passed > 0)
+    print(f"\n{done} of {len(states)} exercises pass in your copy; "
+          f"take the next one with: singsys exercise {chapter.alias} {args.dir} --next")
     return 0
 
 
@@ -107,6 +179,13 @@ def cmd_book(args) -> int:
     return subprocess.run([sys.executable, "-m", "mkdocs", *verb], cwd=REPO_ROOT).returncode
 
 
+def cmd_bench(args) -> int:
+    """Chapter 3's kernel ladders on this machine: tables and a roofline (ch3_brrr.bench)."""
+    bench = importlib.import_module("ch3_brrr.bench")
+    return bench.main([*args.ladders, "--size", str(args.size), "--rounds", str(args.rounds),
+                       "--out", args.out])
+
+
 # *** output ***
 
 
@@ -121,29 +200,84 @@ def print_table(header: list[str], rows: list[tuple[str, ...]]) -> None:
 # *** entry point ***
 
 
+EXAMPLES = {
+    "demo": "example:\n  singsys demo --only ch1 appendix --out demo_out/",
+    "test": ("examples:\n"
+             "  singsys test ch1                                  the reference passes its suite\n"
+             "  singsys test ch1 --impl mywork/                   grade your whole copy\n"
+             "  singsys test ch2 --impl mywork/ --exercise E2.5   only the tests of E2.5\n"
+             "  singsys test ch1 -- -x -k mul                     pass -x -k mul to pytest"),
+    "exercise": ("examples:\n"
+                 "  singsys exercise ch2 mywork/ --next        stub the next exercise\n"
+                 "  singsys exercise ch2 mywork/ --only E2.5   stub E2.5 alone; the rest stays\n"
+                 "                                             the reference, so its tests pass\n"
+                 "  singsys exercise ch1 mywork/               stub every exercise at once"),
+    "progress": "example:\n  singsys progress ch2 mywork/",
+    "diff": "example:\n  singsys diff ch1 mywork/",
+    "book": "examples:\n  singsys book                 serve on http://127.0.0.1:8000\n"
+            "  singsys book --build --out site/",
+    "bench": "examples:\n  singsys bench                every ladder this machine can run\n"
+             "  singsys bench c --size 512   the C ladder at 512x512x512",
+}
+
+
+def add_command(sub, name: str, summary: str, description: str, run) -> argparse.ArgumentParser:
+    command = sub.add_parser(name, help=summary, description=description, epilog=EXAMPLES[name],
+                             formatter_class=argparse.RawDescriptionHelpFormatter)
+    command.set_defaults(run=run)
+    return command
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="singsys", description="Singularity Systems: the course")
     sub = parser.add_subparsers(dest="command", required=True)
-    demo = sub.add_parser("demo", help="the tour of the whole stack, on the CPU")
+    demo = add_command(sub, "demo", "the tour of the whole stack, on the CPU",
+                       "Run each chapter's tour and print one summary table.", cmd_demo)
     demo.add_argument("--out", default="demo_out", help="folder for plots (default demo_out/)")
     demo.add_argument("--only", nargs="+", metavar="CHAPTER", help="run only these chapters")
-    demo.set_defaults(run=cmd_demo)
-    test = sub.add_parser("test", help="run a chapter's test suite")
-    test.add_argument("chapter")
+    test = add_command(sub, "test", "run a chapter's test suite",
+                       "Run a chapter's test suite with pytest, on the reference code or on "
+                       "your copy (--impl); with --exercise, only the tests that grade those "
+                       "exercises. Arguments after -- go to pytest.", cmd_test)
+    test.add_argument("chapter", help="ch1, ch2, ch3, ch4 or appendix")
     test.add_argument("--impl", metavar="DIR", help="test your copy of the chapter in DIR")
-    test.set_defaults(run=cmd_test)
-    exercise = sub.add_parser("exercise", help="write your copy of a chapter, solutions stubbed")
-    exercise.add_argument("chapter")
-    exercise.add_argument("dir")
-    exercise.set_defaults(run=cmd_exercise)
-    diff = sub.add_parser("diff", help="diff your solutions against the reference")
-    diff.add_argument("chapter")
-    diff.add_argument("dir")
-    diff.set_defaults(run=cmd_diff)
-    book = sub.add_parser("book", help="serve the book locally")
+    test.add_argument("--exercise", nargs="+", metavar="EN.M",
+                      help="run only the grading tests of these exercises (E1.4 or 1.4)")
+    exercise = add_command(
+        sub, "exercise", "write your copy of a chapter, solutions stubbed",
+        "Write your copy of a chapter into DIR/<package>/. Without options every solution "
+        "region is stubbed. With --only or --next one exercise at a time is stubbed (the copy "
+        "is created first if needed) and the rest keeps the reference code, so the chapter "
+        "still runs; a region holding your own code is never overwritten.", cmd_exercise)
+    exercise.add_argument("chapter", help="ch1, ch2, ch3, ch4 or appendix")
+    exercise.add_argument("dir", help="the folder for your copy, e.g. mywork/")
+    one = exercise.add_mutually_exclusive_group()
+    one.add_argument("--only", nargs="+", metavar="EN.M", help="stub only these exercises")
+    one.add_argument("--next", action="store_true",
+                     help="stub the first exercise your copy still holds as the reference")
+    progress = add_command(sub, "progress", "which exercises pass in your copy",
+                           "Print a table of a chapter's exercises: whether each region in your "
+                           "copy is a stub, your code or still the reference, and whether its "
+                           "grading tests pass.", cmd_progress)
+    progress.add_argument("chapter", help="ch1, ch2, ch3, ch4 or appendix")
+    progress.add_argument("dir", help="the folder holding your copy")
+    diff = add_command(sub, "diff", "diff your solutions against the reference",
+                       "Print a unified diff, exercise by exercise, of your solution regions "
+                       "against the reference.", cmd_diff)
+    diff.add_argument("chapter", help="ch1, ch2, ch3, ch4 or appendix")
+    diff.add_argument("dir", help="the folder holding your copy")
+    book = add_command(sub, "book", "serve the book locally",
+                       "Serve the book with mkdocs, or build it in strict mode.", cmd_book)
     book.add_argument("--build", action="store_true", help="build the site instead of serving")
     book.add_argument("--out", default="build/site", help="where --build writes the site")
-    book.set_defaults(run=cmd_book)
+    bench = add_command(sub, "bench", "time chapter 3's kernel ladders",
+                        "Check every rung of the C, WGSL and CUDA matmul ladders that can run "
+                        "here, time them beside the baseline (numpy) in the same run, print the "
+                        "tables and save a roofline plot.", cmd_bench)
+    bench.add_argument("ladders", nargs="*", metavar="LADDER", help="c, wgsl, cuda (default all)")
+    bench.add_argument("--size", type=int, default=1024, help="M = N = K (default 1024)")
+    bench.add_argument("--rounds", type=int, default=5, help="timed rounds per rung")
+    bench.add_argument("--out", default="bench_out", help="folder for roofline.png")
     return parser
 
 
@@ -156,8 +290,8 @@ def main(argv: list[str] | None = None) -> int:
         argv, pytest_args = argv[:cut], argv[cut + 1 :]
     parser = build_parser()
     args = parser.parse_args(argv)
-    if pytest_args and args.command != "test":
-        parser.error("arguments after -- are only for `singsys test`")
+    if pytest_args and args.command not in ("test", "progress"):
+        parser.error("arguments after -- are only for `singsys test` and `singsys progress`")
     args.pytest_args = pytest_args
     try:
         return args.run(args)

@@ -12,7 +12,7 @@ from appendix_ctoriscv.main import compile_source, main
 # (source, "line:col", message fragment) of the first error
 INVALID = [
     pytest.param("int main() { return x; }", "1:21", "'x' undeclared", marks=pytest.mark.sec_a_3),
-    pytest.param("int main() {\n  int a = 1\n  return a;\n}", "3:3",
+    pytest.param("int main() {\n  int a = 1\n  return a;\n}", "2:12",  # the end of the line
                  "expected ',' or ';' before 'return'",
                  marks=pytest.mark.sec_a_3),
     pytest.param("int main() { return (1 + 2; }", "1:27", "expected ')' before ';'",
@@ -34,14 +34,15 @@ INVALID = [
                  "expression is not an integer constant", marks=pytest.mark.sec_a_3),
     pytest.param("int main() { goto out; }", "1:14", "label 'out' used but not defined",
                  marks=pytest.mark.sec_a_3),
-    pytest.param("int main() { int a; int a; }", "1:25", "redefinition of 'a'",
+    pytest.param("int main() { int a; int a; }", "1:25", "redeclaration of 'a' with no linkage",
                  marks=pytest.mark.sec_a_3),
     pytest.param("int f() { return 1; }\nint f() { return 2; }", "2:5", "redefinition of 'f'",
                  marks=pytest.mark.sec_a_3),
     pytest.param("int x;\nchar *x;", "2:7", "conflicting types for 'x'", marks=pytest.mark.sec_a_3),
     pytest.param("int f(void);\nint f(int a) { return a; }", "2:5", "conflicting types for 'f'",
                  marks=pytest.mark.sec_a_3),
-    pytest.param("int f(int a) {\n  int a;\n  return a;\n}", "2:7", "redefinition of 'a'",
+    pytest.param("int f(int a) {\n  int a;\n  return a;\n}", "2:7",
+                 "redeclaration of 'a' with no linkage",
                  marks=pytest.mark.sec_a_3),
     pytest.param("int (*fp)(int);", "1:5", "function pointers are not supported",
                  marks=pytest.mark.sec_a_3),
@@ -49,7 +50,7 @@ INVALID = [
                  marks=pytest.mark.sec_a_3),
     pytest.param("int main() { int x; return (int[3])x; }", "1:28", "cast specifies array type",
                  marks=pytest.mark.sec_a_4),
-    pytest.param("int main() { return main; }", "1:21", "returning 'int ()' from a function "
+    pytest.param("int main() { return main; }", "1:21", "returning 'int (*)()' from a function "
                  "with return type 'int' makes integer from pointer", marks=pytest.mark.sec_a_4),
     pytest.param("struct s { int a; };", "1:1", "'struct' is not supported",
                  marks=pytest.mark.sec_a_3),
@@ -127,7 +128,7 @@ def test_several_errors_in_one_run():
     with pytest.raises(CompileError) as info:
         compile_source(src, "bad.c")
     where = [(e.line, e.col) for e in info.value.errors]
-    assert where == [(2, 3), (3, 11), (4, 10), (5, 1), (6, 11)]
+    assert where == [(2, 3), (3, 11), (4, 10), (4, 11), (6, 11)]  # gcc's, with -m32
 
 
 @pytest.mark.sec_a_2

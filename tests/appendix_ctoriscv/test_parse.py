@@ -8,9 +8,9 @@ import pytest
 
 from appendix_ctoriscv.defs import NodeKind, SourceFile, TypeKind
 from appendix_ctoriscv.errors import Diagnostics
+from appendix_ctoriscv.lex import tokenize
 from appendix_ctoriscv.parse import Parser, parse
 from appendix_ctoriscv.preprocess import preprocess
-from appendix_ctoriscv.tokenize import tokenize
 from appendix_ctoriscv.type import (
     CHAR,
     INT,

@@ -11,8 +11,8 @@ import pytest
 
 from appendix_ctoriscv.defs import SourceFile, TokenKind
 from appendix_ctoriscv.errors import CompileError, Diagnostics
+from appendix_ctoriscv.lex import tokenize
 from appendix_ctoriscv.preprocess import preprocess
-from appendix_ctoriscv.tokenize import tokenize
 
 pytestmark = pytest.mark.sec_a_2
 

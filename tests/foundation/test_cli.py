@@ -89,3 +89,73 @@ def test_demo_runs_the_ch1_tour_and_saves_its_plots(tmp_path):
     plots = list((tmp_path / "ch1_dfdx").glob("*.png"))
     assert len(plots) >= 2, "the decision boundary and the loss curve"
     assert all(p.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" for p in plots)
+
+
+# *** one exercise at a time ***
+
+
+@pytest.mark.parametrize("command", ["demo", "test", "exercise", "progress", "diff", "book"])
+def test_every_command_explains_itself_with_an_example(command):
+    result = singsys(command, "--help")
+    assert result.returncode == 0
+    assert "example" in result.stdout and f"singsys {command}" in result.stdout.split("example")[1]
+
+
+def test_unknown_exercise_is_a_one_line_error(tmp_path):
+    for args in (["exercise", "ch1", str(tmp_path), "--only", "E1.99"],
+                 ["test", "ch1", "--exercise", "E7"]):
+        result = singsys(*args)
+        assert result.returncode == 2, result.stderr
+        assert "Traceback" not in result.stderr and len(result.stderr.strip().splitlines()) == 1
+
+
+def replace_region(path, number, new_body):
+    """The reader writes `new_body` between the markers of exercise `number`."""
+    text = path.read_text()
+    begin = re.search(rf"^.*# EXERCISE {re.escape(number)}:.*\n", text, re.MULTILINE)
+    end = text.index("# END EXERCISE", begin.end())
+    end = text.rindex("\n", 0, end) + 1
+    path.write_text(text[: begin.end()] + new_body + text[end:])
+
+
+def test_next_only_grading_and_progress_on_a_readers_copy(tmp_path):
+    # --next on a fresh folder stubs E1.1 alone; the next --next moves on to E1.2.
+    assert singsys("exercise", "ch1", str(tmp_path), "--next").returncode == 0
+    assert singsys("exercise", "ch1", str(tmp_path), "--next").returncode == 0
+    copy = tmp_path / "ch1_dfdx"
+    stubs = re.findall(r"NotImplementedError\('Exercise (E[\d.]+):",
+                       "".join(p.read_text() for p in copy.rglob("*.py")))
+    assert sorted(stubs) == ["E1.1", "E1.2"]
+
+    # The reader solves E1.1 as the reference does (tests pass), E1.7 in other words (still
+    # right), and E1.9 wrongly (momentum forgotten); E1.2 stays a stub.
+    engine = copy / "engine.py"
+    reference_mul = (find_chapter("ch1").source_dir / "engine.py").read_text()
+    body = re.search(r"# EXERCISE 1\.1:.*?\n(.*?)\n\s*# END EXERCISE", reference_mul, re.S)[1]
+    replace_region(engine, "1.1", body + "\n")
+    replace_region(copy / "gradcheck.py", "1.7",
+                   "    shifted = list(xs)\n    shifted[arg] = xs[arg] + eps\n"
+                   "    above = _evaluate(f, shifted)\n    shifted[arg] = xs[arg] - eps\n"
+                   "    return (above - _evaluate(f, shifted)) / (2 * eps)\n")
+    replace_region(copy / "nn.py", "1.9",
+                   "        for p in self.params:\n            p.data -= self.lr * p.grad\n")
+
+    graded = singsys("test", "ch1", "--impl", str(tmp_path), "--exercise", "E1.2", "--",
+                     "-p", "no:cacheprovider")
+    assert graded.returncode == 1 and "grading E1.2" in graded.stdout
+    assert "NotImplementedError: Exercise E1.2" in graded.stdout
+    assert "Exercise E1.1" not in graded.stdout
+
+    result = singsys("progress", "ch1", str(tmp_path), "--", "-p", "no:cacheprovider")
+    assert result.returncode == 0, result.stderr
+    rows = {line.split()[0]: line for line in result.stdout.splitlines()
+            if re.match(r"E1\.\d ", line)}
+    assert len(rows) == len(package_regions(find_chapter("ch1").source_dir))
+    # E1.1 holds the reference text again, so it counts as not taken.
+    assert "not taken" in rows["E1.1"]
+    assert "stub (to do)" in rows["E1.2"] and "fails" in rows["E1.2"]
+    assert "your code" in rows["E1.7"] and "passes" in rows["E1.7"]
+    assert "your code" in rows["E1.9"] and "fails" in rows["E1.9"]
+    for name in ("E1.3", "E1.4", "E1.5", "E1.6", "E1.8"):
+        assert "not taken" in rows[name]
+    assert "1 of 9 exercises pass" in result.stdout

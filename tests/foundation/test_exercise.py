@@ -2,6 +2,7 @@
 
 import importlib.util
 import shutil
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -10,9 +11,13 @@ from singsys.exercise import (
     ExerciseError,
     find_regions,
     make_exercise_copy,
+    next_exercise,
     package_regions,
+    parse_exercise,
     region_diffs,
+    region_states,
     stub_regions,
+    take_exercise,
 )
 
 EXAMPLE = Path(__file__).with_name("exercise_example.py")
@@ -49,7 +54,7 @@ def test_reference_solution_and_stub(tmp_path):
 
     stubbed = tmp_path / "stubbed.py"
     stubbed.write_text(stub_regions(EXAMPLE.read_text()))
-    with pytest.raises(NotImplementedError, match=r"Exercise 0\.1: visit nodes depth first"):
+    with pytest.raises(NotImplementedError, match=r"Exercise E0\.1: visit nodes depth first"):
         load(stubbed).reverse_topological_order("loss", parents)
     # The markers stay so that the reader's solution can be found again.
     assert [r.number for r in find_regions(stubbed.read_text())] == ["0.1"]
@@ -75,7 +80,7 @@ def test_copy_refuses_to_overwrite_and_diff_shows_the_readers_change(tmp_path):
     # A reader's solution: the stub replaced by their own code.
     mine = dest / "graph.py"
     mine.write_text(mine.read_text().replace(
-        "raise NotImplementedError('Exercise 0.1: visit nodes depth first without recursion; "
+        "raise NotImplementedError('Exercise E0.1: visit nodes depth first without recursion; "
         "emit a node after its parents')", "order = my_walk(root, parents)"))
     diff = region_diffs(package, dest)
     assert "+    order = my_walk(root, parents)" in diff
@@ -92,3 +97,79 @@ def test_duplicate_exercise_numbers_are_refused(tmp_path):
     shutil.copy(EXAMPLE, package / "again.py")
     with pytest.raises(ExerciseError, match="appears in"):
         package_regions(package)
+
+
+@pytest.mark.parametrize("typed, number", [("E2.5", "2.5"), ("e2.5", "2.5"), ("2.5", "2.5"),
+                                           ("EA.7", "A.7"), ("ea.11", "A.11"), ("a.3", "A.3")])
+def test_exercise_names_typed_any_way(typed, number):
+    assert parse_exercise(typed) == number
+
+
+@pytest.mark.parametrize("typed", ["E2", "2.5.1", "Ex2.5", "", "B.1"])
+def test_bad_exercise_names_are_named_errors(typed):
+    with pytest.raises(ExerciseError, match="not an exercise name"):
+        parse_exercise(typed)
+
+
+def test_numbers_sort_by_chapter_then_number(tmp_path):
+    package = tmp_path / "pkg"
+    package.mkdir()
+    regions = "".join(f"def f{i}():\n    # EXERCISE {n}: h\n    pass\n    # END EXERCISE\n"
+                      for i, n in enumerate(["A.2", "2.10", "A.10", "2.9", "1.1"]))
+    (package / "m.py").write_text(regions)
+    assert list(package_regions(package)) == ["1.1", "2.9", "2.10", "A.2", "A.10"]
+
+
+C_SOURCE = """int twice(int x) {
+    int y;
+    // EXERCISE 9.1: double "x"
+    y = 2 * x;
+    // END EXERCISE
+    return y;
+}
+"""
+
+
+def test_c_regions_are_found_and_stubbed_with_an_error_directive(tmp_path):
+    (region,) = find_regions(C_SOURCE, "twice.c")
+    assert (region.number, region.hint, region.body) == ("9.1", 'double "x"', ["    y = 2 * x;\n"])
+    stubbed = stub_regions(C_SOURCE, "twice.c")
+    assert '    #error "Exercise E9.1: double \'x\'"\n' in stubbed
+    assert [r.number for r in find_regions(stubbed, "twice.c")] == ["9.1"]
+    wgsl = stub_regions(C_SOURCE, "twice.wgsl")
+    assert "exercise_E9_1_not_done();  // Exercise E9.1" in wgsl
+
+    cc = shutil.which("cc") or shutil.which("gcc")
+    if cc is None:
+        pytest.skip("no C compiler to check that the stub stops compilation")
+    for text, ok in [(C_SOURCE, True), (stubbed, False)]:
+        (tmp_path / "twice.c").write_text(text)
+        result = subprocess.run([cc, "-c", "twice.c", "-o", "twice.o"], cwd=tmp_path,
+                                capture_output=True, text=True)
+        assert (result.returncode == 0) == ok, result.stderr
+        if not ok:
+            assert "Exercise E9.1" in result.stderr
+
+
+def test_one_exercise_at_a_time(tmp_path):
+    ref = example_package(tmp_path)
+    (ref / "second.py").write_text(
+        "def f():\n    # EXERCISE 0.2: return two\n    return 2\n    # END EXERCISE\n")
+    mine = tmp_path / "mine"
+    assert next_exercise(ref, mine) == "0.1"
+    dest = take_exercise(ref, mine, "0.1")
+    assert region_states(ref, dest) == {"0.1": "stub", "0.2": "reference"}
+    assert next_exercise(ref, mine) == "0.2"
+
+    # The reader solves 0.1 in their own words; taking it again must not overwrite it.
+    graph = dest / "graph.py"
+    graph.write_text(graph.read_text().replace(
+        "    raise NotImplementedError(", "    order = walk(root)  # mine\n    (", 1))
+    assert region_states(ref, dest)["0.1"] == "yours"
+    with pytest.raises(ExerciseError, match="holds your own code"):
+        take_exercise(ref, mine, "0.1")
+    take_exercise(ref, mine, "0.2")
+    assert region_states(ref, dest) == {"0.1": "yours", "0.2": "stub"}
+    assert next_exercise(ref, mine) is None
+    with pytest.raises(ExerciseError, match="has no exercise E0.3"):
+        take_exercise(ref, mine, "0.3")

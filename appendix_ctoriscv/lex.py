@@ -33,9 +33,32 @@ KEYWORDS = set(
 SIMPLE_ESCAPES = {"n": 10, "t": 9, "r": 13, "a": 7, "b": 8, "f": 12, "v": 11, "0": 0}
 SIMPLE_ESCAPES.update({"\\": 92, "'": 39, '"': 34, "?": 63})
 
+DIGITS = set("0123456789")  # not str.isdigit(), which is true of '²' and '٣'
 IDENT_RE = re.compile(r"[A-Za-z_][A-Za-z_0-9]*")
 PP_NUMBER_RE = re.compile(r"\.?[0-9](?:[eEpP][+-]|[A-Za-z_0-9.])*")
 INT_RE = re.compile(r"(0[xX][0-9a-fA-F]+|0[0-7]*|[1-9][0-9]*)([uU][lL]?|[lL][uU]?)?")
+
+
+# Source files are read as bytes and decoded as UTF-8; a byte that is not UTF-8 becomes a lone
+# surrogate (Python's "surrogateescape"), so that encoding it again gives back the very byte: a
+# raw 0xE9 in a character constant is 0xE9, as gcc reads it.
+SOURCE_BYTES = ("utf-8", "surrogateescape")
+
+
+def decode_source(data: bytes) -> str:
+    """The text of a C source file from its bytes, losing none of them."""
+    return data.decode(*SOURCE_BYTES)
+
+
+def read_source(path: str) -> str:
+    with open(path, "rb") as f:
+        return decode_source(f.read())
+
+
+def spell_char(c: str) -> str:
+    """A character as gcc quotes it in a message: itself if printable ASCII, else its first
+    byte in octal (0xE9 is '\\351')."""
+    return c if c.isascii() and c.isprintable() else f"\\{c.encode(*SOURCE_BYTES)[0]:o}"
 
 
 # *** 2. constants ***
@@ -65,20 +88,47 @@ def int_constant_type(digits: str, suffix: str, value: int) -> Type:
 # --8<-- [end:int_constant_type]
 
 
-def read_escape(text: str, i: int) -> tuple[int, int, bool]:
-    """The escape sequence starting after the backslash at text[i-1]: (value, next index, known)."""
+def read_escape(text: str, i: int) -> tuple[list[int], int, str | None]:
+    """The escape sequence after the backslash at text[i-1]: (its bytes, next index, problem).
+
+    `problem` is None, or gcc's message for it; one starting with "error:" makes it an error.
+    An unknown escape stands for its character's own bytes, as in gcc (a warning, not an error).
+    """
     c = text[i]
     if c == "x":
         m = re.match(r"[0-9a-fA-F]+", text[i + 1 :])
         if not m:
-            return ord("x"), i + 1, False
-        return int(m.group(), 16) & 0xFF, i + 1 + m.end(), True
+            return [ord("x")], i + 1, "error:\\x used with no following hex digits"
+        value = int(m.group()[-9:], 16)  # the tail decides whether it fits; no 4300-digit int
+        problem = "hex escape sequence out of range" if len(m.group().lstrip("0")) > 2 else None
+        return [value & 0xFF], i + 1 + m.end(), problem
     if c in "01234567":
         m = re.match(r"[0-7]{1,3}", text[i:])
-        return int(m.group(), 8) & 0xFF, i + m.end(), True
+        value = int(m.group(), 8)
+        problem = "octal escape sequence out of range" if value > 0xFF else None
+        return [value & 0xFF], i + m.end(), problem
     if c in SIMPLE_ESCAPES:
-        return SIMPLE_ESCAPES[c], i + 1, True
-    return ord(c), i + 1, False
+        return [SIMPLE_ESCAPES[c]], i + 1, None
+    spelled = spell_char(c) if spell_char(c) != c else "\\" + c  # gcc writes '\q' but '\316'
+    return list(c.encode(*SOURCE_BYTES)), i + 1, f"unknown escape sequence: '{spelled}'"
+
+
+def literal_bytes(tok: Token, text: str, start: int, quote: str, diag: Diagnostics):
+    """The bytes of the character or string literal at text[start] == quote, escapes applied:
+    (the bytes, the index of the closing quote or of the line's end if it is missing)."""
+    i, data = start + 1, bytearray()
+    while i < len(text) and text[i] not in quote + "\n":
+        if text[i] == "\\" and i + 1 < len(text):
+            values, i, problem = read_escape(text, i + 1)
+            data += bytes(values)
+            if problem is not None and problem.startswith("error:"):
+                diag.error(tok, problem.removeprefix("error:"))
+            elif problem is not None:
+                diag.warning(tok, problem)
+        else:  # a source byte, even one that is not UTF-8 (kept by SOURCE_BYTES's error handler)
+            data += text[i].encode(*SOURCE_BYTES)
+            i += 1
+    return bytes(data), i
 
 
 # *** 3. the lexer ***
@@ -96,7 +146,11 @@ def lex_number(tok: Token, diag: Diagnostics) -> None:
         return
     digits, suffix = m.group(1), m.group(2) or ""
     base = 16 if digits[:2].lower() == "0x" else 8 if digits.startswith("0") else 10
-    tok.val = int(digits, base)
+    significant = digits[2:] if base == 16 else digits
+    if len(significant.lstrip("0")) > 12:  # too large anyway: skip the (slow) conversion
+        tok.val = 2**64
+    else:
+        tok.val = int(digits, base)
     if tok.val >= 2**32:
         diag.error(tok, "integer constant is too large for its type")
         tok.val &= 0xFFFFFFFF
@@ -105,46 +159,30 @@ def lex_number(tok: Token, diag: Diagnostics) -> None:
 
 def lex_char(file: SourceFile, text: str, start: int, add, diag: Diagnostics) -> int:
     """Lex the character constant at text[start] == "'"; return the index after it."""
-    i = start + 1
-    values = []
-    while i < len(text) and text[i] not in "'\n":
-        if text[i] == "\\" and i + 1 < len(text):
-            value, i, known = read_escape(text, i + 1)
-            if not known:
-                where = position_token(file, text, i - 2)
-                diag.warning(where, f"unknown escape sequence '\\{chr(value)}'")
-        else:
-            value, i = ord(text[i]), i + 1
-        values.append(value)
+    data, i = literal_bytes(position_token(file, text, start), text, start, "'", diag)
     tok = add(TokenKind.NUM, start, i + 1)
     tok.ty = INT
     if i >= len(text) or text[i] != "'":
         diag.error(tok, "missing terminating ' character")
         return i
-    if not values:
+    if not data:
         diag.error(tok, "empty character constant")
-    elif len(values) > 1:
+    elif len(data) > 4:
+        diag.warning(tok, "character constant too long for its type")
+    elif len(data) > 1:  # gcc's value: the bytes as the digits of a base-256 number
         diag.warning(tok, "multi-character character constant")
     # NOTE: plain char is unsigned in the RISC-V ABI, so '\xff' is 255 (it is -1 on x86 gcc).
-    tok.val = values[0] if values else 0
+    tok.val = int.from_bytes(data[-4:], "big")
     return i + 1
 
 
-def lex_string(text: str, start: int, add, diag: Diagnostics) -> int:
+def lex_string(file: SourceFile, text: str, start: int, add, diag: Diagnostics) -> int:
     """Lex the string literal at text[start] == '"'; return the index after it."""
-    i = start + 1
-    data = bytearray()
-    while i < len(text) and text[i] not in '"\n':
-        if text[i] == "\\" and i + 1 < len(text):
-            value, i, _ = read_escape(text, i + 1)
-            data.append(value)
-        else:
-            data += text[i].encode()
-            i += 1
+    data, i = literal_bytes(position_token(file, text, start), text, start, '"', diag)
     tok = add(TokenKind.STR, start, i + 1)
     if i >= len(text) or text[i] != '"':
         diag.error(tok, 'missing terminating " character')
-    tok.str_val = bytes(data) + b"\0"
+    tok.str_val = data + b"\0"
     tok.ty = array_of(CHAR, len(tok.str_val))
     return i + 1
 
@@ -181,7 +219,7 @@ def tokenize(file: SourceFile, diag: Diagnostics, std: str = "c99") -> list[Toke
         if c == "\n":
             i, line, line_start = i + 1, line + 1, i + 1
             at_bol, has_space = True, False
-        elif c.isspace():
+        elif c in " \t\r\v\f":
             i, has_space = i + 1, True
         elif text.startswith("\\\n", i):  # a line splice inside a #define
             i, line, line_start, has_space = i + 2, line + 1, i + 2, True
@@ -200,7 +238,7 @@ def tokenize(file: SourceFile, diag: Diagnostics, std: str = "c99") -> list[Toke
                 if text[j] == "\n":
                     line, line_start = line + 1, j + 1
             i, has_space = end + 2, True
-        elif c.isdigit() or (c == "." and text[i + 1 : i + 2].isdigit()):
+        elif c in DIGITS or (c == "." and text[i + 1 : i + 2] in DIGITS):
             m = PP_NUMBER_RE.match(text, i)
             tok = add(TokenKind.NUM, i, m.end())
             lex_number(tok, diag)
@@ -208,7 +246,7 @@ def tokenize(file: SourceFile, diag: Diagnostics, std: str = "c99") -> list[Toke
         elif c == "'":
             i = lex_char(file, text, i, add, diag)
         elif c == '"':
-            i = lex_string(text, i, add, diag)
+            i = lex_string(file, text, i, add, diag)
         elif text.startswith(("L'", 'L"'), i):  # wide literals: their type, wchar_t, is not here
             diag.error(here(i), "wide character and string literals are not supported")
             i += 1  # then lex the literal as a narrow one, so that parsing can go on
@@ -222,7 +260,7 @@ def tokenize(file: SourceFile, diag: Diagnostics, std: str = "c99") -> list[Toke
                     i += len(p)
                     break
             else:
-                diag.error(here(i), f"stray '{c}' in program")
+                diag.error(here(i), f"stray '{spell_char(c)}' in program")
                 i += 1
     eof = Token(TokenKind.EOF, "", file, line, i - line_start + 1)
     eof.at_bol = True

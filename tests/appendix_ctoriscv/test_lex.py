@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 
 from appendix_ctoriscv.defs import SourceFile, TokenKind
 from appendix_ctoriscv.errors import Diagnostics
-from appendix_ctoriscv.tokenize import tokenize
+from appendix_ctoriscv.lex import tokenize
 from appendix_ctoriscv.type import INT, LONG, UINT, ULONG
 
 pytestmark = pytest.mark.sec_a_1
@@ -169,3 +169,15 @@ def test_lexical_errors(text, col, message):
 def test_several_errors_in_one_run():
     _, diag = lex("a @ b $ c\n`")
     assert [(d.line, d.col) for d in diag.errors] == [(1, 3), (1, 7), (2, 1)]
+
+
+def test_no_module_shadows_the_standard_library():
+    """A script run inside the package folder puts that folder first on sys.path: a module
+    named like a standard one (the lexer was tokenize.py) then hides it from every import,
+    and Python itself fails (linecache imports tokenize)."""
+    import pathlib
+    import sys
+
+    folder = pathlib.Path(__file__).parents[2] / "appendix_ctoriscv"
+    names = {p.stem for p in folder.glob("*.py")}
+    assert names and not names & set(sys.stdlib_module_names)

@@ -1,0 +1,133 @@
+"""Chapter 3 on the GPU, in one run: check every CUDA kernel, then time it against its baseline.
+
+Usage (on a machine with an NVIDIA GPU, pycuda, and PyTorch built for CUDA):
+    python bench/ch3_cuda.py [--out DIR] [--check-only] [--small]
+Every kernel is first checked against a float64 reference (ch3_brrr/ladders/*_cuda.py), then
+timed with CUDA events beside its baseline in the same process: cuBLAS through PyTorch for the
+GEMMs, torch.softmax / layer_norm / cross_entropy and a device-to-device copy for the row
+kernels, torch's scaled_dot_product_attention for flash attention. Writes ch3_cuda.json (all
+numbers) and ch3_cuda.md (the tables bench/results/ch3_cuda.md holds) into --out.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+import traceback
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from ch3_brrr.ladders import attention_cuda, matmul_cuda, rows_cuda  # noqa: E402
+from ch3_brrr.ladders.common_cuda import kernel_source  # noqa: E402
+from ch3_brrr.runtime.device import get_device  # noqa: E402
+
+
+def section(name: str, fn, report: dict):
+    """Run one part; a failure is recorded and printed, and the run goes on."""
+    t0 = time.perf_counter()
+    try:
+        result = fn()
+        report[name] = {"ok": True, "seconds": round(time.perf_counter() - t0, 1)}
+        print(f"[{name}] ok in {time.perf_counter() - t0:.1f} s", flush=True)
+        return result
+    except Exception as e:  # noqa: BLE001 -- report every failure, keep measuring the rest
+        report[name] = {"ok": False, "error": f"{type(e).__name__}: {e}"[:3000]}
+        print(f"[{name}] FAILED: {type(e).__name__}: {e}", flush=True)
+        traceback.print_exc()
+        return None
+
+
+def sass_summary(dev) -> dict:
+    """Which matrix instructions the tensor-core GEMMs compiled to (HGMMA = wgmma, HMMA =
+    mma.sync), read off the cubin by cuobjdump when it is installed."""
+    tool = shutil.which("cuobjdump")
+    if tool is None:
+        return {}
+    with tempfile.NamedTemporaryFile(suffix=".cubin") as f:
+        f.write(dev.compiler.compile_cached(kernel_source("matmul_tc")))
+        f.flush()
+        sass = subprocess.run([tool, "-sass", f.name], capture_output=True, text=True).stdout
+    return {op: sass.count(op) for op in ("HGMMA", "HMMA", "LDSM", "LDGSTS")}
+
+
+def table(rows, kind: str) -> str:
+    """Markdown table: TFLOP/s for compute-bound rows, GB/s for memory-bound ones."""
+    unit = "TFLOP/s" if kind == "flops" else "GB/s"
+    out = [f"| kernel | size | ms | {unit} | % of baseline |", "|---|---:|---:|---:|---:|"]
+    for r in rows:
+        rate = r.flops / r.seconds / 1e12 if kind == "flops" else r.bytes / r.seconds / 1e9
+        out.append(f"| {r.rung} | {r.size} | {r.seconds * 1e3:.3f} | {rate:.1f} | {r.pct:.0f}% |")
+    return "\n".join(out)
+
+
+def main(argv=None) -> int:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--out", default=os.environ.get("OUT", "bench/results"))
+    p.add_argument("--check-only", action="store_true")
+    p.add_argument("--small", action="store_true", help="smaller timing sizes (a smoke run)")
+    args = p.parse_args(argv)
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    dev = get_device("cuda")
+    import torch
+
+    report: dict = {"gpu": dev.gpu_name, "date": datetime.date.today().isoformat(),
+                    "torch": torch.__version__, "sections": {}}
+    print(f"GPU: {dev.gpu_name}, torch {torch.__version__}", flush=True)
+    sec = report["sections"]
+    rng = np.random.default_rng(0)
+    section("check matmul", lambda: matmul_cuda.check(dev, rng), sec)
+    section("check rows", lambda: rows_cuda.check(dev, rng), sec)
+    section("check attention", lambda: attention_cuda.check(dev, rng), sec)
+    report["sass"] = section("sass", lambda: sass_summary(dev), sec)
+    tables = {}
+    if not args.check_only:
+        n, nb = (1024, 2048) if args.small else (4096, 8192)
+        tuned = section("autotune", lambda: matmul_cuda.autotune(dev, n, rng), sec)
+        tile = tuned[0] if tuned else matmul_cuda.DEFAULT_TILE
+        report["autotune"] = [{"tflops": 2 * n**3 / s / 1e12, **t} for s, t in tuned[1]] \
+            if tuned else []
+        report["tile"] = tile
+        tables["sgemm"] = section("time sgemm", lambda: matmul_cuda.time_ladder(
+            dev, n, tile, rng, torch), sec)
+        tables["tensor cores"] = section("time tensor cores", lambda: matmul_cuda
+                                         .time_tensor_cores(dev, rng, torch, n, nb), sec)
+        tables["rows"] = section("time rows", lambda: rows_cuda.time_rows(
+            dev, rng, torch, 2048 if args.small else 8192), sec)
+        tables["attention"] = section("time attention", lambda: attention_cuda.time_attention(
+            dev, rng, torch, T=1024 if args.small else 2048), sec)
+    md = [f"Measured on {dev.gpu_name}, {report['date']}, PyTorch {torch.__version__} "
+          f"(`python bench/ch3_cuda.py`)."]
+    titles = {"sgemm": "SGEMM ladder, fp32 (baseline: cuBLAS, TF32 off)",
+              "tensor cores": "Tensor-core GEMM, C = A B^T (baseline: cuBLAS, same precision)",
+              "rows": "Row kernels, 8192 x 8192 fp32 (baseline: PyTorch)",
+              "attention": "Flash attention forward, bf16, B=8 H=16 (baseline: torch SDPA)"}
+    markers = {"sgemm": "sgemm", "tensor cores": "tensor", "rows": "rows", "attention": "attention"}
+    for name, rows in tables.items():
+        if rows:  # each table between snippet markers, so the book can include it by name
+            kind = "bytes" if name == "rows" else "flops"
+            note = [] if name != "sgemm" else [
+                "", f"Rung 8's tile, chosen by the autotuner: `{report.get('tile')}`."]
+            md += ["", f"<!-- --8<-- [start:{markers[name]}] -->", f"**{titles[name]}**", "",
+                   table(rows, kind), *note, f"<!-- --8<-- [end:{markers[name]}] -->"]
+            report[name] = [{**r.__dict__, "pct": r.pct} for r in rows]
+    (out / "ch3_cuda.md").write_text("\n".join(md) + "\n")
+    (out / "ch3_cuda.json").write_text(json.dumps(report, indent=1, default=str))
+    print("\n".join(md))
+    failed = [k for k, v in sec.items() if not v["ok"]]
+    print("FAILED sections:", failed if failed else "none")
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,102 @@
+"""`singsys bench`: every kernel ladder this machine can run, as tables, and one roofline plot.
+
+    singsys bench [c wgsl cuda] [--size 1024] [--rounds 5] [--out bench_out]
+
+A ladder is a module `ch3_brrr.ladders.matmul_<name>` whose `main(argv) -> list[Row]` checks
+its rungs, prints its table and returns its rows; a ladder whose module or device is missing is
+reported and skipped. The roofline puts every row at its arithmetic intensity under the CPU's
+roofs, both measured in this run: memory bandwidth by a large copy, compute by numpy's matmul.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+from pathlib import Path
+
+from ch3_brrr.ladders.common import Row, measure_bandwidth
+from ch3_brrr.runtime.device import DeviceError
+
+LADDERS = {"c": "ch3_brrr.ladders.matmul_c", "wgsl": "ch3_brrr.ladders.matmul_wgsl",
+           "cuda": "ch3_brrr.ladders.matmul_cuda"}
+
+
+def run_ladders(names: list[str], size: int, rounds: int) -> list[Row]:
+    """The rows of each named ladder that can run here; the others print why they cannot."""
+    rows: list[Row] = []
+    for name in names:
+        try:
+            module = importlib.import_module(LADDERS[name])
+        except ModuleNotFoundError as e:
+            if e.name != LADDERS[name]:
+                raise
+            print(f"\n{name} ladder: not built yet")
+            continue
+        print(f"\n=== the {name} matmul ladder, {size}x{size}x{size} float32 ===", flush=True)
+        try:
+            rows += module.main(["--size", str(size), "--rounds", str(rounds)])
+        except DeviceError as e:  # no compiler, no adapter, no GPU
+            print(f"{name} ladder skipped: {e}")
+    return rows
+
+
+# --8<-- [start:roofline]
+def plot_roofline(rows: list[Row], bandwidth_gbs: float, peak_gflops: float, path: Path) -> None:
+    """Attainable GFLOP/s = min(peak, intensity * bandwidth), log-log, with every row as a point.
+
+    A kernel left of the ridge point (peak / bandwidth flops per byte) is limited by memory,
+    one to the right by arithmetic; a point far below its roof leaves speed on the table.
+    """
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    import numpy as np
+
+    fig, ax = plt.subplots(figsize=(7, 4.5))
+    intensity = np.logspace(-2, 3, 200)
+    ax.plot(intensity, np.minimum(peak_gflops, intensity * bandwidth_gbs), "k-",
+            label=f"CPU roof: {bandwidth_gbs:.0f} GB/s, {peak_gflops:.0f} GFLOP/s (measured)")
+    for row in rows:
+        ax.plot(row.intensity, row.gflops, "o")
+        ax.annotate(f"{row.ladder} {row.rung}", (row.intensity, row.gflops), fontsize=7,
+                    textcoords="offset points", xytext=(5, -3))
+    ax.set_xscale("log")
+    ax.set_yscale("log")
+    ax.set_xlabel("arithmetic intensity (flop per byte of least traffic)")
+    ax.set_ylabel("GFLOP/s")
+    ax.set_title("matmul ladders on the roofline")
+    ax.legend(loc="lower right", fontsize=8)
+    fig.tight_layout()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+# --8<-- [end:roofline]
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="singsys bench", description=__doc__.splitlines()[0])
+    parser.add_argument("ladders", nargs="*", metavar="LADDER",
+                        help=f"some of: {', '.join(LADDERS)} (default: all)")
+    parser.add_argument("--size", type=int, default=1024, help="M = N = K (default 1024)")
+    parser.add_argument("--rounds", type=int, default=5, help="timed rounds per rung")
+    parser.add_argument("--out", default="bench_out", help="folder for roofline.png")
+    args = parser.parse_args(argv)
+    unknown = [name for name in args.ladders if name not in LADDERS]
+    if unknown:
+        parser.error(f"unknown ladder {unknown[0]!r} (choose from {', '.join(LADDERS)})")
+    names = args.ladders or list(LADDERS)
+    rows = run_ladders(names, args.size, args.rounds)
+    if not rows:
+        print("no ladder could run on this machine")
+        return 1
+    bandwidth = measure_bandwidth()
+    peak = max((r.gflops for r in rows if r.ladder == "c" and r.rung == "numpy"),
+               default=max(r.gflops for r in rows))
+    path = Path(args.out) / "roofline.png"
+    plot_roofline(rows, bandwidth, peak, path)
+    print(f"\nmemory bandwidth (copy): {bandwidth:.1f} GB/s; roofline: {path}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,129 @@
+"""Device "c" for chapter 2: tensors in aligned host memory, every primitive a C kernel.
+
+Importing this module registers "c" through ch2's device contract (ch2_lego.backend), so
+`model.to("c")` runs the ch2 models on the kernels of kernels/c/ without ch2 knowing of them.
+Memory is host memory from the C runtime's Allocator (64-byte aligned), and an operand is a
+numpy view of it, as on "cpu": the C kernels read and write the tensors' own bytes. It stores
+every ch2 dtype (bool, int32, int64, float32, float64) and takes any strides.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ch2_lego.backend import Device, Ops, register, register_device
+from ch2_lego.dtype import DTYPES, float32, float64, int32, int64
+from ch2_lego.errors import DTypeError, IntegerDivisionError
+from ch3_brrr import kernels_c as K
+from ch3_brrr.runtime import get_device
+
+# *** 1. memory and operands ***
+
+
+def alloc(numel: int, dtype) -> np.ndarray:
+    """A flat array of numel elements of dtype, in the C runtime's aligned host memory."""
+    raw = get_device("c").allocator.alloc(numel * dtype.np.itemsize)
+    return raw.view(dtype.np)
+
+
+def from_numpy(a: np.ndarray) -> np.ndarray:
+    """Upload: copy a flat host array into fresh aligned memory (the copy kernel moves it)."""
+    out = alloc(a.size, _dtype_of(a))
+    K.copy(out, a)
+    return out
+
+
+def _dtype_of(a: np.ndarray):
+    return next(d for d in DTYPES if d.np == a.dtype)
+
+
+# --8<-- [start:c_operand]
+def operand(storage, view) -> np.ndarray:
+    """A numpy view of `view` over the storage's flat array: the kernels' handle, no copy."""
+    data = storage.data
+    if 0 in view.shape:  # an empty view may start past the end of its storage
+        return np.empty(view.shape, data.dtype)
+    size = data.itemsize
+    return np.ndarray(view.shape, data.dtype, data, view.offset * size,
+                      tuple(s * size for s in view.strides))
+# --8<-- [end:c_operand]
+
+
+C = register_device(Device(
+    "c", alloc=alloc, from_numpy=from_numpy,
+    to_numpy=lambda data: data,  # host memory: the download shares it
+    operand=operand,
+    scalar=lambda value, dtype: np.array(value, dtype.np),  # 0-d: launchers broadcast it
+))
+
+# *** 2. the kernels, by op ***
+
+FLOATS, INTS = (float32, float64), (int32, int64)
+NUMBERS, ALL = FLOATS + INTS, DTYPES
+
+
+def unary(name):
+    return lambda out, x: K.unary(name, out, x)
+
+
+def binary(name):
+    return lambda out, a, b: K.binary(name, out, a, b)
+
+
+# NOTE: as on "cpu", two checks need the values: an integer x // 0 and x ** -1
+def int_division(name):
+    def kernel(out, a, b):
+        if a.dtype.kind in "iu" and (np.asarray(b) == 0).any():
+            raise IntegerDivisionError("ZeroDivisionError")
+        K.binary(name, out, a, b)
+    return kernel
+
+
+def power(out, a, b):
+    if a.dtype.kind in "iu" and (np.asarray(b) < 0).any():
+        raise DTypeError("Integers to negative integer powers are not allowed.")
+    K.binary("pow", out, a, b)
+
+
+def where(out, cond, a, b):
+    cond = cond if cond.dtype == np.bool_ else K.dense(cond, np.bool_)
+    K.where(out, cond, a, b)
+
+
+def reduction(name):
+    return lambda out, x, axes: K.reduce(name, out, x, axes)
+
+
+KERNELS = {
+    # elementwise
+    Ops.NEG: (unary("neg"), NUMBERS), Ops.EXP: (unary("exp"), FLOATS),
+    Ops.LOG: (unary("log"), FLOATS), Ops.SQRT: (unary("sqrt"), FLOATS),
+    Ops.SIN: (unary("sin"), FLOATS), Ops.COS: (unary("cos"), FLOATS),
+    Ops.TANH: (unary("tanh"), FLOATS), Ops.ERF: (unary("erf"), FLOATS),
+    Ops.ABS: (unary("abs"), NUMBERS), Ops.SIGN: (unary("sign"), NUMBERS),
+    Ops.NOT: (unary("not"), ALL), Ops.FLOOR: (unary("floor"), FLOATS),
+    Ops.CEIL: (unary("ceil"), FLOATS), Ops.ROUND: (unary("round"), FLOATS),
+    Ops.ADD: (binary("add"), ALL), Ops.SUB: (binary("sub"), NUMBERS),
+    Ops.MUL: (binary("mul"), ALL), Ops.DIV: (binary("div"), FLOATS),
+    Ops.POW: (power, NUMBERS), Ops.MOD: (int_division("mod"), NUMBERS),
+    Ops.FLOORDIV: (int_division("floordiv"), NUMBERS),
+    Ops.MAX: (binary("max"), ALL), Ops.MIN: (binary("min"), ALL),
+    Ops.CMPLT: (binary("cmplt"), ALL), Ops.CMPLE: (binary("cmple"), ALL),
+    Ops.CMPEQ: (binary("cmpeq"), ALL), Ops.CMPNE: (binary("cmpne"), ALL),
+    Ops.AND: (binary("and"), ALL), Ops.OR: (binary("or"), ALL), Ops.XOR: (binary("xor"), ALL),
+    Ops.WHERE: (where, ALL),
+    Ops.FILL: (K.copy, ALL), Ops.COPY: (K.copy, ALL),
+    # reductions, scans, sorts
+    Ops.SUM: (reduction("sum"), ALL), Ops.PROD: (reduction("prod"), ALL),
+    Ops.RMAX: (reduction("max"), ALL), Ops.RMIN: (reduction("min"), ALL),
+    Ops.ARGMAX: (reduction("argmax"), ALL), Ops.ARGMIN: (reduction("argmin"), ALL),
+    Ops.ANY: (reduction("any"), ALL), Ops.ALL: (reduction("all"), ALL),
+    Ops.CUMSUM: (K.cumsum, ALL), Ops.ARGSORT: (K.argsort, ALL),
+    # matmul and the index ops
+    Ops.MATMUL: (K.matmul, NUMBERS),
+    Ops.GATHER: (K.gather, ALL), Ops.SCATTER_ADD: (K.scatter_add, ALL),
+    Ops.INDEX: (K.index, ALL), Ops.INDEX_PUT: (K.index_put, ALL),
+}
+
+for op, (kernel, dtypes) in KERNELS.items():
+    register("c", op, kernel, dtypes)

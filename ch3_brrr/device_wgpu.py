@@ -1,0 +1,175 @@
+"""ch2's device "wgpu": ch2 tensors in GPU buffers, ch2's primitives as WGSL kernels.
+
+Importing this module registers the device with ch2 (`x.to("wgpu")`), through ch2's device
+contract only. The dtype policy, as WGSL has no 64-bit and no bool storage:
+  float32  computed and stored as f32;
+  int32    i32;
+  int64    stored and computed as i32: indices and counts fit; values beyond +-2^31 do not
+           (an upload checks the range where ch2 hands over int64 data; arithmetic wraps);
+  bool     stored as i32 words holding 0 or 1;
+  float64  not supported: ch2 raises its DTypeError naming the dtype and the device.
+Kernels come from kernels_wgpu.py; each op's scalar function is one WGSL expression below.
+Left out: integer division by zero is not detected (it gives 0; a GPU cannot raise), and
+index ranges are not checked on the device.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ch2_lego import backend
+from ch2_lego.backend import Ops
+from ch2_lego.dtype import bool_, float32, int32, int64
+from ch3_brrr import kernels_wgpu as K
+
+FLOAT, INTS = (float32,), (int32, int64)
+NUMBERS, ALL = FLOAT + INTS, FLOAT + INTS + (bool_,)
+NEG_INF = {"f32": "bitcast<f32>(0xff800000u)", "i32": "-2147483647 - 1"}
+POS_INF = {"f32": "bitcast<f32>(0x7f800000u)", "i32": "2147483647"}
+
+# *** 1. memory and operands ***
+
+
+def alloc(numel: int, dtype) -> K.WGPUStorage:
+    return K.alloc(numel, K.WGSL_TYPE[dtype.name])
+
+
+def from_numpy(flat: np.ndarray) -> K.WGPUStorage:
+    """Upload a flat host array of a storage dtype (float32 or int32; int64 range-checked)."""
+    if flat.dtype == np.int64 and flat.size and (flat.min() < -2**31 or flat.max() >= 2**31):
+        raise OverflowError(f"device 'wgpu' stores int64 as int32, and {flat.max()} or "
+                            f"{flat.min()} does not fit")
+    return K.upload(flat, "f32" if flat.dtype.kind == "f" else "i32")
+
+
+def operand(storage, view, dtype=None) -> K.WGPUView:
+    name = dtype.name if dtype is not None else storage.data.wgsl
+    return K.WGPUView(storage.data, tuple(view.shape), tuple(view.strides), view.offset, name)
+
+
+def scalar(value, dtype) -> K.WGPUView:
+    return K.scalar(value, dtype.name)
+
+
+# *** 2. elementwise ops: one WGSL expression in a, b, c per op and type ***
+
+# --8<-- [start:expressions]
+UNARY = {  # op: ({wgsl type: expression}, dtypes)
+    Ops.NEG: ({"f32": "-a", "i32": "-a"}, NUMBERS),
+    Ops.EXP: ({"f32": "exp(a)"}, FLOAT),
+    Ops.LOG: ({"f32": "log(a)"}, FLOAT),
+    Ops.SQRT: ({"f32": "sqrt(a)"}, FLOAT),
+    Ops.SIN: ({"f32": "sin(a)"}, FLOAT),
+    Ops.COS: ({"f32": "cos(a)"}, FLOAT),
+    Ops.TANH: ({"f32": "tanh_f32(a)"}, FLOAT),
+    Ops.ERF: ({"f32": "erf_f32(a)"}, FLOAT),
+    Ops.ABS: ({"f32": "abs(a)", "i32": "abs(a)"}, NUMBERS),
+    Ops.SIGN: ({"f32": "sign(a)", "i32": "sign(a)"}, NUMBERS),
+    Ops.NOT: ({"f32": "select(0, 1, a == 0.0)", "i32": "select(0, 1, a == 0)"}, ALL),
+    Ops.FLOOR: ({"f32": "floor(a)"}, FLOAT),
+    Ops.CEIL: ({"f32": "ceil(a)"}, FLOAT),
+    Ops.ROUND: ({"f32": "round(a)"}, FLOAT),  # WGSL rounds half to even, as torch does
+}
+BINARY = {
+    Ops.ADD: ({"f32": "a + b", "i32": "a + b"}, ALL),
+    Ops.SUB: ({"f32": "a - b", "i32": "a - b"}, NUMBERS),
+    Ops.MUL: ({"f32": "a * b", "i32": "a * b"}, ALL),
+    Ops.DIV: ({"f32": "a / b"}, FLOAT),
+    Ops.POW: ({"f32": "pow_f32(a, b)", "i32": "pow_i32(a, b)"}, NUMBERS),
+    Ops.MOD: ({"f32": "mod_f32(a, b)", "i32": "mod_i32(a, b)"}, NUMBERS),
+    Ops.FLOORDIV: ({"f32": "floordiv_f32(a, b)", "i32": "floordiv_i32(a, b)"}, NUMBERS),
+    Ops.MAX: ({"f32": "max_f32(a, b)", "i32": "max(a, b)"}, ALL),
+    Ops.MIN: ({"f32": "-max_f32(-a, -b)", "i32": "min(a, b)"}, ALL),
+    Ops.CMPLT: ({"f32": "select(0, 1, a < b)", "i32": "select(0, 1, a < b)"}, ALL),
+    Ops.CMPLE: ({"f32": "select(0, 1, a <= b)", "i32": "select(0, 1, a <= b)"}, ALL),
+    Ops.CMPEQ: ({"f32": "select(0, 1, a == b)", "i32": "select(0, 1, a == b)"}, ALL),
+    Ops.CMPNE: ({"f32": "select(0, 1, a != b)", "i32": "select(0, 1, a != b)"}, ALL),
+}
+LOGIC = {  # on any type: nonzero is true
+    Ops.AND: "select(0, 1, a != {z} && b != {z})",
+    Ops.OR: "select(0, 1, a != {z} || b != {z})",
+    Ops.XOR: "select(0, 1, (a != {z}) != (b != {z}))",
+}
+# --8<-- [end:expressions]
+ZERO = {"f32": "0.0", "i32": "0"}
+
+
+def elementwise_kernel(exprs: dict[str, str]):
+    def kernel(out, *srcs):
+        expr = exprs[srcs[0].wgsl]
+        if out.dtype == "bool" and not expr.startswith("select"):  # True + True is True: 1
+            expr = f"select(0, 1, ({expr}) != 0)"
+        K.elementwise(expr, out, *srcs)
+    return kernel
+
+
+def cast_expr(out: K.WGPUView, x: K.WGPUView) -> str:
+    """x's element `a` as out's type: bool means nonzero, float -> int truncates."""
+    if out.dtype == "bool":
+        return f"select(0, 1, a != {ZERO[x.wgsl]})"
+    return f"{out.wgsl}(a)"
+
+
+def copy(out, x) -> None:
+    K.elementwise(cast_expr(out, x), out, x)
+
+
+def fill(out, value) -> None:
+    K.elementwise("a", out, value if isinstance(value, K.WGPUView)
+                  else K.scalar(value, out.dtype))
+
+
+def where(out, cond, a, b) -> None:
+    K.elementwise("select(c, b, a != 0)", out, cond, a, b)
+
+
+# *** 3. reductions: (combine, identity, how an element enters) per op ***
+
+REDUCE = {  # op: (out type, x type) -> (combine, identity, element as out's type or None)
+    Ops.SUM: lambda o, x: ("a + b", "0", None),
+    Ops.PROD: lambda o, x: ("a * b", "1", None),
+    Ops.RMAX: lambda o, x: ("max_f32(a, b)" if o == "f32" else "max(a, b)", NEG_INF[o], None),
+    Ops.RMIN: lambda o, x: ("-max_f32(-a, -b)" if o == "f32" else "min(a, b)", POS_INF[o], None),
+    Ops.ANY: lambda o, x: ("max(a, b)", "0", f"select(0, 1, v != {ZERO[x]})"),
+    Ops.ALL: lambda o, x: ("min(a, b)", "1", f"select(0, 1, v != {ZERO[x]})"),
+}
+
+
+def reduce_kernel(recipe):
+    def kernel(out, x, axes):
+        K.reduce(*recipe(out.wgsl, x.wgsl), out, x, axes)
+    return kernel
+
+
+def argmax(out, x, axes) -> None:
+    K.argmax(out, x, axes[0])
+
+
+# *** 4. registration ***
+
+
+def register() -> backend.Device:
+    """Register device "wgpu" and its kernels with ch2 (once; later calls return it)."""
+    if "wgpu" in backend.DEVICES:
+        return backend.DEVICES["wgpu"]
+    K.device()  # open the adapter now: a missing driver fails here, by name
+    dev = backend.register_device(backend.Device(
+        "wgpu", alloc=alloc, from_numpy=from_numpy, to_numpy=K.download, operand=operand,
+        scalar=scalar, dtypes=(float32, int32), storage_dtypes={int64: int32, bool_: int32}))
+    for op, (exprs, dtypes) in {**UNARY, **BINARY}.items():
+        backend.register("wgpu", op, elementwise_kernel(exprs), dtypes)
+    for op, template in LOGIC.items():
+        exprs = {t: template.format(z=z) for t, z in ZERO.items()}
+        backend.register("wgpu", op, elementwise_kernel(exprs), ALL)
+    for op, recipe in REDUCE.items():
+        backend.register("wgpu", op, reduce_kernel(recipe), ALL)
+    others = {
+        Ops.FILL: (fill, ALL), Ops.COPY: (copy, ALL), Ops.WHERE: (where, ALL),
+        Ops.ARGMAX: (argmax, ALL), Ops.MATMUL: (K.matmul, FLOAT),
+        Ops.GATHER: (K.gather, ALL), Ops.SCATTER_ADD: (K.scatter_add, ALL),
+        Ops.INDEX: (K.index, ALL), Ops.INDEX_PUT: (K.index_put, ALL),
+        Ops.ARGSORT: (K.argsort, ALL),
+    }
+    for op, (kernel, dtypes) in others.items():
+        backend.register("wgpu", op, kernel, dtypes)
+    return dev

@@ -1,0 +1,24 @@
+// Elementwise kernels over strided views, one invocation per output element:
+//     out[i] = f(in0[i], in1[i], in2[i]),  i = 0 .. numel-1 in row-major order of out's shape
+//
+// A template, as a renderer fills a kernel skeleton: ch3_brrr/kernels_wgpu.py fills each
+// double-braced name per op and dtypes: the output's WGSL type, the inputs' declarations and load
+// functions, the expression f, and the binding of the view table. Every view is (offset,
+// strides) over a flat buffer, so broadcasts (stride 0), transposes and flips (negative
+// strides) are read in place, never copied. The view table (views.wgsl) is the last binding;
+// its views: out = 0, in0 = 1, in1 = 2, ...
+
+@group(0) @binding(0) var<storage, read_write> out: array<{{OUT_T}}>;
+{{OPERANDS}}
+@group(0) @binding({{TABLE_BINDING}}) var<storage, read> table: array<i32>;
+
+// --8<-- [start:elementwise]
+@compute @workgroup_size(64)
+fn elementwise(@builtin(workgroup_id) wid: vec3<u32>,
+               @builtin(num_workgroups) groups: vec3<u32>,
+               @builtin(local_invocation_index) lane: u32) {
+    let i = (wid.y * groups.x + wid.x) * 64u + lane;  // 2-D grid: more than 65535 workgroups
+    if (i >= u32(table[0])) { return; }
+    out[position(i, 0u)] = {{EXPR}};
+}
+// --8<-- [end:elementwise]

@@ -1,0 +1,1 @@
+"""Kernel ladders: each rung checked against float64, then timed beside the vendor baseline."""

@@ -1,0 +1,303 @@
+"""Lowering: one kernel of the tensor graph -> scalar IR -> loop nests -> a linear program.
+
+Input: a kernel's root (a tensor-graph node) and the realized nodes it reads (its parameters).
+Output: a `Kernel` whose `lines` are loops, accumulators and statements in order, for a renderer.
+Stages: 1. index the graph (movement ops become index arithmetic, reductions become REDUCE over
+new RANGEs), 2. simplify with the symbolic rules, 3. schedule transformations by a default
+heuristic (split + reorder + unroll + vectorize a matmul-like reduction; parallelize the outer
+loop), 4. linearize: each statement goes into the outermost loop that all its inputs allow.
+Shapes: idx is a tuple of index UOps, one per dim of the node being lowered.
+"""
+
+from __future__ import annotations
+
+import sys
+from dataclasses import dataclass, field
+
+from ch2_lego.dtype import bool_
+from ch4_pt2.ops import GroupOp, Ops, UOp, index_dtype
+from ch4_pt2.rewrite import PatternMatcher, Rule, UPat, graph_rewrite
+from ch4_pt2.rules_symbolic import symbolic
+from ch4_pt2.view import View, apply_movement, movement_index
+
+PARALLEL_WORK = 1 << 15  # below about this many multiply-adds, waking threads costs more
+UPCAST_WIDTHS = (16, 8, 4)  # lanes per accumulator: a few vector registers of float32
+
+# *** 1. the tensor graph of one kernel -> scalar IR ***
+
+
+class Indexer:
+    """Lowers tensor-graph nodes at a given index; `params` are the buffers the kernel reads."""
+
+    def __init__(self, inputs: list[UOp]):
+        self.params = {node: UOp(Ops.DEFINE_GLOBAL, node.dtype, (), k + 1)
+                       for k, node in enumerate(inputs)}
+        self.memo: dict = {}
+        self.views: dict[UOp, tuple | None] = {}
+        self.nranges = 0
+
+    def new_range(self, size: int, prefix: str) -> UOp:
+        if size == 1:
+            return UOp.const(0)
+        self.nranges += 1
+        return UOp(Ops.RANGE, index_dtype, (), (f"{prefix}{self.nranges - 1}", size))
+
+    def folded_view(self, node: UOp):
+        """(base, View) if node is a chain of movement ops over a parameter a View can hold."""
+        if node not in self.views:
+            chain, base = [], node
+            while base.op in GroupOp.Movement:
+                chain.append(base)
+                base = base.src[0]
+            view = View.contiguous(base.shape) if base in self.params else None
+            for op in reversed(chain):
+                view = view and apply_movement(view, op)
+            self.views[node] = (base, view) if view else None
+        return self.views[node]
+
+    def load(self, base: UOp, view: View, idx, valid: UOp) -> UOp:
+        offset, in_view = view.to_index(idx)
+        return UOp(Ops.LOAD, base.dtype, (self.params[base], offset, valid.alu(Ops.AND, in_view)))
+
+    # --8<-- [start:scalar]
+    def scalar(self, node: UOp, idx: tuple[UOp, ...], valid: UOp) -> UOp:
+        """The scalar IR of node's element idx (loads gated by `valid`, for PAD's zeros)."""
+        key = (node, idx, valid)
+        if key in self.memo:
+            return self.memo[key]
+        if node in self.params:
+            out = self.load(node, View.contiguous(node.shape), idx, valid)
+        elif node.op is Ops.CONST:
+            out = UOp.const(node.arg, node.dtype)
+        elif node.op in GroupOp.Movement and (folded := self.folded_view(node)):
+            out = self.load(*folded, idx, valid)  # the whole chain is one strided view
+        elif node.op in GroupOp.Movement:
+            src_idx, inside = movement_index(node, idx)
+            if inside is None:
+                out = self.scalar(node.src[0], src_idx, valid)
+            else:  # PAD: zero outside the input
+                value = self.scalar(node.src[0], src_idx, valid.alu(Ops.AND, inside))
+                out = UOp(Ops.WHERE, node.dtype, (inside, value, UOp.const(0, node.dtype)))
+        elif node.op is Ops.REDUCE_AXIS:
+            op, axes = node.arg
+            ranges = {a: self.new_range(node.src[0].shape[a], "ridx") for a in axes}
+            src_idx = tuple(ranges.get(a, i) for a, i in enumerate(idx))
+            value = self.scalar(node.src[0], src_idx, valid)
+            loops = tuple(r for r in ranges.values() if r.op is Ops.RANGE)
+            out = UOp(Ops.REDUCE, node.dtype, (value, *loops), op) if loops else value
+        elif node.op is Ops.GATHER:  # x[..., index[idx], ...] along axis: a load at a load
+            at = self.scalar(node.src[1], idx, valid).cast(index_dtype)
+            src_idx = tuple(at if a == node.arg else i for a, i in enumerate(idx))
+            out = self.scalar(node.src[0], src_idx, valid)
+        elif node.op is Ops.CONTIGUOUS:
+            out = self.scalar(node.src[0], idx, valid)
+        elif node.op in GroupOp.ALU:
+            out = UOp(node.op, node.dtype, tuple(self.scalar(s, idx, valid) for s in node.src))
+        else:
+            raise NotImplementedError(f"lowering: no rule for {node.op.name} inside a kernel "
+                                      f"(shape {node.shape}, arg {node.arg})")
+        self.memo[key] = out
+        return out
+    # --8<-- [end:scalar]
+
+
+# loads whose gate is always true lose it; the index rules run with these
+pm_lower = PatternMatcher([
+    Rule("load(always)", UPat(Ops.LOAD, src=(UPat.var("b"), UPat.var("i"),
+                                              UPat(Ops.CONST, arg=True))),
+         lambda b, i: UOp(Ops.LOAD, b.dtype, (b, i))),
+    Rule("True&x", UPat(Ops.AND, dtype=bool_, src=(UPat(Ops.CONST, arg=True), UPat.var("x"))),
+         lambda x: x),
+])
+
+
+# *** 2. schedule transformations ***
+
+
+def substitute(root: UOp, mapping: dict[UOp, UOp]) -> UOp:
+    """root with every node in mapping replaced (its operands are not visited)."""
+    done = dict(mapping)
+    for node in root.toposort():
+        if node not in done:
+            srcs = tuple(done.get(s, s) for s in node.src)
+            done[node] = node if srcs == node.src else UOp(node.op, node.dtype, srcs, node.arg)
+    return done[root]
+
+
+def ranges_in(u: UOp) -> set[UOp]:
+    return {n for n in u.toposort() if n.op is Ops.RANGE}
+
+
+# --8<-- [start:upcast]
+def upcast(store: UOp, loops: list[UOp]) -> tuple[UOp, list[UOp]]:
+    """Split the innermost output loop r into (ro, w) and move the lanes w inside each reduction.
+
+    A matmul row out[m, n] = sum_k a[m, k] * b[k, n] becomes, for W lanes of n at a time,
+    acc[w] += a[m, k] * b[k, ro*W + w]: k outside, the W lanes inside, vectorizable.
+    """
+    if not loops:
+        return store, loops
+    r = loops[-1]
+    reduces = [u for u in store.toposort() if u.op is Ops.REDUCE and r in ranges_in(u.src[0])]
+    width = next((w for w in UPCAST_WIDTHS if r.arg[1] % w == 0), None)
+    nested = any(n.op is Ops.REDUCE for red in reduces for n in red.src[0].toposort())
+    if not reduces or width is None or nested:  # NOTE: a reduce inside a reduce stays scalar
+        return store, loops
+    name, size = r.arg
+    outer = UOp(Ops.RANGE, index_dtype, (), (name + "o", size // width)) if size > width \
+        else UOp.const(0)
+    lane = UOp(Ops.RANGE, index_dtype, (), (name + "w", width))
+    mapping = {r: outer * width + lane}
+    for k, red in enumerate(reduces):
+        inner_lane = UOp(Ops.RANGE, index_dtype, (), (f"{name}w{k}", width))
+        value = substitute(red.src[0], {r: outer * width + inner_lane})
+        acc = UOp(Ops.REDUCE, red.dtype, (value, *red.src[1:], inner_lane), (red.arg, width))
+        mapping[red] = UOp(Ops.LOAD, red.dtype, (acc, lane))
+    store = graph_rewrite(substitute(store, mapping), symbolic + pm_lower)
+    return store, loops[:-1] + [r for r in (outer, lane) if r.op is Ops.RANGE]
+# --8<-- [end:upcast]
+
+
+# *** 3. linearize: loops and statements in order ***
+
+
+@dataclass
+class Kernel:
+    """A lowered kernel. lines: ("loop", range, attrs) ... ("end", range), ("acc", reduce),
+    ("update", reduce), ("stmt", node); params: the DEFINE_GLOBALs, output first."""
+
+    name: str
+    lines: list[tuple]
+    params: list[UOp]
+    loops: list[UOp] = field(default_factory=list)
+
+
+def linearize(store: UOp, loops: list[UOp], work: int) -> list[tuple]:
+    """Place every statement in the outermost loop its inputs allow (loop-invariant hoisting)."""
+    nodes = store.toposort()
+    deps: dict[UOp, frozenset] = {}
+    owner: dict[UOp, tuple[UOp, int]] = {}  # reduce range -> (its REDUCE, position)
+    for u in nodes:
+        inner = frozenset().union(*(deps[s] for s in u.src))
+        if u.op is Ops.RANGE:
+            deps[u] = frozenset({u})
+        elif u.op is Ops.REDUCE:
+            for pos, k in enumerate(u.src[1:]):
+                owner[k] = (u, pos)
+            deps[u] = inner - set(u.src[1:])
+        else:
+            deps[u] = inner
+    depth_memo: dict[UOp, int] = {}
+
+    def depth(r: UOp) -> int:
+        if r not in depth_memo:
+            red, pos = owner.get(r, (None, 0))
+            depth_memo[r] = loops.index(r) + 1 if red is None else depth_home(red) + pos + 1
+        return depth_memo[r]
+
+    def home(u: UOp) -> UOp | None:
+        return max(deps[u], key=depth, default=None)
+
+    def depth_home(u: UOp) -> int:
+        h = home(u)
+        return 0 if h is None else depth(h)
+
+    body: dict[UOp | None, list[UOp]] = {}
+    for u in nodes:
+        if u.op not in (Ops.CONST, Ops.RANGE, Ops.DEFINE_GLOBAL):
+            body.setdefault(home(u), []).append(u)
+    lines: list[tuple] = []
+
+    def emit(scope: UOp | None) -> None:
+        for u in body.get(scope, []):
+            if u.op is Ops.REDUCE:
+                lines.append(("acc", u))
+                nest(list(u.src[1:]), ("update", u))
+            else:
+                lines.append(("stmt", u))
+
+    def nest(ranges: list[UOp], final: tuple | None) -> None:
+        for r in ranges:
+            lines.append(("loop", r, loop_attrs(r, ranges, final, body.get(r, []))))
+            emit(r)
+        if final:
+            lines.append(final)
+        lines.extend(("end", r) for r in reversed(ranges))
+
+    def loop_attrs(r: UOp, chain: list[UOp], final: tuple | None, inside: list[UOp]):
+        """The default heuristic: parallel outer loop, vectorized innermost loops, unrolled lanes.
+
+        A plain reduction loop stays scalar: vectorizing it would reorder its additions."""
+        attrs = set()
+        if final is None and r is chain[0] and work >= PARALLEL_WORK and r.arg[1] > 1:
+            attrs.add("parallel")
+        lanes = final is not None and isinstance(final[1].arg, tuple)
+        if r is chain[-1] and (final is None or lanes) and \
+                not any(u.op is Ops.REDUCE for u in inside):
+            attrs |= {"simd", "unroll"} if lanes else {"simd"}
+        return frozenset(attrs)
+
+    emit(None)
+    nest(loops, None)
+    return lines
+
+
+# *** 4. the pipeline ***
+
+
+@dataclass
+class KernelIR:
+    """A kernel between passes: its STORE (the scalar IR) and its output loops, outer first."""
+
+    store: UOp
+    loops: list[UOp]
+    params: list[UOp]
+
+
+def index_pass(root: UOp, inputs: list[UOp]) -> KernelIR:
+    """Tensor graph -> scalar IR: out[idx] = value(idx) over one RANGE per output dim."""
+    ix = Indexer(inputs)
+    loops = [ix.new_range(n, "gidx") for n in root.shape]
+    offset, _ = View.contiguous(root.shape).to_index(tuple(loops))
+    value = ix.scalar(root.src[0] if root.op is Ops.CONTIGUOUS else root, tuple(loops),
+                      UOp.const(True, bool_))
+    out = UOp(Ops.DEFINE_GLOBAL, root.dtype, (), 0)
+    store = UOp(Ops.STORE, None, (out, offset, value.cast(root.dtype)))
+    return KernelIR(store, [r for r in loops if r.op is Ops.RANGE], [out, *ix.params.values()])
+
+
+def simplify_pass(k: KernelIR) -> KernelIR:
+    return KernelIR(graph_rewrite(k.store, symbolic + pm_lower), k.loops, k.params)
+
+
+def upcast_pass(k: KernelIR) -> KernelIR:
+    return KernelIR(*upcast(k.store, k.loops), k.params)
+
+
+# --8<-- [start:passes]
+PASSES = [
+    ("simplify: constant folding, identities, index arithmetic", simplify_pass),
+    ("upcast: split, reorder, unroll and vectorize a reduction's lanes", upcast_pass),
+]
+# --8<-- [end:passes]
+
+
+# --8<-- [start:lower]
+def lower(root: UOp, inputs: list[UOp], name: str = "kernel", after_pass=None) -> Kernel:
+    """Lower the kernel computing `root` (reading the realized `inputs`) to a linear program.
+
+    `after_pass(name, ir)` sees the IR after indexing and after every pass (DEBUG dumps and the
+    spec checks in the tests use it).
+    """
+    sys.setrecursionlimit(max(sys.getrecursionlimit(), 20000))
+    k = index_pass(root, inputs)
+    if after_pass:
+        after_pass("index: movement ops become index arithmetic", k)
+    for pass_name, run_pass in PASSES:
+        k = run_pass(k)
+        if after_pass:
+            after_pass(pass_name, k)
+    inner = [r.arg[1] for r in ranges_in(k.store) if r not in k.loops]
+    work = max(1, root.numel) * max(inner or [1])  # elements x the longest reduction
+    return Kernel(name, linearize(k.store, k.loops, work), k.params, k.loops)
+# --8<-- [end:lower]

@@ -1,0 +1,162 @@
+"""Running a graph: schedule it, lower and render each kernel, build it on ch3's C device, call it.
+
+A `Plan` is the compiled form of one graph: its kernels (loaded Programs), the memory plan, and
+which BUFFER nodes it reads. `Plan.run(bind)` replays it on new input arrays, with no Python
+work per kernel beyond the call, which is what `compile(fn)` keeps per input signature.
+Inspection: DEBUG=1 prints a line per realize (its kernel count), DEBUG=3 the graph and the
+kernels, DEBUG=4 each kernel's C source; `explain(outputs)` returns all of it as text.
+"""
+
+from __future__ import annotations
+
+import itertools
+import weakref
+from dataclasses import dataclass
+
+import numpy as np
+
+from ch2_lego.dtype import DType
+from ch4_pt2.lower import Kernel, lower
+from ch4_pt2.ops import Ops, UOp, render_graph
+from ch4_pt2.renderer.c import ClangRenderer
+from ch4_pt2.rewrite import DEBUG
+from ch4_pt2.schedule import ScheduleItem, create_schedule, memory_plan
+
+# *** 1. realized memory: BUFFER nodes and their arrays ***
+
+BUFFER_DATA: dict[int, np.ndarray] = {}  # buffer id -> a contiguous array of the node's dtype
+_ids = itertools.count()
+stats = {"kernels": 0, "realizes": 0, "last_kernels": 0}  # tests read the per-realize count
+produced: list[int] = []  # ids of the buffers realize() made, in order (compile's guards read it)
+
+
+def buffer_node(array: np.ndarray, dtype: DType) -> UOp:
+    """A new BUFFER node holding array (copied to a contiguous array of dtype if need be)."""
+    array = np.ascontiguousarray(array, dtype=dtype.np)
+    uid = next(_ids)
+    BUFFER_DATA[uid] = array
+    node = UOp(Ops.BUFFER, dtype, (), (uid, tuple(array.shape)))
+    weakref.finalize(node, BUFFER_DATA.pop, uid, None)  # the array lives as long as the node
+    return node
+
+
+@dataclass(frozen=True, eq=False)
+class ExternCall:
+    """An op we do not compile (argsort, scatter, ...): fn(*input arrays) -> an array."""
+
+    name: str
+    fn: object
+    shape: tuple[int, ...]
+
+    def __repr__(self) -> str:
+        return f"extern {self.name}"
+
+
+# *** 2. a compiled plan ***
+
+
+def kernel_name(kernel: Kernel, root: UOp) -> str:
+    """E_ (elementwise) or r_ (has a reduction) and the loop sizes, as tinygrad names them."""
+    has_reduce = any(line[0] == "acc" for line in kernel.lines)
+    sizes = "_".join(str(line[1].arg[1]) for line in kernel.lines if line[0] == "loop")
+    return f"{'r' if has_reduce else 'E'}_{sizes or '1'}"
+
+
+def device():
+    from ch3_brrr.runtime.device import get_device
+    return get_device("c")
+
+
+class Plan:
+    """The schedule of `outputs`, lowered, rendered and built once; `run` replays it."""
+
+    renderer = ClangRenderer()
+
+    def __init__(self, outputs: list[UOp]):
+        self.outputs = list(outputs)
+        self.items = create_schedule(self.outputs)
+        self.slots = memory_plan(self.items, set(self.outputs))
+        self.slot_bytes: dict[int, int] = {}
+        for node, slot in self.slots.items():
+            nbytes = node.numel * node.dtype.itemsize
+            self.slot_bytes[slot] = max(self.slot_bytes.get(slot, 0), nbytes)
+        self.sources: list[str | None] = []
+        self.programs = []
+        for item in self.items:
+            if item.root.op is Ops.EXTERN or item.root.numel == 0:
+                self.sources.append(None)
+                self.programs.append(None)
+                continue
+            kernel = lower(item.root, list(item.inputs))
+            kernel.name = kernel_name(kernel, item.root)
+            src = self.renderer.render(kernel)
+            self.sources.append(src)
+            self.programs.append(device().build(kernel.name, src))
+        self.reads = [n for item in self.items for n in item.inputs if n.op is Ops.BUFFER]
+
+    @property
+    def kernel_count(self) -> int:
+        return sum(p is not None for p in self.programs)
+
+    def run(self, bind: dict[UOp, np.ndarray] | None = None) -> list[np.ndarray]:
+        """Run every kernel; `bind` gives BUFFER nodes new arrays. Returns the outputs' arrays."""
+        bind = bind or {}
+        memory = {slot: np.empty(nbytes, np.uint8) for slot, nbytes in self.slot_bytes.items()}
+
+        def array(node: UOp) -> np.ndarray:
+            if node.op is Ops.BUFFER:
+                return bind[node] if node in bind else BUFFER_DATA[node.arg[0]]
+            raw = memory[self.slots[node]][:node.numel * node.dtype.itemsize]
+            return raw.view(node.dtype.np).reshape(node.shape)
+
+        for item, program in zip(self.items, self.programs):
+            if item.root.op is Ops.EXTERN:
+                result = item.root.arg.fn(*(array(x) for x in item.inputs))
+                array(item.root)[...] = np.asarray(result).reshape(item.root.shape)
+            elif program is not None:
+                program(array(item.root), *(array(x) for x in item.inputs))
+        stats["kernels"] += self.kernel_count
+        stats["realizes"] += 1
+        stats["last_kernels"] = self.kernel_count
+        if DEBUG >= 1:
+            print(f"realize: {len(self.outputs)} outputs, {self.kernel_count} kernels")
+        return [array(o) for o in self.outputs]
+
+
+# *** 3. entry points ***
+
+
+def realize(outputs: list[UOp]) -> list[UOp]:
+    """Compute outputs; returns a BUFFER node for each (its data in BUFFER_DATA)."""
+    todo = [o for o in outputs if o.op is not Ops.BUFFER]
+    if not todo:
+        return list(outputs)
+    plan = Plan(todo)
+    if DEBUG >= 3:
+        print(explain_plan(plan, source=DEBUG >= 4))
+    arrays = dict(zip(todo, plan.run()))
+    out = [o if o.op is Ops.BUFFER else buffer_node(arrays[o], o.dtype) for o in outputs]
+    produced.extend(o.arg[0] for o in out)
+    return out
+
+
+def explain_plan(plan: Plan, source: bool = True) -> str:
+    """The graph, the kernels (with why each is a kernel) and their C source, as text."""
+    text = ["graph:", render_graph(UOp(Ops.SINK, None, tuple(plan.outputs))), "kernels:"]
+    for k, (item, src) in enumerate(zip(plan.items, plan.sources)):
+        text.append(f"  kernel {k}: {list(item.root.shape)} {item.root.dtype.name} "
+                    f"<- {len(item.inputs)} inputs ({item.reason})")
+        if source and src is not None:
+            text.append(src)
+    return "\n".join(text)
+
+
+def explain(outputs: list[UOp]) -> str:
+    return explain_plan(Plan(outputs))
+
+
+def schedule_of(outputs: list[UOp]) -> list[ScheduleItem]:
+    return create_schedule(outputs)
+
+
+

@@ -1,0 +1,65 @@
+"""C with OpenMP: the CStyleLanguage with C's math library, Python's floor division and modulo,
+NaN-propagating max/min (as torch.maximum), and OpenMP pragmas for the loop attributes.
+
+Integer division by zero gives 0 instead of trapping (C leaves it undefined); the math functions
+take the `f` suffix in float32 (expf, not exp) so nothing is computed in double by accident.
+"""
+
+from __future__ import annotations
+
+from ch4_pt2.ops import Ops
+from ch4_pt2.renderer.cstyle import CStyleLanguage
+
+PRELUDE = """#include <math.h>
+#define MAX(a, b) (((a) != (a) || (a) > (b)) ? (a) : (b))
+#define MIN(a, b) (((a) != (a) || (a) < (b)) ? (a) : (b))
+static inline long floordiv(long a, long b) {
+  if (b == 0) return 0;
+  long q = a / b;
+  return (q * b != a && ((a < 0) != (b < 0))) ? q - 1 : q;
+}
+static inline long pymod(long a, long b) {
+  if (b == 0) return 0;
+  long r = a % b;
+  return (r != 0 && ((r < 0) != (b < 0))) ? r + b : r;
+}
+"""
+
+
+def math_fn(name: str):
+    """expf(x) for float32, exp(x) for float64 (and integers, computed in double)."""
+    return lambda *args: (f"{name}{'f' if args[-1].name == 'float32' else ''}"
+                          f"({', '.join(args[:-1])})")
+
+
+def is_index(t) -> bool:
+    return t.category == 1
+
+
+# --8<-- [start:c_renderer]
+class ClangRenderer(CStyleLanguage):
+    code_for_op = {
+        **CStyleLanguage.code_for_op,
+        Ops.EXP: math_fn("exp"), Ops.LOG: math_fn("log"), Ops.SQRT: math_fn("sqrt"),
+        Ops.SIN: math_fn("sin"), Ops.COS: math_fn("cos"), Ops.TANH: math_fn("tanh"),
+        Ops.ERF: math_fn("erf"), Ops.FLOOR: math_fn("floor"), Ops.CEIL: math_fn("ceil"),
+        Ops.ROUND: math_fn("rint"),  # rint rounds half to even, as torch.round
+        Ops.POW: math_fn("pow"),
+        Ops.ABS: lambda x, t: math_fn("fabs")(x, t) if t.category == 2 else f"labs({x})",
+        Ops.SIGN: lambda x, t: f"(({x}>0)-({x}<0))",
+        Ops.MAX: lambda a, b, t: f"MAX({a}, {b})",
+        Ops.MIN: lambda a, b, t: f"MIN({a}, {b})",
+        Ops.IDIV: lambda a, b, t: f"floordiv({a}, {b})" if is_index(t)
+        else math_fn("floor")(f"({a}/{b})", t),
+        Ops.MOD: lambda a, b, t: f"pymod({a}, {b})" if is_index(t)
+        else f"({a}-{b}*{math_fn('floor')(f'({a}/{b})', t)})",
+    }
+    prelude = PRELUDE
+
+    def render_pragmas(self, attrs):
+        if "parallel" in attrs:
+            return ["#pragma omp parallel for" + (" simd" if "simd" in attrs else "")]
+        if "unroll" in attrs:  # accumulator lanes: unrolled, and free of loop-carried aliasing
+            return ["#pragma GCC ivdep", "#pragma GCC unroll 16"]
+        return ["#pragma omp simd"] if "simd" in attrs else []
+# --8<-- [end:c_renderer]

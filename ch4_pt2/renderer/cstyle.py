@@ -1,0 +1,148 @@
+"""The C-family renderer: a lowered Kernel's lines -> the text of one kernel function.
+
+A language is a subclass that overrides class attributes: `type_map` (our dtype -> its type
+name), `code_for_op` (an ALU op -> a function of the operands' strings), `loop_pragmas` and
+`prelude`. `render_kernel` walks the lines once: every statement becomes one local variable,
+named v0, v1, ..., in the loop where lowering placed it.
+"""
+
+from __future__ import annotations
+
+import math
+
+from ch4_pt2.lower import Kernel
+from ch4_pt2.ops import Ops, UOp
+
+
+def reduce_identity(op: Ops, dtype):
+    """The value a reduction starts from: 0 for +, 1 for *, the lowest value for max, ..."""
+    # EXERCISE 4.3: 0 / 1 for ADD / MUL; for MAX / MIN -inf / inf (floats), 0 / 1 (bool), int range
+    if op in (Ops.ADD, Ops.MUL):
+        return 0 if op is Ops.ADD else 1
+    if dtype.category == 2:
+        return -math.inf if op is Ops.MAX else math.inf
+    if dtype.category == 0:
+        return 0 if op is Ops.MAX else 1
+    bits = 8 * dtype.itemsize - 1
+    return -(2 ** bits) if op is Ops.MAX else 2 ** bits - 1
+    # END EXERCISE
+
+
+# --8<-- [start:cstyle]
+class CStyleLanguage:
+    type_map = {"bool": "_Bool", "int32": "int", "int64": "long", "float32": "float",
+                "float64": "double"}
+    code_for_op = {
+        Ops.NEG: lambda x, t: f"(-{x})",
+        Ops.NOT: lambda x, t: f"(!{x})",
+        Ops.RECIP: lambda x, t: f"(1/{x})",
+        Ops.ADD: lambda a, b, t: f"({a}+{b})",
+        Ops.SUB: lambda a, b, t: f"({a}-{b})",
+        Ops.MUL: lambda a, b, t: f"({a}*{b})",
+        Ops.DIV: lambda a, b, t: f"({a}/{b})",
+        Ops.CMPLT: lambda a, b, t: f"({a}<{b})",
+        Ops.CMPLE: lambda a, b, t: f"({a}<={b})",
+        Ops.CMPEQ: lambda a, b, t: f"({a}=={b})",
+        Ops.CMPNE: lambda a, b, t: f"({a}!={b})",
+        Ops.AND: lambda a, b, t: f"({a}&{b})",
+        Ops.OR: lambda a, b, t: f"({a}|{b})",
+        Ops.XOR: lambda a, b, t: f"({a}^{b})",
+        Ops.WHERE: lambda c, a, b, t: f"({c}?{a}:{b})",
+    }
+    prelude = ""
+    kernel_prefix = "void"
+
+    def render_type(self, u: UOp) -> str:
+        return self.type_map[u.dtype.name]
+
+    def render_const(self, value, dtype) -> str:
+        if dtype.category == 2:
+            value = float(value)
+            if math.isinf(value):
+                return "INFINITY" if value > 0 else "(-INFINITY)"
+            if math.isnan(value):
+                return "NAN"
+            return f"{value!r}f" if dtype.name == "float32" else repr(value)
+        value = int(value)
+        if value == -(2 ** 63):  # the literal 9223372036854775808 itself overflows
+            return "(-9223372036854775807L-1)"
+        return str(value) if abs(value) < 2 ** 31 else f"{value}L"
+
+    def render_alu(self, u: UOp, ops: list[str]) -> str:
+        if u.op is Ops.CAST:
+            return f"({self.render_type(u)})({ops[0]})"
+        if u.op in (Ops.IDIV, Ops.MOD) and u.src[0].vmin >= 0 and u.src[1].vmin > 0:
+            return f"({ops[0]}{'/' if u.op is Ops.IDIV else '%'}{ops[1]})"  # index arithmetic
+        return self.code_for_op[u.op](*ops, u.dtype)
+
+    def render_kernel(self, kernel: Kernel) -> str:
+        """The kernel as one C function: void name(float* restrict data0, ...)."""
+        names: dict[UOp, str] = {}
+
+        def name(u: UOp) -> str:
+            if u.op is Ops.CONST:
+                return self.render_const(u.arg, u.dtype)
+            if u.op is Ops.RANGE:
+                return u.arg[0]
+            return names[u]
+
+        params = []
+        for p in kernel.params:
+            names[p] = f"data{p.arg}"
+            const = "" if p.arg == 0 else "const "
+            params.append(f"{const}{self.type_map[p.dtype.name]}* restrict data{p.arg}")
+        body, depth = [], 1
+        for line in kernel.lines:
+            kind, u = line[0], line[1]
+            pad = "  " * depth
+            if kind == "loop":
+                body += [pad + p for p in self.render_pragmas(line[2])]
+                body.append(f"{pad}for (long {u.arg[0]} = 0; {u.arg[0]} < {u.arg[1]}; "
+                            f"{u.arg[0]}++) {{")
+                depth += 1
+            elif kind == "end":
+                body.append("  " * (depth - 1) + "}")
+                depth -= 1
+            elif kind == "acc":
+                body.append(pad + self.render_acc(u, names))
+            elif kind == "update":
+                body.append(pad + self.render_update(u, names, name))
+            elif u.op is Ops.STORE:
+                body.append(f"{pad}{name(u.src[0])}[{name(u.src[1])}] = {name(u.src[2])};")
+            else:
+                names[u] = f"v{len(names)}"
+                value = self.render_value(u, name)
+                body.append(f"{pad}{self.render_type(u)} {names[u]} = {value};")
+        return (f"{self.kernel_prefix} {kernel.name}({', '.join(params)}) {{\n"
+                + "\n".join(body) + "\n}\n")
+# --8<-- [end:cstyle]
+
+    def render_pragmas(self, attrs: frozenset[str]) -> list[str]:
+        """The lines above a loop that carry its attributes (parallel, simd, unroll)."""
+        return []
+
+    def render_value(self, u: UOp, name) -> str:
+        if u.op is Ops.LOAD and u.src[0].op is Ops.REDUCE:  # one lane of an accumulator
+            return f"{name(u.src[0])}[{name(u.src[1])}]"
+        if u.op is Ops.LOAD:
+            read = f"{name(u.src[0])}[{name(u.src[1])}]"
+            return read if len(u.src) == 2 else f"({name(u.src[2])}?{read}:0)"
+        return self.render_alu(u, [name(s) for s in u.src])
+
+    def render_acc(self, u: UOp, names: dict) -> str:
+        op, lanes = u.arg if isinstance(u.arg, tuple) else (u.arg, None)
+        names[u] = f"acc{len(names)}"
+        init = self.render_const(reduce_identity(op, u.dtype), u.dtype)
+        if lanes is None:
+            return f"{self.render_type(u)} {names[u]} = {init};"
+        return (f"{self.render_type(u)} {names[u]}[{lanes}]; "
+                f"for (int i = 0; i < {lanes}; i++) {names[u]}[i] = {init};")
+
+    def render_update(self, u: UOp, names: dict, name) -> str:
+        op, lanes = u.arg if isinstance(u.arg, tuple) else (u.arg, None)
+        acc = names[u] if lanes is None else f"{names[u]}[{u.src[-1].arg[0]}]"
+        fake = UOp(op, u.dtype, (u.src[0], u.src[0]))  # op(acc, value), rendered like any ALU op
+        return f"{acc} = {self.render_alu(fake, [acc, name(u.src[0])])};"
+
+    def render(self, kernel: Kernel) -> str:
+        return self.prelude + self.render_kernel(kernel)

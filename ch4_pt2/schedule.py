@@ -1,0 +1,193 @@
+"""The scheduler: a tensor graph -> an ordered list of kernels, and a plan for their memory.
+
+Input: the nodes the user wants (a list of tensor-graph UOps). Output: `ScheduleItem`s in an
+order that respects their data dependencies; each computes one realized node from realized
+inputs. Every node that is not realized is fused into the kernels that read it, as index
+arithmetic (movement ops) or inline scalar code (ALU ops, reductions). Legality (`can_fuse`) and
+profit (`score_fusion`) are kept apart, as in inductor; a refusal comes with its reason.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ch4_pt2.ops import GroupOp, Ops, UOp
+
+RECOMPUTE_LIMIT = 16  # ALU ops an elementwise node may cost before two kernels share a store
+
+
+@dataclass(frozen=True, eq=False)
+class ScheduleItem:
+    """One kernel (or host call, for EXTERN): writes `root`, reads `inputs`."""
+
+    root: UOp
+    inputs: tuple[UOp, ...]
+    reason: str  # why root is realized (a kernel boundary), for DEBUG output
+
+
+# *** 1. realize points: which nodes get memory of their own ***
+
+
+def trailing_expand(u: UOp) -> bool:
+    """An EXPAND that only grows axes after the input's last non-1 axis: (B,T,1) -> (B,T,C).
+
+    Read in the kernel's loop order, its input element stays the same across the inner loops,
+    so lowering computes it once (hoisted); any other expand would recompute it per element.
+    """
+    # EXERCISE 4.2: True when every axis the expand grows comes after every non-1 input axis
+    src = u.src[0].shape
+    grown = [i for i, (a, b) in enumerate(zip(src, u.shape)) if a != b]
+    kept = [i for i, n in enumerate(src) if n != 1]
+    return not kept or not grown or max(kept) < min(grown)
+    # END EXERCISE
+
+
+@dataclass
+class FusionInfo:
+    """What the fusion decisions know of a node (filled by realize_points' two passes)."""
+
+    readers: int = 0  # index patterns it is read with (access_patterns)
+    cost: int = 0  # ALU ops in its fused expression (capped), down to realized nodes
+    reduces: bool = False  # its fused expression contains a reduction
+    unhoisted: bool = False  # ... one read element for element: each reader redoes its loop
+    kernels: int = 0  # kernels reading it (pass 2)
+    broadcast: bool = False  # read through an expand that is not trailing (pass 2)
+
+
+def access_patterns(node: UOp, users: dict) -> int:
+    """How many different index patterns node is read with: all its elementwise readers share
+    one (they read element i at i); each reduction and each movement op brings its own."""
+    patterns = {u for u in users[node] if u.op in GroupOp.Movement or u.op is Ops.REDUCE_AXIS}
+    elementwise = any(u not in patterns for u in users[node])
+    return len(patterns) + elementwise
+
+
+# --8<-- [start:can_fuse]
+def can_fuse(node: UOp, users: dict) -> tuple[bool, str]:
+    """Legality: may node be computed inside the kernels that read it? (False, why) if not."""
+    if node.op is Ops.CONTIGUOUS:
+        return False, "contiguous() asks for a buffer"
+    if node.op is Ops.EXTERN or any(u.op is Ops.EXTERN for u in users[node]):
+        return False, "host call: its inputs and outputs are buffers"
+    return True, ""
+
+
+def score_fusion(node: UOp, info: FusionInfo) -> tuple[int, str]:
+    """Profit: > 0 to fuse node into its readers. Fusing saves a store and a load per element;
+    it costs the node's arithmetic again in every reader that recomputes it."""
+    if info.readers > 1 and info.unhoisted:
+        return -1, f"read in {info.readers} index patterns, each redoing its reduction"
+    if info.broadcast and (info.cost > 2 or info.reduces):
+        return -1, f"read through a broadcast and costs {info.cost} ops: store it once"
+    if info.kernels > 1 and (info.cost > RECOMPUTE_LIMIT or info.reduces):
+        return -1, f"read by {info.kernels} kernels and costs {info.cost} ops: store it once"
+    return 1, ""
+# --8<-- [end:can_fuse]
+
+
+def realize_points(outputs: list[UOp]) -> dict[UOp, str]:
+    """Every node that becomes a kernel output, with the reason.
+
+    Pass 1 (operands first) measures each node's fused expression, cut at the realized nodes
+    below it; pass 2 (readers first) adds what depends on the kernels above.
+    """
+    nodes = UOp(Ops.SINK, None, tuple(outputs)).toposort()[:-1]
+    users: dict[UOp, list[UOp]] = {n: [] for n in nodes}
+    for n in nodes:
+        for s in n.src:
+            users[s].append(n)
+    realized = {o: "output" for o in outputs if o.op is not Ops.BUFFER}
+    for n in nodes:
+        if n.op is not Ops.BUFFER and n not in realized and (why := can_fuse(n, users)[1]):
+            realized[n] = why
+    info = {n: FusionInfo() for n in nodes}
+    leaf = (Ops.BUFFER, Ops.CONST)
+    for n in nodes:  # pass 1
+        fi, below = info[n], [info[s] for s in n.src if s not in realized and s.op not in leaf]
+        fi.readers = access_patterns(n, users)
+        is_alu = n.op in GroupOp.ALU or n.op is Ops.REDUCE_AXIS
+        fi.cost = min(RECOMPUTE_LIMIT + 1, is_alu + sum(b.cost for b in below))
+        fi.reduces = n.op is Ops.REDUCE_AXIS or any(b.reduces for b in below)
+        fi.unhoisted = n.op is Ops.REDUCE_AXIS or any(
+            info[s].unhoisted for s in n.src
+            if s not in realized and s.op not in leaf and s.op is not Ops.EXPAND)
+        if n not in realized and n.op not in leaf and n.op not in GroupOp.Movement:
+            profit, why = score_fusion(n, fi)
+            if profit <= 0:
+                realized[n] = why
+    kernels_of: dict[UOp, set[UOp]] = {}
+    for n in reversed(nodes):  # pass 2
+        if n.op in leaf:
+            continue
+        fi, kernels = info[n], set()
+        for u in users[n]:
+            kernels |= kernels_of[u]
+            fi.broadcast |= (info[u].broadcast and u not in realized) or (
+                u.op is Ops.EXPAND and not trailing_expand(u))
+        fi.kernels = len(kernels)
+        if n not in realized and n.op not in GroupOp.Movement:
+            profit, why = score_fusion(n, fi)
+            if profit <= 0:
+                realized[n] = why
+        kernels_of[n] = {n} if n in realized else kernels
+    return realized
+
+
+# *** 2. grouping: each realized node with the graph above its inputs ***
+
+
+def kernel_inputs(root: UOp, realized: dict) -> tuple[UOp, ...]:
+    """The realized nodes (and BUFFERs) root's kernel reads, in first-seen order."""
+    found, seen, stack = [], set(), list(reversed(root.src))
+    while stack:
+        n = stack.pop()
+        if n in seen:
+            continue
+        seen.add(n)
+        if n.op is Ops.BUFFER or n in realized:
+            found.append(n)
+        else:
+            stack.extend(reversed(n.src))
+    return tuple(found)
+
+
+# *** 3. order and memory plan ***
+
+
+# --8<-- [start:schedule]
+def create_schedule(outputs: list[UOp]) -> list[ScheduleItem]:
+    """Kernels in dependency order (a topological order of the realized nodes)."""
+    realized = realize_points(outputs)
+    order = UOp(Ops.SINK, None, tuple(outputs)).toposort()
+    return [ScheduleItem(n, kernel_inputs(n, realized), realized[n])
+            for n in order if n in realized]
+# --8<-- [end:schedule]
+
+
+# --8<-- [start:memory_plan]
+def memory_plan(items: list[ScheduleItem], keep: set[UOp]) -> dict[UOp, int]:
+    """Assign each kernel output a slot; a slot is reused once its last reader has run.
+
+    `keep` (the user's outputs) never share. A kernel's output never shares with its own inputs,
+    so kernels may declare their pointers `restrict`. Returns node -> slot number; slot sizes
+    are the largest node (in bytes) put there.
+    """
+    last_use = {}
+    for i, item in enumerate(items):
+        for x in item.inputs:
+            last_use[x] = i
+    slot_of: dict[UOp, int] = {}
+    free: list[int] = []
+    for i, item in enumerate(items):
+        node = item.root
+        if node in keep or not free:
+            slot_of[node] = len(set(slot_of.values()) | set(free))
+        else:
+            slot_of[node] = free.pop()
+        for x in item.inputs:  # their last reader has run: their slots come free after it
+            if last_use.get(x) == i and x in slot_of and x not in keep:
+                free.append(slot_of[x])
+        if last_use.get(node) is None and node not in keep:
+            free.append(slot_of[node])  # never read: its slot is free at once
+    return slot_of
+# --8<-- [end:memory_plan]

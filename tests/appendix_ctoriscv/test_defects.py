@@ -1,0 +1,267 @@
+"""Regression tests for the defects that fuzzing found (issue 15), one or more per defect.
+
+The references: gcc itself where it can say (`gcc -m32 -fsyntax-only`, whose int, long and
+pointers are 32 bits as on RV32I, for the diagnostics; the host gcc with -funsigned-char for the
+values of character constants), else the C standard's rule or a value worked out by hand.
+"""
+
+import os
+import shutil
+import subprocess
+
+import pytest
+
+from appendix_ctoriscv import emu, main
+from appendix_ctoriscv.errors import CompileError
+from appendix_ctoriscv.main import compile_executable, compile_source
+
+pytestmark = pytest.mark.sec_a_5
+
+
+def gcc_diagnostics(tmp_path, source: bytes, kinds=("error",)) -> list[tuple[str, str]]:
+    """gcc's ("line:col", message) of each diagnostic of `kinds`, in the C locale's quotes."""
+    if shutil.which("gcc") is None:
+        pytest.skip("gcc not installed: no reference for its diagnostics")
+    src = tmp_path / "gcc.c"
+    src.write_bytes(source)
+    done = subprocess.run(["gcc", "-m32", "-std=gnu99", "-fsyntax-only", "-funsigned-char",
+                           str(src)], capture_output=True, text=True, errors="replace",
+                          env=dict(os.environ, LC_ALL="C"))  # fmt: skip
+    found = []
+    for line in done.stderr.splitlines():
+        for kind in kinds:
+            head, sep, message = line.partition(f": {kind}: ")
+            if sep and head.startswith(str(src)):
+                found.append((head[len(str(src)) + 1 :], message.split(" [-W")[0]))
+    return found
+
+
+def our_diagnostics(source: bytes) -> list:
+    with pytest.raises(CompileError) as info:
+        compile_source(source.decode("utf-8", "surrogateescape"), "t.c")
+    return info.value.errors
+
+
+# (source, our first error's "line:col", its message, does gcc point at the same place)
+# Each message is gcc's, word for word: the test checks that gcc says it too.
+GCC_ERRORS = [
+    (b"int main(){const int x=1; x=2; return x;}", "1:28",
+     "assignment of read-only variable 'x'", True),
+    (b"int main(){const int x=1; x++; return x;}", "1:28",
+     "increment of read-only variable 'x'", True),
+    (b"int main(){const int x=1; --x; return x;}", "1:27",
+     "decrement of read-only variable 'x'", True),
+    (b"int main(){const int x=1; x+=2; return x;}", "1:28",
+     "assignment of read-only variable 'x'", True),
+    (b"int main(){int a=1; const int *p=&a; *p=2; return a;}", "1:40",
+     "assignment of read-only location '*p'", True),
+    (b"void a[3]; int main(){return 0;}", "1:6", "declaration of 'a' as array of voids", True),
+    (b"int main(){register int x; int *p=&x; return 0;}", "1:35",
+     "address of register variable 'x' requested", False),  # gcc says 1:1
+    (b"#define A(x) x ##\nint main(){return 0;}", "1:16",
+     "'##' cannot appear at either end of a macro expansion", False),  # gcc: after the name
+    (b"#define B(x) ## x\nint main(){return 0;}", "1:14",
+     "'##' cannot appear at either end of a macro expansion", False),
+    (b'int main(){char *s = "\\x"; return 0;}', "1:22",
+     "\\x used with no following hex digits", False),  # gcc: after the x
+    (b"int main(){for(int f(void);;) break; return 0;}", "1:20",
+     "declaration of non-variable 'f' in 'for' loop initial declaration", False),
+    (b"int main(){for(static int i = 0;;) break; return 0;}", "1:27",
+     "declaration of static variable 'i' in 'for' loop initial declaration", True),
+    (b"int main(){static int f(void); return 0;}", "1:23",
+     "invalid storage class for function 'f'", True),
+    (b"int main(){int x = 1; static int x; return x;}", "1:34",
+     "redeclaration of 'x' with no linkage", True),
+    (b"int f(void);\nstatic int f(void){return 0;}\nint main(){return f();}", "2:12",
+     "static declaration of 'f' follows non-static declaration", True),
+    (b"int x; static int x; int main(){return 0;}", "1:19",
+     "static declaration of 'x' follows non-static declaration", True),
+    (b"static int x; int x; int main(){return 0;}", "1:19",
+     "non-static declaration of 'x' follows static declaration", True),
+    (b"int a[2000000000]; int main(){return 0;}", "1:5",
+     "size of array 'a' exceeds maximum object size '2147483647'", True),
+    (b"int main(){ char c[4000000000u]; return 0;}", "1:18", "size of array 'c' is too large",
+     True),
+    (b"int main(){return " + b"1" * 5000 + b";}", "1:19",
+     "integer constant is too large for its type", True),  # gcc: a warning (long long)
+    (b"int main(){return 0;} \xe9", "1:23", "stray '\\351' in program", True),
+    (b"int main(){int a; a = 1\nreturn a;}", "1:24", "expected ';' before 'return'", True),
+    (b"int main(){int x=0; switch(x){case 1: case 1: ;} return 0;}", "1:39",
+     "duplicate case value", True),
+]
+
+
+@pytest.mark.parametrize("source, where, message, same_place", GCC_ERRORS)
+def test_errors_gcc_reports_are_reported(tmp_path, source, where, message, same_place):
+    first = our_diagnostics(source)[0]
+    assert (f"{first.line}:{first.col}", first.message) == (where, message)
+    theirs = gcc_diagnostics(tmp_path, source, ("error", "warning"))
+    assert message in [m.replace(" token", "") for _, m in theirs]
+    if same_place:
+        assert (where, message) in [(w, m.replace(" token", "")) for w, m in theirs]
+
+
+NOTES = [  # an error with a note that points back at the earlier declaration or case, as gcc
+    b"int main(){int x=0; switch(x){case 1: case 1: ;} return 0;}",
+    b"int main(){ int x = 1; switch (x) { default: ; default: ; } return 0; }",
+    b"int x;\nchar x;\nint main(){return 0;}",
+    b"int f(int a) { return a; }\nint f(int a) { return a; }\nint main(){return 0;}",
+    b"int main(){int a; int a; return 0;}",
+    b"int f(void);\nstatic int f(void){return 0;}\nint main(){return f();}",
+]
+
+
+@pytest.mark.parametrize("source", NOTES)
+def test_notes_point_at_the_earlier_declaration(tmp_path, source):
+    error = our_diagnostics(source)[0]
+    ours = [(f"{n.line}:{n.col}", n.message) for n in error.notes]
+    assert ours and ours == gcc_diagnostics(tmp_path, source, ("note",))[: len(ours)]
+
+
+def test_a_unicode_digit_is_an_error_not_an_exception(tmp_path):
+    """str.isdigit() is true of '²': the lexer took it for the start of a number, and failed."""
+    source = "int main(){return ²;}".encode()
+    assert [e.message for e in our_diagnostics(source)] == ["stray '\\302' in program"]
+    assert gcc_diagnostics(tmp_path, source)  # gcc rejects it too (as an undeclared name)
+
+
+def test_escapes_gcc_warns_about(tmp_path):
+    source = b'int main(){char *s = "\\q\\777\\x100"; return s[0];}'
+    ours = [w.message for w in compile_source(source.decode(), "t.c").warnings]
+    assert ours == [m for _, m in gcc_diagnostics(tmp_path, source, ("warning",))]
+
+
+CHAR_VALUES = [  # printed by the program; a raw byte 0xE9 (not UTF-8) and a UTF-8 'é'
+    b"'\xe9'", "'é'".encode(), b"'ab'", b"'\\xff'", b"'\\377'", b"'abcd'", b"'\\q'",
+    "'\\λ'".encode(), b'"\xe9\\xe9"[0] + "\xe9\\xe9"[1]',
+]
+
+
+@pytest.mark.parametrize("constant", CHAR_VALUES)
+def test_character_constants_have_gccs_values(tmp_path, constant):
+    """Source bytes stay bytes: a raw 0xE9 in a char constant is 233 (plain char is unsigned
+    on RISC-V), not the 0xFD of a decoding error's replacement character."""
+    if shutil.which("gcc") is None:
+        pytest.skip("gcc not installed: no native reference")
+    source = (b'#include <stdio.h>\nint main(void) { printf("%d\\n", (int)(' + constant
+              + b")); return 0; }\n")
+    (tmp_path / "n.c").write_bytes(source)
+    subprocess.run(["gcc", "-w", "-funsigned-char", "-o", str(tmp_path / "n"),
+                    str(tmp_path / "n.c")], check=True)  # fmt: skip
+    native = subprocess.run([str(tmp_path / "n")], capture_output=True).stdout
+    ours_src = (b"int putchar(int c);\nvoid print_int(int x) { if (x < 0) { putchar('-'); x = -x; }"
+                b" if (x > 9) print_int(x / 10); putchar('0' + x % 10); }\n"
+                b"int main(void) { print_int(" + constant
+                + b"); putchar(10); return 0; }\n")
+    _, exe = compile_executable(ours_src.decode("utf-8", "surrogateescape"), "t.c")
+    assert emu.run(exe).stdout == native
+
+
+def test_nested_declarator_parentheses_are_parsed_once(monkeypatch):
+    """`int ((((x))));` used to parse each level twice, doubling the work per level."""
+    from appendix_ctoriscv.parse import Parser
+
+    calls = 0
+    original = Parser.declarator
+
+    def counting(self, ty):
+        nonlocal calls
+        calls += 1
+        return original(self, ty)
+
+    monkeypatch.setattr(Parser, "declarator", counting)
+    depth = 40
+    src = "int " + "(" * depth + "x" + ")" * depth + " = 3;\nint main(void) { return x; }"
+    _, exe = compile_executable(src, "t.c")
+    assert calls == depth + 2  # one per level, the innermost `x`, and main's declarator
+    assert emu.run(exe).exit_code == 3
+
+
+def test_global_too_large_for_the_machine_is_a_diagnostic():
+    # 20M ints are 80 MB: fine for gcc, but more than the emulator's 64 MiB address space
+    errors = our_diagnostics(b"int a[20000000];\nint main(void) { return a[0]; }")
+    assert (errors[0].line, errors[0].col) == (1, 5)
+    assert "80000000 bytes" in errors[0].message
+
+
+def test_a_far_branch_recompiles_only_its_function(monkeypatch):
+    """A 3000-case switch needs branches beyond +-4 KiB: only that function gets far ones,
+    in one compilation (the driver used to compile the whole program twice)."""
+    cases = "".join(f"case {i}: c += {3 * i}; break; " for i in range(3000))
+    src = ("int big(int c) { switch (c) { " + cases + "} return c; }\n"
+           "int small(int c) { if (c) return 1; return 2; }\n"
+           "int main(void) { return (big(2999) + small(0)) % 256; }\n")
+    calls = 0
+    original = main.codegen
+
+    def counting(*args, **kwargs):
+        nonlocal calls
+        calls += 1
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(main, "codegen", counting)
+    result, exe = compile_executable(src, "t.c")
+    assert calls == 1
+    small = result.asm[result.asm.index("small:") :]
+    assert ".L.skip" not in small and ".L.skip" in result.asm  # far branches jump over a `j`
+    assert emu.run(exe).exit_code == (2999 + 3 * 2999 + 2) % 256
+
+
+@pytest.mark.parametrize("dump", ["--dump-ast", "--dump-ir", "-S"])
+def test_deep_nesting_is_compiled_or_rejected_never_a_traceback(tmp_path, capsys, dump):
+    nested = tmp_path / "nested.c"
+    nested.write_text("int main(void) { int x = 1; " + "if (x) " * 1500 + "x = 2; return x; }")
+    assert main.main([str(nested), dump, "-o", str(tmp_path / "out.s")]) == 0
+    deeper = tmp_path / "deeper.c"
+    deeper.write_text("int main(void) { return " + "(" * 50000 + "1" + ")" * 50000 + "; }")
+    assert main.main([str(deeper), dump, "-o", str(tmp_path / "out.s")]) == 1
+    assert "nested too deeply" in capsys.readouterr().err
+
+
+def test_exponential_macro_expansion_is_bounded():
+    src = ("#define A(x) x x\n#define B(x) A(A(A(A(A(x)))))\n#define C(x) B(B(x))\n"
+           "#define D(x) C(C(x))\n#define E(x) D(D(x))\nint main(void) { return E(1); }\n")
+    errors = our_diagnostics(src.encode())
+    assert "macro expansion produced over" in errors[0].message
+
+
+def test_no_cascade_after_an_unsupported_keyword():
+    src = b"int main(void) { struct s { int a; } v; int a = 1; v.a = 2; return a + v.a; }"
+    errors = our_diagnostics(src)
+    assert [e.message for e in errors] == ["'struct' is not supported by this compiler"]
+
+
+def test_guest_stderr_reaches_ours_under_run(tmp_path, capfd):
+    prog = tmp_path / "err.c"
+    prog.write_text('int write(int fd, char *buf, int n);\n'
+                    'int main(void) { write(2, "oops\\n", 5); write(1, "ok\\n", 3); return 3; }\n')
+    assert main.main([str(prog), "--run"]) == 3
+    out, err = capfd.readouterr()
+    assert (out, err) == ("ok\n", "oops\n")
+
+
+def test_a_frame_larger_than_the_stack_faults_as_a_stack_overflow():
+    """Linux's limit is 8 MiB; a 9 MB local array must fault in the guard gap below the stack,
+    not land silently in the heap (which the program first grows up to the gap)."""
+    src = ("void *sbrk(int n);\nint use(char *p) { p[0] = 1; return p[0]; }\n"
+           "int deep(void) { char a[9000000]; return use(a); }\n"
+           "int main(void) { while (sbrk(1 << 20) != (void *)-1) ; return deep(); }\n")
+    _, exe = compile_executable(src, "t.c")
+    with pytest.raises(emu.EmulatorFault, match="stack overflow"):
+        emu.run(exe)
+
+
+def test_the_heap_stops_short_of_the_stack():
+    src = ("void *sbrk(int n);\nint main(void) { char *top = 0, *p;\n"
+           "  while ((p = sbrk(4096)) != (void *)-1) top = p;\n"
+           "  top[4095] = 7; return top[4095]; }\n")
+    _, exe = compile_executable(src, "t.c")
+    assert emu.run(exe).exit_code == 7  # the last page it got is usable; then sbrk said no
+
+
+def test_step_limit_is_an_option_with_a_generous_default(tmp_path, capsys):
+    assert main.MAX_STEPS >= 10**9  # the issue's programs run a few hundred million and more
+    prog = tmp_path / "loop.c"
+    prog.write_text("int main(void) { for (;;) ; }\n")
+    assert main.main([str(prog), "--run", "--max-steps", "5000"]) == 139
+    assert "stopped after" in capsys.readouterr().err

@@ -1,0 +1,135 @@
+"""Device "c" under ch2's contract: every primitive through ch2's Tensor API against "cpu", and
+a ch2 GPT trained and sampled on "c" against the same model on "cpu"."""
+
+import numpy as np
+import pytest
+
+import ch2_lego as lego
+from ch2_lego import backend
+
+if not hasattr(backend, "CORE"):  # ch2's written device contract (issue 9) is not merged yet
+    pytest.skip("ch2_lego.backend has no device contract (CORE) yet", allow_module_level=True)
+
+import ch3_brrr.device_c  # noqa: E402, F401  (registers device "c")
+from ch2_lego.backend import CORE, get_device  # noqa: E402
+
+pytestmark = pytest.mark.sec_3_6
+
+
+def both(array):
+    """The same values as a "cpu" tensor and a "c" tensor."""
+    t = lego.tensor(array)
+    return t, t.to("c")
+
+
+def same(ours, ref, rtol=0.0, atol=0.0):
+    assert ours.device.type == "c" if hasattr(ours.device, "type") else str(ours.device) == "c"
+    np.testing.assert_allclose(ours.to("cpu").numpy(), ref.numpy(), rtol=rtol, atol=atol)
+
+
+def test_c_implements_every_core_op():
+    assert get_device("c").missing_core() == set()
+    assert CORE <= set(get_device("c").kernels)
+
+
+def test_to_and_back_keeps_values_and_dtype():
+    rng = np.random.default_rng(0)
+    for a in (rng.standard_normal((3, 4)).astype(np.float32), rng.integers(0, 9, (5,)),
+              rng.random((2, 2)) < 0.5, np.zeros((0, 3))):
+        cpu, c = both(a)
+        assert c.dtype == cpu.dtype and tuple(c.shape) == a.shape
+        np.testing.assert_array_equal(c.to("cpu").numpy(), a)
+
+
+@pytest.mark.parametrize("fn", [
+    lambda x, y: x + y, lambda x, y: x * y - y, lambda x, y: x / (y.abs() + 1),
+    lambda x, y: (x * 3).exp().log(), lambda x, y: x.maximum(y), lambda x, y: (x < y).float(),
+    lambda x, y: lego.where(x > 0, x, y), lambda x, y: x.tanh() + y.sin(),
+    lambda x, y: x ** 2, lambda x, y: (x // 0.3) + x % 0.7,
+], ids=["add", "mul_sub", "div", "exp_log", "maximum", "lt", "where", "tanh_sin", "pow",
+        "floordiv_mod"])
+@pytest.mark.parametrize("layout", ["dense", "transposed", "stepped", "broadcast", "empty"])
+def test_elementwise_through_tensors(fn, layout):
+    rng = np.random.default_rng(1)
+    a, b = rng.standard_normal((6, 8)), rng.standard_normal((6, 8))
+    x, xc = both(a)
+    y, yc = both(b)
+    view = {"dense": lambda t: t, "transposed": lambda t: t.T, "stepped": lambda t: t[::2, 1::3],
+            "broadcast": lambda t: t[:1].expand(6, 8), "empty": lambda t: t[:0]}[layout]
+    # float64 on both devices: libm and numpy agree to a few ulps; exact ops agree exactly
+    same(fn(view(xc), view(yc)), fn(view(x), view(y)), rtol=1e-14, atol=1e-300)
+
+
+@pytest.mark.parametrize("fn", [
+    lambda x: x.sum(), lambda x: x.sum(0), lambda x: x.sum(1, keepdim=True), lambda x: x.max(1)[0],
+    lambda x: x.argmax(0), lambda x: x.mean((0, 2)), lambda x: x.softmax(-1),
+    lambda x: x.log_softmax(1), lambda x: x.cumsum(2), lambda x: x.sort(1)[0],
+    lambda x: x.permute(2, 0, 1).reshape(4, 15), lambda x: x @ x.transpose(1, 2),
+], ids=["sum", "sum0", "sum1k", "max", "argmax", "mean", "softmax", "log_softmax", "cumsum",
+        "sort", "permute", "bmm"])
+def test_reductions_and_matmul_through_tensors(fn):
+    rng = np.random.default_rng(2)
+    x, xc = both(rng.standard_normal((3, 5, 4)))
+    same(fn(xc), fn(x), rtol=1e-12, atol=1e-13)
+
+
+def test_index_ops_through_tensors():
+    rng = np.random.default_rng(3)
+    w, wc = both(rng.standard_normal((10, 4)))
+    idx, idxc = both(rng.integers(0, 10, (3, 5)))
+    same(wc[idxc], w[idx])
+    same(wc.gather(1, idxc[:, :4] % 4), w.gather(1, idx[:, :4] % 4))
+    same(lego.zeros(10, 4, device="c").index_add(0, idxc[0], wc[:5]),
+         lego.zeros(10, 4).index_add(0, idx[0], w[:5]), rtol=1e-15)
+
+
+def test_gradients_match_cpu():
+    rng = np.random.default_rng(4)
+    a, b = rng.standard_normal((5, 7)), rng.standard_normal((7, 3))
+    grads = {}
+    for device in ("cpu", "c"):
+        x = lego.tensor(a, device=device, requires_grad=True)
+        w = lego.tensor(b, device=device, requires_grad=True)
+        loss = (x @ w).relu().softmax(-1).log().mean() + (x * x).sum()
+        loss.backward()
+        grads[device] = (x.grad.to("cpu").numpy(), w.grad.to("cpu").numpy())
+    for g_c, g_cpu in zip(grads["c"], grads["cpu"]):
+        np.testing.assert_allclose(g_c, g_cpu, rtol=1e-12, atol=1e-14)
+
+
+def test_device_mismatch_is_torchs_error():
+    x, xc = both(np.ones(3))
+    with pytest.raises(Exception, match="Expected all tensors to be on the same device"):
+        x + xc
+
+
+# *** a ch2 model on "c" ***
+
+
+def small_gpt(tok):
+    from ch2_lego.models import gpt
+    lego.manual_seed(0)
+    return gpt.GPT(gpt.GPTConfig(block_size=8, vocab_size=tok.vocab_size, n_layer=2, n_head=2,
+                                 n_embd=16))
+
+
+def test_gpt_training_steps_and_sampling_on_c_match_cpu():
+    from ch2_lego.data import CharTokenizer, load_names, padded_sequences, split_words
+    from ch2_lego.models import gpt
+    from ch2_lego.models.train import train_lm
+    words = load_names()
+    tok = CharTokenizer(words)
+    x, y = padded_sequences(split_words(words)[0][:512], tok, block_size=8)
+    runs = {}
+    for device in ("cpu", "c"):
+        model = small_gpt(tok).double().to(device)
+        losses = train_lm(model, x, y, steps=6, batch_size=16, lr=1e-2, warmup=2, progress=False)
+        start = lego.zeros(3, 1, dtype=lego.int64, device=device)
+        sample = gpt.generate(model.eval(), start, 6, generator=lego.Generator().manual_seed(5))
+        params = [p.detach().to("cpu").numpy() for p in model.parameters()]
+        runs[device] = (losses, sample.to("cpu").numpy(), params)
+    # float64: the two devices differ only in summation order, ~1e-15 relative per step
+    np.testing.assert_allclose(runs["c"][0], runs["cpu"][0], rtol=1e-10)
+    for p_c, p_cpu in zip(runs["c"][2], runs["cpu"][2]):
+        np.testing.assert_allclose(p_c, p_cpu, rtol=1e-8, atol=1e-10)
+    np.testing.assert_array_equal(runs["c"][1], runs["cpu"][1])

@@ -1,0 +1,33 @@
+"""Host-side pieces of the CUDA backend that run anywhere: bf16 rounding, argument packing."""
+
+import numpy as np
+import pytest
+import torch
+
+from ch3_brrr.ladders.common_cuda import from_bf16, to_bf16
+from ch3_brrr.runtime.ops_cuda import _arg, nvcc_arch
+
+pytestmark = pytest.mark.sec_3_13
+
+
+def test_bf16_rounding_matches_torch():
+    rng = np.random.default_rng(0)
+    x = np.concatenate([rng.standard_normal(10000).astype(np.float32) * 1e3,
+                        np.array([0.0, -0.0, np.inf, -np.inf, 1e-40, 3.0e38], np.float32)])
+    ours = to_bf16(x)
+    theirs = torch.from_numpy(x).bfloat16().view(torch.int16).numpy().view(np.uint16)
+    np.testing.assert_array_equal(ours, theirs)
+    np.testing.assert_array_equal(from_bf16(ours), torch.from_numpy(x).bfloat16().float().numpy())
+
+
+def test_bf16_nan_stays_nan():
+    assert np.isnan(from_bf16(to_bf16(np.array([np.nan], np.float32))))[0]
+
+
+def test_scalar_arguments_take_the_kernel_types():
+    assert _arg(3).dtype == np.int32 and _arg(0.5).dtype == np.float32
+    assert _arg(True).dtype == np.int32 and _arg(np.int64(-100)).dtype == np.int64
+
+
+def test_hopper_gets_the_wgmma_target():
+    assert "sm_90a" in nvcc_arch(9, 0) and "sm_80" in nvcc_arch(8, 0)

@@ -1,0 +1,48 @@
+"""The CUDA kernels on a GPU, each against a float64 reference (skipped where there is none).
+
+The checks themselves live in the ladder modules (bench/ch3_cuda.py runs the same ones before it
+times anything): random inputs of shapes off every tile, outputs poisoned with NaN first, bounds
+derived from each kernel's rounding (see the modules' docstrings).
+"""
+
+import numpy as np
+import pytest
+
+pytest.importorskip("pycuda", reason="pycuda not installed: the CUDA kernels run only with it")
+
+from ch3_brrr.runtime.device import DeviceNotFoundError, get_device  # noqa: E402
+
+
+@pytest.fixture(scope="module")
+def dev():
+    try:
+        return get_device("cuda")
+    except DeviceNotFoundError as e:
+        pytest.skip(f"no CUDA GPU here: {e}")
+
+
+@pytest.mark.sec_3_15
+def test_sgemm_ladder(dev):
+    from ch3_brrr.ladders import matmul_cuda
+    assert matmul_cuda.check(dev, np.random.default_rng(1), log=lambda *a: None) > 0
+
+
+@pytest.mark.sec_3_18
+def test_row_kernels(dev):
+    from ch3_brrr.ladders import rows_cuda
+    assert rows_cuda.check(dev, np.random.default_rng(2), log=lambda *a: None) > 0
+
+
+@pytest.mark.sec_3_20
+def test_flash_attention(dev):
+    from ch3_brrr.ladders import attention_cuda
+    assert attention_cuda.check(dev, np.random.default_rng(3), log=lambda *a: None) > 0
+
+
+@pytest.mark.sec_3_13
+def test_launch_errors_are_named(dev):
+    from ch3_brrr.runtime.ops_cuda import CudaError
+    prog = dev.build("k", 'extern "C" __global__ void k(float* x) { x[threadIdx.x] = 1.f; }\n')
+    buf = dev.allocator.alloc(4 * 32)
+    with pytest.raises(CudaError, match="launching k"):
+        prog(buf, global_size=(1,), local_size=(4096,))  # more threads than a block may have

@@ -1,0 +1,157 @@
+"""Chapter 2 on device "wgpu": tensors, ops, autograd and a GPT's training steps against "cpu".
+
+The wgpu device computes in float32 with other summation orders than numpy, so results are
+compared with a float64 run of the CPU interpreter: the wgpu error against it must stay within
+a small multiple of the CPU interpreter's own float32 error (or a few ulps where that is
+tiny). Integer and boolean results must be equal.
+"""
+
+import copy
+
+import numpy as np
+import pytest
+
+from ch3_brrr.runtime import DeviceNotFoundError, get_device
+
+try:
+    get_device("wgpu")
+except DeviceNotFoundError as e:
+    pytest.skip(f"no wgpu adapter here: {e}", allow_module_level=True)
+
+import ch2_lego as lego  # noqa: E402
+from ch2_lego import backend  # noqa: E402
+
+if not hasattr(backend.Device("probe", *[None] * 4), "storage_dtypes"):
+    pytest.skip("ch2's device contract (storage_dtypes) is not merged yet",
+                allow_module_level=True)
+
+from ch2_lego.errors import DTypeError  # noqa: E402
+from ch3_brrr import device_wgpu  # noqa: E402
+
+pytestmark = pytest.mark.sec_3_11
+EPS = float(np.finfo(np.float32).eps)
+device_wgpu.register()
+
+
+def np_of(t) -> np.ndarray:
+    return t.detach().numpy() if hasattr(t, "detach") else np.asarray(t)
+
+
+def close_to_truth(ours, cpu32, truth, floor_ulps=8):
+    """|ours - truth| <= 4 |cpu32 - truth| + floor_ulps * eps * |truth|, elementwise."""
+    ours, cpu32, truth = (np.asarray(np_of(v), np.float64) for v in (ours, cpu32, truth))
+    bound = 4 * np.abs(cpu32 - truth) + floor_ulps * EPS * (np.abs(truth) + 1e-30)
+    assert np.all(np.abs(ours - truth) <= bound), np.max(np.abs(ours - truth) - bound)
+
+
+# *** tensors and the dtype policy ***
+
+
+def test_round_trip_of_every_stored_dtype():
+    for values, dtype in (([1.5, -2.0], lego.float32), ([3, -4, 2**31 - 1], lego.int64),
+                          ([5, 6], lego.int32), ([True, False], lego.bool)):
+        t = lego.tensor(values, dtype=dtype)
+        w = t.to("wgpu")
+        assert w.device.type == "wgpu" if hasattr(w.device, "type") else str(w.device) == "wgpu"
+        assert w.dtype is dtype
+        assert w.cpu().tolist() == t.tolist()
+
+
+def test_float64_is_a_named_error():
+    with pytest.raises(DTypeError, match="'Double' is not supported on device 'wgpu'"):
+        lego.tensor([1.0], dtype=lego.float64).to("wgpu")
+
+
+def test_int64_beyond_int32_is_refused():
+    with pytest.raises((OverflowError, ValueError, RuntimeError), match="2147483648|int32"):
+        lego.tensor([2**31], dtype=lego.int64).to("wgpu")
+
+
+def test_bool_masks_and_int_indices_compute_like_cpu():
+    idx = lego.tensor([3, 0, 2])
+    mask = lego.tensor([True, False, True])
+    w = lego.arange(12.0).reshape(4, 3)
+    on = {d: (idx.to(d), mask.to(d), w.to(d)) for d in ("cpu", "wgpu")}
+    results = {d: (w_[i_].sum(1), m_ & (i_ > 0), i_ * 2, (w_ > 4).sum(), m_.logical_not())
+               for d, (i_, m_, w_) in on.items()}
+    for a, b in zip(results["cpu"], results["wgpu"]):
+        assert a.dtype is b.dtype
+        np.testing.assert_array_equal(np_of(b.cpu()), np_of(a))
+
+
+# *** ops and autograd against cpu ***
+
+
+def op_cases(x, y, idx):
+    return {
+        "gelu_tanh": lambda: lego.nn.functional.gelu(x, approximate="tanh"),
+        "softmax": lambda: x.softmax(-1),
+        "log_softmax_T": lambda: x.t().log_softmax(0),
+        "layer_norm": lambda: lego.nn.functional.layer_norm(x, (x.shape[-1],)),
+        "matmul_T": lambda: x.t() @ y,
+        "broadcast": lambda: (x - x.mean(0)) / (x.std(0) + 1),
+        "slice_step": lambda: x[::2, 1::3].exp(),
+        "flip_max": lambda: x.flip(0).max(1).values,
+        "cross_entropy": lambda: lego.nn.functional.cross_entropy(x, idx),
+        "masked": lambda: x.masked_fill(x > 0.5, float("-inf")).softmax(1),
+        "cumsum": lambda: x.cumsum(1),
+        "empty": lambda: x[:0].sum(0),
+    }
+
+
+@pytest.mark.parametrize("name", list(op_cases(*[None] * 3)))
+def test_op_matches_the_interpreter(name):
+    rng = np.random.default_rng(len(name))
+    xs, ys = rng.standard_normal((6, 9)), rng.standard_normal((6, 5))
+    idx = rng.integers(0, 9, 6)
+    outs = {}
+    for device, dtype in (("cpu", lego.float64), ("cpu", lego.float32), ("wgpu", lego.float32)):
+        x = lego.tensor(xs, dtype=dtype).to(device)
+        y = lego.tensor(ys, dtype=dtype).to(device)
+        outs[device, dtype] = op_cases(x, y, lego.tensor(idx).to(device))[name]().cpu()
+    close_to_truth(outs["wgpu", lego.float32], outs["cpu", lego.float32],
+                   outs["cpu", lego.float64])
+
+
+def test_gradients_through_wgpu():
+    rng = np.random.default_rng(1)
+    xs, ws = rng.standard_normal((4, 7)), rng.standard_normal((7, 3))
+    grads = {}
+    for device, dtype in (("cpu", lego.float64), ("cpu", lego.float32), ("wgpu", lego.float32)):
+        x = lego.tensor(xs, dtype=dtype, device=device, requires_grad=True)
+        w = lego.tensor(ws, dtype=dtype, device=device, requires_grad=True)
+        loss = ((x @ w).tanh() ** 2).sum() + x.exp().mean()
+        loss.backward()
+        grads[device, dtype] = (x.grad.cpu(), w.grad.cpu(), loss.cpu())
+    for k in range(3):  # a chain of ~8 ops, dot products of 7: a floor of 64 ulps
+        close_to_truth(grads["wgpu", lego.float32][k], grads["cpu", lego.float32][k],
+                       grads["cpu", lego.float64][k], floor_ulps=64)
+
+
+# *** a GPT trains on wgpu as on cpu ***
+
+
+def test_gpt_training_steps_match_cpu():
+    from ch2_lego.data import CharTokenizer, load_names, padded_sequences, split_words
+    from ch2_lego.models import gpt
+    from ch2_lego.models.train import train_lm
+
+    words = load_names()
+    train, _, _ = split_words(words)
+    tok = CharTokenizer(words)
+    x, y = padded_sequences(train[:200], tok, block_size=8)
+    lego.manual_seed(0)
+    model = gpt.GPT(gpt.GPTConfig(block_size=8, vocab_size=tok.vocab_size, n_layer=2, n_head=2,
+                                  n_embd=16))
+    runs = {}
+    for device, dtype in (("cpu", lego.float64), ("cpu", lego.float32), ("wgpu", lego.float32)):
+        m = copy.deepcopy(model).to(dtype).to(device)
+        losses = train_lm(m, x, y, steps=3, batch_size=16, lr=1e-2, progress=False)
+        runs[device, dtype] = (np.array(losses), m.lm_head.weight.cpu())
+    for k in range(2):  # the losses of every step, then the trained weights
+        close_to_truth(runs["wgpu", lego.float32][k], runs["cpu", lego.float32][k],
+                       runs["cpu", lego.float64][k], floor_ulps=64)
+    # and it samples: names of known characters, on the device
+    names = gpt.sample(copy.deepcopy(model).to("wgpu"), 3, generator=lego.Generator()
+                       .manual_seed(1))
+    assert len(names) == 3 and all(0 <= c < tok.vocab_size for s in names for c in s)

@@ -1,0 +1,150 @@
+"""Lowering and the C renderer (book 4.7-4.8) on five canonical graphs: an elementwise chain, a
+reduction, a matmul with an epilogue, softmax and a broadcast. Each runs on the C backend and is
+compared with numpy in float64 (for float32: within the error bound of the computation); the
+generated source must also compile cleanly under gcc -Wall -Werror."""
+
+import shutil
+import subprocess
+
+import numpy as np
+import pytest
+
+from ch2_lego.dtype import float32, float64, int64
+from ch4_pt2.ops import Ops, UOp
+from ch4_pt2.realize import Plan, buffer_node
+
+pytestmark = pytest.mark.sec_4_7
+EPS32 = np.finfo(np.float32).eps
+
+
+def run(*outputs):
+    plan = Plan(list(outputs))
+    return plan, [np.array(a) for a in plan.run()]
+
+
+def chain10(x: UOp) -> UOp:
+    """Ten elementwise ops: ((tanh(2x+1) * x - 0.5) exp ...)."""
+    def c(v):
+        return UOp.full(v, x.dtype, x.shape)
+    y = UOp(Ops.MUL, x.dtype, (x, c(2.0)))
+    y = UOp(Ops.ADD, x.dtype, (y, c(1.0)))
+    y = UOp(Ops.TANH, x.dtype, (y,))
+    y = UOp(Ops.MUL, x.dtype, (y, x))
+    y = UOp(Ops.SUB, x.dtype, (y, c(0.5)))
+    y = UOp(Ops.EXP, x.dtype, (y,))
+    y = UOp(Ops.SQRT, x.dtype, (y,))
+    y = UOp(Ops.NEG, x.dtype, (y,))
+    y = UOp(Ops.MAX, x.dtype, (y, x))
+    return UOp(Ops.SIN, x.dtype, (y,))
+
+
+def chain10_numpy(x):
+    return np.sin(np.maximum(-np.sqrt(np.exp(np.tanh(2 * x + 1) * x - 0.5)), x))
+
+
+def test_elementwise_chain_is_one_kernel():
+    a = np.random.default_rng(0).uniform(-1, 1, (5, 7))
+    plan, (out,) = run(chain10(buffer_node(a, float64)))
+    assert plan.kernel_count == 1
+    # ten ops of a few ulp each, condition numbers O(1) on [-1, 1]
+    np.testing.assert_allclose(out, chain10_numpy(a), rtol=1e-12, atol=1e-14)
+
+
+@pytest.mark.parametrize("op, numpy_fn", [(Ops.ADD, np.sum), (Ops.MAX, np.max),
+                                          (Ops.MIN, np.min), (Ops.MUL, np.prod)])
+@pytest.mark.parametrize("axes", [(1,), (0, 2), (0, 1, 2)])
+def test_reductions(op, numpy_fn, axes):
+    a = np.random.default_rng(1).uniform(0.5, 1.5, (3, 4, 5))
+    plan, (out,) = run(buffer_node(a, float64).r(op, axes))
+    np.testing.assert_allclose(out, numpy_fn(a, axis=axes, keepdims=True), rtol=1e-13)
+
+
+def test_integer_reductions_start_from_the_right_identity():
+    a = np.array([[-5, -9, -2], [7, 3, 11]], dtype=np.int64)
+    x = buffer_node(a, int64)
+    _, (mx, mn) = run(x.r(Ops.MAX, (1,)), x.r(Ops.MIN, (1,)))
+    np.testing.assert_array_equal(mx[:, 0], a.max(1))
+    np.testing.assert_array_equal(mn[:, 0], a.min(1))
+
+
+def matmul(a: UOp, b: UOp) -> UOp:
+    """(M,K) @ (K,N) as the lazy buffer records it: broadcast multiply, sum over K."""
+    (m, k), n = a.shape, b.shape[1]
+    prod = UOp(Ops.MUL, a.dtype, (a.reshape((m, 1, k)).expand((m, n, k)),
+                                  b.permute((1, 0)).reshape((1, n, k)).expand((m, n, k))))
+    return prod.r(Ops.ADD, (2,)).reshape((m, n))
+
+
+@pytest.mark.parametrize("m, k, n", [(8, 32, 16), (5, 7, 3), (1, 64, 48)])
+def test_matmul_with_bias_and_tanh_is_one_kernel(m, k, n):
+    rng = np.random.default_rng(2)
+    a, b, bias = (rng.standard_normal(s).astype(np.float32) for s in ((m, k), (k, n), (n,)))
+    mm = matmul(buffer_node(a, float32), buffer_node(b, float32))
+    out = UOp(Ops.TANH, float32, (UOp(Ops.ADD, float32, (mm, buffer_node(bias, float32)
+                                                         .expand((m, n)))),))
+    plan, (got,) = run(out)
+    assert plan.kernel_count == 1
+    pre = a.astype(np.float64) @ b.astype(np.float64) + bias
+    # a length-k float32 dot product is within k*eps*(|a|@|b|); tanh is 1-Lipschitz
+    bound = (k + 2) * EPS32 * (np.abs(a) @ np.abs(b) + np.abs(bias)) + 2 * EPS32
+    assert np.all(np.abs(got - np.tanh(pre)) <= bound)
+
+
+def softmax(x: UOp) -> UOp:
+    shape = x.shape
+    m = x.r(Ops.MAX, (1,)).expand(shape)
+    e = UOp(Ops.EXP, x.dtype, (UOp(Ops.SUB, x.dtype, (x, m)),))
+    return UOp(Ops.DIV, x.dtype, (e, e.r(Ops.ADD, (1,)).expand(shape)))
+
+
+def test_softmax_is_one_kernel():
+    x = np.random.default_rng(3).standard_normal((6, 50)).astype(np.float32)
+    plan, (got,) = run(softmax(buffer_node(x, float32)))
+    assert plan.kernel_count == 1
+    x64 = x.astype(np.float64)
+    want = np.exp(x64 - x64.max(1, keepdims=True))
+    want /= want.sum(1, keepdims=True)
+    # a positive sum of C terms, each exp off by |x - max| * eps at most
+    spread = (x64.max(1, keepdims=True) - x64.min(1, keepdims=True))
+    np.testing.assert_array_less(np.abs(got - want), (50 + 4 + 2 * spread) * EPS32 * want)
+
+
+def test_broadcast_of_a_column_and_a_row():
+    rng = np.random.default_rng(4)
+    col, row = rng.standard_normal((4, 1)), rng.standard_normal((1, 6))
+    out = UOp(Ops.MUL, float64, (buffer_node(col, float64).expand((4, 6)),
+                                 buffer_node(row, float64).expand((4, 6))))
+    plan, (got,) = run(out)
+    assert plan.kernel_count == 1
+    np.testing.assert_allclose(got, col * row, rtol=1e-15)
+
+
+def test_pad_reads_zeros_and_never_out_of_bounds():
+    a = np.arange(6.0).reshape(2, 3)
+    padded = buffer_node(a, float64).movement(Ops.PAD, ((1, 2), (3, 0)))
+    out = UOp(Ops.EXP, float64, (padded,))  # exp(0) = 1 where padded
+    _, (got,) = run(out)
+    np.testing.assert_allclose(got, np.exp(np.pad(a, ((1, 2), (3, 0)))), rtol=1e-15)
+
+
+@pytest.mark.skipif(shutil.which("gcc") is None, reason="gcc is not installed")
+def test_generated_source_compiles_without_warnings(tmp_path):
+    a = buffer_node(np.ones((8, 16), np.float32), float32)
+    b = buffer_node(np.ones((16, 16), np.float32), float32)
+    plan = Plan([softmax(matmul(a, b)), chain10(a)])
+    for k, src in enumerate(plan.sources):
+        path = tmp_path / f"k{k}.c"
+        path.write_text(src)
+        proc = subprocess.run(["gcc", "-std=c11", "-fopenmp", "-Wall", "-Wextra", "-Werror",
+                               "-c", str(path), "-o", str(tmp_path / f"k{k}.o")],
+                              capture_output=True, text=True)
+        assert proc.returncode == 0, proc.stderr
+
+
+def test_matmul_source_has_the_schedule_transformations():
+    a = buffer_node(np.ones((64, 64), np.float32), float32)
+    plan = Plan([matmul(a, a)])
+    (src,) = plan.sources
+    assert "#pragma omp parallel for" in src  # parallelize the outer loop
+    assert "acc" in src and "[16]" in src  # split n by 16 lanes, k moved outside them
+    assert "#pragma GCC unroll 16" in src  # the lanes unrolled
