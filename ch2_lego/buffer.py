@@ -25,7 +25,8 @@ import math
 import numpy as np
 
 from ch2_lego.backend import COMPARE, SCALARS, Ops, canonical_device, get_device, run
-from ch2_lego.dtype import DType, bool_, from_numpy_dtype
+from ch2_lego.dtype import PT_NAMES, DType, bool_, from_numpy_dtype
+from ch2_lego.errors import DTypeError
 from ch2_lego.storage import Size, Storage, View, broadcast_shape
 
 
@@ -74,7 +75,7 @@ class Buffer:
         """Fresh contiguous memory; the contents are whatever the allocator returns."""
         dev = get_device(device)
         data = dev.alloc(math.prod(shape), dev.storage_dtype(dtype))
-        return cls(Storage(data, device), View.contiguous(tuple(shape)), dtype)
+        return cls(Storage(data, device, dtype), View.contiguous(tuple(shape)), dtype)
 
     @classmethod
     def full(cls, shape, value, dtype: DType, device: str) -> Buffer:
@@ -97,9 +98,10 @@ class Buffer:
             strides = tuple(s // a.itemsize for s in a.strides)
         dev = get_device(device)
         stored = dev.storage_dtype(dtype)
-        data = dev.from_numpy(flat if stored is dtype else flat.astype(stored.np))
+        if stored is not dtype:
+            flat = _narrow(flat, dtype, stored, device)
         view = View.contiguous(a.shape) if strides is None else View(Size(a.shape), strides)
-        return cls(Storage(data, device), view, dtype)
+        return cls(Storage(dev.from_numpy(flat), device, dtype), view, dtype)
 
     # *** 2. leaving the device ***
 
@@ -109,7 +111,7 @@ class Buffer:
         if self.device == "cpu":
             return dev.operand(self.storage, self.view)
         src = self if self.view.numel == len(self.storage) else self.contiguous(force=True)
-        host = Storage(dev.to_numpy(src.storage.data), "cpu")
+        host = Storage(dev.to_numpy(src.storage.data), "cpu", self.dtype)
         a = get_device("cpu").operand(host, src.view)
         return a if a.dtype == self.dtype.np else a.astype(self.dtype.np)
 
@@ -254,4 +256,17 @@ class Buffer:
         run(Ops.ARGSORT, out, self, axis=axis, descending=descending)
         return out
 # --8<-- [end:buffer]
+
+
+def _narrow(flat: np.ndarray, dtype: DType, stored: DType, device: str) -> np.ndarray:
+    """A host array in the narrower type a device keeps `dtype` in, refusing values that would
+    not survive the trip (int64 past int32's range)."""
+    if stored.np.kind in "iu" and flat.size:
+        info = np.iinfo(stored.np)
+        lo, hi = int(flat.min()), int(flat.max())
+        if lo < info.min or hi > info.max:
+            bad = lo if lo < info.min else hi
+            raise DTypeError(f"value {bad} of a '{PT_NAMES[dtype.name]}' tensor does not fit in "
+                             f"the {stored.name} that device '{device}' stores it in")
+    return flat.astype(stored.np)
 

@@ -273,14 +273,16 @@ def _slice_bounds(s: slice, size: int) -> tuple[int, int, int]:
 class Storage:
     """A flat buffer of one dtype on one device, shared by every view of it.
 
-    `data` is whatever the device keeps (a 1-D numpy array on "cpu"). `version` counts in-place
-    writes, so that autograd can tell that a tensor it saved was modified (see autograd.py).
+    `data` is whatever the device keeps (a 1-D numpy array on "cpu"); `dtype` is the dtype its
+    elements mean (a device may keep, say, int64 as int32: data's own type is then int32).
+    `version` counts in-place writes, so that autograd can tell that a tensor it saved was
+    modified (see autograd.py).
     """
 
-    __slots__ = ("data", "device", "version", "__weakref__")
+    __slots__ = ("data", "device", "dtype", "version", "__weakref__")
 
-    def __init__(self, data, device: str = "cpu"):
-        self.data, self.device, self.version = data, device, 0
+    def __init__(self, data, device: str = "cpu", dtype=None):
+        self.data, self.device, self.dtype, self.version = data, device, dtype, 0
 
     def __len__(self) -> int:
         return len(self.data)

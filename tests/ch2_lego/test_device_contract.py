@@ -199,3 +199,16 @@ def test_a_device_registers_its_own_buffer_class():
         assert type(y._buf) is Recording and (2,) in made and back(y).tolist() == [3.0, 6.0]
     finally:
         del DEVICES["rec"]
+
+
+def test_a_storage_knows_the_dtype_its_elements_mean(narrow_device):
+    """A device keeping int64 and bool both as int32 tells them apart by Storage.dtype."""
+    idx, mask = lego.tensor([1, 2]).to("narrow"), lego.tensor([True, False]).to("narrow")
+    assert idx._buf.storage.dtype is lego.int64 and mask._buf.storage.dtype is lego.bool
+    assert idx._buf.storage.data.array.dtype == np.int32
+
+
+def test_an_int64_too_big_for_the_device_is_refused(narrow_device):
+    with pytest.raises(DTypeError, match="value 4294967296 of a 'Long' tensor does not fit in "
+                                         "the int32 that device 'narrow' stores it in"):
+        lego.tensor([1, 2**32]).to("narrow")
