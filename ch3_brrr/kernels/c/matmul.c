@@ -195,7 +195,7 @@ void matmul_f32(float *c, const float *a, const float *b, int64_t batch,
 // the other dtypes: rung 2's loop order, with the rows of every matrix split among threads
 #define MATMUL_REORDERED(NAME, T)                                                             \
     void NAME(T *c, const T *a, const T *b, int64_t batch, int64_t M, int64_t N, int64_t K) { \
-        _Pragma("omp parallel for if (batch * M * N * K >= 32768)")                           \
+        _Pragma("omp parallel for if (batch * M * N * K >= 262144)")                           \
         for (int64_t row = 0; row < batch * M; row++) {                                       \
             int64_t p = row / M;                                                              \
             T *cr = c + row * N;                                                              \
