@@ -12,10 +12,10 @@
 // in one SIMD register without reassociating (no -ffast-math needed); they are added at the
 // end. The error stays within n * eps * sum |x|, like any order of summation.
 void sum_f32(float *out, const float *x, int64_t rows, int64_t n) {
+    // EXERCISE 3.3: for each row, out[r] = its sum, with 16 partial sums the compiler vectorizes
     #pragma omp parallel for if (rows * n >= 262144)
     for (int64_t r = 0; r < rows; r++) {
         const float *row = x + r * n;
-        // EXERCISE 3.3: sum the row into out[r], with 16 partial sums the compiler vectorizes
         float part[16] = {0};
         int64_t j = 0;
         for (; j + 16 <= n; j += 16)
@@ -24,8 +24,8 @@ void sum_f32(float *out, const float *x, int64_t rows, int64_t n) {
         for (; j < n; j++) acc += row[j];
         for (int q = 0; q < 16; q++) acc += part[q];
         out[r] = acc;
-        // END EXERCISE
     }
+    // END EXERCISE
 }
 // --8<-- [end:sum_f32]
 
