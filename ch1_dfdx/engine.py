@@ -30,6 +30,7 @@ from ch1_dfdx.scalar_math import (
 # These helpers pick the float or the Value version of what a rule needs.
 
 
+# --8<-- [start:rule_helpers]
 def _data(x) -> float:
     return x.data if isinstance(x, Value) else x
 
@@ -45,11 +46,13 @@ def _cos(x):
 def _lift(x, op: str) -> "Value":
     """An operand as a Value: a Value as is, a number as a new constant leaf."""
     return x if isinstance(x, Value) else Value(as_float(x, op))
+# --8<-- [end:rule_helpers]
 
 
 # *** 2. the Value: primitive operations, each with its derivative rule ***
 
 
+# --8<-- [start:value_init]
 class Value:
     """A scalar node of a computation graph: its number `data` and its gradient `grad`.
 
@@ -71,6 +74,7 @@ class Value:
         self._prev = _prev  # the Values this one was computed from, one entry per use
         self._op = _op  # the operation's symbol, for drawings and debugging
         self._backward = _backward  # None for a leaf: an input or a constant
+# --8<-- [end:value_init]
 
     # --8<-- [start:value_add]
     def __add__(self, other):
@@ -100,6 +104,7 @@ class Value:
                      lambda g, out, a: (g * power_slope(a, k),))
     # --8<-- [end:value_pow]
 
+    # --8<-- [start:value_exp_log]
     def exp(self):
         # d(e^a) = e^a da: the rule reuses the output
         return Value(safe_exp(self.data), (self,), "exp", lambda g, out, a: (g * out,))
@@ -107,6 +112,7 @@ class Value:
     def log(self):
         # d(log a) = da / a
         return Value(checked_log(self.data), (self,), "log", lambda g, out, a: (g / a,))
+    # --8<-- [end:value_exp_log]
 
     # --8<-- [start:value_tanh]
     def tanh(self):
@@ -116,6 +122,7 @@ class Value:
         # END EXERCISE
     # --8<-- [end:value_tanh]
 
+    # --8<-- [start:value_more_rules]
     def sigmoid(self):
         # d(s(a)) = s(a) (1 - s(a)) da
         return Value(stable_sigmoid(self.data), (self,), "sigmoid",
@@ -138,9 +145,11 @@ class Value:
         # d|a| = sign(a) da; at a = 0 we take 0, as PyTorch does
         return Value(abs(self.data), (self,), "abs",
                      lambda g, out, a: (g * ((_data(a) > 0) - (_data(a) < 0)),))
+    # --8<-- [end:value_more_rules]
 
     # *** 3. derived operations: compositions of the primitives, no rules of their own ***
 
+    # --8<-- [start:value_derived]
     def __neg__(self):  # -self
         return self * -1.0
 
@@ -164,6 +173,7 @@ class Value:
 
     def __rtruediv__(self, other):  # other / self
         return _lift(other, "/") / self
+    # --8<-- [end:value_derived]
 
     def __rpow__(self, base):  # base ** self = exp(self * log(base)), for base > 0
         base = _lift(base, "**")

@@ -33,6 +33,7 @@ def _lift(x, op: str) -> "Dual":
 # *** 1. the dual number and its primitive operations ***
 
 
+# --8<-- [start:dual_init]
 class Dual:
     """The number `primal + tangent * eps` with eps^2 = 0.
 
@@ -52,6 +53,7 @@ class Dual:
     def __add__(self, other):
         other = _lift(other, "+")
         return Dual(self.primal + other.primal, self.tangent + other.tangent)
+# --8<-- [end:dual_init]
 
     # --8<-- [start:dual_mul]
     def __mul__(self, other):

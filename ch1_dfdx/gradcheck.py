@@ -44,6 +44,7 @@ def analytic_gradient(f, *xs: float) -> tuple[float, ...]:
     return tuple(dall.get(x, 0.0) for x in inputs)
 
 
+# --8<-- [start:gradcheck]
 def gradcheck(f, inputs, eps: float = 1e-6, atol: float = 1e-5, rtol: float = 1e-3,
               raise_exception: bool = True) -> bool:
     """True if reverse mode's gradient of f at `inputs` matches central differences.
@@ -61,3 +62,4 @@ def gradcheck(f, inputs, eps: float = 1e-6, atol: float = 1e-5, rtol: float = 1e
             raise GradcheckError(f"Jacobian mismatch for output 0 with respect to input {i},\n"
                                  f"numerical: {n!r}\nanalytical: {a!r}")
     return True
+# --8<-- [end:gradcheck]

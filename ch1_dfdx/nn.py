@@ -16,6 +16,7 @@ from ch1_dfdx.errors import ShapeError
 # *** 1. modules ***
 
 
+# --8<-- [start:module]
 class Module:
     """Anything with trainable Values: lists them and clears their grads."""
 
@@ -26,6 +27,7 @@ class Module:
         # Grads accumulate over backward() calls; a training step must start from zero.
         for p in self.parameters():
             p.grad = 0.0
+# --8<-- [end:module]
 
 
 # --8<-- [start:neuron]
@@ -58,6 +60,7 @@ class Neuron(Module):
 # --8<-- [end:neuron]
 
 
+# --8<-- [start:layer]
 class Layer(Module):
     """nout neurons that all read the same inputs, like torch.nn.Linear plus an activation.
 
@@ -74,8 +77,10 @@ class Layer(Module):
 
     def parameters(self) -> list[Value]:
         return [p for n in self.neurons for p in n.parameters()]
+# --8<-- [end:layer]
 
 
+# --8<-- [start:mlp]
 class MLP(Module):
     """A multilayer perceptron: tanh layers, then a linear output layer.
 
@@ -95,6 +100,7 @@ class MLP(Module):
 
     def parameters(self) -> list[Value]:
         return [p for layer in self.layers for p in layer.parameters()]
+# --8<-- [end:mlp]
 
     def __repr__(self):
         sizes = [len(self.layers[0].neurons[0].w)] + [len(layer.neurons) for layer in self.layers]

@@ -56,6 +56,7 @@ def stable_sigmoid(x: float) -> float:
     return e / (1.0 + e)
 
 
+# --8<-- [start:power_slope]
 def power_slope(a, k: float):
     """k a^(k-1), the slope of a^k, for a float or a Value a (forward mode uses it too)."""
     a_data = getattr(a, "data", a)  # a Value's number, or the float itself
@@ -66,3 +67,4 @@ def power_slope(a, k: float):
         raise DivisionByZeroError(f"the slope of x ** {k:g} is infinite at x = 0, "
                                   "so x has no finite gradient there")
     return k * a ** (k - 1)
+# --8<-- [end:power_slope]

@@ -14,7 +14,9 @@ import argparse
 import importlib
 from pathlib import Path
 
-from ch3_brrr.ladders.common import Row, measure_bandwidth
+import numpy as np
+
+from ch3_brrr.ladders.common import Row, format_table, measure_bandwidth, time_interleaved
 from ch3_brrr.runtime.device import DeviceError
 
 LADDERS = {"c": "ch3_brrr.ladders.matmul_c", "wgsl": "ch3_brrr.ladders.matmul_wgsl",
@@ -40,17 +42,27 @@ def run_ladders(names: list[str], size: int, rounds: int) -> list[Row]:
     return rows
 
 
+def elementwise_rows(n: int = 1 << 24, rounds: int = 5) -> list[Row]:
+    """The memory-bound end of the roofline: c = a + b over n float32, C kernel and numpy."""
+    from ch3_brrr import kernels_c
+
+    rng = np.random.default_rng(0)
+    a, b = rng.standard_normal(n, np.float32), rng.standard_normal(n, np.float32)
+    c = np.empty(n, np.float32)
+    best = time_interleaved({"numpy": lambda: np.add(a, b, out=c),
+                             "add_f32": lambda: kernels_c.binary("add", c, a, b)}, rounds)
+    return [Row("c", name, n, best[name], float(n), 12.0 * n, best["numpy"])
+            for name in ("add_f32", "numpy")]
+
+
 # --8<-- [start:roofline]
-def plot_roofline(rows: list[Row], bandwidth_gbs: float, peak_gflops: float, path: Path) -> None:
-    """Attainable GFLOP/s = min(peak, intensity * bandwidth), log-log, with every row as a point.
+def draw_roofline(rows: list[Row], bandwidth_gbs: float, peak_gflops: float):
+    """Attainable GFLOP/s = min(peak, intensity * bandwidth), log-log, with every row a point.
 
     A kernel left of the ridge point (peak / bandwidth flops per byte) is limited by memory,
     one to the right by arithmetic; a point far below its roof leaves speed on the table.
     """
-    import matplotlib
-    matplotlib.use("Agg")
     import matplotlib.pyplot as plt
-    import numpy as np
 
     fig, ax = plt.subplots(figsize=(7, 4.5))
     intensity = np.logspace(-2, 3, 200)
@@ -64,12 +76,10 @@ def plot_roofline(rows: list[Row], bandwidth_gbs: float, peak_gflops: float, pat
     ax.set_yscale("log")
     ax.set_xlabel("arithmetic intensity (flop per byte of least traffic)")
     ax.set_ylabel("GFLOP/s")
-    ax.set_title("matmul ladders on the roofline")
+    ax.set_title("kernels on the roofline")
     ax.legend(loc="lower right", fontsize=8)
     fig.tight_layout()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
+    return fig
 # --8<-- [end:roofline]
 
 
@@ -89,11 +99,19 @@ def main(argv: list[str] | None = None) -> int:
     if not rows:
         print("no ladder could run on this machine")
         return 1
-    bandwidth = measure_bandwidth()
     peak = max((r.gflops for r in rows if r.ladder == "c" and r.rung == "numpy"),
                default=max(r.gflops for r in rows))
+    if "c" in names:
+        print("\n=== the memory-bound end: elementwise add of 2^24 float32 ===")
+        extra = elementwise_rows(rounds=args.rounds)
+        print(format_table(extra))
+        rows += extra
+    bandwidth = measure_bandwidth()
+    import matplotlib
+    matplotlib.use("Agg")
     path = Path(args.out) / "roofline.png"
-    plot_roofline(rows, bandwidth, peak, path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    draw_roofline(rows, bandwidth, peak).savefig(path, dpi=120)
     print(f"\nmemory bandwidth (copy): {bandwidth:.1f} GB/s; roofline: {path}")
     return 0
 

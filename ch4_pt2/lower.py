@@ -128,20 +128,62 @@ def ranges_in(u: UOp) -> set[UOp]:
     return {n for n in u.toposort() if n.op is Ops.RANGE}
 
 
+def stride_along(index: UOp, r: UOp) -> int | None:
+    """How far index moves when range r steps by one (None: not affine in r, or unknown)."""
+    others = [n for n in ranges_in(index) if n is not r]
+    steps = set()
+    for base in (0, 1, 2):  # three points: an affine index moves the same at each
+        env = {n: (base * 7 + k) % n.arg[1] for k, n in enumerate(others)}
+        at = [eval_index(index, env | {r: v}) for v in (base, base + 1)]
+        if None in at:
+            return None
+        steps.add(at[1] - at[0])
+    return steps.pop() if len(steps) == 1 else None
+
+
+def eval_index(u: UOp, env: dict) -> int | None:
+    """An integer index expression's value (None if it reads memory, as a gather's does)."""
+    if u.op is Ops.CONST:
+        return u.arg
+    if u.op is Ops.RANGE:
+        return env[u]
+    ops = {Ops.ADD: lambda a, b: a + b, Ops.SUB: lambda a, b: a - b,
+           Ops.MUL: lambda a, b: a * b, Ops.IDIV: lambda a, b: a // b,
+           Ops.MOD: lambda a, b: a % b}
+    if u.op not in ops:
+        return None
+    a, b = (eval_index(s, env) for s in u.src)
+    return None if a is None or b is None else ops[u.op](a, b)
+
+
+def dense_along(value: UOp, r: UOp) -> bool:
+    """Every load in value reads consecutive (stride 1) or the same (stride 0) elements as r
+    steps: lanes over r then vectorize."""
+    loads = [n for n in value.toposort() if n.op is Ops.LOAD and n.src[0].op is not Ops.REDUCE]
+    return all(stride_along(n.src[1], r) in (0, 1) for n in loads)
+
+
 # --8<-- [start:upcast]
 def upcast(store: UOp, loops: list[UOp]) -> tuple[UOp, list[UOp]]:
-    """Split the innermost output loop r into (ro, w) and move the lanes w inside each reduction.
+    """Give a matmul-like reduction W accumulator lanes along the axis its loads are dense in.
 
-    A matmul row out[m, n] = sum_k a[m, k] * b[k, n] becomes, for W lanes of n at a time,
-    acc[w] += a[m, k] * b[k, ro*W + w]: k outside, the W lanes inside, vectorizable.
+    Output lanes: out[m, n] = sum_k a[m, k] * b[k, n] with b row-major: split n into (no, w),
+    k outside, acc[w] += a[m, k] * b[k, no*W + w] (b read in a row). Reduction lanes: with
+    b = W.T of a Linear, b[k, n] = W[n, k] is dense in k instead: split k into (ko, w),
+    acc[w] += a[m, ko*W + w] * W[n, ko*W + w], then add up the W lanes.
     """
     if not loops:
         return store, loops
     r = loops[-1]
     reduces = [u for u in store.toposort() if u.op is Ops.REDUCE and r in ranges_in(u.src[0])]
-    width = next((w for w in UPCAST_WIDTHS if r.arg[1] % w == 0), None)
     nested = any(n.op is Ops.REDUCE for red in reduces for n in red.src[0].toposort())
-    if not reduces or width is None or nested:  # NOTE: a reduce inside a reduce stays scalar
+    if not reduces or nested:  # NOTE: a reduce inside a reduce stays scalar
+        return store, loops
+    if not all(dense_along(red.src[0], r) for red in reduces) and \
+            all(dense_along(red.src[0], red.src[-1]) for red in reduces):
+        return split_reductions(store, reduces), loops
+    width = next((w for w in UPCAST_WIDTHS if r.arg[1] % w == 0), None)
+    if width is None:
         return store, loops
     name, size = r.arg
     outer = UOp(Ops.RANGE, index_dtype, (), (name + "o", size // width)) if size > width \
@@ -155,6 +197,25 @@ def upcast(store: UOp, loops: list[UOp]) -> tuple[UOp, list[UOp]]:
         mapping[red] = UOp(Ops.LOAD, red.dtype, (acc, lane))
     store = graph_rewrite(substitute(store, mapping), symbolic + pm_lower)
     return store, loops[:-1] + [r for r in (outer, lane) if r.op is Ops.RANGE]
+
+
+def split_reductions(store: UOp, reduces: list[UOp]) -> UOp:
+    """Each reduction's innermost loop k -> (ko, w): W partial results, then one over the W."""
+    mapping = {}
+    for red in reduces:
+        k = red.src[-1]
+        name, size = k.arg
+        width = next((w for w in UPCAST_WIDTHS if size % w == 0 and size > w), None)
+        if width is None:
+            continue
+        outer = UOp(Ops.RANGE, index_dtype, (), (name + "o", size // width))
+        lane = UOp(Ops.RANGE, index_dtype, (), (name + "w", width))
+        value = substitute(red.src[0], {k: outer * width + lane})
+        acc = UOp(Ops.REDUCE, red.dtype, (value, *red.src[1:-1], outer, lane), (red.arg, width))
+        total = UOp(Ops.RANGE, index_dtype, (), (name + "l", width))
+        mapping[red] = UOp(Ops.REDUCE, red.dtype, (UOp(Ops.LOAD, red.dtype, (acc, total)),
+                                                   total), red.arg)
+    return graph_rewrite(substitute(store, mapping), symbolic + pm_lower)
 # --8<-- [end:upcast]
 
 
@@ -225,16 +286,19 @@ def linearize(store: UOp, loops: list[UOp], work: int) -> list[tuple]:
         lines.extend(("end", r) for r in reversed(ranges))
 
     def loop_attrs(r: UOp, chain: list[UOp], final: tuple | None, inside: list[UOp]):
-        """The default heuristic: parallel outer loop, vectorized innermost loops, unrolled lanes.
+        """The default heuristic: parallel outer loop, vectorized lanes and innermost loops,
+        unrolled short reductions.
 
         A plain reduction loop stays scalar: vectorizing it would reorder its additions."""
         attrs = set()
         if final is None and r is chain[0] and work >= PARALLEL_WORK and r.arg[1] > 1:
             attrs.add("parallel")
         lanes = final is not None and isinstance(final[1].arg, tuple)
-        if r is chain[-1] and (final is None or lanes) and \
-                not any(u.op is Ops.REDUCE for u in inside):
-            attrs |= {"simd", "unroll"} if lanes else {"simd"}
+        if r is chain[-1] and not any(u.op is Ops.REDUCE for u in inside):
+            if final is None or lanes:
+                attrs.add("simd")
+            elif r.arg[1] <= 16:  # a short reduction (adding up lanes): unrolled, order kept
+                attrs.add("unroll")
         return frozenset(attrs)
 
     emit(None)

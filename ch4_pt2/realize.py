@@ -93,15 +93,27 @@ class Plan:
             self.sources.append(src)
             self.programs.append(device().build(kernel.name, src))
         self.reads = [n for item in self.items for n in item.inputs if n.op is Ops.BUFFER]
+        self.scratch: dict[int, np.ndarray] | None = None
 
     @property
     def kernel_count(self) -> int:
         return sum(p is not None for p in self.programs)
 
     def run(self, bind: dict[UOp, np.ndarray] | None = None) -> list[np.ndarray]:
-        """Run every kernel; `bind` gives BUFFER nodes new arrays. Returns the outputs' arrays."""
+        """Run every kernel; `bind` gives BUFFER nodes new arrays. Returns the outputs' arrays.
+
+        Scratch memory (slots of intermediates) is allocated once per plan and reused by every
+        run; the outputs get fresh memory each run, since the caller keeps them.
+        """
         bind = bind or {}
-        memory = {slot: np.empty(nbytes, np.uint8) for slot, nbytes in self.slot_bytes.items()}
+        if self.scratch is None:
+            kept = {self.slots[o] for o in self.outputs if o in self.slots}
+            self.scratch = {slot: np.empty(n, np.uint8) for slot, n in self.slot_bytes.items()
+                            if slot not in kept}
+        memory = dict(self.scratch)
+        for o in self.outputs:
+            if o in self.slots and self.slots[o] not in memory:
+                memory[self.slots[o]] = np.empty(self.slot_bytes[self.slots[o]], np.uint8)
 
         def array(node: UOp) -> np.ndarray:
             if node.op is Ops.BUFFER:

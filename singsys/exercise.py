@@ -17,6 +17,7 @@ reader writes their solution between them and `region_diffs` compares it with th
 import difflib
 import re
 import shutil
+import textwrap
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -25,6 +26,7 @@ BEGIN = re.compile(
     rf"^(?P<indent>[ \t]*)(?:#|//) EXERCISE (?P<number>{NUMBER}): (?P<hint>.+?)\s*$")
 END = re.compile(r"^[ \t]*(?:#|//) END EXERCISE\s*$")
 SOURCE_SUFFIXES = (".py", ".c", ".h", ".cu", ".cuh", ".wgsl")
+MAX_COLUMNS = 100  # the sources' line limit, kept by the stubs too
 
 
 class ExerciseError(ValueError):
@@ -118,7 +120,15 @@ def stub_line(region: Region, suffix: str) -> str:
     """The one line that replaces a region's body: it fails, naming the exercise and its hint."""
     message = f"Exercise {region.name}: {region.hint}"
     if suffix == ".py":
-        return f"{region.indent}raise NotImplementedError({message!r})\n"
+        one_line = f"{region.indent}raise NotImplementedError({message!r})\n"
+        if len(one_line) <= MAX_COLUMNS + 1:
+            return one_line
+        # Too long for one line: the message as adjacent string literals, one per line.
+        inner = region.indent + " " * 4
+        width = MAX_COLUMNS - len(inner) - 3  # room for the quotes and the closing paren
+        parts = textwrap.wrap(message, width, drop_whitespace=False)
+        literals = "\n".join(inner + repr(part) for part in parts)
+        return f"{region.indent}raise NotImplementedError(\n{literals})\n"
     if suffix == ".wgsl":  # WGSL has no preprocessor: an undefined function fails to compile
         ident = region.name.replace(".", "_")
         return f"{region.indent}exercise_{ident}_not_done();  // {message}\n"
@@ -128,8 +138,9 @@ def stub_line(region: Region, suffix: str) -> str:
 def is_stub(region: Region) -> bool:
     """Does the region's body hold only the stub line that `stub_regions` writes?"""
     body = [line.strip() for line in region.body if line.strip()]
-    return len(body) == 1 and f"Exercise {region.name}:" in body[0] and (
-        body[0].startswith(("raise NotImplementedError(", "#error", "exercise_")))
+    return bool(body) and f"Exercise {region.name}:" in "".join(body) and (
+        body[0].startswith(("raise NotImplementedError(", "#error", "exercise_"))) and (
+        len(body) == 1 or body[0] == "raise NotImplementedError(")
 
 
 def stub_regions(text: str, filename: str = "<source>", only: set[str] | None = None) -> str:

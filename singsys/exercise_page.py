@@ -147,7 +147,7 @@ def render_exercise(number: str) -> str:
         '??? success "Solution (try it first)"\n\n' + indent(fenced(solution, language), 4),
     ])
     return (f'<span id="{anchor(number)}"></span>\n\n'
-            f'!!! question "Exercise {ex}: {name}"\n\n{indent(body, 4)}\n')
+            f'!!! question "Exercise {ex}: `{name}`"\n\n{indent(body, 4)}\n')
 
 
 def render_list(alias: str, on_this_page: list[str]) -> str:

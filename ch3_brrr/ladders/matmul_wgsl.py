@@ -27,9 +27,10 @@ from ch3_brrr.ladders.common import (
 from ch3_brrr.runtime import get_device
 
 SOURCE = Path(__file__).resolve().parent.parent / "kernels" / "wgsl" / "matmul.wgsl"
-RUNGS = {1: "matmul_v1_naive", 2: "matmul_v2_tiled", 3: "matmul_v3_reg_tiled"}
-BLOCK = {1: (16, 16), 2: (16, 16), 3: (64, 64)}  # (rows, columns) of C per workgroup
-VEC4 = {3}  # rungs that read rows as vec4: their rows are zero-padded to a multiple of 4
+RUNGS = {1: "matmul_v1_naive", 2: "matmul_v2_tiled", 3: "matmul_v3_reg_tiled",
+         4: "matmul_v4_reg_direct"}
+BLOCK = {1: (16, 16), 2: (16, 16), 3: (64, 128), 4: (64, 128)}  # (rows, columns) of C per workgroup
+VEC4 = {3, 4}  # rungs that read rows as vec4: their rows are zero-padded to a multiple of 4
 
 # sizes that are not multiples of any tile (16, 64, the vec4 width), and a few that are
 CHECK_SIZES = [(1, 1, 1), (7, 5, 3), (33, 65, 17), (64, 64, 64), (70, 130, 45), (0, 4, 3),

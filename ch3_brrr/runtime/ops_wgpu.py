@@ -152,7 +152,8 @@ class WGPUDevice(Device):
         self.gpu = adapter.request_device_sync(required_limits={
             k: adapter.limits[k] for k in ("max-storage-buffer-binding-size", "max-buffer-size")})
         self.scalar_buffers = LRU(1024)  # bytes of the vals -> a buffer holding them
-        self.bind_groups = LRU(4096)  # (pipeline uid, buffer uids) -> bind group
+        # (pipeline uid, buffer uids) -> bind group; small, as a bind group keeps its buffers alive
+        self.bind_groups = LRU(256)
         super().__init__("wgpu", WGPUAllocator(self.gpu), WGPUCompiler(self.gpu),
                          lambda name, lib: WGPUProgram(name, lib, self))
 

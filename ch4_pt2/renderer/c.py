@@ -59,7 +59,7 @@ class ClangRenderer(CStyleLanguage):
     def render_pragmas(self, attrs):
         if "parallel" in attrs:
             return ["#pragma omp parallel for" + (" simd" if "simd" in attrs else "")]
-        if "unroll" in attrs:  # accumulator lanes: unrolled, and free of loop-carried aliasing
-            return ["#pragma GCC ivdep", "#pragma GCC unroll 16"]
+        if "unroll" in attrs:
+            return ["#pragma GCC unroll 16"]
         return ["#pragma omp simd"] if "simd" in attrs else []
 # --8<-- [end:c_renderer]

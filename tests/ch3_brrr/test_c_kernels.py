@@ -212,3 +212,30 @@ def test_layout_merges_dense_dims(shape):
     assert meta[0] == 1  # transposed in both: walked in memory order, still one row
     if x.ndim > 1 and x.size:
         assert K.layout(x, x.T.copy().T)[0] == x.ndim  # dense + transposed: no merge
+
+
+def test_kernels_split_among_threads_give_the_same_answer():
+    # The suite runs one OpenMP thread; here 3 threads take chunks of rows of big operands.
+    import os
+    import subprocess
+    import sys
+    script = (
+        "import numpy as np\n"
+        "from ch3_brrr import kernels_c as K\n"
+        "rng = np.random.default_rng(0)\n"
+        "a = rng.standard_normal((700, 1000)).astype(np.float32)\n"
+        "b = rng.standard_normal((1000, 700)).astype(np.float32).T\n"
+        "out = np.empty((700, 1000), np.float32)\n"
+        "K.binary('mul', out, a, b)\n"
+        "assert np.array_equal(out, a * b)\n"
+        "big = rng.standard_normal(3_000_001)\n"
+        "out = np.empty_like(big)\n"
+        "K.unary('neg', out, big[::-1])\n"
+        "assert np.array_equal(out, -big[::-1])\n"
+        "s = np.empty(700, np.float32)\n"
+        "K.reduce('max', s, a, (1,))\n"
+        "assert np.array_equal(s, a.max(1))\n"
+    )
+    env = dict(os.environ, OMP_NUM_THREADS="3")
+    proc = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr

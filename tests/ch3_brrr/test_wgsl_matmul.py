@@ -128,3 +128,12 @@ def test_wait_returns_seconds():
            "@compute @workgroup_size(1) fn one() { x[0] = 1.0; }\n")
     seconds = WGPU.build("one", src)(WGPU.allocator.alloc(4), wait=True)
     assert isinstance(seconds, float) and seconds >= 0
+
+
+def test_no_adapter_names_what_to_install(monkeypatch):
+    import wgpu
+
+    from ch3_brrr.runtime import ops_wgpu
+    monkeypatch.setattr(wgpu.gpu, "request_adapter_sync", lambda **kw: None)
+    with pytest.raises(DeviceNotFoundError, match="mesa-vulkan-drivers"):
+        ops_wgpu.WGPUDevice()

@@ -75,17 +75,21 @@ def matmul(a: UOp, b: UOp) -> UOp:
     return prod.r(Ops.ADD, (2,)).reshape((m, n))
 
 
-@pytest.mark.parametrize("m, k, n", [(8, 32, 16), (5, 7, 3), (1, 64, 48)])
-def test_matmul_with_bias_and_tanh_is_one_kernel(m, k, n):
+@pytest.mark.parametrize("m, k, n", [(8, 32, 16), (5, 7, 3), (1, 64, 48), (4, 48, 8)])
+@pytest.mark.parametrize("weight", ["(K,N)", "(N,K) transposed"])
+def test_matmul_with_bias_and_tanh_is_one_kernel(m, k, n, weight):
     rng = np.random.default_rng(2)
     a, b, bias = (rng.standard_normal(s).astype(np.float32) for s in ((m, k), (k, n), (n,)))
-    mm = matmul(buffer_node(a, float32), buffer_node(b, float32))
+    b_node = buffer_node(b, float32) if weight == "(K,N)" else \
+        buffer_node(np.ascontiguousarray(b.T), float32).permute((1, 0))  # a Linear's W.T
+    mm = matmul(buffer_node(a, float32), b_node)
     out = UOp(Ops.TANH, float32, (UOp(Ops.ADD, float32, (mm, buffer_node(bias, float32)
                                                          .expand((m, n)))),))
     plan, (got,) = run(out)
     assert plan.kernel_count == 1
     pre = a.astype(np.float64) @ b.astype(np.float64) + bias
-    # a length-k float32 dot product is within k*eps*(|a|@|b|); tanh is 1-Lipschitz
+    # a length-k float32 dot product, summed in any order, is within k*eps*(|a|@|b|);
+    # tanh is 1-Lipschitz
     bound = (k + 2) * EPS32 * (np.abs(a) @ np.abs(b) + np.abs(bias)) + 2 * EPS32
     assert np.all(np.abs(got - np.tanh(pre)) <= bound)
 
@@ -147,4 +151,15 @@ def test_matmul_source_has_the_schedule_transformations():
     (src,) = plan.sources
     assert "#pragma omp parallel for" in src  # parallelize the outer loop
     assert "acc" in src and "[16]" in src  # split n by 16 lanes, k moved outside them
-    assert "#pragma GCC unroll 16" in src  # the lanes unrolled
+    assert "#pragma omp simd" in src  # the lanes vectorized
+
+
+def test_a_linear_layer_splits_its_reduction_into_lanes():
+    # x @ W.T reads W[n, k]: dense along k, strided along n, so the lanes go along k
+    a = buffer_node(np.ones((8, 64), np.float32), float32)
+    w = buffer_node(np.ones((32, 64), np.float32), float32)
+    plan = Plan([matmul(a, w.permute((1, 0)))])
+    (src,) = plan.sources
+    assert "[16]" in src and "#pragma GCC unroll 16" in src  # 16 partial sums, then added up
+    (got,) = plan.run()
+    np.testing.assert_array_equal(got, np.full((8, 32), 64.0, np.float32))

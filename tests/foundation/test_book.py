@@ -84,3 +84,61 @@ def test_listings_come_from_source_not_pasted():
             if len(code) > 6:
                 offenders.append(f"{page.relative_to(REPO_ROOT)}: {code[0][:60]}")
     assert offenders == []
+
+
+# A measured figure (a speed ratio, a time, a rate) is shown by including it from
+# bench/RESULTS.md (`--8<-- "bench/RESULTS.md:section"`), never typed into the prose, so that
+# a page cannot drift from the measurement. These patterns catch the usual ways of retyping one.
+MEASURED = [
+    r"\b\d+(?:\.\d+)?(?:\s*(?:-|–|to)\s*\d+(?:\.\d+)?)?x\b",  # 3.4x, 2.35-2.51x
+    r"\b\d+(?:\.\d+)?\s?(?:ms|µs|us|microseconds|milliseconds|seconds|MIPS|GFLOP/s|TFLOP/s|GB/s"
+    r"|steps/s)\b",
+    r"\b\d+\.\d+ s\b",  # 0.4 s
+    r"\b(?:\d+(?:\.\d+)?|two|three|four|five|six|seven|eight|nine|ten|twenty|thirty|forty|fifty)"
+    r"\s+times\s+(?:faster|slower|as fast|as slow|the\b)",  # five times faster
+    r"\b\d+\.\d+ times\b",  # 1.4 times PyTorch's time
+    r"\b\d+(?:\.\d+)?\s+million instructions per second",
+]
+# Retyped figures on pages whose owners have yet to switch them to inclusions. Each entry must
+# still be on its page (the list can only shrink): remove it when the page is fixed.
+NOT_YET_INCLUDED = {
+    "ch2_lego/tensor.md": ["3.3x", "2.3x", "10 microseconds", "3.4 times\nslower",
+                           "three times slower", "1.4 times", "3.4 times"],
+    "ch3_brrr/c.md": ["20 GB/s", "2 GFLOP/s"],
+}
+
+
+def prose(markdown: str) -> str:
+    """A page without code blocks, math and inline code, where digits are not claims."""
+    markdown = re.sub(r"```.*?```", "", markdown, flags=re.DOTALL)
+    markdown = re.sub(r"\$\$.*?\$\$", "", markdown, flags=re.DOTALL)
+    markdown = re.sub(r"\$[^$\n]+\$", "", markdown)
+    return re.sub(r"`[^`\n]+`", "", markdown)
+
+
+def retyped_numbers(markdown: str) -> list[str]:
+    text = prose(markdown)
+    return [m.group(0) for pattern in MEASURED for m in re.finditer(pattern, text)]
+
+
+def test_measured_numbers_are_included_from_the_benchmark_results_not_retyped():
+    found = {str(page.relative_to(BOOK)): retyped_numbers(page.read_text())
+             for page in sorted(BOOK.rglob("*.md"))}
+    unexpected = {page: sorted(set(hits) - set(NOT_YET_INCLUDED.get(page, [])))
+                  for page, hits in found.items()}
+    assert {page: hits for page, hits in unexpected.items() if hits} == {}
+    fixed = {page: sorted(set(known) - set(found.get(page, [])))
+             for page, known in NOT_YET_INCLUDED.items()}
+    assert {page: gone for page, gone in fixed.items() if gone} == {}, (
+        "fixed at last: remove these from NOT_YET_INCLUDED")
+
+
+def test_the_retyped_number_check_catches_each_way_of_retyping():
+    page = ("The GPT trains 3.4x slower (2.35-2.51x after fusion), each op costs 10 microseconds,\n"
+            "the build takes about 0.4 s, it is five times faster, 1.4 times PyTorch's time,\n"
+            "and 15 million instructions per second. Not these: a 3x3 kernel, $2x$, `0.5 s`,\n"
+            "```\nratio 1.9x\n```\n8x8 digits, section 2.17, 97% accuracy.")
+    assert retyped_numbers(page) == ["3.4x", "2.35-2.51x", "10 microseconds", "0.4 s",
+                                     "five times faster", "1.4 times",
+                                     "15 million instructions per second"]
+

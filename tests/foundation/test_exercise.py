@@ -1,6 +1,7 @@
 """The exercise tooling: finding regions, stubbing them, diffing a reader's solutions."""
 
 import importlib.util
+import re
 import shutil
 import subprocess
 from pathlib import Path
@@ -79,9 +80,9 @@ def test_copy_refuses_to_overwrite_and_diff_shows_the_readers_change(tmp_path):
 
     # A reader's solution: the stub replaced by their own code.
     mine = dest / "graph.py"
-    mine.write_text(mine.read_text().replace(
-        "raise NotImplementedError('Exercise E0.1: visit nodes depth first without recursion; "
-        "emit a node after its parents')", "order = my_walk(root, parents)"))
+    stub = re.compile(r"raise NotImplementedError\(.*?'\)", re.DOTALL)
+    assert len(stub.findall(mine.read_text())) == 1
+    mine.write_text(stub.sub("order = my_walk(root, parents)", mine.read_text()))
     diff = region_diffs(package, dest)
     assert "+    order = my_walk(root, parents)" in diff
     assert "-    order, seen, stack = [], set(), [(root, False)]" in diff
@@ -173,3 +174,26 @@ def test_one_exercise_at_a_time(tmp_path):
     assert next_exercise(ref, mine) is None
     with pytest.raises(ExerciseError, match="has no exercise E0.3"):
         take_exercise(ref, mine, "0.3")
+
+
+def test_long_stubs_keep_to_100_columns_and_still_read_as_stubs():
+    hint = "a hint long enough that the raise statement would pass the hundredth column"
+    text = f"def f():\n    if True:\n        # EXERCISE 3.4: {hint.strip()}\n        return 1\n" \
+           "        # END EXERCISE\n"
+    stubbed = stub_regions(text)
+    assert max(len(line) for line in stubbed.splitlines()) <= 100
+    namespace = {}
+    exec(compile(stubbed, "<stub>", "exec"), namespace)
+    with pytest.raises(NotImplementedError) as error:
+        namespace["f"]()
+    assert str(error.value) == f"Exercise E3.4: {hint.strip()}"
+    ref, mine = tmp_pkg(text), tmp_pkg(stubbed)
+    assert region_states(ref, mine) == {"3.4": "stub"}
+
+
+def tmp_pkg(text: str) -> Path:
+    import tempfile
+    package = Path(tempfile.mkdtemp()) / "pkg"
+    package.mkdir()
+    (package / "m.py").write_text(text)
+    return package

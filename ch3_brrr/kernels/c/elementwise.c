@@ -19,7 +19,7 @@
         int64_t nd = NDIM(meta), n = SHAPE(meta)[nd - 1], rows = n_rows(meta);                \
         int64_t so = STRIDES(meta, 0)[nd - 1], sx = STRIDES(meta, 1)[nd - 1];                 \
         int64_t chunks = (n + CHUNK - 1) / CHUNK;                                             \
-        _Pragma("omp parallel for if (rows * n >= 32768)")                                    \
+        _Pragma("omp parallel for if (rows * n >= 262144)")                                    \
         for (int64_t t = 0; t < rows * chunks; t++) {                                         \
             int64_t off[2], j0 = t % chunks * CHUNK, j1 = j0 + CHUNK < n ? j0 + CHUNK : n;    \
             row_offsets(meta, 2, t / chunks, off);                                            \
@@ -39,7 +39,7 @@
         int64_t nd = NDIM(meta), n = SHAPE(meta)[nd - 1], rows = n_rows(meta);                \
         int64_t so = STRIDES(meta, 0)[nd - 1], sx = STRIDES(meta, 1)[nd - 1];                 \
         int64_t sy = STRIDES(meta, 2)[nd - 1], chunks = (n + CHUNK - 1) / CHUNK;              \
-        _Pragma("omp parallel for if (rows * n >= 32768)")                                    \
+        _Pragma("omp parallel for if (rows * n >= 262144)")                                    \
         for (int64_t t = 0; t < rows * chunks; t++) {                                         \
             int64_t off[3], j0 = t % chunks * CHUNK, j1 = j0 + CHUNK < n ? j0 + CHUNK : n;    \
             row_offsets(meta, 3, t / chunks, off);                                            \
@@ -64,7 +64,7 @@
         int64_t nd = NDIM(meta), n = SHAPE(meta)[nd - 1], rows = n_rows(meta);                \
         int64_t so = STRIDES(meta, 0)[nd - 1], sc = STRIDES(meta, 1)[nd - 1];                 \
         int64_t sx = STRIDES(meta, 2)[nd - 1], sy = STRIDES(meta, 3)[nd - 1];                 \
-        _Pragma("omp parallel for if (rows * n >= 32768)")                                    \
+        _Pragma("omp parallel for if (rows * n >= 262144)")                                    \
         for (int64_t r = 0; r < rows; r++) {                                                  \
             int64_t off[4];                                                                   \
             row_offsets(meta, 4, r, off);                                                     \

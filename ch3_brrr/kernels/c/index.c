@@ -12,7 +12,7 @@
 // out[out_off[i]] = x[x_off[i]]: every i writes its own element, so threads can split i
 #define TAKE(NAME, T)                                                                         \
     void NAME(T *out, const T *x, const int64_t *out_off, const int64_t *x_off, int64_t n) {  \
-        _Pragma("omp parallel for if (n >= 32768)")                                           \
+        _Pragma("omp parallel for if (n >= 262144)")                                           \
         for (int64_t i = 0; i < n; i++) out[out_off[i]] = x[x_off[i]];                        \
     }
 // --8<-- [end:take]

@@ -31,15 +31,15 @@ void matmul_v1_naive(float *c, const float *a, const float *b, int64_t M, int64_
 // c[i, :] += a[i,k] * b[k, :], two unit-stride streams the compiler turns into SIMD
 void matmul_v2_reordered(float *restrict c, const float *restrict a, const float *restrict b,
                          int64_t M, int64_t N, int64_t K) {
+    // EXERCISE 3.1: zero C, then for each i and k add a[i,k] times row k of B to row i of C
     memset(c, 0, sizeof(float) * M * N);
     for (int64_t i = 0; i < M; i++) {
-        // EXERCISE 3.1: accumulate row i of C as a[i,k] times row k of B, for every k
         for (int64_t k = 0; k < K; k++) {
             float aik = a[i * K + k];
             for (int64_t j = 0; j < N; j++) c[i * N + j] += aik * b[k * N + j];
         }
-        // END EXERCISE
     }
+    // END EXERCISE
 }
 // --8<-- [end:matmul_v2_reordered]
 
@@ -195,7 +195,7 @@ void matmul_f32(float *c, const float *a, const float *b, int64_t batch,
 // the other dtypes: rung 2's loop order, with the rows of every matrix split among threads
 #define MATMUL_REORDERED(NAME, T)                                                             \
     void NAME(T *c, const T *a, const T *b, int64_t batch, int64_t M, int64_t N, int64_t K) { \
-        _Pragma("omp parallel for if (batch * M * N * K >= 32768)")                           \
+        _Pragma("omp parallel for if (batch * M * N * K >= 262144)")                           \
         for (int64_t row = 0; row < batch * M; row++) {                                       \
             int64_t p = row / M;                                                              \
             T *cr = c + row * N;                                                              \

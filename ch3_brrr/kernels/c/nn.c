@@ -13,7 +13,7 @@
 // from overflowing and does not change the result
 #define SOFTMAX_FORWARD(NAME, T)                                                              \
     void NAME(T *out, const T *x, int64_t R, int64_t C) {                                     \
-        _Pragma("omp parallel for if (R * C >= 32768)")                                       \
+        _Pragma("omp parallel for if (R * C >= 262144)")                                       \
         for (int64_t r = 0; r < R; r++) {                                                     \
             const T *xr = x + r * C;                                                          \
             T *o = out + r * C, maxval = -INFINITY, sum = 0;                                  \
@@ -27,7 +27,7 @@
 // dx[r, :] = y * (dy - sum(dy * y)), y the softmax output
 #define SOFTMAX_BACKWARD(NAME, T)                                                             \
     void NAME(T *dx, const T *y, const T *dy, int64_t R, int64_t C) {                         \
-        _Pragma("omp parallel for if (R * C >= 32768)")                                       \
+        _Pragma("omp parallel for if (R * C >= 262144)")                                       \
         for (int64_t r = 0; r < R; r++) {                                                     \
             const T *yr = y + r * C, *dyr = dy + r * C;                                       \
             T dot = 0;                                                                        \
@@ -42,7 +42,7 @@
 #define LAYERNORM_FORWARD(NAME, T)                                                            \
     void NAME(T *out, T *mean, T *rstd, const T *x, const T *w, const T *b, int64_t R,        \
               int64_t C, double eps) {                                                        \
-        _Pragma("omp parallel for if (R * C >= 32768)")                                       \
+        _Pragma("omp parallel for if (R * C >= 262144)")                                       \
         for (int64_t r = 0; r < R; r++) {                                                     \
             const T *xr = x + r * C;                                                          \
             T m = 0, v = 0;                                                                   \
@@ -62,7 +62,7 @@
 #define LAYERNORM_BACKWARD(NAME, T)                                                           \
     void NAME(T *dx, T *dw, T *db, const T *dout, const T *x, const T *mean, const T *rstd,   \
               const T *w, int64_t R, int64_t C) {                                             \
-        _Pragma("omp parallel for if (R * C >= 32768)")                                       \
+        _Pragma("omp parallel for if (R * C >= 262144)")                                       \
         for (int64_t r = 0; r < R; r++) {                                                     \
             const T *xr = x + r * C, *dr = dout + r * C;                                      \
             T gmean = 0, gxmean = 0;                                                          \
@@ -78,7 +78,7 @@
                 dx[r * C + c] = rstd[r] * (dr[c] * w[c] - gmean - xhat * gxmean);             \
             }                                                                                 \
         }                                                                                     \
-        _Pragma("omp parallel for if (R * C >= 32768)")                                       \
+        _Pragma("omp parallel for if (R * C >= 262144)")                                       \
         for (int64_t c = 0; c < C; c++) {                                                     \
             T sw = 0, sb = 0;                                                                 \
             for (int64_t r = 0; r < R; r++) {                                                 \
@@ -95,7 +95,7 @@
 // probability of the target, computed without forming the softmax
 #define CROSS_ENTROPY_FORWARD(NAME, T)                                                        \
     void NAME(T *loss, const T *logits, const int64_t *target, int64_t R, int64_t C) {        \
-        _Pragma("omp parallel for if (R * C >= 32768)")                                       \
+        _Pragma("omp parallel for if (R * C >= 262144)")                                       \
         for (int64_t r = 0; r < R; r++) {                                                     \
             const T *lr = logits + r * C;                                                     \
             T maxval = -INFINITY, sum = 0;                                                    \
@@ -110,7 +110,7 @@
 #define CROSS_ENTROPY_BACKWARD(NAME, T)                                                       \
     void NAME(T *dlogits, const T *logits, const int64_t *target, const T *dloss, int64_t R,  \
               int64_t C) {                                                                    \
-        _Pragma("omp parallel for if (R * C >= 32768)")                                       \
+        _Pragma("omp parallel for if (R * C >= 262144)")                                       \
         for (int64_t r = 0; r < R; r++) {                                                     \
             const T *lr = logits + r * C;                                                     \
             T *d = dlogits + r * C, maxval = -INFINITY, sum = 0;                              \

@@ -12,10 +12,10 @@
 // in one SIMD register without reassociating (no -ffast-math needed); they are added at the
 // end. The error stays within n * eps * sum |x|, like any order of summation.
 void sum_f32(float *out, const float *x, int64_t rows, int64_t n) {
-    #pragma omp parallel for if (rows * n >= 32768)
+    // EXERCISE 3.3: for each row, out[r] = its sum, with 16 partial sums the compiler vectorizes
+    #pragma omp parallel for if (rows * n >= 262144)
     for (int64_t r = 0; r < rows; r++) {
         const float *row = x + r * n;
-        // EXERCISE 3.3: sum the row into out[r], with 16 partial sums the compiler vectorizes
         float part[16] = {0};
         int64_t j = 0;
         for (; j + 16 <= n; j += 16)
@@ -24,15 +24,15 @@ void sum_f32(float *out, const float *x, int64_t rows, int64_t n) {
         for (; j < n; j++) acc += row[j];
         for (int q = 0; q < 16; q++) acc += part[q];
         out[r] = acc;
-        // END EXERCISE
     }
+    // END EXERCISE
 }
 // --8<-- [end:sum_f32]
 
 // sum_f32 for the other dtypes
 #define SUM(NAME, T)                                                                          \
     void NAME(T *out, const T *x, int64_t rows, int64_t n) {                                  \
-        _Pragma("omp parallel for if (rows * n >= 32768)")                                    \
+        _Pragma("omp parallel for if (rows * n >= 262144)")                                    \
         for (int64_t r = 0; r < rows; r++) {                                                  \
             const T *row = x + r * n;                                                         \
             T part[16] = {0}, acc = 0;                                                        \
@@ -48,7 +48,7 @@ void sum_f32(float *out, const float *x, int64_t rows, int64_t n) {
 // out[r] = INIT combined with every x[r, j] by COMBINE(acc, v)
 #define FOLD(NAME, T, INIT, COMBINE)                                                          \
     void NAME(T *out, const T *x, int64_t rows, int64_t n) {                                  \
-        _Pragma("omp parallel for if (rows * n >= 32768)")                                    \
+        _Pragma("omp parallel for if (rows * n >= 262144)")                                    \
         for (int64_t r = 0; r < rows; r++) {                                                  \
             const T *row = x + r * n;                                                         \
             T acc = (INIT);                                                                   \
@@ -63,7 +63,7 @@ void sum_f32(float *out, const float *x, int64_t rows, int64_t n) {
 // out[r] = the first j where x[r, j] BETTER than every earlier value (or the first NaN)
 #define ARG(NAME, T, BETTER)                                                                  \
     void NAME(int64_t *out, const T *x, int64_t rows, int64_t n) {                            \
-        _Pragma("omp parallel for if (rows * n >= 32768)")                                    \
+        _Pragma("omp parallel for if (rows * n >= 262144)")                                    \
         for (int64_t r = 0; r < rows; r++) {                                                  \
             const T *row = x + r * n;                                                         \
             int64_t best = 0;                                                                 \
@@ -79,7 +79,7 @@ void sum_f32(float *out, const float *x, int64_t rows, int64_t n) {
 // out[r, j] = x[r, 0] + ... + x[r, j]
 #define CUMSUM(NAME, T)                                                                       \
     void NAME(T *out, const T *x, int64_t rows, int64_t n) {                                  \
-        _Pragma("omp parallel for if (rows * n >= 32768)")                                    \
+        _Pragma("omp parallel for if (rows * n >= 262144)")                                    \
         for (int64_t r = 0; r < rows; r++) {                                                  \
             T acc = 0;                                                                        \
             for (int64_t j = 0; j < n; j++) out[r * n + j] = acc += x[r * n + j];             \
@@ -120,7 +120,7 @@ FOLD(all_b8, bool_t, 1, acc & (v != 0))
         return desc ? a > b : a < b;                                                          \
     }                                                                                         \
     void NAME(int64_t *out, const T *x, int64_t rows, int64_t n, int64_t desc) {              \
-        _Pragma("omp parallel for if (rows * n >= 32768)")                                    \
+        _Pragma("omp parallel for if (rows * n >= 262144)")                                    \
         for (int64_t r = 0; r < rows; r++) {                                                  \
             const T *row = x + r * n;                                                         \
             int64_t *idx = out + r * n, *tmp = malloc(sizeof(int64_t) * (n > 0 ? n : 1));     \

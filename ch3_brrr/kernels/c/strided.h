@@ -44,5 +44,6 @@ static inline void row_offsets(const int64_t *meta, int nops, int64_t row, int64
 }
 // --8<-- [end:row_offsets]
 
-// Threads only pay off past a few tens of thousands of elements.
-#define PARALLEL_MIN 32768
+// Kernels go parallel (`omp parallel for if (work >= 262144)`) only past a quarter million
+// elements: starting a thread team costs microseconds on an idle machine, and on a busy one a
+// parallel region waits for its slowest thread, which may wait for a time slice (milliseconds).

@@ -2,13 +2,14 @@
 //
 // rung 1: naive, one invocation per output, reads A and B from storage      (the baseline)
 // rung 2: workgroup-memory tiling 16x16, each input element read once per tile from storage
-// rung 3: register tiling, 8x8 per invocation as four mat4x4, vec4 loads, 64x64 blocks
+// rung 3: register tiling, 8x16 per invocation as eight mat4x4, vec4 loads, 64x128 blocks
+// rung 4: rung 3's register blocks read straight from storage: no workgroup memory, no barrier
 //
 // Every rung takes the same uniform `dims` (M, N, K) and handles sizes that are not multiples
-// of its tile by bounds checks. Rung 3 reads rows as vec4<f32>: its A, B and C have rows padded
+// of its tile by bounds checks. Rungs 3 and 4 read rows as vec4<f32>: A, B and C have rows padded
 // with zeros to a multiple of 4 floats (16 bytes), like the leading dimension of a BLAS call.
-// Launch: rungs 1 and 2 dispatch (ceil(N/16), ceil(M/16)) workgroups; rung 3 (ceil(N/64),
-// ceil(M/64)). Bindings: 0 = A, 1 = B, 2 = C, 3 = dims.
+// Launch: rungs 1 and 2 dispatch (ceil(N/16), ceil(M/16)) workgroups; rungs 3 and 4
+// (ceil(N/128), ceil(M/64)). Bindings: 0 = A, 1 = B, 2 = C, 3 = dims.
 
 struct Dims { M: u32, N: u32, K: u32, pad: u32 }
 
@@ -75,22 +76,22 @@ fn matmul_v2_tiled(@builtin(workgroup_id) wid: vec3<u32>,
 
 // --8<-- [start:matmul_v3_reg_tiled]
 // rung 3. Shapes: A (M,K4*4), B (K,N4*4) -> C (M,N4*4), rows zero-padded to vec4s.
-// A workgroup of 8x8 invocations computes a 64x64 block of C. Invocation (x, y) keeps an 8x8
-// block of it in registers, as four 4x4 matrices: rows 8y..8y+7 of the block times vec4
-// columns x and x+8. Per step of 16 along K the workgroup stages a 64x16 tile of A and a 16x64
-// tile of B in workgroup memory (4 vec4 loads of each per invocation); per 4 values of k each
-// invocation then reads 16 vec4s and does 4 mat4x4 products, 256 multiply-adds, where rung 2
-// read 2 floats per multiply-add. Named mat4x4 accumulators, not an array indexed in a loop,
-// so that the shader compiler keeps them in registers.
+// A workgroup of 8x8 invocations computes a 64x128 block of C. Invocation (x, y) keeps an
+// 8x16 block of it in registers, as eight 4x4 matrices: rows 8y..8y+7 of the block times the
+// vec4 columns x, x+8, x+16, x+24. Per step of 16 along K the workgroup stages a 64x16 tile of A
+// and a 16x128 tile of B in workgroup memory (12 vec4 loads per invocation); per 4 values of
+// k each invocation then reads 24 vec4s and does 8 mat4x4 products, 512 multiply-adds, where
+// rung 2 read 2 floats per multiply-add. Named mat4x4 accumulators, not an array indexed in a
+// loop, so that the shader compiler keeps them in registers.
 //
 // A mat4x4 is built from four vec4 columns. With at = mat4x4(rows of A's 4x4 block) = A^T
 // and bt = mat4x4(rows of B's block) = B^T, the block product (A B)^T = B^T A^T = bt * at:
 // the accumulator's column i is row i of the C block, ready to store as a vec4.
 const BM3 = 64u;  // block rows
-const BN3 = 16u;  // block columns, in vec4s (64 floats)
+const BN3 = 32u;  // block columns, in vec4s (128 floats)
 const BK3 = 16u;  // K step (4 vec4s)
 var<workgroup> tile_a3: array<vec4<f32>, 256>;  // BM3 rows x BK3/4 vec4, row-major
-var<workgroup> tile_b3: array<vec4<f32>, 256>;  // BK3 rows x BN3 vec4, row-major
+var<workgroup> tile_b3: array<vec4<f32>, 512>;  // BK3 rows x BN3 vec4, row-major
 
 @group(0) @binding(0) var<storage, read> a3: array<vec4<f32>>;
 @group(0) @binding(1) var<storage, read> b3: array<vec4<f32>>;
@@ -122,17 +123,24 @@ fn matmul_v3_reg_tiled(@builtin(workgroup_id) wid: vec3<u32>,
     let k4s = (dims3.K + 3u) / 4u;  // padded row lengths, in vec4s
     let n4s = (dims3.N + 3u) / 4u;
     let row0 = wid.y * BM3;
-    var acc00 = mat4x4<f32>();  // rows +0..3, column x
-    var acc01 = mat4x4<f32>();  // rows +0..3, column x + 8
-    var acc10 = mat4x4<f32>();  // rows +4..7, column x
-    var acc11 = mat4x4<f32>();  // rows +4..7, column x + 8
+    // acc<r><c>: rows +4r..4r+3 of this invocation's 8, vec4 column x + 8c
+    var acc00 = mat4x4<f32>();
+    var acc01 = mat4x4<f32>();
+    var acc02 = mat4x4<f32>();
+    var acc03 = mat4x4<f32>();
+    var acc10 = mat4x4<f32>();
+    var acc11 = mat4x4<f32>();
+    var acc12 = mat4x4<f32>();
+    var acc13 = mat4x4<f32>();
     for (var k0 = 0u; k0 < dims3.K; k0 += BK3) {
-        for (var t = li; t < 256u; t += 64u) {  // each tile is 256 vec4s; zeros past the edges
+        for (var t = li; t < 256u; t += 64u) {  // A's tile: 256 vec4s; zeros past the edges
             let ar = row0 + t / 4u;
             let ak4 = k0 / 4u + t % 4u;
             var va = vec4(0.0);
             if (ar < dims3.M && ak4 < k4s) { va = a3[ar * k4s + ak4]; }
             tile_a3[t] = va;
+        }
+        for (var t = li; t < 512u; t += 64u) {  // B's tile: 512 vec4s
             let bk = k0 + t / BN3;
             let bn4 = wid.x * BN3 + t % BN3;
             var vb = vec4(0.0);
@@ -145,10 +153,16 @@ fn matmul_v3_reg_tiled(@builtin(workgroup_id) wid: vec3<u32>,
             let at1 = a_block_t(lid.y * 8u + 4u, k4);
             let bt0 = b_block_t(k4, lid.x);
             let bt1 = b_block_t(k4, lid.x + 8u);
+            let bt2 = b_block_t(k4, lid.x + 16u);
+            let bt3 = b_block_t(k4, lid.x + 24u);
             acc00 += bt0 * at0;
             acc01 += bt1 * at0;
+            acc02 += bt2 * at0;
+            acc03 += bt3 * at0;
             acc10 += bt0 * at1;
             acc11 += bt1 * at1;
+            acc12 += bt2 * at1;
+            acc13 += bt3 * at1;
         }
         workgroupBarrier();
     }
@@ -156,10 +170,96 @@ fn matmul_v3_reg_tiled(@builtin(workgroup_id) wid: vec3<u32>,
     let c4 = wid.x * BN3 + lid.x;
     store_block_t(acc00, row, c4, n4s);
     store_block_t(acc01, row, c4 + 8u, n4s);
+    store_block_t(acc02, row, c4 + 16u, n4s);
+    store_block_t(acc03, row, c4 + 24u, n4s);
     store_block_t(acc10, row + 4u, c4, n4s);
     store_block_t(acc11, row + 4u, c4 + 8u, n4s);
+    store_block_t(acc12, row + 4u, c4 + 16u, n4s);
+    store_block_t(acc13, row + 4u, c4 + 24u, n4s);
 }
 // --8<-- [end:matmul_v3_reg_tiled]
+
+// --8<-- [start:matmul_v4_reg_direct]
+// rung 4. Shapes as rung 3. Rung 3's register blocks, read straight from storage: no
+// workgroup memory, no barriers. Invocation (x, y) of the grid computes rows 8y..8y+7 and the
+// vec4 columns c, c+8, c+16, c+24 (c = 32 * (x / 8) + x % 8) of C. A GPU wants rung 3: its
+// workgroup memory saves trips to far memory. A CPU adapter wants this one: its caches already
+// keep the tiles close, and a barrier there is a switch between every SIMD group of the
+// workgroup, which rung 3 pays twice per 16 steps of K.
+@group(0) @binding(0) var<storage, read> a5: array<vec4<f32>>;
+@group(0) @binding(1) var<storage, read> b5: array<vec4<f32>>;
+@group(0) @binding(2) var<storage, read_write> c5: array<vec4<f32>>;
+@group(0) @binding(3) var<uniform> dims5: Dims;
+
+// 4 k-values of row r of A (k4: which 4), zeros past the last row
+fn a_row4(r: u32, k4: u32, k4s: u32) -> vec4<f32> {
+    if (r >= dims5.M) { return vec4(0.0); }
+    return a5[r * k4s + k4];
+}
+
+// vec4 column c4 of row k of B, zeros past the edges
+fn b_row4(k: u32, c4: u32, n4s: u32) -> vec4<f32> {
+    if (k >= dims5.K || c4 >= n4s) { return vec4(0.0); }
+    return b5[k * n4s + c4];
+}
+
+// the transposed 4x4 blocks, as in rung 3: A's rows r..r+3, B's k-rows k..k+3
+fn a_t(r: u32, k4: u32, k4s: u32) -> mat4x4<f32> {
+    return mat4x4(a_row4(r, k4, k4s), a_row4(r + 1u, k4, k4s), a_row4(r + 2u, k4, k4s),
+                  a_row4(r + 3u, k4, k4s));
+}
+
+fn b_t(k: u32, c4: u32, n4s: u32) -> mat4x4<f32> {
+    return mat4x4(b_row4(k, c4, n4s), b_row4(k + 1u, c4, n4s), b_row4(k + 2u, c4, n4s),
+                  b_row4(k + 3u, c4, n4s));
+}
+
+fn store_t(acc: mat4x4<f32>, row: u32, c4: u32, n4s: u32) {
+    for (var i = 0u; i < 4u; i++) {
+        if (row + i < dims5.M && c4 < n4s) { c5[(row + i) * n4s + c4] = acc[i]; }
+    }
+}
+
+@compute @workgroup_size(8, 8)
+fn matmul_v4_reg_direct(@builtin(global_invocation_id) gid: vec3<u32>) {
+    let k4s = (dims5.K + 3u) / 4u;
+    let n4s = (dims5.N + 3u) / 4u;
+    let row = gid.y * 8u;
+    let c4 = (gid.x / 8u) * 32u + gid.x % 8u;
+    var acc00 = mat4x4<f32>();
+    var acc01 = mat4x4<f32>();
+    var acc02 = mat4x4<f32>();
+    var acc03 = mat4x4<f32>();
+    var acc10 = mat4x4<f32>();
+    var acc11 = mat4x4<f32>();
+    var acc12 = mat4x4<f32>();
+    var acc13 = mat4x4<f32>();
+    for (var k4 = 0u; k4 < k4s; k4++) {
+        let at0 = a_t(row, k4, k4s);
+        let at1 = a_t(row + 4u, k4, k4s);
+        let bt0 = b_t(4u * k4, c4, n4s);
+        let bt1 = b_t(4u * k4, c4 + 8u, n4s);
+        let bt2 = b_t(4u * k4, c4 + 16u, n4s);
+        let bt3 = b_t(4u * k4, c4 + 24u, n4s);
+        acc00 += bt0 * at0;
+        acc01 += bt1 * at0;
+        acc02 += bt2 * at0;
+        acc03 += bt3 * at0;
+        acc10 += bt0 * at1;
+        acc11 += bt1 * at1;
+        acc12 += bt2 * at1;
+        acc13 += bt3 * at1;
+    }
+    store_t(acc00, row, c4, n4s);
+    store_t(acc01, row, c4 + 8u, n4s);
+    store_t(acc02, row, c4 + 16u, n4s);
+    store_t(acc03, row, c4 + 24u, n4s);
+    store_t(acc10, row + 4u, c4, n4s);
+    store_t(acc11, row + 4u, c4 + 8u, n4s);
+    store_t(acc12, row + 4u, c4 + 16u, n4s);
+    store_t(acc13, row + 4u, c4 + 24u, n4s);
+}
+// --8<-- [end:matmul_v4_reg_direct]
 
 // --8<-- [start:matmul_strided]
 // The device's matmul (ch2's MATMUL): rung 3's mat4x4 register blocks over strided, batched
