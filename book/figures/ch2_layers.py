@@ -54,6 +54,7 @@ def draw(assets=ASSETS):
             ha="center", va="center", fontsize=9, color=COLORS["muted"])
     ax.set_xlim(-0.7, width + 0.05), ax.set_ylim(-0.05, y)
     ax.axis("off")
+    fig.subplots_adjust(left=0, right=1, bottom=0, top=1)  # the whole column
     return [save(fig, assets / "ch2_lego" / "layers.svg")]
 
 
