@@ -194,7 +194,7 @@ def position_token(file: SourceFile, text: str, pos: int) -> Token:
     return Token(TokenKind.EOF, "", file, line, col)
 
 
-# --8<-- [start:tokenize]
+# --8<-- [start:tokenize_setup]
 def tokenize(file: SourceFile, diag: Diagnostics, std: str = "c99") -> list[Token]:
     """Split `file` into tokens; problems go to `diag` and the lexer carries on after them."""
     text = file.text
@@ -213,7 +213,9 @@ def tokenize(file: SourceFile, diag: Diagnostics, std: str = "c99") -> list[Toke
         at_bol = has_space = False
         tokens.append(tok)
         return tok
+    # --8<-- [end:tokenize_setup]
 
+    # --8<-- [start:tokenize_skip]
     while i < len(text):
         c = text[i]
         if c == "\n":
@@ -238,6 +240,8 @@ def tokenize(file: SourceFile, diag: Diagnostics, std: str = "c99") -> list[Toke
                 if text[j] == "\n":
                     line, line_start = line + 1, j + 1
             i, has_space = end + 2, True
+        # --8<-- [end:tokenize_skip]
+        # --8<-- [start:tokenize_tokens]
         elif c in DIGITS or (c == "." and text[i + 1 : i + 2] in DIGITS):
             m = PP_NUMBER_RE.match(text, i)
             tok = add(TokenKind.NUM, i, m.end())
@@ -266,7 +270,7 @@ def tokenize(file: SourceFile, diag: Diagnostics, std: str = "c99") -> list[Toke
     eof.at_bol = True
     tokens.append(eof)
     return tokens
-# --8<-- [end:tokenize]
+# --8<-- [end:tokenize_tokens]
 
 
 # *** 4. after preprocessing ***

@@ -640,7 +640,7 @@ class Parser:
             self.advance()
     # --8<-- [end:synchronize]
 
-    # --8<-- [start:stmt]
+    # --8<-- [start:stmt_loops]
     # stmt = "return" expr? ";"
     #      | "if" "(" expr ")" stmt ("else" stmt)?
     #      | "switch" "(" expr ")" stmt
@@ -682,6 +682,8 @@ class Parser:
             node.cond = self.condition()
             self.skip(";")
             return node
+        # --8<-- [end:stmt_loops]
+        # --8<-- [start:stmt_jumps]
         if self.consume("goto"):
             if self.tok.kind != TokenKind.IDENT:
                 self.fail(self.tok, "expected identifier" + self.before())
@@ -717,7 +719,7 @@ class Parser:
         node = Node(NodeKind.EXPR_STMT, tok, lhs=self.expr())
         self.skip(";")
         return node
-    # --8<-- [end:stmt]
+    # --8<-- [end:stmt_jumps]
 
     def condition(self) -> Node:
         """`( expr )` of if, while, do and switch."""
