@@ -90,6 +90,9 @@ def main(argv=None) -> int:
     section("check rows", lambda: rows_cuda.check(dev, rng), sec)
     section("check attention", lambda: attention_cuda.check(dev, rng), sec)
     report["sass"] = section("sass", lambda: sass_summary(dev), sec)
+    from ch3_brrr.ladders import gpt_cuda
+    report["gpt"] = section("gpt on cuda vs cpu", gpt_cuda.train_both, sec)
+    print("gpt:", report["gpt"], flush=True)
     tables = {}
     if not args.check_only:
         n, nb = (1024, 2048) if args.small else (4096, 8192)
