@@ -96,6 +96,7 @@ def new_initializer(ty: Type) -> Initializer:
 # *** 2. the parser ***
 
 
+# --8<-- [start:parser_init]
 class Parser:
     """Recursive descent over a token list; `self.pos` is the cursor (chibicc's `Token **rest`)."""
 
@@ -111,9 +112,11 @@ class Parser:
         self.labels: dict[str, Node] = {}
         self.used: set[Obj] = set()  # variables read or written somewhere, for -Wunused
         self.unique = 0
+# --8<-- [end:parser_init]
 
     # -- the token cursor: chibicc's vocabulary --
 
+    # --8<-- [start:parser_cursor]
     @property
     def tok(self) -> Token:
         return self.tokens[self.pos]
@@ -140,6 +143,7 @@ class Parser:
             where = self.missing_at() if text == ";" else self.tok
             self.fail(where, f"expected '{text}'" + self.before())
         return self.advance()
+    # --8<-- [end:parser_cursor]
 
     def missing_at(self) -> Token:
         """Where a missing `;` goes: just after the previous token if the next one starts a new
