@@ -23,9 +23,14 @@ LADDERS = {"c": "ch3_brrr.ladders.matmul_c", "wgsl": "ch3_brrr.ladders.matmul_wg
            "cuda": "ch3_brrr.ladders.matmul_cuda"}
 
 
-def run_ladders(names: list[str], size: int, rounds: int) -> list[Row]:
-    """The rows of each named ladder that can run here; the others print why they cannot."""
+def run_ladders(names: list[str], size: int, rounds: int | None = None) -> list[Row]:
+    """The rows of each named ladder that can run here; the others print why they cannot.
+
+    Every ladder's main takes --size; --rounds is passed only when asked for (rounds=None:
+    each ladder's own default).
+    """
     rows: list[Row] = []
+    argv = ["--size", str(size)] + (["--rounds", str(rounds)] if rounds is not None else [])
     for name in names:
         try:
             module = importlib.import_module(LADDERS[name])
@@ -36,9 +41,11 @@ def run_ladders(names: list[str], size: int, rounds: int) -> list[Row]:
             continue
         print(f"\n=== the {name} matmul ladder, {size}x{size}x{size} float32 ===", flush=True)
         try:
-            rows += module.main(["--size", str(size), "--rounds", str(rounds)])
+            rows += module.main(argv)
         except DeviceError as e:  # no compiler, no adapter, no GPU
             print(f"{name} ladder skipped: {e}")
+        except SystemExit:  # its argument parser refused argv and said why
+            print(f"{name} ladder skipped: it does not take {' '.join(argv)}")
     return rows
 
 
@@ -88,7 +95,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("ladders", nargs="*", metavar="LADDER",
                         help=f"some of: {', '.join(LADDERS)} (default: all)")
     parser.add_argument("--size", type=int, default=1024, help="M = N = K (default 1024)")
-    parser.add_argument("--rounds", type=int, default=5, help="timed rounds per rung")
+    parser.add_argument("--rounds", type=int, help="timed rounds per rung (default: the ladder's)")
     parser.add_argument("--out", default="bench_out", help="folder for roofline.png")
     args = parser.parse_args(argv)
     unknown = [name for name in args.ladders if name not in LADDERS]
@@ -103,7 +110,7 @@ def main(argv: list[str] | None = None) -> int:
                default=max(r.gflops for r in rows))
     if "c" in names:
         print("\n=== the memory-bound end: elementwise add of 2^24 float32 ===")
-        extra = elementwise_rows(rounds=args.rounds)
+        extra = elementwise_rows(rounds=args.rounds or 5)
         print(format_table(extra))
         rows += extra
     bandwidth = measure_bandwidth()

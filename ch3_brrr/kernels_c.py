@@ -129,15 +129,22 @@ def copy(out: np.ndarray, x) -> None:
 
 
 def dense(x: np.ndarray, dtype=None) -> np.ndarray:
-    """x as a fresh C-contiguous array (of dtype, default x's), copied by the C copy kernel."""
-    out = np.empty(x.shape, dtype or x.dtype)
+    """x as a C-contiguous array of dtype (default x's): x itself if it already is one, else a
+    copy by the C copy kernel. Only for reading: the result may be the caller's array."""
+    dtype = np.dtype(dtype or x.dtype)
+    if x.flags.c_contiguous and x.dtype == dtype:
+        return x
+    out = np.empty(x.shape, dtype)
     copy(out, x)
     return out
 
 
-def result_buffer(out: np.ndarray) -> np.ndarray:
-    """out itself when the C kernel can write it directly (dense), else a dense temporary."""
-    return out if out.flags.c_contiguous else np.empty(out.shape, out.dtype)
+def result_buffer(out: np.ndarray, *inputs: np.ndarray) -> np.ndarray:
+    """out itself when the C kernel can write it directly (dense, and not memory an input is
+    still to be read from), else a dense temporary."""
+    if out.flags.c_contiguous and not any(np.may_share_memory(out, x) for x in inputs):
+        return out
+    return np.empty(out.shape, out.dtype)
 
 
 def write_back(out: np.ndarray, result: np.ndarray) -> None:
@@ -173,7 +180,7 @@ def reduce(op: str, out: np.ndarray, x: np.ndarray, axes) -> None:
         return
     if rows.shape[1] == 0 and op in ("max", "min", "argmax", "argmin"):
         raise ValueError(f"zero-size array to reduction operation {op} which has no identity")
-    result = result_buffer(out)
+    result = result_buffer(out, rows)
     kernel("reduce", f"{op}_{suffix(rows)}")(result, rows, vals=rows.shape)
     write_back(out, result)
 
@@ -212,7 +219,7 @@ def matmul(out: np.ndarray, a: np.ndarray, b: np.ndarray) -> None:
     count = int(np.prod(batch, dtype=np.int64))
     a3 = dense(np.broadcast_to(a, batch + (m, k))).reshape(count, m, k)
     b3 = dense(np.broadcast_to(b, batch + (k, n))).reshape(count, k, n)
-    result = result_buffer(out)
+    result = result_buffer(out, a3, b3)
     kernel("matmul", f"matmul_{suffix(a3)}")(result, a3, b3, vals=(a3.shape[0], m, n, k))
     write_back(out, result)
 
@@ -239,7 +246,8 @@ def element_offsets(a: np.ndarray, key=None) -> np.ndarray:
 def take(out: np.ndarray, x: np.ndarray, x_off: np.ndarray) -> None:
     """out[i] = x at offset x_off[i]. Shapes: x_off has out's shape."""
     if out.size:
-        result = staging(out, x.dtype)
+        result = staging(out, x.dtype) if not np.may_share_memory(out, x) else np.empty(
+            out.shape, x.dtype)
         out_off = dense(element_offsets(result))
         kernel("index", f"take_{suffix(x)}")(result, x, out_off, dense(x_off), vals=(out.size,))
         finish(out, result)

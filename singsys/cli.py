@@ -182,8 +182,8 @@ def cmd_book(args) -> int:
 def cmd_bench(args) -> int:
     """Chapter 3's kernel ladders on this machine: tables and a roofline (ch3_brrr.bench)."""
     bench = importlib.import_module("ch3_brrr.bench")
-    return bench.main([*args.ladders, "--size", str(args.size), "--rounds", str(args.rounds),
-                       "--out", args.out])
+    rounds = ["--rounds", str(args.rounds)] if args.rounds else []
+    return bench.main([*args.ladders, "--size", str(args.size), *rounds, "--out", args.out])
 
 
 # *** output ***
@@ -276,7 +276,7 @@ def build_parser() -> argparse.ArgumentParser:
                         "tables and save a roofline plot.", cmd_bench)
     bench.add_argument("ladders", nargs="*", metavar="LADDER", help="c, wgsl, cuda (default all)")
     bench.add_argument("--size", type=int, default=1024, help="M = N = K (default 1024)")
-    bench.add_argument("--rounds", type=int, default=5, help="timed rounds per rung")
+    bench.add_argument("--rounds", type=int, help="timed rounds per rung (default: the ladder's)")
     bench.add_argument("--out", default="bench_out", help="folder for roofline.png")
     return parser
 

@@ -163,10 +163,14 @@ class CDevice(Device):
 
     def __init__(self, cc: str | None = None):
         super().__init__("c", CAllocator(), CCompiler(cc), CProgram)
+        self._kernels: dict[tuple[str, str], CProgram] = {}
 
     def kernel(self, file: str, name: str) -> CProgram:
-        """Function `name` of kernels/c/<file>.c, compiled (cached) and loaded once."""
-        return self.build(name, kernel_source(file))
+        """Function `name` of kernels/c/<file>.c, compiled (cached) and loaded once: the file is
+        read on the first call only, as every op of device "c" comes through here."""
+        if (file, name) not in self._kernels:
+            self._kernels[file, name] = self.build(name, kernel_source(file))
+        return self._kernels[file, name]
 
 
 def open_device() -> CDevice:
