@@ -2,8 +2,9 @@
 
 One strict build, one local HTTP server, one browser; every page of the site is loaded and must:
 load, log no console error and raise no script error, fetch nothing from outside the site (an
-offline reader gets the same book), have every internal link resolve (notebook pages included),
-and have all its math typeset by MathJax. A few screenshots are kept in build/browser/ so that a
+offline reader gets the same book), have every internal link resolve to a page, and every
+#anchor to an element of that page (notebook pages included), and have all its math typeset by
+MathJax. A few screenshots are kept in build/browser/ so that a
 person (or CI's artifacts) can look at the pages.
 
 Needs Debian's `chromium` (`make system-deps`) and MathJax in the book's assets (`make mathjax`).
