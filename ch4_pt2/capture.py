@@ -19,6 +19,7 @@ import weakref
 import numpy as np
 
 from ch2_lego import backend as ch2
+from ch2_lego import buffer
 from ch2_lego.backend import Ops as Ch2Ops
 from ch2_lego.buffer import Buffer
 from ch2_lego.dtype import DType, bool_, from_numpy_dtype, int64
@@ -96,7 +97,6 @@ class LazyStorage:
         """Give the storage a new value: an in-place write (write=True), or its realized form."""
         self.uop, self.generation = uop, self.generation + 1
         if write:
-            self.version += 1
             PENDING.add(self)
         if self.realized:
             STORAGE_OF[base_buffer(uop).arg[0]] = self
@@ -209,9 +209,8 @@ class LazyBuffer(Buffer):
         return np.lib.stride_tricks.as_strided(flat[v.offset:], tuple(v.shape),
                                                tuple(s * size for s in v.strides))
 
-    def to(self, device: str) -> object:
-        from ch2_lego import buffer
-        return buffer.from_numpy(np.ascontiguousarray(self.numpy()),
+    def to(self, device: str) -> Buffer:
+        return buffer.from_numpy(np.asarray(self.numpy(), order="C"),
                                  ch2.canonical_device(device))
 
     # *** ALU ops and reductions ***
@@ -324,6 +323,7 @@ class LazyBuffer(Buffer):
     def assign(self, src) -> LazyBuffer:
         value = const(src, self.dtype, self.shape) if isinstance(src, ch2.SCALARS) \
             else expand(value_of(src), self.shape)
+        self.storage.version += 1  # assign counts the write, as the eager Buffer's does
         return self.assign_uop(value.cast(self.dtype))
 
     # --8<-- [start:assign]
@@ -443,7 +443,7 @@ def value_of(b: Buffer) -> UOp:
     read as a constant input, where PyTorch would raise a device mismatch."""
     if isinstance(b, LazyBuffer):
         return b.uop
-    return rz.buffer_node(np.ascontiguousarray(b.numpy()), b.dtype)
+    return rz.buffer_node(np.asarray(b.numpy(), order="C"), b.dtype)
 
 
 def box_of(v: View, n: int):

@@ -47,7 +47,7 @@ def signature(args) -> tuple:
 
 
 def host_array(t: Tensor) -> np.ndarray:
-    return np.ascontiguousarray(t.detach().numpy())
+    return np.asarray(t.detach().numpy(), order="C")  # ascontiguousarray would make 0-d 1-d
 
 
 class Traced:

@@ -32,7 +32,7 @@ produced: list[int] = []  # ids of the buffers realize() made, in order (compile
 
 def buffer_node(array: np.ndarray, dtype: DType) -> UOp:
     """A new BUFFER node holding array (copied to a contiguous array of dtype if need be)."""
-    array = np.ascontiguousarray(array, dtype=dtype.np)
+    array = np.asarray(array, dtype=dtype.np, order="C")  # 0-d stays 0-d
     uid = next(_ids)
     BUFFER_DATA[uid] = array
     node = UOp(Ops.BUFFER, dtype, (), (uid, tuple(array.shape)))
