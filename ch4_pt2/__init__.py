@@ -4,14 +4,14 @@ In the order a graph goes through them: ops.py (Ops, GroupOp, the hash-consed UO
 (UPat, Rule, PatternMatcher, graph_rewrite), rules_symbolic.py and spec.py (rule sets),
 capture.py (the lazy buffer under ch2's Tensor: device "lazy") and jit.py (compile(fn)),
 view.py (movement ops as index arithmetic), schedule.py (kernels and memory), lower.py (loops and
-schedule transformations), renderer/ (C with OpenMP), realize.py (plans run on ch3's C runtime).
+schedule transformations), renderer/ (C with OpenMP), plan.py (plans run on ch3's C runtime).
 Imports ch2 and ch3 only. Part 2 adds CUDA and WGSL renderers, a torch.compile backend, schedule
 search and an inference engine.
 """
 
 from ch4_pt2 import capture  # noqa: F401  (registers the device "lazy" with ch2)
 from ch4_pt2.jit import compile
-from ch4_pt2.realize import explain, stats
+from ch4_pt2.plan import explain, stats
 
 
 def realize(*tensors):

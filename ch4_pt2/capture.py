@@ -24,7 +24,7 @@ from ch2_lego.backend import Ops as Ch2Ops
 from ch2_lego.buffer import Buffer
 from ch2_lego.dtype import DType, bool_, from_numpy_dtype, int64
 from ch2_lego.storage import Size, View
-from ch4_pt2 import realize as rz
+from ch4_pt2 import plan as plans
 from ch4_pt2.ops import GroupOp, Ops, UOp
 
 # *** 1. building the tensor graph (with the simplifications that keep it small) ***
@@ -54,7 +54,7 @@ def movement(op: Ops, u: UOp, arg) -> UOp:
 
 
 def extern(name: str, fn, shape, dtype: DType, *srcs: UOp) -> UOp:
-    return UOp(Ops.EXTERN, dtype, srcs, rz.ExternCall(name, fn, tuple(shape)))
+    return UOp(Ops.EXTERN, dtype, srcs, plans.ExternCall(name, fn, tuple(shape)))
 
 
 # *** 2. the storage cell and its pending writes ***
@@ -64,11 +64,11 @@ class LazyStorage:
     """A flat buffer's current value as a graph (`uop`, 1-D); `version` counts in-place writes
     as ch2's Storage does (autograd checks it); `generation` also counts realizes."""
 
-    __slots__ = ("uop", "device", "version", "generation", "epoch", "__weakref__")
+    __slots__ = ("uop", "device", "version", "generation", "epoch", "written", "__weakref__")
 
     def __init__(self, uop: UOp):
         self.uop, self.device, self.version, self.generation = uop, "lazy", 0, 0
-        self.epoch = EPOCH[0]  # the realize count at its birth: older storages are state
+        self.epoch = self.written = EPOCH[0]  # the realize count at its birth, at its last write
         ALL.add(self)
         if uop.op is Ops.BUFFER or uop.op is Ops.RESHAPE and uop.src[0].op is Ops.BUFFER:
             STORAGE_OF[base_buffer(uop).arg[0]] = self
@@ -98,6 +98,7 @@ class LazyStorage:
         self.uop, self.generation = uop, self.generation + 1
         if write:
             PENDING.add(self)
+            self.written = EPOCH[0]
         if self.realized:
             STORAGE_OF[base_buffer(uop).arg[0]] = self
 
@@ -111,9 +112,9 @@ def base_buffer(u: UOp) -> UOp | None:
     return u if u.op is Ops.BUFFER else None
 
 
-# In-place writes to storages older than the current graph (parameters, optimizer state) are
-# realized with the next realize, so their graphs do not grow from step to step; a storage born
-# and written within one graph (a Function's temporary) is just a value of that graph.
+# A storage written in place after the graph it was born in (parameters, optimizer state) is
+# realized with the next realize, so its graph does not grow from step to step; one born and
+# written within one graph (a Function's temporary) is just a value of that graph.
 PENDING: weakref.WeakSet = weakref.WeakSet()  # storages written in place, not yet realized
 ALL: weakref.WeakSet = weakref.WeakSet()  # every live storage (compile realizes them first)
 STORAGE_OF: weakref.WeakValueDictionary = weakref.WeakValueDictionary()  # buffer id -> storage
@@ -123,12 +124,12 @@ TRACING = [False]  # inside compile's trace: a realize computes only what was as
 
 def realize_storages(storages) -> None:
     """Realize the given storages and every older storage written in place, in one schedule."""
-    old_writes = [] if TRACING[0] else [s for s in list(PENDING) if s.epoch < EPOCH[0]]
+    old_writes = [] if TRACING[0] else [s for s in list(PENDING) if s.written > s.epoch]
     todo = list(dict.fromkeys(itertools.chain(storages, old_writes)))
     todo = [s for s in todo if not s.realized]
     # realize the value under a storage's top-level reshape: the flat view of it is free
     values = [s.uop.src[0] if s.uop.op is Ops.RESHAPE else s.uop for s in todo]
-    for storage, node in zip(todo, rz.realize(values)):
+    for storage, node in zip(todo, plans.realize(values)):
         storage.set(reshape(node, (len(storage),)), write=False)
     PENDING.difference_update(todo)
     EPOCH[0] += not TRACING[0]
@@ -194,7 +195,7 @@ class LazyBuffer(Buffer):
     @classmethod
     def from_numpy(cls, a: np.ndarray, device: str = "lazy") -> LazyBuffer:
         dtype = from_numpy_dtype(a.dtype)
-        return cls.from_uop(rz.buffer_node(np.array(a, dtype=dtype.np), dtype))
+        return cls.from_uop(plans.buffer_node(np.array(a, dtype=dtype.np), dtype))
 
     def realize(self) -> LazyBuffer:
         realize_storages([self.storage])
@@ -204,7 +205,7 @@ class LazyBuffer(Buffer):
         """Realize (with every pending write), then read the elements through this view."""
         self.realize()
         base = base_buffer(self.storage.uop)
-        flat = rz.BUFFER_DATA[base.arg[0]].reshape(-1)
+        flat = plans.BUFFER_DATA[base.arg[0]].reshape(-1)
         v, size = self.view, flat.itemsize
         return np.lib.stride_tricks.as_strided(flat[v.offset:], tuple(v.shape),
                                                tuple(s * size for s in v.strides))
@@ -256,7 +257,7 @@ class LazyBuffer(Buffer):
         best = UOp(Ops.REDUCE_AXIS, x.dtype, (x,),
                    (Ops.MAX if op is Ch2Ops.ARGMAX else Ops.MIN, (axis,)))
         hit = UOp(Ops.CMPEQ, bool_, (x, expand(best, x.shape)))
-        iota = rz.buffer_node(np.arange(n, dtype=np.int64), int64)
+        iota = plans.buffer_node(np.arange(n, dtype=np.int64), int64)
         iota = expand(reshape(iota, tuple(n if d == axis else 1 for d in range(len(x.shape)))),
                       x.shape)
         pick = UOp(Ops.WHERE, int64, (hit, iota, const(n, int64, x.shape)))
@@ -443,7 +444,7 @@ def value_of(b: Buffer) -> UOp:
     read as a constant input, where PyTorch would raise a device mismatch."""
     if isinstance(b, LazyBuffer):
         return b.uop
-    return rz.buffer_node(np.asarray(b.numpy(), order="C"), b.dtype)
+    return plans.buffer_node(np.asarray(b.numpy(), order="C"), b.dtype)
 
 
 def box_of(v: View, n: int):

@@ -20,7 +20,7 @@ import numpy as np
 
 from ch2_lego.grad_mode import is_grad_enabled
 from ch2_lego.tensor import Tensor
-from ch4_pt2 import realize as rz
+from ch4_pt2 import plan as plans
 from ch4_pt2.capture import (
     ALL,
     EPOCH,
@@ -56,7 +56,7 @@ class Traced:
     def __init__(self, fn, args):
         # every live storage realized: what the trace reads of them is state, bound at replay
         realize_storages([s for s in list(ALL) if not s.realized])
-        first_produced, start = len(rz.produced), EPOCH[0]
+        first_produced, start = len(plans.produced), EPOCH[0]
         self.placeholders: list = []
         lazy_args = []
         for a in args:
@@ -79,10 +79,10 @@ class Traced:
         writes = [s for s in list(PENDING) if s.epoch < start]  # state written in place
         targets = [t._buf.storage for t in outputs] + writes
         values = [s.uop.src[0] if s.uop.op is Ops.RESHAPE else s.uop for s in targets]
-        self.plan = rz.Plan(values) if values else None
+        self.plan = plans.Plan(values) if values else None
         self.writes = [weakref.ref(s) for s in writes]
         self.result = result
-        mid_trace = set(rz.produced[first_produced:])
+        mid_trace = set(plans.produced[first_produced:])
         reads = self.plan.reads if self.plan else []
         self.keep = not any(n.arg[0] in mid_trace for n in reads)
         self.state = [(n, STORAGE_OF.get(n.arg[0])) for n in reads
@@ -90,7 +90,7 @@ class Traced:
         # run it once: the trace's own result (the storages become realized buffers)
         arrays = self.plan.run() if self.plan else []
         for storage, array in zip(targets, arrays):
-            storage.set(reshape(rz.buffer_node(array, array_dtype(storage)), (len(storage),)),
+            storage.set(reshape(plans.buffer_node(array, array_dtype(storage)), (len(storage),)),
                         write=False)
         PENDING.difference_update(writes)
 
@@ -108,17 +108,17 @@ class Traced:
             base = base_buffer(storage.uop)
             if base.numel != node.numel:
                 return None
-            bind[node] = rz.BUFFER_DATA[base.arg[0]].reshape(node.shape)
+            bind[node] = plans.BUFFER_DATA[base.arg[0]].reshape(node.shape)
         writes = [w() for w in self.writes]
         if any(s is None for s in writes):
             return None
         arrays = self.plan.run(bind)
         outs = []
         for (view, dtype), array in zip(self.outputs, arrays):
-            buf = LazyBuffer.from_uop(rz.buffer_node(array, dtype))
+            buf = LazyBuffer.from_uop(plans.buffer_node(array, dtype))
             outs.append(Tensor._wrap(LazyBuffer(buf.storage, view, dtype)))
         for storage, array in zip(writes, arrays[len(self.outputs):]):
-            storage.set(reshape(rz.buffer_node(array, array_dtype(storage)), (len(storage),)),
+            storage.set(reshape(plans.buffer_node(array, array_dtype(storage)), (len(storage),)),
                         write=False)
             storage.version += 1
         return outs[0] if self.single else type(self.result)(outs) if isinstance(

@@ -11,7 +11,7 @@ import pytest
 
 from ch2_lego.dtype import float32, float64, int64
 from ch4_pt2.ops import Ops, UOp
-from ch4_pt2.realize import Plan, buffer_node
+from ch4_pt2.plan import Plan, buffer_node
 
 pytestmark = pytest.mark.sec_4_7
 EPS32 = np.finfo(np.float32).eps
