@@ -60,6 +60,37 @@ def sass_summary(dev) -> dict:
     return {op: sass.count(op) for op in ("HGMMA", "HMMA", "LDSM", "LDGSTS")}
 
 
+def draw_roofline(tables: dict, path: Path) -> None:
+    """Every timed kernel at its arithmetic intensity (flops per byte of the least traffic),
+    under two roofs measured in this run: the copy's GB/s, and cuBLAS's fp32 and bf16 rates."""
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    rows = [r for rs in tables.values() if rs for r in rs]
+    by_name = {r.rung: r for r in rows}
+    copy = by_name.get("torch_copy")
+    if copy is None:
+        return
+    bw = copy.bytes / copy.seconds / 1e9
+    fig, ax = plt.subplots(figsize=(7.5, 4.8))
+    x = np.logspace(-2, 4, 300)
+    for name, style in (("cublas_sgemm", "k-"), ("cublas_bf16", "k--")):
+        if name in by_name:
+            peak = by_name[name].flops / by_name[name].seconds / 1e9
+            ax.plot(x, np.minimum(peak, x * bw), style,
+                    label=f"{name}: {peak / 1e3:.0f} TFLOP/s, copy {bw:.0f} GB/s")
+    for r in rows:
+        if r.flops > 0 and not r.rung.startswith(("cublas", "torch")):
+            ax.plot(r.intensity, r.flops / r.seconds / 1e9, "o")
+            ax.annotate(r.rung, (r.intensity, r.flops / r.seconds / 1e9), fontsize=6)
+    ax.set(xscale="log", yscale="log", xlabel="arithmetic intensity (FLOP / byte)",
+           ylabel="GFLOP/s", title="CUDA kernels on the roofline (measured roofs)")
+    ax.legend(fontsize=7, loc="lower right")
+    fig.tight_layout()
+    fig.savefig(path, dpi=130)
+
+
 def table(rows, kind: str) -> str:
     """Markdown table: TFLOP/s for compute-bound rows, GB/s for memory-bound ones."""
     unit = "TFLOP/s" if kind == "flops" else "GB/s"
@@ -124,6 +155,8 @@ def main(argv=None) -> int:
             md += ["", f"<!-- --8<-- [start:{markers[name]}] -->", f"**{titles[name]}**", "",
                    table(rows, kind), *note, f"<!-- --8<-- [end:{markers[name]}] -->"]
             report[name] = [{**r.__dict__, "pct": r.pct} for r in rows]
+    if tables:
+        section("roofline", lambda: draw_roofline(tables, out / "ch3_cuda_roofline.png"), sec)
     (out / "ch3_cuda.md").write_text("\n".join(md) + "\n")
     (out / "ch3_cuda.json").write_text(json.dumps(report, indent=1, default=str))
     print("\n".join(md))

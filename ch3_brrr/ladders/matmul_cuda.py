@@ -224,8 +224,11 @@ def main(argv: list[str] | None = None) -> list[Row]:
     p = argparse.ArgumentParser(description="the CUDA matmul ladder against cuBLAS")
     p.add_argument("--size", type=int, default=4096)
     p.add_argument("--no-tune", action="store_true", help="rung 8 with the default tile")
+    p.add_argument("--rounds", type=int, default=5, help="timed rounds per kernel (median)")
     args = p.parse_args(argv)
+    from ch3_brrr.ladders import common_cuda
     from ch3_brrr.runtime.device import get_device
+    common_cuda.ROUNDS[0] = args.rounds
     dev = get_device("cuda")
     try:
         import torch
