@@ -114,6 +114,7 @@ def main(argv=None) -> int:
     p.add_argument("--out", default=os.environ.get("OUT", "bench/results"))
     p.add_argument("--check-only", action="store_true")
     p.add_argument("--small", action="store_true", help="smaller timing sizes (a smoke run)")
+    p.add_argument("--no-gpt", action="store_true", help="skip the ch2 GPT on cuda")
     args = p.parse_args(argv)
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
@@ -139,6 +140,8 @@ def main(argv=None) -> int:
              ("tensor cores", matmul_cuda.check_tensor_cores,
               lambda: matmul_cuda.time_tensor_cores(dev, rng, torch, n, nb))]
     for name, check, timing in parts:
+        if name == "gpt" and args.no_gpt:
+            continue
         if name == "gpt":
             report["gpt"] = section("gpt on cuda vs cpu", gpt_cuda.train_both, sec)
             print("gpt:", report["gpt"], flush=True)
