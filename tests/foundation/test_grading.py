@@ -55,6 +55,8 @@ def test_matches_reads_junit_names():
 def test_stubbing_an_exercise_fails_each_of_its_grading_tests(chapter, number, tmp_path):
     make_exercise_copy(chapter.source_dir, tmp_path, {number})
     outcome = run_grading([number], tmp_path)[number]
+    if outcome.passed == outcome.failed == 0 and outcome.skipped:
+        pytest.skip(f"{exercise_name(number)}'s grading tests skip here (a GPU or a tool absent)")
     assert outcome.failing_node_ids == set(grading_tests(number)), outcome
 
 
