@@ -19,20 +19,24 @@ from appendix_ctoriscv import emu, isa
 
 MAX_BLOCKS = 48  # per region: more makes the if-chain on pc long and the translation slow
 
-# Loads and stores inline when the address is in the stack (constants of this machine: `lo`,
-# `hi`), else they call the checked helpers of emu.Memory. `a :=` keeps the unmasked address: it
-# is in range only if no wrap-around happened, and the helper masks it. `mv` views memory as
-# 32-bit words, so an aligned word is one subscript.
+# Loads and stores inline when the address is in the stack or in the data from the writable
+# segment up to the initial break, which stay valid all run long (constants of this machine:
+# `lo`..`hi`, `dlo`..`dhi`); else they call the checked helpers of emu.Memory. `a :=` keeps the
+# unmasked address: it is in range only if no wrap-around happened, and the helper masks it.
+# `mv` views memory as 32-bit words, so an aligned word is one subscript.
 # --8<-- [start:inline_memory]
+IN_RANGE = "({lo} <= (a := {rs1} + {imm}) <= {hi4} or {dlo} <= a <= {dhi4})"
+IN_RANGE_BYTE = "({lo} <= (a := {rs1} + {imm}) < {hi} or {dlo} <= a < {dhi})"
 INLINE_MEMORY = {
-    "lw": ["{rd} = mv[a >> 2] if {lo} <= (a := {rs1} + {imm}) <= {hi4} and not a & 3"
-           " else lw(a & M, {pc})"],
-    "lbu": ["{rd} = ram[a] if {lo} <= (a := {rs1} + {imm}) < {hi} else lbu(a & M, {pc})"],
-    "sw": ["if {lo} <= (a := {rs1} + {imm}) <= {hi4} and not a & 3:", "    mv[a >> 2] = {rs2}",
+    "lw": ["{rd} = mv[a >> 2] if " + IN_RANGE + " and not a & 3 else lw(a & M, {pc})"],
+    "lbu": ["{rd} = ram[a] if " + IN_RANGE_BYTE + " else lbu(a & M, {pc})"],
+    "sw": ["if " + IN_RANGE + " and not a & 3:", "    mv[a >> 2] = {rs2}",
            "else:", "    sw(a & M, {rs2}, {pc})"],
-    "sb": ["if {lo} <= (a := {rs1} + {imm}) < {hi}:", "    ram[a] = {rs2} & 0xFF",
+    "sb": ["if " + IN_RANGE_BYTE + ":", "    ram[a] = {rs2} & 0xFF",
            "else:", "    sb(a & M, {rs2}, {pc})"],
 }  # fmt: skip
+# Two common cases of addi: `li rd, imm` (from x0) and `mv rd, rs1` (adding 0)
+LI, MV = "{rd} = {uimm}", "{rd} = {rs1}"
 # --8<-- [end:inline_memory]
 
 
@@ -40,7 +44,8 @@ def region_blocks(fetch, entry: int) -> dict[int, list[tuple[int, isa.Decoded]]]
     """The blocks reachable from `entry` by direct control flow: start pc -> [(pc, instr)].
 
     A block ends at a branch or jump (included), or before a system call, an ebreak or a word
-    that is not an instruction (left to emu.py, whose blocks handle them).
+    that is not an instruction (left to emu.py, whose blocks handle them). A call brings in the
+    callee and the return address, so that a `ret` (an indirect jump) can stay in the region.
     """
     blocks: dict[int, list] = {}
     todo = [entry]
@@ -49,18 +54,23 @@ def region_blocks(fetch, entry: int) -> dict[int, list[tuple[int, isa.Decoded]]]
         if start in blocks:
             continue
         instrs, pc = [], start
+        known: dict[int, int] = {}  # registers set by auipc or lui in this block: their values
         while len(instrs) < emu.MAX_BLOCK:
             word = fetch(pc)
             d = isa.decode(word) if word is not None else None
             if d is None or d.name in ("ecall", "ebreak"):
                 break
+            if d.name == "jalr" and d.rs1 in known:  # `call f` is auipc + jalr: a direct call
+                d = d._replace(name="jal", imm=((known[d.rs1] + d.imm) & ~1) - pc)
+            known.pop(d.rd, None)
+            if d.name in ("auipc", "lui") and d.rd:
+                known[d.rd] = (pc + d.imm if d.name == "auipc" else d.imm) & emu.M
             instrs.append((pc, d))
             if d.name in emu.BRANCHES:
                 todo += [(pc + d.imm) & emu.M, pc + 4]
                 break
-            if d.name == "jal":
-                if d.rd == 0:  # a jump, not a call: its target belongs to this function
-                    todo.append((pc + d.imm) & emu.M)
+            if d.name == "jal":  # a jump, or a call: then also where the callee returns to
+                todo += [(pc + d.imm) & emu.M] + ([pc + 4] if d.rd else [])
                 break
             if d.name == "jalr":
                 break
@@ -75,7 +85,9 @@ def block_lines(instrs: list[tuple[int, isa.Decoded]], mem) -> tuple[list[str], 
     ends: ("branch", condition, taken pc, next pc), ("jump", target pc), ("indirect",) after
     `pc = <target>` (a jalr), or ("fall", next pc)."""
     lines = []
-    constants = {"lo": hex(mem.stack_lo), "hi": hex(mem.top), "hi4": hex(mem.top - 4)}
+    constants = {"lo": hex(mem.stack_lo), "hi": hex(mem.top), "hi4": hex(mem.top - 4),
+                 "dlo": hex(mem.write_lo), "dhi": hex(mem.brk_start),
+                 "dhi4": hex(mem.brk_start - 4)}  # fmt: skip
     for pc, d in instrs:
         f = emu._operands(d, pc) | constants
         if d.name in emu.BRANCHES:
@@ -87,7 +99,9 @@ def block_lines(instrs: list[tuple[int, isa.Decoded]], mem) -> tuple[list[str], 
             if d.rd:
                 lines.append(f"{f['rd']} = {pc + 4:#x}")
             return lines, ("jump", (pc + d.imm) & emu.M) if d.name == "jal" else ("indirect",)
-        if d.name in INLINE_MEMORY and (d.rd or d.name in ("sw", "sb")):
+        if d.name == "addi" and d.rd and (d.rs1 == 0 or d.imm == 0):
+            lines.append((LI if d.rs1 == 0 else MV).format(**f))
+        elif d.name in INLINE_MEMORY and (d.rd or d.name in ("sw", "sb")):
             lines += [line.format(**f) for line in INLINE_MEMORY[d.name]]
         elif d.rd or not emu.SEMANTICS[d.name].startswith("{rd}"):
             lines.append(emu.SEMANTICS[d.name].format(**f))
@@ -152,12 +166,14 @@ def translate_region(fetch, entry: int, mem) -> tuple[str, str] | None:
                 lines += [f"if {end[1]}:", *("    " + s for s in taken), *fall]
         elif end[0] in ("jump", "fall"):
             lines += go(end[1])
-        else:
-            lines += leave("pc")
+        else:  # an indirect jump, a `ret` most often: stay if it lands in the region
+            lines += ["if pc not in inside:", *("    " + s for s in leave("pc"))]
         body += [f"if pc == {start:#x}:", *("    " + s for s in check + lines)]
     name = f"region_{entry:x}"
+    inside = "frozenset((" + ", ".join(hex(start) for start in blocks) + ",))"
     source = [f"def {name}(X, limit, M=M, S=S, mv=mv, ram=ram, lb=lb, lh=lh, lw=lw, lbu=lbu, "
-              f"lhu=lhu, sb=sb, sh=sh, sw=sw):", *(f"    x{r} = X[{r}]" for r in sorted(named)),
+              f"lhu=lhu, sb=sb, sh=sh, sw=sw, inside={inside}):",
+              *(f"    x{r} = X[{r}]" for r in sorted(named)),
               f"    pc, steps = {entry:#x}, 0", "    while True:",
               *("        " + s for s in body)]  # fmt: skip
     return "\n".join(source), name
