@@ -42,6 +42,7 @@ INT_RE = re.compile(r"(0[xX][0-9a-fA-F]+|0[0-7]*|[1-9][0-9]*)([uU][lL]?|[lL][uU]
 # Source files are read as bytes and decoded as UTF-8; a byte that is not UTF-8 becomes a lone
 # surrogate (Python's "surrogateescape"), so that encoding it again gives back the very byte: a
 # raw 0xE9 in a character constant is 0xE9, as gcc reads it.
+# --8<-- [start:source_bytes]
 SOURCE_BYTES = ("utf-8", "surrogateescape")
 
 
@@ -53,6 +54,7 @@ def decode_source(data: bytes) -> str:
 def read_source(path: str) -> str:
     with open(path, "rb") as f:
         return decode_source(f.read())
+# --8<-- [end:source_bytes]
 
 
 def spell_char(c: str) -> str:

@@ -59,6 +59,7 @@ def compile_source(
     return Compilation(tokens, program, asm, diag.warnings)
 
 
+# --8<-- [start:deep_recursion]
 @contextlib.contextmanager
 def deep_recursion(file: SourceFile, diag: Diagnostics):
     """Every stage, and the dumps, recurse on nested code: raise Python's recursion limit for
@@ -73,6 +74,7 @@ def deep_recursion(file: SourceFile, diag: Diagnostics):
         raise CompileError(diag.items) from None
     finally:
         sys.setrecursionlimit(limit)
+# --8<-- [end:deep_recursion]
 
 
 def compile_c(text: str, filename: str = "<stdin>", include_paths=(), std: str = "c99") -> str:

@@ -145,6 +145,7 @@ class Parser:
         return self.advance()
     # --8<-- [end:parser_cursor]
 
+    # --8<-- [start:missing_at]
     def missing_at(self) -> Token:
         """Where a missing `;` goes: just after the previous token if the next one starts a new
         line (as gcc points), so the caret is on the line that lacks it."""
@@ -152,6 +153,7 @@ class Parser:
         if prev is self.tok or (prev.file is self.tok.file and prev.line == self.tok.line):
             return self.tok
         return Token(TokenKind.EOF, "", prev.file, prev.line, prev.col + len(prev.text))
+    # --8<-- [end:missing_at]
 
     def before(self) -> str:
         if self.tok.kind == TokenKind.EOF:
@@ -200,6 +202,7 @@ class Parser:
             self.bind(tok, var)
         return var
 
+    # --8<-- [start:bind]
     def bind(self, name: Token, obj: Obj) -> None:
         """Enter `obj` into the innermost block scope. A name may be declared twice in one block
         only if both declarations have linkage (`extern int x; extern int x;`)."""
@@ -209,6 +212,7 @@ class Parser:
             self.diag.error(name, f"redeclaration of '{name.text}' with no linkage",
                             [(old.tok, note)] if old.tok is not None else [])
         self.scopes[-1][name.text] = obj
+    # --8<-- [end:bind]
 
     def new_gvar(self, name: str, ty: Type, tok: Token | None, is_static: bool,
                  storage: str | None = None) -> Obj:

@@ -34,6 +34,7 @@ def fuzz(max_examples: int) -> settings:
                     suppress_health_check=list(HealthCheck))
 
 
+# --8<-- [start:compile_or_reject]
 def compile_or_reject(text: str) -> None:
     """The property: `text` compiles (and then dumps and runs), or is rejected by name."""
     try:
@@ -51,6 +52,7 @@ def compile_or_reject(text: str) -> None:
         emu.run(exe, max_steps=20_000)
     except (emu.EmulatorFault, emu.StepLimitExceeded):
         pass
+# --8<-- [end:compile_or_reject]
 
 
 # *** 1. random bytes ***
