@@ -183,7 +183,8 @@ def cmd_bench(args) -> int:
     """Chapter 3's kernel ladders on this machine: tables and a roofline (ch3_brrr.bench)."""
     bench = importlib.import_module("ch3_brrr.bench")
     rounds = ["--rounds", str(args.rounds)] if args.rounds else []
-    return bench.main([*args.ladders, "--size", str(args.size), *rounds, "--out", args.out])
+    gpt = ["--gpt"] if args.gpt else []
+    return bench.main([*args.ladders, "--size", str(args.size), *rounds, "--out", args.out, *gpt])
 
 
 # *** output ***
@@ -278,6 +279,8 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument("--size", type=int, default=1024, help="M = N = K (default 1024)")
     bench.add_argument("--rounds", type=int, help="timed rounds per rung (default: the ladder's)")
     bench.add_argument("--out", default="bench_out", help="folder for roofline.png")
+    bench.add_argument("--gpt", action="store_true",
+                       help="also time ch2's GPT training step on cpu and on our devices")
     return parser
 
 
