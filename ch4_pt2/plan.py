@@ -158,8 +158,8 @@ def explain_plan(plan: Plan, source: bool = True) -> str:
     for k, (item, src) in enumerate(zip(plan.items, plan.sources)):
         text.append(f"  kernel {k}: {list(item.root.shape)} {item.root.dtype.name} "
                     f"<- {len(item.inputs)} inputs ({item.reason})")
-        if source and src is not None:
-            text.append(src)
+        if source and src is not None:  # the kernel function, without the shared prelude
+            text.append(src[src.rindex("\nvoid ") + 1:])
     return "\n".join(text)
 
 
