@@ -154,10 +154,6 @@ class WGPUDevice(Device):
         super().__init__("wgpu", WGPUAllocator(self), WGPUCompiler(self.gpu),
                          lambda name, lib: WGPUProgram(name, lib, self))
 
-    @property
-    def is_cpu(self) -> bool:
-        return self.adapter.info["adapter_type"] == "CPU"
-
     def scalars(self, vals) -> wgpu.GPUBuffer:
         """A uniform/storage buffer with vals as 32-bit words (ints, or float32 for floats),
         padded to 16 bytes as uniform structs need; cached by content."""
