@@ -87,6 +87,7 @@ def staging(out: np.ndarray, dtype) -> np.ndarray:
 
 
 def finish(out: np.ndarray, result: np.ndarray) -> None:
+    """Copy (and cast) a kernel's temporary result into out; nothing if it wrote out itself."""
     if result is not out:
         copy(out, result)
 
@@ -147,11 +148,6 @@ def result_buffer(out: np.ndarray, *inputs: np.ndarray) -> np.ndarray:
     return np.empty(out.shape, out.dtype)
 
 
-def write_back(out: np.ndarray, result: np.ndarray) -> None:
-    if result is not out:
-        copy(out, result)
-
-
 # *** 3. reductions, scans, sorts: along dense rows ***
 
 
@@ -182,7 +178,7 @@ def reduce(op: str, out: np.ndarray, x: np.ndarray, axes) -> None:
         raise ValueError(f"zero-size array to reduction operation {op} which has no identity")
     result = result_buffer(out, rows)
     kernel("reduce", f"{op}_{suffix(rows)}")(result, rows, vals=rows.shape)
-    write_back(out, result)
+    finish(out, result)
 
 
 def along(op: str, out: np.ndarray, x: np.ndarray, axis: int, *vals) -> None:
@@ -221,7 +217,7 @@ def matmul(out: np.ndarray, a: np.ndarray, b: np.ndarray) -> None:
     b3 = dense(np.broadcast_to(b, batch + (k, n))).reshape(count, k, n)
     result = result_buffer(out, a3, b3)
     kernel("matmul", f"matmul_{suffix(a3)}")(result, a3, b3, vals=(a3.shape[0], m, n, k))
-    write_back(out, result)
+    finish(out, result)
 
 
 # *** 5. index ops: offsets computed here, data moved in C ***
