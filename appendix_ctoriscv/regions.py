@@ -128,9 +128,10 @@ def translate_region(fetch, entry: int, mem) -> tuple[str, str] | None:
     The function takes the registers X and how many instructions it may still run; it returns
     (the pc to go on at, the instructions it ran). It stops before a block that would cross
     the limit, so a return with 0 instructions run means the step limit is reached. Blocks are
-    laid out in address order, each under `if pc == start:`, so falling through to the next
-    block costs one comparison; a block that branches to itself becomes a `for` loop over as
-    many rounds as the limit allows, and counts its steps when it leaves.
+    laid out in address order from the entry (most often a loop's head, the target of its back
+    edge: the first test), then those before it, each under `if pc == start:`, so falling
+    through to the next block costs one comparison; a block that branches to itself becomes a
+    `for` loop over as many rounds as the limit allows, and counts its steps when it leaves.
     """
     blocks = region_blocks(fetch, entry)
     if not blocks:
@@ -145,7 +146,7 @@ def translate_region(fetch, entry: int, mem) -> tuple[str, str] | None:
         return [f"pc = {target:#x}"] if target in blocks else leave(hex(target))
 
     body = []
-    for start in sorted(blocks):
+    for start in sorted(blocks, key=lambda s: (s < entry, s)):  # the entry, a loop head, first
         lines, end = block_lines(blocks[start], mem)
         n = len(blocks[start])
         check = [f"if steps + {n} > limit:", *("    " + s for s in leave(hex(start))),
