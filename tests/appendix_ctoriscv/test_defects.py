@@ -133,7 +133,7 @@ def test_escapes_gcc_warns_about(tmp_path):
 
 CHAR_VALUES = [  # printed by the program; a raw byte 0xE9 (not UTF-8) and a UTF-8 'é'
     b"'\xe9'", "'é'".encode(), b"'ab'", b"'\\xff'", b"'\\377'", b"'abcd'", b"'\\q'",
-    "'\\λ'".encode(), b'"\xe9\\xe9"[0] + "\xe9\\xe9"[1]',
+    "'\\λ'".encode(), b"'\\\xe9'", b'"\xe9\\xe9"[0] + "\xe9\\xe9"[1]',
 ]
 
 
