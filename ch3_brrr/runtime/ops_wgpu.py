@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import os
 import re
+import tempfile
 from collections import OrderedDict
 
 import numpy as np
@@ -137,6 +138,10 @@ class WGPUDevice(Device):
 
     def __init__(self):
         force_cpu = os.environ.get("SINGSYS_WGPU_ADAPTER", "").lower() == "cpu"
+        if not os.environ.get("XDG_RUNTIME_DIR"):
+            # NOTE: Mesa's window-system layer prints an error per adapter probe without one
+            # (headless machines, CI); compute needs no windows, so give it an empty folder
+            os.environ["XDG_RUNTIME_DIR"] = tempfile.mkdtemp(prefix="singsys-xdg-")
         try:
             adapter = wgpu.gpu.request_adapter_sync(
                 power_preference="high-performance", force_fallback_adapter=force_cpu)
