@@ -172,11 +172,14 @@ def reduce(op: str, out: np.ndarray, x: np.ndarray, axes) -> None:
     axes = tuple(sorted(a % x.ndim for a in axes)) if x.ndim else ()
     dtype = out.dtype if op in ("sum", "prod") else np.bool_ if op in ("any", "all") else None
     rows = as_rows(x, axes, dtype)
+    if out.size != rows.shape[0]:  # the kernel trusts the sizes: check them here
+        raise ValueError(f"{op}: out has {out.size} elements, the reduction makes {rows.shape[0]}")
     if out.size == 0:
         return
     if rows.shape[1] == 0 and op in ("max", "min", "argmax", "argmin"):
         raise ValueError(f"zero-size array to reduction operation {op} which has no identity")
-    result = result_buffer(out, rows)
+    writes = np.dtype(np.int64) if op in ("argmax", "argmin") else rows.dtype
+    result = result_buffer(out, rows) if out.dtype == writes else np.empty(out.shape, writes)
     kernel("reduce", f"{op}_{suffix(rows)}")(result, rows, vals=rows.shape)
     finish(out, result)
 
@@ -215,7 +218,7 @@ def matmul(out: np.ndarray, a: np.ndarray, b: np.ndarray) -> None:
     count = int(np.prod(batch, dtype=np.int64))
     a3 = dense(np.broadcast_to(a, batch + (m, k))).reshape(count, m, k)
     b3 = dense(np.broadcast_to(b, batch + (k, n))).reshape(count, k, n)
-    result = result_buffer(out, a3, b3)
+    result = result_buffer(out, a3, b3) if out.dtype == a3.dtype else np.empty(out.shape, a3.dtype)
     kernel("matmul", f"matmul_{suffix(a3)}")(result, a3, b3, vals=(a3.shape[0], m, n, k))
     finish(out, result)
 
