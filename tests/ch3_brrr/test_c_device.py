@@ -13,7 +13,7 @@ if not hasattr(backend, "CORE"):  # ch2's written device contract (issue 9) is n
 import ch3_brrr.device_c  # noqa: E402, F401  (registers device "c")
 from ch2_lego.backend import CORE, get_device  # noqa: E402
 
-pytestmark = pytest.mark.sec_3_6
+pytestmark = pytest.mark.sec_3_7
 
 
 def both(array):

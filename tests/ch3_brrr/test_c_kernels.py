@@ -9,7 +9,7 @@ import pytest
 
 from ch3_brrr import kernels_c as K
 
-pytestmark = pytest.mark.sec_3_6
+pytestmark = pytest.mark.sec_3_7
 FLOATS = [np.float32, np.float64]
 ALL = [np.bool_, np.int32, np.int64, np.float32, np.float64]
 
