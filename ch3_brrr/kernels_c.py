@@ -9,6 +9,8 @@ dense rows, so their launchers first copy the input into that order with the cop
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 
 from ch3_brrr.runtime import get_device
@@ -32,8 +34,24 @@ def suffix(a: np.ndarray) -> str:
 # *** 1. strided layouts ***
 
 
-# --8<-- [start:layout]
 def layout(out: np.ndarray, *srcs: np.ndarray) -> np.ndarray:
+    """The int64 `meta` array strided.h reads (see merged_layout), for out and srcs.
+
+    A training step launches the same shapes and strides over and over, so the layouts are
+    cached by them; the array is shared, and read-only.
+    """
+    return merged_layout(out.shape, tuple((a.strides, a.itemsize) for a in (out, *srcs)))
+
+
+@functools.lru_cache(maxsize=4096)
+def merged_layout(shape: tuple[int, ...], operands: tuple) -> np.ndarray:
+    meta = _merged_layout(shape, [[s // size for s in strides] for strides, size in operands])
+    meta.flags.writeable = False
+    return meta
+
+
+# --8<-- [start:layout]
+def _merged_layout(shape: tuple[int, ...], strides: list[list[int]]) -> np.ndarray:
     """The int64 `meta` array strided.h reads: ndim, shape, then each operand's strides.
 
     Elementwise work may visit elements in any order, so the dims are first sorted by out's
@@ -42,10 +60,9 @@ def layout(out: np.ndarray, *srcs: np.ndarray) -> np.ndarray:
     dim (stride[d] == stride[d+1] * shape[d+1]): a dense tensor becomes one long row, a dense
     one added to a transposed one stays 2-d. Strides are in elements, not bytes.
     """
-    ops = (out, *srcs)
-    order = sorted(range(out.ndim), key=lambda d: -abs(out.strides[d]))
-    dims = [(out.shape[d], [a.strides[d] // a.itemsize for a in ops]) for d in order
-            if out.shape[d] != 1]
+    nops = len(strides)  # strides[k][d]: operand k (0 is out) along dim d, in elements
+    order = sorted(range(len(shape)), key=lambda d: -abs(strides[0][d]))
+    dims = [(shape[d], [st[d] for st in strides]) for d in order if shape[d] != 1]
     merged: list[tuple[int, list[int]]] = []
     for n, st in dims:
         if merged and all(p == s * n for p, s in zip(merged[-1][1], st)):
@@ -53,10 +70,10 @@ def layout(out: np.ndarray, *srcs: np.ndarray) -> np.ndarray:
         else:
             merged.append((n, st))
     if not merged:
-        merged = [(1, [0] * len(ops))]
-    shape = [n for n, _ in merged]
-    strides = [[st[k] for _, st in merged] for k in range(len(ops))]
-    return np.array([len(merged), *shape, *(s for row in strides for s in row)], np.int64)
+        merged = [(1, [0] * nops)]
+    sizes = [n for n, _ in merged]
+    per_operand = [[st[k] for _, st in merged] for k in range(nops)]
+    return np.array([len(merged), *sizes, *(s for row in per_operand for s in row)], np.int64)
 # --8<-- [end:layout]
 
 
@@ -71,7 +88,7 @@ def broadcast(out: np.ndarray, srcs, dtype=None) -> list[np.ndarray]:
     for a in arrays:
         if a.dtype != dtype:
             raise TypeError(f"operands of one C kernel must share a dtype: {a.dtype} != {dtype}")
-    return [np.broadcast_to(a, out.shape) for a in arrays]
+    return [a if a.shape == out.shape else np.broadcast_to(a, out.shape) for a in arrays]
 
 
 # *** 2. elementwise ***
