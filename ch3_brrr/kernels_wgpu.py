@@ -169,7 +169,7 @@ MATH = (KERNELS / "math.wgsl").read_text()
 def operand_decl(k: int, wgsl: str) -> str:
     """The declaration and load function of input k (binding k+1, view k+1 of the table)."""
     return (f"@group(0) @binding({k + 1}) var<storage, read> in{k}: array<{wgsl}>;\n"
-            f"fn load{k}(i: u32) -> {wgsl} {{ return in{k}[position(i, {k + 1}u)]; }}")
+            f"fn load{k}(at: vec4<i32>) -> {wgsl} {{ return in{k}[at[{k + 1}]]; }}")
 
 
 # --8<-- [start:elementwise_launch]
@@ -177,7 +177,8 @@ def elementwise(expr: str, out: WGPUView, *inputs: WGPUView) -> None:
     """out[i] = expr over the inputs, named a, b, c in expr; they broadcast to out's shape.
 
     expr is WGSL, e.g. "a + b" or "select(c, b, a != 0)"; it becomes the body of
-    `fn op(a, b, c) -> out type`, called with load0(i), load1(i), load2(i)."""
+    `fn op(a, b, c) -> out type`, called with load0(at), load1(at), load2(at), `at` holding
+    the views' positions of element i (views.wgsl's positions4)."""
     ndim = len(out.shape)
     shape, strides = collapse(out.shape, out.strides,
                               *[broadcast_strides(v, ndim) for v in inputs])
@@ -186,7 +187,7 @@ def elementwise(expr: str, out: WGPUView, *inputs: WGPUView) -> None:
     params = ", ".join(f"{n}: {v.wgsl}" for n, v in zip(names, inputs))
     decls = [operand_decl(k, v.wgsl) for k, v in enumerate(inputs)]
     decls.append(f"fn op({params}) -> {out.wgsl} {{ return {expr}; }}")
-    call = "op(" + ", ".join(f"load{k}(i)" for k in range(len(inputs))) + ")"
+    call = "op(" + ", ".join(f"load{k}(at)" for k in range(len(inputs))) + ")"
     src = MATH + source("views") + source("elementwise", OUT_T=out.wgsl, OPERANDS="\n".join(decls),
                                           EXPR=call, TABLE_BINDING=str(len(inputs) + 1))
     launch(src, "elementwise", out, inputs, table, grid(-(-out.numel // 64)))
