@@ -1,8 +1,9 @@
 // The adjoint of index.wgsl: index_put (out[indices] = src, or += src), each output element
 // summing what lands on it (scatter_add.wgsl does the same for gather's adjoint). WGSL has no
 // float atomics, so no invocation adds into another's element: element e of out loops over
-// every index position b and takes the src elements whose indices name e. O(out * indices) work, and deterministic: the same sum
-// in the same order every run, unlike atomics. out already holds x (a copy kernel ran first).
+// every index position b and takes the src elements whose indices name e. O(out * indices)
+// work, and deterministic: the same sum in the same order every run, unlike atomics. out
+// already holds x (a copy kernel ran first).
 //
 // Positions live in the space of the indices' broadcast shape B (nb dims). For out element e
 // with coordinates c: position b matches when wrap(index_k[b]) == c[dim_k] for every k; src's
