@@ -34,7 +34,7 @@ from singsys.exercise import (
     region_states,
     take_exercise,
 )
-from singsys.grading import grading_tests, run_grading
+from singsys.grading import grading_tests, pytest_command, run_grading
 
 
 class UsageError(Exception):
@@ -88,13 +88,14 @@ def cmd_test(args) -> int:
     env = dict(os.environ)
     if args.impl:
         env["SINGSYS_IMPL"] = str(reader_package(chapter, args.impl).parent.resolve())
-    selected = [str(chapter.test_dir)]
+    command = [sys.executable, "-m", "pytest", str(chapter.test_dir), "-q", *args.pytest_args]
     if args.exercise:
         numbers = chapter_exercises(chapter, args.exercise)
-        selected = list(dict.fromkeys(t for n in numbers for t in grading_tests(n)))
+        node_ids = list(dict.fromkeys(t for n in numbers for t in grading_tests(n)))
         names = ", ".join(exercise_name(n) for n in numbers)
-        print(f"grading {names}: {len(selected)} test functions", flush=True)
-    command = [sys.executable, "-m", "pytest", *selected, "-q", *args.pytest_args]
+        print(f"grading {names}: {len(node_ids)} test functions", flush=True)
+        command, select = pytest_command(node_ids, ["-q", *args.pytest_args])
+        env |= select
     return subprocess.run(command, cwd=REPO_ROOT, env=env).returncode
 
 
