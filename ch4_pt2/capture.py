@@ -362,6 +362,10 @@ class LazyBuffer(Buffer):
         """(B.., M, K) @ (B.., K, N): a broadcast multiply and a sum over K, so the scheduler
         can fuse an epilogue (bias, activation) into it."""
         a, b = self.uop, value_of(other)
+        if other.view.strides[-1] != 1 and other.shape[-1] > 1:
+            # b read across its rows (x @ W.T): a dense copy first lets the kernel run 64
+            # output lanes over b's rows, several times faster than any strided read
+            b = UOp(Ops.CONTIGUOUS, b.dtype, (b,))
         *batch, m, k = a.shape
         n = b.shape[-1]
         nb = len(batch)
