@@ -37,6 +37,8 @@ demo: $(VENV)/.installed-run
 MATHJAX_VERSION := 3.2.2
 MATHJAX := book/assets/vendor/mathjax
 $(MATHJAX)/.version-$(MATHJAX_VERSION):
+	@command -v npm >/dev/null || { echo "npm is needed to fetch MathJax for the book" \
+		"(Node.js's package manager, e.g. apt-get install npm)"; exit 1; }
 	rm -rf build/mathjax $(MATHJAX) && mkdir -p build/mathjax $(MATHJAX)/output/chtml/fonts
 	cd build/mathjax && npm pack --silent mathjax@$(MATHJAX_VERSION) >/dev/null \
 		&& tar xzf mathjax-$(MATHJAX_VERSION).tgz

@@ -161,6 +161,7 @@ class CodeGen:
 
     # -- loads, stores and conversions --
 
+    # --8<-- [start:load_store]
     def load(self, ty: Type) -> None:
         """Replace the address in a0 by the value it points to."""
         if ty.kind in (TypeKind.ARRAY, TypeKind.FUNC):
@@ -177,6 +178,7 @@ class CodeGen:
             return
         for instruction in CAST_TABLE[type_id(frm)][type_id(to)] or []:
             self.emit(instruction)
+    # --8<-- [end:load_store]
 
     def local_slot(self, offset: int) -> str:
         """The operand `offset(s0)` of a load or store, via t0 when the offset is too large."""
@@ -195,6 +197,7 @@ class CodeGen:
 
     # -- expressions --
 
+    # --8<-- [start:gen_addr]
     def gen_addr(self, node: Node) -> None:
         """a0 = the address of an lvalue."""
         if node.kind == NodeKind.VAR:
@@ -210,7 +213,9 @@ class CodeGen:
             self.gen_addr(node.rhs)
         else:
             raise AssertionError(f"not an lvalue: {node.kind}")  # add_type reported it
+    # --8<-- [end:gen_addr]
 
+    # --8<-- [start:gen_expr_values]
     def gen_expr(self, node: Node) -> None:
         """a0 = the value of the expression `node`."""
         k = node.kind
@@ -235,6 +240,8 @@ class CodeGen:
             self.push()
             self.gen_expr(node.rhs)
             self.store(node.ty)
+        # --8<-- [end:gen_expr_values]
+        # --8<-- [start:gen_expr_control]
         elif k == NodeKind.COMMA:
             self.gen_expr(node.lhs)
             self.gen_expr(node.rhs)
@@ -267,6 +274,7 @@ class CodeGen:
             self.gen_funcall(node)
         else:
             self.gen_binary(node)
+    # --8<-- [end:gen_expr_control]
 
     def gen_logical(self, node: Node) -> None:
         """&& and || evaluate the right operand only when the left one does not decide."""

@@ -115,7 +115,7 @@ def _segments(sections: list[OutputSection]) -> list[tuple[int, int, int, int, i
     return segments
 
 
-# --8<-- [start:write_executable]
+# --8<-- [start:elf_symbols]
 def write_executable(image: Image) -> bytes:
     """The ELF file for `image`: headers, section contents, the symbol table, section headers."""
     out = bytearray(HEADERS_SIZE)
@@ -137,7 +137,9 @@ def write_executable(image: Image) -> bytes:
         symtab += SYM.pack(name_at[s.name], value, s.size, bind << 4 | s.kind, 0, index)
     first_global = 1 + sum(not s.is_global for s in symbols)
     shstrtab, shname_at = _strtab(shnames)
+    # --8<-- [end:elf_symbols]
 
+    # --8<-- [start:elf_section_headers]
     headers = [bytes(SHDR.size)]  # section 0 is the null section
     for s in image.sections:
         flags = SHF_ALLOC | (SHF_WRITE if "w" in s.flags else 0)
@@ -155,7 +157,9 @@ def write_executable(image: Image) -> bytes:
     out += bytes(-len(out) % 4)
     shoff = len(out)
     out += b"".join(headers)
+    # --8<-- [end:elf_section_headers]
 
+    # --8<-- [start:elf_headers]
     segments = _segments(image.sections)
     out[: EHDR.size] = EHDR.pack(ELF_IDENT, ET_EXEC, EM_RISCV, 1, image.entry, EHDR.size, shoff,
                                  0, EHDR.size, PHDR.size, len(segments), SHDR.size,
@@ -165,7 +169,7 @@ def write_executable(image: Image) -> bytes:
         out[at : at + PHDR.size] = PHDR.pack(PT_LOAD, offset, vaddr, vaddr, filesz, memsz,
                                              flags, align)  # fmt: skip
     return bytes(out)
-# --8<-- [end:write_executable]
+# --8<-- [end:elf_headers]
 
 
 # *** 4. the reader ***

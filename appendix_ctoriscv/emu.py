@@ -15,7 +15,7 @@ import struct
 from dataclasses import dataclass
 from typing import BinaryIO
 
-from appendix_ctoriscv import elf, isa
+from appendix_ctoriscv import elf, isa, regions
 
 # *** 1. results and errors ***
 
@@ -66,6 +66,8 @@ class Memory:
         # An anonymous mmap, not a bytearray: the OS hands out zeroed pages only when they are
         # touched, so 64 MiB cost nothing until a program uses them.
         self.ram = mmap.mmap(-1, size)
+        # the same memory as 32-bit words, in the host's byte order: little-endian, as RV32I
+        self.words = memoryview(self.ram).cast("I")
         self.top, self.stack_lo = size, size - STACK_SIZE
         if not exe.segments:
             raise EmulatorFault("the executable has no loadable segments", exe.entry)
@@ -210,6 +212,7 @@ BRANCHES = {  # the condition under which each branch is taken
 # --8<-- [end:semantics]
 LOADS = {"lb", "lh", "lw", "lbu", "lhu"}
 MAX_BLOCK = 64  # instructions; a block also ends at every jump, branch and ecall
+HOT_ENTRY = 50  # uses of a block's entry before the region around it is translated
 
 
 def _reg(n: int) -> str:
@@ -292,8 +295,9 @@ class Machine:
     """The state of one run: registers, memory, the translated blocks, the I/O streams."""
 
     def __init__(self, exe: elf.Executable, stdin: BinaryIO, stdout: BinaryIO, stderr: BinaryIO,
-                 memory_size: int = MEMORY_SIZE):  # fmt: skip
+                 memory_size: int = MEMORY_SIZE, use_regions: bool = True):  # fmt: skip
         self.exe, self.mem = exe, Memory(exe, memory_size)
+        self.use_regions = use_regions  # False: basic blocks only (the book's first version)
         self.stdin, self.stdout, self.stderr = stdin, stdout, stderr
         self.x = [0] * 32
         # The stack as Linux leaves it for _start: argc = 0, argv = {NULL}, envp = {NULL},
@@ -390,20 +394,45 @@ class Machine:
         exec(compile(source, f"<block 0x{pc:x}>", "exec"), namespace)
         return namespace[f"block_{pc:x}"], n
 
+    def region(self, pc: int, block: list) -> list:
+        """The region translated at a hot entry, as [function, 0, 0]; else `block`, kept."""
+        translated = regions.translate_region(self.fetch, pc, self.mem)
+        if translated is None:
+            block[2] = -(1 << 62)  # never hot again: a system call, say
+            return block
+        source, name = translated
+        namespace = dict(self.helpers, mv=self.mem.words, ram=self.mem.ram)
+        exec(compile(source, f"<region 0x{pc:x}>", "exec"), namespace)
+        return [namespace[name], 0, 0]
+
     # --8<-- [start:run_loop]
     def run(self, max_steps: int) -> int:
-        """Run from self.pc until the program exits; returns the exit code."""
+        """Run from self.pc until the program exits; returns the exit code.
+
+        Each entry is [function, instruction count, uses]: a basic block, run as it is until
+        it has been entered HOT_ENTRY times, then replaced by the region around it (count 0:
+        a region returns how many instructions it ran).
+        """
         blocks, x, pc, steps = self.blocks, self.x, self.pc, self.steps
         try:
             while True:
-                block = blocks.get(pc)
-                if block is None:
-                    block = blocks[pc] = self.block(pc)
-                function, n = block
+                entry = blocks.get(pc)
+                if entry is None:
+                    entry = blocks[pc] = [*self.block(pc), 0]
+                function, n, uses = entry
+                if n == 0:  # a region: it stops before the block that would cross the limit
+                    pc, ran = function(x, max_steps - steps)
+                    if ran == 0:
+                        self.step_limit(steps, max_steps, pc)
+                    steps += ran
+                    continue
                 if steps + n > max_steps:  # the block would cross the limit: stop before it
-                    raise StepLimitExceeded(f"stopped after {steps} instructions (max_steps="
-                                            f"{max_steps}), at pc 0x{pc:08x}")  # fmt: skip
+                    self.step_limit(steps, max_steps, pc)
                 steps += n
+                if uses < HOT_ENTRY or not self.use_regions:
+                    entry[2] = uses + 1
+                else:
+                    blocks[pc] = self.region(pc, entry)
                 pc = function(x)
         except ProgramExit as e:
             return e.code
@@ -413,23 +442,28 @@ class Machine:
             self.pc, self.steps = pc, steps
     # --8<-- [end:run_loop]
 
+    def step_limit(self, steps: int, max_steps: int, pc: int):
+        raise StepLimitExceeded(f"stopped after {steps} instructions (max_steps={max_steps}), "
+                                f"at pc 0x{pc:08x}")
+
 
 # *** 5. the entry point ***
 
 
 def run(elf_bytes: bytes, stdin: bytes | BinaryIO = b"", stdout: BinaryIO | None = None,
         max_steps: int = 100_000_000, stderr: BinaryIO | None = None,
-        memory_size: int = MEMORY_SIZE) -> RunResult:  # fmt: skip
+        memory_size: int = MEMORY_SIZE, use_regions: bool = True) -> RunResult:  # fmt: skip
     """Load the ELF executable `elf_bytes` and run it to its exit.
 
     stdin is the bytes the program may read (or a binary stream); its writes to fd 1 go to
     `stdout` if given, else into RunResult.stdout. Raises EmulatorFault, StepLimitExceeded.
+    use_regions=False runs basic blocks only, without regions.py (for comparison).
     """
     exe = elf.read_executable(elf_bytes)
     stdin_stream = io.BytesIO(stdin) if isinstance(stdin, bytes | bytearray) else stdin
     out = stdout if stdout is not None else io.BytesIO()
     err = stderr if stderr is not None else io.BytesIO()
-    machine = Machine(exe, stdin_stream, out, err, memory_size)
+    machine = Machine(exe, stdin_stream, out, err, memory_size, use_regions)
     code = machine.run(max_steps)
     return RunResult(code, out.getvalue() if stdout is None else None, machine.steps,
                      err.getvalue() if stderr is None else b"")  # fmt: skip

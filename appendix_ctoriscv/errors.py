@@ -60,6 +60,7 @@ class Diagnostics:
         self.items: list[Diagnostic] = []
         self.muted = False
 
+    # --8<-- [start:report]
     def report(self, severity: str, tok: Token, message: str, notes=()) -> None:
         """Add a diagnostic at `tok`; `notes` are (token, message) pairs shown under it, such as
         gcc's "previous declaration of 'x' with type 'int'"."""
@@ -76,6 +77,7 @@ class Diagnostics:
         self.items.append(diagnostic)
         if len(self.errors) >= MAX_ERRORS:
             raise CompileError(self.items)
+    # --8<-- [end:report]
 
     def error(self, tok: Token, message: str, notes=()) -> None:
         self.report("error", tok, message, notes)

@@ -42,6 +42,7 @@ INT_RE = re.compile(r"(0[xX][0-9a-fA-F]+|0[0-7]*|[1-9][0-9]*)([uU][lL]?|[lL][uU]
 # Source files are read as bytes and decoded as UTF-8; a byte that is not UTF-8 becomes a lone
 # surrogate (Python's "surrogateescape"), so that encoding it again gives back the very byte: a
 # raw 0xE9 in a character constant is 0xE9, as gcc reads it.
+# --8<-- [start:source_bytes]
 SOURCE_BYTES = ("utf-8", "surrogateescape")
 
 
@@ -53,6 +54,7 @@ def decode_source(data: bytes) -> str:
 def read_source(path: str) -> str:
     with open(path, "rb") as f:
         return decode_source(f.read())
+# --8<-- [end:source_bytes]
 
 
 def spell_char(c: str) -> str:
@@ -194,7 +196,7 @@ def position_token(file: SourceFile, text: str, pos: int) -> Token:
     return Token(TokenKind.EOF, "", file, line, col)
 
 
-# --8<-- [start:tokenize]
+# --8<-- [start:tokenize_setup]
 def tokenize(file: SourceFile, diag: Diagnostics, std: str = "c99") -> list[Token]:
     """Split `file` into tokens; problems go to `diag` and the lexer carries on after them."""
     text = file.text
@@ -213,7 +215,9 @@ def tokenize(file: SourceFile, diag: Diagnostics, std: str = "c99") -> list[Toke
         at_bol = has_space = False
         tokens.append(tok)
         return tok
+    # --8<-- [end:tokenize_setup]
 
+    # --8<-- [start:tokenize_skip]
     while i < len(text):
         c = text[i]
         if c == "\n":
@@ -238,6 +242,8 @@ def tokenize(file: SourceFile, diag: Diagnostics, std: str = "c99") -> list[Toke
                 if text[j] == "\n":
                     line, line_start = line + 1, j + 1
             i, has_space = end + 2, True
+        # --8<-- [end:tokenize_skip]
+        # --8<-- [start:tokenize_tokens]
         elif c in DIGITS or (c == "." and text[i + 1 : i + 2] in DIGITS):
             m = PP_NUMBER_RE.match(text, i)
             tok = add(TokenKind.NUM, i, m.end())
@@ -266,7 +272,7 @@ def tokenize(file: SourceFile, diag: Diagnostics, std: str = "c99") -> list[Toke
     eof.at_bol = True
     tokens.append(eof)
     return tokens
-# --8<-- [end:tokenize]
+# --8<-- [end:tokenize_tokens]
 
 
 # *** 4. after preprocessing ***

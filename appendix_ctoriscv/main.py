@@ -20,7 +20,7 @@ from appendix_ctoriscv.codegen import codegen
 from appendix_ctoriscv.defs import Node, Obj, SourceFile, Token, TokenKind, TypeKind
 from appendix_ctoriscv.errors import CompileError, Diagnostic, Diagnostics
 from appendix_ctoriscv.ir import format_ir, lower_program
-from appendix_ctoriscv.lex import decode_source, read_source, tokenize
+from appendix_ctoriscv.lex import SOURCE_BYTES, decode_source, read_source, tokenize
 from appendix_ctoriscv.link import LinkError, link
 from appendix_ctoriscv.parse import parse
 from appendix_ctoriscv.preprocess import preprocess
@@ -59,6 +59,7 @@ def compile_source(
     return Compilation(tokens, program, asm, diag.warnings)
 
 
+# --8<-- [start:deep_recursion]
 @contextlib.contextmanager
 def deep_recursion(file: SourceFile, diag: Diagnostics):
     """Every stage, and the dumps, recurse on nested code: raise Python's recursion limit for
@@ -73,6 +74,7 @@ def deep_recursion(file: SourceFile, diag: Diagnostics):
         raise CompileError(diag.items) from None
     finally:
         sys.setrecursionlimit(limit)
+# --8<-- [end:deep_recursion]
 
 
 def compile_c(text: str, filename: str = "<stdin>", include_paths=(), std: str = "c99") -> str:
@@ -197,7 +199,8 @@ def main(argv: list[str] | None = None) -> int:
         print(warning.render(), file=sys.stderr)
 
     if args.dump_tokens:
-        print(format_tokens(result.tokens))
+        sys.stdout.flush()  # then the tokens as the source's bytes, UTF-8 or not
+        sys.stdout.buffer.write((format_tokens(result.tokens) + "\n").encode(*SOURCE_BYTES))
         return 0
     if args.dump_ast or args.dump_ir:
         try:

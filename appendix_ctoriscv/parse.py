@@ -96,6 +96,7 @@ def new_initializer(ty: Type) -> Initializer:
 # *** 2. the parser ***
 
 
+# --8<-- [start:parser_init]
 class Parser:
     """Recursive descent over a token list; `self.pos` is the cursor (chibicc's `Token **rest`)."""
 
@@ -111,9 +112,11 @@ class Parser:
         self.labels: dict[str, Node] = {}
         self.used: set[Obj] = set()  # variables read or written somewhere, for -Wunused
         self.unique = 0
+# --8<-- [end:parser_init]
 
     # -- the token cursor: chibicc's vocabulary --
 
+    # --8<-- [start:parser_cursor]
     @property
     def tok(self) -> Token:
         return self.tokens[self.pos]
@@ -140,7 +143,9 @@ class Parser:
             where = self.missing_at() if text == ";" else self.tok
             self.fail(where, f"expected '{text}'" + self.before())
         return self.advance()
+    # --8<-- [end:parser_cursor]
 
+    # --8<-- [start:missing_at]
     def missing_at(self) -> Token:
         """Where a missing `;` goes: just after the previous token if the next one starts a new
         line (as gcc points), so the caret is on the line that lacks it."""
@@ -148,6 +153,7 @@ class Parser:
         if prev is self.tok or (prev.file is self.tok.file and prev.line == self.tok.line):
             return self.tok
         return Token(TokenKind.EOF, "", prev.file, prev.line, prev.col + len(prev.text))
+    # --8<-- [end:missing_at]
 
     def before(self) -> str:
         if self.tok.kind == TokenKind.EOF:
@@ -196,6 +202,7 @@ class Parser:
             self.bind(tok, var)
         return var
 
+    # --8<-- [start:bind]
     def bind(self, name: Token, obj: Obj) -> None:
         """Enter `obj` into the innermost block scope. A name may be declared twice in one block
         only if both declarations have linkage (`extern int x; extern int x;`)."""
@@ -205,6 +212,7 @@ class Parser:
             self.diag.error(name, f"redeclaration of '{name.text}' with no linkage",
                             [(old.tok, note)] if old.tok is not None else [])
         self.scopes[-1][name.text] = obj
+    # --8<-- [end:bind]
 
     def new_gvar(self, name: str, ty: Type, tok: Token | None, is_static: bool,
                  storage: str | None = None) -> Obj:
@@ -640,7 +648,7 @@ class Parser:
             self.advance()
     # --8<-- [end:synchronize]
 
-    # --8<-- [start:stmt]
+    # --8<-- [start:stmt_loops]
     # stmt = "return" expr? ";"
     #      | "if" "(" expr ")" stmt ("else" stmt)?
     #      | "switch" "(" expr ")" stmt
@@ -682,6 +690,8 @@ class Parser:
             node.cond = self.condition()
             self.skip(";")
             return node
+        # --8<-- [end:stmt_loops]
+        # --8<-- [start:stmt_jumps]
         if self.consume("goto"):
             if self.tok.kind != TokenKind.IDENT:
                 self.fail(self.tok, "expected identifier" + self.before())
@@ -717,7 +727,7 @@ class Parser:
         node = Node(NodeKind.EXPR_STMT, tok, lhs=self.expr())
         self.skip(";")
         return node
-    # --8<-- [end:stmt]
+    # --8<-- [end:stmt_jumps]
 
     def condition(self) -> Node:
         """`( expr )` of if, while, do and switch."""

@@ -1,9 +1,12 @@
-"""Emulator speed: emulated instructions per second (MIPS) of emu.py's block translator.
+"""Emulator speed: emulated instructions per second (MIPS), basic blocks against regions.
 
-Two programs: a tight loop (4 instructions, one branch) and a mixed one (calls into the
-runtime's __mulsi3 and __umodsi3, loads and stores). Baselines timed in the same run: a plain
+Four programs: a tight loop (4 instructions, one branch), a mixed one (calls into the runtime's
+__mulsi3 and __umodsi3, loads and stores), and two compiled by our compiler: nested loops over
+an array, and a recursive Fibonacci (call-heavy). Timed in the same run: a plain
 decode-and-dispatch interpreter over the same isa.py tables (what emu.py would be without
-translation), and qemu-riscv32, a JIT to host code, where installed (its time includes start-up).
+translation), emu.py with basic blocks only (use_regions=False: the emulator before regions.py),
+emu.py with regions (the default), and qemu-riscv32, a JIT to host code, where installed (its
+time includes start-up). Each time is the best of three runs.
 
     .venv/bin/python bench/appendix_emu.py
 """
@@ -19,6 +22,7 @@ import time
 from appendix_ctoriscv import elf, emu, isa
 from appendix_ctoriscv.asm import assemble
 from appendix_ctoriscv.link import link
+from appendix_ctoriscv.main import compile_executable
 from appendix_ctoriscv.runtime import runtime_objects
 
 # *** 1. the programs ***
@@ -70,6 +74,18 @@ main:
     ret
     .bss
 buf: .zero 256
+"""
+
+
+# Compiled by our compiler (-O0 stack-machine code, the emulator's everyday input): loops over
+# an array, and a recursive function, call-heavy.
+C_LOOPS = """int a[1000];
+int main(void) {{ int i, j, s = 0;
+  for (j = 0; j < {n}; j++) for (i = 0; i < 1000; i++) {{ a[i] = a[i] + i; s = s + (a[i] & 7); }}
+  return s & 255; }}
+"""
+C_CALLS = """int fib(int n) {{ if (n < 2) return n; return fib(n - 1) + fib(n - 2); }}
+int main(void) {{ return fib({n}) & 255; }}
 """
 
 
@@ -155,45 +171,62 @@ def mips(steps: int, seconds: float) -> float:
     return steps / seconds / 1e6
 
 
-def main() -> None:
+def best_time(run, repeat: int) -> tuple[float, object]:
+    """The fastest of `repeat` runs (the machine may be shared: the minimum is the least
+    disturbed), and the last run's result."""
+    times = []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        result = run()
+        times.append(time.perf_counter() - start)
+    return min(times), result
+
+
+def qemu_mips(exe: bytes, steps: int, code: int, repeat: int) -> float | None:
     qemu = shutil.which("qemu-riscv32")
-    rows = []
+    if qemu is None:
+        return None
+    with tempfile.TemporaryDirectory() as tmp:
+        path = os.path.join(tmp, "prog")
+        with open(path, "wb") as f:
+            f.write(exe)
+        os.chmod(path, 0o755)
+        seconds, done = best_time(lambda: subprocess.run([qemu, path], capture_output=True),
+                                  repeat)  # fmt: skip
+        assert done.returncode == code
+        return mips(steps, seconds)
+
+
+def programs() -> list[tuple[str, bytes, bytes]]:
+    """(name, the executable timed, a smaller one for the slow plain interpreter)."""
+    out = []
     for name, template, n_fast, n_slow in (("tight loop", TIGHT, 1_000_000, 100_000),
                                            ("mixed", MIXED, 20_000, 2_000)):  # fmt: skip
-        fast_exe = build(template, n_fast)
-        start = time.perf_counter()
-        result = emu.run(fast_exe)
-        ours = time.perf_counter() - start
-        ours_mips = mips(result.steps, ours)
+        out.append((name, build(template, n_fast), build(template, n_slow)))
+    for name, template, n_fast, n_slow in (("C loops", C_LOOPS, 200, 10),
+                                           ("C calls", C_CALLS, 24, 16)):  # fmt: skip
+        out.append((name, compile_executable(template.format(n=n_fast), "bench.c")[1],
+                    compile_executable(template.format(n=n_slow), "bench.c")[1]))
+    return out
 
-        slow_exe = build(template, n_slow)
-        start = time.perf_counter()
-        code, steps = interpret(slow_exe)
-        plain = time.perf_counter() - start
-        assert code == emu.run(slow_exe).exit_code
-        plain_mips = mips(steps, plain)
 
-        qemu_mips = None
-        if qemu:
-            with tempfile.TemporaryDirectory() as tmp:
-                path = os.path.join(tmp, "prog")
-                with open(path, "wb") as f:
-                    f.write(fast_exe)
-                os.chmod(path, 0o755)
-                start = time.perf_counter()
-                done = subprocess.run([qemu, path], capture_output=True)
-                qemu_mips = mips(result.steps, time.perf_counter() - start)
-                assert done.returncode == result.exit_code
-        rows.append((name, result.steps, ours_mips, plain_mips, qemu_mips))
-
-    print(f"{'program':<12} {'instructions':>12} {'emu.py MIPS':>12} {'plain MIPS':>11} "
-          f"{'emu/plain':>10} {'qemu MIPS':>10} {'emu/qemu':>9}")  # fmt: skip
-    for name, steps, ours_mips, plain_mips, qemu_mips in rows:
-        q = f"{'-':>10} {'-':>9}"  # no qemu
-        if qemu_mips:
-            q = f"{qemu_mips:10.1f} {ours_mips / qemu_mips:9.3f}"
-        print(f"{name:<12} {steps:>12,} {ours_mips:12.2f} {plain_mips:11.3f} "
-              f"{ours_mips / plain_mips:9.0f}x {q}")  # fmt: skip
+def main(repeat: int = 3) -> None:
+    rows = []
+    for name, exe, small in programs():
+        blocks_s, blocks = best_time(lambda exe=exe: emu.run(exe, use_regions=False), repeat)
+        regions_s, result = best_time(lambda exe=exe: emu.run(exe), repeat)
+        assert (result.exit_code, result.steps) == (blocks.exit_code, blocks.steps)
+        plain_s, (code, plain_steps) = best_time(lambda small=small: interpret(small), 1)
+        assert code == emu.run(small).exit_code
+        rows.append((name, result.steps, mips(plain_steps, plain_s),
+                     mips(result.steps, blocks_s), mips(result.steps, regions_s),
+                     qemu_mips(exe, result.steps, result.exit_code, repeat)))  # fmt: skip
+    print(f"{'program':<11} {'instructions':>12} {'plain':>6} {'blocks':>7} {'regions':>8} "
+          f"{'reg/blocks':>10} {'reg/plain':>9} {'qemu':>6} {'reg/qemu':>8}   (MIPS)")
+    for name, steps, plain, blocks, regs, qemu in rows:
+        q = f"{qemu:6.0f} {regs / qemu:8.3f}" if qemu else f"{'-':>6} {'-':>8}"
+        print(f"{name:<11} {steps:>12,} {plain:6.2f} {blocks:7.2f} {regs:8.2f} "
+              f"{regs / blocks:9.2f}x {regs / plain:8.0f}x {q}")  # fmt: skip
 
 
 if __name__ == "__main__":

@@ -11,6 +11,7 @@ import math
 import random
 
 
+# --8<-- [start:make_moons]
 def make_moons(n: int = 100, noise: float = 0.1, seed: int = 0) -> tuple[list, list]:
     """Two half circles of radius 1: the upper centred at (0, 0), the lower at (1, 0.5).
 
@@ -28,3 +29,4 @@ def make_moons(n: int = 100, noise: float = 0.1, seed: int = 0) -> tuple[list, l
         xs.append([x1 + rng.gauss(0.0, noise), x2 + rng.gauss(0.0, noise)])
         ys.append(y)
     return xs, ys
+# --8<-- [end:make_moons]

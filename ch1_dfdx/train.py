@@ -17,6 +17,7 @@ from ch1_dfdx.engine import Value
 from ch1_dfdx.nn import MLP, SGD
 
 
+# --8<-- [start:loss_accuracy]
 def hinge_loss(scores: list[Value], ys: list[float]) -> Value:
     """mean(relu(1 - y * score)): zero once every point is on its side with a margin of 1."""
     return sum(((1 - y * s).relu() for s, y in zip(scores, ys)), Value(0.0)) * (1.0 / len(ys))
@@ -25,6 +26,7 @@ def hinge_loss(scores: list[Value], ys: list[float]) -> Value:
 def accuracy(scores: list, ys: list[float]) -> float:
     """The fraction of points whose score has the sign of their label."""
     return sum((float(s) > 0) == (y > 0) for s, y in zip(scores, ys)) / len(ys)
+# --8<-- [end:loss_accuracy]
 
 
 @contextlib.contextmanager

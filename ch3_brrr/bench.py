@@ -1,6 +1,6 @@
 """`singsys bench`: every kernel ladder this machine can run, as tables, and one roofline plot.
 
-    singsys bench [c wgsl cuda] [--size 1024] [--rounds 5] [--out bench_out]
+    singsys bench [c wgsl cuda] [--size 1024] [--rounds 5] [--out bench_out] [--gpt]
 
 A ladder is a module `ch3_brrr.ladders.matmul_<name>` whose `main(argv) -> list[Row]` checks
 its rungs, prints its table and returns its rows; a ladder whose module or device is missing is
@@ -21,11 +21,17 @@ from ch3_brrr.runtime.device import DeviceError
 
 LADDERS = {"c": "ch3_brrr.ladders.matmul_c", "wgsl": "ch3_brrr.ladders.matmul_wgsl",
            "cuda": "ch3_brrr.ladders.matmul_cuda"}
+DEVICES = {"c": "c", "wgsl": "wgpu", "cuda": "cuda"}  # the ch2 device of each ladder's backend
 
 
-def run_ladders(names: list[str], size: int, rounds: int) -> list[Row]:
-    """The rows of each named ladder that can run here; the others print why they cannot."""
+def run_ladders(names: list[str], size: int, rounds: int | None = None) -> list[Row]:
+    """The rows of each named ladder that can run here; the others print why they cannot.
+
+    Every ladder's main takes --size; --rounds is passed only when asked for (rounds=None:
+    each ladder's own default).
+    """
     rows: list[Row] = []
+    argv = ["--size", str(size)] + (["--rounds", str(rounds)] if rounds is not None else [])
     for name in names:
         try:
             module = importlib.import_module(LADDERS[name])
@@ -36,9 +42,11 @@ def run_ladders(names: list[str], size: int, rounds: int) -> list[Row]:
             continue
         print(f"\n=== the {name} matmul ladder, {size}x{size}x{size} float32 ===", flush=True)
         try:
-            rows += module.main(["--size", str(size), "--rounds", str(rounds)])
+            rows += module.main(argv)
         except DeviceError as e:  # no compiler, no adapter, no GPU
             print(f"{name} ladder skipped: {e}")
+        except SystemExit:  # its argument parser refused argv and said why
+            print(f"{name} ladder skipped: it does not take {' '.join(argv)}")
     return rows
 
 
@@ -53,6 +61,32 @@ def elementwise_rows(n: int = 1 << 24, rounds: int = 5) -> list[Row]:
                              "add_f32": lambda: kernels_c.binary("add", c, a, b)}, rounds)
     return [Row("c", name, n, best[name], float(n), 12.0 * n, best["numpy"])
             for name in ("add_f32", "numpy")]
+
+
+def gpt_step_table(devices: list[str], steps: int = 5, rounds: int = 3) -> str:
+    """ms per training step of the ch2 GPT (the demo's size) on "cpu" and on each device,
+    timed in interleaved rounds of `steps` steps; a markdown table with the ratio to "cpu"."""
+    import ch2_lego
+    from ch2_lego.data import CharTokenizer, load_names, padded_sequences, split_words
+    from ch2_lego.models import gpt
+    from ch2_lego.models.train import train_lm
+
+    words = load_names()
+    tok = CharTokenizer(words)
+    x, y = padded_sequences(split_words(words)[0], tok, block_size=16)
+    models = {}
+    for device in ["cpu", *devices]:
+        if device != "cpu":
+            importlib.import_module(f"ch3_brrr.device_{device}")  # registers it with ch2
+        ch2_lego.manual_seed(0)
+        models[device] = gpt.GPT(gpt.GPTConfig(block_size=16, vocab_size=tok.vocab_size))
+        models[device].to(device)
+    best = time_interleaved({d: lambda m=m: train_lm(m, x, y, steps, progress=False)
+                             for d, m in models.items()}, rounds)
+    lines = ["| device | ms per step | x of cpu |", "|---|---:|---:|"]
+    lines += [f"| {d} | {best[d] / steps * 1e3:.0f} | {best[d] / best['cpu']:.2f} |"
+              for d in models]
+    return "\n".join(lines)
 
 
 # --8<-- [start:roofline]
@@ -88,8 +122,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("ladders", nargs="*", metavar="LADDER",
                         help=f"some of: {', '.join(LADDERS)} (default: all)")
     parser.add_argument("--size", type=int, default=1024, help="M = N = K (default 1024)")
-    parser.add_argument("--rounds", type=int, default=5, help="timed rounds per rung")
+    parser.add_argument("--rounds", type=int, help="timed rounds per rung (default: the ladder's)")
     parser.add_argument("--out", default="bench_out", help="folder for roofline.png")
+    parser.add_argument("--gpt", action="store_true",
+                        help="also time ch2's GPT training step on cpu and on these devices")
     args = parser.parse_args(argv)
     unknown = [name for name in args.ladders if name not in LADDERS]
     if unknown:
@@ -103,7 +139,7 @@ def main(argv: list[str] | None = None) -> int:
                default=max(r.gflops for r in rows))
     if "c" in names:
         print("\n=== the memory-bound end: elementwise add of 2^24 float32 ===")
-        extra = elementwise_rows(rounds=args.rounds)
+        extra = elementwise_rows(rounds=args.rounds or 5)
         print(format_table(extra))
         rows += extra
     bandwidth = measure_bandwidth()
@@ -113,6 +149,10 @@ def main(argv: list[str] | None = None) -> int:
     path.parent.mkdir(parents=True, exist_ok=True)
     draw_roofline(rows, bandwidth, peak).savefig(path, dpi=120)
     print(f"\nmemory bandwidth (copy): {bandwidth:.1f} GB/s; roofline: {path}")
+    if args.gpt:
+        ran = [DEVICES[name] for name in names if any(r.ladder == name for r in rows)]
+        print("\n=== ch2's GPT, one training step (batch 32, 16 tokens) ===")
+        print(gpt_step_table(ran))
     return 0
 
 

@@ -1,16 +1,19 @@
 """ch2's device "wgpu": ch2 tensors in GPU buffers, ch2's primitives as WGSL kernels.
 
 Importing this module registers the device with ch2 (`x.to("wgpu")`), through ch2's device
-contract only. The dtype policy, as WGSL has no 64-bit and no bool storage:
+contract only; it raises DeviceNotFoundError, naming what to install, where no adapter opens.
+The dtype policy, as WGSL has no 64-bit and no bool storage:
   float32  computed and stored as f32;
   int32    i32;
-  int64    stored and computed as i32: indices and counts fit; values beyond +-2^31 do not
-           (an upload checks the range where ch2 hands over int64 data; arithmetic wraps);
+  int64    stored and computed as i32: indices and counts fit; an upload of a value beyond
+           +-2^31 raises ch2's DTypeError, and arithmetic past it wraps;
   bool     stored as i32 words holding 0 or 1;
   float64  not supported: ch2 raises its DTypeError naming the dtype and the device.
 Kernels come from kernels_wgpu.py; each op's scalar function is one WGSL expression below.
-Left out: integer division by zero is not detected (it gives 0; a GPU cannot raise), and
-index ranges are not checked on the device.
+A GPU kernel cannot raise: the two checks ch2 wants from kernels (integer // or % by zero,
+integer ** negative) read the operand back first, a sync, as on CUDA's device-side asserts.
+Left out: index ranges are not checked on the device (an index out of range reads a clamped
+address).
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ import numpy as np
 from ch2_lego import backend
 from ch2_lego.backend import Ops
 from ch2_lego.dtype import bool_, float32, int32, int64
+from ch2_lego.errors import DTypeError, IntegerDivisionError
 from ch3_brrr import kernels_wgpu as K
 
 FLOAT, INTS = (float32,), (int32, int64)
@@ -35,16 +39,16 @@ def alloc(numel: int, dtype) -> K.WGPUStorage:
 
 
 def from_numpy(flat: np.ndarray) -> K.WGPUStorage:
-    """Upload a flat host array of a storage dtype (float32 or int32; int64 range-checked)."""
-    if flat.dtype == np.int64 and flat.size and (flat.min() < -2**31 or flat.max() >= 2**31):
-        raise OverflowError(f"device 'wgpu' stores int64 as int32, and {flat.max()} or "
-                            f"{flat.min()} does not fit")
+    """Upload a flat host array already in a storage dtype (float32 or int32; ch2 converts and
+    range-checks int64 and bool)."""
     return K.upload(flat, "f32" if flat.dtype.kind == "f" else "i32")
 
 
-def operand(storage, view, dtype=None) -> K.WGPUView:
-    name = dtype.name if dtype is not None else storage.data.wgsl
-    return K.WGPUView(storage.data, tuple(view.shape), tuple(view.strides), view.offset, name)
+def operand(storage, view) -> K.WGPUView:
+    """The kernels' handle: the view over the storage's buffer, with the logical dtype (bool
+    and int64 look alike in their i32 words; a cast to bool must know)."""
+    return K.WGPUView(storage.data, tuple(view.shape), tuple(view.strides), view.offset,
+                      storage.dtype.name)
 
 
 def scalar(value, dtype) -> K.WGPUView:
@@ -92,6 +96,30 @@ LOGIC = {  # on any type: nonzero is true
 }
 # --8<-- [end:expressions]
 ZERO = {"f32": "0.0", "i32": "0"}
+
+
+def any_value(v: K.WGPUView, test) -> bool:
+    """Whether test(values) holds anywhere in the view v: a download, so a sync."""
+    flat = K.download(v.data)
+    if not v.shape:
+        return bool(test(flat[v.offset:v.offset + 1]).any())
+    values = np.lib.stride_tricks.as_strided(flat[v.offset:], v.shape,
+                                             [s * flat.itemsize for s in v.strides])
+    return bool(test(values).any())
+
+
+def checked(op: Ops, kernel):
+    """kernel, after the checks ch2 asks of integer //, % (by zero) and ** (negative)."""
+    if op not in (Ops.FLOORDIV, Ops.MOD, Ops.POW):
+        return kernel
+
+    def run(out, a, b):
+        if a.wgsl == "i32" and op is Ops.POW and any_value(b, lambda e: e < 0):
+            raise DTypeError("Integers to negative integer powers are not allowed.")
+        if a.wgsl == "i32" and op is not Ops.POW and any_value(b, lambda d: d == 0):
+            raise IntegerDivisionError("ZeroDivisionError")
+        kernel(out, a, b)
+    return run
 
 
 def elementwise_kernel(exprs: dict[str, str]):
@@ -157,7 +185,7 @@ def register() -> backend.Device:
         "wgpu", alloc=alloc, from_numpy=from_numpy, to_numpy=K.download, operand=operand,
         scalar=scalar, dtypes=(float32, int32), storage_dtypes={int64: int32, bool_: int32}))
     for op, (exprs, dtypes) in {**UNARY, **BINARY}.items():
-        backend.register("wgpu", op, elementwise_kernel(exprs), dtypes)
+        backend.register("wgpu", op, checked(op, elementwise_kernel(exprs)), dtypes)
     for op, template in LOGIC.items():
         exprs = {t: template.format(z=z) for t, z in ZERO.items()}
         backend.register("wgpu", op, elementwise_kernel(exprs), ALL)
@@ -173,3 +201,6 @@ def register() -> backend.Device:
     for op, (kernel, dtypes) in others.items():
         backend.register("wgpu", op, kernel, dtypes)
     return dev
+
+
+WGPU = register()

@@ -9,6 +9,8 @@ dense rows, so their launchers first copy the input into that order with the cop
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 
 from ch3_brrr.runtime import get_device
@@ -32,8 +34,24 @@ def suffix(a: np.ndarray) -> str:
 # *** 1. strided layouts ***
 
 
-# --8<-- [start:layout]
 def layout(out: np.ndarray, *srcs: np.ndarray) -> np.ndarray:
+    """The int64 `meta` array strided.h reads (see merged_layout), for out and srcs.
+
+    A training step launches the same shapes and strides over and over, so the layouts are
+    cached by them; the array is shared, and read-only.
+    """
+    return merged_layout(out.shape, tuple((a.strides, a.itemsize) for a in (out, *srcs)))
+
+
+@functools.lru_cache(maxsize=4096)
+def merged_layout(shape: tuple[int, ...], operands: tuple) -> np.ndarray:
+    meta = _merged_layout(shape, [[s // size for s in strides] for strides, size in operands])
+    meta.flags.writeable = False
+    return meta
+
+
+# --8<-- [start:layout]
+def _merged_layout(shape: tuple[int, ...], strides: list[list[int]]) -> np.ndarray:
     """The int64 `meta` array strided.h reads: ndim, shape, then each operand's strides.
 
     Elementwise work may visit elements in any order, so the dims are first sorted by out's
@@ -42,10 +60,9 @@ def layout(out: np.ndarray, *srcs: np.ndarray) -> np.ndarray:
     dim (stride[d] == stride[d+1] * shape[d+1]): a dense tensor becomes one long row, a dense
     one added to a transposed one stays 2-d. Strides are in elements, not bytes.
     """
-    ops = (out, *srcs)
-    order = sorted(range(out.ndim), key=lambda d: -abs(out.strides[d]))
-    dims = [(out.shape[d], [a.strides[d] // a.itemsize for a in ops]) for d in order
-            if out.shape[d] != 1]
+    nops = len(strides)  # strides[k][d]: operand k (0 is out) along dim d, in elements
+    order = sorted(range(len(shape)), key=lambda d: -abs(strides[0][d]))
+    dims = [(shape[d], [st[d] for st in strides]) for d in order if shape[d] != 1]
     merged: list[tuple[int, list[int]]] = []
     for n, st in dims:
         if merged and all(p == s * n for p, s in zip(merged[-1][1], st)):
@@ -53,10 +70,10 @@ def layout(out: np.ndarray, *srcs: np.ndarray) -> np.ndarray:
         else:
             merged.append((n, st))
     if not merged:
-        merged = [(1, [0] * len(ops))]
-    shape = [n for n, _ in merged]
-    strides = [[st[k] for _, st in merged] for k in range(len(ops))]
-    return np.array([len(merged), *shape, *(s for row in strides for s in row)], np.int64)
+        merged = [(1, [0] * nops)]
+    sizes = [n for n, _ in merged]
+    per_operand = [[st[k] for _, st in merged] for k in range(nops)]
+    return np.array([len(merged), *sizes, *(s for row in per_operand for s in row)], np.int64)
 # --8<-- [end:layout]
 
 
@@ -71,7 +88,7 @@ def broadcast(out: np.ndarray, srcs, dtype=None) -> list[np.ndarray]:
     for a in arrays:
         if a.dtype != dtype:
             raise TypeError(f"operands of one C kernel must share a dtype: {a.dtype} != {dtype}")
-    return [np.broadcast_to(a, out.shape) for a in arrays]
+    return [a if a.shape == out.shape else np.broadcast_to(a, out.shape) for a in arrays]
 
 
 # *** 2. elementwise ***
@@ -87,6 +104,7 @@ def staging(out: np.ndarray, dtype) -> np.ndarray:
 
 
 def finish(out: np.ndarray, result: np.ndarray) -> None:
+    """Copy (and cast) a kernel's temporary result into out; nothing if it wrote out itself."""
     if result is not out:
         copy(out, result)
 
@@ -129,20 +147,22 @@ def copy(out: np.ndarray, x) -> None:
 
 
 def dense(x: np.ndarray, dtype=None) -> np.ndarray:
-    """x as a fresh C-contiguous array (of dtype, default x's), copied by the C copy kernel."""
-    out = np.empty(x.shape, dtype or x.dtype)
+    """x as a C-contiguous array of dtype (default x's): x itself if it already is one, else a
+    copy by the C copy kernel. Only for reading: the result may be the caller's array."""
+    dtype = np.dtype(dtype or x.dtype)
+    if x.flags.c_contiguous and x.dtype == dtype:
+        return x
+    out = np.empty(x.shape, dtype)
     copy(out, x)
     return out
 
 
-def result_buffer(out: np.ndarray) -> np.ndarray:
-    """out itself when the C kernel can write it directly (dense), else a dense temporary."""
-    return out if out.flags.c_contiguous else np.empty(out.shape, out.dtype)
-
-
-def write_back(out: np.ndarray, result: np.ndarray) -> None:
-    if result is not out:
-        copy(out, result)
+def result_buffer(out: np.ndarray, *inputs: np.ndarray) -> np.ndarray:
+    """out itself when the C kernel can write it directly (dense, and not memory an input is
+    still to be read from), else a dense temporary."""
+    if out.flags.c_contiguous and not any(np.may_share_memory(out, x) for x in inputs):
+        return out
+    return np.empty(out.shape, out.dtype)
 
 
 # *** 3. reductions, scans, sorts: along dense rows ***
@@ -169,13 +189,16 @@ def reduce(op: str, out: np.ndarray, x: np.ndarray, axes) -> None:
     axes = tuple(sorted(a % x.ndim for a in axes)) if x.ndim else ()
     dtype = out.dtype if op in ("sum", "prod") else np.bool_ if op in ("any", "all") else None
     rows = as_rows(x, axes, dtype)
+    if out.size != rows.shape[0]:  # the kernel trusts the sizes: check them here
+        raise ValueError(f"{op}: out has {out.size} elements, the reduction makes {rows.shape[0]}")
     if out.size == 0:
         return
     if rows.shape[1] == 0 and op in ("max", "min", "argmax", "argmin"):
         raise ValueError(f"zero-size array to reduction operation {op} which has no identity")
-    result = result_buffer(out)
+    writes = np.dtype(np.int64) if op in ("argmax", "argmin") else rows.dtype
+    result = result_buffer(out, rows) if out.dtype == writes else np.empty(out.shape, writes)
     kernel("reduce", f"{op}_{suffix(rows)}")(result, rows, vals=rows.shape)
-    write_back(out, result)
+    finish(out, result)
 
 
 def along(op: str, out: np.ndarray, x: np.ndarray, axis: int, *vals) -> None:
@@ -212,9 +235,9 @@ def matmul(out: np.ndarray, a: np.ndarray, b: np.ndarray) -> None:
     count = int(np.prod(batch, dtype=np.int64))
     a3 = dense(np.broadcast_to(a, batch + (m, k))).reshape(count, m, k)
     b3 = dense(np.broadcast_to(b, batch + (k, n))).reshape(count, k, n)
-    result = result_buffer(out)
+    result = result_buffer(out, a3, b3) if out.dtype == a3.dtype else np.empty(out.shape, a3.dtype)
     kernel("matmul", f"matmul_{suffix(a3)}")(result, a3, b3, vals=(a3.shape[0], m, n, k))
-    write_back(out, result)
+    finish(out, result)
 
 
 # *** 5. index ops: offsets computed here, data moved in C ***
@@ -239,7 +262,8 @@ def element_offsets(a: np.ndarray, key=None) -> np.ndarray:
 def take(out: np.ndarray, x: np.ndarray, x_off: np.ndarray) -> None:
     """out[i] = x at offset x_off[i]. Shapes: x_off has out's shape."""
     if out.size:
-        result = staging(out, x.dtype)
+        result = staging(out, x.dtype) if not np.may_share_memory(out, x) else np.empty(
+            out.shape, x.dtype)
         out_off = dense(element_offsets(result))
         kernel("index", f"take_{suffix(x)}")(result, x, out_off, dense(x_off), vals=(out.size,))
         finish(out, result)

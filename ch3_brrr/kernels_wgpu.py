@@ -98,6 +98,7 @@ def snapshot(view: WGPUView) -> WGPUView:
     """The same view over a fresh copy of its storage (for inputs that alias `out`)."""
     dev = device()
     copy = WGPUStorage(dev.allocator.alloc(4 * view.data.numel), view.data.numel, view.wgsl)
+    dev.flush()  # the launches that write the source go first
     encoder = dev.gpu.create_command_encoder()
     encoder.copy_buffer_to_buffer(view.data.buf, 0, copy.buf, 0, view.data.buf.size)
     dev.gpu.queue.submit([encoder.finish()])
@@ -168,7 +169,7 @@ MATH = (KERNELS / "math.wgsl").read_text()
 def operand_decl(k: int, wgsl: str) -> str:
     """The declaration and load function of input k (binding k+1, view k+1 of the table)."""
     return (f"@group(0) @binding({k + 1}) var<storage, read> in{k}: array<{wgsl}>;\n"
-            f"fn load{k}(i: u32) -> {wgsl} {{ return in{k}[position(i, {k + 1}u)]; }}")
+            f"fn load{k}(at: vec4<i32>) -> {wgsl} {{ return in{k}[at[{k + 1}]]; }}")
 
 
 # --8<-- [start:elementwise_launch]
@@ -176,7 +177,8 @@ def elementwise(expr: str, out: WGPUView, *inputs: WGPUView) -> None:
     """out[i] = expr over the inputs, named a, b, c in expr; they broadcast to out's shape.
 
     expr is WGSL, e.g. "a + b" or "select(c, b, a != 0)"; it becomes the body of
-    `fn op(a, b, c) -> out type`, called with load0(i), load1(i), load2(i)."""
+    `fn op(a, b, c) -> out type`, called with load0(at), load1(at), load2(at), `at` holding
+    the views' positions of element i (views.wgsl's positions4)."""
     ndim = len(out.shape)
     shape, strides = collapse(out.shape, out.strides,
                               *[broadcast_strides(v, ndim) for v in inputs])
@@ -185,7 +187,7 @@ def elementwise(expr: str, out: WGPUView, *inputs: WGPUView) -> None:
     params = ", ".join(f"{n}: {v.wgsl}" for n, v in zip(names, inputs))
     decls = [operand_decl(k, v.wgsl) for k, v in enumerate(inputs)]
     decls.append(f"fn op({params}) -> {out.wgsl} {{ return {expr}; }}")
-    call = "op(" + ", ".join(f"load{k}(i)" for k in range(len(inputs))) + ")"
+    call = "op(" + ", ".join(f"load{k}(at)" for k in range(len(inputs))) + ")"
     src = MATH + source("views") + source("elementwise", OUT_T=out.wgsl, OPERANDS="\n".join(decls),
                                           EXPR=call, TABLE_BINDING=str(len(inputs) + 1))
     launch(src, "elementwise", out, inputs, table, grid(-(-out.numel // 64)))
@@ -312,7 +314,7 @@ def index(out: WGPUView, x: WGPUView, *indices: WGPUView, positions) -> None:
 
 
 def _scatter_launch(out: WGPUView, src: WGPUView, src_c, b_shape, picks, src_b,
-                    accumulate: bool, match_rest: bool) -> None:
+                    accumulate: bool) -> None:
     """index_put.wgsl: each element of out sums (or takes the last of) what its indices send.
 
     src_c: src's strides over out's shape; picks: (index view, its strides over B, the dim of
@@ -321,7 +323,7 @@ def _scatter_launch(out: WGPUView, src: WGPUView, src_c, b_shape, picks, src_b,
     table += [len(b_shape), *b_shape]
     for v, strides, dim, size in picks:
         table += [dim, size, v.offset, *strides]
-    table += [*src_b, int(match_rest)]
+    table += src_b
     src_text = source("views") + source(
         "index_put", T=out.wgsl, INDICES=index_decls(picks), NINDEX=str(len(picks)),
         TABLE_BINDING=str(len(picks) + 2), ACCUMULATE="true" if accumulate else "false")
@@ -349,7 +351,7 @@ def index_put(out: WGPUView, x: WGPUView, src: WGPUView, *indices: WGPUView, pos
         src_c[d] = src_strides[r]
     picks = [(v, over_b(v, b_shape), p, x.shape[p]) for v, p in zip(indices, positions)]
     _scatter_launch(out, src, src_c, b_shape, picks, src_strides[start:start + b_ndim],
-                    accumulate, match_rest=False)
+                    accumulate)
 
 
 def scatter_add(out: WGPUView, x: WGPUView, index: WGPUView, src: WGPUView, axis: int) -> None:
@@ -358,9 +360,10 @@ def scatter_add(out: WGPUView, x: WGPUView, index: WGPUView, src: WGPUView, axis
     Shapes: index (and the part of src that is used) no larger than x in any dim."""
     copy_into(out, x)
     axis %= len(x.shape)
-    pick = (index, index.strides, axis, x.shape[axis])
-    _scatter_launch(out, src, [0] * len(x.shape), index.shape, [pick],
-                    src.strides[:len(index.shape)], accumulate=True, match_rest=True)
+    table = view_table(out.shape, [(out.offset, out.strides)])
+    table += [axis, *index.shape, index.offset, *index.strides, src.offset, *src.strides]
+    src_text = source("views") + source("scatter_add", T=out.wgsl)
+    launch(src_text, "scatter_add", out, [src, index], table, grid(-(-out.numel // 64)))
 
 
 def argsort(out: WGPUView, x: WGPUView, axis: int, descending: bool) -> None:

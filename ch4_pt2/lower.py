@@ -21,7 +21,8 @@ from ch4_pt2.rules_symbolic import symbolic
 from ch4_pt2.view import View, apply_movement, movement_index
 
 PARALLEL_WORK = 1 << 15  # below about this many multiply-adds, waking threads costs more
-UPCAST_WIDTHS = (16, 8, 4)  # lanes per accumulator: a few vector registers of float32
+UPCAST_WIDTHS = (64, 32, 16, 8, 4)  # output lanes: 64 floats are 4 independent FMA chains
+SPLIT_WIDTHS = (16, 8, 4)  # reduction lanes: each output then adds up its lanes, so fewer
 
 # *** 1. the tensor graph of one kernel -> scalar IR ***
 
@@ -205,7 +206,7 @@ def split_reductions(store: UOp, reduces: list[UOp]) -> UOp:
     for red in reduces:
         k = red.src[-1]
         name, size = k.arg
-        width = next((w for w in UPCAST_WIDTHS if size % w == 0 and size > w), None)
+        width = next((w for w in SPLIT_WIDTHS if size % w == 0 and size > w), None)
         if width is None:
             continue
         outer = UOp(Ops.RANGE, index_dtype, (), (name + "o", size // width))

@@ -52,6 +52,7 @@ class FusionInfo:
     unhoisted: bool = False  # ... one read element for element: each reader redoes its loop
     kernels: int = 0  # kernels reading it (pass 2)
     broadcast: bool = False  # read through an expand that is not trailing (pass 2)
+    padded: bool = False  # read through a PAD: its loops would run for the padding too (pass 2)
 
 
 def access_patterns(node: UOp, users: dict) -> int:
@@ -79,6 +80,8 @@ def score_fusion(node: UOp, info: FusionInfo) -> tuple[int, str]:
         return -1, f"read in {info.readers} index patterns, each redoing its reduction"
     if info.broadcast and (info.cost > 2 or info.reduces):
         return -1, f"read through a broadcast and costs {info.cost} ops: store it once"
+    if info.padded and info.unhoisted:
+        return -1, "read through a pad: its reduction would also run where the pad reads zeros"
     if info.kernels > 1 and (info.cost > RECOMPUTE_LIMIT or info.reduces):
         return -1, f"read by {info.kernels} kernels and costs {info.cost} ops: store it once"
     return 1, ""
@@ -124,6 +127,8 @@ def realize_points(outputs: list[UOp]) -> dict[UOp, str]:
             kernels |= kernels_of[u]
             fi.broadcast |= (info[u].broadcast and u not in realized) or (
                 u.op is Ops.EXPAND and not trailing_expand(u))
+            fi.padded |= u.op is Ops.PAD or (info[u].padded and u not in realized and
+                                               u.op in GroupOp.Movement)
         fi.kernels = len(kernels)
         if n not in realized and n.op not in GroupOp.Movement:
             profit, why = score_fusion(n, fi)

@@ -34,7 +34,7 @@ from singsys.exercise import (
     region_states,
     take_exercise,
 )
-from singsys.grading import grading_tests, run_grading
+from singsys.grading import grading_tests, pytest_command, run_grading
 
 
 class UsageError(Exception):
@@ -88,13 +88,14 @@ def cmd_test(args) -> int:
     env = dict(os.environ)
     if args.impl:
         env["SINGSYS_IMPL"] = str(reader_package(chapter, args.impl).parent.resolve())
-    selected = [str(chapter.test_dir)]
+    command = [sys.executable, "-m", "pytest", str(chapter.test_dir), "-q", *args.pytest_args]
     if args.exercise:
         numbers = chapter_exercises(chapter, args.exercise)
-        selected = list(dict.fromkeys(t for n in numbers for t in grading_tests(n)))
+        node_ids = list(dict.fromkeys(t for n in numbers for t in grading_tests(n)))
         names = ", ".join(exercise_name(n) for n in numbers)
-        print(f"grading {names}: {len(selected)} test functions", flush=True)
-    command = [sys.executable, "-m", "pytest", *selected, "-q", *args.pytest_args]
+        print(f"grading {names}: {len(node_ids)} test functions", flush=True)
+        command, select = pytest_command(node_ids, ["-q", *args.pytest_args])
+        env |= select
     return subprocess.run(command, cwd=REPO_ROOT, env=env).returncode
 
 
@@ -182,8 +183,9 @@ def cmd_book(args) -> int:
 def cmd_bench(args) -> int:
     """Chapter 3's kernel ladders on this machine: tables and a roofline (ch3_brrr.bench)."""
     bench = importlib.import_module("ch3_brrr.bench")
-    return bench.main([*args.ladders, "--size", str(args.size), "--rounds", str(args.rounds),
-                       "--out", args.out])
+    rounds = ["--rounds", str(args.rounds)] if args.rounds else []
+    gpt = ["--gpt"] if args.gpt else []
+    return bench.main([*args.ladders, "--size", str(args.size), *rounds, "--out", args.out, *gpt])
 
 
 # *** output ***
@@ -276,8 +278,10 @@ def build_parser() -> argparse.ArgumentParser:
                         "tables and save a roofline plot.", cmd_bench)
     bench.add_argument("ladders", nargs="*", metavar="LADDER", help="c, wgsl, cuda (default all)")
     bench.add_argument("--size", type=int, default=1024, help="M = N = K (default 1024)")
-    bench.add_argument("--rounds", type=int, default=5, help="timed rounds per rung")
+    bench.add_argument("--rounds", type=int, help="timed rounds per rung (default: the ladder's)")
     bench.add_argument("--out", default="bench_out", help="folder for roofline.png")
+    bench.add_argument("--gpt", action="store_true",
+                       help="also time ch2's GPT training step on cpu and on our devices")
     return parser
 
 

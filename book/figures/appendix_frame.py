@@ -73,6 +73,7 @@ def draw(assets=ASSETS):
             color=COLORS["muted"])
     ax.set_xlim(-1.2, 7.6), ax.set_ylim(bottom / 4 - 1.1, top / 4 + 1.1)
     ax.axis("off")
+    fig.subplots_adjust(left=0, right=1, bottom=0, top=1)  # the whole column
     return [save(fig, assets / "appendix_ctoriscv" / "stack_frame.svg")]
 
 

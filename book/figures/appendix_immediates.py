@@ -55,6 +55,7 @@ def draw(assets=ASSETS):
                 color=COLORS["muted"])
     ax.set_xlim(-1.6, 32.1), ax.set_ylim(-len(FORMATS) * 1.9 + 1.8, 2.4)
     ax.axis("off")
+    fig.subplots_adjust(left=0, right=1, bottom=0, top=1)  # the whole column
     return [save(fig, assets / "appendix_ctoriscv" / "immediates.svg")]
 
 

@@ -26,7 +26,7 @@ def causal_weights() -> list[list[float]]:
 
 
 def draw(assets=ASSETS):
-    fig, (left, right) = plt.subplots(1, 2, figsize=(COLUMN_WIDTH, 3.4),
+    fig, (left, right) = plt.subplots(1, 2, figsize=(COLUMN_WIDTH, 4.0),
                                       gridspec_kw={"width_ratios": [1, 1.25], "wspace": 0.3})
     T = len(TOKENS)
     for t, row in enumerate(causal_weights()):
@@ -65,6 +65,7 @@ def draw(assets=ASSETS):
     right.set_xlim(-1.4, 6.2), right.set_ylim(-4.2, 1.7)
     for ax in (left, right):
         ax.set_aspect("equal"), ax.axis("off")
+    fig.subplots_adjust(left=0, right=1, bottom=0, top=0.88)  # the whole column
     return [save(fig, assets / "ch2_lego" / "attention_kv_cache.svg")]
 
 

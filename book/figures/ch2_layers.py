@@ -13,8 +13,8 @@ LAYERS = [  # bottom first: (name, modules, what it holds)
      "flat memory with a version counter; shape, strides, offset"),
     ("dispatcher and device contract", "backend.py  ops_cpu.py",
      "the primitive ops; one kernel table per device"),
-    ("Buffer", "buffer.py",
-     "storage + view + dtype + device; ALU, reduce, movement ops"),
+    ("Buffer", "buffer.py  decompositions.py",
+     "storage + view + dtype + device; ALU, reduce, movement ops; non-core ops decomposed"),
     ("autograd", "autograd.py  grad_mode.py", "Function, the graph, the backward pass"),
     ("Functions", "function*.py",
      "forward over Buffers, backward in Tensor ops"),
@@ -54,6 +54,7 @@ def draw(assets=ASSETS):
             ha="center", va="center", fontsize=9, color=COLORS["muted"])
     ax.set_xlim(-0.7, width + 0.05), ax.set_ylim(-0.05, y)
     ax.axis("off")
+    fig.subplots_adjust(left=0, right=1, bottom=0, top=1)  # the whole column
     return [save(fig, assets / "ch2_lego" / "layers.svg")]
 
 

@@ -151,7 +151,9 @@ class GPT(nn.Module):
             nn.init.normal_(module.weight, mean=0.0, std=0.02)
         if isinstance(module, nn.Linear) and module.bias is not None:
             nn.init.zeros_(module.bias)
+    # --8<-- [end:gpt]
 
+    # --8<-- [start:gpt_forward]
     def forward(self, idx, targets=None, caches: list[KVCache] | None = None):
         B, T = idx.shape
         start = caches[0].length if caches else 0
@@ -168,7 +170,7 @@ class GPT(nn.Module):
         loss = F.cross_entropy(logits.reshape(B * T, -1), targets.reshape(B * T),
                                ignore_index=-100)
         return logits, loss
-# --8<-- [end:gpt]
+# --8<-- [end:gpt_forward]
 
 
 # --8<-- [start:gpt_generate]

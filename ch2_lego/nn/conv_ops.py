@@ -292,8 +292,10 @@ def max_pool2d(input: Tensor, kernel_size, stride=None, padding=0, dilation=1,
     cols = windows(input, (kh, kw), stride, padding, dilation, pad_value=float("-inf"))
     out = cols.flatten(-2).max(dim=-1).values
     return out.squeeze(0) if unbatched else out
+# --8<-- [end:pool2d]
 
 
+# --8<-- [start:avg_pool2d]
 def avg_pool2d(input: Tensor, kernel_size, stride=None, padding=0, ceil_mode: bool = False,
                count_include_pad: bool = True, divisor_override: int | None = None) -> Tensor:
     """The mean of each window (padding zeros included unless count_include_pad=False).
@@ -315,7 +317,7 @@ def avg_pool2d(input: Tensor, kernel_size, stride=None, padding=0, ceil_mode: bo
         ones_ = ones(1, 1, *input.shape[2:], dtype=input.dtype, device=input.device)
         out = sums / windows(ones_, (kh, kw), stride, padding).sum(dim=(-2, -1))
     return out.squeeze(0) if unbatched else out
-# --8<-- [end:pool2d]
+# --8<-- [end:avg_pool2d]
 
 
 def _check_pool_args(padding, kh: int, kw: int, stride) -> tuple[int, int]:

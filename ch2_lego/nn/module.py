@@ -232,7 +232,9 @@ class Module:
             if child is not None:
                 child.state_dict(out, prefix + name + ".", keep_vars)
         return out
+    # --8<-- [end:module_state_dict]
 
+    # --8<-- [start:module_load_state_dict]
     def load_state_dict(self, state_dict, strict: bool = True, assign: bool = False):
         """Copy tensors from `state_dict` into this module's parameters and buffers, in place.
 
@@ -290,7 +292,7 @@ class Module:
             module._parameters[name] = Parameter(source, target.requires_grad)
         else:
             module._buffers[name] = source
-    # --8<-- [end:module_state_dict]
+    # --8<-- [end:module_load_state_dict]
 
     # *** 5. modes, gradients, devices and dtypes ***
 

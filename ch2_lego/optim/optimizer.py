@@ -104,7 +104,9 @@ class Optimizer:
         state = {index[id(p)]: dict(buffers) for p, buffers in self.state.items()
                  if id(p) in index}
         return {"state": state, "param_groups": groups}
+    # --8<-- [end:optimizer_state_dict]
 
+    # --8<-- [start:optimizer_load_state_dict]
     def load_state_dict(self, state_dict: dict) -> None:
         """Restore hyperparameters and buffers saved by state_dict(), matching by position."""
         saved_groups = state_dict["param_groups"]
@@ -134,7 +136,7 @@ class Optimizer:
             }
         for saved, group in zip(saved_groups, self.param_groups):
             group.update({k: v for k, v in saved.items() if k != "params"})
-    # --8<-- [end:optimizer_state_dict]
+    # --8<-- [end:optimizer_load_state_dict]
 
     def __repr__(self) -> str:
         lines = [f"{type(self).__name__} ("]

@@ -116,7 +116,9 @@ class DataLoader:
     def __len__(self) -> int:
         n = len(self.dataset)
         return n // self.batch_size if self.drop_last else math.ceil(n / self.batch_size)
+    # --8<-- [end:dataloader]
 
+    # --8<-- [start:dataloader_iter]
     def __iter__(self):
         n = len(self.dataset)
         order = randperm(n, generator=self.generator) if self.shuffle else None
@@ -129,4 +131,4 @@ class DataLoader:
             else:
                 indices = range(start, stop) if order is None else index.tolist()
                 yield self.collate_fn([self.dataset[i] for i in indices])
-# --8<-- [end:dataloader]
+# --8<-- [end:dataloader_iter]

@@ -99,7 +99,10 @@ def kernel_files() -> list[Path]:
 # *** 4. timing by CUDA events ***
 
 
-def time_gpu(fn, *args, min_ms: float = 30.0, rounds: int = 5) -> float:
+ROUNDS = [5]  # timed rounds per measurement; `singsys bench --rounds` sets it
+
+
+def time_gpu(fn, *args, min_ms: float = 30.0, rounds: int | None = None) -> float:
     """Median seconds per call of fn(*args) (which launches GPU work), by CUDA events.
 
     One warm-up call sizes the batch: each of `rounds` rounds times enough calls to last about
@@ -121,4 +124,4 @@ def time_gpu(fn, *args, min_ms: float = 30.0, rounds: int = 5) -> float:
     if first > 0.2:
         return min(first, batch(1))
     n = max(1, int(min_ms / 1e3 / max(first, 1e-6)))
-    return float(np.median([batch(n) for _ in range(rounds)]))
+    return float(np.median([batch(n) for _ in range(rounds or ROUNDS[0])]))

@@ -111,8 +111,8 @@ EPS32 = float(np.finfo(np.float32).eps)
 
 
 def check(dev, rng: np.random.Generator, log=print) -> int:
-    """Validate every rung on every shape; returns the number of checks passed, raises on one
-    that fails (common.ValidationError with the first mismatches)."""
+    """Validate every SGEMM rung (rung 8 in every candidate tile) on every shape; returns the
+    number of checks passed, raises common.ValidationError on the first that fails."""
     passed = 0
     prebuild(dev, [kernel_source("matmul"), kernel_source("matmul_tc")]
              + [kernel_source("matmul", t) for t in CANDIDATES if tile_ok(t)])
@@ -126,11 +126,18 @@ def check(dev, rng: np.random.Generator, log=print) -> int:
                 validate(f"{RUNGS[rung]} {tile if rung == 8 else ''} at {(M, N, K)}",
                          C.numpy(), ref, bound)
                 passed += 1
+    log(f"sgemm: {passed} checks passed")
+    return passed
+
+
+def check_tensor_cores(dev, rng: np.random.Generator, log=print) -> int:
+    """Validate the tensor-core rungs on every shape of TC_SHAPES."""
+    passed = 0
     for M, N, K in TC_SHAPES:
         a, b = rng.standard_normal((M, K), np.float32), rng.standard_normal((N, K), np.float32)
         for name in TC:
             passed += check_tc(dev, name, a, b)
-    log(f"matmul: {passed} checks passed")
+    log(f"tensor cores: {passed} checks passed")
     return passed
 
 
@@ -224,8 +231,11 @@ def main(argv: list[str] | None = None) -> list[Row]:
     p = argparse.ArgumentParser(description="the CUDA matmul ladder against cuBLAS")
     p.add_argument("--size", type=int, default=4096)
     p.add_argument("--no-tune", action="store_true", help="rung 8 with the default tile")
+    p.add_argument("--rounds", type=int, default=5, help="timed rounds per kernel (median)")
     args = p.parse_args(argv)
+    from ch3_brrr.ladders import common_cuda
     from ch3_brrr.runtime.device import get_device
+    common_cuda.ROUNDS[0] = args.rounds
     dev = get_device("cuda")
     try:
         import torch
@@ -233,6 +243,7 @@ def main(argv: list[str] | None = None) -> list[Row]:
         torch = None
     rng = np.random.default_rng(0)
     check(dev, rng)
+    check_tensor_cores(dev, rng)
     tile = DEFAULT_TILE if args.no_tune else autotune(dev, args.size, rng)[0]
     rows = time_ladder(dev, args.size, tile, rng, torch) + time_tensor_cores(dev, rng, torch)
     print(format_table(rows))

@@ -119,14 +119,15 @@ def load_library(lib: bytes) -> ctypes.CDLL:
 
 
 # --8<-- [start:c_program]
-def c_arg(x):
-    """One kernel argument as ctypes sees it: an array's data pointer, int64_t or double."""
+def c_type(x):
+    """The C type of one kernel argument: an array passes its data pointer, an int an int64_t,
+    a float a double."""
     if isinstance(x, np.ndarray):
-        return ctypes.c_void_p(x.ctypes.data)
+        return ctypes.c_void_p
     if isinstance(x, (bool, int, np.integer)):
-        return ctypes.c_int64(int(x))
+        return ctypes.c_int64
     if isinstance(x, (float, np.floating)):
-        return ctypes.c_double(float(x))
+        return ctypes.c_double
     raise TypeError(f"a C kernel argument must be an ndarray, int or float, got {type(x).__name__}")
 
 
@@ -141,11 +142,16 @@ class CProgram(Program):
         except AttributeError:
             raise CompileError("c", f"no function named {name!r} in the compiled source",
                                "") from None
-        self.fn.restype = None
+        self.fn.restype, self.types = None, ()
 
     def __call__(self, *bufs, global_size=(1, 1, 1), local_size=(1, 1, 1), vals=(), wait=False):
-        args = [c_arg(x) for x in (*bufs, *vals)]
-        return timed(lambda: self.fn(*args), lambda: None, wait)
+        args = (*bufs, *vals)
+        types = tuple(c_type(x) for x in args)
+        if types != self.types:  # declared once: ctypes then converts each argument
+            self.fn.argtypes = self.types = types
+        raw = [x.ctypes.data if isinstance(x, np.ndarray) else int(x) if t is ctypes.c_int64
+               else x for x, t in zip(args, types)]
+        return timed(lambda: self.fn(*raw), lambda: None, wait)
 # --8<-- [end:c_program]
 
 
@@ -163,10 +169,14 @@ class CDevice(Device):
 
     def __init__(self, cc: str | None = None):
         super().__init__("c", CAllocator(), CCompiler(cc), CProgram)
+        self._kernels: dict[tuple[str, str], CProgram] = {}
 
     def kernel(self, file: str, name: str) -> CProgram:
-        """Function `name` of kernels/c/<file>.c, compiled (cached) and loaded once."""
-        return self.build(name, kernel_source(file))
+        """Function `name` of kernels/c/<file>.c, compiled (cached) and loaded once: the file is
+        read on the first call only, as every op of device "c" comes through here."""
+        if (file, name) not in self._kernels:
+            self._kernels[file, name] = self.build(name, kernel_source(file))
+        return self._kernels[file, name]
 
 
 def open_device() -> CDevice:

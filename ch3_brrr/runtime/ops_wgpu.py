@@ -4,14 +4,17 @@ The adapter is picked by wgpu ("high-performance": a discrete GPU where there is
 CPU adapter); $SINGSYS_WGPU_ADAPTER=cpu forces the CPU adapter. A buffer is a wgpu.GPUBuffer;
 a Program is one @compute entry point whose bindings are the buffers in call order, then (if
 `vals` is given) a buffer of 32-bit scalars that the kernel reads as a uniform struct or a
-storage array<u32>. Pipelines, scalar buffers and bind groups are cached; nothing is read back
-until copyout. Left out: timestamps (timing is wall-clock), several queues, mapped memory.
+storage array<u32>. Pipelines, scalar buffers and bind groups are cached. Launches are recorded
+and submitted together (one compute pass per batch: a submit costs a millisecond on llvmpipe),
+at the latest when data moves in or out; nothing is read back until copyout. Left out:
+timestamps (timing is wall-clock), several queues, mapped memory.
 """
 
 from __future__ import annotations
 
 import os
 import re
+import tempfile
 from collections import OrderedDict
 
 import numpy as np
@@ -53,8 +56,8 @@ class LRU(OrderedDict):
 class WGPUAllocator(Allocator):
     """GPUBuffers usable as storage and as copy source and destination."""
 
-    def __init__(self, device: wgpu.GPUDevice):
-        self.device = device
+    def __init__(self, owner: WGPUDevice):
+        self.owner, self.device = owner, owner.gpu
 
     def alloc(self, nbytes: int) -> wgpu.GPUBuffer:
         limit = self.device.limits["max-storage-buffer-binding-size"]
@@ -69,12 +72,14 @@ class WGPUAllocator(Allocator):
     def copyin(self, dest: wgpu.GPUBuffer, src: memoryview) -> None:
         data = bytes(src)
         data += b"\0" * (-len(data) % 4)  # write_buffer moves whole 4-byte words
-        if data:
+        if data:  # a queue write jumps ahead of launches not yet submitted: submit them first
+            self.owner.flush()
             self.device.queue.write_buffer(dest, 0, data)
 
     def copyout(self, dest: memoryview, src: wgpu.GPUBuffer) -> None:
         n = len(dest)
-        if n:  # read_buffer waits for the work queued before it
+        if n:  # read_buffer waits for the work submitted before it
+            self.owner.flush()
             dest[:] = self.device.queue.read_buffer(src, 0, -(-n // 4) * 4)[:n]
 
 
@@ -121,18 +126,10 @@ class WGPUProgram(Program):
             layout=self.layout,
             entries=[{"binding": i, "resource": {"buffer": b}} for i, b in enumerate(bufs)]))
         grid = (tuple(global_size) + (1, 1))[:3]
-
-        def launch():
-            if 0 in grid:
-                return
-            encoder = self.dev.gpu.create_command_encoder()
-            compute_pass = encoder.begin_compute_pass()
-            compute_pass.set_pipeline(self.pipeline)
-            compute_pass.set_bind_group(0, bind_group)
-            compute_pass.dispatch_workgroups(*grid)
-            compute_pass.end()
-            self.dev.gpu.queue.submit([encoder.finish()])
-        return timed(launch, self.dev.synchronize, wait)
+        if 0 in grid:
+            return 0.0 if wait else None
+        return timed(lambda: self.dev.enqueue(self.pipeline, bind_group, grid),
+                     self.dev.synchronize, wait)
 # --8<-- [end:wgpu_program]
 
 
@@ -141,6 +138,10 @@ class WGPUDevice(Device):
 
     def __init__(self):
         force_cpu = os.environ.get("SINGSYS_WGPU_ADAPTER", "").lower() == "cpu"
+        if not os.environ.get("XDG_RUNTIME_DIR"):
+            # NOTE: Mesa's window-system layer prints an error per adapter probe without one
+            # (headless machines, CI); compute needs no windows, so give it an empty folder
+            os.environ["XDG_RUNTIME_DIR"] = tempfile.mkdtemp(prefix="singsys-xdg-")
         try:
             adapter = wgpu.gpu.request_adapter_sync(
                 power_preference="high-performance", force_fallback_adapter=force_cpu)
@@ -154,12 +155,9 @@ class WGPUDevice(Device):
         self.scalar_buffers = LRU(1024)  # bytes of the vals -> a buffer holding them
         # (pipeline uid, buffer uids) -> bind group; small, as a bind group keeps its buffers alive
         self.bind_groups = LRU(256)
-        super().__init__("wgpu", WGPUAllocator(self.gpu), WGPUCompiler(self.gpu),
+        self.pending: list[tuple] = []  # launches recorded, not yet submitted
+        super().__init__("wgpu", WGPUAllocator(self), WGPUCompiler(self.gpu),
                          lambda name, lib: WGPUProgram(name, lib, self))
-
-    @property
-    def is_cpu(self) -> bool:
-        return self.adapter.info["adapter_type"] == "CPU"
 
     def scalars(self, vals) -> wgpu.GPUBuffer:
         """A uniform/storage buffer with vals as 32-bit words (ints, or float32 for floats),
@@ -169,10 +167,32 @@ class WGPUDevice(Device):
         return self.scalar_buffers.get_or_make(words, lambda: self.gpu.create_buffer_with_data(
             data=words, usage=wgpu.BufferUsage.UNIFORM | wgpu.BufferUsage.STORAGE))
 
+    def enqueue(self, pipeline, bind_group, grid) -> None:
+        """Record one launch; a batch of 128 is submitted without waiting to be asked."""
+        self.pending.append((pipeline, bind_group, grid))
+        if len(self.pending) >= 128:
+            self.flush()
+
+    def flush(self) -> None:
+        """Submit the recorded launches as one compute pass, in order (WebGPU makes each
+        dispatch see the writes of those before it)."""
+        if not self.pending:
+            return
+        encoder = self.gpu.create_command_encoder()
+        compute_pass = encoder.begin_compute_pass()
+        for pipeline, bind_group, grid in self.pending:
+            compute_pass.set_pipeline(pipeline)
+            compute_pass.set_bind_group(0, bind_group)
+            compute_pass.dispatch_workgroups(*grid)
+        compute_pass.end()
+        self.gpu.queue.submit([encoder.finish()])
+        self.pending.clear()
+
     def synchronize(self) -> None:
         # NOTE: wgpu-py 0.32's on_submitted_work_done_sync is broken; a 4-byte read waits too
         if not hasattr(self, "_fence"):
             self._fence = self.allocator.alloc(4)
+        self.flush()
         self.gpu.queue.read_buffer(self._fence, 0, 4)
 
     def __repr__(self) -> str:

@@ -133,7 +133,7 @@ def test_escapes_gcc_warns_about(tmp_path):
 
 CHAR_VALUES = [  # printed by the program; a raw byte 0xE9 (not UTF-8) and a UTF-8 'é'
     b"'\xe9'", "'é'".encode(), b"'ab'", b"'\\xff'", b"'\\377'", b"'abcd'", b"'\\q'",
-    "'\\λ'".encode(), b'"\xe9\\xe9"[0] + "\xe9\\xe9"[1]',
+    "'\\λ'".encode(), b"'\\\xe9'", b'"\xe9\\xe9"[0] + "\xe9\\xe9"[1]',
 ]
 
 
@@ -265,3 +265,16 @@ def test_step_limit_is_an_option_with_a_generous_default(tmp_path, capsys):
     prog.write_text("int main(void) { for (;;) ; }\n")
     assert main.main([str(prog), "--run", "--max-steps", "5000"]) == 139
     assert "stopped after" in capsys.readouterr().err
+
+
+def test_dump_tokens_writes_the_source_bytes_back(tmp_path):
+    """A token holding a byte that is not UTF-8 is written as that byte, even where standard
+    output is strict UTF-8 (printing the string failed with UnicodeEncodeError)."""
+    import sys
+
+    prog = tmp_path / "e9.c"
+    prog.write_bytes(b'int main(void) { return "\xe9"[0]; }\n')
+    done = subprocess.run([sys.executable, "-m", "appendix_ctoriscv", str(prog), "--dump-tokens"],
+                          capture_output=True, env=dict(os.environ, PYTHONIOENCODING="utf-8"))
+    assert done.returncode == 0, done.stderr
+    assert b'STR\t"\xe9"\n' in done.stdout

@@ -13,7 +13,7 @@ if not hasattr(backend, "CORE"):  # ch2's written device contract (issue 9) is n
 import ch3_brrr.device_c  # noqa: E402, F401  (registers device "c")
 from ch2_lego.backend import CORE, get_device  # noqa: E402
 
-pytestmark = pytest.mark.sec_3_6
+pytestmark = pytest.mark.sec_3_7
 
 
 def both(array):
@@ -133,3 +133,25 @@ def test_gpt_training_steps_and_sampling_on_c_match_cpu():
     for p_c, p_cpu in zip(runs["c"][2], runs["cpu"][2]):
         np.testing.assert_allclose(p_c, p_cpu, rtol=1e-8, atol=1e-10)
     np.testing.assert_array_equal(runs["c"][1], runs["cpu"][1])
+
+
+def test_mlp_language_model_training_on_c_matches_cpu():
+    from ch2_lego.data import CharTokenizer, context_windows, load_names, split_words
+    from ch2_lego.models import mlp_lm
+    from ch2_lego.models.train import train_lm
+    words = load_names()
+    tok = CharTokenizer(words)
+    x, y = context_windows(split_words(words)[0][:300], tok, block_size=3)
+    losses = {}
+    for device in ("cpu", "c"):
+        lego.manual_seed(0)
+        model = mlp_lm.MLPLanguageModel(tok.vocab_size, block_size=3, n_embd=8, n_hidden=32)
+        losses[device] = train_lm(model.double().to(device), x, y, steps=8, batch_size=32,
+                                  lr=1e-2, progress=False)
+    np.testing.assert_allclose(losses["c"], losses["cpu"], rtol=1e-10)
+
+
+def test_out_of_memory_is_a_named_error():
+    from ch3_brrr.runtime import OutOfMemoryError
+    with pytest.raises(OutOfMemoryError, match=r"c out of memory\. Tried to allocate"):
+        lego.empty(1 << 58, device="c")

@@ -9,7 +9,7 @@ import pytest
 
 from ch3_brrr import kernels_c as K
 
-pytestmark = pytest.mark.sec_3_6
+pytestmark = pytest.mark.sec_3_7
 FLOATS = [np.float32, np.float64]
 ALL = [np.bool_, np.int32, np.int64, np.float32, np.float64]
 
@@ -239,3 +239,29 @@ def test_kernels_split_among_threads_give_the_same_answer():
     env = dict(os.environ, OMP_NUM_THREADS="3")
     proc = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True)
     assert proc.returncode == 0, proc.stderr
+
+
+def test_float32_exp_and_tanh_polynomials_over_their_whole_range():
+    # vmath.h's exp and tanh replace libm for float32: check them far past the random inputs
+    eps = float(np.finfo(np.float32).eps)
+    x = np.linspace(-110, 95, 400_001).astype(np.float32)
+    out = np.empty_like(x)
+    K.unary("exp", out, x)
+    truth = np.exp(x.astype(np.float64))
+    normal = (truth >= np.finfo(np.float32).tiny) & (truth <= np.finfo(np.float32).max)
+    assert np.all(np.abs(out[normal] - truth[normal]) <= 2 * eps * truth[normal])
+    assert np.all(np.isinf(out[truth > np.finfo(np.float32).max]))
+    sub = truth < np.finfo(np.float32).tiny  # subnormal or 0: within one subnormal step
+    assert np.all(np.abs(out[sub] - truth[sub]) <= 2.0**-149)
+    t = np.concatenate([np.linspace(-12, 12, 200_001), np.logspace(-40, 0, 2000),
+                        -np.logspace(-40, 0, 2000)]).astype(np.float32)
+    out = np.empty_like(t)
+    K.unary("tanh", out, t)
+    truth = np.tanh(t.astype(np.float64))
+    assert np.all(np.abs(out - truth) <= 2 * eps * np.abs(truth) + 2.0**-149)
+    special = np.array([np.nan, np.inf, -np.inf, -0.0, 0.0], np.float32)
+    for op, fn in (("exp", np.exp), ("tanh", np.tanh)):
+        out = np.empty_like(special)
+        K.unary(op, out, special)
+        np.testing.assert_array_equal(out, fn(special))
+        np.testing.assert_array_equal(np.signbit(out), np.signbit(fn(special)))

@@ -7,7 +7,7 @@ import torch
 
 from ch3_brrr import kernels_c as K
 
-pytestmark = pytest.mark.sec_3_6
+pytestmark = pytest.mark.sec_3_7
 EPS32 = float(np.finfo(np.float32).eps)
 SHAPES = [(4, 7), (2, 3, 33), (1, 1), (5, 1000)]
 

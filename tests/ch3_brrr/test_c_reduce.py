@@ -6,7 +6,7 @@ import pytest
 from ch3_brrr import kernels_c as K
 from ch3_brrr.ladders.common import matmul_bound
 
-pytestmark = pytest.mark.sec_3_6
+pytestmark = pytest.mark.sec_3_7
 EPS = {np.float32: float(np.finfo(np.float32).eps), np.float64: float(np.finfo(np.float64).eps)}
 
 

@@ -27,6 +27,19 @@ def test_sgemm_ladder(dev):
     assert matmul_cuda.check(dev, np.random.default_rng(1), log=lambda *a: None) > 0
 
 
+@pytest.mark.sec_3_19
+def test_tensor_core_gemms(dev):
+    from ch3_brrr.ladders import matmul_cuda
+    assert matmul_cuda.check_tensor_cores(dev, np.random.default_rng(4), log=lambda *a: None) > 0
+
+
+@pytest.mark.sec_3_21
+def test_gpt_trains_on_cuda_as_on_cpu(dev):
+    from ch3_brrr.ladders import gpt_cuda
+    result = gpt_cuda.train_both(steps=3, batch_size=8)  # raises if losses or weights disagree
+    assert len(result["cuda"]["losses"]) == 3
+
+
 @pytest.mark.sec_3_18
 def test_row_kernels(dev):
     from ch3_brrr.ladders import rows_cuda

@@ -11,7 +11,7 @@ import pytest
 
 from ch2_lego.dtype import float32, float64, int64
 from ch4_pt2.ops import Ops, UOp
-from ch4_pt2.realize import Plan, buffer_node
+from ch4_pt2.plan import Plan, buffer_node
 
 pytestmark = pytest.mark.sec_4_7
 EPS32 = np.finfo(np.float32).eps
@@ -150,7 +150,7 @@ def test_matmul_source_has_the_schedule_transformations():
     plan = Plan([matmul(a, a)])
     (src,) = plan.sources
     assert "#pragma omp parallel for" in src  # parallelize the outer loop
-    assert "acc" in src and "[16]" in src  # split n by 16 lanes, k moved outside them
+    assert "acc" in src and "[64]" in src  # split n by 64 lanes, k moved outside them
     assert "#pragma omp simd" in src  # the lanes vectorized
 
 
@@ -163,3 +163,41 @@ def test_a_linear_layer_splits_its_reduction_into_lanes():
     assert "[16]" in src and "#pragma GCC unroll 16" in src  # 16 partial sums, then added up
     (got,) = plan.run()
     np.testing.assert_array_equal(got, np.full((8, 32), 64.0, np.float32))
+
+
+def ulp_error(got: np.ndarray, want: np.ndarray) -> np.ndarray:
+    """|got - want| in units of float32's spacing at want (want in float64)."""
+    spacing = np.spacing(np.abs(want).astype(np.float32)).astype(np.float64)
+    return np.abs(got.astype(np.float64) - want) / spacing
+
+
+@pytest.mark.sec_4_8
+@pytest.mark.parametrize("op, ref, max_ulp", [(Ops.EXP, np.exp, 3), (Ops.TANH, np.tanh, 3)])
+def test_float32_exp_and_tanh_are_within_a_few_ulp(op, ref, max_ulp):
+    # dense grids over the interesting ranges, checked against float64 numpy
+    x = np.concatenate([np.linspace(-87, 88.7, 400001), np.linspace(-1, 1, 200001),
+                        np.linspace(-0.6, 0.6, 100001)]).astype(np.float32)
+    (got,) = Plan([UOp(op, float32, (buffer_node(x, float32),))]).run()
+    want = ref(x.astype(np.float64))
+    assert ulp_error(got, want).max() <= max_ulp
+
+
+@pytest.mark.sec_4_8
+def test_float32_exp_and_tanh_special_values():
+    x = np.array([np.inf, -np.inf, np.nan, 0.0, -0.0, 89.0, -104.5, 1e-30, -1e-30], np.float32)
+    node = buffer_node(x, float32)
+    exp, tanh = Plan([UOp(Ops.EXP, float32, (node,)), UOp(Ops.TANH, float32, (node,))]).run()
+    with np.errstate(over="ignore"):
+        np.testing.assert_array_equal(exp, np.exp(x))  # inf, 0, nan, 1, 1, inf, 0, 1, 1
+    np.testing.assert_array_equal(tanh, np.tanh(x))
+    assert np.signbit(tanh[4]) and np.signbit(tanh[8])  # tanh(-0) = -0
+
+
+@pytest.mark.sec_4_8
+def test_float32_exp_reaches_the_subnormals():
+    x = np.linspace(-103.9, -87.5, 20001).astype(np.float32)
+    (got,) = Plan([UOp(Ops.EXP, float32, (buffer_node(x, float32),))]).run()
+    want = np.exp(x.astype(np.float64))
+    # below 2^-126 float32 has a fixed spacing of 2^-149; allow two of them
+    assert np.all(np.abs(got - want) <= np.maximum(3 * np.spacing(want.astype(np.float32)),
+                                                   2 * 2.0 ** -149))

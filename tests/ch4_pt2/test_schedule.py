@@ -6,7 +6,7 @@ import pytest
 
 from ch2_lego.dtype import float32, float64
 from ch4_pt2.ops import Ops, UOp
-from ch4_pt2.realize import Plan, buffer_node
+from ch4_pt2.plan import Plan, buffer_node
 from ch4_pt2.schedule import create_schedule, memory_plan, trailing_expand
 
 pytestmark = pytest.mark.sec_4_6

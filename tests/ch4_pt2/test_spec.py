@@ -7,7 +7,7 @@ import pytest
 from ch2_lego.dtype import float32, int64
 from ch4_pt2.lower import lower
 from ch4_pt2.ops import Ops, UOp
-from ch4_pt2.realize import buffer_node
+from ch4_pt2.plan import buffer_node
 from ch4_pt2.schedule import create_schedule
 from ch4_pt2.spec import SpecError, kernel_spec, tensor_spec, verify
 

@@ -2,8 +2,9 @@
 
 One strict build, one local HTTP server, one browser; every page of the site is loaded and must:
 load, log no console error and raise no script error, fetch nothing from outside the site (an
-offline reader gets the same book), have every internal link resolve (notebook pages included),
-and have all its math typeset by MathJax. A few screenshots are kept in build/browser/ so that a
+offline reader gets the same book), have every internal link resolve to a page, and every
+#anchor to an element of that page (notebook pages included), and have all its math typeset by
+MathJax. A few screenshots are kept in build/browser/ so that a
 person (or CI's artifacts) can look at the pages.
 
 Needs Debian's `chromium` (`make system-deps`) and MathJax in the book's assets (`make mathjax`).
@@ -16,9 +17,11 @@ import subprocess
 import sys
 import threading
 import urllib.error
+import urllib.parse
 import urllib.request
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from typing import NamedTuple
 
 import pytest
 
@@ -114,9 +117,20 @@ def url_exists(url: str) -> bool:
         return False
 
 
-def check_page(browser, base_url: str, page_path: str, screenshot: Path | None) -> list[str]:
-    """Open one page; return what is wrong with it, one line per problem."""
-    problems, internal_links = [], set()
+class PageReport(NamedTuple):
+    problems: list[str]  # what is wrong with the page, one line each
+    ids: set[str]  # the ids of its elements, which links can point at (#id)
+    anchors: set[tuple[str, str]]  # (page url, id) for each internal link with a fragment
+
+
+def page_url(base_url: str, page_path: str) -> str:
+    """The address that links use for a page: a directory for its index.html."""
+    return base_url + page_path.removesuffix("index.html")
+
+
+def check_page(browser, base_url: str, page_path: str, screenshot: Path | None) -> PageReport:
+    """Open one page and check what can be checked on the page itself."""
+    problems, internal_links, anchors = [], set(), set()
     page = browser.new_page(viewport={"width": 1280, "height": 900})
     page.on("console", lambda m: m.type == "error" and problems.append(f"console: {m.text}"))
     page.on("pageerror", lambda e: problems.append(f"script error: {e}"))
@@ -133,51 +147,65 @@ def check_page(browser, base_url: str, page_path: str, screenshot: Path | None) 
     response = page.goto(base_url + page_path, wait_until="load")
     if response is None or response.status != 200:
         page.close()
-        return problems + [f"page did not load ({response and response.status})"]
+        return PageReport(problems + [f"page did not load ({response and response.status})"],
+                          set(), set())
     has_math = page.evaluate("() => !!document.querySelector('.arithmatex, .jp-RenderedMarkdown')")
     if has_math:
-        page.wait_for_function("() => window.MathJax && MathJax.startup && MathJax.startup.promise",
-                               timeout=15000)
-        page.evaluate("() => MathJax.startup.promise")
+        if page.evaluate("() => !!document.querySelector('script[src*=\"mathjax\"]')"):
+            page.wait_for_function("() => window.MathJax?.startup?.promise", timeout=15000)
+            page.evaluate("() => MathJax.startup.promise")  # resolves once the page is typeset
+        else:
+            problems.append("math on the page but no MathJax script")
         problems += page.evaluate(MATH_CHECK)
     for href in page.evaluate(LINKS):
         if href.startswith(base_url):
-            internal_links.add(href.split("#")[0])
+            url, _, fragment = href.partition("#")
+            internal_links.add(url)
+            if fragment:
+                anchors.add((url.removesuffix("index.html"), urllib.parse.unquote(fragment)))
+    ids = set(page.evaluate("() => Array.from(document.querySelectorAll('[id]'), e => e.id)"))
     if screenshot is not None:
         page.screenshot(path=str(screenshot))
     page.close()
     for link in sorted(internal_links):
         if not url_exists(link):
             problems.append(f"broken link: {link[len(base_url):]}")
-    return problems
+    return PageReport(problems, ids, anchors)
 
 
-def test_every_page_loads_typesets_its_math_and_links_only_to_pages_that_exist(site, browser):
+def test_every_page_loads_typesets_its_math_and_links_only_to_what_exists(site, browser):
     site_dir, base_url = site
     pages = site_pages(site_dir)
     assert "notebooks/ch1_dfdx/index.html" in pages  # the notebooks are pages too
     SCREENSHOT_DIR.mkdir(parents=True, exist_ok=True)
-    report = {}
+    report, ids, anchors = {}, {}, {}
     for page_path in pages:
         shot = None
         if page_path in SCREENSHOT_PAGES:
             shot = SCREENSHOT_DIR / screenshot_name(page_path)
-        problems = check_page(browser, base_url, page_path, shot)
-        if problems:
-            report[page_path] = sorted(set(problems))
+        checked = check_page(browser, base_url, page_path, shot)
+        ids[page_url(base_url, page_path)] = checked.ids
+        anchors[page_path] = checked.anchors
+        if checked.problems:
+            report[page_path] = sorted(set(checked.problems))
+    for page_path, links in anchors.items():  # a link to #section needs that section
+        missing = [f"missing anchor: {url[len(base_url):]}#{fragment}" for url, fragment in links
+                   if url in ids and fragment not in ids[url]]
+        if missing:
+            report.setdefault(page_path, []).extend(sorted(missing))
     assert report == {}, "\n".join(f"{page}:\n  " + "\n  ".join(p) for page, p in report.items())
     for name in SCREENSHOT_PAGES:
         assert (SCREENSHOT_DIR / screenshot_name(name)).exists()
 
 
 def test_the_check_catches_raw_math_and_broken_links(tmp_path, browser):
-    # The checks above must be able to fail: a page with an unrendered formula, a formula
-    # MathJax cannot parse and a link to a missing page is reported on all three counts.
+    # The checks above must be able to fail: an unrendered formula, a link to a missing page
+    # and a link to a missing section are each reported.
     bad = tmp_path / "bad"
     bad.mkdir()
     (bad / "index.html").write_text(
         '<html><body><div class="jp-RenderedMarkdown">raw $x^2$ here</div>'
-        '<a href="missing/">gone</a></body></html>')
+        '<h2 id="here">here</h2><a href="missing/">gone</a><a href="#nowhere">x</a></body></html>')
     handler = functools.partial(QuietHandler, directory=str(tmp_path))
     server = QuietServer(("127.0.0.1", 0), handler)
     threading.Thread(target=server.serve_forever, daemon=True).start()
@@ -188,7 +216,10 @@ def test_the_check_catches_raw_math_and_broken_links(tmp_path, browser):
         raw = page.evaluate(MATH_CHECK)
         page.close()
         assert raw == ["untypeset in a notebook cell: $x^2$"]
-        assert not url_exists(base + "bad/missing/")
-        assert url_exists(base + "bad/index.html")
+        checked = check_page(browser, base, "bad/index.html", None)
+        assert sorted(checked.problems) == ["broken link: bad/missing/",
+                                            "math on the page but no MathJax script",
+                                            "untypeset in a notebook cell: $x^2$"]
+        assert checked.ids == {"here"} and checked.anchors == {(base + "bad/", "nowhere")}
     finally:
         server.shutdown()

@@ -7,6 +7,7 @@
 // NaN and inf follow IEEE and numpy: no -ffast-math.
 
 #include "strided.h"
+#include "vmath.h"
 #include <tgmath.h>  // exp(x) is expf for a float x, exp for a double
 
 #define CHUNK 8192  // elements per OpenMP task: rows are cut into chunks so 1-d work splits too
@@ -122,12 +123,12 @@ static inline int64_t pow_i(int64_t a, int64_t b) {
 
 // unary
 FOR_NUMBERS(UNARY, neg, SAME, -a)
-FOR_FLOATS(UNARY, exp, SAME, exp(a))
+FOR_FLOATS(UNARY, exp, SAME, VEXP(a))  // float: vmath.h's polynomial, which vectorizes
 FOR_FLOATS(UNARY, log, SAME, log(a))
 FOR_FLOATS(UNARY, sqrt, SAME, sqrt(a))
 FOR_FLOATS(UNARY, sin, SAME, sin(a))
 FOR_FLOATS(UNARY, cos, SAME, cos(a))
-FOR_FLOATS(UNARY, tanh, SAME, tanh(a))
+FOR_FLOATS(UNARY, tanh, SAME, VTANH(a))
 FOR_FLOATS(UNARY, erf, SAME, erf(a))
 FOR_FLOATS(UNARY, floor, SAME, floor(a))
 FOR_FLOATS(UNARY, ceil, SAME, ceil(a))

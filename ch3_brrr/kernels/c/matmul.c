@@ -177,11 +177,15 @@ void matmul_v5_threads(float *restrict c, const float *restrict a, const float *
 
 // --8<-- [start:matmul_batched]
 // c[p] = a[p] @ b[p] for p < batch. Shapes: a (batch,M,K), b (batch,K,N), c (batch,M,N).
-// Many small matrices (attention heads) go one per thread through rung 4; a few big ones go
-// one at a time through rung 5, which splits each among the threads.
+// Small matrices (attention heads) go through rung 2; many bigger ones one per thread through
+// rung 4; a few big ones one at a time through rung 5, which splits each among the threads.
 void matmul_f32(float *c, const float *a, const float *b, int64_t batch,
                 int64_t M, int64_t N, int64_t K) {
-    if (batch >= omp_get_max_threads()) {
+    if (M * N * K <= 64 * 64 * 64) {  // small: packing would cost more than it saves
+        #pragma omp parallel for if (batch * M * N * K >= 262144)
+        for (int64_t p = 0; p < batch; p++)
+            matmul_v2_reordered(c + p * M * N, a + p * M * K, b + p * K * N, M, N, K);
+    } else if (batch >= omp_get_max_threads()) {
         #pragma omp parallel for schedule(dynamic)
         for (int64_t p = 0; p < batch; p++)
             matmul_v4_microkernel(c + p * M * N, a + p * M * K, b + p * K * N, M, N, K);

@@ -6,6 +6,7 @@
 // train_gpt2.c writes the same kernels for the same reason.
 
 #include "strided.h"
+#include "vmath.h"
 #include <tgmath.h>
 
 // --8<-- [start:softmax_forward]
@@ -18,7 +19,7 @@
             const T *xr = x + r * C;                                                          \
             T *o = out + r * C, maxval = -INFINITY, sum = 0;                                  \
             for (int64_t c = 0; c < C; c++) maxval = xr[c] > maxval ? xr[c] : maxval;         \
-            for (int64_t c = 0; c < C; c++) sum += o[c] = exp(xr[c] - maxval);                \
+            for (int64_t c = 0; c < C; c++) sum += o[c] = VEXP(xr[c] - maxval);                \
             for (int64_t c = 0; c < C; c++) o[c] /= sum;                                      \
         }                                                                                     \
     }
@@ -100,7 +101,7 @@
             const T *lr = logits + r * C;                                                     \
             T maxval = -INFINITY, sum = 0;                                                    \
             for (int64_t c = 0; c < C; c++) maxval = lr[c] > maxval ? lr[c] : maxval;         \
-            for (int64_t c = 0; c < C; c++) sum += exp(lr[c] - maxval);                       \
+            for (int64_t c = 0; c < C; c++) sum += VEXP(lr[c] - maxval);                       \
             loss[r] = log(sum) + maxval - lr[target[r]];                                      \
         }                                                                                     \
     }
@@ -115,7 +116,7 @@
             const T *lr = logits + r * C;                                                     \
             T *d = dlogits + r * C, maxval = -INFINITY, sum = 0;                              \
             for (int64_t c = 0; c < C; c++) maxval = lr[c] > maxval ? lr[c] : maxval;         \
-            for (int64_t c = 0; c < C; c++) sum += d[c] = exp(lr[c] - maxval);                \
+            for (int64_t c = 0; c < C; c++) sum += d[c] = VEXP(lr[c] - maxval);                \
             for (int64_t c = 0; c < C; c++) d[c] = d[c] / sum * dloss[r];                     \
             d[target[r]] -= dloss[r];                                                         \
         }                                                                                     \

@@ -19,6 +19,7 @@ fn elementwise(@builtin(workgroup_id) wid: vec3<u32>,
                @builtin(local_invocation_index) lane: u32) {
     let i = (wid.y * groups.x + wid.x) * 64u + lane;  // 2-D grid: more than 65535 workgroups
     if (i >= u32(table[0])) { return; }
-    out[position(i, 0u)] = {{EXPR}};
+    let at = positions4(i);  // out's position, then in0's, in1's, in2's
+    out[at.x] = {{EXPR}};
 }
 // --8<-- [end:elementwise]

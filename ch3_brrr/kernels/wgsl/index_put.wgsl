@@ -1,16 +1,17 @@
-// The adjoints of index.wgsl: index_put (out[indices] = src, or += src) and scatter_add, each
-// output element summing what lands on it. WGSL has no float atomics, so no invocation adds
-// into another's element: element e of out loops over every index position b and takes the
-// src elements whose indices name e. O(out * indices) work, and deterministic: the same sum
-// in the same order every run, unlike atomics. out already holds x (a copy kernel ran first).
+// The adjoint of index.wgsl: index_put (out[indices] = src, or += src), each output element
+// summing what lands on it (scatter_add.wgsl does the same for gather's adjoint). WGSL has no
+// float atomics, so no invocation adds into another's element: element e of out loops over
+// every index position b and takes the src elements whose indices name e. O(out * indices)
+// work, and deterministic: the same sum in the same order every run, unlike atomics. out
+// already holds x (a copy kernel ran first).
 //
 // Positions live in the space of the indices' broadcast shape B (nb dims). For out element e
-// with coordinates c: position b matches when wrap(index_k[b]) == c[dim_k] for every k (and,
-// for scatter_add, b agrees with c on every other dim); src's element for (c, b) is at
+// with coordinates c: position b matches when wrap(index_k[b]) == c[dim_k] for every k; src's
+// element for (c, b) is at
 // src_offset + dot(c, src_strides_c) + dot(b, src_strides_b).
 // Table (i32), after views.wgsl's (over out's shape: out = 0, then src's c-strides = 1):
 //     nb, B shape, then per k: dim_k, size_k, index_k's offset and strides over B,
-//     then src's strides over B, then `match_rest` (1 for scatter_add: b must equal c off dim_k)
+//     then src's strides over B
 // A template: kernels_wgpu.py fills T, INDICES (bindings 2 + k and read_index(k, pos)), NINDEX,
 // TABLE_BINDING and ACCUMULATE.
 
@@ -38,7 +39,6 @@ fn index_put(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) gro
     let nb = u32(table[bshape - 1u]);
     let per_index = 3u + nb;  // dim, size, index_k's offset, its strides[nb]
     let src_b = bshape + nb + nindex * per_index;  // src's strides over B
-    let match_rest = table[src_b + nb] == 1;
     var count = 1u;
     for (var d = 0u; d < nb; d++) { count *= u32(table[bshape + d]); }
     let base = position(e, 1u);  // src's offset + dot(c, src's c-strides)
@@ -57,13 +57,6 @@ fn index_put(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) gro
             var chosen = read_index(k, ipos);
             if (chosen < 0) { chosen += table[at + 1u]; }
             matches = matches && chosen == coordinate(e, 2u, ndim, dim);
-            if (match_rest) {  // scatter_add: B is out's shape (index's), equal off the axis
-                for (var d = 0u; d < nb; d++) {
-                    if (d != dim && coordinate(b, bshape, nb, d) != coordinate(e, 2u, ndim, d)) {
-                        matches = false;
-                    }
-                }
-            }
         }
         if (matches) {
             var s = base;

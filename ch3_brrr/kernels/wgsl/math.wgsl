@@ -51,10 +51,15 @@ fn pow_i32(a: i32, b: i32) -> i32 {  // exponentiation by squaring; b < 0 trunca
 // floor division: the quotient rounded down (Python's //); floats as torch, a / b then floor
 fn floordiv_f32(a: f32, b: f32) -> f32 { return floor(a / b); }
 
+// Integer // and % from unsigned division of the magnitudes: signed i32 `/` and `%` with a
+// negative operand came out wrong on one driver (NVIDIA's Vulkan, 580.159), unsigned is exact.
 fn floordiv_i32(a: i32, b: i32) -> i32 {
     if (b == 0) { return 0; }  // NOTE: torch raises; the host checks divisors (see device_wgpu)
-    let q = a / b;  // truncates toward zero
-    return select(q, q - 1, (a % b != 0) && ((a < 0) != (b < 0)));
+    let ua = u32(abs(a));
+    let ub = u32(abs(b));
+    let q = i32(ua / ub);  // |a| // |b|
+    if ((a < 0) == (b < 0)) { return q; }
+    return select(-q, -q - 1, ua % ub != 0u);  // the quotient is negative: round down
 }
 
 // NaN by its bits: shader compilers may fold `x != x` to false, as with -ffast-math
@@ -71,8 +76,7 @@ fn mod_f32(a: f32, b: f32) -> f32 { return a - b * floor(a / b); }
 
 fn mod_i32(a: i32, b: i32) -> i32 {
     if (b == 0) { return 0; }  // NOTE: torch raises; see floordiv_i32
-    let r = a % b;
-    return select(r, r + b, r != 0 && ((r < 0) != (b < 0)));
+    return a - floordiv_i32(a, b) * b;
 }
 
 // tanh that neither overflows for large |x| (some drivers compute it from exp(2x)) nor loses NaN

@@ -32,7 +32,7 @@ produced: list[int] = []  # ids of the buffers realize() made, in order (compile
 
 def buffer_node(array: np.ndarray, dtype: DType) -> UOp:
     """A new BUFFER node holding array (copied to a contiguous array of dtype if need be)."""
-    array = np.ascontiguousarray(array, dtype=dtype.np)
+    array = np.asarray(array, dtype=dtype.np, order="C")  # 0-d stays 0-d
     uid = next(_ids)
     BUFFER_DATA[uid] = array
     node = UOp(Ops.BUFFER, dtype, (), (uid, tuple(array.shape)))
@@ -158,8 +158,8 @@ def explain_plan(plan: Plan, source: bool = True) -> str:
     for k, (item, src) in enumerate(zip(plan.items, plan.sources)):
         text.append(f"  kernel {k}: {list(item.root.shape)} {item.root.dtype.name} "
                     f"<- {len(item.inputs)} inputs ({item.reason})")
-        if source and src is not None:
-            text.append(src)
+        if source and src is not None:  # the kernel function, without the shared prelude
+            text.append(src[src.rindex("\nvoid ") + 1:])
     return "\n".join(text)
 
 

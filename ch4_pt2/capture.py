@@ -1,0 +1,494 @@
+"""Capture: a lazy Buffer under ch2's Tensor, which records a graph instead of running kernels.
+
+Device "lazy" (PyTorch's Lazy Tensor Core uses the same name): ch2's Tensor, Functions and
+autograd run unchanged on it, and every Buffer method adds UOps to a graph. `numpy()` (so
+`item()`, printing, `.to("cpu")`) realizes: schedules, compiles and runs the graph on the C
+backend. Like ch2's eager Buffer, a LazyBuffer is a view (shape, strides, offset) of a storage;
+here the storage is a cell holding the graph of its current value, so an in-place write
+(`assign`, `alu(out=...)`: optimizer steps, a KV-cache update) is functionalized: the cell gets a
+new value and every view of the storage reads it. Pending writes are realized with the next
+realize. Not compiled (run on the host, as inductor's fallback kernels): cumsum, argsort,
+scatter_add, index_put and multi-index advanced indexing.
+"""
+
+from __future__ import annotations
+
+import itertools
+import weakref
+
+import numpy as np
+
+from ch2_lego import backend as ch2
+from ch2_lego import buffer
+from ch2_lego.backend import Ops as Ch2Ops
+from ch2_lego.buffer import Buffer
+from ch2_lego.dtype import DType, bool_, from_numpy_dtype, int64
+from ch2_lego.storage import Size, View
+from ch4_pt2 import plan as plans
+from ch4_pt2.ops import GroupOp, Ops, UOp
+
+# *** 1. building the tensor graph (with the simplifications that keep it small) ***
+
+# ch2's primitive -> our ALU op (FLOORDIV is IDIV; the rest share names)
+ALU_OPS = {op: Ops[op.name] for op in ch2.ELEMENTWISE if op.name in Ops.__members__}
+ALU_OPS[Ch2Ops.FLOORDIV] = Ops.IDIV
+REDUCE_OPS = {Ch2Ops.SUM: Ops.ADD, Ch2Ops.PROD: Ops.MUL, Ch2Ops.RMAX: Ops.MAX,
+              Ch2Ops.RMIN: Ops.MIN, Ch2Ops.ANY: Ops.MAX, Ch2Ops.ALL: Ops.MIN}
+LOGICAL = {Ops.AND, Ops.OR, Ops.XOR, Ops.NOT}
+
+
+def reshape(u: UOp, shape) -> UOp:
+    return u.reshape(shape)
+
+
+def expand(u: UOp, shape) -> UOp:
+    return u.expand(shape)
+
+
+def const(value, dtype: DType, shape) -> UOp:
+    return UOp.full(value, dtype, tuple(shape))
+
+
+def movement(op: Ops, u: UOp, arg) -> UOp:
+    return u.movement(op, arg)
+
+
+def extern(name: str, fn, shape, dtype: DType, *srcs: UOp) -> UOp:
+    return UOp(Ops.EXTERN, dtype, srcs, plans.ExternCall(name, fn, tuple(shape)))
+
+
+# *** 2. the storage cell and its pending writes ***
+
+
+class LazyStorage:
+    """A flat buffer's current value as a graph (`uop`, 1-D); `version` counts in-place writes
+    as ch2's Storage does (autograd checks it); `generation` also counts realizes."""
+
+    __slots__ = ("uop", "device", "version", "generation", "epoch", "written", "__weakref__")
+
+    def __init__(self, uop: UOp):
+        self.uop, self.device, self.version, self.generation = uop, "lazy", 0, 0
+        self.epoch = self.written = EPOCH[0]  # the realize count at its birth, at its last write
+        ALL.add(self)
+        if uop.op is Ops.BUFFER or uop.op is Ops.RESHAPE and uop.src[0].op is Ops.BUFFER:
+            STORAGE_OF[base_buffer(uop).arg[0]] = self
+
+    def __len__(self) -> int:
+        return self.uop.numel
+
+    @property
+    def dtype(self) -> DType:
+        return self.uop.dtype
+
+    @property
+    def data(self) -> LazyStorage:
+        """What ch2's untyped_storage() compares (data_ptr is id(data)): the cell itself."""
+        return self
+
+    @property
+    def nbytes(self) -> int:
+        return len(self) * self.uop.dtype.itemsize
+
+    @property
+    def realized(self) -> bool:
+        return base_buffer(self.uop) is not None
+
+    def set(self, uop: UOp, write: bool) -> None:
+        """Give the storage a new value: an in-place write (write=True), or its realized form."""
+        self.uop, self.generation = uop, self.generation + 1
+        if write:
+            PENDING.add(self)
+            self.written = EPOCH[0]
+        if self.realized:
+            STORAGE_OF[base_buffer(uop).arg[0]] = self
+
+    def __repr__(self) -> str:
+        return f"LazyStorage(size={len(self)}, version={self.version})"
+
+
+def base_buffer(u: UOp) -> UOp | None:
+    """The BUFFER under u if u is one, or a reshape of one (a realized value), else None."""
+    u = u.src[0] if u.op is Ops.RESHAPE else u
+    return u if u.op is Ops.BUFFER else None
+
+
+# A storage written in place after the graph it was born in (parameters, optimizer state) is
+# realized with the next realize, so its graph does not grow from step to step; one born and
+# written within one graph (a Function's temporary) is just a value of that graph.
+PENDING: weakref.WeakSet = weakref.WeakSet()  # storages written in place, not yet realized
+ALL: weakref.WeakSet = weakref.WeakSet()  # every live storage (compile realizes them first)
+STORAGE_OF: weakref.WeakValueDictionary = weakref.WeakValueDictionary()  # buffer id -> storage
+EPOCH = [0]  # how many realizes have run (outside compile's traces)
+TRACING = [False]  # inside compile's trace: a realize computes only what was asked for
+
+
+def realize_storages(storages) -> None:
+    """Realize the given storages and every older storage written in place, in one schedule."""
+    old_writes = [] if TRACING[0] else [s for s in list(PENDING) if s.written > s.epoch]
+    todo = list(dict.fromkeys(itertools.chain(storages, old_writes)))
+    todo = [s for s in todo if not s.realized]
+    # realize the value under a storage's top-level reshape: the flat view of it is free
+    values = [s.uop.src[0] if s.uop.op is Ops.RESHAPE else s.uop for s in todo]
+    for storage, node in zip(todo, plans.realize(values)):
+        storage.set(reshape(node, (len(storage),)), write=False)
+    PENDING.difference_update(todo)
+    EPOCH[0] += not TRACING[0]
+
+
+# *** 3. the lazy buffer ***
+
+
+class LazyBuffer(Buffer):
+    """ch2's Buffer API, recording a graph. See ch2_lego/buffer.py for the method contract.
+
+    A subclass, so that ch2's isinstance(x, Buffer) checks hold; it overrides every method.
+    """
+
+    __slots__ = ("_uop", "_generation")
+
+    def __init__(self, storage: LazyStorage, view: View, dtype: DType, uop: UOp | None = None):
+        self.storage, self.view, self.dtype = storage, view, dtype
+        self._uop, self._generation = uop, storage.generation
+
+    @classmethod
+    def from_uop(cls, uop: UOp) -> LazyBuffer:
+        """A new storage whose whole value is uop (what every op returns)."""
+        storage = LazyStorage(reshape(uop, (uop.numel,)))
+        return cls(storage, View.contiguous(Size(uop.shape)), uop.dtype, uop)
+
+    @property
+    def uop(self) -> UOp:
+        """This view's value: the graph it was made from, unless its storage changed since."""
+        if self._uop is None or self._generation != self.storage.generation:
+            self._uop, self._generation = self._from_storage(), self.storage.generation
+        return self._uop
+
+    def _from_storage(self) -> UOp:
+        flat, v = self.storage.uop, self.view
+        contiguous = View.contiguous(v.shape)
+        if v.offset == 0 and v.numel == len(self.storage) and (
+                v.strides == contiguous.strides or v.numel <= 1):
+            return reshape(flat, v.shape)
+        return movement(Ops.AS_STRIDED, flat, (tuple(v.shape), tuple(v.strides), v.offset))
+
+    @property
+    def device(self) -> str:
+        return "lazy"
+
+    @property
+    def shape(self) -> Size:
+        return self.view.shape
+
+    def __repr__(self) -> str:
+        return f"<LazyBuffer {tuple(self.shape)} {self.dtype.name}, {self.uop.op.name}>"
+
+    # *** creation and leaving ***
+
+    @classmethod
+    def empty(cls, shape, dtype: DType, device: str = "lazy") -> LazyBuffer:
+        return cls.full(shape, 0, dtype, device)  # defined contents cost nothing here
+
+    @classmethod
+    def full(cls, shape, value, dtype: DType, device: str = "lazy") -> LazyBuffer:
+        return cls.from_uop(const(value, dtype, tuple(shape)))
+
+    @classmethod
+    def from_numpy(cls, a: np.ndarray, device: str = "lazy") -> LazyBuffer:
+        dtype = from_numpy_dtype(a.dtype)
+        return cls.from_uop(plans.buffer_node(np.array(a, dtype=dtype.np), dtype))
+
+    def realize(self) -> LazyBuffer:
+        realize_storages([self.storage])
+        return self
+
+    def numpy(self) -> np.ndarray:
+        """Realize (with every pending write), then read the elements through this view."""
+        self.realize()
+        base = base_buffer(self.storage.uop)
+        flat = plans.BUFFER_DATA[base.arg[0]].reshape(-1)
+        v, size = self.view, flat.itemsize
+        return np.lib.stride_tricks.as_strided(flat[v.offset:], tuple(v.shape),
+                                               tuple(s * size for s in v.strides))
+
+    def to(self, device: str) -> Buffer:
+        return buffer.from_numpy(np.asarray(self.numpy(), order="C"),
+                                 ch2.canonical_device(device))
+
+    # *** ALU ops and reductions ***
+
+    def alu(self, op: Ch2Ops, *srcs, out: LazyBuffer | None = None) -> LazyBuffer:
+        """out = op(self, *srcs) elementwise, srcs broadcast; into `out` in place if given."""
+        operands = (self, *srcs)
+        values = srcs if op is Ch2Ops.WHERE else operands
+        dtype = next((s.dtype for s in values if isinstance(s, LazyBuffer)), self.dtype)
+        shape = out.shape if out is not None else np.broadcast_shapes(
+            *(tuple(s.shape) for s in operands if isinstance(s, LazyBuffer)))
+        ours = ALU_OPS[op]
+        uops = []
+        for k, s in enumerate(operands):
+            want = bool_ if ours in LOGICAL or (op is Ch2Ops.WHERE and k == 0) else dtype
+            u = const(s, want, shape) if isinstance(s, ch2.SCALARS) else expand(value_of(s), shape)
+            uops.append(u.cast(want) if u.dtype is not want else u)
+        result = UOp(ours, bool_ if op in ch2.COMPARE else dtype, tuple(uops))
+        if out is not None:
+            return out.assign_uop(result)
+        return LazyBuffer.from_uop(result)
+
+    def reduce(self, op: Ch2Ops, axes, dtype: DType | None = None,
+               out: LazyBuffer | None = None) -> LazyBuffer:
+        """Reduce over axes, which leave the shape: (2, 3, 4) over (1,) -> (2, 4)."""
+        axes = tuple(sorted(axes))
+        x = self.uop
+        if op in (Ch2Ops.ARGMAX, Ch2Ops.ARGMIN):
+            result = self._argbest(op, axes[0])
+        else:
+            if op in (Ch2Ops.ANY, Ch2Ops.ALL):
+                x = x.cast(bool_)
+            elif dtype is not None:
+                x = x.cast(dtype)
+            result = UOp(Ops.REDUCE_AXIS, x.dtype, (x,), (REDUCE_OPS[op], axes)) if axes else x
+        shape = tuple(n for d, n in enumerate(self.shape) if d not in axes)
+        result = reshape(result, shape)
+        return out.assign_uop(result) if out is not None else LazyBuffer.from_uop(result)
+
+    def _argbest(self, op: Ch2Ops, axis: int) -> UOp:
+        """argmax as a fusable pair of reductions: the least index where x equals its max."""
+        x, n = self.uop, self.shape[axis]
+        best = UOp(Ops.REDUCE_AXIS, x.dtype, (x,),
+                   (Ops.MAX if op is Ch2Ops.ARGMAX else Ops.MIN, (axis,)))
+        hit = UOp(Ops.CMPEQ, bool_, (x, expand(best, x.shape)))
+        iota = plans.buffer_node(np.arange(n, dtype=np.int64), int64)
+        iota = expand(reshape(iota, tuple(n if d == axis else 1 for d in range(len(x.shape)))),
+                      x.shape)
+        pick = UOp(Ops.WHERE, int64, (hit, iota, const(n, int64, x.shape)))
+        return UOp(Ops.REDUCE_AXIS, int64, (pick,), (Ops.MIN, (axis,)))
+
+    # *** movement ops: views of the same storage where ch2's View allows, as in eager ***
+
+    def _viewed(self, view: View, uop: UOp) -> LazyBuffer:
+        return LazyBuffer(self.storage, view, self.dtype, uop)
+
+    def reshape(self, shape) -> LazyBuffer:
+        shape = tuple(shape)
+        view = self.view.reshape(shape)
+        uop = reshape(self.uop, shape)
+        return LazyBuffer.from_uop(uop) if view is None else self._viewed(view, uop)
+
+    def permute(self, order) -> LazyBuffer:
+        order = tuple(order)
+        if order == tuple(range(len(order))):
+            return self
+        return self._viewed(self.view.permute(order), movement(Ops.PERMUTE, self.uop, order))
+
+    def expand(self, shape) -> LazyBuffer:
+        shape = tuple(shape)
+        return self if shape == tuple(self.shape) else \
+            self._viewed(self.view.expand(shape), expand(self.uop, shape))
+
+    def shrink(self, bounds) -> LazyBuffer:
+        bounds = tuple(tuple(b) for b in bounds)
+        if all(b == (0, n) for b, n in zip(bounds, self.shape)):
+            return self
+        view = self.view
+        for d, (start, stop) in enumerate(bounds):
+            if (start, stop) != (0, view.shape[d]):
+                view = view.slice(d, start, stop)
+        return self._viewed(view, movement(Ops.SHRINK, self.uop, bounds))
+
+    def as_strided(self, shape, strides, offset: int) -> LazyBuffer:
+        return LazyBuffer(self.storage, View(Size(shape), tuple(strides), offset), self.dtype)
+
+    def pad(self, pads, value=0) -> LazyBuffer:
+        pads = tuple(tuple(p) for p in pads)
+        padded = movement(Ops.PAD, self.uop, pads)
+        if value != 0:  # PAD fills zeros: choose between the input and `value` by a padded mask
+            inside = movement(Ops.PAD, const(True, bool_, self.shape), pads)
+            padded = UOp(Ops.WHERE, self.dtype,
+                         (inside, padded, const(value, self.dtype, padded.shape)))
+        return LazyBuffer.from_uop(padded)
+
+    def flip(self, axes) -> LazyBuffer:
+        return LazyBuffer.from_uop(movement(Ops.FLIP, self.uop, tuple(axes)))
+
+    # *** data: casts, copies and the in-place write ***
+
+    def cast(self, dtype: DType) -> LazyBuffer:
+        return LazyBuffer.from_uop(self.uop.cast(dtype))
+
+    def contiguous(self, force: bool = False) -> LazyBuffer:
+        """A copy in eager mode; here the same value in a storage of its own (no kernel)."""
+        if self.view.is_contiguous() and not force:
+            return self
+        return LazyBuffer.from_uop(self.uop)
+
+    def assign(self, src) -> LazyBuffer:
+        value = const(src, self.dtype, self.shape) if isinstance(src, ch2.SCALARS) \
+            else expand(value_of(src), self.shape)
+        self.storage.version += 1  # assign counts the write, as the eager Buffer's does
+        return self.assign_uop(value.cast(self.dtype))
+
+    # --8<-- [start:assign]
+    def assign_uop(self, value: UOp) -> LazyBuffer:
+        """Functionalized in-place write: the storage's value becomes a new graph.
+
+        The whole storage: the new value replaces the old. A box of it (a slice, as cat
+        writes): where(inside the box, the value padded out, the old value), fused like any
+        elementwise op. Any other view: a host scatter into a copy (still a new value).
+        """
+        value = value.cast(self.dtype)
+        v, n, old = self.view, len(self.storage), self.storage.uop
+        box = box_of(v, n)
+        if box is None:
+            new = extern("assign", scatter_into(v), (n,), self.dtype, old, value)
+        else:
+            parent, bounds = box
+            pads = tuple((lo, p - hi) for p, (lo, hi) in zip(parent, bounds))
+            part = reshape(value, tuple(hi - lo for lo, hi in bounds))
+            if all(p == (0, 0) for p in pads):
+                new = reshape(part, (n,))
+            else:
+                inside = movement(Ops.PAD, const(True, bool_, part.shape), pads)
+                new = UOp(Ops.WHERE, self.dtype, (inside, movement(Ops.PAD, part, pads),
+                                                  reshape(old, parent)))
+                new = reshape(new, (n,))
+        self.storage.set(new, write=True)
+        self._uop, self._generation = value, self.storage.generation
+        return self
+    # --8<-- [end:assign]
+
+    # *** the non-ALU primitives ***
+
+    def matmul(self, other: LazyBuffer) -> LazyBuffer:
+        """(B.., M, K) @ (B.., K, N): a broadcast multiply and a sum over K, so the scheduler
+        can fuse an epilogue (bias, activation) into it."""
+        a, b = self.uop, value_of(other)
+        if other.view.strides[-1] != 1 and other.shape[-1] > 1:
+            # b read across its rows (x @ W.T): a dense copy first lets the kernel run 64
+            # output lanes over b's rows, several times faster than any strided read
+            b = UOp(Ops.CONTIGUOUS, b.dtype, (b,))
+        *batch, m, k = a.shape
+        n = b.shape[-1]
+        nb = len(batch)
+        a = expand(reshape(a, (*batch, m, 1, k)), (*batch, m, n, k))
+        order = tuple(range(nb)) + (nb + 1, nb)
+        bt = reshape(movement(Ops.PERMUTE, b, order), (*batch, 1, n, k))
+        prod = UOp(Ops.MUL, self.dtype, (a, expand(bt, (*batch, m, n, k))))
+        total = UOp(Ops.REDUCE_AXIS, self.dtype, (prod,), (Ops.ADD, (nb + 2,)))
+        return LazyBuffer.from_uop(reshape(total, (*batch, m, n)))
+
+    def gather(self, axis: int, index: LazyBuffer) -> LazyBuffer:
+        x = self.uop
+        x = movement(Ops.SHRINK, x, tuple((0, n) if d == axis else (0, index.shape[d])
+                                          for d, n in enumerate(x.shape)))
+        if x.shape == self.uop.shape:
+            x = self.uop
+        return LazyBuffer.from_uop(UOp(Ops.GATHER, self.dtype, (x, value_of(index)), axis))
+
+    def index(self, shape, positions, *indices: LazyBuffer) -> LazyBuffer:
+        """x[.., idx, ..] with one index tensor is a gather (fused); several run on the host."""
+        if len(positions) == 1:
+            p, idx = positions[0], value_of(indices[0])
+            x = self.uop
+            pre, post = x.shape[:p], x.shape[p + 1:]
+            ones = (1,) * (len(idx.shape) - 1)
+            x = expand(reshape(x, (*pre, x.shape[p], *ones, *post)),
+                       (*pre, x.shape[p], *idx.shape[1:], *post))
+            at = expand(reshape(idx, (1,) * len(pre) + idx.shape + (1,) * len(post)), shape)
+            return LazyBuffer.from_uop(UOp(Ops.GATHER, self.dtype, (x, at), p))
+
+        def take(x, *idx):
+            key = [slice(None)] * x.ndim
+            for p, i in zip(positions, idx):
+                key[p] = i
+            return x[tuple(key)]
+        return self._host("index", take, shape, self.dtype, self, *indices)
+
+    def index_put(self, positions, src: LazyBuffer, accumulate: bool, *indices: LazyBuffer,
+                  out: LazyBuffer | None = None) -> LazyBuffer:
+        def put(x, s, *idx):
+            x = x.copy()
+            key = [slice(None)] * x.ndim
+            for p, i in zip(positions, idx):
+                key[p] = i
+            if accumulate:
+                np.add.at(x, tuple(key), s)
+            else:
+                x[tuple(key)] = s
+            return x
+        result = self._host("index_put", put, self.shape, self.dtype, self, src, *indices)
+        return out.assign(result) if out is not None else result
+
+    def scatter_add(self, axis: int, index: LazyBuffer, src: LazyBuffer,
+                    out: LazyBuffer | None = None) -> LazyBuffer:
+        def scatter(x, i, s):
+            x = x.copy()
+            coords = list(np.indices(i.shape, sparse=True))
+            coords[axis] = i
+            np.add.at(x, tuple(coords), s[tuple(slice(0, n) for n in i.shape)])
+            return x
+        result = self._host("scatter_add", scatter, self.shape, self.dtype, self, index, src)
+        return out.assign(result) if out is not None else result
+
+    def cumsum(self, axis: int, dtype: DType) -> LazyBuffer:
+        return self._host("cumsum", lambda x: np.cumsum(x, axis, dtype=dtype.np), self.shape,
+                          dtype, self)
+
+    def argsort(self, axis: int, descending: bool, dtype: DType) -> LazyBuffer:
+        def order(x):
+            x = x.astype(np.float64) if x.dtype == np.bool_ else x
+            return np.argsort(-x if descending else x, axis=axis, kind="stable")
+        return self._host("argsort", order, self.shape, dtype, self)
+
+    def _host(self, name, fn, shape, dtype, *bufs: LazyBuffer) -> LazyBuffer:
+        return LazyBuffer.from_uop(extern(name, fn, tuple(shape), dtype, *map(value_of, bufs)))
+
+
+def value_of(b: Buffer) -> UOp:
+    """A lazy operand's graph; an eager "cpu" one (an arange made without a device, say) is
+    read as a constant input, where PyTorch would raise a device mismatch."""
+    if isinstance(b, LazyBuffer):
+        return b.uop
+    return plans.buffer_node(np.asarray(b.numpy(), order="C"), b.dtype)
+
+
+def box_of(v: View, n: int):
+    """(parent shape, (start, stop) per dim) if view v is a box of a contiguous tensor of n
+    elements: strides nested (each a multiple of the next), the last 1. Else None."""
+    dims = [(size, st) for size, st in zip(v.shape, v.strides) if size != 1]
+    if not dims:
+        return ((n,), ((v.offset, v.offset + 1),)) if 0 <= v.offset < n else None
+    if dims[-1][1] != 1 or any(a[1] <= 0 or a[1] % b[1] for a, b in zip(dims, dims[1:])):
+        return None
+    parent = [n // dims[0][1]] + [a[1] // b[1] for a, b in zip(dims, dims[1:])]
+    if parent[0] * dims[0][1] != n:
+        return None
+    bounds, rest = [], v.offset
+    for (size, st), p in zip(dims, parent):
+        start = (rest // st) % p if st != dims[0][1] else rest // st
+        bounds.append((start, start + size))
+    check = sum(lo * st for (lo, _), (_, st) in zip(bounds, dims))
+    if check != v.offset or any(hi > p for (_, hi), p in zip(bounds, parent)):
+        return None
+    return tuple(parent), tuple(bounds)
+
+
+def scatter_into(v: View):
+    """A host function writing `part` through view v of a copy of the flat `old`."""
+    def write(old, part):
+        out = old.copy()
+        np.lib.stride_tricks.as_strided(out[v.offset:], tuple(v.shape),
+                                        tuple(s * out.itemsize for s in v.strides))[...] = part
+        return out
+    return write
+
+
+# *** 4. the device ***
+
+
+def _unused(*args, **kwargs):
+    raise NotImplementedError("device 'lazy' keeps no eager memory: its tensors are LazyBuffers")
+
+
+ch2.register_device(ch2.Device("lazy", _unused, _unused, _unused, _unused,
+                               buffer_class=LazyBuffer))
+assert set(GroupOp.ALU) >= set(ALU_OPS.values()), "every ch2 ALU op has a twin in ours"

@@ -1,0 +1,156 @@
+"""compile(fn): trace a function once per input signature, then replay its compiled plan.
+
+The first call with a new signature (the shapes, dtypes and requires_grad of its tensor
+arguments, the values of the others, and grad mode) runs fn on lazy tensors and builds one Plan
+for its outputs and for every in-place write it made (an optimizer step, a KV-cache update).
+Later calls with that signature bind the new arguments' data to the plan's inputs and run its
+kernels: no Python work per op, no scheduling, no compiling. Guards: a new signature traces
+again; a storage the plan reads or writes must still be there with its size, else it retraces.
+Left out: Python side effects happen at trace time only (p.grad after a replayed step is the
+traced one); an `.item()` for control flow is not re-checked on replay, and a plan that reads a
+value realized in the middle of its trace is not kept (those calls run lazily every time).
+"""
+
+from __future__ import annotations
+
+import functools
+import weakref
+
+import numpy as np
+
+from ch2_lego.grad_mode import is_grad_enabled
+from ch2_lego.tensor import Tensor
+from ch4_pt2 import plan as plans
+from ch4_pt2.capture import (
+    ALL,
+    EPOCH,
+    PENDING,
+    STORAGE_OF,
+    TRACING,
+    LazyBuffer,
+    base_buffer,
+    realize_storages,
+    reshape,
+)
+from ch4_pt2.ops import Ops
+
+
+def signature(args) -> tuple:
+    out = [is_grad_enabled()]
+    for a in args:
+        if isinstance(a, Tensor):
+            out.append(("tensor", tuple(a.shape), a.dtype.name, a.requires_grad))
+        else:
+            out.append(("value", a if isinstance(a, (int, float, str, bool, type(None)))
+                        else id(a)))
+    return tuple(out)
+
+
+def host_array(t: Tensor) -> np.ndarray:
+    return np.asarray(t.detach().numpy(), order="C")  # ascontiguousarray would make 0-d 1-d
+
+
+class Traced:
+    """One signature's plan: which BUFFERs are the arguments, which are state, what it writes."""
+
+    def __init__(self, fn, args):
+        # every live storage realized: what the trace reads of them is state, bound at replay
+        realize_storages([s for s in list(ALL) if not s.realized])
+        first_produced, start = len(plans.produced), EPOCH[0]
+        self.placeholders: list = []
+        lazy_args = []
+        for a in args:
+            if isinstance(a, Tensor):
+                buf = LazyBuffer.from_numpy(host_array(a))
+                self.placeholders.append(base_buffer(buf.storage.uop))
+                t = Tensor._wrap(buf)
+                t.requires_grad = a.requires_grad
+                lazy_args.append(t)
+            else:
+                lazy_args.append(a)
+        TRACING[0] = True
+        try:
+            result = fn(*lazy_args)
+        finally:
+            TRACING[0] = False
+        self.single = isinstance(result, Tensor)
+        outputs = [result] if self.single else list(result or [])
+        self.outputs = [(t._buf.view, t.dtype) for t in outputs]
+        writes = [s for s in list(PENDING) if s.epoch < start]  # state written in place
+        targets = [t._buf.storage for t in outputs] + writes
+        values = [s.uop.src[0] if s.uop.op is Ops.RESHAPE else s.uop for s in targets]
+        self.plan = plans.Plan(values) if values else None
+        self.writes = [weakref.ref(s) for s in writes]
+        self.result = result
+        mid_trace = set(plans.produced[first_produced:])
+        reads = self.plan.reads if self.plan else []
+        self.keep = not any(n.arg[0] in mid_trace for n in reads)
+        self.state = [(n, STORAGE_OF.get(n.arg[0])) for n in reads
+                      if n not in self.placeholders]
+        # run it once: the trace's own result (the storages become realized buffers)
+        arrays = self.plan.run() if self.plan else []
+        for storage, array in zip(targets, arrays):
+            storage.set(reshape(plans.buffer_node(array, array_dtype(storage)), (len(storage),)),
+                        write=False)
+        PENDING.difference_update(writes)
+
+    def replay(self, args) -> object | None:
+        """Run the plan on new arguments; None if a guard fails (the caller retraces)."""
+        bind = {}
+        tensors = [a for a in args if isinstance(a, Tensor)]
+        for node, t in zip(self.placeholders, tensors):
+            bind[node] = host_array(t).reshape(node.shape)
+        for node, storage in self.state:
+            if storage is None:
+                continue  # a constant made at trace time (a mask, an iota)
+            if not storage.realized:
+                storage_realize(storage)
+            base = base_buffer(storage.uop)
+            if base.numel != node.numel:
+                return None
+            bind[node] = plans.BUFFER_DATA[base.arg[0]].reshape(node.shape)
+        writes = [w() for w in self.writes]
+        if any(s is None for s in writes):
+            return None
+        arrays = self.plan.run(bind)
+        outs = []
+        for (view, dtype), array in zip(self.outputs, arrays):
+            buf = LazyBuffer.from_uop(plans.buffer_node(array, dtype))
+            outs.append(Tensor._wrap(LazyBuffer(buf.storage, view, dtype)))
+        for storage, array in zip(writes, arrays[len(self.outputs):]):
+            storage.set(reshape(plans.buffer_node(array, array_dtype(storage)), (len(storage),)),
+                        write=False)
+            storage.version += 1
+        return outs[0] if self.single else type(self.result)(outs) if isinstance(
+            self.result, (tuple, list)) else outs
+
+
+def array_dtype(storage):
+    return storage.uop.dtype
+
+
+def storage_realize(storage) -> None:
+    realize_storages([storage])
+
+
+# --8<-- [start:compile]
+def compile(fn):
+    """fn traced once per input signature into a Plan, replayed on later calls."""
+    traces: dict[tuple, Traced] = {}
+
+    @functools.wraps(fn)
+    def compiled(*args):
+        key = signature(args)
+        traced = traces.get(key)
+        if traced is not None:
+            out = traced.replay(args)
+            if out is not None:
+                return out
+        traced = Traced(fn, args)
+        if traced.keep:
+            traces[key] = traced
+        return traced.result
+
+    compiled.traces = traces  # tests read how many signatures were traced
+    return compiled
+# --8<-- [end:compile]

@@ -1,0 +1,42 @@
+// float32 exp and tanh the compiler can inline and vectorize (libm's are opaque calls).
+// exp: x = k ln2 + r with |r| <= ln2/2 (ln2 split in two parts, Cody-Waite), e^r by its Taylor
+// polynomial to r^7 (truncation < 2e-9 relative), 2^k built in two halves so that results down
+// in the subnormals come out right. About 2 ulp. NaN in, NaN out; overflow gives inf.
+// --8<-- [start:exp_f32]
+static inline float exp_f32(float x) {
+  float k = rintf(x * 1.44269504088896341f);
+  k = k < -152.0f ? -152.0f : k > 128.0f ? 128.0f : k;  // (fminf/fmaxf do not vectorize)
+  float r = fmaf(k, -0.693145751953125f, x);
+  r = fmaf(k, -1.428606765330187e-06f, r);
+  float p = 1.0f / 5040.0f;
+  p = fmaf(p, r, 1.0f / 720.0f);
+  p = fmaf(p, r, 1.0f / 120.0f);
+  p = fmaf(p, r, 1.0f / 24.0f);
+  p = fmaf(p, r, 1.0f / 6.0f);
+  p = fmaf(p, r, 0.5f);
+  p = fmaf(p, r, 1.0f);
+  p = fmaf(p, r, 1.0f);
+  int k1 = (int)k / 2, k2 = (int)k - k1;  // each half within a float's exponent range
+  union { int i; float f; } s1 = {(k1 + 127) << 23}, s2 = {(k2 + 127) << 23};
+  float y = p * s1.f * s2.f;
+  y = x < -104.0f ? 0.0f : y;
+  return x > 88.72283935546875f ? INFINITY : x != x ? x : y;
+}
+// --8<-- [end:exp_f32]
+
+// tanh: the odd Taylor series to x^17 where |x| < 0.55 (no cancellation there), else
+// 1 - 2 / (e^(2|x|) + 1) with the sign put back. About 3 ulp.
+static inline float tanh_f32(float x) {
+  float a = fabsf(x), x2 = x * x;
+  float p = 6404582.0f / 10854718875.0f;
+  p = fmaf(p, x2, -929569.0f / 638512875.0f);
+  p = fmaf(p, x2, 21844.0f / 6081075.0f);
+  p = fmaf(p, x2, -1382.0f / 155925.0f);
+  p = fmaf(p, x2, 62.0f / 2835.0f);
+  p = fmaf(p, x2, -17.0f / 315.0f);
+  p = fmaf(p, x2, 2.0f / 15.0f);
+  p = fmaf(p, x2, -1.0f / 3.0f);
+  float small = fmaf(p * x2, a, a);
+  float big = 1.0f - 2.0f / (exp_f32(2.0f * a) + 1.0f);
+  return copysignf(a < 0.55f ? small : big, x);  // odd: the magnitude, then x's sign
+}

@@ -1,0 +1,180 @@
+"""The ch2 op suite in graph mode (book 4.5): a representative set of ch2 tensor ops run on the
+device "lazy", compiled to C kernels, against torch in float64, values and gradients.
+
+Each case is one function written once and called with torch tensors and with ch2 tensors on
+"lazy"; gradients flow back through the compiled backward graph. Tolerances are the ch2 suite's
+for float64 (rtol 1e-7, atol 1e-10): the kernels compute in float64 with C's libm.
+"""
+
+import numpy as np
+import pytest
+import torch
+import torch.nn.functional as TF
+
+import ch2_lego as lego
+import ch2_lego.nn.functional as LF
+import ch4_pt2
+
+pytestmark = pytest.mark.sec_4_5
+
+
+def check(shapes, fn, lego_fn=None, low=-2.0, high=2.0, grad=True, seed=0):
+    """fn on torch float64 tensors and (lego_fn or fn) on ch2 tensors on "lazy"."""
+    rng = np.random.default_rng(seed)
+    arrays = [rng.uniform(low, high, size=s) for s in shapes]
+    t_in = [torch.tensor(a, requires_grad=grad) for a in arrays]
+    l_in = [lego.tensor(a, device="lazy").requires_grad_(grad) for a in arrays]
+    ref, ours = fn(*t_in), (lego_fn or fn)(*l_in)
+    assert str(ours.device) == "lazy"
+    assert tuple(ours.shape) == tuple(ref.shape)
+    np.testing.assert_allclose(ours.detach().numpy(), ref.detach().numpy(), rtol=1e-7,
+                               atol=1e-10)
+    if not grad:
+        return
+    up = np.asarray(rng.standard_normal(tuple(ref.shape)))
+    ref.backward(torch.tensor(up))
+    ours.backward(lego.tensor(up, device="lazy"))
+    for lt, tt in zip(l_in, t_in):
+        assert (lt.grad is None) == (tt.grad is None)
+        if tt.grad is not None:
+            np.testing.assert_allclose(lt.grad.numpy(), tt.grad.numpy(), rtol=1e-7, atol=1e-10)
+
+
+UNARY = {
+    "neg": lambda x: -x, "exp": lambda x: x.exp(), "tanh": lambda x: x.tanh(),
+    "sin": lambda x: x.sin(), "cos": lambda x: x.cos(), "abs": lambda x: x.abs(),
+    "relu": lambda x: x.relu(), "sigmoid": lambda x: x.sigmoid(), "square": lambda x: x * x,
+    "rdiv": lambda x: 1.0 / (x.abs() + 0.5), "pow": lambda x: (x.abs() + 0.1) ** 1.5,
+    "log": lambda x: (x.abs() + 0.1).log(), "sqrt": lambda x: (x.abs() + 0.1).sqrt(),
+    "clamp": lambda x: x.clamp(-0.5, 0.7),
+}
+
+
+@pytest.mark.parametrize("name", list(UNARY))
+def test_unary(name):
+    check([(3, 4)], UNARY[name])
+
+
+BINARY = {
+    "add": lambda a, b: a + b, "sub": lambda a, b: a - b, "mul": lambda a, b: a * b,
+    "div": lambda a, b: a / (b.abs() + 0.5), "maximum": lambda a, b: a.maximum(b)
+    if hasattr(a, "maximum") else torch.maximum(a, b),
+    "where": lambda a, b: (a > b).float().double() * a + (a <= b).double() * b,
+}
+
+
+@pytest.mark.parametrize("name", list(BINARY))
+@pytest.mark.parametrize("shapes", [[(3, 4), (3, 4)], [(2, 3, 4), (3, 1)], [(4,), (2, 1, 4)]])
+def test_binary_broadcasting(name, shapes):
+    check(shapes, BINARY[name])
+
+
+REDUCE = {
+    "sum": lambda x: x.sum(), "sum_dim": lambda x: x.sum(1), "mean_keep": lambda x: x.mean(
+        -1, keepdim=True), "max_dim": lambda x: x.max(1)[0] if isinstance(x, torch.Tensor)
+    else x.max(1)[0], "amax": lambda x: x.amax(0), "var": lambda x: x.var(1),
+    "logsumexp": lambda x: x.logsumexp(1), "prod": lambda x: (x.abs() + 0.5).prod(2),
+}
+
+
+@pytest.mark.parametrize("name", list(REDUCE))
+def test_reductions(name):
+    check([(2, 5, 3)], REDUCE[name])
+
+
+MOVEMENT = {
+    "permute": lambda x: x.permute(2, 0, 1) * 2, "transpose_reshape":
+        lambda x: x.transpose(0, 1).reshape(3, 8) + 1,
+    "slice": lambda x: x[:, 1:3, ::2].exp(), "index_int": lambda x: x[1] * x[0],
+    "expand": lambda x: x[:, :1].expand(2, 3, 4) * x, "flip": lambda x: x.flip(2) - x,
+    "cat": lambda x: (lego if not isinstance(x, torch.Tensor) else torch).cat(
+        [x, x * 2], dim=1).sin(), "stack": lambda x: (lego if not isinstance(x, torch.Tensor)
+                                                      else torch).stack([x, -x], 0).tanh(),
+    "unsqueeze_squeeze": lambda x: x.unsqueeze(1).squeeze(1).sum(0),
+}
+
+
+@pytest.mark.parametrize("name", list(MOVEMENT))
+def test_movement(name):
+    check([(2, 3, 4)], MOVEMENT[name])
+
+
+def test_pad():
+    check([(2, 3)], lambda x: TF.pad(x, (1, 2, 0, 1), value=0.5).exp(),
+          lambda x: LF.pad(x, (1, 2, 0, 1), value=0.5).exp())
+
+
+@pytest.mark.parametrize("shapes", [[(3, 4), (4, 5)], [(2, 3, 4), (2, 4, 5)], [(2, 3, 4), (4,)]])
+def test_matmul(shapes):
+    check(shapes, lambda a, b: a @ b)
+
+
+@pytest.mark.parametrize("fn", ["softmax", "log_softmax", "gelu", "layer_norm", "linear"])
+def test_functional(fn):
+    cases = {
+        "softmax": ([(3, 7)], lambda x: TF.softmax(x, -1), lambda x: LF.softmax(x, -1)),
+        "log_softmax": ([(3, 7)], lambda x: TF.log_softmax(x, 0),
+                        lambda x: LF.log_softmax(x, 0)),
+        "gelu": ([(3, 7)], lambda x: TF.gelu(x, approximate="tanh"),
+                 lambda x: LF.gelu(x, approximate="tanh")),
+        "layer_norm": ([(2, 3, 8), (8,), (8,)], lambda x, w, b: TF.layer_norm(x, (8,), w, b),
+                       lambda x, w, b: LF.layer_norm(x, (8,), w, b)),
+        "linear": ([(4, 6), (5, 6), (5,)], TF.linear, LF.linear),
+    }
+    shapes, t_fn, l_fn = cases[fn]
+    check(shapes, t_fn, l_fn)
+
+
+def test_cross_entropy_with_ignored_targets():
+    target = np.array([1, 4, -100, 0])
+    check([(4, 5)], lambda x: TF.cross_entropy(x, torch.tensor(target)),
+          lambda x: LF.cross_entropy(x, lego.tensor(target).to("lazy")))
+
+
+def test_embedding_and_its_gradient():
+    idx = np.array([[0, 3, 3], [5, 1, 0]])
+    check([(6, 4)], lambda w: TF.embedding(torch.tensor(idx), w),
+          lambda w: LF.embedding(lego.tensor(idx).to("lazy"), w))
+
+
+def test_causal_mask_attention_scores():
+    def scores(q, k):
+        lib = torch if isinstance(q, torch.Tensor) else lego
+        att = q @ k.transpose(-2, -1) / 2.0
+        mask = lib.tril(lib.ones(4, 4, dtype=lib.bool, device=q.device))
+        return att.masked_fill(~mask, float("-inf")).softmax(-1)
+    check([(2, 4, 3), (2, 4, 3)], scores)
+
+
+def test_argmax_and_comparisons_need_no_grad():
+    check([(3, 6)], lambda x: x.argmax(1), grad=False)
+    check([(3, 6)], lambda x: (x > 0.3).sum(1), grad=False)
+
+
+def test_in_place_updates_are_functionalized():
+    a = np.arange(12.0).reshape(3, 4)
+    t = torch.tensor(a)
+    ours = lego.tensor(a).to("lazy")
+    view_t, view_o = t[1:, 2:], ours[1:, 2:]
+    for x in (view_t, view_o):
+        x.mul_(10)  # writes through a view into the base
+    t.add_(1)
+    ours.add_(1)
+    np.testing.assert_array_equal(ours.numpy(), t.numpy())
+    np.testing.assert_array_equal(view_o.numpy(), view_t.numpy())
+    assert ours._version == t._version
+
+
+def test_a_strided_write_that_is_no_box_still_works():
+    a = np.arange(16.0).reshape(4, 4)
+    t, ours = torch.tensor(a), lego.tensor(a).to("lazy")
+    for x in (t, ours):
+        x[:, ::2].fill_(-1.0)  # stride 2 in the last dim: no box of the storage
+    np.testing.assert_array_equal(ours.numpy(), t.numpy())
+
+
+def test_realize_and_stats_count_kernels():
+    x = lego.randn(8, 8).to("lazy")
+    y = (x * 2 + 1).tanh().sum(1)
+    ch4_pt2.realize(y)
+    assert ch4_pt2.stats["last_kernels"] == 1
