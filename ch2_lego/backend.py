@@ -60,8 +60,8 @@ class Ops(Enum):
     # reduce over arg `axes` (keepdim is a view, done by Tensor): out[j] = reduce_i x[j, i]
     SUM = auto()
     PROD = auto()
-    RMAX = auto()  # reduce-max, as opposed to the elementwise MAX
-    RMIN = auto()
+    REDUCE_MAX = auto()  # the largest along axes (MAX is the elementwise maximum of two)
+    REDUCE_MIN = auto()
     ARGMAX = auto()  # arg `axes` holds one axis
     ARGMIN = auto()
     ANY = auto()
@@ -76,6 +76,9 @@ class Ops(Enum):
     SCATTER_ADD = auto()  # out = x, then out[.., index[i], ..] += src[i] along arg `axis`
     INDEX = auto()  # out = x[indices]: numpy-style advanced indexing with int arrays
     INDEX_PUT = auto()  # out = x, then out[indices] = src (or += with arg `accumulate`)
+    # NOTE: the old names of REDUCE_MAX and REDUCE_MIN, kept while chapter 3 moves over
+    RMAX = REDUCE_MAX
+    RMIN = REDUCE_MIN
 # --8<-- [end:ops]
 
 
@@ -84,7 +87,8 @@ UNARY = {Ops.NEG, Ops.EXP, Ops.LOG, Ops.SQRT, Ops.SIN, Ops.COS, Ops.TANH, Ops.ER
 BINARY = {Ops.ADD, Ops.SUB, Ops.MUL, Ops.DIV, Ops.POW, Ops.MOD, Ops.FLOORDIV, Ops.MAX, Ops.MIN,
           Ops.CMPLT, Ops.CMPLE, Ops.CMPEQ, Ops.CMPNE, Ops.AND, Ops.OR, Ops.XOR}
 COMPARE = {Ops.CMPLT, Ops.CMPLE, Ops.CMPEQ, Ops.CMPNE, Ops.AND, Ops.OR, Ops.XOR, Ops.NOT}
-REDUCE = {Ops.SUM, Ops.PROD, Ops.RMAX, Ops.RMIN, Ops.ARGMAX, Ops.ARGMIN, Ops.ANY, Ops.ALL}
+REDUCE = {Ops.SUM, Ops.PROD, Ops.REDUCE_MAX, Ops.REDUCE_MIN, Ops.ARGMAX, Ops.ARGMIN, Ops.ANY,
+          Ops.ALL}
 ELEMENTWISE = UNARY | BINARY | {Ops.WHERE}
 
 # --8<-- [start:core]
@@ -95,7 +99,7 @@ CORE = frozenset({
     Ops.NEG, Ops.EXP, Ops.LOG, Ops.SQRT, Ops.SIN, Ops.FLOOR,               # unary
     Ops.ADD, Ops.MUL, Ops.DIV, Ops.FLOORDIV, Ops.POW, Ops.MAX,             # binary
     Ops.CMPLT, Ops.CMPEQ, Ops.WHERE,                                       # compare, select
-    Ops.SUM, Ops.RMAX, Ops.ARGMAX,                                         # reduce
+    Ops.SUM, Ops.REDUCE_MAX, Ops.ARGMAX,                                   # reduce
     Ops.MATMUL, Ops.GATHER, Ops.SCATTER_ADD, Ops.INDEX, Ops.INDEX_PUT,     # contract, index
     Ops.ARGSORT,                                                           # sort
 })

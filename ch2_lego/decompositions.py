@@ -182,11 +182,11 @@ def prod(out, x, axes):
     write(out, y.reshape(out.shape))
 
 
-@decomposition(Ops.RMIN)
+@decomposition(Ops.REDUCE_MIN)
 def rmin(out, x, axes):  # min = -max(-x); for bools, all
     if x.dtype is bool_:
         return run(Ops.ALL, out, x, axes=axes)
-    write(out, x.alu(Ops.NEG).reduce(Ops.RMAX, axes).alu(Ops.NEG))
+    write(out, x.alu(Ops.NEG).reduce(Ops.REDUCE_MAX, axes).alu(Ops.NEG))
 
 
 @decomposition(Ops.ARGMIN)

@@ -277,7 +277,7 @@ class Sum(Function):
 class Amax(Function):
     """amax/amin over axes; the gradient is shared evenly among tied extremes, as torch's."""
 
-    op = Ops.RMAX
+    op = Ops.REDUCE_MAX
 
     def forward(ctx, x, axes, keepdim):
         y = reduce(ctx.op, x, axes, True)
@@ -293,7 +293,7 @@ class Amax(Function):
 
 
 class Amin(Amax):
-    op = Ops.RMIN
+    op = Ops.REDUCE_MIN
 
 
 class Prod(Function):
@@ -390,7 +390,7 @@ class LogSoftmax(Function):
 
     def forward(ctx, x, dim):
         # EXERCISE 2.8: subtract the max before exp so that no exp overflows
-        shifted = x.alu(Ops.SUB, reduce(Ops.RMAX, x, (dim,), True))
+        shifted = x.alu(Ops.SUB, reduce(Ops.REDUCE_MAX, x, (dim,), True))
         total = reduce(Ops.SUM, shifted.alu(Ops.EXP), (dim,), True)
         y = shifted.alu(Ops.SUB, total.alu(Ops.LOG))
         # END EXERCISE
@@ -407,7 +407,7 @@ class LogSoftmax(Function):
 
 class Softmax(Function):
     def forward(ctx, x, dim):
-        y = x.alu(Ops.SUB, reduce(Ops.RMAX, x, (dim,), True))
+        y = x.alu(Ops.SUB, reduce(Ops.REDUCE_MAX, x, (dim,), True))
         # NOTE: y is fresh, so exp and the division may overwrite it: two buffers fewer
         y.alu(Ops.EXP, out=y)
         y.alu(Ops.DIV, reduce(Ops.SUM, y, (dim,), True), out=y)

@@ -15,9 +15,9 @@ from ch2_lego import (
     autograd,
     buffer,
     decompositions,  # noqa: F401 (fills the table backend.run falls back on)
+    function,
     ops_cpu,  # noqa: F401 (registers the "cpu" device)
 )
-from ch2_lego import function as F
 from ch2_lego.autograd import TensorBase
 from ch2_lego.backend import Ops, canonical_device
 from ch2_lego.buffer import Buffer
@@ -333,9 +333,9 @@ class Tensor(MovementMixin, MathMixin, InplaceMixin, TensorBase):
                 dtype = a
         out = self
         if dev is not None and device_name(dev) != out._buf.device:
-            out = F.ToDevice.apply(out, device_name(dev))
+            out = function.ToDevice.apply(out, device_name(dev))
         if dtype is not None and to_dtype(dtype) is not out.dtype:
-            out = F.Copy.apply(out, to_dtype(dtype))
+            out = function.Copy.apply(out, to_dtype(dtype))
         return out
 
     def float(self) -> Tensor:
