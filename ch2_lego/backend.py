@@ -108,6 +108,9 @@ CORE = frozenset({
 # *** 2. devices ***
 
 SCALARS = (bool, int, float)  # python numbers: operands that need no buffer
+# NOTE: `type(x) in NUMBERS` is the hot-path form of type(x) in NUMBERS (a third the cost,
+# on every operand of every op); numpy scalars are turned into python numbers before this layer
+NUMBERS = frozenset(SCALARS)
 
 
 # --8<-- [start:device]
@@ -216,7 +219,7 @@ def run(op: Ops, out, *srcs, **arg) -> None:
     dev = DEVICES.get(device) or get_device(device)
     dtype = None
     for i, s in enumerate(srcs):
-        if isinstance(s, SCALARS):
+        if type(s) in NUMBERS:
             continue
         if s.storage.device != device:
             raise DeviceError(f"Expected all tensors to be on the same device, but found at "
@@ -236,7 +239,7 @@ def run(op: Ops, out, *srcs, **arg) -> None:
         return _run_dense(dev, kernel, out, srcs, dtype, arg)
     operand, scalar = dev.operand, dev.scalar
     kernel(operand(out.storage, out.view),
-           *[scalar(s, dtype) if isinstance(s, SCALARS) else operand(s.storage, s.view)
+           *[scalar(s, dtype) if type(s) in NUMBERS else operand(s.storage, s.view)
              for s in srcs], **arg)
 # --8<-- [end:run]
 
@@ -250,12 +253,12 @@ def _run_dense(dev: Device, kernel, out, srcs, dtype, arg) -> None:
     the result back if `out` itself is strided."""
     dense = []
     for s in srcs:
-        if not isinstance(s, SCALARS) and not _dense(s):
+        if type(s) not in NUMBERS and not _dense(s):
             s = s.contiguous(force=True)
         dense.append(s)
     target = out if _dense(out) else type(out).empty(out.shape, out.dtype, out.device)
     kernel(dev.operand(target.storage, target.view),
-           *[dev.scalar(s, dtype) if isinstance(s, SCALARS) else dev.operand(s.storage, s.view)
+           *[dev.scalar(s, dtype) if type(s) in NUMBERS else dev.operand(s.storage, s.view)
              for s in dense], **arg)
     if target is not out:
         run(Ops.COPY, out, target)

@@ -90,7 +90,7 @@ class Tensor(MovementMixin, MathMixin, InplaceMixin, TensorBase):
     # *** 1. making tensors (internal: the public creation functions are in creation.py) ***
 
     def _init(self, buf: Buffer, base: Tensor | None = None):
-        self._buf, self._base = buf, base
+        self._buf, self.dtype, self._base = buf, buf.dtype, base  # dtype: the buffer's, at hand
         self.requires_grad, self.grad, self.grad_fn = False, None, None
         self._node, self._retains_grad = None, False
 
@@ -165,15 +165,11 @@ class Tensor(MovementMixin, MathMixin, InplaceMixin, TensorBase):
     def _storage(self) -> Storage:
         return self._buf.storage
 
-    @property
-    def dtype(self) -> DType:
-        return self._buf.dtype
-
     # *** 2. metadata ***
 
     @property
     def shape(self) -> Size:
-        return self._buf.view.shape
+        return self._buf.shape
 
     def size(self, dim: int | None = None):
         return self.shape if dim is None else self.shape[normalize_dim(dim, self.ndim)]
@@ -435,7 +431,7 @@ class Tensor(MovementMixin, MathMixin, InplaceMixin, TensorBase):
 
     @data.setter
     def data(self, new: Tensor) -> None:
-        self._buf = new._buf
+        self._buf, self.dtype = new._buf, new.dtype
 
 
 # *** 6. helpers: storage identity and hook handles ***

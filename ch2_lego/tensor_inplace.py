@@ -111,7 +111,8 @@ class InplaceMixin:
         o = other
         if isinstance(other, TensorBase):
             o = other.to(self.dtype)._buf
-            o = o.expand(_broadcast_into(o.shape, self.shape))
+            if o.shape != self.shape:
+                o = o.expand(_broadcast_into(o.shape, self.shape))
         self._buf.alu(op, o, out=self._buf)  # out aliases the input: the contract allows it
         self._buf.storage.version += 1
         return self
