@@ -271,8 +271,9 @@ class LazyBuffer(Buffer):
     def reshape(self, shape) -> LazyBuffer:
         shape = tuple(shape)
         view = self.view.reshape(shape)
-        uop = reshape(self.uop, shape)
-        return LazyBuffer.from_uop(uop) if view is None else self._viewed(view, uop)
+        if view is None:  # no strides say it: a copy, as in eager (and dense for its readers)
+            return self.contiguous(force=True).reshape(shape)
+        return self._viewed(view, reshape(self.uop, shape))
 
     def permute(self, order) -> LazyBuffer:
         order = tuple(order)
@@ -313,13 +314,18 @@ class LazyBuffer(Buffer):
     # *** data: casts, copies and the in-place write ***
 
     def cast(self, dtype: DType) -> LazyBuffer:
+        if dtype is self.dtype:  # a copy (clone, contiguous): dense, like the eager one
+            return self.contiguous(force=True)
         return LazyBuffer.from_uop(self.uop.cast(dtype))
 
     def contiguous(self, force: bool = False) -> LazyBuffer:
-        """A copy in eager mode; here the same value in a storage of its own (no kernel)."""
+        """Self if dense already; else a dense copy, a kernel boundary as in tinygrad: its readers
+        (x.transpose(1, 2).contiguous().view(B, T, C) feeding a matmul) get rows, not gathers."""
         if self.view.is_contiguous() and not force:
             return self
-        return LazyBuffer.from_uop(self.uop)
+        if self.view.is_contiguous():
+            return LazyBuffer.from_uop(self.uop)  # a copy of a dense value: the value itself
+        return LazyBuffer.from_uop(UOp(Ops.CONTIGUOUS, self.dtype, (self.uop,)))
 
     def assign(self, src) -> LazyBuffer:
         value = const(src, self.dtype, self.shape) if isinstance(src, ch2.SCALARS) \
