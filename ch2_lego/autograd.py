@@ -78,11 +78,18 @@ class Function:
         """Run forward on the Buffers, wrap the result in a Tensor, and link it into the graph
         if any input requires grad."""
         ctx = cls()
-        tensors = [a for a in args if isinstance(a, TensorBase)]
-        ctx.needs_input_grad = tuple([isinstance(a, TensorBase) and a.requires_grad
-                                      for a in args])
-        bufs = args if cls._on_tensors else \
-            [a._buf if isinstance(a, TensorBase) else a for a in args]
+        tensors, bufs, needs = [], [], []
+        for a in args:  # one pass: this runs for every op
+            if isinstance(a, TensorBase):
+                tensors.append(a)
+                bufs.append(a._buf)
+                needs.append(a.requires_grad)
+            else:
+                bufs.append(a)
+                needs.append(False)
+        ctx.needs_input_grad = tuple(needs)
+        if cls._on_tensors:
+            bufs = args
         # cls.forward(ctx, ...): also right for PyTorch-style @staticmethods
         if not is_grad_enabled():  # a fast path: backward and optimizer ops run with grad off
             return _output(tensors[0], cls.forward(ctx, *bufs, **kwargs))

@@ -209,14 +209,18 @@ def run(op: Ops, out, *srcs, **arg) -> None:
     A device without a kernel for `op` gets its decomposition into core ops.
     """
     device = out.storage.device
-    dev = get_device(device)
-    values = srcs[1:] if op is Ops.WHERE else srcs
-    dtype = next((s.dtype for s in values if not isinstance(s, SCALARS)), out.dtype)
-    for s in srcs:
-        if not isinstance(s, SCALARS) and s.storage.device != device:
+    dev = DEVICES.get(device) or get_device(device)
+    dtype = None
+    for i, s in enumerate(srcs):
+        if isinstance(s, SCALARS):
+            continue
+        if s.storage.device != device:
             raise DeviceError(f"Expected all tensors to be on the same device, but found at "
                               f"least two devices, {device} and {s.storage.device}! (when "
                               f"checking the arguments of {op.name.lower()})")
+        if dtype is None and not (i == 0 and op is Ops.WHERE):
+            dtype = s.dtype
+    dtype = dtype or out.dtype
     entry = dev.kernels.get(op)
     if entry is None and op in DECOMPOSITIONS:
         return DECOMPOSITIONS[op](out, *srcs, **arg)

@@ -24,7 +24,7 @@ import math
 
 import numpy as np
 
-from ch2_lego.backend import COMPARE, SCALARS, Ops, canonical_device, get_device, run
+from ch2_lego.backend import COMPARE, DEVICES, SCALARS, Ops, canonical_device, get_device, run
 from ch2_lego.dtype import PT_NAMES, DType, bool_, from_numpy_dtype
 from ch2_lego.errors import DTypeError
 from ch2_lego.storage import Size, Storage, View, broadcast_shape
@@ -32,7 +32,8 @@ from ch2_lego.storage import Size, Storage, View, broadcast_shape
 
 def buffer_class(device: str) -> type:
     """The Buffer class of `device`: its own (chapter 4's lazy one) or the eager Buffer."""
-    return get_device(device).buffer_class or Buffer
+    dev = DEVICES.get(device) or get_device(device)
+    return dev.buffer_class or Buffer
 
 
 def empty(shape, dtype: DType, device: str) -> Buffer:
@@ -73,7 +74,7 @@ class Buffer:
     @classmethod
     def empty(cls, shape, dtype: DType, device: str) -> Buffer:
         """Fresh contiguous memory; the contents are whatever the allocator returns."""
-        dev = get_device(device)
+        dev = DEVICES.get(device) or get_device(device)
         data = dev.alloc(math.prod(shape), dev.storage_dtype(dtype))
         return cls(Storage(data, device, dtype), View.contiguous(tuple(shape)), dtype)
 
@@ -131,15 +132,16 @@ class Buffer:
         """
         operands = (self, *srcs)
         if out is None:
-            shape = self.shape
-            if any(not isinstance(s, SCALARS) and s.shape != shape for s in srcs):
-                shape = broadcast_shape(*(s.shape for s in operands if not isinstance(s, SCALARS)))
-            values = srcs if op is Ops.WHERE else operands
-            value = next((s for s in values if not isinstance(s, SCALARS)), self)
-            out = empty(shape, bool_ if op in COMPARE else value.dtype, self.device)
+            shapes = [s.shape for s in operands if not isinstance(s, SCALARS)]
+            shape = shapes[0] if shapes.count(shapes[0]) == len(shapes) else \
+                broadcast_shape(*shapes)
+            dtype = self.dtype
+            if op is Ops.WHERE:  # the values' dtype, not the condition's
+                dtype = next((s.dtype for s in srcs if not isinstance(s, SCALARS)), dtype)
+            out = empty(shape, bool_ if op in COMPARE else dtype, self.device)
         shape = out.shape
-        run(op, out, *(s if isinstance(s, SCALARS) or s.shape == shape else s.expand(shape)
-                       for s in operands))
+        run(op, out, *[s if isinstance(s, SCALARS) or s.shape == shape else s.expand(shape)
+                       for s in operands])
         return out
     # --8<-- [end:buffer_alu]
 

@@ -124,6 +124,8 @@ def arange(start, end=None, step=1, *, dtype=None, device=None, requires_grad=Fa
     is_float = any(isinstance(v, float) for v in (start, end, step))
     dtype = to_dtype(dtype) if dtype is not None else get_default_dtype() if is_float else int64
     n = math.ceil((end - start) / step)
+    if not is_float and _dev(device) != "cpu":  # made on the device: no upload
+        return _finish((Tensor._iota(n, _dev(device)) * step + start).to(dtype), requires_grad)
     # computed in float64 (or exactly in int64) and then cast, as torch's arange does
     a = start + np.arange(n, dtype=np.float64 if is_float else np.int64) * step
     return _finish(Tensor._from_numpy(a.astype(dtype.np), _dev(device)), requires_grad)

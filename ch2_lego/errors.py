@@ -17,7 +17,12 @@ class OutOfRangeError(IndexError):
 
 class IndexValueError(RuntimeError):
     """An index tensor of gather/scatter holding a value out of range (torch raises RuntimeError
-    there, and IndexError for the same mistake in x[index])."""
+    there, and IndexError for the same mistake in x[index]). Raised by the kernel, which sees the
+    values; `index` is the offending value, so that a caller can word the error its own way."""
+
+    def __init__(self, message: str, index: int | None = None):
+        super().__init__(message)
+        self.index = index
 
 
 class IntegerDivisionError(RuntimeError):

@@ -11,7 +11,7 @@ import numpy as np
 
 from ch2_lego.backend import Device, Ops, register, register_device
 from ch2_lego.dtype import DTYPES, float32, float64, int32, int64
-from ch2_lego.errors import DTypeError, IntegerDivisionError
+from ch2_lego.errors import DTypeError, IndexValueError, IntegerDivisionError, OutOfRangeError
 
 # *** 1. memory ***
 
@@ -162,7 +162,21 @@ REDUCE_KERNELS = {
 # *** 4. matmul, copies and index ops ***
 
 
+# NOTE: index ops check their indices here, in the kernel, where the values are: a check in
+# the front end would read the index back to the host (a sync on an accelerator).
+def _check_index(index: np.ndarray, size: int, dim: int, negative: bool) -> None:
+    """gather/scatter take [0, size) (RuntimeError), x[index] [-size, size) (IndexError)."""
+    if index.size:
+        lo, hi = int(index.min()), int(index.max())
+        low = -size if negative else 0
+        if lo < low or hi >= size:
+            bad = hi if hi >= size else lo
+            message = f"index {bad} is out of bounds for dimension {dim} with size {size}"
+            raise OutOfRangeError(message) if negative else IndexValueError(message, bad)
+
+
 def _gather(out, x, index, axis):
+    _check_index(index, x.shape[axis], axis, negative=False)
     # torch.gather lets index be smaller than x in the other dims; take_along_axis wants equal
     x = x[tuple(slice(None) if d == axis else slice(0, n) for d, n in enumerate(index.shape))]
     np.copyto(out, np.take_along_axis(x, index, axis=axis))
@@ -175,6 +189,7 @@ def _where(out, cond, a, b):
 
 
 def _scatter_add(out, x, index, src, axis):
+    _check_index(index, x.shape[axis], axis, negative=False)
     np.copyto(out, x)
     # index[i, j, ...] names the position along `axis`; the other coordinates are i, j, ...
     coords = list(np.indices(index.shape, sparse=True))
@@ -183,6 +198,8 @@ def _scatter_add(out, x, index, src, axis):
 
 
 def _index(out, x, *indices, positions):
+    for p, idx in zip(positions, indices):
+        _check_index(idx, x.shape[p], p, negative=True)
     key = [slice(None)] * x.ndim
     for p, idx in zip(positions, indices):
         key[p] = idx
@@ -190,6 +207,8 @@ def _index(out, x, *indices, positions):
 
 
 def _index_put(out, x, src, *indices, positions, accumulate):
+    for p, idx in zip(positions, indices):
+        _check_index(idx, x.shape[p], p, negative=True)
     np.copyto(out, x)
     key = [slice(None)] * x.ndim
     for p, idx in zip(positions, indices):

@@ -19,7 +19,7 @@ from ch2_lego import (
 )
 from ch2_lego import function as F
 from ch2_lego.autograd import TensorBase
-from ch2_lego.backend import canonical_device
+from ch2_lego.backend import Ops, canonical_device
 from ch2_lego.buffer import Buffer
 from ch2_lego.dtype import (
     PT_NAMES,
@@ -113,6 +113,15 @@ class Tensor(MovementMixin, MathMixin, InplaceMixin, TensorBase):
     def _full(shape, value, dtype: DType, device: str = "cpu") -> Tensor:
         """A constant: a FILL kernel on the device, no upload."""
         return Tensor._wrap(buffer.full(tuple(shape), value, dtype, device))
+
+    @staticmethod
+    def _iota(n: int, device: str) -> Tensor:
+        """0, 1, ..., n-1 as int64 on `device`. On "cpu" host memory is the device's, so numpy
+        makes it; elsewhere a cumsum of ones does, with no upload."""
+        if device == "cpu":
+            return Tensor._from_numpy(np.arange(n, dtype=np.int64), device)
+        ones = buffer.full((n,), 1, int64, device)
+        return Tensor._wrap(ones.cumsum(0, int64).alu(Ops.SUB, 1))
 
     @staticmethod
     def _zeros(shape, dtype: DType, device: str = "cpu") -> Tensor:

@@ -14,7 +14,7 @@ import numpy as np
 from ch2_lego import function_movement as M
 from ch2_lego.autograd import TensorBase
 from ch2_lego.backend import Ops
-from ch2_lego.dtype import PT_NAMES, can_cast, get_default_dtype, result_type
+from ch2_lego.dtype import PT_NAMES, bool_, can_cast, get_default_dtype, result_type
 from ch2_lego.errors import AutogradError, DTypeError, ShapeError
 from ch2_lego.generator import normal_array, uniform_array
 from ch2_lego.grad_mode import is_grad_enabled, no_grad
@@ -152,7 +152,10 @@ class InplaceMixin:
         return self._inplace(lambda x, m: x.masked_fill(m, value), mask)
 
     def fill_(self, value) -> Tensor:
-        return self._inplace(lambda x: x * 0 + value if x.requires_grad
+        # not x * 0 + value: x may be uninitialized memory (empty()), and nan * 0 is nan. A
+        # where() that never picks x still links the graph, with a zero gradient for x.
+        return self._inplace(lambda x: x.masked_fill(x._full(x.shape, True, bool_, x._buf.device),
+                                                     value) if x.requires_grad
                              else x._full_like(x, value))
 
     def zero_(self) -> Tensor:

@@ -26,7 +26,6 @@ from ch2_lego.dtype import (
 from ch2_lego.errors import (
     AutogradError,
     DTypeError,
-    IndexValueError,
     OutOfRangeError,
     ShapeError,
 )
@@ -276,8 +275,7 @@ class MovementMixin:
                     basic.append(slice(None))
                     out_dim += 1
                 dim += k.ndim
-            elif isinstance(k, TensorBase):
-                _check_range(k, self.shape[dim], dim)
+            elif isinstance(k, TensorBase):  # its range is checked by the kernel
                 advanced.append((out_dim, k if k.dtype is int64 else k.long()))
                 basic.append(slice(None))
                 dim, out_dim = dim + 1, out_dim + 1
@@ -344,7 +342,6 @@ class MovementMixin:
                 raise ShapeError(f"Size does not match at dimension {k} expected index "
                                  f"{list(index.shape)} to be smaller than self "
                                  f"{list(self.shape)} apart from dimension {d}")
-        _check_range(index, self.shape[d], d, negative=False)
         return M.Gather.apply(self, d, index.long())
 
     def scatter_add(self, dim: int, index: Tensor, src: Tensor) -> Tensor:
@@ -357,7 +354,6 @@ class MovementMixin:
                 raise ShapeError(f"Expected index {list(index.shape)} to be smaller than self "
                                  f"{list(self.shape)} apart from dimension {d} and to be "
                                  f"smaller size than src {list(src.shape)}")
-        _check_range(index, self.shape[d], dim, negative=False)
         return M.ScatterAdd.apply(self, d, index.long(), src)
 
     def index_select(self, dim: int, index: Tensor) -> Tensor:
@@ -369,14 +365,11 @@ class MovementMixin:
         if index.numel() != (source.shape[d] if source.ndim else 1):
             raise ShapeError(f"index_add_(): Number of indices ({index.numel()}) should be equal "
                              f"to source.size(dim): ({source.shape[d]}), for dim: {dim}")
-        _check_range(index, self.shape[d], d)
         source = source * alpha if alpha != 1 else source
         return M.IndexPut.apply(self, (d,), source, True, index.long())
 
     def index_put(self, indices, values: Tensor, accumulate: bool = False) -> Tensor:
         indices = tuple(i.long() for i in indices)
-        for d, i in enumerate(indices):
-            _check_range(i, self.shape[d], d)
         return M.IndexPut.apply(self, tuple(range(len(indices))), values, accumulate, *indices)
 
     def nonzero(self, *, as_tuple: bool = False):
@@ -418,11 +411,11 @@ class MovementMixin:
             raise ShapeError(f"{'triu' if upper else 'tril'}: input tensor must have at least 2 "
                              "dimensions")
         rows, cols = self.shape[-2], self.shape[-1]
-        i = np.arange(rows)[:, None]
-        j = np.arange(cols)[None, :]
-        keep = (j - i >= diagonal) if upper else (j - i <= diagonal)
-        mask = self._from_numpy(keep, self._buf.device)
-        return self.masked_fill(mask.logical_not(), 0)
+        device = self._buf.device
+        i = self._iota(rows, device).reshape(rows, 1)
+        j = self._iota(cols, device).reshape(1, cols)
+        drop = (j - i < diagonal) if upper else (j - i > diagonal)  # made where self lives
+        return self.masked_fill(drop, 0)
 
     def tril(self, diagonal: int = 0) -> Tensor:
         return self._tri(diagonal, upper=False)
@@ -453,17 +446,6 @@ def _broadcast_into(src_shape, shape) -> tuple[int, ...]:
         raise ShapeError(f"output with shape {list(shape)} doesn't match the broadcast shape "
                          f"{list(out)}")
     return out
-
-
-def _check_range(index: Tensor, size: int, dim: int, negative: bool = True) -> None:
-    """Raise PyTorch's error for an index outside [-size, size) (x[index]: IndexError) or
-    [0, size) (gather, scatter: RuntimeError)."""
-    if index.numel():
-        lo, hi = int(index.min()), int(index.max())
-        bad = hi if hi >= size else lo if lo < (-size if negative else 0) else None
-        if bad is not None:
-            error = OutOfRangeError if negative else IndexValueError
-            raise error(f"index {bad} is out of bounds for dimension {dim} with size {size}")
 
 
 def cat(tensors, dim: int = 0) -> Tensor:

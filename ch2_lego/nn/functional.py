@@ -81,10 +81,13 @@ def embedding(input: Tensor, weight: Tensor, padding_idx: int | None = None) -> 
             f"types: Long, Int; but got {input.dtype} instead"
         )
     flat = input.reshape(-1)
-    # Unlike x[i], a lookup takes no negative rows; index_select alone would wrap them round.
-    if flat.numel() and flat.min().item() < 0:
-        raise OutOfRangeError("index out of range in self")
-    rows = weight.index_select(0, flat)  # (N,C), N = number of indices
+    # Unlike x[i], a lookup takes no negative rows: send them past the end, where the kernel's
+    # range check (no sync: the values stay on the device) refuses them with the rest
+    flat = flat.masked_fill(flat < 0, weight.shape[0])
+    try:
+        rows = weight.index_select(0, flat)  # (N,C), N = number of indices
+    except OutOfRangeError:
+        raise OutOfRangeError("index out of range in self") from None
     return rows.reshape(*input.shape, weight.shape[1])
 
 

@@ -45,10 +45,10 @@ def clip_grad_norm_(parameters, max_norm: float, norm_type: float = 2.0,
             "gradients by the non-finite norm anyway, set `error_if_nonfinite=False`"
         )
     scale = (max_norm / (total + 1e-6)).clamp(max=1.0)
-    # PyTorch always multiplies, to avoid a GPU sync; on the CPU reading the scale is free, and
-    # when nothing is clipped (scale 1) the multiplications would change nothing. A NaN norm
-    # gives a NaN scale, which must still be applied, as PyTorch does: hence `not >=`.
-    if not scale.item() >= 1.0:
+    # PyTorch always multiplies, to avoid a sync; so do we off the CPU. On the CPU reading the
+    # scale is free, and when nothing is clipped (scale 1) the multiplications would change
+    # nothing. A NaN norm gives a NaN scale, which must still be applied: hence `not >=`.
+    if total.device.type != "cpu" or not scale.item() >= 1.0:
         for g in grads:
             g.mul_(scale if scale.dtype == g.dtype else scale.to(g.dtype))
     return total

@@ -171,3 +171,16 @@ def test_inplace_on_a_leaf_that_requires_grad_is_refused():
     with lego.no_grad():  # what an optimizer step does
         x.sub_(0.5 * lego.ones(2))
     assert x.tolist() == [0.5, 1.5] and x.requires_grad and x.is_leaf
+
+
+def test_fill_of_uninitialized_memory_that_requires_grad():
+    """nn.init.zeros_ on a Parameter made by empty(): the old contents (maybe nan) must not leak
+    into the value, and the gradient to the old value is zero, as torch's fill_."""
+    x = lego.tensor([float("nan"), float("inf"), 1.0], requires_grad=True)
+    with lego.no_grad():
+        x.zero_()
+    assert x.tolist() == [0.0, 0.0, 0.0]
+    y = x.clone()
+    y.fill_(2.0)
+    (y * x).sum().backward()
+    assert y.tolist() == [2.0, 2.0, 2.0] and x.grad.tolist() == [2.0, 2.0, 2.0]
