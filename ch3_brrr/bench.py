@@ -16,7 +16,13 @@ from pathlib import Path
 
 import numpy as np
 
-from ch3_brrr.ladders.common import Row, format_table, measure_bandwidth, time_interleaved
+from ch3_brrr.ladders.common import (
+    Row,
+    format_table,
+    measure_bandwidth,
+    positive_int,
+    time_interleaved,
+)
 from ch3_brrr.runtime.device import DeviceError
 
 LADDERS = {"c": "ch3_brrr.ladders.matmul_c", "wgsl": "ch3_brrr.ladders.matmul_wgsl",
@@ -121,8 +127,10 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="singsys bench", description=__doc__.splitlines()[0])
     parser.add_argument("ladders", nargs="*", metavar="LADDER",
                         help=f"some of: {', '.join(LADDERS)} (default: all)")
-    parser.add_argument("--size", type=int, default=1024, help="M = N = K (default 1024)")
-    parser.add_argument("--rounds", type=int, help="timed rounds per rung (default: the ladder's)")
+    parser.add_argument("--size", type=positive_int, default=1024,
+                        help="M = N = K (default 1024)")
+    parser.add_argument("--rounds", type=positive_int,
+                        help="timed rounds per rung (default: the ladder's)")
     parser.add_argument("--out", default="bench_out", help="folder for roofline.png")
     parser.add_argument("--gpt", action="store_true",
                         help="also time ch2's GPT training step on cpu and on these devices")
