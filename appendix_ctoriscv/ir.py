@@ -125,3 +125,36 @@ def format_function(fn: IRFunction) -> str:
 
 def format_ir(functions: list[IRFunction]) -> str:
     return "\n\n".join(format_function(fn) for fn in functions)
+
+
+def parse_operand(text: str):
+    text = text.strip()
+    return int(text) if text.lstrip("-").isdigit() else text
+
+
+def parse_function(text: str) -> IRFunction:
+    """The inverse of format_function, for tests and exercises that write IR by hand."""
+    lines = [line.rstrip() for line in text.strip().splitlines() if line.strip()]
+    name, params = lines[0].removeprefix("function ").rstrip("):").split("(")
+    fn = IRFunction(name, [p.strip() for p in params.split(",") if p.strip()], [], {})
+    for line in lines[1:]:
+        if line.startswith("  slots "):
+            for slot in line.removeprefix("  slots ").split(", "):
+                slot_name, size = slot.rstrip("]").split("[")
+                fn.slots[slot_name] = (int(size), min(int(size), 4))
+        elif not line.startswith(" "):
+            fn.blocks.append(Block(line.rstrip(":")))
+        else:
+            dst, _, rhs = line.strip().rpartition(" = ")
+            op, _, rest = rhs.partition(" ")
+            parts = [p.strip() for p in rest.split(",")] if rest else []
+            ins = Instr(op, dst or None)
+            if op == "phi":  # `%5 = phi %3 [entry], %4 [body]`
+                ins.args = [parse_operand(p.split(" [")[0]) for p in parts]
+                ins.incoming = [p.split(" [")[1].rstrip("]") for p in parts]
+            else:
+                ins.args = [parse_operand(p) for p in parts]
+            fn.blocks[-1].instrs.append(ins)
+    temps = [int(t[1:]) for i in fn.instructions() for t in [i.dst, *i.uses()] if t]
+    fn.temps = max(temps + [int(p[1:]) for p in fn.params if p.startswith("%")], default=0)
+    return fn

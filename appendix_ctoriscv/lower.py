@@ -237,25 +237,22 @@ class Lowering:
     # --8<-- [end:lower_stmt]
 
     def loop(self, node: Node) -> None:
-        """for (init; cond; inc) then, and do then while (cond): the test at the top of a for,
-        at the bottom of a do."""
-        begin, body = self.new_label("loop"), self.new_label("body")
+        """for (init; cond; inc) then, and do then while (cond). The test is at the bottom of
+        both, so that a trip round the loop costs one branch; a `for` jumps to it first, as gcc
+        does."""
+        body, test = self.new_label("body"), self.new_label("test")
         if node.init is not None:
             self.stmt(node.init)
-        self.label(begin)
-        if node.kind == NodeKind.DO:
-            self.stmt(node.then)
-            self.label(node.cont_label)
-            self.emit("br", self.expr(node.cond), begin, node.brk_label, dst=False)
-        else:
-            if node.cond is not None:
-                self.emit("br", self.expr(node.cond), body, node.brk_label, dst=False)
-            self.label(body)
-            self.stmt(node.then)
-            self.label(node.cont_label)
-            if node.inc is not None:
-                self.expr(node.inc)
-            self.emit("jmp", begin, dst=False)
+        if node.kind == NodeKind.FOR:
+            self.emit("jmp", test, dst=False)
+        self.label(body)
+        self.stmt(node.then)
+        self.label(node.cont_label)
+        if node.inc is not None:
+            self.expr(node.inc)
+        self.label(test)
+        cond = self.expr(node.cond) if node.cond is not None else 1
+        self.emit("br", cond, body, node.brk_label, dst=False)
         self.label(node.brk_label)
 
 
