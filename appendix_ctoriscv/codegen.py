@@ -69,6 +69,27 @@ INVERSE_BRANCH = {"beq": "bne", "bne": "beq", "blt": "bge", "bge": "blt", "bltu"
 DATA_DIRECTIVE = {1: ".byte", 2: ".half", 4: ".word"}
 
 
+def clobbers_caller_saved(ins: Instr) -> bool:
+    """A call, or an operator that calls a runtime helper."""
+    return ins.op == "call" or ins.op in RUNTIME_HELPERS
+
+
+def needs_register(ins: Instr, k: int) -> bool:
+    """Does operand k of `ins`, a constant, take an `li` into a scratch register?"""
+    value, op = ins.args[k], ins.op
+    if not isinstance(value, int) or value == 0:  # 0 is the register `zero`
+        return False
+    if op in BRANCH or ins.kind in ("load", "store"):
+        return True
+    if op in R_TYPE or op in RUNTIME_HELPERS:
+        if k == 0:
+            return True
+        if op == "sub":
+            return not fits_imm12(-value)
+        return op not in I_TYPE or not (op.startswith("sh") or fits_imm12(value))
+    return False
+
+
 def align_to(n: int, align: int) -> int:
     return (n + align - 1) // align * align
 
@@ -88,6 +109,8 @@ class CodeGen:
         self.count = 0
         self.where: dict[str, str | int] = {}  # temporary -> register, or frame offset from s0
         self.slot_offset: dict[str, int] = {}  # frame slot `$x` -> offset from s0
+        # the frame is addressed from s0, or at -O1 from sp: offset(s0) is (offset + bias)(sp)
+        self.base, self.bias = "s0", 0
 
     def emit(self, line: str) -> None:
         self.lines.append(f"\t{line}")
@@ -113,10 +136,11 @@ class CodeGen:
 
     def frame_operand(self, offset: int, scratch: str) -> str:
         """The memory operand `offset(s0)`, via `scratch` if the offset needs more than 12 bits."""
+        offset += self.bias
         if fits_imm12(offset):
-            return f"{offset}(s0)"
+            return f"{offset}({self.base})"
         self.emit(f"li {scratch}, {offset}")
-        self.emit(f"add {scratch}, s0, {scratch}")
+        self.emit(f"add {scratch}, {self.base}, {scratch}")
         return f"0({scratch})"
 
     # --8<-- [start:read_write]
@@ -219,6 +243,8 @@ class CodeGen:
             return
         elif op == "call":
             self.gen_call(args[0], args[1:])
+            if not self.uses.get(ins.dst):
+                return  # the result is never read
             rd = "a0"
         elif op == "memzero":
             self.gen_memzero(args[0], args[1])
@@ -230,12 +256,12 @@ class CodeGen:
     def gen_addr(self, rd: str, name: str) -> None:
         """rd = the address of frame slot `$x` or global `@x`."""
         if name.startswith("$"):
-            offset = self.slot_offset[name]
+            offset = self.slot_offset[name] + self.bias
             if fits_imm12(offset):
-                self.emit(f"addi {rd}, s0, {offset}")
+                self.emit(f"addi {rd}, {self.base}, {offset}")
             else:
                 self.emit(f"li {rd}, {offset}")
-                self.emit(f"add {rd}, s0, {rd}")
+                self.emit(f"add {rd}, {self.base}, {rd}")
         else:
             self.emit(f"lui {rd}, %hi({name[1:]})")
             self.emit(f"addi {rd}, {rd}, %lo({name[1:]})")
@@ -253,10 +279,10 @@ class CodeGen:
     # --8<-- [end:gen_call]
 
     def gen_memzero(self, name: str, size: int) -> None:
-        size, offset = align_to(size, 4), self.slot_offset[name]
+        size, offset = align_to(size, 4), self.slot_offset[name] + self.bias
         if size <= 64 and fits_imm12(offset) and fits_imm12(offset + size):
             for i in range(0, size, 4):
-                self.emit(f"sw zero, {offset + i}(s0)")
+                self.emit(f"sw zero, {offset + i}({self.base})")
             return
         loop = self.new_label("memzero")
         self.gen_addr("t0", name)
@@ -372,6 +398,11 @@ class CodeGen:
             self.emit(f".globl {fn.name}")
         self.emit(".align 2")
         self.label(fn.name)
+        leaf = not any(clobbers_caller_saved(i) for i in fn.instructions())
+        if self.fuse_branches and frame_size < 2048:  # -O1: no frame pointer
+            self.gen_function_without_frame_pointer(fn, saved, leaf)
+            return
+        self.base, self.bias = "s0", 0
         # EXERCISE A.6: the prologue: save ra and s0, point s0 at the frame, make room below it
         self.emit("addi sp, sp, -16")
         self.emit("sw ra, 12(sp)")
@@ -385,29 +416,7 @@ class CodeGen:
         # END EXERCISE
         for i, reg in enumerate(saved):
             self.emit(f"sw {reg}, {-SAVED_AREA - 4 * (i + 1)}(s0)")
-        for i, param in enumerate(fn.params):  # from a0-a7 and the caller's frame to their places
-            if param.startswith("$"):  # a frame slot
-                if i < len(ARG_REGS):
-                    store = {1: "sb", 2: "sh"}.get(fn.slots[param][0], "sw")
-                    slot = self.frame_operand(self.slot_offset[param], "t2")
-                    self.emit(f"{store} {ARG_REGS[i]}, {slot}")
-            elif i < len(ARG_REGS):
-                self.write(param, ARG_REGS[i])
-            elif self.where.get(param) is not None:
-                self.emit(f"lw t0, {4 * (i - len(ARG_REGS))}(s0)")
-                self.write(param, "t0")
-        uses: dict[str, int] = {}
-        for ins in fn.instructions():
-            for t in ins.uses():
-                uses[t] = uses.get(t, 0) + 1
-        for n, block in enumerate(fn.blocks):
-            self.label(self.block_label(block.name))
-            fused = self.fusable(block, uses)
-            for ins in block.instrs[:-1]:
-                if ins is not fused:
-                    self.gen_instr(ins)
-            following = fn.blocks[n + 1].name if n + 1 < len(fn.blocks) else None
-            self.gen_terminator(block.terminator, fused, following)
+        self.gen_body(fn)
         self.label(self.return_label)
         for i, reg in enumerate(saved):
             self.emit(f"lw {reg}, {-SAVED_AREA - 4 * (i + 1)}(s0)")
@@ -417,6 +426,57 @@ class CodeGen:
         self.emit("addi sp, sp, 16")
         self.emit("ret")
     # --8<-- [end:gen_function]
+
+    def gen_function_without_frame_pointer(self, fn: IRFunction, saved: list[str], leaf: bool):
+        """-O1's frame: addressed from sp, which does not move inside the function; ra saved
+        only if the function calls, and no frame at all if nothing needs one."""
+        size = self.frame_size
+        if leaf and not saved and not fn.slots and all(isinstance(p, str) for p in
+                                                       self.where.values()):  # fmt: skip
+            size = 0  # every temporary in a register: nothing to keep in memory
+        self.base, self.bias, self.frame_size = "sp", size, size
+        if size:
+            self.emit(f"addi sp, sp, -{size}")
+        if not leaf:
+            self.emit(f"sw ra, {size - 4}(sp)")
+        for i, reg in enumerate(saved):
+            self.emit(f"sw {reg}, {size - SAVED_AREA - 4 * (i + 1)}(sp)")
+        self.gen_body(fn)
+        self.label(self.return_label)
+        if not leaf:
+            self.emit(f"lw ra, {size - 4}(sp)")
+        for i, reg in enumerate(saved):
+            self.emit(f"lw {reg}, {size - SAVED_AREA - 4 * (i + 1)}(sp)")
+        if size:
+            self.emit(f"addi sp, sp, {size}")
+        self.emit("ret")
+
+    def gen_body(self, fn: IRFunction) -> None:
+        """The parameters to their places, then the blocks in layout order."""
+        for i, param in enumerate(fn.params):  # from a0-a7 and the caller's frame to their places
+            if param.startswith("$"):  # a frame slot
+                if i < len(ARG_REGS):
+                    store = {1: "sb", 2: "sh"}.get(fn.slots[param][0], "sw")
+                    slot = self.frame_operand(self.slot_offset[param], "t2")
+                    self.emit(f"{store} {ARG_REGS[i]}, {slot}")
+            elif i < len(ARG_REGS):
+                self.write(param, ARG_REGS[i])
+            elif self.where.get(param) is not None:
+                self.emit(f"lw t0, {self.frame_operand(4 * (i - len(ARG_REGS)), 't0')}")
+                self.write(param, "t0")
+        uses: dict[str, int] = {}
+        for ins in fn.instructions():
+            for t in ins.uses():
+                uses[t] = uses.get(t, 0) + 1
+        self.uses = uses
+        for n, block in enumerate(fn.blocks):
+            self.label(self.block_label(block.name))
+            fused = self.fusable(block, uses)
+            for ins in block.instrs[:-1]:
+                if ins is not fused:
+                    self.gen_instr(ins)
+            following = fn.blocks[n + 1].name if n + 1 < len(fn.blocks) else None
+            self.gen_terminator(block.terminator, fused, following)
 
     def gen_data(self, var: Obj) -> None:
         self.lines.append("")

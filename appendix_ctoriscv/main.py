@@ -24,8 +24,10 @@ from appendix_ctoriscv.ir import IRFunction, format_ir
 from appendix_ctoriscv.lex import SOURCE_BYTES, decode_source, read_source, tokenize
 from appendix_ctoriscv.link import LinkError, link
 from appendix_ctoriscv.lower import lower_program
+from appendix_ctoriscv.optimize import optimize, pass_dump
 from appendix_ctoriscv.parse import parse
 from appendix_ctoriscv.preprocess import preprocess
+from appendix_ctoriscv.regalloc import allocate_registers
 from appendix_ctoriscv.runtime import runtime_objects
 from appendix_ctoriscv.type import type_name
 
@@ -59,6 +61,9 @@ def compile_source(
         program = parse(tokens, diag, std)
         diag.check()
         functions, registers = lower_program(program), None
+        if opt_level >= 1:
+            optimize(functions)
+            registers = {fn.name: allocate_registers(fn) for fn in functions}
         # far branches in the functions too long for near ones
         asm = codegen(program, functions, registers, fuse_branches=opt_level >= 1)
     return Compilation(tokens, program, functions, asm, diag.warnings)
@@ -167,7 +172,10 @@ def make_arg_parser() -> argparse.ArgumentParser:
     p.add_argument("--dump-ast", action="store_true", help="print the syntax tree and stop")
     p.add_argument("--dump-ir", action="store_true",
                    help="print the IR as codegen sees it (optimised at -O1) and stop")
-
+    p.add_argument("--dump-passes", action="store_true",
+                   help="print the IR after lowering and after each -O1 pass, and stop")
+    p.add_argument("-O", dest="opt_level", type=int, choices=[0, 1], default=0,
+                   help="optimisation level: -O0 (default) or -O1")
     p.add_argument("-std", choices=["c89", "c90", "c99"], default="c99", help="language level")
     p.add_argument("-I", dest="include", action="append", default=[], metavar="DIR",
                    help="add DIR to the #include search path")
@@ -188,10 +196,12 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {args.file}: {e.strerror}", file=sys.stderr)
         return 1
     try:
-        if args.S or args.dump_tokens or args.dump_ast or args.dump_ir:
-            result, elf = compile_source(text, filename, args.include, std), b""
+        level = args.opt_level
+        if args.S or args.dump_tokens or args.dump_ast or args.dump_ir or args.dump_passes:
+            level = 0 if args.dump_passes else level  # the passes run again for the dump
+            result, elf = compile_source(text, filename, args.include, std, level), b""
         else:
-            result, elf = compile_executable(text, filename, args.include, std)
+            result, elf = compile_executable(text, filename, args.include, std, level)
     except CompileError as e:
         print(e, file=sys.stderr)
         n = len(e.errors)
@@ -210,10 +220,16 @@ def main(argv: list[str] | None = None) -> int:
         sys.stdout.flush()  # then the tokens as the source's bytes, UTF-8 or not
         sys.stdout.buffer.write((format_tokens(result.tokens) + "\n").encode(*SOURCE_BYTES))
         return 0
-    if args.dump_ast or args.dump_ir:
+    if args.dump_ast or args.dump_ir or args.dump_passes:
         try:
             with deep_recursion(SourceFile(filename, text), Diagnostics()):
-                dump = format_ast(result.program) if args.dump_ast else format_ir(result.ir)
+                if args.dump_ast:
+                    dump = format_ast(result.program)
+                elif args.dump_ir:
+                    dump = format_ir(result.ir)
+                else:
+                    dump = "; after lowering\n" + format_ir(result.ir) + "\n\n" + pass_dump(
+                        result.ir)
         except CompileError as e:
             print(e, file=sys.stderr)
             return 1
