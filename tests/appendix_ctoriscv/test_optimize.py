@@ -345,3 +345,17 @@ def test_optimize_leaves_no_phi_for_the_register_allocator():
                                include_paths=[str(C_DIR)]).ir  # fmt: skip
     optimize(functions)
     assert all(i.op != "phi" for fn in functions for i in fn.instructions())
+
+
+BENCH = Path(__file__).parents[2] / "bench" / "programs"
+
+
+@pytest.mark.parametrize("program", sorted(p.name for p in BENCH.glob("*.c")))
+def test_benchmark_programs_match_gcc_at_both_levels(program, native_run):
+    """bench/appendix_codegen.py counts instructions of these: they must compute what gcc's do."""
+    source = (BENCH / program).read_text()
+    expected = native_run(source)
+    for level in (0, 1):
+        _, elf = compile_executable(source, program, opt_level=level)
+        result = emu.run(elf, max_steps=50_000_000, use_regions=False)
+        assert (result.exit_code, result.stdout) == expected, f"-O{level}"
