@@ -95,6 +95,12 @@ def gpt_step_table(devices: list[str], steps: int = 5, rounds: int = 3) -> str:
     return "\n".join(lines)
 
 
+def cpu_peak(rows: list[Row]) -> float:
+    """The roofline's flat roof: numpy's matmul GFLOP/s in this run, else the fastest row."""
+    return max((r.gflops for r in rows if r.ladder == "c" and r.rung == "numpy"),
+               default=max(r.gflops for r in rows))
+
+
 # --8<-- [start:roofline]
 def draw_roofline(rows: list[Row], bandwidth_gbs: float, peak_gflops: float):
     """Attainable GFLOP/s = min(peak, intensity * bandwidth), log-log, with every row a point.
@@ -143,9 +149,8 @@ def main(argv: list[str] | None = None) -> int:
     if not rows:
         print("no ladder could run on this machine")
         return 1
-    peak = max((r.gflops for r in rows if r.ladder == "c" and r.rung == "numpy"),
-               default=max(r.gflops for r in rows))
-    if "c" in names:
+    peak = cpu_peak(rows)
+    if any(r.ladder == "c" for r in rows):  # the C ladder ran: the compiler is here
         print("\n=== the memory-bound end: elementwise add of 2^24 float32 ===")
         extra = elementwise_rows(rounds=args.rounds or 5)
         print(format_table(extra))
