@@ -75,6 +75,10 @@ def cpu_model() -> str:
         return platform.machine()
 
 
+NO_OPENMP = ("\n{cc} has no OpenMP: install gcc (apt-get install gcc), or OpenMP for clang "
+             "(apt-get install libomp-dev), or point $CC at a compiler that has it")
+
+
 # --8<-- [start:c_compile]
 class CCompiler(Compiler):
     """C source -> shared library bytes, by `$CC` (default cc)."""
@@ -99,7 +103,9 @@ class CCompiler(Compiler):
                                   capture_output=True, text=True)
             if proc.returncode != 0:
                 m = re.search(r"kernel\.c:(\d+):(?:\d+:)? (?:fatal )?error", proc.stderr)
-                raise CompileError(self.cc, proc.stderr, src, int(m[1]) if m else None)
+                log = proc.stderr + (NO_OPENMP.format(cc=self.cc) if "omp.h" in proc.stderr
+                                     else "")
+                raise CompileError(self.cc, log, src, int(m[1]) if m else None)
             return so_file.read_bytes()
 # --8<-- [end:c_compile]
 

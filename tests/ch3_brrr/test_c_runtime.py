@@ -85,6 +85,18 @@ def test_compile_error_reports_gcc_message_and_line(cache):
     assert "at line 3: x[0] = undefined_name;" in msg
 
 
+def test_compiler_without_openmp_names_what_to_install(cache, tmp_path):
+    # a stand-in for clang without libomp: it fails as clang does on `#include <omp.h>`
+    fake = tmp_path / "cc-without-omp"
+    fake.write_text("#!/bin/sh\n"
+                    "echo \"kernel.c:1:10: fatal error: 'omp.h' file not found\" >&2\n"
+                    "exit 1\n")
+    fake.chmod(0o755)
+    with pytest.raises(CompileError, match=r"has no OpenMP: install gcc") as info:
+        CDevice(cc=str(fake)).build("scale", SCALE)
+    assert info.value.lineno == 1 and "at line 1: #include <stdint.h>" in str(info.value)
+
+
 def test_missing_function_is_a_named_error(cache):
     with pytest.raises(CompileError, match="no function named 'nope'"):
         CDevice().build("nope", SCALE)
