@@ -436,8 +436,24 @@ class LazyBuffer(Buffer):
         return out.assign(result) if out is not None else result
 
     def cumsum(self, axis: int, dtype: DType) -> LazyBuffer:
-        return self._host("cumsum", lambda x: np.cumsum(x, axis, dtype=dtype.np), self.shape,
-                          dtype, self)
+        """out[.., i, ..] = sum over j <= i of x[.., j, ..]: a reduction of x masked by j <= i,
+        summed in the order numpy's cumsum adds (n^2 work: fine for an arange's n)."""
+        n = self.shape[axis] if self.shape else 1
+        if not self.shape or n > 1024:
+            return self._host("cumsum", lambda x: np.cumsum(x, axis, dtype=dtype.np),
+                              self.shape, dtype, self)
+        order = tuple(d for d in range(len(self.shape)) if d != axis) + (axis,)
+        x = self.uop.cast(dtype).permute(order)  # (A.., n): the scanned axis last
+        lead = x.shape[:-1]
+        iota = plans.buffer_node(np.arange(n, dtype=np.int64), int64)
+        below = UOp(Ops.CMPLE, bool_, (iota.reshape((1, n)).expand((n, n)),  # j <= i
+                                       iota.reshape((n, 1)).expand((n, n))))
+        xj = x.reshape(lead + (1, n)).expand(lead + (n, n))
+        masked = UOp(Ops.WHERE, dtype, (below.expand(lead + (n, n)), xj,
+                                        const(0, dtype, lead + (n, n))))
+        total = masked.r(Ops.ADD, (len(lead) + 1,)).reshape(lead + (n,))
+        back = tuple(order.index(d) for d in range(len(order)))
+        return LazyBuffer.from_uop(total.permute(back))
 
     def argsort(self, axis: int, descending: bool, dtype: DType) -> LazyBuffer:
         def order(x):
