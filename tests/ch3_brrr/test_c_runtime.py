@@ -51,6 +51,7 @@ def test_cache_hit_in_a_new_compiler_and_key_names_cpu_and_flags(cache):
     assert (first.misses, second.hits, second.misses) == (1, 1, 0)
     assert "-march=native" in first.cachekey and "-fopenmp" in first.cachekey
     assert "-ffast-math" not in first.cachekey  # NaN and inf must keep their meaning
+    assert "-fwrapv" in first.cachekey  # signed overflow wraps, as in numpy
 
 
 def test_concurrent_compiles_from_several_processes(cache):
