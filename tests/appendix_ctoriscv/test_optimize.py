@@ -359,3 +359,31 @@ def test_benchmark_programs_match_gcc_at_both_levels(program, native_run):
         _, elf = compile_executable(source, program, opt_level=level)
         result = emu.run(elf, max_steps=50_000_000, use_regions=False)
         assert (result.exit_code, result.stdout) == expected, f"-O{level}"
+
+
+ASSETS = Path(__file__).parents[2] / "book" / "assets" / "appendix_ctoriscv"
+
+
+def book_listings() -> dict[str, str]:
+    """What the optimizer page shows for sum.c: the IR as lowered, in SSA form after the
+    passes, and the -O1 assembly."""
+    from appendix_ctoriscv.main import compile_c
+    from appendix_ctoriscv.optimize import PASSES
+
+    source = (ASSETS / "sum.c").read_text()
+    fn = lowered(source, "sum")
+    listings = {"sum.ir.txt": format_function(fn)}
+    to_ssa(fn)
+    listings["sum.ssa.txt"] = format_function(fn)
+    for _ in range(2):
+        for _, run in PASSES:
+            run(fn)
+    listings["sum.opt.txt"] = format_function(fn)
+    listings["sum.O1.s"] = compile_c(source, "sum.c", opt_level=1).rstrip("\n")
+    return listings
+
+
+@pytest.mark.parametrize("name", ["sum.ir.txt", "sum.ssa.txt", "sum.opt.txt", "sum.O1.s"])
+def test_book_listings_are_what_the_optimizer_prints(name):
+    """Golden files: a change in lowering, SSA, the passes or codegen fails here."""
+    assert book_listings()[name] + "\n" == (ASSETS / name).read_text()
