@@ -175,6 +175,10 @@ def test_ieee_special_values():
             K.binary(op, out, x, y)
             np.testing.assert_array_equal(out, fn(x, y), err_msg=op)
         special = np.array([0.0, -0.0, np.inf, -np.inf, np.nan], np.float32)
+        out = np.empty(5, np.float32)
+        K.unary("sign", out, special)  # sign(-0.0) is +0.0 in numpy and torch
+        np.testing.assert_array_equal(out, np.sign(special))
+        np.testing.assert_array_equal(np.signbit(out), np.signbit(np.sign(special)))
         for op, fn in (("exp", np.exp), ("log", np.log), ("sqrt", np.sqrt)):
             out = np.empty(5, np.float32)
             K.unary(op, out, special)

@@ -139,7 +139,7 @@ FOR_FLOATS(UNARY, ceil, SAME, ceil(a))
 FOR_FLOATS(UNARY, round, SAME, rint(a))  // half to even, in the default rounding mode
 FOR_FLOATS(UNARY, abs, SAME, fabs(a))
 FOR_INTS(UNARY, abs, SAME, a < 0 ? -a : a)
-FOR_NUMBERS(UNARY, sign, SAME, a > 0 ? 1 : a < 0 ? -1 : a)  // sign(nan) = nan, as numpy
+FOR_NUMBERS(UNARY, sign, SAME, a > 0 ? 1 : a < 0 ? -1 : a != a ? a : 0)  // nan; -0.0 -> 0.0
 FOR_ALL(UNARY, not, BOOL, !a)
 
 // binary, arithmetic (bool + is or, bool * is and: numpy's rules)
