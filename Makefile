@@ -71,6 +71,7 @@ figures: $(VENV)/.installed-dev
 #   graphviz: `dot`, to draw ch1 expression graphs
 #   mesa-vulkan-drivers: a software Vulkan driver, to run WGSL kernels on the CPU (ch3)
 #   binutils-riscv64-unknown-elf, qemu-user: cross-check the appendix with GNU as and qemu
+#   gcc-riscv64-unknown-elf: gcc's columns of the appendix's code-quality benchmark
 #   chromium: open every page of the built book in a headless browser (tests/foundation)
 system-deps:
 ifeq ($(shell uname),Darwin)
@@ -78,7 +79,7 @@ ifeq ($(shell uname),Darwin)
 else
 	$(SUDO) apt-get update -qq
 	$(SUDO) apt-get install -y -qq graphviz mesa-vulkan-drivers \
-		binutils-riscv64-unknown-elf qemu-user chromium
+		binutils-riscv64-unknown-elf gcc-riscv64-unknown-elf qemu-user chromium
 endif
 
 clean:

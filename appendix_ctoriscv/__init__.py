@@ -15,6 +15,7 @@ The files, in the order a program passes through them:
   link.py        ObjectFiles + runtime/ -> laid-out image; elf.py writes/reads ELF32
   runtime/       crt0, libgcc's multiply/divide, system-call wrappers, putchar/puts
   emu.py         ELF32 executable -> a run (basic blocks translated to Python functions)
+  regions.py     hot code -> one Python function per region of blocks, for emu.py
   main.py        the driver behind `python -m appendix_ctoriscv prog.c`
 
 The appendix imports no chapter package.

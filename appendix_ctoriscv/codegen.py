@@ -1,34 +1,42 @@
-"""Code generation: the parsed program -> RV32I assembly text for GNU `as` (and for asm.py).
+"""Code generation: the IR of each function -> RV32I assembly text for GNU `as` (and for asm.py).
 
-A stack machine, as in chibicc: every expression leaves its value in a0; a binary operator
-evaluates its left operand, pushes it, evaluates the right one, pops the left into a0 again and
-combines the two. `depth` counts the pushed words and is back to 0 after every statement.
-Calls follow the ILP32 calling convention, so the output links with code from gcc; RV32I has no
-multiply or divide, so `*`, `/` and `%` call the runtime's helpers with libgcc's names.
+One translation for both levels: every temporary has a *location*, a register or a word of the
+frame. At -O0 no temporary has a register (one frame slot each: each instruction loads its
+operands into t0 and t1, computes, and stores its result); at -O1 regalloc.py gives most of them
+registers, and a compare feeding a branch becomes one compare-and-branch. Calls follow the ILP32
+calling convention, so the output links with code from gcc; RV32I has no multiply or divide, so
+`mul`, `div` and `rem` call the runtime's helpers with libgcc's names.
 """
 
 from __future__ import annotations
 
-from appendix_ctoriscv.defs import Node, NodeKind, Obj, Type, TypeKind
+from appendix_ctoriscv.defs import Obj, TypeKind
+from appendix_ctoriscv.ir import Block, Instr, IRFunction, signed32
 
 # *** 1. the ABI tables ***
 
-# The registers this code generator uses, by their ILP32 ABI names:
-#   a0-a7  arguments and return value (a0); a0 also holds the value of the current expression
-#   t0, t1 scratch (caller-saved), for addresses and constants
+# --8<-- [start:registers]
+# The registers, by their ILP32 ABI names, and what this code generator uses them for:
+#   a0-a7  arguments and return value (a0); caller-saved
+#   t0-t2  scratch: operands that live in the frame are loaded into t0 and t1, t2 addresses
+#          a frame slot too far from s0 for a 12-bit offset
+#   t3-t6  temporaries that no call crosses (caller-saved: a call may change them)
+#   s1-s11 temporaries that live across calls (callee-saved: saved in the prologue if used)
 #   s0     frame pointer (callee-saved): the stack pointer at entry
 #   sp     stack pointer, 16-byte aligned at every call
 #   ra     return address, saved in the frame because every function may call
-# The other callee-saved registers s1-s11 are never touched, so there is nothing to save.
 ARG_REGS = [f"a{i}" for i in range(8)]
+CALLER_SAVED = ["t3", "t4", "t5", "t6"]
+CALLEE_SAVED = [f"s{i}" for i in range(1, 12)]
 STACK_ALIGN = 16
+# --8<-- [end:registers]
 
 # The frame of a function, from the caller's stack pointer (s0) downward:
-#   s0+4*k   stack arguments 9, 10, ... of this function (the caller pushed them)
+#   s0+4*k   stack arguments 9, 10, ... of this function (the caller put them there)
 #   s0-4     saved ra
 #   s0-8     saved s0 of the caller
-#   s0-8-... local variables and parameters, each at its `offset` from s0
-#   sp       16-byte aligned; the stack machine pushes below it
+#   s0-12..  saved callee-saved registers, then local variables, then temporaries in the frame
+#   sp+4*k   outgoing stack arguments 9, 10, ... of the calls this function makes
 SAVED_AREA = 8
 PROBE_INTERVAL = 1 << 16  # less than emu.py's 1 MiB guard gap below the stack
 
@@ -36,83 +44,73 @@ PROBE_INTERVAL = 1 << 16  # less than emu.py's 1 MiB guard gap below the stack
 # (each pseudo-instruction counted as two) gets far branches, which jump over a `j` (+-1 MiB).
 NEAR_FUNCTION = 1000
 
-# libgcc's names for the arithmetic that RV32I lacks, (signed, unsigned)
-RUNTIME_HELPERS = {
-    NodeKind.MUL: ("__mulsi3", "__mulsi3"),
-    NodeKind.DIV: ("__divsi3", "__udivsi3"),
-    NodeKind.MOD: ("__modsi3", "__umodsi3"),
-}
-
-# Binary operators that are one instruction on a0 and a1.
-SIMPLE_BINARY = {NodeKind.ADD: "add", NodeKind.SUB: "sub", NodeKind.BITAND: "and"}
-SIMPLE_BINARY |= {NodeKind.BITOR: "or", NodeKind.BITXOR: "xor", NodeKind.SHL: "sll"}
-
-# (size, is_unsigned) -> the load that extends a value to 32 bits the way its type does
-LOAD = {
-    (1, False): "lb", (1, True): "lbu",
-    (2, False): "lh", (2, True): "lhu",
-    (4, False): "lw", (4, True): "lw",
+# --8<-- [start:instruction_tables]
+# IR op -> RV32I instruction on two registers, and the form with a 12-bit immediate
+R_TYPE = {"add": "add", "sub": "sub", "and": "and", "or": "or", "xor": "xor", "shl": "sll",
+          "shr": "sra", "shru": "srl", "lt": "slt", "ltu": "sltu"}  # fmt: skip
+I_TYPE = {"add": "addi", "and": "andi", "or": "ori", "xor": "xori", "shl": "slli",
+          "shr": "srai", "shru": "srli", "lt": "slti", "ltu": "sltiu"}  # fmt: skip
+# libgcc's names for the arithmetic that RV32I lacks
+RUNTIME_HELPERS = {"mul": "__mulsi3", "div": "__divsi3", "divu": "__udivsi3", "rem": "__modsi3",
+                   "remu": "__umodsi3"}  # fmt: skip
+LOAD = {"i8": "lb", "u8": "lbu", "i16": "lh", "u16": "lhu", "i32": "lw"}
+STORE = {"i8": "sb", "u8": "sb", "i16": "sh", "u16": "sh", "i32": "sw"}
+CONVERT = {  # truncate to the width, then extend the way the type does
+    "conv.i8": ["slli {rd}, {rs}, 24", "srai {rd}, {rd}, 24"], "conv.u8": ["andi {rd}, {rs}, 255"],
+    "conv.i16": ["slli {rd}, {rs}, 16", "srai {rd}, {rd}, 16"],
+    "conv.u16": ["slli {rd}, {rs}, 16", "srli {rd}, {rd}, 16"],
 }  # fmt: skip
-STORE = {1: "sb", 2: "sh", 4: "sw"}
+# compare-and-branch for `br (a op b)`; (a <= b) is (b >= a), so `le` swaps its operands
+BRANCH = {"eq": ("beq", False), "ne": ("bne", False), "lt": ("blt", False),
+          "ltu": ("bltu", False), "le": ("bge", True), "leu": ("bgeu", True)}  # fmt: skip
+INVERSE_BRANCH = {"beq": "bne", "bne": "beq", "blt": "bge", "bge": "blt", "bltu": "bgeu",
+                  "bgeu": "bltu", "beqz": "bnez", "bnez": "beqz"}  # fmt: skip
+# --8<-- [end:instruction_tables]
 DATA_DIRECTIVE = {1: ".byte", 2: ".half", 4: ".word"}
-AGGREGATE = (TypeKind.ARRAY, TypeKind.FUNC)  # their value is their address
-
-# --8<-- [start:cast_table]
-# Integer conversions as a table, as chibicc's cast_table. A value in a register is always its
-# type's value extended to 32 bits, so only a conversion to a narrower type, or to a narrow type
-# of the other signedness, needs instructions.
-I8 = ["slli a0, a0, 24", "srai a0, a0, 24"]
-U8 = ["andi a0, a0, 255"]
-I16 = ["slli a0, a0, 16", "srai a0, a0, 16"]
-U16 = ["slli a0, a0, 16", "srli a0, a0, 16"]
-CAST_TABLE = [
-    # to: i8   u8    i16   u16   i32   u32
-    [None, U8, None, U16, None, None],  # from i8
-    [I8, None, None, None, None, None],  # from u8
-    [I8, U8, None, U16, None, None],  # from i16
-    [I8, U8, I16, None, None, None],  # from u16
-    [I8, U8, I16, U16, None, None],  # from i32
-    [I8, U8, I16, U16, None, None],  # from u32
-]
-# --8<-- [end:cast_table]
 
 
-def type_id(ty: Type) -> int:
-    """The row or column of `ty` in CAST_TABLE; pointers and arrays are u32."""
-    if ty.kind in (TypeKind.PTR, TypeKind.ARRAY, TypeKind.FUNC):
-        return 5
-    base = {TypeKind.CHAR: 0, TypeKind.SHORT: 2, TypeKind.INT: 4, TypeKind.LONG: 4}[ty.kind]
-    return base + int(ty.is_unsigned)
+def clobbers_caller_saved(ins: Instr) -> bool:
+    """A call, or an operator that calls a runtime helper."""
+    return ins.op == "call" or ins.op in RUNTIME_HELPERS
 
 
-def signed32(value: int) -> int:
-    """The 32-bit pattern of `value` as a signed number, for `li`."""
-    value &= 0xFFFFFFFF
-    return value - (1 << 32) if value >= 1 << 31 else value
+def needs_register(ins: Instr, k: int) -> bool:
+    """Does operand k of `ins`, a constant, take an `li` into a scratch register?"""
+    value, op = ins.args[k], ins.op
+    if not isinstance(value, int) or value == 0:  # 0 is the register `zero`
+        return False
+    if op in BRANCH or ins.kind in ("load", "store"):
+        return True
+    if op in R_TYPE or op in RUNTIME_HELPERS:
+        if k == 0:
+            return True
+        if op == "sub":
+            return not fits_imm12(-value)
+        return op not in I_TYPE or not (op.startswith("sh") or fits_imm12(value))
+    return False
 
 
 def align_to(n: int, align: int) -> int:
     return (n + align - 1) // align * align
 
 
-def is_power_of_two_num(node: Node) -> bool:
-    return node.kind == NodeKind.NUM and node.val > 0 and node.val & (node.val - 1) == 0
+def fits_imm12(value: int) -> bool:
+    return -2048 <= value < 2048
 
 
 # *** 2. the code generator ***
 
 
-# A conditional branch reaches +-4 KiB; `far` code jumps over a `j` (+-1 MiB) instead.
-INVERSE_BRANCH = {"beqz": "bnez", "bnez": "beqz", "beq": "bne"}
-
-
 class CodeGen:
-    def __init__(self, far_branches: bool = False):
+    def __init__(self, far_branches: bool = False, fuse_branches: bool = False):
         self.far_branches = far_branches
+        self.fuse_branches = fuse_branches  # -O1: `br (a < b)` is one blt
         self.lines: list[str] = []
-        self.depth = 0  # words pushed by the stack machine
         self.count = 0
-        self.fn: Obj | None = None
+        self.where: dict[str, str | int] = {}  # temporary -> register, or frame offset from s0
+        self.slot_offset: dict[str, int] = {}  # frame slot `$x` -> offset from s0
+        # the frame is addressed from s0, or at -O1 from sp: offset(s0) is (offset + bias)(sp)
+        self.base, self.bias = "s0", 0
 
     def emit(self, line: str) -> None:
         self.lines.append(f"\t{line}")
@@ -134,223 +132,160 @@ class CodeGen:
         self.emit(f"j {target}")
         self.label(skip)
 
-    # -- the stack machine --
+    # -- locations: registers and frame slots --
 
-    # --8<-- [start:push_pop]
-    def push(self) -> None:
-        self.emit("addi sp, sp, -4")
-        self.emit("sw a0, 0(sp)")
-        self.depth += 1
+    def frame_operand(self, offset: int, scratch: str) -> str:
+        """The memory operand `offset(s0)`, via `scratch` if the offset needs more than 12 bits."""
+        offset += self.bias
+        if fits_imm12(offset):
+            return f"{offset}({self.base})"
+        self.emit(f"li {scratch}, {offset}")
+        self.emit(f"add {scratch}, {self.base}, {scratch}")
+        return f"0({scratch})"
 
-    def pop(self, reg: str) -> None:
-        self.emit(f"lw {reg}, 0(sp)")
-        self.emit("addi sp, sp, 4")
-        self.depth -= 1
-    # --8<-- [end:push_pop]
+    # --8<-- [start:read_write]
+    def read(self, operand, scratch: str) -> str:
+        """The register that holds `operand`: its own, or `scratch` after a load or `li`."""
+        if isinstance(operand, int):
+            if operand == 0:
+                return "zero"
+            self.emit(f"li {scratch}, {operand}")
+            return scratch
+        place = self.where[operand]
+        if isinstance(place, str):
+            return place
+        self.emit(f"lw {scratch}, {self.frame_operand(place, scratch)}")
+        return scratch
 
-    def add_sp(self, nbytes: int) -> None:
-        if nbytes:
-            self.emit(f"addi sp, sp, {nbytes}")
+    def result_reg(self, dst: str | None) -> str:
+        """The register to compute `dst` into: its own, or t0 if it lives in the frame."""
+        place = self.where.get(dst)
+        return place if isinstance(place, str) else "t0"
 
-    def call(self, name: str) -> None:
-        """`call name` with sp aligned to 16 bytes, as the ABI requires at every call."""
-        pad = (-self.depth) % (STACK_ALIGN // 4) * 4
-        self.add_sp(-pad)
-        self.emit(f"call {name}")
-        self.add_sp(pad)
-
-    # -- loads, stores and conversions --
-
-    # --8<-- [start:load_store]
-    def load(self, ty: Type) -> None:
-        """Replace the address in a0 by the value it points to."""
-        if ty.kind in (TypeKind.ARRAY, TypeKind.FUNC):
-            return  # an array's value is its address: this is where arrays decay to pointers
-        self.emit(f"{LOAD[(ty.size, ty.is_unsigned)]} a0, 0(a0)")
-
-    def store(self, ty: Type) -> None:
-        """Store a0 at the address on top of the stack."""
-        self.pop("a1")
-        self.emit(f"{STORE[ty.size]} a0, 0(a1)")
-
-    def cast(self, frm: Type, to: Type) -> None:
-        if to.kind == TypeKind.VOID or frm.kind == TypeKind.VOID:
-            return
-        for instruction in CAST_TABLE[type_id(frm)][type_id(to)] or []:
-            self.emit(instruction)
-    # --8<-- [end:load_store]
-
-    def local_slot(self, offset: int) -> str:
-        """The operand `offset(s0)` of a load or store, via t0 when the offset is too large."""
-        if -2048 <= offset < 2048:
-            return f"{offset}(s0)"
-        self.local_address("t0", offset)
-        return "0(t0)"
-
-    def local_address(self, reg: str, offset: int) -> None:
-        """reg = s0 + offset, for any offset (addi takes only 12 bits)."""
-        if -2048 <= offset < 2048:
-            self.emit(f"addi {reg}, s0, {offset}")
+    def write(self, dst: str | None, reg: str) -> None:
+        """Put the value in `reg` where `dst` lives."""
+        place = self.where.get(dst)
+        if place is None:
+            return  # never read: regalloc.py gave it no location
+        if isinstance(place, str):
+            if place != reg:
+                self.emit(f"mv {place}, {reg}")
         else:
-            self.emit(f"li {reg}, {offset}")
-            self.emit(f"add {reg}, s0, {reg}")
+            self.emit(f"sw {reg}, {self.frame_operand(place, 't2')}")
+    # --8<-- [end:read_write]
 
-    # -- expressions --
-
-    # --8<-- [start:gen_addr]
-    def gen_addr(self, node: Node) -> None:
-        """a0 = the address of an lvalue."""
-        if node.kind == NodeKind.VAR:
-            if node.var.is_local:
-                self.local_address("a0", node.var.offset)
-            else:
-                self.emit(f"lui a0, %hi({node.var.asm_name})")
-                self.emit(f"addi a0, a0, %lo({node.var.asm_name})")
-        elif node.kind == NodeKind.DEREF:
-            self.gen_expr(node.lhs)
-        elif node.kind == NodeKind.COMMA:
-            self.gen_expr(node.lhs)
-            self.gen_addr(node.rhs)
-        else:
-            raise AssertionError(f"not an lvalue: {node.kind}")  # add_type reported it
-    # --8<-- [end:gen_addr]
-
-    # --8<-- [start:gen_expr_values]
-    def gen_expr(self, node: Node) -> None:
-        """a0 = the value of the expression `node`."""
-        k = node.kind
-        if k == NodeKind.NUM:
-            self.emit(f"li a0, {signed32(node.val)}")
-        elif k == NodeKind.VAR and node.var.is_local and node.ty.kind not in AGGREGATE:
-            load = LOAD[(node.ty.size, node.ty.is_unsigned)]
-            self.emit(f"{load} a0, {self.local_slot(node.var.offset)}")  # one instruction
-        elif k == NodeKind.VAR:
-            self.gen_addr(node)
-            self.load(node.ty)
-        elif k == NodeKind.DEREF:
-            self.gen_expr(node.lhs)
-            self.load(node.ty)
-        elif k == NodeKind.ADDR:
-            self.gen_addr(node.lhs)
-        elif k == NodeKind.ASSIGN and node.lhs.kind == NodeKind.VAR and node.lhs.var.is_local:
-            self.gen_expr(node.rhs)  # a local's address is s0 + offset: no need to push it
-            self.emit(f"{STORE[node.ty.size]} a0, {self.local_slot(node.lhs.var.offset)}")
-        elif k == NodeKind.ASSIGN:
-            self.gen_addr(node.lhs)
-            self.push()
-            self.gen_expr(node.rhs)
-            self.store(node.ty)
-        # --8<-- [end:gen_expr_values]
-        # --8<-- [start:gen_expr_control]
-        elif k == NodeKind.COMMA:
-            self.gen_expr(node.lhs)
-            self.gen_expr(node.rhs)
-        elif k == NodeKind.CAST:
-            self.gen_expr(node.lhs)
-            self.cast(node.lhs.ty, node.ty)
-        elif k == NodeKind.MEMZERO:
-            self.gen_memzero(node.var)
-        elif k == NodeKind.NEG:
-            self.gen_expr(node.lhs)
-            self.emit("neg a0, a0")
-        elif k == NodeKind.NOT:
-            self.gen_expr(node.lhs)
-            self.emit("seqz a0, a0")
-        elif k == NodeKind.BITNOT:
-            self.gen_expr(node.lhs)
-            self.emit("not a0, a0")
-        elif k == NodeKind.COND:
-            els, end = self.new_label("else"), self.new_label("end")
-            self.gen_expr(node.cond)
-            self.branch("beqz", "a0", els)
-            self.gen_expr(node.then)
-            self.emit(f"j {end}")
-            self.label(els)
-            self.gen_expr(node.els)
-            self.label(end)
-        elif k in (NodeKind.LOGAND, NodeKind.LOGOR):
-            self.gen_logical(node)
-        elif k == NodeKind.FUNCALL:
-            self.gen_funcall(node)
-        else:
-            self.gen_binary(node)
-    # --8<-- [end:gen_expr_control]
-
-    def gen_logical(self, node: Node) -> None:
-        """&& and || evaluate the right operand only when the left one does not decide."""
-        is_and = node.kind == NodeKind.LOGAND
-        done = self.new_label("and" if is_and else "or")
-        self.gen_expr(node.lhs)
-        self.emit("snez a0, a0")
-        self.branch("beqz" if is_and else "bnez", "a0", done)
-        self.gen_expr(node.rhs)
-        self.emit("snez a0, a0")
-        self.label(done)
+    # -- instructions --
 
     # --8<-- [start:gen_binary]
-    def gen_binary(self, node: Node) -> None:
-        """a0 = lhs op rhs, with the left operand evaluated first."""
-        # EXERCISE A.5: generate a binary operator: lhs into a0 and rhs into a1, then combine
-        k = node.kind
-        if k == NodeKind.MUL and is_power_of_two_num(node.rhs):
-            self.gen_expr(node.lhs)  # x * 2^n is a shift: array indexing is cheap
-            self.emit(f"slli a0, a0, {node.rhs.val.bit_length() - 1}")
-            return
-        self.gen_expr(node.lhs)
-        self.push()
-        self.gen_expr(node.rhs)
-        self.emit("mv a1, a0")
-        self.pop("a0")
-        # operands have one type after the conversions; pointers compare as unsigned
-        unsigned = node.lhs.ty.is_unsigned or node.lhs.ty.kind == TypeKind.ARRAY
-        if k in SIMPLE_BINARY:
-            self.emit(f"{SIMPLE_BINARY[k]} a0, a0, a1")
-        elif k in RUNTIME_HELPERS:
-            self.call(RUNTIME_HELPERS[k][unsigned])
-        elif k == NodeKind.SHR:
-            self.emit(f"{'srl' if unsigned else 'sra'} a0, a0, a1")
-        elif k == NodeKind.EQ:
-            self.emit("xor a0, a0, a1")
-            self.emit("seqz a0, a0")
-        elif k == NodeKind.NE:
-            self.emit("xor a0, a0, a1")
-            self.emit("snez a0, a0")
-        elif k == NodeKind.LT:
-            self.emit(f"{'sltu' if unsigned else 'slt'} a0, a0, a1")
-        elif k == NodeKind.LE:  # a <= b is !(b < a)
-            self.emit(f"{'sltu' if unsigned else 'slt'} a0, a1, a0")
-            self.emit("xori a0, a0, 1")
+    def gen_binary(self, op: str, rd: str, lhs: str, rhs) -> None:
+        """rd = lhs op rhs; lhs is a register, rhs a register or (for I_TYPE ops) a constant."""
+        # EXERCISE A.5: one IR operator as RV32I instructions: a table entry or a short sequence
+        if isinstance(rhs, int):
+            self.emit(f"{I_TYPE[op]} {rd}, {lhs}, {rhs}")
+        elif op in R_TYPE:
+            self.emit(f"{R_TYPE[op]} {rd}, {lhs}, {rhs}")
+        elif op in ("eq", "ne"):  # a == b is (a ^ b) == 0
+            self.emit(f"xor {rd}, {lhs}, {rhs}")
+            self.emit(f"{'seqz' if op == 'eq' else 'snez'} {rd}, {rd}")
+        elif op in ("le", "leu"):  # a <= b is !(b < a)
+            self.emit(f"{'slt' if op == 'le' else 'sltu'} {rd}, {rhs}, {lhs}")
+            self.emit(f"xori {rd}, {rd}, 1")
+        elif op in RUNTIME_HELPERS:  # RV32I has no multiply or divide
+            self.emit(f"mv a0, {lhs}")
+            self.emit(f"mv a1, {rhs}")
+            self.emit(f"call {RUNTIME_HELPERS[op]}")
+            self.emit(f"mv {rd}, a0")
         else:
-            raise AssertionError(f"invalid expression {k}")
+            raise AssertionError(f"invalid binary operator {op}")
         # END EXERCISE
     # --8<-- [end:gen_binary]
 
-    # --8<-- [start:gen_funcall]
-    def gen_funcall(self, node: Node) -> None:
-        """Arguments 1-8 go in a0-a7, the rest on the stack at 0(sp), 4(sp), ... at the call."""
-        nargs = len(node.args)
-        on_stack = max(0, nargs - len(ARG_REGS))
-        pad = (-(self.depth + on_stack)) % (STACK_ALIGN // 4)
-        self.add_sp(-4 * pad)
-        self.depth += pad
-        for arg in reversed(node.args):  # pushed last to first, so the first is on top
-            self.gen_expr(arg)
-            self.push()
-        for i in range(nargs - on_stack):
-            self.pop(ARG_REGS[i])
-        self.emit(f"call {node.func_name}")
-        self.add_sp(4 * (on_stack + pad))
-        self.depth -= on_stack + pad
-    # --8<-- [end:gen_funcall]
+    def immediate(self, op: str, rhs):
+        """`rhs` as an immediate of op's I-type form, if it has one and rhs fits; else None."""
+        if not isinstance(rhs, int) or op not in I_TYPE:
+            return None
+        if op in ("shl", "shr", "shru"):
+            return rhs & 31
+        return rhs if fits_imm12(rhs) else None
 
-    def gen_memzero(self, var: Obj) -> None:
-        size = align_to(var.ty.size, 4)
-        if size <= 64:
+    def gen_instr(self, ins: Instr) -> None:
+        op, args = ins.op, ins.args
+        rd = self.result_reg(ins.dst)
+        if op == "sub" and isinstance(args[1], int) and fits_imm12(-args[1]):
+            op, args = "add", [args[0], -args[1]]  # x - c is x + (-c): addi
+        if op == "mul" and isinstance(args[1], int) and args[1] > 0 and not args[1] & args[1] - 1:
+            op, args = "shl", [args[0], args[1].bit_length() - 1]  # x * 2^n: array indexing
+        if op in R_TYPE or op in I_TYPE or op in RUNTIME_HELPERS or op in ("eq", "ne", "le", "leu"):
+            imm = self.immediate(op, args[1])
+            lhs = self.read(args[0], "t0")
+            self.gen_binary(op, rd, lhs, imm if imm is not None else self.read(args[1], "t1"))
+        elif op in ("neg", "not", "bitnot", "mov"):
+            if op == "mov" and isinstance(args[0], int):
+                self.emit(f"li {rd}, {args[0]}")
+            else:
+                form = {"neg": "neg {}, {}", "not": "seqz {}, {}", "bitnot": "not {}, {}",
+                        "mov": "mv {}, {}"}[op]  # fmt: skip
+                src = self.read(args[0], "t0")
+                if op != "mov" or src != rd:
+                    self.emit(form.format(rd, src))
+        elif op in CONVERT:
+            src = self.read(args[0], "t0")
+            for line in CONVERT[op]:
+                self.emit(line.format(rd=rd, rs=src))
+        elif op == "addr":
+            self.gen_addr(rd, args[0])
+        elif ins.kind == "load":
+            address = self.read(args[0], "t0")
+            self.emit(f"{LOAD[op.split('.')[1]]} {rd}, 0({address})")
+        elif ins.kind == "store":
+            address, value = self.read(args[0], "t0"), self.read(args[1], "t1")
+            self.emit(f"{STORE[op.split('.')[1]]} {value}, 0({address})")
+            return
+        elif op == "call":
+            self.gen_call(args[0], args[1:])
+            if not self.uses.get(ins.dst):
+                return  # the result is never read
+            rd = "a0"
+        elif op == "memzero":
+            self.gen_memzero(args[0], args[1])
+            return
+        else:
+            raise AssertionError(f"cannot generate {ins}")
+        self.write(ins.dst, rd)
+
+    def gen_addr(self, rd: str, name: str) -> None:
+        """rd = the address of frame slot `$x` or global `@x`."""
+        if name.startswith("$"):
+            offset = self.slot_offset[name] + self.bias
+            if fits_imm12(offset):
+                self.emit(f"addi {rd}, {self.base}, {offset}")
+            else:
+                self.emit(f"li {rd}, {offset}")
+                self.emit(f"add {rd}, {self.base}, {rd}")
+        else:
+            self.emit(f"lui {rd}, %hi({name[1:]})")
+            self.emit(f"addi {rd}, {rd}, %lo({name[1:]})")
+
+    # --8<-- [start:gen_call]
+    def gen_call(self, name: str, args: list) -> None:
+        """Arguments 1-8 go in a0-a7, the rest in the frame's outgoing area at 0(sp), 4(sp)..."""
+        for i, arg in enumerate(args[len(ARG_REGS) :]):
+            self.emit(f"sw {self.read(arg, 't0')}, {4 * i}(sp)")
+        for reg, arg in zip(ARG_REGS, args):
+            src = self.read(arg, reg)
+            if src != reg:
+                self.emit(f"mv {reg}, {src}")
+        self.emit(f"call {name}")
+    # --8<-- [end:gen_call]
+
+    def gen_memzero(self, name: str, size: int) -> None:
+        size, offset = align_to(size, 4), self.slot_offset[name] + self.bias
+        if size <= 64 and fits_imm12(offset) and fits_imm12(offset + size):
             for i in range(0, size, 4):
-                self.emit(f"sw zero, {self.local_slot(var.offset + i)}")
+                self.emit(f"sw zero, {offset + i}({self.base})")
             return
         loop = self.new_label("memzero")
-        self.local_address("t0", var.offset)
+        self.gen_addr("t0", name)
         self.emit(f"li t1, {size // 4}")
         self.label(loop)
         self.emit("sw zero, 0(t0)")
@@ -358,87 +293,72 @@ class CodeGen:
         self.emit("addi t1, t1, -1")
         self.emit(f"bnez t1, {loop}")
 
-    # -- statements --
+    # -- control flow --
 
-    def gen_stmt(self, node: Node) -> None:
-        k = node.kind
-        if k == NodeKind.IF:
-            els, end = self.new_label("else"), self.new_label("end")
-            self.gen_expr(node.cond)
-            self.branch("beqz", "a0", els)
-            self.gen_stmt(node.then)
-            self.emit(f"j {end}")
-            self.label(els)
-            if node.els is not None:
-                self.gen_stmt(node.els)
-            self.label(end)
-        elif k == NodeKind.FOR:
-            begin = self.new_label("begin")
-            if node.init is not None:
-                self.gen_stmt(node.init)
-            self.label(begin)
-            if node.cond is not None:
-                self.gen_expr(node.cond)
-                self.branch("beqz", "a0", node.brk_label)
-            self.gen_stmt(node.then)
-            self.label(node.cont_label)
-            if node.inc is not None:
-                self.gen_expr(node.inc)
-            self.emit(f"j {begin}")
-            self.label(node.brk_label)
-        elif k == NodeKind.DO:
-            begin = self.new_label("begin")
-            self.label(begin)
-            self.gen_stmt(node.then)
-            self.label(node.cont_label)
-            self.gen_expr(node.cond)
-            self.branch("bnez", "a0", begin)
-            self.label(node.brk_label)
-        elif k == NodeKind.SWITCH:
-            self.gen_expr(node.cond)
-            for case in node.cases:
-                self.emit(f"li t0, {signed32(case.val)}")
-                self.branch("beq", "a0, t0", case.unique_label)
-            default = node.default_case.unique_label if node.default_case else node.brk_label
-            self.emit(f"j {default}")
-            self.gen_stmt(node.then)
-            self.label(node.brk_label)
-        elif k == NodeKind.CASE:
-            self.label(node.unique_label)
-            self.gen_stmt(node.lhs)
-        elif k == NodeKind.BLOCK:
-            for stmt in node.body:
-                self.gen_stmt(stmt)
-        elif k == NodeKind.GOTO:
-            self.emit(f"j {node.unique_label}")
-        elif k == NodeKind.LABEL:
-            self.label(node.unique_label)
-            self.gen_stmt(node.lhs)
-        elif k == NodeKind.RETURN:
-            if node.lhs is not None:
-                self.gen_expr(node.lhs)
-            self.emit(f"j .L.return.{self.fn.asm_name}")
-        elif k == NodeKind.EXPR_STMT:
-            self.gen_expr(node.lhs)
-        elif k != NodeKind.NULL_STMT:
-            raise AssertionError(f"invalid statement {k}")
-        assert self.depth == 0, f"stack machine depth {self.depth} after {k}"
+    def gen_terminator(self, ins: Instr, fused: Instr | None, next_block: str | None) -> None:
+        """br, jmp and ret; a jump to the block that comes next in the layout is left out."""
+        label = self.block_label
+        if ins.op == "jmp":
+            if ins.args[0] != next_block:
+                self.emit(f"j {label(ins.args[0])}")
+            return
+        if ins.op == "ret":
+            if ins.args:
+                src = self.read(ins.args[0], "a0")
+                if src != "a0":
+                    self.emit(f"mv a0, {src}")
+            if next_block is not None:
+                self.emit(f"j {self.return_label}")
+            return
+        cond, then, els = ins.args
+        if fused is not None:  # -O1: `br (a < b)` is `blt a, b`
+            op, swap = BRANCH[fused.op]
+            a, b = self.read(fused.args[0], "t0"), self.read(fused.args[1], "t1")
+            operands = f"{b}, {a}" if swap else f"{a}, {b}"
+        elif isinstance(cond, int):
+            self.emit(f"j {label(then if cond else els)}")
+            return
+        else:
+            op, operands = "bnez", self.read(cond, "t0")
+        if then == next_block:  # fall into `then`, branch to `else` on the inverse condition
+            self.branch(INVERSE_BRANCH[op], operands, label(els))
+            return
+        self.branch(op, operands, label(then))
+        if els != next_block:
+            self.emit(f"j {label(els)}")
+
+    def fusable(self, block: Block, uses: dict[str, int]) -> Instr | None:
+        """The compare just before `br` if the branch is its only use (-O1 only)."""
+        if not self.fuse_branches or len(block.instrs) < 2:
+            return None
+        cmp, br = block.instrs[-2], block.instrs[-1]
+        if br.op == "br" and cmp.op in BRANCH and br.args[0] == cmp.dst and uses[cmp.dst] == 1:
+            return cmp
+        return None
+
+    def block_label(self, name: str) -> str:
+        """The parser's labels (`.L.break.3`) are unique in the program; lower.py's per function."""
+        return name if name.startswith(".L.") else f".L.{self.fn.name}.{name}"
 
     # -- functions and data --
 
-    def assign_lvar_offsets(self, fn: Obj) -> None:
-        """Give each local a slot below the saved registers; stack parameters stay where the
-        caller put them."""
-        offset = SAVED_AREA
-        stack_params = fn.params[len(ARG_REGS) :]
-        for i, param in enumerate(stack_params):
-            param.offset = 4 * i
-        for var in fn.locals:
-            if var in stack_params:
+    def layout_frame(self, fn: IRFunction, saved: list[str]) -> int:
+        """Give each frame slot and each temporary without a register an offset from s0; the
+        frame's size below s0, a multiple of 16."""
+        offset = SAVED_AREA + 4 * len(saved)
+        for i, name in enumerate(fn.params[len(ARG_REGS) :]):
+            self.slot_offset[name] = 4 * i  # stack parameters stay where the caller put them
+        for name, (size, align) in fn.slots.items():
+            if name in self.slot_offset:
                 continue
-            offset = align_to(offset + align_to(var.ty.size, 4), var.ty.align)
-            var.offset = -offset
-        fn.stack_size = align_to(offset - SAVED_AREA, STACK_ALIGN)
+            offset = align_to(offset + align_to(size, 4), align)
+            self.slot_offset[name] = -offset
+        for temp in list(self.where):
+            if self.where[temp] is None:
+                offset += 4
+                self.where[temp] = -offset
+        stack_args = [len(i.args) - 1 - len(ARG_REGS) for i in fn.instructions() if i.op == "call"]
+        return align_to(offset + 4 * max([0, *stack_args]), STACK_ALIGN)
 
     def grow_stack(self, nbytes: int) -> None:
         """sp -= nbytes, touching a word every PROBE_INTERVAL bytes on the way down (gcc's
@@ -458,38 +378,105 @@ class CodeGen:
             self.emit("sub sp, sp, t0")
 
     # --8<-- [start:gen_function]
-    def gen_function(self, fn: Obj) -> None:
-        self.fn = fn
-        self.assign_lvar_offsets(fn)
+    def gen_function(self, fn: IRFunction, registers: dict[str, str]) -> None:
+        """Assembly for `fn`; `registers` maps temporaries to registers, the rest live in the
+        frame."""
+        self.fn, self.return_label = fn, f".L.return.{fn.name}"
+        self.slot_offset = {}
+        temps = {t for i in fn.instructions() for t in [i.dst, *i.uses()] if t}
+        temps |= {p for p in fn.params if p.startswith("%")}
+        self.where = {t: registers.get(t) for t in sorted(temps, key=lambda t: int(t[1:]))}
+        saved = sorted({r for r in registers.values() if r in CALLEE_SAVED}, key=CALLEE_SAVED.index)
+        frame_size = self.layout_frame(fn, saved)
+        for name, offset in self.slot_offset.items():  # for the book's picture of the frame
+            if name in fn.frame_objects:
+                fn.frame_objects[name].offset = offset
+        self.frame_size = frame_size
         self.lines.append("")
         self.emit(".text")
         if not fn.is_static:
-            self.emit(f".globl {fn.asm_name}")
+            self.emit(f".globl {fn.name}")
         self.emit(".align 2")
-        self.label(fn.asm_name)
-        # EXERCISE A.6: the prologue: save ra and s0, point s0 at the frame, make room for locals
+        self.label(fn.name)
+        leaf = not any(clobbers_caller_saved(i) for i in fn.instructions())
+        if self.fuse_branches and frame_size < 2048:  # -O1: no frame pointer
+            self.gen_function_without_frame_pointer(fn, saved, leaf)
+            return
+        self.base, self.bias = "s0", 0
+        # EXERCISE A.6: the prologue: save ra and s0, point s0 at the frame, make room below it
         self.emit("addi sp, sp, -16")
         self.emit("sw ra, 12(sp)")
         self.emit("sw s0, 8(sp)")
         self.emit("addi s0, sp, 16")
-        if fn.stack_size:
-            if fn.stack_size < 2048:
-                self.emit(f"addi sp, sp, -{fn.stack_size}")
+        if frame_size > 16:
+            if frame_size - 16 < 2048:
+                self.emit(f"addi sp, sp, -{frame_size - 16}")
             else:
-                self.grow_stack(fn.stack_size)
+                self.grow_stack(frame_size - 16)
         # END EXERCISE
-        for reg, param in zip(ARG_REGS, fn.params):
-            self.emit(f"{STORE[param.ty.size]} {reg}, {self.local_slot(param.offset)}")
-        self.gen_stmt(fn.body)
-        if fn.asm_name == "main":
-            self.emit("li a0, 0")  # C99: reaching the end of main returns 0
-        self.label(f".L.return.{fn.asm_name}")
+        for i, reg in enumerate(saved):
+            self.emit(f"sw {reg}, {-SAVED_AREA - 4 * (i + 1)}(s0)")
+        self.gen_body(fn)
+        self.label(self.return_label)
+        for i, reg in enumerate(saved):
+            self.emit(f"lw {reg}, {-SAVED_AREA - 4 * (i + 1)}(s0)")
         self.emit("addi sp, s0, -16")
         self.emit("lw ra, 12(sp)")
         self.emit("lw s0, 8(sp)")
         self.emit("addi sp, sp, 16")
         self.emit("ret")
     # --8<-- [end:gen_function]
+
+    def gen_function_without_frame_pointer(self, fn: IRFunction, saved: list[str], leaf: bool):
+        """-O1's frame: addressed from sp, which does not move inside the function; ra saved
+        only if the function calls, and no frame at all if nothing needs one."""
+        size = self.frame_size
+        if leaf and not saved and not fn.slots and all(isinstance(p, str) for p in
+                                                       self.where.values()):  # fmt: skip
+            size = 0  # every temporary in a register: nothing to keep in memory
+        self.base, self.bias, self.frame_size = "sp", size, size
+        if size:
+            self.emit(f"addi sp, sp, -{size}")
+        if not leaf:
+            self.emit(f"sw ra, {size - 4}(sp)")
+        for i, reg in enumerate(saved):
+            self.emit(f"sw {reg}, {size - SAVED_AREA - 4 * (i + 1)}(sp)")
+        self.gen_body(fn)
+        self.label(self.return_label)
+        if not leaf:
+            self.emit(f"lw ra, {size - 4}(sp)")
+        for i, reg in enumerate(saved):
+            self.emit(f"lw {reg}, {size - SAVED_AREA - 4 * (i + 1)}(sp)")
+        if size:
+            self.emit(f"addi sp, sp, {size}")
+        self.emit("ret")
+
+    def gen_body(self, fn: IRFunction) -> None:
+        """The parameters to their places, then the blocks in layout order."""
+        for i, param in enumerate(fn.params):  # from a0-a7 and the caller's frame to their places
+            if param.startswith("$"):  # a frame slot
+                if i < len(ARG_REGS):
+                    store = {1: "sb", 2: "sh"}.get(fn.slots[param][0], "sw")
+                    slot = self.frame_operand(self.slot_offset[param], "t2")
+                    self.emit(f"{store} {ARG_REGS[i]}, {slot}")
+            elif i < len(ARG_REGS):
+                self.write(param, ARG_REGS[i])
+            elif self.where.get(param) is not None:
+                self.emit(f"lw t0, {self.frame_operand(4 * (i - len(ARG_REGS)), 't0')}")
+                self.write(param, "t0")
+        uses: dict[str, int] = {}
+        for ins in fn.instructions():
+            for t in ins.uses():
+                uses[t] = uses.get(t, 0) + 1
+        self.uses = uses
+        for n, block in enumerate(fn.blocks):
+            self.label(self.block_label(block.name))
+            fused = self.fusable(block, uses)
+            for ins in block.instrs[:-1]:
+                if ins is not fused:
+                    self.gen_instr(ins)
+            following = fn.blocks[n + 1].name if n + 1 < len(fn.blocks) else None
+            self.gen_terminator(block.terminator, fused, following)
 
     def gen_data(self, var: Obj) -> None:
         self.lines.append("")
@@ -530,27 +517,34 @@ class CodeGen:
         values.clear()
 
 
+
 # *** 3. the entry point ***
 
 
-def codegen(program: list[Obj], far_branches: bool | None = None) -> str:
-    """The assembly for a whole translation unit: data first, then the functions.
+def codegen(program: list[Obj], functions: list[IRFunction], registers=None,
+            far_branches: bool | None = None, fuse_branches: bool = False) -> str:
+    """The assembly for a whole translation unit: the globals of `program`, then `functions`.
 
-    far_branches: True or False for every function; None chooses for each function by its
-    length, so that no branch is out of reach and short functions keep short branches.
+    registers: function name -> {temporary: register} from regalloc.py; None puts every
+    temporary in the frame (-O0). far_branches: True or False for every function; None chooses
+    for each function by its length, so that no branch is out of reach and short functions keep
+    short branches.
     """
-    gen = CodeGen(bool(far_branches))
+    gen = CodeGen(bool(far_branches), fuse_branches)
+    objs = {o.asm_name: o for o in program if o.ty.kind == TypeKind.FUNC}
     for var in program:
         if var.ty.kind != TypeKind.FUNC and var.is_definition:
             gen.gen_data(var)
-    for fn in program:
-        if fn.ty.kind == TypeKind.FUNC and fn.is_definition:
-            start = len(gen.lines)
-            gen.gen_function(fn)
-            instructions = sum(line[:1] == "\t" and line[:2] != "\t." for line in gen.lines[start:])
-            if far_branches is None and 2 * instructions > NEAR_FUNCTION:
-                del gen.lines[start:]  # again, with far branches
-                gen.far_branches = True
-                gen.gen_function(fn)
-                gen.far_branches = False
+    for fn in functions:
+        regs = (registers or {}).get(fn.name, {})
+        start = len(gen.lines)
+        gen.gen_function(fn, regs)
+        instructions = sum(line[:1] == "\t" and line[:2] != "\t." for line in gen.lines[start:])
+        if far_branches is None and 2 * instructions > NEAR_FUNCTION:
+            del gen.lines[start:]  # again, with far branches
+            gen.far_branches = True
+            gen.gen_function(fn, regs)
+            gen.far_branches = False
+        if fn.name in objs:
+            objs[fn.name].stack_size = gen.frame_size - 16  # below the 16 bytes of ra and s0
     return "\n".join(gen.lines).lstrip("\n") + "\n"

@@ -1,9 +1,11 @@
 """An RV32I emulator in user mode: run an ELF executable; its exit code, output and step count.
 
 run(elf, stdin, stdout, max_steps) -> RunResult. The program gets 32 registers, MEMORY_SIZE bytes
-(segments, a heap that brk grows, a stack at the top) and Linux's read, write, exit, exit_group
-and brk. A bad access, a jump outside the code or an illegal instruction raises EmulatorFault.
-Only stdin and stdout touch the host. Each basic block is translated once into Python.
+(segments, a heap that brk grows, an 8 MiB stack at the top with a guard gap below it) and
+Linux's read, write, exit, exit_group and brk. A bad access, a jump outside the code or an
+illegal instruction raises EmulatorFault. Only stdin, stdout and stderr touch the host. Each
+basic block is translated once into Python; where code runs hot, regions.py translates the
+blocks around it into one function.
 """
 
 from __future__ import annotations

@@ -1,9 +1,10 @@
 """The driver: `python -m appendix_ctoriscv prog.c [-S] [-o OUT] [--run] [--dump-*]`.
 
-It runs the stages in order (tokenize, preprocess, parse with add_type, codegen), then hands the
-assembly to asm.py, links it with the runtime into an ELF32 executable and, with --run, runs that
-on the emulator and exits with the program's exit code. Diagnostics go to stderr as
-`file:line:col: error: message`; an invalid program writes no output file.
+It runs the stages in order (tokenize, preprocess, parse with add_type, lower to IR, at -O1 the
+optimizer and the register allocator, codegen), then hands the assembly to asm.py, links it
+with the runtime into an ELF32 executable and, with --run, runs that on the emulator and exits
+with the program's exit code. Diagnostics go to stderr as `file:line:col: error: message`; an
+invalid program writes no output file.
 """
 
 from __future__ import annotations
@@ -19,11 +20,14 @@ from appendix_ctoriscv.asm import AssemblerError, assemble
 from appendix_ctoriscv.codegen import codegen
 from appendix_ctoriscv.defs import Node, Obj, SourceFile, Token, TokenKind, TypeKind
 from appendix_ctoriscv.errors import CompileError, Diagnostic, Diagnostics
-from appendix_ctoriscv.ir import format_ir, lower_program
+from appendix_ctoriscv.ir import IRFunction, format_ir
 from appendix_ctoriscv.lex import SOURCE_BYTES, decode_source, read_source, tokenize
 from appendix_ctoriscv.link import LinkError, link
+from appendix_ctoriscv.lower import lower_program
+from appendix_ctoriscv.optimize import optimize, pass_dump
 from appendix_ctoriscv.parse import parse
 from appendix_ctoriscv.preprocess import preprocess
+from appendix_ctoriscv.regalloc import allocate_registers
 from appendix_ctoriscv.runtime import runtime_objects
 from appendix_ctoriscv.type import type_name
 
@@ -38,12 +42,13 @@ class Compilation:
 
     tokens: list[Token]  # after preprocessing
     program: list[Obj]  # functions and globals with their ASTs
+    ir: list[IRFunction]  # the functions as codegen saw them (optimised at -O1)
     asm: str
     warnings: list[Diagnostic]
 
 
 def compile_source(
-    text: str, filename: str = "<stdin>", include_paths=(), std: str = "c99"
+    text: str, filename: str = "<stdin>", include_paths=(), std: str = "c99", opt_level: int = 0
 ) -> Compilation:
     """C source text -> assembly text. Raises CompileError with every diagnostic of the run."""
     diag = Diagnostics()
@@ -55,8 +60,13 @@ def compile_source(
         tokens = preprocess(tokenize(file, diag, std), diag, include_paths, std)
         program = parse(tokens, diag, std)
         diag.check()
-        asm = codegen(program)  # far branches in each function too long for near ones
-    return Compilation(tokens, program, asm, diag.warnings)
+        functions, registers = lower_program(program), None
+        if opt_level >= 1:
+            optimize(functions)
+            registers = {fn.name: allocate_registers(fn) for fn in functions}
+        # far branches in the functions too long for near ones
+        asm = codegen(program, functions, registers, fuse_branches=opt_level >= 1)
+    return Compilation(tokens, program, functions, asm, diag.warnings)
 
 
 # --8<-- [start:deep_recursion]
@@ -77,9 +87,10 @@ def deep_recursion(file: SourceFile, diag: Diagnostics):
 # --8<-- [end:deep_recursion]
 
 
-def compile_c(text: str, filename: str = "<stdin>", include_paths=(), std: str = "c99") -> str:
+def compile_c(text: str, filename: str = "<stdin>", include_paths=(), std: str = "c99",
+              opt_level: int = 0) -> str:
     """C source text -> RV32I assembly text."""
-    return compile_source(text, filename, include_paths, std).asm
+    return compile_source(text, filename, include_paths, std, opt_level).asm
 
 
 def build_executable(asm: str, filename: str = "<asm>") -> bytes:
@@ -88,13 +99,13 @@ def build_executable(asm: str, filename: str = "<asm>") -> bytes:
 
 
 def compile_executable(
-    text: str, filename: str = "<stdin>", include_paths=(), std: str = "c99"
+    text: str, filename: str = "<stdin>", include_paths=(), std: str = "c99", opt_level: int = 0
 ) -> tuple[Compilation, bytes]:
     """C source text -> (the compilation, an ELF32 executable).
 
     Raises CompileError for an invalid program, LinkError for a function defined nowhere.
     """
-    result = compile_source(text, filename, include_paths, std)
+    result = compile_source(text, filename, include_paths, std, opt_level)
     return result, build_executable(result.asm, os.path.splitext(filename)[0] + ".s")
 
 
@@ -159,7 +170,12 @@ def make_arg_parser() -> argparse.ArgumentParser:
     p.add_argument("--run", action="store_true", help="compile and run on the emulator")
     p.add_argument("--dump-tokens", action="store_true", help="print the tokens and stop")
     p.add_argument("--dump-ast", action="store_true", help="print the syntax tree and stop")
-    p.add_argument("--dump-ir", action="store_true", help="print three-address code and stop")
+    p.add_argument("--dump-ir", action="store_true",
+                   help="print the IR as codegen sees it (optimised at -O1) and stop")
+    p.add_argument("--dump-passes", action="store_true",
+                   help="print the IR after lowering and after each -O1 pass, and stop")
+    p.add_argument("-O", dest="opt_level", type=int, choices=[0, 1], default=0,
+                   help="optimisation level: -O0 (default) or -O1")
     p.add_argument("-std", choices=["c89", "c90", "c99"], default="c99", help="language level")
     p.add_argument("-I", dest="include", action="append", default=[], metavar="DIR",
                    help="add DIR to the #include search path")
@@ -180,10 +196,12 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {args.file}: {e.strerror}", file=sys.stderr)
         return 1
     try:
-        if args.S or args.dump_tokens or args.dump_ast or args.dump_ir:
-            result, elf = compile_source(text, filename, args.include, std), b""
+        level = args.opt_level
+        if args.S or args.dump_tokens or args.dump_ast or args.dump_ir or args.dump_passes:
+            level = 0 if args.dump_passes else level  # the passes run again for the dump
+            result, elf = compile_source(text, filename, args.include, std, level), b""
         else:
-            result, elf = compile_executable(text, filename, args.include, std)
+            result, elf = compile_executable(text, filename, args.include, std, level)
     except CompileError as e:
         print(e, file=sys.stderr)
         n = len(e.errors)
@@ -202,11 +220,16 @@ def main(argv: list[str] | None = None) -> int:
         sys.stdout.flush()  # then the tokens as the source's bytes, UTF-8 or not
         sys.stdout.buffer.write((format_tokens(result.tokens) + "\n").encode(*SOURCE_BYTES))
         return 0
-    if args.dump_ast or args.dump_ir:
+    if args.dump_ast or args.dump_ir or args.dump_passes:
         try:
             with deep_recursion(SourceFile(filename, text), Diagnostics()):
-                dump = format_ast(result.program) if args.dump_ast else format_ir(
-                    lower_program(result.program))
+                if args.dump_ast:
+                    dump = format_ast(result.program)
+                elif args.dump_ir:
+                    dump = format_ir(result.ir)
+                else:
+                    dump = "; after lowering\n" + format_ir(result.ir) + "\n\n" + pass_dump(
+                        result.ir)
         except CompileError as e:
             print(e, file=sys.stderr)
             return 1

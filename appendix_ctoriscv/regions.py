@@ -80,6 +80,25 @@ def region_blocks(fetch, entry: int) -> dict[int, list[tuple[int, isa.Decoded]]]
     return blocks
 
 
+def forwarded_loads(instrs: list[tuple[int, isa.Decoded]]) -> dict[int, int]:
+    """Loads that read back a word stored earlier in the same block, with the same base
+    register unchanged and no store between that may overlap it: load index -> store index.
+    The stack machine's push then pop is the common case."""
+    stores: dict[tuple[int, int], int] = {}  # (base register, offset) -> index of its sw
+    found = {}
+    for i, (_, d) in enumerate(instrs):
+        if d.name == "lw" and (d.rs1, d.imm) in stores:
+            found[i] = stores[(d.rs1, d.imm)]
+        if d.name == "sw":  # other words at 4 or more bytes from it, off the same base, stay
+            stores = {k: j for k, j in stores.items() if k[0] == d.rs1 and abs(k[1] - d.imm) >= 4}
+            stores[(d.rs1, d.imm)] = i
+        elif d.name in ("sb", "sh"):
+            stores = {}
+        elif d.rd and d.name not in emu.BRANCHES:  # a new base value: its entries are stale
+            stores = {k: j for k, j in stores.items() if k[0] != d.rd}
+    return found
+
+
 def block_lines(instrs: list[tuple[int, isa.Decoded]], mem) -> tuple[list[str], tuple]:
     """Python lines for one block's instructions but its last jump or branch, and how the block
     ends: ("branch", condition, taken pc, next pc), ("jump", target pc), ("indirect",) after
@@ -88,7 +107,9 @@ def block_lines(instrs: list[tuple[int, isa.Decoded]], mem) -> tuple[list[str], 
     constants = {"lo": hex(mem.stack_lo), "hi": hex(mem.top), "hi4": hex(mem.top - 4),
                  "dlo": hex(mem.write_lo), "dhi": hex(mem.brk_start),
                  "dhi4": hex(mem.brk_start - 4)}  # fmt: skip
-    for pc, d in instrs:
+    forwarded = forwarded_loads(instrs)
+    sources = set(forwarded.values())
+    for i, (pc, d) in enumerate(instrs):
         f = emu._operands(d, pc) | constants
         if d.name in emu.BRANCHES:
             return lines, ("branch", emu.BRANCHES[d.name].format(**f), (pc + d.imm) & emu.M,
@@ -99,10 +120,15 @@ def block_lines(instrs: list[tuple[int, isa.Decoded]], mem) -> tuple[list[str], 
             if d.rd:
                 lines.append(f"{f['rd']} = {pc + 4:#x}")
             return lines, ("jump", (pc + d.imm) & emu.M) if d.name == "jal" else ("indirect",)
-        if d.name == "addi" and d.rd and (d.rs1 == 0 or d.imm == 0):
+        if i in forwarded:  # the value stored before: no memory access needed
+            if d.rd:
+                lines.append(f"{f['rd']} = f{forwarded[i]}")
+        elif d.name == "addi" and d.rd and (d.rs1 == 0 or d.imm == 0):
             lines.append((LI if d.rs1 == 0 else MV).format(**f))
         elif d.name in INLINE_MEMORY and (d.rd or d.name in ("sw", "sb")):
             lines += [line.format(**f) for line in INLINE_MEMORY[d.name]]
+            if i in sources:
+                lines.append(f"f{i} = {f['rs2']}")
         elif d.rd or not emu.SEMANTICS[d.name].startswith("{rd}"):
             lines.append(emu.SEMANTICS[d.name].format(**f))
         elif d.name in emu.LOADS:  # a load into x0 still faults on a bad address

@@ -16,7 +16,13 @@ from pathlib import Path
 
 import numpy as np
 
-from ch3_brrr.ladders.common import Row, format_table, measure_bandwidth, time_interleaved
+from ch3_brrr.ladders.common import (
+    Row,
+    format_table,
+    measure_bandwidth,
+    positive_int,
+    time_interleaved,
+)
 from ch3_brrr.runtime.device import DeviceError
 
 LADDERS = {"c": "ch3_brrr.ladders.matmul_c", "wgsl": "ch3_brrr.ladders.matmul_wgsl",
@@ -89,6 +95,12 @@ def gpt_step_table(devices: list[str], steps: int = 5, rounds: int = 3) -> str:
     return "\n".join(lines)
 
 
+def cpu_peak(rows: list[Row]) -> float:
+    """The roofline's flat roof: numpy's matmul GFLOP/s in this run, else the fastest row."""
+    return max((r.gflops for r in rows if r.ladder == "c" and r.rung == "numpy"),
+               default=max(r.gflops for r in rows))
+
+
 # --8<-- [start:roofline]
 def draw_roofline(rows: list[Row], bandwidth_gbs: float, peak_gflops: float):
     """Attainable GFLOP/s = min(peak, intensity * bandwidth), log-log, with every row a point.
@@ -121,8 +133,10 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="singsys bench", description=__doc__.splitlines()[0])
     parser.add_argument("ladders", nargs="*", metavar="LADDER",
                         help=f"some of: {', '.join(LADDERS)} (default: all)")
-    parser.add_argument("--size", type=int, default=1024, help="M = N = K (default 1024)")
-    parser.add_argument("--rounds", type=int, help="timed rounds per rung (default: the ladder's)")
+    parser.add_argument("--size", type=positive_int, default=1024,
+                        help="M = N = K (default 1024)")
+    parser.add_argument("--rounds", type=positive_int,
+                        help="timed rounds per rung (default: the ladder's)")
     parser.add_argument("--out", default="bench_out", help="folder for roofline.png")
     parser.add_argument("--gpt", action="store_true",
                         help="also time ch2's GPT training step on cpu and on these devices")
@@ -135,9 +149,8 @@ def main(argv: list[str] | None = None) -> int:
     if not rows:
         print("no ladder could run on this machine")
         return 1
-    peak = max((r.gflops for r in rows if r.ladder == "c" and r.rung == "numpy"),
-               default=max(r.gflops for r in rows))
-    if "c" in names:
+    peak = cpu_peak(rows)
+    if any(r.ladder == "c" for r in rows):  # the C ladder ran: the compiler is here
         print("\n=== the memory-bound end: elementwise add of 2^24 float32 ===")
         extra = elementwise_rows(rounds=args.rounds or 5)
         print(format_table(extra))

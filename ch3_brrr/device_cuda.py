@@ -159,10 +159,12 @@ def fill(out, value):
            np.uint8(v) if out.dtype == np.bool_ else v)
 
 
+# --8<-- [start:cuda_copy]
 def copy(out, x):
     launch(f"copy_{sfx(out)}_{sfx(x)}", out.numel, strided(out.shape, out.strides),
            strided(out.shape, x.strides if x.step else [0] * len(out.shape)), out.ptr, x.ptr,
            I64(out.numel))
+# --8<-- [end:cuda_copy]
 
 
 def unary(name):

@@ -2,7 +2,7 @@
 
 An operand is a `WGPUView`: a `WGPUStorage` (a GPUBuffer of 32-bit words and its element count)
 with a shape, strides and offset in elements. The launchers describe the views in a small int32
-table (`meta`, bound after the buffers), fill the WGSL templates (kernels/wgsl/*.wgsl) with the
+table (views.wgsl, bound after the buffers), fill the WGSL templates (kernels/wgsl/*.wgsl) with the
 op's expression and the operands' types, and dispatch. Types: float32 is f32; int32, int64 and
 bool are all i32 words (bool as 0/1), the dtype policy of device "wgpu" (device_wgpu.py).
 An input that shares out's buffer is read from a snapshot: WebGPU forbids binding one buffer
@@ -123,8 +123,8 @@ def grid(groups: int) -> tuple[int, int, int]:
     return (x, -(-groups // x) if groups else 0, 1)
 
 
-def launch(src: str, entry: str, out: WGPUView, inputs, meta, groups) -> None:
-    """Run `entry` of src over out, the inputs (views) and the int table meta."""
+def launch(src: str, entry: str, out: WGPUView, inputs, table, groups) -> None:
+    """Run `entry` of src over out, the inputs (views) and the int table."""
     if math.prod(groups) == 0:
         return
     inputs = [snapshot(v) if v.data is out.data else v for v in inputs]
@@ -132,7 +132,7 @@ def launch(src: str, entry: str, out: WGPUView, inputs, meta, groups) -> None:
     # the table travels as the Program's `vals`: a buffer cached by content, so a launch that
     # repeats (every training step) uploads nothing
     prog(out.data.buf, *[v.data.buf for v in inputs], global_size=groups,
-         vals=tuple(int(m) for m in meta))
+         vals=tuple(int(m) for m in table))
 
 
 def collapse(shape, *strides_of) -> tuple[list[int], list[list[int]]]:

@@ -14,20 +14,23 @@ import importlib
 import time
 from pathlib import Path
 
-from ch3_brrr.bench import draw_roofline, elementwise_rows, run_ladders
+from ch3_brrr.bench import cpu_peak, draw_roofline, elementwise_rows, run_ladders
 from ch3_brrr.ladders.common import Row, measure_bandwidth
+from ch3_brrr.runtime import get_device
 
 
 def ladders(out_dir: Path, size: int) -> tuple[list[Row], dict[str, str]]:
     """Every available ladder at size^3, the roofline saved; summary rows per ladder."""
     rows = run_ladders(["c", "wgsl", "cuda"], size)
-    rows += elementwise_rows(n=1 << 22, rounds=3)
-    peak = max(r.gflops for r in rows if r.rung == "numpy" and r.size == size)
+    if not rows:  # no compiler, no adapter, no GPU: run_ladders said why
+        return rows, {"kernel ladders": "none could run here"}
+    if any(r.ladder == "c" for r in rows):
+        rows += elementwise_rows(n=1 << 22, rounds=3)
     import matplotlib
     matplotlib.use("Agg")
-    draw_roofline(rows, measure_bandwidth(1 << 26), peak).savefig(out_dir / "roofline.png",
-                                                                  dpi=120)
-    summary = {}
+    draw_roofline(rows, measure_bandwidth(1 << 26), cpu_peak(rows)).savefig(
+        out_dir / "roofline.png", dpi=120)
+    summary = {"roofline": str(out_dir / "roofline.png")}
     for ladder in dict.fromkeys(r.ladder for r in rows):
         # the rungs proper: not the baseline row, not the memory-bound add
         rungs = [r for r in rows if r.ladder == ladder and r.seconds != r.baseline
@@ -41,10 +44,6 @@ def ladders(out_dir: Path, size: int) -> tuple[list[Row], dict[str, str]]:
 
 def train_on_devices(steps: int) -> dict[str, str]:
     """The ch2 GPT trained from the same start on "cpu" and on each ch3 device registered."""
-    from ch2_lego import backend
-
-    if not hasattr(backend, "CORE"):
-        return {"ch2 GPT on our devices": "needs ch2's device contract (issue 9), not merged"}
     import ch2_lego
     from ch2_lego.data import CharTokenizer, load_names, padded_sequences, split_words
     from ch2_lego.models import gpt
@@ -54,6 +53,7 @@ def train_on_devices(steps: int) -> dict[str, str]:
     for name in ("c", "wgpu", "cuda"):
         try:
             importlib.import_module(f"ch3_brrr.device_{name}")
+            get_device(name)  # opens the backend: a missing compiler or driver shows here
             devices.append(name)
         except Exception as e:  # a backend that cannot open here: say why, go on
             print(f"device {name!r} skipped: {e}")
@@ -78,5 +78,4 @@ def tour(out_dir: Path, size: int = 512, steps: int = 10) -> dict[str, str]:
     out_dir.mkdir(parents=True, exist_ok=True)
     _, summary = ladders(out_dir, size)
     summary.update(train_on_devices(steps))
-    summary["roofline"] = str(out_dir / "roofline.png")
     return summary

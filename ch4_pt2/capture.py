@@ -271,8 +271,9 @@ class LazyBuffer(Buffer):
     def reshape(self, shape) -> LazyBuffer:
         shape = tuple(shape)
         view = self.view.reshape(shape)
-        uop = reshape(self.uop, shape)
-        return LazyBuffer.from_uop(uop) if view is None else self._viewed(view, uop)
+        if view is None:  # no strides say it: a copy, as in eager (and dense for its readers)
+            return self.contiguous(force=True).reshape(shape)
+        return self._viewed(view, reshape(self.uop, shape))
 
     def permute(self, order) -> LazyBuffer:
         order = tuple(order)
@@ -313,13 +314,18 @@ class LazyBuffer(Buffer):
     # *** data: casts, copies and the in-place write ***
 
     def cast(self, dtype: DType) -> LazyBuffer:
+        if dtype is self.dtype:  # a copy (clone, contiguous): dense, like the eager one
+            return self.contiguous(force=True)
         return LazyBuffer.from_uop(self.uop.cast(dtype))
 
     def contiguous(self, force: bool = False) -> LazyBuffer:
-        """A copy in eager mode; here the same value in a storage of its own (no kernel)."""
+        """Self if dense already; else a dense copy, a kernel boundary as in tinygrad: its readers
+        (x.transpose(1, 2).contiguous().view(B, T, C) feeding a matmul) get rows, not gathers."""
         if self.view.is_contiguous() and not force:
             return self
-        return LazyBuffer.from_uop(self.uop)
+        if self.view.is_contiguous():
+            return LazyBuffer.from_uop(self.uop)  # a copy of a dense value: the value itself
+        return LazyBuffer.from_uop(UOp(Ops.CONTIGUOUS, self.dtype, (self.uop,)))
 
     def assign(self, src) -> LazyBuffer:
         value = const(src, self.dtype, self.shape) if isinstance(src, ch2.SCALARS) \
@@ -430,8 +436,24 @@ class LazyBuffer(Buffer):
         return out.assign(result) if out is not None else result
 
     def cumsum(self, axis: int, dtype: DType) -> LazyBuffer:
-        return self._host("cumsum", lambda x: np.cumsum(x, axis, dtype=dtype.np), self.shape,
-                          dtype, self)
+        """out[.., i, ..] = sum over j <= i of x[.., j, ..]: a reduction of x masked by j <= i,
+        summed in the order numpy's cumsum adds (n^2 work: fine for an arange's n)."""
+        n = self.shape[axis] if self.shape else 1
+        if not self.shape or n > 1024:
+            return self._host("cumsum", lambda x: np.cumsum(x, axis, dtype=dtype.np),
+                              self.shape, dtype, self)
+        order = tuple(d for d in range(len(self.shape)) if d != axis) + (axis,)
+        x = self.uop.cast(dtype).permute(order)  # (A.., n): the scanned axis last
+        lead = x.shape[:-1]
+        iota = plans.buffer_node(np.arange(n, dtype=np.int64), int64)
+        below = UOp(Ops.CMPLE, bool_, (iota.reshape((1, n)).expand((n, n)),  # j <= i
+                                       iota.reshape((n, 1)).expand((n, n))))
+        xj = x.reshape(lead + (1, n)).expand(lead + (n, n))
+        masked = UOp(Ops.WHERE, dtype, (below.expand(lead + (n, n)), xj,
+                                        const(0, dtype, lead + (n, n))))
+        total = masked.r(Ops.ADD, (len(lead) + 1,)).reshape(lead + (n,))
+        back = tuple(order.index(d) for d in range(len(order)))
+        return LazyBuffer.from_uop(total.permute(back))
 
     def argsort(self, axis: int, descending: bool, dtype: DType) -> LazyBuffer:
         def order(x):

@@ -25,13 +25,8 @@ rule_counts: Counter = Counter()  # how often each rule fired, by name (tests an
 
 # --8<-- [start:upat]
 class UPat:
-    """A pattern: matches a UOp whose op, dtype, arg and operands all match (None: anything).
-
-    Args:
-        op: an Ops or a set of them.
-        src: patterns for the operands, in order (for commutative ops, either order).
-        name: bind the matched node to this name for the rule's function.
-    """
+    """Matches a UOp whose op (an Ops or a set), dtype, arg and operands (patterns, in order;
+    either order for a commutative op) all match, None matching anything; `name` binds it."""
 
     def __init__(self, op=None, dtype=None, src=None, arg=None, name: str | None = None):
         self.op = None if op is None else (frozenset(op) if isinstance(op, (set, frozenset))
@@ -47,10 +42,7 @@ class UPat:
         return UPat(Ops.CONST, name=name)
 
     def names(self) -> set[str]:
-        out = {self.name} if self.name else set()
-        for s in self.src or ():
-            out |= s.names()
-        return out
+        return ({self.name} if self.name else set()).union(*(s.names() for s in self.src or ()))
 
     def match(self, u: UOp, bound: dict) -> bool:
         """Match u, adding captures to `bound`; a name seen twice must bind the same node."""
@@ -114,7 +106,7 @@ class PatternMatcher:
             if rule.pattern.match(u, bound) and (out := rule.fn(**bound)) is not None:
                 rule_counts[rule.name] += 1
                 if DEBUG >= 2:
-                    print(f"rule {rule.name}: {u.op.name} -> {out.op.name}")
+                    print(f"rule {rule.name}: {u.op.name} -> {getattr(out, 'op', out)}")
                 return out
         return None
 # --8<-- [end:rule]

@@ -57,10 +57,17 @@ class FusionInfo:
 
 def access_patterns(node: UOp, users: dict) -> int:
     """How many different index patterns node is read with: all its elementwise readers share
-    one (they read element i at i); each reduction and each movement op brings its own."""
-    patterns = {u for u in users[node] if u.op in GroupOp.Movement or u.op is Ops.REDUCE_AXIS}
-    elementwise = any(u not in patterns for u in users[node])
-    return len(patterns) + elementwise
+    one (they read element i at i); each reduction brings its own, and a movement op brings
+    the patterns of its own readers."""
+    count, elementwise = 0, False
+    for u in users[node]:
+        if u.op in GroupOp.Movement:
+            count += access_patterns(u, users)
+        elif u.op is Ops.REDUCE_AXIS:
+            count += 1
+        else:
+            elementwise = True
+    return count + elementwise
 
 
 # --8<-- [start:can_fuse]

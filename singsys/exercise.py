@@ -129,17 +129,27 @@ def stub_line(region: Region, suffix: str) -> str:
         parts = textwrap.wrap(message, width, drop_whitespace=False)
         literals = "\n".join(inner + repr(part) for part in parts)
         return f"{region.indent}raise NotImplementedError(\n{literals})\n"
+    # C and WGSL stubs stay on one line; past 100 columns they leave the hint to the marker.
     if suffix == ".wgsl":  # WGSL has no preprocessor: an undefined function fails to compile
-        ident = region.name.replace(".", "_")
-        return f"{region.indent}exercise_{ident}_not_done();  // {message}\n"
-    return f"{region.indent}#error \"{message.replace(chr(34), chr(39))}\"\n"
+        line = f"{region.indent}{wgsl_stub_call(region)}  // {message}"
+        return (line if len(line) <= MAX_COLUMNS else line.partition("  //")[0]) + "\n"
+    line = f"{region.indent}#error \"{message.replace(chr(34), chr(39))}\""
+    if len(line) > MAX_COLUMNS:
+        line = f"{region.indent}#error \"Exercise {region.name}: see the hint just above\""
+    return line + "\n"
+
+
+def wgsl_stub_call(region: Region) -> str:
+    return f"exercise_{region.name.replace('.', '_')}_not_done();"
 
 
 def is_stub(region: Region) -> bool:
     """Does the region's body hold only the stub line that `stub_regions` writes?"""
     body = [line.strip() for line in region.body if line.strip()]
+    if len(body) == 1 and body[0].startswith(wgsl_stub_call(region)):
+        return True
     return bool(body) and f"Exercise {region.name}:" in "".join(body) and (
-        body[0].startswith(("raise NotImplementedError(", "#error", "exercise_"))) and (
+        body[0].startswith(("raise NotImplementedError(", "#error"))) and (
         len(body) == 1 or body[0] == "raise NotImplementedError(")
 
 

@@ -93,6 +93,10 @@ GRADING: dict[str, list[str]] = {
             "test_asm.py::test_decode_rejects_non_instructions"],
     "A.10": ["test_emu.py::test_r_type", "test_emu.py::test_i_type_alu_and_shifts"],
     "A.11": ["test_emu.py::test_write_goes_to_stdout_or_a_given_stream"],
+    "A.12": ["test_optimize.py::test_dead_code_goes_and_side_effects_stay",
+             "test_optimize.py::test_fold_computes_and_propagates"],
+    "A.13": ["test_regalloc.py::test_liveness_of_a_loop_by_hand",
+             "test_regalloc.py::test_no_two_live_temporaries_share_a_register"],
 }
 
 

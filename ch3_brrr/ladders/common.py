@@ -10,6 +10,7 @@ someone else slows every contender alike, and keeps each one's best round.
 
 from __future__ import annotations
 
+import argparse
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -21,6 +22,17 @@ import numpy as np
 
 def ceil_div(a: int, b: int) -> int:
     return -(-a // b)
+
+
+def positive_int(text: str) -> int:
+    """argparse type for --size and --rounds: an int >= 1 (a size of 0 has no GFLOP/s)."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not an integer") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
+    return value
 
 
 def make_random(shape: tuple[int, ...], rng: np.random.Generator,

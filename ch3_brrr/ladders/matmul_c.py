@@ -17,6 +17,7 @@ from ch3_brrr.ladders.common import (
     format_table,
     make_random,
     matmul_bound,
+    positive_int,
     time_interleaved,
     validate,
 )
@@ -32,6 +33,10 @@ CHECK_SIZES = [(1, 1, 1), (7, 5, 3), (33, 65, 17), (96, 512, 256), (131, 97, 300
 
 def matmul(rung: int, a: np.ndarray, b: np.ndarray) -> np.ndarray:
     """Run one rung. Shapes: a (M,K), b (K,N) float32 -> (M,N) float32."""
+    if rung not in RUNGS:
+        raise ValueError(f"no rung {rung} in the C ladder (rungs: {', '.join(map(str, RUNGS))})")
+    if a.ndim != 2 or b.ndim != 2:
+        raise ValueError(f"the ladder multiplies matrices: got {a.ndim}-d and {b.ndim}-d inputs")
     (m, k), (k2, n) = a.shape, b.shape
     if k != k2:
         raise ValueError(f"mat1 and mat2 shapes cannot be multiplied ({m}x{k} and {k2}x{n})")
@@ -71,9 +76,9 @@ def run(size: int = 1024, rungs=RUNGS, rounds: int = 5, seed: int = 0) -> list[R
 
 def main(argv: list[str] | None = None) -> list[Row]:
     parser = argparse.ArgumentParser(prog="matmul_c", description=__doc__.splitlines()[0])
-    parser.add_argument("--size", type=int, default=1024)
+    parser.add_argument("--size", type=positive_int, default=1024)
     parser.add_argument("--rungs", type=int, nargs="+", default=list(RUNGS), choices=list(RUNGS))
-    parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--rounds", type=positive_int, default=5)
     args = parser.parse_args(argv)
     check(args.rungs)
     print(f"C matmul ladder: every rung matches float64 within K*eps*(|A|@|B|) on "

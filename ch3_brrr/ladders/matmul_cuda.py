@@ -228,12 +228,13 @@ def time_tensor_cores(dev, rng: np.random.Generator, torch=None, n_tf32=4096, n_
 
 
 def main(argv: list[str] | None = None) -> list[Row]:
-    p = argparse.ArgumentParser(description="the CUDA matmul ladder against cuBLAS")
-    p.add_argument("--size", type=int, default=4096)
+    """`singsys bench cuda`: check, then time, every CUDA kernel beside its baseline."""
+    p = argparse.ArgumentParser(description="the CUDA kernels against cuBLAS and PyTorch")
+    p.add_argument("--size", type=int, default=4096, help="SGEMM and tf32 size (bf16: twice)")
     p.add_argument("--no-tune", action="store_true", help="rung 8 with the default tile")
     p.add_argument("--rounds", type=int, default=5, help="timed rounds per kernel (median)")
     args = p.parse_args(argv)
-    from ch3_brrr.ladders import common_cuda
+    from ch3_brrr.ladders import attention_cuda, common_cuda, rows_cuda
     from ch3_brrr.runtime.device import get_device
     common_cuda.ROUNDS[0] = args.rounds
     dev = get_device("cuda")
@@ -244,10 +245,18 @@ def main(argv: list[str] | None = None) -> list[Row]:
     rng = np.random.default_rng(0)
     check(dev, rng)
     check_tensor_cores(dev, rng)
-    tile = DEFAULT_TILE if args.no_tune else autotune(dev, args.size, rng)[0]
-    rows = time_ladder(dev, args.size, tile, rng, torch) + time_tensor_cores(dev, rng, torch)
+    rows_cuda.check(dev, rng)
+    attention_cuda.check(dev, rng)
+    n = args.size
+    tile = DEFAULT_TILE if args.no_tune else autotune(dev, n, rng)[0]
+    rows = time_ladder(dev, n, tile, rng, torch) + time_tensor_cores(dev, rng, torch, n, 2 * n)
     print(format_table(rows))
-    return rows
+    mem = rows_cuda.time_rows(dev, rng, torch)
+    print("\n".join(f"| {r.rung} | {r.size} | {r.seconds * 1e3:.3f} ms | "
+                    f"{r.bytes / r.seconds / 1e9:.0f} GB/s | {r.pct:.0f}% |" for r in mem))
+    attn = attention_cuda.time_attention(dev, rng, torch)
+    print(format_table(attn))
+    return rows + mem + attn
 
 
 if __name__ == "__main__":

@@ -3,7 +3,8 @@
 Memory is host memory (numpy byte arrays, 64-byte aligned), so a kernel runs on the very bytes
 ch2's tensors hold: no copies through Python. Kernel arguments: numpy arrays pass their data
 pointer (strides and offsets are the caller's business), Python ints pass as int64_t, floats
-as double. Compile flags: -O3 -march=native -fopenmp; never -ffast-math, which would let the
+as double. Compile flags: -O3 -march=native -fopenmp, and -fwrapv (signed integer overflow
+wraps, as in numpy and torch; C leaves it undefined); never -ffast-math, which would let the
 compiler assume no NaN or inf (tests check both). Left out: a JIT of its own, async launches.
 """
 
@@ -75,11 +76,16 @@ def cpu_model() -> str:
         return platform.machine()
 
 
+NO_OPENMP = ("\n{cc} has no OpenMP: install gcc (apt-get install gcc), or OpenMP for clang "
+             "(apt-get install libomp-dev), or point $CC at a compiler that has it")
+
+
 # --8<-- [start:c_compile]
 class CCompiler(Compiler):
     """C source -> shared library bytes, by `$CC` (default cc)."""
 
-    flags = ["-O3", "-march=native", "-fopenmp", "-shared", "-fPIC", "-std=c11", "-Wall"]
+    flags = ["-O3", "-march=native", "-fopenmp", "-fwrapv", "-shared", "-fPIC", "-std=c11",
+             "-Wall"]
 
     def __init__(self, cc: str | None = None):
         self.cc = cc or os.environ.get("CC", "cc")
@@ -99,7 +105,9 @@ class CCompiler(Compiler):
                                   capture_output=True, text=True)
             if proc.returncode != 0:
                 m = re.search(r"kernel\.c:(\d+):(?:\d+:)? (?:fatal )?error", proc.stderr)
-                raise CompileError(self.cc, proc.stderr, src, int(m[1]) if m else None)
+                log = proc.stderr + (NO_OPENMP.format(cc=self.cc) if "omp.h" in proc.stderr
+                                     else "")
+                raise CompileError(self.cc, log, src, int(m[1]) if m else None)
             return so_file.read_bytes()
 # --8<-- [end:c_compile]
 

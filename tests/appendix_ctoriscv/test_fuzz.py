@@ -20,9 +20,10 @@ from hypothesis import strategies as st
 from appendix_ctoriscv import emu
 from appendix_ctoriscv.defs import SourceFile
 from appendix_ctoriscv.errors import CompileError, Diagnostics
-from appendix_ctoriscv.ir import format_ir, lower_program
+from appendix_ctoriscv.ir import format_ir
 from appendix_ctoriscv.lex import PUNCTUATORS, SOURCE_BYTES
 from appendix_ctoriscv.link import LinkError
+from appendix_ctoriscv.lower import lower_program
 from appendix_ctoriscv.main import compile_executable, deep_recursion, format_ast
 
 pytestmark = pytest.mark.sec_a_5

@@ -98,3 +98,48 @@ def test_a_region_is_the_blocks_that_direct_jumps_reach():
     last = [instrs[-1][1].name for instrs in blocks.values()]
     assert "jalr" in last  # `ret` ends the region: where it goes is not known here
     assert emu.run(exe).exit_code == 55
+
+
+def decoded(asm: str) -> list:
+    """The instructions of `asm` (no labels), as region_blocks gives them: [(pc, Decoded)]."""
+    words = assemble("    .text\n" + asm).sections[".text"].data
+    return [(4 * i, emu.isa.decode(int.from_bytes(words[4 * i : 4 * i + 4], "little")))
+            for i in range(len(words) // 4)]  # fmt: skip
+
+
+FORWARDING = [  # (a block, the loads that read back an earlier store: load index -> store index)
+    ("addi sp, sp, -4\n sw a0, 0(sp)\n li a0, 5\n lw a1, 0(sp)\n addi sp, sp, 4", {3: 1}),
+    ("sw a0, -12(s0)\n sw a1, -16(s0)\n lw a2, -12(s0)\n lw a3, -16(s0)", {2: 0, 3: 1}),
+    ("sw a0, 0(sp)\n sb a1, 1(sp)\n lw a2, 0(sp)", {}),  # the byte store changed the word
+    ("sw a0, 0(sp)\n sw a1, 2(sp)\n lw a2, 0(sp)", {}),  # overlapping words
+    ("sw a0, 0(sp)\n sw a1, 0(s0)\n lw a2, 0(sp)", {}),  # s0 may point anywhere
+    ("sw a0, 0(sp)\n addi sp, sp, 4\n lw a2, 0(sp)", {}),  # another address now
+]
+
+
+@pytest.mark.parametrize("asm, expected", FORWARDING)
+def test_store_to_load_forwarding_only_where_nothing_can_intervene(asm, expected):
+    assert regions.forwarded_loads(decoded(asm)) == expected
+
+
+def test_a_byte_store_between_store_and_load_is_seen(hot):
+    src = """
+    .globl main
+main:
+    li    t0, 200
+    li    a0, 0
+1:  addi  sp, sp, -4
+    sw    t0, 0(sp)
+    sb    t0, 1(sp)
+    lw    t1, 0(sp)
+    addi  sp, sp, 4
+    add   a0, a0, t1
+    addi  t0, t0, -1
+    bnez  t0, 1b
+    srli  a0, a0, 8
+    andi  a0, a0, 255
+    ret
+"""
+    exe = link([assemble(src)], library=runtime_objects())
+    # each round loads t | (t & 255) << 8, t < 256: the sum of t * 257 for t = 1..200, >> 8
+    assert emu.run(exe).exit_code == (sum(t * 257 for t in range(1, 201)) >> 8) & 255

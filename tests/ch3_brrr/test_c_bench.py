@@ -22,3 +22,16 @@ def test_unknown_ladder_is_a_usage_error(capsys):
         bench.main(["tpu"])
     assert info.value.code == 2
     assert "unknown ladder 'tpu' (choose from c, wgsl, cuda)" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("argv,message", [
+    (["c", "--size", "0"], "argument --size: must be at least 1, got 0"),
+    (["c", "--rounds", "-2"], "argument --rounds: must be at least 1, got -2"),
+    (["c", "--size", "big"], "argument --size: 'big' is not an integer"),
+])
+def test_bad_size_or_rounds_is_a_usage_error(argv, message, capsys):
+    # a size of 0 would time nothing and divide by zero computing its GFLOP/s
+    with pytest.raises(SystemExit) as info:
+        bench.main(argv)
+    assert info.value.code == 2
+    assert message in capsys.readouterr().err

@@ -5,15 +5,12 @@ import numpy as np
 import pytest
 
 import ch2_lego as lego
-from ch2_lego import backend
-
-if not hasattr(backend, "CORE"):  # ch2's written device contract (issue 9) is not merged yet
-    pytest.skip("ch2_lego.backend has no device contract (CORE) yet", allow_module_level=True)
-
-import ch3_brrr.device_c  # noqa: E402, F401  (registers device "c")
-from ch2_lego.backend import CORE, get_device  # noqa: E402
+import ch3_brrr.device_c  # noqa: F401  (registers device "c")
+from ch2_lego.backend import CORE, get_device
+from ch2_lego.errors import DeviceError
 
 pytestmark = pytest.mark.sec_3_7
+EPS64 = float(np.finfo(np.float64).eps)
 
 
 def both(array):
@@ -22,9 +19,19 @@ def both(array):
     return t, t.to("c")
 
 
-def same(ours, ref, rtol=0.0, atol=0.0):
-    assert ours.device.type == "c" if hasattr(ours.device, "type") else str(ours.device) == "c"
-    np.testing.assert_allclose(ours.to("cpu").numpy(), ref.numpy(), rtol=rtol, atol=atol)
+def same(ours, ref, bound=0.0):
+    """ours (on "c") equals ref (on "cpu") within bound, elementwise; bound 0: bit for bit."""
+    assert str(ours.device) == "c" and ours.shape == ref.shape and ours.dtype == ref.dtype
+    # (reshaped: ch2's to("cpu") makes a 0-d tensor 1-d, test_0d_tensor_keeps_its_shape)
+    got, want = ours.to("cpu").numpy().reshape(ref.shape), ref.numpy()
+    assert np.all(np.abs(got - want) <= bound), np.max(np.abs(got - want) - bound)
+
+
+def rounding(ref, roundings=16):
+    """The bound of a float64 result of a few roundings (and libm calls, within a few ulps
+    each) of values no bigger than max(1, |result|): an absolute bound, so a result that
+    cancels to near 0 (tanh x + sin y, log(exp(3x)) at small x) is not judged relatively."""
+    return roundings * EPS64 * (1 + np.abs(ref.numpy()))
 
 
 def test_c_implements_every_core_op():
@@ -39,6 +46,13 @@ def test_to_and_back_keeps_values_and_dtype():
         cpu, c = both(a)
         assert c.dtype == cpu.dtype and tuple(c.shape) == a.shape
         np.testing.assert_array_equal(c.to("cpu").numpy(), a)
+
+
+@pytest.mark.xfail(strict=True, reason="ch2_lego/buffer.py Buffer.to: np.ascontiguousarray "
+                   "turns a 0-d array into shape (1,); ch2 owns the fix")
+def test_0d_tensor_keeps_its_shape_across_devices():
+    scalar = lego.tensor(2.5)
+    assert scalar.to("c").shape == () and scalar.to("c").to("cpu").shape == ()
 
 
 @pytest.mark.parametrize("fn", [
@@ -57,20 +71,34 @@ def test_elementwise_through_tensors(fn, layout):
     view = {"dense": lambda t: t, "transposed": lambda t: t.T, "stepped": lambda t: t[::2, 1::3],
             "broadcast": lambda t: t[:1].expand(6, 8), "empty": lambda t: t[:0]}[layout]
     # float64 on both devices: libm and numpy agree to a few ulps; exact ops agree exactly
-    same(fn(view(xc), view(yc)), fn(view(x), view(y)), rtol=1e-14, atol=1e-300)
+    ref = fn(view(x), view(y))
+    same(fn(view(xc), view(yc)), ref, rounding(ref))
 
 
-@pytest.mark.parametrize("fn", [
-    lambda x: x.sum(), lambda x: x.sum(0), lambda x: x.sum(1, keepdim=True), lambda x: x.max(1)[0],
-    lambda x: x.argmax(0), lambda x: x.mean((0, 2)), lambda x: x.softmax(-1),
-    lambda x: x.log_softmax(1), lambda x: x.cumsum(2), lambda x: x.sort(1)[0],
-    lambda x: x.permute(2, 0, 1).reshape(4, 15), lambda x: x @ x.transpose(1, 2),
+def summed(fn):
+    """Bound for a sum of at most 60 terms (x has 60 elements) in any order: 60 eps times the
+    same sum of the terms' magnitudes (fn of |x|)."""
+    return lambda x, ref: 60 * EPS64 * fn(x.abs()).numpy()
+
+
+@pytest.mark.parametrize("fn,bound", [
+    (lambda x: x.sum(), summed(lambda x: x.sum())),
+    (lambda x: x.sum(0), summed(lambda x: x.sum(0))),
+    (lambda x: x.sum(1, keepdim=True), summed(lambda x: x.sum(1, keepdim=True))),
+    (lambda x: x.max(1)[0], None), (lambda x: x.argmax(0), None),
+    (lambda x: x.mean((0, 2)), summed(lambda x: x.mean((0, 2)))),
+    (lambda x: x.softmax(-1), lambda x, ref: rounding(ref, 64)),
+    (lambda x: x.log_softmax(1), lambda x, ref: rounding(ref, 64)),
+    (lambda x: x.cumsum(2), summed(lambda x: x.cumsum(2))), (lambda x: x.sort(1)[0], None),
+    (lambda x: x.permute(2, 0, 1).reshape(4, 15), None),
+    (lambda x: x @ x.transpose(1, 2), summed(lambda x: x @ x.transpose(1, 2))),
 ], ids=["sum", "sum0", "sum1k", "max", "argmax", "mean", "softmax", "log_softmax", "cumsum",
         "sort", "permute", "bmm"])
-def test_reductions_and_matmul_through_tensors(fn):
+def test_reductions_and_matmul_through_tensors(fn, bound):
     rng = np.random.default_rng(2)
     x, xc = both(rng.standard_normal((3, 5, 4)))
-    same(fn(xc), fn(x), rtol=1e-12, atol=1e-13)
+    ref = fn(x)
+    same(fn(xc), ref, 0.0 if bound is None else bound(x, ref))  # None: exact (picks, moves)
 
 
 def test_index_ops_through_tensors():
@@ -79,8 +107,9 @@ def test_index_ops_through_tensors():
     idx, idxc = both(rng.integers(0, 10, (3, 5)))
     same(wc[idxc], w[idx])
     same(wc.gather(1, idxc[:, :4] % 4), w.gather(1, idx[:, :4] % 4))
+    # repeated indices add in index order on both devices: the same roundings
     same(lego.zeros(10, 4, device="c").index_add(0, idxc[0], wc[:5]),
-         lego.zeros(10, 4).index_add(0, idx[0], w[:5]), rtol=1e-15)
+         lego.zeros(10, 4).index_add(0, idx[0], w[:5]))
 
 
 def test_gradients_match_cpu():
@@ -93,14 +122,19 @@ def test_gradients_match_cpu():
         loss = (x @ w).relu().softmax(-1).log().mean() + (x * x).sum()
         loss.backward()
         grads[device] = (x.grad.to("cpu").numpy(), w.grad.to("cpu").numpy())
+    # the devices differ in the order of the matmuls' and softmax's sums (7 and 3 terms of
+    # magnitude <= max(1, |grad|)) and in libm's last bits: a few dozen roundings at most
     for g_c, g_cpu in zip(grads["c"], grads["cpu"]):
-        np.testing.assert_allclose(g_c, g_cpu, rtol=1e-12, atol=1e-14)
+        assert np.all(np.abs(g_c - g_cpu) <= 64 * EPS64 * (1 + np.abs(g_cpu)))
 
 
 def test_device_mismatch_is_torchs_error():
     x, xc = both(np.ones(3))
-    with pytest.raises(Exception, match="Expected all tensors to be on the same device"):
+    msg = r"Expected all tensors to be on the same device, .* cpu and c! \(when checking the ar"
+    with pytest.raises(DeviceError, match=msg):
         x + xc
+    with pytest.raises(DeviceError, match="same device"):
+        xc @ x.reshape(3, 1)
 
 
 # *** a ch2 model on "c" ***

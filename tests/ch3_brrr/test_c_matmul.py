@@ -63,6 +63,14 @@ def test_shape_mismatch_in_pytorch_words():
         matmul(4, np.ones((2, 3), np.float32), np.ones((4, 5), np.float32))
 
 
+def test_unknown_rung_and_vectors_are_named_errors():
+    m = np.ones((2, 2), np.float32)
+    with pytest.raises(ValueError, match=r"no rung 9 in the C ladder \(rungs: 1, 2, 3, 4, 5\)"):
+        matmul(9, m, m)
+    with pytest.raises(ValueError, match="multiplies matrices: got 1-d and 2-d inputs"):
+        matmul(2, np.ones(2, np.float32), m)
+
+
 def test_validate_catches_a_wrong_answer_and_nan():
     ref = np.zeros((2, 2))
     with pytest.raises(ValidationError, match=r"1 of 4 values off"):

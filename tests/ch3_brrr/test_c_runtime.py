@@ -51,6 +51,7 @@ def test_cache_hit_in_a_new_compiler_and_key_names_cpu_and_flags(cache):
     assert (first.misses, second.hits, second.misses) == (1, 1, 0)
     assert "-march=native" in first.cachekey and "-fopenmp" in first.cachekey
     assert "-ffast-math" not in first.cachekey  # NaN and inf must keep their meaning
+    assert "-fwrapv" in first.cachekey  # signed overflow wraps, as in numpy
 
 
 def test_concurrent_compiles_from_several_processes(cache):
@@ -83,6 +84,18 @@ def test_compile_error_reports_gcc_message_and_line(cache):
     assert "undefined_name" in msg and "error" in msg
     assert info.value.lineno == 3
     assert "at line 3: x[0] = undefined_name;" in msg
+
+
+def test_compiler_without_openmp_names_what_to_install(cache, tmp_path):
+    # a stand-in for clang without libomp: it fails as clang does on `#include <omp.h>`
+    fake = tmp_path / "cc-without-omp"
+    fake.write_text("#!/bin/sh\n"
+                    "echo \"kernel.c:1:10: fatal error: 'omp.h' file not found\" >&2\n"
+                    "exit 1\n")
+    fake.chmod(0o755)
+    with pytest.raises(CompileError, match=r"has no OpenMP: install gcc") as info:
+        CDevice(cc=str(fake)).build("scale", SCALE)
+    assert info.value.lineno == 1 and "at line 1: #include <stdint.h>" in str(info.value)
 
 
 def test_missing_function_is_a_named_error(cache):

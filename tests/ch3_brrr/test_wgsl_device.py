@@ -164,3 +164,13 @@ def test_gpt_training_steps_match_cpu():
     names = gpt.sample(copy.deepcopy(model).to("wgpu"), 3, generator=lego.Generator()
                        .manual_seed(1))
     assert len(names) == 3 and all(0 <= c < tok.vocab_size for s in names for c in s)
+
+
+def test_the_rows_ladder_checks_and_times_every_contender():
+    from ch3_brrr.ladders import rows_wgsl
+
+    rows = rows_wgsl.run(rows=16, cols=9, rounds=1)  # runs its float64 check first
+    assert [r.rung for r in rows] == [f"{op}_{how}" for op in ("softmax", "layernorm",
+                                                               "cross_entropy")
+                                      for how in ("fused", "ch2_ops", "numpy")]
+    assert all(r.seconds > 0 and r.baseline > 0 for r in rows)

@@ -178,3 +178,16 @@ def test_realize_and_stats_count_kernels():
     y = (x * 2 + 1).tanh().sum(1)
     ch4_pt2.realize(y)
     assert ch4_pt2.stats["last_kernels"] == 1
+
+
+@pytest.mark.parametrize("dim", [0, 1])
+def test_cumsum_is_a_masked_reduction_in_numpys_order(dim):
+    check([(4, 7)], lambda x: x.cumsum(dim))
+    a = np.random.default_rng(3).standard_normal((4, 7)).astype(np.float32)
+    got = lego.tensor(a, device="lazy").cumsum(dim).numpy()
+    np.testing.assert_array_equal(got, np.cumsum(a, dim))  # same additions, same order
+
+
+def test_arange_on_the_lazy_device():
+    np.testing.assert_array_equal(lego.arange(3, 11, 2, device="lazy").numpy(),
+                                  torch.arange(3, 11, 2).numpy())

@@ -74,10 +74,23 @@ def test_reference_chapter_passes_its_suite():
     assert " passed" in result.stdout
 
 
-def test_demo_reports_chapters_not_built(tmp_path):
-    result = singsys("demo", "--only", "ch4", "--out", str(tmp_path))
-    assert result.returncode == 0, result.stderr
-    assert "ch4" in result.stdout and "not built yet" in result.stdout
+def test_demo_reports_chapters_not_built(tmp_path, monkeypatch, capsys):
+    # Every chapter has a tour by now, so pretend chapter 4's is missing, as it once was.
+    import importlib
+
+    from singsys import cli
+
+    real_import = importlib.import_module
+
+    def import_module(name, *args):
+        if name == "ch4_pt2.tour":
+            raise ModuleNotFoundError(f"No module named {name!r}", name=name)
+        return real_import(name, *args)
+
+    monkeypatch.setattr(cli.importlib, "import_module", import_module)
+    assert cli.main(["demo", "--only", "ch4", "--out", str(tmp_path)]) == 0
+    out = capsys.readouterr().out
+    assert re.search(r"^ch4\s+tour\s+not built yet", out, re.MULTILINE), out
 
 
 @pytest.mark.skipif(not (find_chapter("ch1").source_dir / "tour.py").exists(),

@@ -176,6 +176,17 @@ def test_one_exercise_at_a_time(tmp_path):
         take_exercise(ref, mine, "0.3")
 
 
+@pytest.mark.parametrize("suffix", [".c", ".cu", ".wgsl"])
+def test_long_kernel_stubs_keep_to_100_columns(suffix, tmp_path):
+    hint = "a hint long enough that the stub line would pass the hundredth column of the page"
+    text = f"void f() {{\n    // EXERCISE 3.4: {hint}\n    x = 1;\n    // END EXERCISE\n}}\n"
+    stubbed = stub_regions(text, "k" + suffix)
+    (stub,) = [ln for ln in stubbed.splitlines() if "EXERCISE" not in ln and "E3" in ln]
+    assert len(stub) <= 100 and ("E3.4" in stub or "E3_4" in stub)
+    ref, mine = tmp_pkg(text, "k" + suffix), tmp_pkg(stubbed, "k" + suffix)
+    assert region_states(ref, mine) == {"3.4": "stub"}
+
+
 def test_long_stubs_keep_to_100_columns_and_still_read_as_stubs():
     hint = "a hint long enough that the raise statement would pass the hundredth column"
     text = f"def f():\n    if True:\n        # EXERCISE 3.4: {hint.strip()}\n        return 1\n" \
@@ -191,9 +202,9 @@ def test_long_stubs_keep_to_100_columns_and_still_read_as_stubs():
     assert region_states(ref, mine) == {"3.4": "stub"}
 
 
-def tmp_pkg(text: str) -> Path:
+def tmp_pkg(text: str, name: str = "m.py") -> Path:
     import tempfile
     package = Path(tempfile.mkdtemp()) / "pkg"
     package.mkdir()
-    (package / "m.py").write_text(text)
+    (package / name).write_text(text)
     return package

@@ -102,12 +102,16 @@ static inline double mod_f(double a, double b) {
     if (m != 0) return (b < 0) != (m < 0) ? m + b : m;
     return copysign(0.0, b);
 }
-// integer // and % round toward -inf (python), C's toward 0; the caller has ruled out b == 0
+// integer // and % round toward -inf (python), C's toward 0; the caller has ruled out b == 0.
+// b == -1 goes apart: INT64_MIN / -1 overflows, and x86 traps it (SIGFPE, the process dies);
+// numpy wraps the quotient to INT64_MIN, and the remainder is 0
 static inline int64_t floordiv_i(int64_t a, int64_t b) {
+    if (b == -1) return (int64_t)(0 - (uint64_t)a);  // -a, wrapping
     int64_t q = a / b;
     return (a % b != 0 && ((a < 0) != (b < 0))) ? q - 1 : q;
 }
 static inline int64_t mod_i(int64_t a, int64_t b) {
+    if (b == -1) return 0;
     int64_t m = a % b;
     return (m != 0 && ((m < 0) != (b < 0))) ? m + b : m;
 }
@@ -135,7 +139,7 @@ FOR_FLOATS(UNARY, ceil, SAME, ceil(a))
 FOR_FLOATS(UNARY, round, SAME, rint(a))  // half to even, in the default rounding mode
 FOR_FLOATS(UNARY, abs, SAME, fabs(a))
 FOR_INTS(UNARY, abs, SAME, a < 0 ? -a : a)
-FOR_NUMBERS(UNARY, sign, SAME, a > 0 ? 1 : a < 0 ? -1 : a)  // sign(nan) = nan, as numpy
+FOR_NUMBERS(UNARY, sign, SAME, a > 0 ? 1 : a < 0 ? -1 : a != a ? a : 0)  // nan; -0.0 -> 0.0
 FOR_ALL(UNARY, not, BOOL, !a)
 
 // binary, arithmetic (bool + is or, bool * is and: numpy's rules)

@@ -12,6 +12,7 @@
 typedef long long i64;
 #define MAXD 8
 
+// --8<-- [start:strided]
 // A strided view: element i (row-major over shape) lives at offset + sum_d idx_d * strides[d].
 struct Strided { i64 ndim, offset, shape[MAXD], strides[MAXD]; };
 
@@ -23,6 +24,7 @@ __device__ __forceinline__ i64 strided_offset(const Strided& s, i64 i) {
     }
     return off;
 }
+// --8<-- [end:strided]
 
 #define GRID_STRIDE(i, n) \
     for (i64 i = blockIdx.x * (i64)blockDim.x + threadIdx.x; i < (n); i += (i64)gridDim.x * blockDim.x)

@@ -51,8 +51,8 @@ fn pow_i32(a: i32, b: i32) -> i32 {  // exponentiation by squaring; b < 0 trunca
 // floor division: the quotient rounded down (Python's //); floats as torch, a / b then floor
 fn floordiv_f32(a: f32, b: f32) -> f32 { return floor(a / b); }
 
-// Integer // and % from unsigned division of the magnitudes: signed i32 `/` and `%` with a
-// negative operand came out wrong on one driver (NVIDIA's Vulkan, 580.159), unsigned is exact.
+// Integer // and % from unsigned division of the magnitudes: signed i32 `%` with a
+// negative divisor came out wrong on one driver (NVIDIA's Vulkan, 580.159); unsigned is exact.
 fn floordiv_i32(a: i32, b: i32) -> i32 {
     if (b == 0) { return 0; }  // NOTE: torch raises; the host checks divisors (see device_wgpu)
     let ua = u32(abs(a));

@@ -49,11 +49,11 @@ var<workgroup> tile_b2: array<f32, 256>;
 @compute @workgroup_size(16, 16)
 fn matmul_v2_tiled(@builtin(workgroup_id) wid: vec3<u32>,
                    @builtin(local_invocation_id) lid: vec3<u32>) {
+    // EXERCISE 3.5: per tile of K: stage A's and B's tiles (zeros past the edges), sync, add
     let row = wid.y * T2 + lid.y;
     let col = wid.x * T2 + lid.x;
     var acc = 0.0;
     for (var k0 = 0u; k0 < dims2.K; k0 += T2) {
-        // EXERCISE 3.5: stage a tile of A and of B (zeros past the edges), then add its products
         // each invocation loads one element of each tile; zeros past the edges
         let ka = k0 + lid.x;
         let kb = k0 + lid.y;
@@ -68,9 +68,9 @@ fn matmul_v2_tiled(@builtin(workgroup_id) wid: vec3<u32>,
             acc += tile_a2[lid.y * T2 + k] * tile_b2[k * T2 + lid.x];
         }
         workgroupBarrier();  // everyone is done reading before the next tile overwrites them
-        // END EXERCISE
     }
     if (row < dims2.M && col < dims2.N) { c2[row * dims2.N + col] = acc; }
+    // END EXERCISE
 }
 // --8<-- [end:matmul_v2_tiled]
 

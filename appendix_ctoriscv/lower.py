@@ -1,0 +1,287 @@
+"""Lowering: the typed AST of each function -> an IRFunction (three-address code in basic blocks).
+
+This is the compiler's only walk from the tree to code. Every local variable gets a frame slot
+and is read and written by `load` and `store`, as clang writes LLVM IR before its mem2reg pass:
+the temporaries are each defined once, the variables are memory. ssa.py later turns the scalar
+variables into temporaries. Widths and signedness are decided here, once: `load.u8`,
+`conv.i16`, `divu`, `shr` or `shru`, so no later stage looks at C types again.
+"""
+
+from __future__ import annotations
+
+from appendix_ctoriscv.defs import Node, NodeKind, Obj, Type, TypeKind
+from appendix_ctoriscv.ir import Block, Instr, IRFunction, signed32
+
+# *** 1. operators and conversions as tables ***
+
+BINARY_OPS = {
+    NodeKind.ADD: "add", NodeKind.SUB: "sub", NodeKind.MUL: "mul", NodeKind.BITAND: "and",
+    NodeKind.BITOR: "or", NodeKind.BITXOR: "xor", NodeKind.SHL: "shl", NodeKind.EQ: "eq",
+    NodeKind.NE: "ne",
+}  # fmt: skip
+# these depend on the signedness of the operands: (signed, unsigned)
+SIGNED_OPS = {
+    NodeKind.DIV: ("div", "divu"), NodeKind.MOD: ("rem", "remu"), NodeKind.SHR: ("shr", "shru"),
+    NodeKind.LT: ("lt", "ltu"), NodeKind.LE: ("le", "leu"),
+}  # fmt: skip
+UNARY_OPS = {NodeKind.NEG: "neg", NodeKind.NOT: "not", NodeKind.BITNOT: "bitnot"}
+
+# --8<-- [start:cast_table]
+# Integer conversions as a table, as chibicc's cast_table. A value in a temporary is always its
+# type's value extended to 32 bits, so only a conversion to a narrower type, or to a narrow type
+# of the other signedness, needs an instruction.
+I8, U8, I16, U16 = "conv.i8", "conv.u8", "conv.i16", "conv.u16"
+CAST_TABLE = [
+    # to: i8   u8    i16   u16   i32   u32
+    [None, U8, None, U16, None, None],  # from i8
+    [I8, None, None, None, None, None],  # from u8
+    [I8, U8, None, U16, None, None],  # from i16
+    [I8, U8, I16, None, None, None],  # from u16
+    [I8, U8, I16, U16, None, None],  # from i32
+    [I8, U8, I16, U16, None, None],  # from u32
+]
+# --8<-- [end:cast_table]
+
+
+def type_id(ty: Type) -> int:
+    """The row or column of `ty` in CAST_TABLE; pointers and arrays are u32."""
+    if ty.kind in (TypeKind.PTR, TypeKind.ARRAY, TypeKind.FUNC):
+        return 5
+    base = {TypeKind.CHAR: 0, TypeKind.SHORT: 2, TypeKind.INT: 4, TypeKind.LONG: 4}[ty.kind]
+    return base + int(ty.is_unsigned)
+
+
+def width(ty: Type) -> str:
+    """The suffix of a load or a store: i8, u8, i16, u16 or i32."""
+    if ty.kind in (TypeKind.CHAR, TypeKind.SHORT):
+        return f"{'u' if ty.is_unsigned else 'i'}{8 * ty.size}"
+    return "i32"
+
+
+AGGREGATE = (TypeKind.ARRAY, TypeKind.FUNC)  # their value is their address
+
+# *** 2. the lowering ***
+
+
+class Lowering:
+    """Appends instructions to the current block; a label or a jump starts a new one."""
+
+    def __init__(self, fn: Obj):
+        self.ir = IRFunction(fn.asm_name, [], [], {}, is_static=fn.is_static)
+        self.current = self.new_block("entry")
+        self.labels = 0
+        # each local gets a unique slot name: `$x`, then `$x.1` for a second `x` in an inner block
+        self.slot_of: dict[Obj, str] = {}  # the inverse of ir.frame_objects
+        for var in fn.locals:
+            name, n = f"${var.name or 'tmp'}", 0
+            while name in self.ir.slots:
+                n += 1
+                name = f"${var.name or 'tmp'}.{n}"
+            self.ir.slots[name] = (max(var.ty.size, 1), var.ty.align)
+            self.slot_of[var] = name
+            self.ir.frame_objects[name] = var
+
+    # -- blocks and instructions --
+
+    def new_block(self, name: str) -> Block:
+        block = Block(name)
+        self.ir.blocks.append(block)
+        return block
+
+    def new_label(self, what: str) -> str:
+        self.labels += 1
+        return f"{what}.{self.labels}"
+
+    def emit(self, op: str, *args, dst: bool = True) -> str | None:
+        name = self.ir.new_temp() if dst else None
+        self.current.instrs.append(Instr(op, name, list(args)))
+        if op in ("br", "jmp", "ret"):  # what follows is unreachable until the next label
+            self.current = self.new_block(self.new_label("dead"))
+        return name
+
+    def label(self, name: str) -> None:
+        """Start block `name`; the block before falls through into it."""
+        self.emit("jmp", name, dst=False)
+        self.current.name = name  # the fresh block after the jump becomes `name`
+
+    def slot(self, var: Obj) -> str:
+        return self.slot_of[var] if var.is_local else f"@{var.asm_name}"
+
+    # -- expressions --
+
+    # --8<-- [start:lower_addr]
+    def addr(self, node: Node) -> str:
+        """The temporary that holds the address of an lvalue."""
+        if node.kind == NodeKind.VAR:
+            return self.emit("addr", self.slot(node.var))
+        if node.kind == NodeKind.DEREF:
+            return self.expr(node.lhs)
+        if node.kind == NodeKind.COMMA:
+            self.expr(node.lhs)
+            return self.addr(node.rhs)
+        raise AssertionError(f"not an lvalue: {node.kind}")  # add_type reported it
+    # --8<-- [end:lower_addr]
+
+    # --8<-- [start:lower_expr]
+    def expr(self, node: Node):
+        """Lower an expression; the operand (a temporary or a constant) that holds its value."""
+        k = node.kind
+        if k == NodeKind.NUM:
+            return signed32(node.val)
+        if k in (NodeKind.VAR, NodeKind.DEREF):
+            address = self.addr(node)
+            if node.ty.kind in AGGREGATE:
+                return address  # an array's value is its address: arrays decay to pointers here
+            return self.emit(f"load.{width(node.ty)}", address)
+        if k == NodeKind.ADDR:
+            return self.addr(node.lhs)
+        if k == NodeKind.ASSIGN:
+            address = self.addr(node.lhs)
+            value = self.expr(node.rhs)  # add_type made it the left side's type
+            self.emit(f"store.{width(node.ty)}", address, value, dst=False)
+            return value
+        if k == NodeKind.COMMA:
+            self.expr(node.lhs)
+            return self.expr(node.rhs)
+        if k == NodeKind.CAST:
+            value = self.expr(node.lhs)
+            if TypeKind.VOID in (node.ty.kind, node.lhs.ty.kind):
+                return value
+            conversion = CAST_TABLE[type_id(node.lhs.ty)][type_id(node.ty)]
+            return self.emit(conversion, value) if conversion else value
+        if k == NodeKind.MEMZERO:
+            self.emit("memzero", self.slot(node.var), node.var.ty.size, dst=False)
+            return 0
+        if k in UNARY_OPS:
+            return self.emit(UNARY_OPS[k], self.expr(node.lhs))
+        if k == NodeKind.FUNCALL:
+            args = [self.expr(arg) for arg in node.args]
+            return self.emit("call", node.func_name, *args)
+        if k in (NodeKind.COND, NodeKind.LOGAND, NodeKind.LOGOR):
+            return self.control_expr(node)
+        lhs, rhs = self.expr(node.lhs), self.expr(node.rhs)
+        if k in BINARY_OPS:
+            return self.emit(BINARY_OPS[k], lhs, rhs)
+        # operands have one type after the conversions; pointers compare as unsigned
+        unsigned = node.lhs.ty.is_unsigned or node.lhs.ty.kind == TypeKind.ARRAY
+        return self.emit(SIGNED_OPS[k][unsigned], lhs, rhs)
+    # --8<-- [end:lower_expr]
+
+    def control_expr(self, node: Node):
+        """?:, && and ||: two paths that join in one value, passed through a frame slot of its
+        own (ssa.py turns it into a phi)."""
+        result = f"$.cond.{self.labels}"
+        self.ir.slots[result] = (4, 4)
+        then, els, end = self.new_label("then"), self.new_label("else"), self.new_label("end")
+        cond = self.expr(node.cond if node.kind == NodeKind.COND else node.lhs)
+        self.emit("br", cond, then, els, dst=False)
+        for branch in (then, els):
+            self.label(branch)
+            if node.kind == NodeKind.COND:
+                value = self.expr(node.then if branch == then else node.els)
+            elif (node.kind == NodeKind.LOGAND) == (branch == then):
+                value = self.emit("ne", self.expr(node.rhs), 0)
+            else:
+                value = int(node.kind == NodeKind.LOGOR)  # decided by the left side
+            if node.ty.kind != TypeKind.VOID:
+                self.emit("store.i32", self.emit("addr", result), value, dst=False)
+            self.emit("jmp", end, dst=False)
+        self.label(end)
+        if node.ty.kind == TypeKind.VOID:
+            return 0
+        return self.emit("load.i32", self.emit("addr", result))
+
+    # -- statements --
+
+    # --8<-- [start:lower_stmt]
+    def stmt(self, node: Node) -> None:
+        k = node.kind
+        if k == NodeKind.IF:
+            then, els, end = self.new_label("then"), self.new_label("else"), self.new_label("end")
+            self.emit("br", self.expr(node.cond), then, els, dst=False)
+            self.label(then)
+            self.stmt(node.then)
+            self.emit("jmp", end, dst=False)
+            self.label(els)
+            if node.els is not None:
+                self.stmt(node.els)
+            self.label(end)
+        elif k in (NodeKind.FOR, NodeKind.DO):
+            self.loop(node)
+        elif k == NodeKind.SWITCH:
+            value = self.expr(node.cond)
+            for case in node.cases:  # a chain of compares, in the order of the source
+                nxt = self.new_label("case")
+                self.emit("br", self.emit("eq", value, signed32(case.val)), case.unique_label,
+                          nxt, dst=False)
+                self.label(nxt)
+            default = node.default_case.unique_label if node.default_case else node.brk_label
+            self.emit("jmp", default, dst=False)
+            self.stmt(node.then)
+            self.label(node.brk_label)
+        elif k in (NodeKind.CASE, NodeKind.LABEL):
+            self.label(node.unique_label)
+            self.stmt(node.lhs)
+        elif k == NodeKind.BLOCK:
+            for s in node.body:
+                self.stmt(s)
+        elif k == NodeKind.GOTO:
+            self.emit("jmp", node.unique_label, dst=False)
+        elif k == NodeKind.RETURN:
+            args = [self.expr(node.lhs)] if node.lhs is not None else []
+            self.emit("ret", *args, dst=False)
+        elif k == NodeKind.EXPR_STMT:
+            self.expr(node.lhs)
+        elif k != NodeKind.NULL_STMT:
+            raise AssertionError(f"invalid statement {k}")
+    # --8<-- [end:lower_stmt]
+
+    def loop(self, node: Node) -> None:
+        """for (init; cond; inc) then, and do then while (cond). The test is at the bottom of
+        both, so that a trip round the loop costs one branch; a `for` jumps to it first, as gcc
+        does."""
+        body, test = self.new_label("body"), self.new_label("test")
+        if node.init is not None:
+            self.stmt(node.init)
+        if node.kind == NodeKind.FOR:
+            self.emit("jmp", test, dst=False)
+        self.label(body)
+        self.stmt(node.then)
+        self.label(node.cont_label)
+        if node.inc is not None:
+            self.expr(node.inc)
+        self.label(test)
+        cond = self.expr(node.cond) if node.cond is not None else 1
+        self.emit("br", cond, body, node.brk_label, dst=False)
+        self.label(node.brk_label)
+
+
+# *** 3. entry points ***
+
+
+def remove_unreachable(fn: IRFunction) -> None:
+    """Drop the blocks no path from the entry reaches (the code after a return, say)."""
+    by_name = {b.name: b for b in fn.blocks}
+    seen, todo = {fn.blocks[0].name}, [fn.blocks[0].name]
+    while todo:
+        for succ in by_name[todo.pop()].successors():
+            if succ not in seen:
+                seen.add(succ)
+                todo.append(succ)
+    fn.blocks = [b for b in fn.blocks if b.name in seen]
+
+
+# --8<-- [start:lower_function]
+def lower_function(fn: Obj) -> IRFunction:
+    lowering = Lowering(fn)
+    lowering.ir.params = [lowering.slot(p) for p in fn.params]  # the arguments arrive in slots
+    lowering.stmt(fn.body)
+    # falling off the end: C99 makes main return 0; another function returns garbage
+    lowering.emit("ret", *([0] if fn.name == "main" else []), dst=False)
+    remove_unreachable(lowering.ir)
+    return lowering.ir
+# --8<-- [end:lower_function]
+
+
+def lower_program(program: list[Obj]) -> list[IRFunction]:
+    return [lower_function(o) for o in program if o.ty.kind == TypeKind.FUNC and o.is_definition]
