@@ -1,3 +1,4 @@
+# --8<-- [start:buffer_api]
 """Buffer: storage + view + dtype + device, with the small functional API the Functions use.
 
 This is the seam between the front end and the devices, as tinygrad's LazyBuffer sits under its
@@ -17,6 +18,7 @@ A second buffer class implements exactly these:
 and the attributes shape, dtype, device, view (a storage.View; its strides are what
 Tensor.stride() reports) and storage (with `version`, bumped by in-place writes).
 """
+# --8<-- [end:buffer_api]
 
 from __future__ import annotations
 
@@ -48,7 +50,6 @@ def from_numpy(a: np.ndarray, device: str) -> Buffer:
     return buffer_class(device).from_numpy(a, device)
 
 
-# --8<-- [start:buffer]
 class Buffer:
     """An eager buffer: a View of a Storage, of one dtype, on the storage's device."""
 
@@ -68,6 +69,7 @@ class Buffer:
 
     # *** 1. creation: memory from the device, constants by a FILL kernel, data by upload ***
 
+    # --8<-- [start:buffer_creation]
     @classmethod
     def empty(cls, shape, dtype: DType, device: str) -> Buffer:
         """Fresh contiguous memory; the contents are whatever the allocator returns."""
@@ -80,6 +82,7 @@ class Buffer:
         out = cls.empty(shape, dtype, device)
         run(Ops.FILL, out, value if type(value) in NUMBERS else value.item())  # numpy: a number
         return out
+    # --8<-- [end:buffer_creation]
 
     @classmethod
     def from_numpy(cls, a: np.ndarray, device: str) -> Buffer:
@@ -153,6 +156,7 @@ class Buffer:
 
     # *** 4. movement ops: new views of the same storage where the strides allow ***
 
+    # --8<-- [start:buffer_movement]
     def _viewed(self, view: View) -> Buffer:
         return type(self)(self.storage, view, self.dtype)
 
@@ -179,6 +183,7 @@ class Buffer:
     def as_strided(self, shape, strides, offset: int) -> Buffer:
         """Any view of the same storage; `offset` counts from the storage's start."""
         return self._viewed(View(Size(shape), tuple(strides), offset))
+    # --8<-- [end:buffer_movement]
 
     def pad(self, pads: tuple[tuple[int, int], ...], value=0) -> Buffer:
         """A new buffer, `value` around a copy of self. Shapes: (2,) pad ((1, 2),) -> (5,)."""
@@ -254,7 +259,6 @@ class Buffer:
         out = empty(self.shape, dtype, self.device)
         run(Ops.ARGSORT, out, self, axis=axis, descending=descending)
         return out
-# --8<-- [end:buffer]
 
 
 def _narrow(flat: np.ndarray, dtype: DType, stored: DType, device: str) -> np.ndarray:

@@ -129,6 +129,7 @@ def minimum(out, a, b):  # min(a, b) = -max(-a, -b); for bools, a and b
         write(out, alu(Ops.MAX, neg(a), neg(b)).alu(Ops.NEG))
 
 
+# --8<-- [start:decompose_examples]
 @decomposition(Ops.CMPLE)
 def cmple(out, a, b):  # a <= b = (a < b) or (a == b): false for nan, as it must be
     write(out, alu(Ops.CMPLT, a, b).alu(Ops.OR, alu(Ops.CMPEQ, a, b)))
@@ -137,6 +138,7 @@ def cmple(out, a, b):  # a <= b = (a < b) or (a == b): false for nan, as it must
 @decomposition(Ops.CMPNE)
 def cmpne(out, a, b):
     write(out, alu(Ops.CMPEQ, a, b).alu(Ops.CMPEQ, False))
+# --8<-- [end:decompose_examples]
 
 
 @decomposition(Ops.AND)
@@ -206,6 +208,7 @@ def all_(out, x, axes):  # all = not any(not x)
     out.alu(Ops.NOT, out=out)
 
 
+# --8<-- [start:decompose_cumsum]
 @decomposition(Ops.CUMSUM)
 def cumsum(out, x, axis):
     """A log-step scan (Hillis and Steele): after the step of shift s, y[i] holds the sum of the
@@ -219,3 +222,4 @@ def cumsum(out, x, axis):
         run(Ops.COPY, y.shrink(hi), total)
         shift *= 2
     write(out, y)
+# --8<-- [end:decompose_cumsum]

@@ -69,6 +69,7 @@ def unbroadcast(g, shape: tuple[int, ...]):
 
 # *** 2. unary ops: one Function, and a table of derivatives (as PyTorch's derivatives.yaml) ***
 
+# --8<-- [start:unary]
 # op: (what backward needs, dx from g and it); "x" the input, "y" the output
 DERIVATIVES = {
     Ops.NEG: ("x", lambda g, x: -g),
@@ -88,7 +89,6 @@ DERIVATIVES = {
 }
 
 
-# --8<-- [start:exp]
 class Unary(Function):
     """y = op(x) elementwise; DERIVATIVES[op] gives dx."""
 
@@ -104,7 +104,7 @@ class Unary(Function):
 
     def name(self) -> str:
         return f"{self.op.name.capitalize()}Backward0"
-# --8<-- [end:exp]
+# --8<-- [end:unary]
 
 
 class Relu(Function):

@@ -9,8 +9,11 @@ accumulation).
 
 from __future__ import annotations
 
+import math
+
 from ch2_lego import buffer
 from ch2_lego.autograd import Function
+from ch2_lego.dtype import int64
 from ch2_lego.errors import OutOfRangeError, ShapeError
 from ch2_lego.function import unbroadcast
 from ch2_lego.storage import View, broadcast_shape
@@ -102,7 +105,8 @@ class Flip(Function):
 
 
 class AsStrided(Function):
-    """x read through `where`, a view relative to a contiguous x (torch.as_strided)."""
+    """x read through `where`, a view relative to a contiguous x (torch.as_strided). Its
+    elements may overlap (unfold's windows): the backward adds up what each position fed."""
 
     def forward(ctx, x, where):
         ctx.in_shape, ctx.where = x.shape, where
@@ -110,8 +114,15 @@ class AsStrided(Function):
         return x.as_strided(where.shape, where.strides, x.view.offset + where.offset)
 
     def backward(ctx, g):
-        zeros = g.new_zeros(ctx.in_shape)
-        return ViewAssign.apply(zeros, g, ctx.where), None
+        # the position in a contiguous x that each element of the view reads:
+        # offset + sum_k i_k * stride_k, built one dim at a time on g's device
+        where, device = ctx.where, g._buf.device
+        position = g._full((), where.offset, int64, device)
+        for n, stride in zip(where.shape, where.strides):
+            position = position.unsqueeze(-1) + g._iota(n, device) * stride
+        flat = g.new_zeros(math.prod(ctx.in_shape))
+        dx = flat.index_put((position.reshape(-1),), g.reshape(-1), accumulate=True)
+        return dx.reshape(ctx.in_shape), None
 
 
 class ViewAssign(Function):

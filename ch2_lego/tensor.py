@@ -89,6 +89,7 @@ class Tensor(MovementMixin, MathMixin, InplaceMixin, TensorBase):
 
     # *** 1. making tensors (internal: the public creation functions are in creation.py) ***
 
+    # --8<-- [start:tensor_wrap]
     def _init(self, buf: Buffer, base: Tensor | None = None):
         self._buf, self.dtype, self._base = buf, buf.dtype, base  # dtype: the buffer's, at hand
         self.requires_grad, self.grad, self.grad_fn = False, None, None
@@ -99,6 +100,7 @@ class Tensor(MovementMixin, MathMixin, InplaceMixin, TensorBase):
         t = Tensor.__new__(Tensor)
         t._init(buf, base)
         return t
+    # --8<-- [end:tensor_wrap]
 
     @staticmethod
     def _alloc(shape, dtype: DType, device: str = "cpu") -> Tensor:

@@ -30,7 +30,13 @@ from ch2_lego.errors import (
     ShapeError,
 )
 from ch2_lego.generator import multinomial
-from ch2_lego.storage import Size, broadcast_shape, normalize_dim
+from ch2_lego.storage import (
+    Size,
+    View,
+    broadcast_shape,
+    contiguous_strides,
+    normalize_dim,
+)
 
 # In annotations only: Tensor (tensor.py) is built from these mixins and TensorBase.
 Tensor = TensorBase
@@ -183,11 +189,22 @@ class MovementMixin:
         return movement.Slice.apply(self, (slice(None),) * d + (slice(start, start + length),))
 
     def unfold(self, dim: int, size: int, step: int) -> Tensor:
-        """All windows of `size` along dim, `step` apart, as a new last dim (a view)."""
+        """All windows of `size` along dim, `step` apart, as a new last dim: a view (of self, or
+        of a contiguous copy when self is not contiguous). Shapes: dim of length L -> N =
+        (L - size) // step + 1 windows, and a last dim of `size`."""
         d = normalize_dim(dim, self.ndim)
-        n = (self.shape[d] - size) // step + 1
-        parts = [self.narrow(d, i * step, size).unsqueeze(d) for i in range(n)]
-        return cat(parts, d).movedim(d + 1, -1)
+        length = self.shape[d] if self.ndim else 1
+        if size > length:
+            raise ShapeError(f"maximum size for tensor at dimension {d} is {length} but size is "
+                             f"{size}")
+        if step <= 0:
+            raise ShapeError(f"step is {step} but must be > 0")
+        if self.ndim == 0:  # torch: a 0-dim tensor has one window of one element
+            return self.reshape(1)
+        strides = contiguous_strides(self.shape)
+        shape = self.shape[:d] + ((length - size) // step + 1,) + self.shape[d + 1:] + (size,)
+        window = strides[:d] + (strides[d] * step,) + strides[d + 1:] + (strides[d],)
+        return movement.AsStrided.apply(self, View(Size(shape), window, 0))
 
     def movedim(self, source: int, destination: int) -> Tensor:
         s, dst = normalize_dim(source, self.ndim), normalize_dim(destination, self.ndim)

@@ -49,13 +49,15 @@ def _calculate_fan_in_and_fan_out(tensor: Tensor) -> tuple[int, int]:
 @no_grad()
 def uniform_(tensor: Tensor, a: float = 0.0, b: float = 1.0, generator=None) -> Tensor:
     """Fill with U(a, b)."""
-    return tensor.copy_(rand(*tensor.shape, dtype=tensor.dtype, generator=generator) * (b - a) + a)
+    return tensor.copy_(rand(*tensor.shape, dtype=tensor.dtype, device=tensor.device,
+                             generator=generator) * (b - a) + a)
 
 
 @no_grad()
 def normal_(tensor: Tensor, mean: float = 0.0, std: float = 1.0, generator=None) -> Tensor:
     """Fill with N(mean, std^2)."""
-    return tensor.copy_(randn(*tensor.shape, dtype=tensor.dtype, generator=generator) * std + mean)
+    return tensor.copy_(randn(*tensor.shape, dtype=tensor.dtype, device=tensor.device,
+                              generator=generator) * std + mean)
 
 
 @no_grad()

@@ -10,7 +10,7 @@ import ch2_lego as lego
 from ch2_lego.backend import CORE, DECOMPOSITIONS, DEVICES, Device, Ops, register, register_device
 from ch2_lego.errors import DTypeError
 
-pytestmark = pytest.mark.sec_2_7
+pytestmark = pytest.mark.sec_2_3
 
 EPS = {"float32": float(np.finfo(np.float32).eps), "float64": float(np.finfo(np.float64).eps)}
 
@@ -178,6 +178,7 @@ def test_contiguous_only_device_gets_dense_operands(dense_device, rng):
     np.testing.assert_array_equal(back(out), a.T + b + a[:, :4].T.sum(0))
 
 
+@pytest.mark.sec_2_4
 def test_a_device_registers_its_own_buffer_class():
     """Chapter 4's way in: a device names the Buffer class its tensors are made of."""
     from ch2_lego.buffer import Buffer

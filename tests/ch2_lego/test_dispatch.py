@@ -11,7 +11,7 @@ import torch
 
 lego = importlib.import_module(os.environ.get("SINGSYS_ORACLE", "ch2_lego"))
 
-pytestmark = pytest.mark.sec_2_7
+pytestmark = pytest.mark.sec_2_3
 
 
 def name(dtype):

@@ -15,7 +15,7 @@ lego = importlib.import_module(os.environ.get("SINGSYS_ORACLE", "ch2_lego"))
 # torch raises any of these for bad input; the message is what we check
 ERRORS = (RuntimeError, IndexError, ValueError, TypeError)
 
-pytestmark = pytest.mark.sec_2_4
+pytestmark = pytest.mark.sec_2_6
 
 DTYPES = ["bool", "int32", "int64", "float32", "float64"]
 SAMPLE = {"bool": [True, False], "int32": [3, -2], "int64": [5, 7], "float32": [1.5, -2.0]}

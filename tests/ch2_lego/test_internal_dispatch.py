@@ -8,7 +8,7 @@ from ch2_lego.backend import DEVICES, Device, Ops, register, register_device
 from ch2_lego.errors import DeviceError, UnsupportedOpError
 from ch2_lego.ops_cpu import operand
 
-pytestmark = pytest.mark.sec_2_7
+pytestmark = pytest.mark.sec_2_3
 
 
 def test_cpu_implements_every_primitive():

@@ -6,7 +6,7 @@ import torch
 
 import ch2_lego as lego
 
-pytestmark = pytest.mark.sec_2_6
+pytestmark = pytest.mark.sec_2_8
 
 
 @pytest.mark.parametrize("dim", [0, 1, -1])

@@ -44,7 +44,7 @@ def test_normalize_dim_wraps_and_names_the_range():
         normalize_dim(3, 3)
 
 
-@pytest.mark.sec_2_5
+@pytest.mark.sec_2_7
 @given(st.lists(shapes, min_size=1, max_size=3))
 @settings(max_examples=80, deadline=None)
 def test_broadcast_shape_agrees_with_numpy(shape_list):
@@ -57,7 +57,7 @@ def test_broadcast_shape_agrees_with_numpy(shape_list):
         assert broadcast_shape(*shape_list) == expected
 
 
-@pytest.mark.sec_2_5
+@pytest.mark.sec_2_7
 def test_broadcast_error_message_is_torchs():
     with pytest.raises(ShapeError, match=r"tensor a \(3\) must match .* tensor b \(4\) at "
                                          r"non-singleton dimension 1"):

@@ -123,7 +123,7 @@ def test_roll(check_op, shifts, dims):
 # *** 3. where, masked_fill, tril, triu (2.5) ***
 
 
-@pytest.mark.sec_2_5
+@pytest.mark.sec_2_7
 @pytest.mark.parametrize("shapes", [[(3, 4)] * 2, [(3, 1), (4,)], [(2, 1, 4), (3, 1)]], ids=str)
 def test_where(check_op, shapes):
     check_op(shapes, lambda x, y: mod(x).where(x > y, x, y))
@@ -131,7 +131,7 @@ def test_where(check_op, shapes):
     check_op(shapes, lambda x, y: x.where(x > 0, y))
 
 
-@pytest.mark.sec_2_5
+@pytest.mark.sec_2_7
 def test_where_promotes():
     c = lego.tensor([True, False])
     ours = lego.where(c, lego.tensor([1, 2]), lego.tensor([0.5, 0.25]))
@@ -139,7 +139,7 @@ def test_where_promotes():
     assert lego.where(c, lego.tensor([1, 2]), 0).dtype == lego.int64
 
 
-@pytest.mark.sec_2_5
+@pytest.mark.sec_2_7
 @pytest.mark.parametrize("layout", ["contiguous", "transposed", "sliced"])
 def test_masked_fill(check_op, layout):
     mask = np.random.default_rng(0).random((3, 4)) > 0.5
@@ -151,7 +151,7 @@ def test_masked_fill(check_op, layout):
     check_op([(2, 3, 4)], lambda x: x.masked_fill(mod(x).tensor(mask[0]), 0.0))
 
 
-@pytest.mark.sec_2_5
+@pytest.mark.sec_2_7
 def test_causal_mask_then_softmax():
     """Attention's mask: -inf above the diagonal, softmax gives zeros there and no nans."""
     scores = np.random.default_rng(0).standard_normal((2, 4, 4))
@@ -167,7 +167,7 @@ def test_causal_mask_then_softmax():
     assert (np.triu(results[0][0][0], 1) == 0).all()
 
 
-@pytest.mark.sec_2_5
+@pytest.mark.sec_2_7
 @pytest.mark.parametrize("diagonal", [0, 1, -1, 3, -5])
 @pytest.mark.parametrize("name", ["tril", "triu"])
 def test_tril_triu(check_op, name, diagonal):
@@ -176,3 +176,27 @@ def test_tril_triu(check_op, name, diagonal):
     ours = getattr(lego, name)(lego.ones(3, 3, dtype=lego.int64), diagonal)
     ref = getattr(torch, name)(torch.ones(3, 3, dtype=torch.int64), diagonal)
     assert ours.dtype == lego.int64 and ours.tolist() == ref.tolist()
+
+
+@pytest.mark.sec_2_2
+@pytest.mark.parametrize("dim, size, step", [(0, 2, 1), (1, 3, 2), (-1, 2, 2), (1, 5, 1)])
+def test_unfold_is_a_view_with_summed_gradients(dim, size, step):
+    """Overlapping windows (step < size) read an element twice: its gradient is the sum."""
+    a = np.random.default_rng(0).standard_normal((4, 5))
+    x, xt = lego.tensor(a, requires_grad=True), torch.tensor(a, requires_grad=True)
+    ours, ref = x.unfold(dim, size, step), xt.unfold(dim, size, step)
+    assert tuple(ours.shape) == tuple(ref.shape) and ours.stride() == ref.stride()
+    assert ours.data_ptr() == x.data_ptr()  # no copy
+    np.testing.assert_array_equal(ours.detach().numpy(), ref.detach().numpy())
+    w = np.random.default_rng(1).standard_normal(tuple(ref.shape))
+    (ours * lego.tensor(w)).sum().backward()
+    (ref * torch.tensor(w)).sum().backward()
+    # each gradient is a sum of at most `size` products: float64 rounding, a few eps
+    np.testing.assert_allclose(x.grad.numpy(), xt.grad.numpy(), rtol=0, atol=1e-14 * size)
+
+
+def test_unfold_refuses_a_window_larger_than_the_dim():
+    for lib in (lego, torch):
+        with pytest.raises(RuntimeError, match="maximum size for tensor at dimension 0 is 3 but "
+                                               "size is 5"):
+            lib.zeros(3).unfold(0, 5, 1)
