@@ -403,8 +403,11 @@ class MovementMixin:
         if mask.dtype is not bool_:
             raise DTypeError(f"masked_fill_ only supports boolean masks, but got mask with dtype "
                              f"{PT_NAMES[mask.dtype.name].lower()}")
-        value = value if isinstance(value, TensorBase) else self._scalar(value, self)
-        return function.Where.apply(mask, value.to(self.dtype), self)
+        if isinstance(value, TensorBase):
+            value = value.to(self.dtype)
+        elif isinstance(value, np.number | np.bool_):
+            value = value.item()  # a python number reaches the kernel as it is: no buffer
+        return function.Where.apply(mask, value, self)
 
     # *** 3. shape-changing hlops ***
 

@@ -11,7 +11,7 @@ H heads, D head size, V vocabulary/embeddings.
 
 import math
 
-from ch2_lego.creation import ones
+from ch2_lego.creation import arange
 from ch2_lego.dtype import bool_, float32, float64, int32, int64
 from ch2_lego.errors import DTypeError, OutOfRangeError, ShapeError
 from ch2_lego.function_fused import LayerNorm as LayerNormFn
@@ -194,9 +194,9 @@ def scaled_dot_product_attention(query: Tensor, key: Tensor, value: Tensor,
     scale = 1.0 / math.sqrt(query.shape[-1]) if scale is None else scale
     # EXERCISE 2.26: scores from query and key, mask, softmax over keys, weight the values
     scores = (query @ key.transpose(-2, -1)) * scale  # (*,T,S)
-    if is_causal:
-        allowed = ones(T, S, dtype=bool_, device=query.device).tril()
-        scores = scores.masked_fill(allowed.logical_not(), float("-inf"))
+    if is_causal:  # query i sees keys j <= i: mask the keys after it
+        i, j = arange(T, device=query.device), arange(S, device=query.device)
+        scores = scores.masked_fill(i.unsqueeze(1) < j.unsqueeze(0), float("-inf"))
     if attn_mask is not None and attn_mask.dtype == bool_:
         scores = scores.masked_fill(attn_mask.logical_not(), float("-inf"))
     elif attn_mask is not None:
