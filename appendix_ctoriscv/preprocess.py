@@ -19,7 +19,7 @@ from appendix_ctoriscv.type import CHAR, INT, array_of
 MAX_INCLUDES = 1000  # a file that includes itself without a guard would go on for ever
 # Tokens that macro expansion may produce in one translation unit: `#define A(x) x x` nested
 # doubles at each level, so a few lines could otherwise fill the memory.
-MAX_EXPANDED_TOKENS = 2_000_000
+MAX_EXPANDED_TOKENS = 1_000_000  # a 10,000-line C file has some 100,000 tokens
 
 
 @dataclass

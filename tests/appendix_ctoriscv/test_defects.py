@@ -185,12 +185,12 @@ def test_global_too_large_for_the_machine_is_a_diagnostic():
 
 
 def test_a_far_branch_recompiles_only_its_function(monkeypatch):
-    """A 3000-case switch needs branches beyond +-4 KiB: only that function gets far ones,
+    """A 1500-case switch needs branches beyond +-4 KiB: only that function gets far ones,
     in one compilation (the driver used to compile the whole program twice)."""
-    cases = "".join(f"case {i}: c += {3 * i}; break; " for i in range(3000))
+    cases = "".join(f"case {i}: c += {3 * i}; break; " for i in range(1500))
     src = ("int big(int c) { switch (c) { " + cases + "} return c; }\n"
            "int small(int c) { if (c) return 1; return 2; }\n"
-           "int main(void) { return (big(2999) + small(0)) % 256; }\n")
+           "int main(void) { return (big(1499) + small(0)) % 256; }\n")
     calls = 0
     original = main.codegen
 
@@ -204,7 +204,7 @@ def test_a_far_branch_recompiles_only_its_function(monkeypatch):
     assert calls == 1
     small = result.asm[result.asm.index("small:") :]
     assert ".L.skip" not in small and ".L.skip" in result.asm  # far branches jump over a `j`
-    assert emu.run(exe).exit_code == (2999 + 3 * 2999 + 2) % 256
+    assert emu.run(exe).exit_code == (1499 + 3 * 1499 + 2) % 256
 
 
 @pytest.mark.parametrize("dump", ["--dump-ast", "--dump-ir", "-S"])
@@ -218,7 +218,12 @@ def test_deep_nesting_is_compiled_or_rejected_never_a_traceback(tmp_path, capsys
     assert "nested too deeply" in capsys.readouterr().err
 
 
-def test_exponential_macro_expansion_is_bounded():
+def test_exponential_macro_expansion_is_bounded(monkeypatch):
+    from appendix_ctoriscv import preprocess
+
+    monkeypatch.setattr(preprocess, "MAX_EXPANDED_TOKENS", 20_000)  # the same check, sooner
+    fine = "#define P(x) x+x\n#define Q(x) P(P(P(P(P(x)))))\nint main(void) { return Q(1); }\n"
+    assert emu.run(compile_executable(fine, "t.c")[1]).exit_code == 32  # under the bound
     src = ("#define A(x) x x\n#define B(x) A(A(A(A(A(x)))))\n#define C(x) B(B(x))\n"
            "#define D(x) C(C(x))\n#define E(x) D(D(x))\nint main(void) { return E(1); }\n")
     errors = our_diagnostics(src.encode())
