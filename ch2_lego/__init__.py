@@ -2,10 +2,13 @@
 torch` runs ordinary PyTorch code.
 
 Layers, bottom up: storage.py (Storage, View and the stride rules), dtype.py (promotion),
-backend.py (the primitive ops and the per-device kernel table; ops_cpu.py registers "cpu"),
-autograd.py (graph and backward), function.py and function_movement.py (one Function per
-primitive), tensor.py with its mixins tensor_movement.py, tensor_math.py and tensor_inplace.py
-(the front end), creation.py, random.py and functional.py; then nn, optim and utils.
+backend.py (the primitive ops, the device contract and the dispatcher; ops_cpu.py registers
+"cpu"), buffer.py (Buffer: storage + view + dtype + device, the functional API under the
+Functions) and decompositions.py (non-core ops from core ones), autograd.py (graph and
+backward), function.py, function_movement.py and function_fused.py (the Functions: forwards on
+Buffers, backwards in Tensor ops), tensor.py with its mixins tensor_movement.py, tensor_math.py
+and tensor_inplace.py (the front end), creation.py, generator.py and rand.py, functional.py;
+then nn, optim, utils and models. Each module imports only the ones before it.
 """
 # ruff: noqa: F401 (this file is the namespace: it imports in order to export)
 
@@ -13,6 +16,7 @@ import builtins
 import math as _math
 
 from ch2_lego import autograd, backend, functional
+from ch2_lego import rand as random  # torch.random
 from ch2_lego.backend import register, register_device
 from ch2_lego.creation import (
     arange,
@@ -65,7 +69,7 @@ from ch2_lego.grad_mode import (
     no_grad,
     set_grad_enabled,
 )
-from ch2_lego.random import (
+from ch2_lego.rand import (
     Generator,
     bernoulli,
     default_generator,

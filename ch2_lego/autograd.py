@@ -31,7 +31,8 @@ class TensorBase:
     """What autograd keeps of a tensor: its Buffer and its place in the graph. Tensor
     (tensor.py) subclasses this and adds the front end; `_wrap(buffer)` makes a new Tensor."""
 
-    __slots__ = ("_buf", "requires_grad", "grad", "grad_fn", "_base", "_node", "_retains_grad")
+    __slots__ = ("_buf", "dtype", "requires_grad", "grad", "grad_fn", "_base", "_node",
+                 "_retains_grad")
 
     @property
     def _version(self) -> int:
@@ -78,10 +79,11 @@ class Function:
         """Run forward on the Buffers, wrap the result in a Tensor, and link it into the graph
         if any input requires grad."""
         ctx = cls()
-        tensors, bufs, needs = [], [], []
+        first, bufs, needs = None, [], []
         for a in args:  # one pass: this runs for every op
             if isinstance(a, TensorBase):
-                tensors.append(a)
+                if first is None:
+                    first = a
                 bufs.append(a._buf)
                 needs.append(a.requires_grad)
             else:
@@ -92,11 +94,11 @@ class Function:
             bufs = args
         # cls.forward(ctx, ...): also right for PyTorch-style @staticmethods
         if not is_grad_enabled():  # a fast path: backward and optimizer ops run with grad off
-            return _output(tensors[0], cls.forward(ctx, *bufs, **kwargs))
+            return _output(first, cls.forward(ctx, *bufs, **kwargs))
         # forward with grad off: what `with no_grad()` does, minus a context object per op
         grad_mode._enabled[0] = False
         try:
-            out = _output(tensors[0], cls.forward(ctx, *bufs, **kwargs))
+            out = _output(first, cls.forward(ctx, *bufs, **kwargs))
         finally:
             grad_mode._enabled[0] = True
         if any(ctx.needs_input_grad):
@@ -104,7 +106,7 @@ class Function:
                                         for a, needs in zip(args, ctx.needs_input_grad)])
             out.requires_grad, out.grad_fn = True, ctx
             if ctx._saved:
-                ctx._saved = tuple([_saved_tensor(b, tensors, out) for b in ctx._saved])
+                ctx._saved = tuple([_saved_tensor(b, args, out) for b in ctx._saved])
         return out
     # --8<-- [end:apply]
 
@@ -159,7 +161,7 @@ def _output(like: TensorBase, buf: Buffer) -> TensorBase:
     return out
 
 
-def _saved_tensor(b, inputs: list[TensorBase], out: TensorBase):
+def _saved_tensor(b, inputs: tuple, out: TensorBase):
     """A saved Buffer as the tensor it belongs to (an input or the output, with its graph), or a
     fresh Tensor for an intermediate; anything else (None, numbers) as it is."""
     if not isinstance(b, Buffer):
@@ -167,7 +169,7 @@ def _saved_tensor(b, inputs: list[TensorBase], out: TensorBase):
     if b is out._buf:
         return out
     for t in inputs:
-        if t._buf is b:
+        if isinstance(t, TensorBase) and t._buf is b:
             return t
     return out._wrap(b)
 

@@ -60,8 +60,8 @@ class Ops(Enum):
     # reduce over arg `axes` (keepdim is a view, done by Tensor): out[j] = reduce_i x[j, i]
     SUM = auto()
     PROD = auto()
-    RMAX = auto()  # reduce-max, as opposed to the elementwise MAX
-    RMIN = auto()
+    REDUCE_MAX = auto()  # the largest along axes (MAX is the elementwise maximum of two)
+    REDUCE_MIN = auto()
     ARGMAX = auto()  # arg `axes` holds one axis
     ARGMIN = auto()
     ANY = auto()
@@ -76,6 +76,9 @@ class Ops(Enum):
     SCATTER_ADD = auto()  # out = x, then out[.., index[i], ..] += src[i] along arg `axis`
     INDEX = auto()  # out = x[indices]: numpy-style advanced indexing with int arrays
     INDEX_PUT = auto()  # out = x, then out[indices] = src (or += with arg `accumulate`)
+    # NOTE: the old names of REDUCE_MAX and REDUCE_MIN, kept while chapter 3 moves over
+    RMAX = REDUCE_MAX
+    RMIN = REDUCE_MIN
 # --8<-- [end:ops]
 
 
@@ -84,7 +87,8 @@ UNARY = {Ops.NEG, Ops.EXP, Ops.LOG, Ops.SQRT, Ops.SIN, Ops.COS, Ops.TANH, Ops.ER
 BINARY = {Ops.ADD, Ops.SUB, Ops.MUL, Ops.DIV, Ops.POW, Ops.MOD, Ops.FLOORDIV, Ops.MAX, Ops.MIN,
           Ops.CMPLT, Ops.CMPLE, Ops.CMPEQ, Ops.CMPNE, Ops.AND, Ops.OR, Ops.XOR}
 COMPARE = {Ops.CMPLT, Ops.CMPLE, Ops.CMPEQ, Ops.CMPNE, Ops.AND, Ops.OR, Ops.XOR, Ops.NOT}
-REDUCE = {Ops.SUM, Ops.PROD, Ops.RMAX, Ops.RMIN, Ops.ARGMAX, Ops.ARGMIN, Ops.ANY, Ops.ALL}
+REDUCE = {Ops.SUM, Ops.PROD, Ops.REDUCE_MAX, Ops.REDUCE_MIN, Ops.ARGMAX, Ops.ARGMIN, Ops.ANY,
+          Ops.ALL}
 ELEMENTWISE = UNARY | BINARY | {Ops.WHERE}
 
 # --8<-- [start:core]
@@ -95,7 +99,7 @@ CORE = frozenset({
     Ops.NEG, Ops.EXP, Ops.LOG, Ops.SQRT, Ops.SIN, Ops.FLOOR,               # unary
     Ops.ADD, Ops.MUL, Ops.DIV, Ops.FLOORDIV, Ops.POW, Ops.MAX,             # binary
     Ops.CMPLT, Ops.CMPEQ, Ops.WHERE,                                       # compare, select
-    Ops.SUM, Ops.RMAX, Ops.ARGMAX,                                         # reduce
+    Ops.SUM, Ops.REDUCE_MAX, Ops.ARGMAX,                                   # reduce
     Ops.MATMUL, Ops.GATHER, Ops.SCATTER_ADD, Ops.INDEX, Ops.INDEX_PUT,     # contract, index
     Ops.ARGSORT,                                                           # sort
 })
@@ -104,6 +108,9 @@ CORE = frozenset({
 # *** 2. devices ***
 
 SCALARS = (bool, int, float)  # python numbers: operands that need no buffer
+# NOTE: `type(x) in NUMBERS` is the hot-path form of type(x) in NUMBERS (a third the cost,
+# on every operand of every op); numpy scalars are turned into python numbers before this layer
+NUMBERS = frozenset(SCALARS)
 
 
 # --8<-- [start:device]
@@ -212,7 +219,7 @@ def run(op: Ops, out, *srcs, **arg) -> None:
     dev = DEVICES.get(device) or get_device(device)
     dtype = None
     for i, s in enumerate(srcs):
-        if isinstance(s, SCALARS):
+        if type(s) in NUMBERS:
             continue
         if s.storage.device != device:
             raise DeviceError(f"Expected all tensors to be on the same device, but found at "
@@ -232,7 +239,7 @@ def run(op: Ops, out, *srcs, **arg) -> None:
         return _run_dense(dev, kernel, out, srcs, dtype, arg)
     operand, scalar = dev.operand, dev.scalar
     kernel(operand(out.storage, out.view),
-           *[scalar(s, dtype) if isinstance(s, SCALARS) else operand(s.storage, s.view)
+           *[scalar(s, dtype) if type(s) in NUMBERS else operand(s.storage, s.view)
              for s in srcs], **arg)
 # --8<-- [end:run]
 
@@ -246,12 +253,12 @@ def _run_dense(dev: Device, kernel, out, srcs, dtype, arg) -> None:
     the result back if `out` itself is strided."""
     dense = []
     for s in srcs:
-        if not isinstance(s, SCALARS) and not _dense(s):
+        if type(s) not in NUMBERS and not _dense(s):
             s = s.contiguous(force=True)
         dense.append(s)
     target = out if _dense(out) else type(out).empty(out.shape, out.dtype, out.device)
     kernel(dev.operand(target.storage, target.view),
-           *[dev.scalar(s, dtype) if isinstance(s, SCALARS) else dev.operand(s.storage, s.view)
+           *[dev.scalar(s, dtype) if type(s) in NUMBERS else dev.operand(s.storage, s.view)
              for s in dense], **arg)
     if target is not out:
         run(Ops.COPY, out, target)

@@ -24,7 +24,7 @@ import math
 
 import numpy as np
 
-from ch2_lego.backend import COMPARE, DEVICES, SCALARS, Ops, canonical_device, get_device, run
+from ch2_lego.backend import COMPARE, DEVICES, NUMBERS, Ops, canonical_device, get_device, run
 from ch2_lego.dtype import PT_NAMES, DType, bool_, from_numpy_dtype
 from ch2_lego.errors import DTypeError
 from ch2_lego.storage import Size, Storage, View, broadcast_shape
@@ -52,18 +52,15 @@ def from_numpy(a: np.ndarray, device: str) -> Buffer:
 class Buffer:
     """An eager buffer: a View of a Storage, of one dtype, on the storage's device."""
 
-    __slots__ = ("storage", "view", "dtype")
+    __slots__ = ("storage", "view", "dtype", "shape")
 
     def __init__(self, storage: Storage, view: View, dtype: DType):
         self.storage, self.view, self.dtype = storage, view, dtype
+        self.shape: Size = view.shape  # read on every op: an attribute, not a property
 
     @property
     def device(self) -> str:
         return self.storage.device
-
-    @property
-    def shape(self) -> Size:
-        return self.view.shape
 
     def __repr__(self) -> str:
         return (f"<Buffer {tuple(self.shape)} {self.dtype.name} on {self.device}, strides "
@@ -81,7 +78,7 @@ class Buffer:
     @classmethod
     def full(cls, shape, value, dtype: DType, device: str) -> Buffer:
         out = cls.empty(shape, dtype, device)
-        run(Ops.FILL, out, value)
+        run(Ops.FILL, out, value if type(value) in NUMBERS else value.item())  # numpy: a number
         return out
 
     @classmethod
@@ -132,15 +129,15 @@ class Buffer:
         """
         operands = (self, *srcs)
         if out is None:
-            shapes = [s.shape for s in operands if not isinstance(s, SCALARS)]
+            shapes = [s.shape for s in operands if type(s) not in NUMBERS]
             shape = shapes[0] if shapes.count(shapes[0]) == len(shapes) else \
                 broadcast_shape(*shapes)
             dtype = self.dtype
             if op is Ops.WHERE:  # the values' dtype, not the condition's
-                dtype = next((s.dtype for s in srcs if not isinstance(s, SCALARS)), dtype)
+                dtype = next((s.dtype for s in srcs if type(s) not in NUMBERS), dtype)
             out = empty(shape, bool_ if op in COMPARE else dtype, self.device)
         shape = out.shape
-        run(op, out, *[s if isinstance(s, SCALARS) or s.shape == shape else s.expand(shape)
+        run(op, out, *[s if type(s) in NUMBERS or s.shape == shape else s.expand(shape)
                        for s in operands])
         return out
     # --8<-- [end:buffer_alu]
@@ -214,7 +211,7 @@ class Buffer:
     def assign(self, src) -> Buffer:
         """Write src (a Buffer broadcast to self's shape, or a number) into self's elements,
         casting to self's dtype; the storage's version counts the write."""
-        run(Ops.COPY, self, src if isinstance(src, SCALARS) else src.expand(self.shape))
+        run(Ops.COPY, self, src if type(src) in NUMBERS else src.expand(self.shape))
         self.storage.version += 1
         return self
 

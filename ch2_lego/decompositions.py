@@ -13,7 +13,7 @@ from __future__ import annotations
 import math
 
 from ch2_lego import buffer
-from ch2_lego.backend import SCALARS, Ops, decomposition, run
+from ch2_lego.backend import NUMBERS, Ops, decomposition, run
 from ch2_lego.buffer import Buffer
 from ch2_lego.dtype import bool_, int32
 
@@ -22,25 +22,25 @@ from ch2_lego.dtype import bool_, int32
 
 def alu(op: Ops, a, *srcs) -> Buffer:
     """op(a, *srcs) where `a` may be a python number too (it becomes a 0-dim buffer)."""
-    if isinstance(a, SCALARS):
-        like = next(s for s in srcs if not isinstance(s, SCALARS))
+    if type(a) in NUMBERS:
+        like = next(s for s in srcs if type(s) not in NUMBERS)
         a = buffer.full((), a, like.dtype, like.device)
     return a.alu(op, *srcs)
 
 
 def neg(x):
-    return -x if isinstance(x, SCALARS) else x.alu(Ops.NEG)
+    return -x if type(x) in NUMBERS else x.alu(Ops.NEG)
 
 
 def truthy(x):
     """x != 0 as bool (a bool buffer is itself), with CMPEQ only."""
-    if isinstance(x, SCALARS):
+    if type(x) in NUMBERS:
         return bool(x)
     return x if x.dtype is bool_ else x.alu(Ops.CMPEQ, 0).alu(Ops.CMPEQ, False)
 
 
 def write(out: Buffer, result) -> None:
-    run(Ops.COPY, out, result if isinstance(result, SCALARS) else result.expand(out.shape))
+    run(Ops.COPY, out, result if type(result) in NUMBERS else result.expand(out.shape))
 
 
 # *** 2. unary ops ***
@@ -182,11 +182,11 @@ def prod(out, x, axes):
     write(out, y.reshape(out.shape))
 
 
-@decomposition(Ops.RMIN)
+@decomposition(Ops.REDUCE_MIN)
 def rmin(out, x, axes):  # min = -max(-x); for bools, all
     if x.dtype is bool_:
         return run(Ops.ALL, out, x, axes=axes)
-    write(out, x.alu(Ops.NEG).reduce(Ops.RMAX, axes).alu(Ops.NEG))
+    write(out, x.alu(Ops.NEG).reduce(Ops.REDUCE_MAX, axes).alu(Ops.NEG))
 
 
 @decomposition(Ops.ARGMIN)

@@ -14,7 +14,7 @@ import math
 
 from ch2_lego import buffer
 from ch2_lego.autograd import Function
-from ch2_lego.backend import SCALARS, Ops
+from ch2_lego.backend import NUMBERS, Ops
 from ch2_lego.buffer import Buffer
 from ch2_lego.grad_mode import is_grad_enabled
 from ch2_lego.storage import broadcast_shape
@@ -36,17 +36,17 @@ def elementwise(op: Ops, a, *srcs) -> Buffer:
 
     A number in first place goes second for a commutative op, else becomes a 0-dim buffer.
     """
-    if isinstance(a, SCALARS):
+    if type(a) in NUMBERS:
         if op in COMMUTATIVE and len(srcs) == 1:
             return srcs[0].alu(op, a)
-        a = const(a, next(s for s in srcs if not isinstance(s, SCALARS)))
+        a = const(a, next(s for s in srcs if type(s) not in NUMBERS))
     return a.alu(op, *srcs)
 # --8<-- [end:elementwise]
 
 
 def shape_of(x) -> tuple[int, ...]:
     """A buffer's shape; a python number is 0-dim."""
-    return () if isinstance(x, SCALARS) else x.shape
+    return () if type(x) in NUMBERS else x.shape
 
 
 # --8<-- [start:unbroadcast]
@@ -190,12 +190,12 @@ class Pow(Function):
         a, b, y = ctx.saved_tensors
         da = db = None
         if ctx.needs_input_grad[0]:  # b * a^(b-1); torch gives 0 where b == 0, even at a == 0
-            if isinstance(b, SCALARS):
+            if type(b) in NUMBERS:
                 da = g * b * a.pow(b - 1) if b != 0 else g * 0
             else:
                 da = unbroadcast((g * b * a.pow(b - 1)).masked_fill(b == 0, 0), a.shape)
         if ctx.needs_input_grad[1]:  # a^b * log(a); torch gives 0 where a == 0 and b >= 0
-            if isinstance(a, SCALARS):
+            if type(a) in NUMBERS:
                 db = g * y * math.log(a) if a != 0 else g * 0 * (b < 0)
             else:
                 db = unbroadcast((g * y * a.log()).masked_fill((a == 0) & (b >= 0), 0), b.shape)
@@ -213,7 +213,7 @@ class Maximum(Function):
 
     def backward(ctx, g):
         a, b = ctx.saved_tensors
-        if isinstance(a, SCALARS):  # keep the tensor first: a number has no gradient anyway
+        if type(a) in NUMBERS:  # keep the tensor first: a number has no gradient anyway
             (db, _) = _minmax_grads(g, b, a, ctx.op)
             return None, db
         da, db = _minmax_grads(g, a, b, ctx.op)
@@ -223,7 +223,7 @@ class Maximum(Function):
 def _minmax_grads(g, a, b, op):
     wins = (a > b) if op is Ops.MAX else (a < b)
     share = (a == b).to(g.dtype) * 0.5 + wins.to(g.dtype)
-    db = unbroadcast(g * (1 - share), b.shape) if not isinstance(b, SCALARS) else None
+    db = unbroadcast(g * (1 - share), b.shape) if type(b) not in NUMBERS else None
     return unbroadcast(g * share, a.shape), db
 
 
@@ -235,8 +235,8 @@ class Where(Function):
     def forward(ctx, cond, a, b):
         ctx.save_for_backward(cond)
         ctx.shapes = shape_of(a), shape_of(b)
-        if isinstance(cond, SCALARS):
-            cond = const(cond, a if isinstance(b, SCALARS) else b)
+        if type(cond) in NUMBERS:
+            cond = const(cond, a if type(b) in NUMBERS else b)
         return cond.alu(Ops.WHERE, a, b)
 
     def backward(ctx, g):
@@ -277,7 +277,7 @@ class Sum(Function):
 class Amax(Function):
     """amax/amin over axes; the gradient is shared evenly among tied extremes, as torch's."""
 
-    op = Ops.RMAX
+    op = Ops.REDUCE_MAX
 
     def forward(ctx, x, axes, keepdim):
         y = reduce(ctx.op, x, axes, True)
@@ -293,7 +293,7 @@ class Amax(Function):
 
 
 class Amin(Amax):
-    op = Ops.RMIN
+    op = Ops.REDUCE_MIN
 
 
 class Prod(Function):
@@ -390,7 +390,7 @@ class LogSoftmax(Function):
 
     def forward(ctx, x, dim):
         # EXERCISE 2.8: subtract the max before exp so that no exp overflows
-        shifted = x.alu(Ops.SUB, reduce(Ops.RMAX, x, (dim,), True))
+        shifted = x.alu(Ops.SUB, reduce(Ops.REDUCE_MAX, x, (dim,), True))
         total = reduce(Ops.SUM, shifted.alu(Ops.EXP), (dim,), True)
         y = shifted.alu(Ops.SUB, total.alu(Ops.LOG))
         # END EXERCISE
@@ -407,7 +407,7 @@ class LogSoftmax(Function):
 
 class Softmax(Function):
     def forward(ctx, x, dim):
-        y = x.alu(Ops.SUB, reduce(Ops.RMAX, x, (dim,), True))
+        y = x.alu(Ops.SUB, reduce(Ops.REDUCE_MAX, x, (dim,), True))
         # NOTE: y is fresh, so exp and the division may overwrite it: two buffers fewer
         y.alu(Ops.EXP, out=y)
         y.alu(Ops.DIV, reduce(Ops.SUM, y, (dim,), True), out=y)

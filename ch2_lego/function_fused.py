@@ -31,7 +31,7 @@ def row_sum(x: Buffer, n_dims: int) -> Buffer:
 
 def row_max(x: Buffer) -> Buffer:
     """The max over the last dim, kept as a size-1 dim. Shapes: (*, C) -> (*, 1)."""
-    return x.reduce(Ops.RMAX, (len(x.shape) - 1,)).reshape(x.shape[:-1] + (1,))
+    return x.reduce(Ops.REDUCE_MAX, (len(x.shape) - 1,)).reshape(x.shape[:-1] + (1,))
 
 
 def lead_sum(x: Buffer, n_dims: int) -> Buffer:

@@ -1,19 +1,18 @@
-"""torch.nn.functional's core: activations, softmax, losses, padding, dropout, embedding.
+"""torch.nn.functional's core: activations, softmax, losses, padding and one_hot.
 
 Shapes: N batch, C classes (or channels), D features. Each function is composed from Tensor ops
 (so autograd comes for free) except softmax and log_softmax, Functions of their own to keep them
-stable in both directions, and gelu, layer_norm and (N, C) cross_entropy, fused Functions for
-speed (function_fused.py). nn/functional.py re-exports these.
+stable in both directions, and gelu and (N, C) cross_entropy, fused Functions for speed
+(function_fused.py). nn/functional.py re-exports these and adds the layers' functions (linear,
+embedding, layer_norm, dropout, attention, convolution).
 """
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
 
-from ch2_lego import function_movement as M
-from ch2_lego.dtype import PT_NAMES, bool_, int64
+from ch2_lego import function_movement as movement
+from ch2_lego.dtype import PT_NAMES, int64
 from ch2_lego.errors import (
     DTypeError,
     IndexValueError,
@@ -21,8 +20,7 @@ from ch2_lego.errors import (
     ShapeError,
     TargetError,
 )
-from ch2_lego.function_fused import CrossEntropy, Gelu, LayerNorm
-from ch2_lego.random import rand
+from ch2_lego.function_fused import CrossEntropy, Gelu
 from ch2_lego.tensor import Tensor
 from ch2_lego.tensor_math import where
 
@@ -214,7 +212,7 @@ def binary_cross_entropy_with_logits(input: Tensor, target: Tensor, weight=None,
     return _reduce(loss * weight if weight is not None else loss, reduction)
 
 
-# *** 4. shapes: pad, one_hot, embedding, linear ***
+# *** 4. shapes: pad and one_hot ***
 
 
 def pad(input: Tensor, pad: tuple[int, ...], mode: str = "constant", value=None) -> Tensor:
@@ -232,7 +230,7 @@ def pad(input: Tensor, pad: tuple[int, ...], mode: str = "constant", value=None)
             x = x.narrow(d, -min(lo, 0), x.shape[d] + min(lo, 0) + min(hi, 0))
     pads = [(max(lo, 0), max(hi, 0)) for lo, hi in pads]
     if mode == "constant":
-        return M.ConstantPad.apply(x, tuple(pads), 0 if value is None else value)
+        return movement.ConstantPad.apply(x, tuple(pads), 0 if value is None else value)
     for d, (lo, hi) in enumerate(pads):  # the other modes are a gather of source positions
         if lo or hi:
             n = x.shape[d]
@@ -263,50 +261,3 @@ def one_hot(tensor: Tensor, num_classes: int = -1) -> Tensor:
     n = int(tensor.max()) + 1 if num_classes == -1 else num_classes
     classes = tensor._from_numpy(np.arange(n, dtype=np.int64), tensor._buf.device)
     return (tensor.unsqueeze(-1) == classes).long()
-
-
-def embedding(input: Tensor, weight: Tensor, padding_idx=None, *args, **kwargs) -> Tensor:
-    """Rows of weight picked by the indices: out[..., :] = weight[input[...], :]."""
-    return weight[input]
-
-
-def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
-    """input @ weight.T + bias. Shapes: input (N, *, in), weight (out, in) -> (N, *, out)."""
-    out = input.matmul(weight.mT)
-    return out + bias if bias is not None else out
-
-
-def layer_norm(input: Tensor, normalized_shape, weight=None, bias=None,
-               eps: float = 1e-5) -> Tensor:
-    return LayerNorm.apply(input, weight, bias, len(tuple(normalized_shape)), eps)
-
-
-def dropout(input: Tensor, p: float = 0.5, training: bool = True, inplace: bool = False) -> Tensor:
-    """Zero each element with probability p and scale the rest by 1 / (1 - p)."""
-    if p < 0 or p > 1:
-        raise ValueError(f"dropout probability has to be between 0 and 1, but got {p}")
-    if not training or p == 0:
-        return input
-    if p == 1:
-        return input * 0
-    keep = rand(*input.shape, dtype=input.dtype) >= p
-    return input * keep / (1 - p)
-
-
-def scaled_dot_product_attention(query: Tensor, key: Tensor, value: Tensor, attn_mask=None,
-                                 dropout_p: float = 0.0, is_causal: bool = False,
-                                 scale: float | None = None) -> Tensor:
-    """softmax(q k^T / sqrt(d) + mask) v. Shapes: q (..., T, D), k, v (..., S, D) -> (..., T, D)."""
-    scale = 1 / math.sqrt(query.shape[-1]) if scale is None else scale
-    scores = query.matmul(key.mT) * scale
-    if is_causal:
-        t, s = scores.shape[-2], scores.shape[-1]
-        future = query._from_numpy(np.triu(np.ones((t, s), np.bool_), 1), query._buf.device)
-        scores = scores.masked_fill(future, -math.inf)
-    if attn_mask is not None:
-        scores = scores.masked_fill(~attn_mask, -math.inf) if attn_mask.dtype is bool_ \
-            else scores + attn_mask
-    weights = softmax(scores, -1)
-    if dropout_p > 0:
-        weights = dropout(weights, dropout_p)
-    return weights.matmul(value)

@@ -152,7 +152,7 @@ def _argsort(out, x, axis, descending):
 
 REDUCE_KERNELS = {
     Ops.SUM: (_sum, ALL), Ops.PROD: (_prod, ALL),
-    Ops.RMAX: (_reduce(np.max), ALL), Ops.RMIN: (_reduce(np.min), ALL),
+    Ops.REDUCE_MAX: (_reduce(np.max), ALL), Ops.REDUCE_MIN: (_reduce(np.min), ALL),
     Ops.ARGMAX: (_arg(np.argmax), ALL), Ops.ARGMIN: (_arg(np.argmin), ALL),
     Ops.ANY: (_reduce(np.any), ALL), Ops.ALL: (_reduce(np.all), ALL),
     Ops.CUMSUM: (lambda out, x, axis: np.cumsum(x, axis=axis, dtype=out.dtype, out=out), ALL),

@@ -15,9 +15,9 @@ from ch2_lego import (
     autograd,
     buffer,
     decompositions,  # noqa: F401 (fills the table backend.run falls back on)
+    function,
     ops_cpu,  # noqa: F401 (registers the "cpu" device)
 )
-from ch2_lego import function as F
 from ch2_lego.autograd import TensorBase
 from ch2_lego.backend import Ops, canonical_device
 from ch2_lego.buffer import Buffer
@@ -90,7 +90,7 @@ class Tensor(MovementMixin, MathMixin, InplaceMixin, TensorBase):
     # *** 1. making tensors (internal: the public creation functions are in creation.py) ***
 
     def _init(self, buf: Buffer, base: Tensor | None = None):
-        self._buf, self._base = buf, base
+        self._buf, self.dtype, self._base = buf, buf.dtype, base  # dtype: the buffer's, at hand
         self.requires_grad, self.grad, self.grad_fn = False, None, None
         self._node, self._retains_grad = None, False
 
@@ -165,15 +165,11 @@ class Tensor(MovementMixin, MathMixin, InplaceMixin, TensorBase):
     def _storage(self) -> Storage:
         return self._buf.storage
 
-    @property
-    def dtype(self) -> DType:
-        return self._buf.dtype
-
     # *** 2. metadata ***
 
     @property
     def shape(self) -> Size:
-        return self._buf.view.shape
+        return self._buf.shape
 
     def size(self, dim: int | None = None):
         return self.shape if dim is None else self.shape[normalize_dim(dim, self.ndim)]
@@ -333,9 +329,9 @@ class Tensor(MovementMixin, MathMixin, InplaceMixin, TensorBase):
                 dtype = a
         out = self
         if dev is not None and device_name(dev) != out._buf.device:
-            out = F.ToDevice.apply(out, device_name(dev))
+            out = function.ToDevice.apply(out, device_name(dev))
         if dtype is not None and to_dtype(dtype) is not out.dtype:
-            out = F.Copy.apply(out, to_dtype(dtype))
+            out = function.Copy.apply(out, to_dtype(dtype))
         return out
 
     def float(self) -> Tensor:
@@ -435,7 +431,7 @@ class Tensor(MovementMixin, MathMixin, InplaceMixin, TensorBase):
 
     @data.setter
     def data(self, new: Tensor) -> None:
-        self._buf = new._buf
+        self._buf, self.dtype = new._buf, new.dtype
 
 
 # *** 6. helpers: storage identity and hook handles ***

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ch2_lego import function_movement as M
+from ch2_lego import function_movement as movement
 from ch2_lego.autograd import TensorBase
 from ch2_lego.backend import Ops
 from ch2_lego.dtype import PT_NAMES, bool_, can_cast, get_default_dtype, result_type
@@ -63,10 +63,10 @@ class InplaceMixin:
             raise AutogradError("ch2_lego: in-place ops on views of a non-contiguous tensor are "
                                 "not differentiable; apply them to a clone")
         where = View(self.shape, self.stride(), self._buf.view.offset - base._buf.view.offset)
-        new_base = M.ViewAssign.apply(base, result, where)
+        new_base = movement.ViewAssign.apply(base, result, where)
         self._write(result.detach())
         base.grad_fn, base.requires_grad = new_base.grad_fn, True
-        self.grad_fn, self.requires_grad = M.AsStrided.apply(base, where).grad_fn, True
+        self.grad_fn, self.requires_grad = movement.AsStrided.apply(base, where).grad_fn, True
         return self
     # --8<-- [end:adopt]
 
@@ -111,7 +111,8 @@ class InplaceMixin:
         o = other
         if isinstance(other, TensorBase):
             o = other.to(self.dtype)._buf
-            o = o.expand(_broadcast_into(o.shape, self.shape))
+            if o.shape != self.shape:
+                o = o.expand(_broadcast_into(o.shape, self.shape))
         self._buf.alu(op, o, out=self._buf)  # out aliases the input: the contract allows it
         self._buf.storage.version += 1
         return self

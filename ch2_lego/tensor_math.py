@@ -13,7 +13,7 @@ from collections import namedtuple
 
 import numpy as np
 
-from ch2_lego import function as F
+from ch2_lego import function
 from ch2_lego.autograd import TensorBase
 from ch2_lego.backend import Ops
 from ch2_lego.dtype import (
@@ -64,13 +64,13 @@ class MathMixin:
         return self if self.dtype.is_floating_point else self.to(get_default_dtype())
 
     def _float_unary(self, op: Ops) -> Tensor:
-        return F.Unary.apply(self._as_float(), op)
+        return function.Unary.apply(self._as_float(), op)
 
     def add(self, other, alpha=1) -> Tensor:
-        return self._binary(F.Add.apply, other * alpha if alpha != 1 else other)
+        return self._binary(function.Add.apply, other * alpha if alpha != 1 else other)
 
     def mul(self, other) -> Tensor:
-        return self._binary(F.Mul.apply, other)
+        return self._binary(function.Mul.apply, other)
 
     def div(self, other, rounding_mode=None) -> Tensor:
         if rounding_mode == "floor":
@@ -101,23 +101,23 @@ class MathMixin:
         return self._binary(_remainder, other, reverse=True)
 
     def pow(self, exponent) -> Tensor:
-        return self._binary(F.Pow.apply, exponent)
+        return self._binary(function.Pow.apply, exponent)
 
     def __rpow__(self, other):
-        return self._binary(F.Pow.apply, other, reverse=True)
+        return self._binary(function.Pow.apply, other, reverse=True)
 
     def maximum(self, other) -> Tensor:
-        return self._binary(F.Maximum.apply, other)
+        return self._binary(function.Maximum.apply, other)
 
     def minimum(self, other) -> Tensor:
-        return self._binary(F.Minimum.apply, other)
+        return self._binary(function.Minimum.apply, other)
 
     def __add__(self, other): return self.add(other)  # noqa: E704
-    def __radd__(self, other): return self._binary(F.Add.apply, other, reverse=True)  # noqa: E704
+    def __radd__(self, other): return self._binary(function.Add.apply, other, reverse=True)  # noqa: E704
     def __sub__(self, other): return self.sub(other)  # noqa: E704
-    def __rsub__(self, other): return self._binary(F.Sub.apply, other, reverse=True)  # noqa: E704
+    def __rsub__(self, other): return self._binary(function.Sub.apply, other, reverse=True)  # noqa: E704
     def __mul__(self, other): return self.mul(other)  # noqa: E704
-    def __rmul__(self, other): return self._binary(F.Mul.apply, other, reverse=True)  # noqa: E704
+    def __rmul__(self, other): return self._binary(function.Mul.apply, other, reverse=True)  # noqa: E704
     def __pow__(self, other): return self.pow(other)  # noqa: E704
     def __mod__(self, other): return self.remainder(other)  # noqa: E704
     def __neg__(self): return self.neg()  # noqa: E704
@@ -130,7 +130,7 @@ class MathMixin:
     def _compare(self, op: Ops, other, reverse=False) -> Tensor:
         a, b = (other, self) if reverse else (self, other)
         dtype = result_type(a, b)
-        return self._wrap(F.elementwise(op, _buf_of(_as_dtype(a, dtype, self)),
+        return self._wrap(function.elementwise(op, _buf_of(_as_dtype(a, dtype, self)),
                                         _buf_of(_as_dtype(b, dtype, self))))
 
     def eq(self, other): return self._compare(Ops.CMPEQ, other)  # noqa: E704
@@ -181,14 +181,14 @@ class MathMixin:
         if self.dtype is bool_ and getattr(other, "dtype", None) is bool_:
             raise DTypeError("Subtraction, the `-` operator, with two bool tensors is not "
                              "supported. Use the `^` or `logical_xor()` operator instead.")
-        return self._binary(F.Sub.apply, other * alpha if alpha != 1 else other)
+        return self._binary(function.Sub.apply, other * alpha if alpha != 1 else other)
 
     def neg(self) -> Tensor:
         if self.dtype is bool_:
             raise DTypeError("Negation, the `-` operator, on a bool tensor is not supported. If "
                              "you are trying to invert a mask, use the `~` or `logical_not()` "
                              "operator instead.")
-        return F.Unary.apply(self, Ops.NEG)
+        return function.Unary.apply(self, Ops.NEG)
 
     def exp(self): return self._float_unary(Ops.EXP)  # noqa: E704
     def log(self): return self._float_unary(Ops.LOG)  # noqa: E704
@@ -197,9 +197,9 @@ class MathMixin:
     def cos(self): return self._float_unary(Ops.COS)  # noqa: E704
     def tanh(self): return self._float_unary(Ops.TANH)  # noqa: E704
     def erf(self): return self._float_unary(Ops.ERF)  # noqa: E704
-    def abs(self): return F.Unary.apply(self, Ops.ABS) if self.dtype is not bool_ else self  # noqa
-    def sigmoid(self): return F.Sigmoid.apply(self._as_float())  # noqa: E704
-    def relu(self): return F.Relu.apply(self)  # noqa: E704
+    def abs(self): return function.Unary.apply(self, Ops.ABS) if self.dtype is not bool_ else self  # noqa
+    def sigmoid(self): return function.Sigmoid.apply(self._as_float())  # noqa: E704
+    def relu(self): return function.Relu.apply(self)  # noqa: E704
     def rsqrt(self): return 1 / self.sqrt()  # noqa: E704
     def tan(self): return self.sin() / self.cos()  # noqa: E704
     def log2(self): return self.log() / math.log(2)  # noqa: E704
@@ -221,17 +221,17 @@ class MathMixin:
     def softmax(self, dim=None, dtype=None) -> Tensor:
         """exp(x_i) / sum_j exp(x_j) along dim, computed after subtracting the max."""
         x, d = self._softmax_input(dim, dtype)
-        return F.Softmax.apply(x, d) if x.ndim else x * 0 + 1
+        return function.Softmax.apply(x, d) if x.ndim else x * 0 + 1
 
     def log_softmax(self, dim=None, dtype=None) -> Tensor:
         """x_i - logsumexp(x) along dim, without computing softmax first (no log of 0)."""
         x, d = self._softmax_input(dim, dtype)
-        return F.LogSoftmax.apply(x, d) if x.ndim else x * 0
+        return function.LogSoftmax.apply(x, d) if x.ndim else x * 0
 
     def _piecewise_constant(self, op: Ops) -> Tensor:
         if self.dtype is bool_ or (op is not Ops.SIGN and not self.dtype.is_floating_point):
             return self.clone()
-        return F.Unary.apply(self, op)
+        return function.Unary.apply(self, op)
 
     def sign(self): return self._piecewise_constant(Ops.SIGN)  # noqa: E704
     def floor(self): return self._piecewise_constant(Ops.FLOOR)  # noqa: E704
@@ -279,7 +279,7 @@ class MathMixin:
             self.dtype if self.dtype.is_floating_point else int64
         x = self if self.dtype is out_dtype or not out_dtype.is_floating_point \
             else self.to(out_dtype)
-        return F.Sum.apply(x, self._dims(dim), keepdim, out_dtype)
+        return function.Sum.apply(x, self._dims(dim), keepdim, out_dtype)
 
     def mean(self, dim=None, keepdim=False, dtype=None) -> Tensor:
         x = self.to(dtype) if dtype is not None else self
@@ -295,7 +295,7 @@ class MathMixin:
         out_dtype = to_dtype(dtype) if dtype is not None else \
             self.dtype if self.dtype.is_floating_point else int64
         x = self.to(out_dtype) if out_dtype.is_floating_point else self
-        return F.Prod.apply(x, x._dims(dim), keepdim, out_dtype)
+        return function.Prod.apply(x, x._dims(dim), keepdim, out_dtype)
 
     def _check_nonempty(self, name: str, dims) -> None:
         if any(self.shape[d] == 0 for d in dims) or (self.ndim and self.numel() == 0):
@@ -306,12 +306,12 @@ class MathMixin:
     def amax(self, dim=None, keepdim=False) -> Tensor:
         dims = self._dims(dim)
         self._check_nonempty("amax", dims)
-        return F.Amax.apply(self, dims, keepdim)
+        return function.Amax.apply(self, dims, keepdim)
 
     def amin(self, dim=None, keepdim=False) -> Tensor:
         dims = self._dims(dim)
         self._check_nonempty("amin", dims)
-        return F.Amin.apply(self, dims, keepdim)
+        return function.Amin.apply(self, dims, keepdim)
 
     def _arg(self, op: Ops, dim, keepdim) -> Tensor:
         x = self.detach()
@@ -321,7 +321,7 @@ class MathMixin:
             d = normalize_dim(dim, self.ndim)
         x._check_nonempty(op.name.lower(), (d,) if x.ndim else ())
         axes = (d,) if x.ndim else ()
-        return self._wrap(F.reduce(op, x._buf, axes, keepdim and dim is not None, int64))
+        return self._wrap(function.reduce(op, x._buf, axes, keepdim and dim is not None, int64))
 
     def argmax(self, dim=None, keepdim=False) -> Tensor:
         if self.dtype is bool_:
@@ -399,11 +399,11 @@ class MathMixin:
         out_dtype = to_dtype(dtype) if dtype is not None else \
             self.dtype if self.dtype.is_floating_point else int64
         x = self.to(out_dtype)
-        return F.Cumsum.apply(x, normalize_dim(dim, self.ndim), out_dtype) if self.ndim \
+        return function.Cumsum.apply(x, normalize_dim(dim, self.ndim), out_dtype) if self.ndim \
             else x.clone()
 
     def _logical_reduce(self, op: Ops, dim, keepdim) -> Tensor:
-        return self._wrap(F.reduce(op, self._buf, self._dims(dim), keepdim, bool_))
+        return self._wrap(function.reduce(op, self._buf, self._dims(dim), keepdim, bool_))
 
     def all(self, dim=None, keepdim=False): return self._logical_reduce(Ops.ALL, dim, keepdim)  # noqa
     def any(self, dim=None, keepdim=False): return self._logical_reduce(Ops.ANY, dim, keepdim)  # noqa
@@ -440,7 +440,7 @@ class MathMixin:
             left = "x".join(map(str, a.shape[-2:] if a.ndim > 1 else (1,) + a.shape))
             right = "x".join(map(str, b.shape[-2:] if b.ndim > 1 else b.shape + (1,)))
             raise ShapeError(f"mat1 and mat2 shapes cannot be multiplied ({left} and {right})")
-        out = F.Matmul.apply(a.unsqueeze(0) if a.ndim == 1 else a,
+        out = function.Matmul.apply(a.unsqueeze(0) if a.ndim == 1 else a,
                              b.unsqueeze(-1) if b.ndim == 1 else b)
         if b.ndim == 1:
             out = out.squeeze(-1)
@@ -498,13 +498,13 @@ def _tensor_of(a, b) -> Tensor:
 
 def _no_grad_op(op: Ops, a, b) -> Tensor:
     """A non-differentiable elementwise op on tensors and numbers."""
-    return _tensor_of(a, b)._wrap(F.elementwise(op, _buf_of(a), _buf_of(b)))
+    return _tensor_of(a, b)._wrap(function.elementwise(op, _buf_of(a), _buf_of(b)))
 
 
 def _truediv(a, b) -> Tensor:
     if not _tensor_of(a, b).dtype.is_floating_point:  # int / int is float, as in python 3
         a, b = _as_dtype(a, get_default_dtype(), a), _as_dtype(b, get_default_dtype(), b)
-    return F.Div.apply(a, b)
+    return function.Div.apply(a, b)
 
 
 def _floordiv(a, b) -> Tensor:
@@ -536,4 +536,5 @@ def where(condition, input=None, other=None) -> Tensor:
     dtype = result_type(input, other)
     if not isinstance(like, TensorBase):  # two numbers: the result needs a dtype of its own
         input = condition._full((), input, dtype, condition._buf.device)
-    return F.Where.apply(condition, _as_dtype(input, dtype, like), _as_dtype(other, dtype, like))
+    return function.Where.apply(condition, _as_dtype(input, dtype, like),
+                                _as_dtype(other, dtype, like))

@@ -12,8 +12,8 @@ import math
 
 import numpy as np
 
-from ch2_lego import function as F
-from ch2_lego import function_movement as M
+from ch2_lego import function
+from ch2_lego import function_movement as movement
 from ch2_lego.autograd import TensorBase
 from ch2_lego.dtype import (
     PT_NAMES,
@@ -69,11 +69,11 @@ class MovementMixin:
             raise ShapeError("view size is not compatible with input tensor's size and stride "
                              "(at least one dimension spans across two contiguous subspaces). "
                              "Use .reshape(...) instead.")
-        return M.Reshape.apply(self, shape)
+        return movement.Reshape.apply(self, shape)
 
     def reshape(self, *shape) -> Tensor:
         shape = _infer_shape(_shape_arg(shape), self.numel())
-        return M.Reshape.apply(self, shape)
+        return movement.Reshape.apply(self, shape)
 
     def view_as(self, other: Tensor) -> Tensor:
         return self.view(other.shape)
@@ -90,13 +90,13 @@ class MovementMixin:
         dims = tuple(normalize_dim(d, self.ndim) for d in dims)
         if len(set(dims)) != len(dims):
             raise ShapeError("permute(): duplicate dims are not allowed.")
-        return M.Permute.apply(self, dims)
+        return movement.Permute.apply(self, dims)
 
     def transpose(self, dim0: int, dim1: int) -> Tensor:
         order = list(range(self.ndim))
         d0, d1 = normalize_dim(dim0, self.ndim), normalize_dim(dim1, self.ndim)
         order[d0], order[d1] = order[d1], order[d0]
-        return M.Permute.apply(self, tuple(order)) if self.ndim > 1 else self
+        return movement.Permute.apply(self, tuple(order)) if self.ndim > 1 else self
 
     swapaxes = swapdims = transpose
 
@@ -140,7 +140,7 @@ class MovementMixin:
                                  f"{list(sizes)}.  Tensor sizes: {list(self.shape)}")
             shape.append(n)
         shape = tuple(shape)
-        return self if shape == self.shape else M.Expand.apply(self, shape)
+        return self if shape == self.shape else movement.Expand.apply(self, shape)
 
     def expand_as(self, other: Tensor) -> Tensor:
         return self.expand(other.shape)
@@ -155,10 +155,10 @@ class MovementMixin:
                                                               else (dim,)))
         if self.ndim == 0 or not any(self.shape[d] == 1 for d in dims):
             return self
-        return M.Squeeze.apply(self, dims)
+        return movement.Squeeze.apply(self, dims)
 
     def unsqueeze(self, dim: int) -> Tensor:
-        return M.Unsqueeze.apply(self, normalize_dim(dim, self.ndim + 1))
+        return movement.Unsqueeze.apply(self, normalize_dim(dim, self.ndim + 1))
 
     def flatten(self, start_dim: int = 0, end_dim: int = -1) -> Tensor:
         if self.ndim == 0:
@@ -180,7 +180,7 @@ class MovementMixin:
         if start + length > self.shape[d]:
             raise OutOfRangeError(f"start ({start}) + length ({length}) exceeds dimension size "
                                   f"({self.shape[d]}).")
-        return M.Slice.apply(self, (slice(None),) * d + (slice(start, start + length),))
+        return movement.Slice.apply(self, (slice(None),) * d + (slice(start, start + length),))
 
     def unfold(self, dim: int, size: int, step: int) -> Tensor:
         """All windows of `size` along dim, `step` apart, as a new last dim (a view)."""
@@ -196,10 +196,10 @@ class MovementMixin:
         return self.permute(order)
 
     def contiguous(self, memory_format=None) -> Tensor:
-        return self if self.is_contiguous() else F.Copy.apply(self, self.dtype)
+        return self if self.is_contiguous() else function.Copy.apply(self, self.dtype)
 
     def clone(self, memory_format=None) -> Tensor:
-        return F.Copy.apply(self, self.dtype)
+        return function.Copy.apply(self, self.dtype)
 
     def split(self, split_size, dim: int = 0) -> tuple[Tensor, ...]:
         d = normalize_dim(dim, self.ndim)
@@ -227,7 +227,7 @@ class MovementMixin:
 
     def select(self, dim: int, index: int) -> Tensor:
         d = normalize_dim(dim, self.ndim)
-        return M.Slice.apply(self, (slice(None),) * d + (int(index),))
+        return movement.Slice.apply(self, (slice(None),) * d + (int(index),))
 
     # *** 2. indexing: basic (views) and advanced (int tensors, bool masks) ***
 
@@ -293,10 +293,10 @@ class MovementMixin:
         basic, advanced = self._parse_index(key)
         out = self
         if any(not (isinstance(b, slice) and b == slice(None)) for b in basic) or not advanced:
-            out = M.Slice.apply(self, basic)
+            out = movement.Slice.apply(self, basic)
         if advanced:
             positions = tuple(p for p, _ in advanced)
-            out = M.Index.apply(out, positions, *(i for _, i in advanced))
+            out = movement.Index.apply(out, positions, *(i for _, i in advanced))
         return out
     # --8<-- [end:getitem]
 
@@ -309,11 +309,12 @@ class MovementMixin:
                                     "tensor indices is not differentiable; use index_put")
             if advanced:
                 positions = tuple(p for p, _ in advanced)
-                self._adopt(M.IndexPut.apply(self._saved_self(), positions, value.to(self.dtype),
-                                             False, *(i for _, i in advanced)))
+                self._adopt(movement.IndexPut.apply(self._saved_self(), positions,
+                                                    value.to(self.dtype), False,
+                                                    *(i for _, i in advanced)))
             else:
-                mask = M.Unslice.apply(self._ones_like(self[basic]), self.shape, basic)
-                part = M.Unslice.apply(value.to(self.dtype).expand(self[basic].shape),
+                mask = movement.Unslice.apply(self._ones_like(self[basic]), self.shape, basic)
+                part = movement.Unslice.apply(value.to(self.dtype).expand(self[basic].shape),
                                        self.shape, basic)
                 self._adopt(self._saved_self() * (1 - mask) + part)
             return
@@ -323,7 +324,7 @@ class MovementMixin:
         buf = target._buf
         if advanced:
             positions = tuple(p for p, _ in advanced)
-            shape = M._index_shape(target.shape, positions, [i.shape for _, i in advanced])
+            shape = movement._index_shape(target.shape, positions, [i.shape for _, i in advanced])
             src = value.expand(_broadcast_into(value.shape, shape))
             buf.index_put(positions, src, False, *(i._buf for _, i in advanced), out=buf)
             buf.storage.version += 1
@@ -342,7 +343,7 @@ class MovementMixin:
                 raise ShapeError(f"Size does not match at dimension {k} expected index "
                                  f"{list(index.shape)} to be smaller than self "
                                  f"{list(self.shape)} apart from dimension {d}")
-        return M.Gather.apply(self, d, index.long())
+        return movement.Gather.apply(self, d, index.long())
 
     def scatter_add(self, dim: int, index: Tensor, src: Tensor) -> Tensor:
         d = normalize_dim(dim, self.ndim)
@@ -354,7 +355,7 @@ class MovementMixin:
                 raise ShapeError(f"Expected index {list(index.shape)} to be smaller than self "
                                  f"{list(self.shape)} apart from dimension {d} and to be "
                                  f"smaller size than src {list(src.shape)}")
-        return M.ScatterAdd.apply(self, d, index.long(), src)
+        return movement.ScatterAdd.apply(self, d, index.long(), src)
 
     def index_select(self, dim: int, index: Tensor) -> Tensor:
         d = normalize_dim(dim, self.ndim)
@@ -366,11 +367,12 @@ class MovementMixin:
             raise ShapeError(f"index_add_(): Number of indices ({index.numel()}) should be equal "
                              f"to source.size(dim): ({source.shape[d]}), for dim: {dim}")
         source = source * alpha if alpha != 1 else source
-        return M.IndexPut.apply(self, (d,), source, True, index.long())
+        return movement.IndexPut.apply(self, (d,), source, True, index.long())
 
     def index_put(self, indices, values: Tensor, accumulate: bool = False) -> Tensor:
         indices = tuple(i.long() for i in indices)
-        return M.IndexPut.apply(self, tuple(range(len(indices))), values, accumulate, *indices)
+        return movement.IndexPut.apply(self, tuple(range(len(indices))), values, accumulate,
+                                       *indices)
 
     def nonzero(self, *, as_tuple: bool = False):
         """Coordinates of the nonzero elements: (N, ndim) int64, or one tensor per dim."""
@@ -385,12 +387,12 @@ class MovementMixin:
             raise DTypeError(f"masked_fill_ only supports boolean masks, but got mask with dtype "
                              f"{PT_NAMES[mask.dtype.name].lower()}")
         value = value if isinstance(value, TensorBase) else self._scalar(value, self)
-        return F.Where.apply(mask, value.to(self.dtype), self)
+        return function.Where.apply(mask, value.to(self.dtype), self)
 
     # *** 3. shape-changing hlops ***
 
     def flip(self, dims) -> Tensor:
-        return M.Flip.apply(self, self._dims(dims))
+        return movement.Flip.apply(self, self._dims(dims))
 
     def roll(self, shifts, dims=None) -> Tensor:
         if dims is None:
@@ -467,7 +469,7 @@ def cat(tensors, dim: int = 0) -> Tensor:
                 raise ShapeError(f"Sizes of tensors must match except in dimension {d}. Expected "
                                  f"size {ref.shape[k]} but got size {t.shape[k]} for tensor "
                                  f"number {i} in the list.")
-    return M.Cat.apply(d, *(t.to(dtype) for t in tensors))
+    return movement.Cat.apply(d, *(t.to(dtype) for t in tensors))
 
 
 def stack(tensors, dim: int = 0) -> Tensor:

@@ -46,7 +46,7 @@ from ch2_lego.nn.conv_ops import (  # noqa: F401  (convolution and pooling)
     unfold,
 )
 from ch2_lego.nn.errors import LayerArgumentError
-from ch2_lego.random import rand
+from ch2_lego.rand import rand
 from ch2_lego.tensor import Tensor
 
 # *** 1. linear layers ***

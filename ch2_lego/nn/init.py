@@ -10,7 +10,7 @@ import math
 
 from ch2_lego.grad_mode import no_grad
 from ch2_lego.nn.errors import LayerArgumentError
-from ch2_lego.random import rand, randn
+from ch2_lego.rand import rand, randn
 from ch2_lego.tensor import Tensor
 
 

@@ -12,7 +12,7 @@ from collections.abc import Sequence
 
 from ch2_lego.creation import tensor
 from ch2_lego.generator import Generator
-from ch2_lego.random import randperm
+from ch2_lego.rand import randperm
 from ch2_lego.tensor import Tensor
 from ch2_lego.tensor_movement import stack
 

@@ -1,6 +1,8 @@
 """Random creation functions (rand, randn, randint, ...) on the seeded stream of generator.py.
 
-Samples are drawn on the host and moved to the requested device.
+Samples are drawn on the host and moved to the requested device. (Not named random.py: a file
+of that name would shadow Python's own random module for a script run inside this folder;
+`ch2_lego.random` is this module all the same, as `torch.random` is PyTorch's.)
 """
 
 from __future__ import annotations
