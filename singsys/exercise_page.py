@@ -27,6 +27,7 @@ from singsys.exercise import (
 EXERCISE_LINE = re.compile(r"^\[\[exercise (?P<name>[^\]\s]+)\]\]\s*$", re.MULTILINE)
 LIST_LINE = re.compile(r"^\[\[exercise-list (?P<chapter>[^\]\s]+)\]\]\s*$", re.MULTILINE)
 LANGUAGE = {".py": "python", ".c": "c", ".h": "c", ".cu": "cuda", ".cuh": "cuda", ".wgsl": "rust"}
+C_ATTRIBUTES = {"__launch_bounds__", "__attribute__", "__align__"}
 SNIPPET_MARKER = re.compile(r"^\s*(?:#|//) --8<-- \[(?:start|end):[\w-]+\]\s*$")
 
 
@@ -69,8 +70,8 @@ def anchor(number: str) -> str:
 def enclosing_lines(text: str, line: int, suffix: str) -> tuple[int, int, str]:
     """The 0-based [start, stop) lines of the function around `line`, and its name.
 
-    Python is read with `ast` (the innermost def, decorators included); C-like sources by
-    indentation: up to the first line indented less than `line`, down to its closing brace.
+    Python is read with `ast` (the innermost def, decorators included); C-like sources by the
+    layout every kernel file here keeps: a function starts and ends in column 0.
     """
     lines = text.splitlines()
     if suffix == ".py":
@@ -88,18 +89,17 @@ def enclosing_lines(text: str, line: int, suffix: str) -> tuple[int, int, str]:
         name = f"{owner.name}.{best.name}" if isinstance(owner, ast.ClassDef) else best.name
         start = min([best.lineno] + [d.lineno for d in best.decorator_list]) - 1
         return start, best.end_lineno, name
-    indent = len(lines[line]) - len(lines[line].lstrip())
+    # C, CUDA and WGSL: the function starts at the nearest line above in column 0 that is code
+    # (not a comment or a preprocessor line) and ends at the next `}` in column 0.
     start = line
-    while start > 0 and (not lines[start].strip()
-                         or len(lines[start]) - len(lines[start].lstrip()) >= indent):
+    while start > 0 and (not lines[start].strip() or lines[start][0] in " \t/*#"):
         start -= 1
     stop = line + 1
-    while stop < len(lines) and (not lines[stop].strip()
-                                 or len(lines[stop]) - len(lines[stop].lstrip()) >= indent):
+    while stop < len(lines) and not lines[stop].startswith("}"):
         stop += 1
-    if stop < len(lines) and lines[stop].strip().startswith("}"):
-        stop += 1
-    return start, stop, lines[start].strip().rstrip("{").strip()
+    header = " ".join(lines[start : line])
+    names = [n for n in re.findall(r"([A-Za-z_]\w*)\s*\(", header) if n not in C_ATTRIBUTES]
+    return start, min(stop + 1, len(lines)), names[0] if names else lines[start].strip()
 
 
 def listing(lines: list[str]) -> str:
