@@ -2,8 +2,7 @@
 
 tour(out_dir) compiles a prime sieve, runs it, then times recursive fib(n) for growing n in
 emulated instructions at -O0 and -O1 and plots those counts (they grow as the golden ratio to
-the n). Returns the
-rows of the demo's summary table. CPU only, a few seconds.
+the n). Returns the rows of the demo's summary table. CPU only, a few seconds.
 """
 
 from __future__ import annotations
