@@ -9,6 +9,7 @@ book/hooks/exercises.py calls `render_page` from mkdocs; an unknown exercise fai
 """
 
 import ast
+import posixpath
 import re
 import textwrap
 from functools import cache
@@ -150,22 +151,42 @@ def render_exercise(number: str) -> str:
             f'!!! question "Exercise {ex}: `{name}`"\n\n{indent(body, 4)}\n')
 
 
-def render_list(alias: str, on_this_page: list[str]) -> str:
-    """A table of every exercise of a chapter: name (linked where on this page), file, hint."""
+def render_list(alias: str, on_this_page: list[str],
+                elsewhere: dict[str, str] | None = None) -> str:
+    """A table of every exercise of a chapter: name, file, hint. The name links to the box, on
+    this page or, through `elsewhere` (number -> relative link to the page), on another."""
     chapter = next((c for c in CHAPTERS if alias in (c.alias, c.package)), None)
     if chapter is None:
         raise ExerciseError(f"[[exercise-list {alias}]]: no such chapter")
     rows = ["| exercise | where | hint |", "|---|---|---|"]
     for number, (rel, region) in chapter_regions(chapter.package).items():
         ex = exercise_name(number)
-        link = f"[{ex}](#{anchor(number)})" if number in on_this_page else ex
+        if number in on_this_page:
+            link = f"[{ex}](#{anchor(number)})"
+        elif elsewhere and number in elsewhere:
+            link = f"[{ex}]({elsewhere[number]}#{anchor(number)})"
+        else:
+            link = ex
         rows.append(f"| {link} | `{rel}` | "
                     f"{region.hint.replace('|', '/')} |")
     return "\n".join(rows) + "\n"
 
 
-def render_page(markdown: str) -> tuple[str, list[str]]:
-    """The page with its exercise lines expanded, and the numbers of the exercises it shows."""
+def pages_showing(docs: dict[str, str]) -> dict[str, str]:
+    """Exercise number -> the page (its path in the docs folder) whose text shows it."""
+    where = {}
+    for path, text in docs.items():
+        for m in EXERCISE_LINE.finditer(text):
+            where[parse_exercise(m["name"])] = path
+    return where
+
+
+def render_page(markdown: str, page_path: str = "",
+                where: dict[str, str] | None = None) -> tuple[str, list[str]]:
+    """The page with its exercise lines expanded, and the numbers of the exercises it shows.
+
+    `where` (from `pages_showing`) lets an exercise list link to boxes on other pages.
+    """
     shown: list[str] = []
 
     def one(m: re.Match) -> str:
@@ -174,5 +195,8 @@ def render_page(markdown: str) -> tuple[str, list[str]]:
         return render_exercise(number)
 
     markdown = EXERCISE_LINE.sub(one, markdown)
-    markdown = LIST_LINE.sub(lambda m: render_list(m["chapter"], shown), markdown)
+    here = posixpath.dirname(page_path)
+    elsewhere = {n: posixpath.relpath(p, here or ".") for n, p in (where or {}).items()
+                 if p != page_path}
+    markdown = LIST_LINE.sub(lambda m: render_list(m["chapter"], shown, elsewhere), markdown)
     return markdown, shown
