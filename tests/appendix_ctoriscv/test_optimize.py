@@ -280,7 +280,8 @@ def test_strength_reduced_arithmetic_matches_gcc(native_run):
     and no call of the multiply or divide helpers is left."""
     xs = [0, 1, 7, -1, -7, 100, -100, 2147483647, -2147483647 - 1, 123456789, -99]
     ops = ["x * 2", "x * 10", "x * 7", "x * 12", "x / 4", "x % 8", "x / 1024", "x % 2",
-           "(int)((unsigned)x / 8)", "(int)((unsigned)x % 64)", "x * 0", "x * 1", "x / 1"]
+           "(int)((unsigned)x / 8)", "(int)((unsigned)x % 64)", "x * 0", "x * 1", "x / 1",
+           "x % 1", "(int)((unsigned)x % 1)", "x / 1073741824", "x % 1073741824", "x * 65537"]
     body = "\n".join(f"  print_int({op}); putchar(10);" for op in ops)
     source = (f'#include "test.h"\nvoid show(int x) {{\n{body}\n}}\n'
               f"int main() {{ {' '.join(f'show({x});' for x in xs)} return 0; }}\n")
