@@ -89,7 +89,9 @@ class Indexer:
         elif node.op is Ops.GATHER:  # x[..., index[idx], ...] along axis: a load at a load
             at = self.scalar(node.src[1], idx, valid).cast(index_dtype)
             src_idx = tuple(at if a == node.arg else i for a, i in enumerate(idx))
-            out = self.scalar(node.src[0], src_idx, valid)
+            # NOTE: an index out of range reads 0, never memory outside x (eager ch2 raises)
+            inside = at.ge(0).alu(Ops.AND, at.lt(node.src[0].shape[node.arg]))
+            out = self.scalar(node.src[0], src_idx, valid.alu(Ops.AND, inside))
         elif node.op is Ops.CONTIGUOUS:
             out = self.scalar(node.src[0], idx, valid)
         elif node.op in GroupOp.ALU:
