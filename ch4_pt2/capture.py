@@ -23,6 +23,7 @@ from ch2_lego import buffer
 from ch2_lego.backend import Ops as Ch2Ops
 from ch2_lego.buffer import Buffer
 from ch2_lego.dtype import DType, bool_, from_numpy_dtype, int64
+from ch2_lego.errors import DeviceError
 from ch2_lego.storage import Size, View
 from ch4_pt2 import plan as plans
 from ch4_pt2.ops import GroupOp, Ops, UOp
@@ -466,11 +467,11 @@ class LazyBuffer(Buffer):
 
 
 def value_of(b: Buffer) -> UOp:
-    """A lazy operand's graph; an eager "cpu" one (an arange made without a device, say) is
-    read as a constant input, where PyTorch would raise a device mismatch."""
+    """A lazy operand's graph; an operand on another device is an error, as in PyTorch."""
     if isinstance(b, LazyBuffer):
         return b.uop
-    return plans.buffer_node(np.asarray(b.numpy(), order="C"), b.dtype)
+    raise DeviceError(f"Expected all tensors to be on the same device, but found at least two "
+                      f"devices, lazy and {b.device}!")
 
 
 def box_of(v: View, n: int):

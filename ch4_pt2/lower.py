@@ -20,7 +20,8 @@ from ch4_pt2.rewrite import PatternMatcher, Rule, UPat, graph_rewrite
 from ch4_pt2.rules_symbolic import symbolic
 from ch4_pt2.view import View, apply_movement, movement_index
 
-PARALLEL_WORK = 1 << 15  # below about this many multiply-adds, waking threads costs more
+PARALLEL_WORK = 1 << 20  # below about this many multiply-adds, waking threads costs more
+# (on a quiet machine the break-even is lower; on a shared one, spinning threads cost far more)
 UPCAST_WIDTHS = (64, 32, 16, 8, 4)  # output lanes: 64 floats are 4 independent FMA chains
 SPLIT_WIDTHS = (16, 8, 4)  # reduction lanes: each output then adds up its lanes, so fewer
 
