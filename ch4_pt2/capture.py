@@ -7,8 +7,9 @@ backend. Like ch2's eager Buffer, a LazyBuffer is a view (shape, strides, offset
 here the storage is a cell holding the graph of its current value, so an in-place write
 (`assign`, `alu(out=...)`: optimizer steps, a KV-cache update) is functionalized: the cell gets a
 new value and every view of the storage reads it. Pending writes are realized with the next
-realize. Not compiled (run on the host, as inductor's fallback kernels): cumsum, argsort,
-scatter_add, index_put and multi-index advanced indexing.
+realize. Not compiled (run on the host, as inductor's fallback kernels): argsort, scatter_add,
+index_put, advanced indexing with several index tensors, cumsum over more than 1024 elements,
+and in-place writes through a view that is not a box of its storage.
 """
 
 from __future__ import annotations
