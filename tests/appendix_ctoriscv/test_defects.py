@@ -82,6 +82,22 @@ GCC_ERRORS = [
      "size of array 'a' exceeds maximum object size '2147483647'", True),
     (b"int main(){ char c[4000000000u]; return 0;}", "1:18", "size of array 'c' is too large",
      True),
+    # too large behind a pointer or in a type name: gcc checks every array type it builds
+    (b"int main(){int (*p)[1000000000]; return 0;}", "1:18",
+     "size '4000000000' of array 'p' exceeds maximum object size '2147483647'", True),
+    (b"int (*p)[1000000000][1000];", "1:7",
+     "size of array 'p' exceeds maximum object size '2147483647'", True),
+    (b"int main(){return sizeof(int[1000000000][1000000000]);}", "1:29",
+     "size '4000000000' of array exceeds maximum object size '2147483647'", True),
+    (b"int main(){return sizeof(char[4000000000u]);}", "1:30",
+     "size of unnamed array is too large", True),
+    (b"int main(){return sizeof((int(*)[1000000000][1000])0);}", "1:32",
+     "size of array exceeds maximum object size '2147483647'", False),  # gcc says 1:1
+    (b"int main(){return sizeof(void[3]);}", "1:30",
+     "declaration of type name as array of voids", True),
+    (b"int int x;", "1:5", "two or more data types in declaration specifiers", True),
+    (b"int main(void){char int c = 1; return c;}", "1:21",
+     "two or more data types in declaration specifiers", True),
     (b"int main(){return " + b"1" * 5000 + b";}", "1:19",
      "integer constant is too large for its type", True),  # gcc: a warning (long long)
     (b"int main(){return 0;} \xe9", "1:23", "stray '\\351' in program", True),
@@ -157,23 +173,36 @@ def test_character_constants_have_gccs_values(tmp_path, constant):
     assert emu.run(exe).stdout == native
 
 
-def test_nested_declarator_parentheses_are_parsed_once(monkeypatch):
-    """`int ((((x))));` used to parse each level twice, doubling the work per level."""
+def test_nested_declarator_parentheses_take_linear_time():
+    """`int ((((x))));` used to parse each level twice, doubling the work per level; then
+    scanning to the `)` at each level made it quadratic (2000 levels took 12 s). Count the
+    parser's token reads: doubling the depth must about double them, not quadruple them."""
+    from appendix_ctoriscv.defs import SourceFile
+    from appendix_ctoriscv.errors import Diagnostics
+    from appendix_ctoriscv.lex import tokenize
     from appendix_ctoriscv.parse import Parser
+    from appendix_ctoriscv.preprocess import preprocess
 
-    calls = 0
-    original = Parser.declarator
+    class CountingTokens(list):
+        reads = 0
 
-    def counting(self, ty):
-        nonlocal calls
-        calls += 1
-        return original(self, ty)
+        def __getitem__(self, i):
+            CountingTokens.reads += 1
+            return super().__getitem__(i)
 
-    monkeypatch.setattr(Parser, "declarator", counting)
-    depth = 40
-    src = "int " + "(" * depth + "x" + ")" * depth + " = 3;\nint main(void) { return x; }"
-    _, exe = compile_executable(src, "t.c")
-    assert calls == depth + 2  # one per level, the innermost `x`, and main's declarator
+    def reads(depth: int) -> int:
+        src = "int " + "(" * depth + "x" + ")" * depth + " = 3;\nint main(void) { return x; }"
+        diag = Diagnostics()
+        tokens = CountingTokens(preprocess(tokenize(SourceFile("t.c", src), diag), diag))
+        CountingTokens.reads = 0
+        program = Parser(tokens, diag).program()
+        assert not diag.errors and [obj.name for obj in program] == ["x", "main"]
+        return CountingTokens.reads
+
+    small, large = reads(200), reads(400)
+    assert large < 2.2 * small  # quadratic work would make it close to 4x
+
+    _, exe = compile_executable("int ((((x)))) = 3; int main(void) { return x; }", "t.c")
     assert emu.run(exe).exit_code == 3
 
 
