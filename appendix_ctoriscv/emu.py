@@ -175,6 +175,7 @@ HOT_ENTRY = 50  # uses of a block's entry before the region around it is transla
 
 SYS_READ, SYS_WRITE, SYS_EXIT, SYS_EXIT_GROUP, SYS_BRK = 63, 64, 93, 94, 214
 EBADF, EFAULT, ENOSYS = 9, 14, 38
+SIGPIPE = 13  # a program killed by it exits with 128 + 13, as a shell sees it
 
 
 class Machine:
@@ -233,6 +234,8 @@ class Machine:
             result = handler(a0, a1, a2, pc) if handler else -ENOSYS
         except EmulatorFault:
             result = -EFAULT  # a bad buffer: the kernel returns EFAULT instead of killing
+        except BrokenPipeError:  # the reader went away (`--run | head`): Linux sends SIGPIPE,
+            raise ProgramExit(128 + SIGPIPE) from None  # which ends the program, as here
         x[10] = result & M
         return pc + 4
     # --8<-- [end:ecall]

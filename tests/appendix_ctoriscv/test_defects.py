@@ -312,3 +312,39 @@ def test_dump_tokens_writes_the_source_bytes_back(tmp_path):
                           capture_output=True, env=dict(os.environ, PYTHONIOENCODING="utf-8"))
     assert done.returncode == 0, done.stderr
     assert b'STR\t"\xe9"\n' in done.stdout
+
+
+PRINT_LINES = ('int write(int fd, char *buf, int n);\nint main(void) { int i;\n'
+               '  for (i = 0; i < 100000; i++) write(1, "line\\n", 5);\n'
+               '  write(2, "done\\n", 5); return 3; }\n')
+
+
+def test_a_closed_pipe_ends_the_program_as_sigpipe(tmp_path):
+    """`--run | head -1`: once the reader is gone, a write ends the program as Linux's SIGPIPE
+    would (exit status 128 + 13, as a shell reports `yes | head -1`), with no traceback."""
+    import sys
+
+    prog = tmp_path / "lines.c"
+    prog.write_text(PRINT_LINES)
+    with subprocess.Popen([sys.executable, "-m", "appendix_ctoriscv", str(prog), "--run"],
+                          stdout=subprocess.PIPE, stderr=subprocess.PIPE) as done:  # fmt: skip
+        assert done.stdout.readline() == b"line\n"
+        done.stdout.close()
+        stderr = done.stderr.read()
+    assert (done.returncode, stderr) == (141, b"")
+
+
+def test_run_writes_to_text_streams_without_bytes_underneath(tmp_path, monkeypatch):
+    """A notebook's sys.stdout has no .buffer: the output still arrives, and a fault's report
+    comes after what the program wrote."""
+    import io
+
+    prog = tmp_path / "fault.c"
+    prog.write_text('int write(int fd, char *buf, int n);\nint main(void) { write(1, "out\\n", 4);'
+                    ' write(2, "err\\n", 4); return *(int *)0; }\n')  # fmt: skip
+    out, err = io.StringIO(), io.StringIO()
+    monkeypatch.setattr("sys.stdout", out)
+    monkeypatch.setattr("sys.stderr", err)
+    assert main.main([str(prog), "--run"]) == 139
+    assert out.getvalue() == "out\n"
+    assert err.getvalue().startswith("err\nemulator: load of 4 bytes at 0x00000000 (unmapped)")
