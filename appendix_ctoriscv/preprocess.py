@@ -194,6 +194,9 @@ class Preprocessor:
             self.diag.error(tok, "macro names must be identifiers")
             return
         name, rest = line[0], line[1:]
+        if name.text == "defined":  # #if gives the word its own meaning
+            self.diag.error(name, '"defined" cannot be used as a macro name')
+            return
         params = None
         if rest and rest[0].text == "(" and not rest[0].has_space:  # function-like
             params, i = [], 1
@@ -375,6 +378,10 @@ class Preprocessor:
         if not expr:
             self.diag.error(tok, "#if with no expression")
             return False
+        for t in expr:  # the parser would take a string for an address, not a number
+            if t.kind == TokenKind.STR:
+                self.diag.error(t, f'token "{t.text}" is not valid in preprocessor expressions')
+                return False
         eof = Token(TokenKind.EOF, "", tok.file, tok.line, expr[-1].col + len(expr[-1].text))
         return Parser([*expr, eof], self.diag).preprocessor_value() != 0
     # --8<-- [end:eval_if]

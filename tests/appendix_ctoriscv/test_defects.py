@@ -101,6 +101,10 @@ GCC_ERRORS = [
     (b"int main(){return " + b"1" * 5000 + b";}", "1:19",
      "integer constant is too large for its type", True),  # gcc: a warning (long long)
     (b"int main(){return 0;} \xe9", "1:23", "stray '\\351' in program", True),
+    (b'#if "a"\n#endif\nint main(){return 0;}', "1:5",
+     'token ""a"" is not valid in preprocessor expressions', True),
+    (b"#define defined 1\nint main(){return 0;}", "1:9",
+     '"defined" cannot be used as a macro name', True),
     (b"int main(){int a; a = 1\nreturn a;}", "1:24", "expected ';' before 'return'", True),
     (b"int main(){int x=0; switch(x){case 1: case 1: ;} return 0;}", "1:39",
      "duplicate case value", True),
