@@ -8,8 +8,16 @@ The files, in the order a program passes through them:
   parse.py       tokens -> AST (a recursive-descent Parser), calling type.py as it builds
   type.py        C types, the usual arithmetic conversions and the add_type pass
   const_expr.py  compile-time evaluation of constant expressions (array sizes, case, #if)
-  ir.py          AST -> three-address code, for --dump-ir
-  codegen.py     AST -> RV32I assembly text (a stack machine, ILP32 calling convention)
+  ir.py          the IR: three-address code in basic blocks (instructions, blocks, functions)
+  lower.py       AST -> IR, the only lowering (variables in frame slots, as clang's -O0)
+  -O1 only:
+    cfg.py       control-flow graph: orders, dominators, jump threading
+    ssa.py       into SSA form (mem2reg, phis) and out of it
+    fold.py, copyprop.py, dce.py, cse.py, strength.py, inline.py, hoist.py: one pass each
+    optimize.py  the order of the passes
+    regalloc.py  liveness, copy coalescing, linear-scan register allocation
+  codegen.py     IR -> RV32I assembly text (ILP32 calling convention; at -O0 every
+                 temporary in a frame slot, at -O1 in regalloc.py's registers)
   isa.py         RV32I tables: registers, formats, immediates; encode/decode/disassemble
   asm.py         assembly text -> ObjectFile (sections, symbols, relocations)
   link.py        ObjectFiles + runtime/ -> laid-out image; elf.py writes/reads ELF32

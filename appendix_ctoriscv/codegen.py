@@ -300,7 +300,7 @@ class CodeGen:
         label = self.block_label
         if ins.op == "jmp":
             if ins.args[0] != next_block:
-                self.emit(f"j {label(ins.args[0])}")
+                self.emit(f"j {label(self.returns_at_once.get(ins.args[0], ins.args[0]))}")
             return
         if ins.op == "ret":
             if ins.args:
@@ -311,6 +311,7 @@ class CodeGen:
                 self.emit(f"j {self.return_label}")
             return
         cond, then, els = ins.args
+        then, els = self.returns_at_once.get(then, then), self.returns_at_once.get(els, els)
         if fused is not None:  # -O1: `br (a < b)` is `blt a, b`
             op, swap = BRANCH[fused.op]
             a, b = self.read(fused.args[0], "t0"), self.read(fused.args[1], "t1")
@@ -338,6 +339,8 @@ class CodeGen:
 
     def block_label(self, name: str) -> str:
         """The parser's labels (`.L.break.3`) are unique in the program; lower.py's per function."""
+        if name == self.return_label:
+            return name
         return name if name.startswith(".L.") else f".L.{self.fn.name}.{name}"
 
     # -- functions and data --
@@ -469,13 +472,20 @@ class CodeGen:
             for t in ins.uses():
                 uses[t] = uses.get(t, 0) + 1
         self.uses = uses
-        for n, block in enumerate(fn.blocks):
+        # -O1: a branch to a block that only returns goes to the epilogue directly
+        self.returns_at_once = {b.name: self.return_label for b in fn.blocks if self.fuse_branches
+                                and len(b.instrs) == 1 and b.instrs[0].op == "ret"
+                                and not b.instrs[0].args}  # fmt: skip
+        # ... and those blocks go last, out of the way of the fall-through paths
+        blocks = fn.blocks[:1] + [b for b in fn.blocks[1:] if b.name not in self.returns_at_once]
+        blocks += [b for b in fn.blocks[1:] if b.name in self.returns_at_once]
+        for n, block in enumerate(blocks):
             self.label(self.block_label(block.name))
             fused = self.fusable(block, uses)
             for ins in block.instrs[:-1]:
                 if ins is not fused:
                     self.gen_instr(ins)
-            following = fn.blocks[n + 1].name if n + 1 < len(fn.blocks) else None
+            following = blocks[n + 1].name if n + 1 < len(blocks) else None
             self.gen_terminator(block.terminator, fused, following)
 
     def gen_data(self, var: Obj) -> None:

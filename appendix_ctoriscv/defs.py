@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from enum import Enum, auto
+from functools import cached_property
 
 # *** 1. source files and tokens (lex.py, preprocess.py) ***
 
@@ -22,8 +23,12 @@ class SourceFile:
 
     def line_text(self, line: int) -> str:
         """The text of 1-based line `line`, without its newline."""
-        lines = self.text.split("\n")
+        lines = self.lines
         return lines[line - 1] if 0 < line <= len(lines) else ""
+
+    @cached_property
+    def lines(self) -> list[str]:  # split once: a file with many warnings quotes many lines
+        return self.text.split("\n")
 
 
 class TokenKind(Enum):

@@ -4,8 +4,8 @@ run(elf, stdin, stdout, max_steps) -> RunResult. The program gets 32 registers, 
 (segments, a heap that brk grows, an 8 MiB stack at the top with a guard gap below it) and
 Linux's read, write, exit, exit_group and brk. A bad access, a jump outside the code or an
 illegal instruction raises EmulatorFault. Only stdin, stdout and stderr touch the host. Each
-basic block is translated once into Python; where code runs hot, regions.py translates the
-blocks around it into one function.
+basic block is translated once into Python (blocks.py); where code runs hot, regions.py
+translates the blocks around it into one function.
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from typing import BinaryIO
 
 from appendix_ctoriscv import elf, isa, regions
+from appendix_ctoriscv.blocks import M, S, translate_block
 
 # *** 1. results and errors ***
 
@@ -54,7 +55,6 @@ STACK_SIZE = 0x0080_0000  # the top 8 MiB, as Linux's default stack limit
 # Linux's stack_guard_gap: the heap may not grow closer to the stack than this, and an access
 # there is a stack overflow (codegen.py probes big frames, so no frame jumps over the gap).
 GUARD_GAP = 0x0010_0000
-M, S = 0xFFFFFFFF, 0x80000000  # register mask; the sign bit
 U16, U32 = struct.Struct("<H"), struct.Struct("<I")
 I8, I16 = struct.Struct("<b"), struct.Struct("<h")
 
@@ -166,131 +166,16 @@ class Memory:
         self.ram[address : address + len(data)] = data
 
 
-# *** 3. translation: a basic block of RV32I -> one Python function ***
-# Registers live in the list X as unsigned 32-bit ints; inside a block, in locals x1..x31. Signed
-# comparisons flip the sign bit first: (a ^ S) < (b ^ S) orders unsigned numbers as signed ones.
+# *** 3. translation: blocks.py turns a basic block into Python; hot code into regions ***
 
-# --8<-- [start:semantics]
-SEMANTICS = {  # one line of Python per instruction; rd, rs1, rs2 name registers, pc is constant
-    "lui": "{rd} = {uimm}",
-    "auipc": "{rd} = {pc_imm}",
-    "addi": "{rd} = ({rs1} + {imm}) & M",
-    "slti": "{rd} = 1 if ({rs1} ^ S) < {simm} else 0",
-    "sltiu": "{rd} = 1 if {rs1} < {uimm} else 0",
-    "xori": "{rd} = {rs1} ^ {uimm}",
-    "ori": "{rd} = {rs1} | {uimm}",
-    "andi": "{rd} = {rs1} & {uimm}",
-    "slli": "{rd} = ({rs1} << {imm}) & M",
-    "srli": "{rd} = {rs1} >> {imm}",
-    "srai": "{rd} = (({rs1} ^ S) - S) >> {imm} & M",  # arithmetic: shift the signed value
-    "add": "{rd} = ({rs1} + {rs2}) & M",
-    "sub": "{rd} = ({rs1} - {rs2}) & M",
-    "sll": "{rd} = ({rs1} << ({rs2} & 31)) & M",  # only the low 5 bits of rs2 count
-    "slt": "{rd} = 1 if ({rs1} ^ S) < ({rs2} ^ S) else 0",
-    "sltu": "{rd} = 1 if {rs1} < {rs2} else 0",
-    "xor": "{rd} = {rs1} ^ {rs2}",
-    "srl": "{rd} = {rs1} >> ({rs2} & 31)",
-    "sra": "{rd} = (({rs1} ^ S) - S) >> ({rs2} & 31) & M",
-    "or": "{rd} = {rs1} | {rs2}",
-    "and": "{rd} = {rs1} & {rs2}",
-    "lb": "{rd} = lb(({rs1} + {imm}) & M, {pc})",
-    "lh": "{rd} = lh(({rs1} + {imm}) & M, {pc})",
-    "lw": "{rd} = lw(({rs1} + {imm}) & M, {pc})",
-    "lbu": "{rd} = lbu(({rs1} + {imm}) & M, {pc})",
-    "lhu": "{rd} = lhu(({rs1} + {imm}) & M, {pc})",
-    "sb": "sb(({rs1} + {imm}) & M, {rs2}, {pc})",
-    "sh": "sh(({rs1} + {imm}) & M, {rs2}, {pc})",
-    "sw": "sw(({rs1} + {imm}) & M, {rs2}, {pc})",
-    "fence": "pass",  # one hart, in order: nothing to wait for
-}
-BRANCHES = {  # the condition under which each branch is taken
-    "beq": "{rs1} == {rs2}",
-    "bne": "{rs1} != {rs2}",
-    "blt": "({rs1} ^ S) < ({rs2} ^ S)",
-    "bge": "({rs1} ^ S) >= ({rs2} ^ S)",
-    "bltu": "{rs1} < {rs2}",
-    "bgeu": "{rs1} >= {rs2}",
-}
-# --8<-- [end:semantics]
-LOADS = {"lb", "lh", "lw", "lbu", "lhu"}
-MAX_BLOCK = 64  # instructions; a block also ends at every jump, branch and ecall
 HOT_ENTRY = 50  # uses of a block's entry before the region around it is translated
-
-
-def _reg(n: int) -> str:
-    return f"x{n}" if n else "0"  # x0 reads as the constant 0
-
-
-def _operands(d: isa.Decoded, pc: int) -> dict[str, str]:
-    """The names a SEMANTICS line may use, as Python text; constants are folded in now."""
-    return {"rd": _reg(d.rd), "rs1": _reg(d.rs1), "rs2": _reg(d.rs2), "imm": str(d.imm),
-            "uimm": hex(d.imm & M), "simm": hex((d.imm & M) ^ S), "pc": hex(pc),
-            "pc_imm": hex((pc + d.imm) & M)}  # fmt: skip
-
-
-# --8<-- [start:translate]
-def translate_block(fetch, pc: int) -> tuple[str, int]:
-    """Python source for the basic block at `pc`, and how many instructions it holds.
-
-    `fetch(pc)` returns the instruction word at pc (None outside the code). The function made
-    from the source takes the register list X and returns the next pc; the machine's helpers
-    (lw, sw, ecall, ...) are its default arguments, so it finds them as fast local variables.
-    """
-    # EXERCISE A.10: one SEMANTICS line per instruction until a jump, branch or ecall
-    body, written, used = [], set(), set()
-    start, n, exit_lines = pc, 0, None
-    while exit_lines is None:
-        word = fetch(pc)
-        d = isa.decode(word) if word is not None else None
-        n += 1
-        if d is None:  # not an RV32I instruction: fault if execution gets here
-            exit_lines = [f"illegal({pc:#x})"]
-            break
-        f = _operands(d, pc)
-        used.update(r for r in (d.rs1, d.rs2) if r)
-        if d.rd and (SEMANTICS.get(d.name, "").startswith("{rd}") or d.name in ("jal", "jalr")):
-            written.add(d.rd)
-        if d.name in SEMANTICS:
-            line = SEMANTICS[d.name]
-            if not line.startswith("{rd}") or d.rd:
-                body.append(line.format(**f))
-            elif d.name in LOADS:  # a load into x0 still faults on a bad address
-                body.append(line.format(**f | {"rd": "_"}))
-        elif d.name in BRANCHES:
-            exit_lines = [f"if {BRANCHES[d.name].format(**f)}:", "    STORE",
-                          f"    return {f['pc_imm']}", "STORE", f"return {pc + 4:#x}"]  # fmt: skip
-        elif d.name in ("jal", "jalr"):  # jalr: the target first, as rd may be rs1
-            target = f["pc_imm"] if d.name == "jal" else f"({f['rs1']} + {d.imm}) & 0xFFFFFFFE"
-            body.append(f"target = {target}")
-            body += [f"{f['rd']} = {pc + 4:#x}"] if d.rd else []
-            exit_lines = ["STORE", "return target"]
-        elif d.name == "ecall":  # the handler reads X: write the registers back first
-            exit_lines = ["STORE", f"return ecall({pc:#x})"]
-        elif d.name == "ebreak":
-            exit_lines = [f"ebreak({pc:#x})"]
-        pc += 4
-        if exit_lines is None and (n == MAX_BLOCK or fetch(pc) is None):
-            exit_lines = ["STORE", f"return {pc:#x}"]
-    # END EXERCISE
-    load = [f"x{r} = X[{r}]" for r in sorted(used)]  # a register only written needs no load
-    store = [f"X[{r}] = x{r}" for r in sorted(written)]
-    lines = [f"def block_{start:x}(X, M=M, S=S, lb=lb, lh=lh, lw=lw, lbu=lbu, lhu=lhu, sb=sb,"
-             f" sh=sh, sw=sw, ecall=ecall, ebreak=ebreak, illegal=illegal):"]  # fmt: skip
-    lines += ["    " + line for line in load + body]
-    for line in exit_lines:  # STORE: write the registers back, at that line's indentation
-        indent = line[: len(line) - len(line.lstrip())]
-        if line.strip() == "STORE":
-            lines += ["    " + indent + s for s in store]
-        else:
-            lines.append("    " + line)
-    return "\n".join(lines), n
-# --8<-- [end:translate]
 
 
 # *** 4. system calls (Linux's RV32 numbers, asm-generic/unistd.h) ***
 
 SYS_READ, SYS_WRITE, SYS_EXIT, SYS_EXIT_GROUP, SYS_BRK = 63, 64, 93, 94, 214
 EBADF, EFAULT, ENOSYS = 9, 14, 38
+SIGPIPE = 13  # a program killed by it exits with 128 + 13, as a shell sees it
 
 
 class Machine:
@@ -349,6 +234,8 @@ class Machine:
             result = handler(a0, a1, a2, pc) if handler else -ENOSYS
         except EmulatorFault:
             result = -EFAULT  # a bad buffer: the kernel returns EFAULT instead of killing
+        except BrokenPipeError:  # the reader went away (`--run | head`): Linux sends SIGPIPE,
+            raise ProgramExit(128 + SIGPIPE) from None  # which ends the program, as here
         x[10] = result & M
         return pc + 4
     # --8<-- [end:ecall]

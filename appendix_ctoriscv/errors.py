@@ -9,6 +9,7 @@ user's mistake never surfaces as a Python traceback.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
 from appendix_ctoriscv.defs import SourceFile, Token
@@ -36,9 +37,12 @@ class Diagnostic:
     # --8<-- [end:render]
 
 
+NOT_UTF8 = re.compile("[\udc80-\udcff]")  # the lone surrogates that stand for raw bytes
+
+
 def printable(text: str) -> str:
     """`text` with each byte that was not UTF-8 (a lone surrogate, see lex.py) shown as '?'."""
-    return "".join("?" if "\udc80" <= c <= "\udcff" else c for c in text)
+    return NOT_UTF8.sub("?", text)
 
 
 class CompileError(Exception):
@@ -58,6 +62,7 @@ class Diagnostics:
 
     def __init__(self):
         self.items: list[Diagnostic] = []
+        self.error_count = 0
         self.muted = False
 
     # --8<-- [start:report]
@@ -75,7 +80,8 @@ class Diagnostics:
         for where, note in notes:
             diagnostic.notes.append(Diagnostic("note", where.file, where.line, where.col, note))
         self.items.append(diagnostic)
-        if len(self.errors) >= MAX_ERRORS:
+        self.error_count += severity == "error"
+        if self.error_count >= MAX_ERRORS:
             raise CompileError(self.items)
     # --8<-- [end:report]
 

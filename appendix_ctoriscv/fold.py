@@ -9,7 +9,7 @@ define them, and the program should fail where the machine fails.
 
 from __future__ import annotations
 
-from appendix_ctoriscv.cfg import remove_unreachable, replace_uses
+from appendix_ctoriscv.cfg import remove_unreachable, replace_uses, reverse_postorder
 from appendix_ctoriscv.ir import IRFunction, signed32
 
 COMMUTATIVE = ("add", "mul", "and", "or", "xor", "eq", "ne")
@@ -60,8 +60,11 @@ def fold_constants(fn: IRFunction) -> bool:
     changed_any = False
     while True:
         constants, decided = {}, False
-        for b in fn.blocks:
+        order = {name: k for k, name in enumerate(reverse_postorder(fn))}
+        for b in sorted(fn.blocks, key=lambda b: order.get(b.name, len(order))):
             for ins in list(b.instrs):
+                # what this round folded already, at once: a chain folds in one round
+                ins.args = [constants.get(a, a) if isinstance(a, str) else a for a in ins.args]
                 if ins.op in COMMUTATIVE and isinstance(ins.args[0], int):
                     ins.args.reverse()  # constants on the right: the immediate operand
                 if ins.op == "phi" and len(set(ins.args)) == 1 and isinstance(ins.args[0], int):

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import io
 import os
 import sys
 from dataclasses import dataclass
@@ -259,14 +260,26 @@ def write_output(path: str, data: bytes, executable: bool) -> None:
 
 
 def run_executable(elf: bytes, max_steps: int) -> int:
-    """Run on the emulator with this process's stdin, stdout and stderr; its exit code."""
+    """Run on the emulator with this process's stdin, stdout and stderr; its exit code.
+
+    Where sys.stdout or sys.stderr is a text stream without bytes underneath (a notebook's),
+    the program's output is collected and written to it as text when the program ends."""
     stdin = getattr(sys.stdin, "buffer", None) or b""  # read only if the program reads
+    out = getattr(sys.stdout, "buffer", None) or io.BytesIO()
+    err = getattr(sys.stderr, "buffer", None) or io.BytesIO()
     try:
-        result = emu.run(elf, stdin=stdin, stdout=sys.stdout.buffer, max_steps=max_steps,
-                         stderr=sys.stderr.buffer)
+        result = emu.run(elf, stdin, out, max_steps=max_steps, stderr=err)
+        code, message = result.exit_code, None
     except (emu.StepLimitExceeded, emu.EmulatorFault) as e:
+        code, message = 139, f"emulator: {e}"
+    for stream, collected in ((sys.stdout, out), (sys.stderr, err)):
+        if isinstance(collected, io.BytesIO):
+            stream.write(collected.getvalue().decode("utf-8", "replace"))
+    try:
         sys.stdout.flush()
-        print(f"emulator: {e}", file=sys.stderr)
-        return 139
-    sys.stdout.flush()
-    return result.exit_code
+    except BrokenPipeError:  # the reader is gone: send the rest nowhere, as Python advises
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        code = 128 + emu.SIGPIPE
+    if message:
+        print(message, file=sys.stderr)
+    return code

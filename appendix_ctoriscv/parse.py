@@ -60,6 +60,7 @@ TYPE_SPECIFIERS = {
     ("long", "unsigned"): ULONG,
 }
 TYPE_WORDS = {"void", "char", "short", "int", "long", "signed", "unsigned"}
+DATA_TYPE_WORDS = {"void", "char", "int"}  # at most one of these: `char int` is no type
 STORAGE_WORDS = {"static", "extern", "auto", "register"}
 QUALIFIER_WORDS = {"const", "volatile"}
 UNSUPPORTED_WORDS = {"struct", "union", "enum", "typedef", "float", "double"}
@@ -112,6 +113,7 @@ class Parser:
         self.labels: dict[str, Node] = {}
         self.used: set[Obj] = set()  # variables read or written somewhere, for -Wunused
         self.unique = 0
+        self.paren_ends: list[int] | None = None  # see skip_parens
 # --8<-- [end:parser_init]
 
     # -- the token cursor: chibicc's vocabulary --
@@ -278,6 +280,8 @@ class Parser:
                     self.diag.error(tok, "multiple storage classes in declaration specifiers")
                 storage = tok.text
             elif tok.text in TYPE_WORDS:
+                if tok.text in DATA_TYPE_WORDS and DATA_TYPE_WORDS.intersection(words):
+                    self.fail(tok, "two or more data types in declaration specifiers")
                 words.append(tok.text)
         if not words:
             if storage is None:
@@ -318,37 +322,51 @@ class Parser:
         name = None
         if self.tok.kind == TokenKind.IDENT:
             name = self.advance()
+        suffix = self.tok
         ty = self.type_suffix(ty)
-        self.check_declared_type(ty, name)
+        self.check_declared_type(ty, name or suffix, name is not None)
         return ty, name
     # --8<-- [end:declarator]
 
-    def check_declared_type(self, ty: Type, name: Token | None) -> None:
-        """What C forbids in a declarator's type: arrays of void, objects over 2^31-1 bytes."""
-        if name is None:
+    def check_declared_type(self, ty: Type, where: Token, named: bool) -> None:
+        """What C forbids in a declarator's type, in gcc's words: arrays of void, and arrays
+        (even behind a pointer, even in a type name) over 2^31-1 bytes, the largest object
+        whose pointer difference an int holds. Arrays are checked inner first, as gcc builds
+        them: `int a[X][Y]` makes int[Y] before int[X][Y]."""
+        parts = []
+        while ty.kind in (TypeKind.PTR, TypeKind.ARRAY, TypeKind.FUNC):
+            parts.append(ty)
+            ty = ty.return_ty if ty.kind == TypeKind.FUNC else ty.base
+        name = f"'{where.text}'" if named else ""
+        for part in reversed(parts):
+            if part.kind != TypeKind.ARRAY:
+                continue
+            if part.base.kind == TypeKind.VOID:
+                self.diag.error(where, f"declaration of {name or 'type name'} as array of voids")
+            elif part.array_len > MAX_OBJECT_SIZE:  # the element count itself is too large
+                array = f"array {name}" if named else "unnamed array"
+                self.diag.error(where, f"size of {array} is too large")
+            elif part.size > MAX_OBJECT_SIZE:  # gcc gives the size when it fits in 32 bits
+                size = f" '{part.size}'" if part.size < 2**32 else ""
+                size = f"size{size} of array {name}".rstrip()
+                self.diag.error(where, f"{size} exceeds maximum object size '{MAX_OBJECT_SIZE}'")
+            else:
+                continue
             return
-        part = ty
-        while part.kind in (TypeKind.PTR, TypeKind.ARRAY):
-            if part.kind == TypeKind.ARRAY and part.base.kind == TypeKind.VOID:
-                self.diag.error(name, f"declaration of '{name.text}' as array of voids")
-                return
-            part = part.base
-        if ty.kind == TypeKind.ARRAY and ty.size > MAX_OBJECT_SIZE:  # ptrdiff_t must hold it
-            where = "is too large" if self.fn is not None else (
-                f"exceeds maximum object size '{MAX_OBJECT_SIZE}'")
-            self.diag.error(name, f"size of array '{name.text}' {where}")
 
     def skip_parens(self) -> None:
-        """Step over `( ... )` with what it nests; fail at `;`, `{` or the end of the input."""
-        depth = 0
-        while True:
-            tok = self.tok
-            if tok.kind == TokenKind.EOF or self.equal(";") or self.equal("{"):
-                self.fail(tok, "expected ')'" + self.before())
-            depth += {"(": 1, ")": -1}.get(tok.text, 0) if tok.kind == TokenKind.PUNCT else 0
-            self.advance()
-            if depth == 0:
-                return
+        """Step over `( ... )` with what it nests; fail at `;`, `{` or the end of the input.
+
+        In one step: scanning to the `)` at every level of `int ((((x))));` would take time
+        quadratic in the depth, so the first call pairs every `(` of the input with its `)`.
+        """
+        if self.paren_ends is None:
+            self.paren_ends = match_parens(self.tokens)
+        end = self.paren_ends[self.pos]
+        if self.tokens[end].text != ")":
+            self.pos = end
+            self.fail(self.tok, "expected ')'" + self.before())
+        self.pos = end + 1
 
     def is_param_list_start(self) -> bool:
         """After a missing name, `(` opens a parameter list, as in the abstract `int (int)`."""
@@ -1353,6 +1371,24 @@ class Parser:
                 self.diag.error(var.tok, f"'{var.name}' takes {var.ty.size} bytes, more than "
                                 f"the emulated machine's {MAX_STATIC_SIZE >> 20} MiB of memory")
         return self.globals
+
+
+def match_parens(tokens: list[Token]) -> list[int]:
+    """For the index of each `(`: the index of its `)`, or of the `;`, `{` or end of input
+    that comes first (an unclosed parenthesis). One pass, with a stack of open parentheses."""
+    ends, open_ = [0] * len(tokens), []
+    for i, tok in enumerate(tokens):
+        if tok.kind != TokenKind.PUNCT and tok.kind != TokenKind.EOF:
+            continue
+        if tok.text == "(":
+            open_.append(i)
+        elif tok.text == ")" and open_:
+            ends[open_.pop()] = i
+        elif tok.text in (";", "{") or tok.kind == TokenKind.EOF:
+            for j in open_:
+                ends[j] = i
+            open_.clear()
+    return ends
 
 
 def has_linkage(obj: Obj) -> bool:

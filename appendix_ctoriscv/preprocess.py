@@ -19,7 +19,7 @@ from appendix_ctoriscv.type import CHAR, INT, array_of
 MAX_INCLUDES = 1000  # a file that includes itself without a guard would go on for ever
 # Tokens that macro expansion may produce in one translation unit: `#define A(x) x x` nested
 # doubles at each level, so a few lines could otherwise fill the memory.
-MAX_EXPANDED_TOKENS = 2_000_000
+MAX_EXPANDED_TOKENS = 1_000_000  # a 10,000-line C file has some 100,000 tokens
 
 
 @dataclass
@@ -194,6 +194,9 @@ class Preprocessor:
             self.diag.error(tok, "macro names must be identifiers")
             return
         name, rest = line[0], line[1:]
+        if name.text == "defined":  # #if gives the word its own meaning
+            self.diag.error(name, '"defined" cannot be used as a macro name')
+            return
         params = None
         if rest and rest[0].text == "(" and not rest[0].has_space:  # function-like
             params, i = [], 1
@@ -375,6 +378,10 @@ class Preprocessor:
         if not expr:
             self.diag.error(tok, "#if with no expression")
             return False
+        for t in expr:  # the parser would take a string for an address, not a number
+            if t.kind == TokenKind.STR:
+                self.diag.error(t, f'token "{t.text}" is not valid in preprocessor expressions')
+                return False
         eof = Token(TokenKind.EOF, "", tok.file, tok.line, expr[-1].col + len(expr[-1].text))
         return Parser([*expr, eof], self.diag).preprocessor_value() != 0
     # --8<-- [end:eval_if]

@@ -166,6 +166,9 @@ def linear_scan(fn: IRFunction) -> dict[str, str]:
                      for t, (s, e) in span.items()}  # fmt: skip
     active: list[str] = []  # temporaries holding a register, by increasing end
     where: dict[str, str] = {}
+    # a parameter that no call disturbs may stay in the register it arrives in
+    own = {p: reg for p, reg in zip(fn.params, reversed(ARGUMENTS))
+           if p in span and bisect.bisect_right(calls, span[p][1]) == 0}  # fmt: skip
     for t in sorted(span, key=lambda t: span[t][0]):
         start, end = span[t]
         for old in [a for a in active if span[a][1] <= start]:  # expired: registers come back
@@ -173,6 +176,8 @@ def linear_scan(fn: IRFunction) -> dict[str, str]:
             free.append(where[old])
         usable = [r for r in free if r in CALLEE_SAVED or not crosses_call[t]]
         usable = [r for r in usable if r not in ARGUMENTS or between_calls[t]]
+        if own.get(t) in free:
+            usable = [own[t]]
         if usable:
             reg = min(usable, key=PREFERENCE.index)
             free.remove(reg)

@@ -15,7 +15,8 @@ itself a system call or not an instruction: the basic-block translator handles t
 
 from __future__ import annotations
 
-from appendix_ctoriscv import emu, isa
+from appendix_ctoriscv import isa
+from appendix_ctoriscv.blocks import BRANCHES, LOADS, MAX_BLOCK, SEMANTICS, M, _operands
 
 MAX_BLOCKS = 48  # per region: more makes the if-chain on pc long and the translation slow
 
@@ -55,7 +56,7 @@ def region_blocks(fetch, entry: int) -> dict[int, list[tuple[int, isa.Decoded]]]
             continue
         instrs, pc = [], start
         known: dict[int, int] = {}  # registers set by auipc or lui in this block: their values
-        while len(instrs) < emu.MAX_BLOCK:
+        while len(instrs) < MAX_BLOCK:
             word = fetch(pc)
             d = isa.decode(word) if word is not None else None
             if d is None or d.name in ("ecall", "ebreak"):
@@ -64,13 +65,13 @@ def region_blocks(fetch, entry: int) -> dict[int, list[tuple[int, isa.Decoded]]]
                 d = d._replace(name="jal", imm=((known[d.rs1] + d.imm) & ~1) - pc)
             known.pop(d.rd, None)
             if d.name in ("auipc", "lui") and d.rd:
-                known[d.rd] = (pc + d.imm if d.name == "auipc" else d.imm) & emu.M
+                known[d.rd] = (pc + d.imm if d.name == "auipc" else d.imm) & M
             instrs.append((pc, d))
-            if d.name in emu.BRANCHES:
-                todo += [(pc + d.imm) & emu.M, pc + 4]
+            if d.name in BRANCHES:
+                todo += [(pc + d.imm) & M, pc + 4]
                 break
             if d.name == "jal":  # a jump, or a call: then also where the callee returns to
-                todo += [(pc + d.imm) & emu.M] + ([pc + 4] if d.rd else [])
+                todo += [(pc + d.imm) & M] + ([pc + 4] if d.rd else [])
                 break
             if d.name == "jalr":
                 break
@@ -94,7 +95,7 @@ def forwarded_loads(instrs: list[tuple[int, isa.Decoded]]) -> dict[int, int]:
             stores[(d.rs1, d.imm)] = i
         elif d.name in ("sb", "sh"):
             stores = {}
-        elif d.rd and d.name not in emu.BRANCHES:  # a new base value: its entries are stale
+        elif d.rd and d.name not in BRANCHES:  # a new base value: its entries are stale
             stores = {k: j for k, j in stores.items() if k[0] != d.rd}
     return found
 
@@ -110,16 +111,16 @@ def block_lines(instrs: list[tuple[int, isa.Decoded]], mem) -> tuple[list[str], 
     forwarded = forwarded_loads(instrs)
     sources = set(forwarded.values())
     for i, (pc, d) in enumerate(instrs):
-        f = emu._operands(d, pc) | constants
-        if d.name in emu.BRANCHES:
-            return lines, ("branch", emu.BRANCHES[d.name].format(**f), (pc + d.imm) & emu.M,
+        f = _operands(d, pc) | constants
+        if d.name in BRANCHES:
+            return lines, ("branch", BRANCHES[d.name].format(**f), (pc + d.imm) & M,
                            pc + 4)  # fmt: skip
         if d.name in ("jal", "jalr"):
             if d.name == "jalr":  # the target before the link: rd may be rs1
                 lines.append(f"pc = ({f['rs1']} + {d.imm}) & 0xFFFFFFFE")
             if d.rd:
                 lines.append(f"{f['rd']} = {pc + 4:#x}")
-            return lines, ("jump", (pc + d.imm) & emu.M) if d.name == "jal" else ("indirect",)
+            return lines, ("jump", (pc + d.imm) & M) if d.name == "jal" else ("indirect",)
         if i in forwarded:  # the value stored before: no memory access needed
             if d.rd:
                 lines.append(f"{f['rd']} = f{forwarded[i]}")
@@ -129,10 +130,10 @@ def block_lines(instrs: list[tuple[int, isa.Decoded]], mem) -> tuple[list[str], 
             lines += [line.format(**f) for line in INLINE_MEMORY[d.name]]
             if i in sources:
                 lines.append(f"f{i} = {f['rs2']}")
-        elif d.rd or not emu.SEMANTICS[d.name].startswith("{rd}"):
-            lines.append(emu.SEMANTICS[d.name].format(**f))
-        elif d.name in emu.LOADS:  # a load into x0 still faults on a bad address
-            lines.append(emu.SEMANTICS[d.name].format(**f | {"rd": "_"}))
+        elif d.rd or not SEMANTICS[d.name].startswith("{rd}"):
+            lines.append(SEMANTICS[d.name].format(**f))
+        elif d.name in LOADS:  # a load into x0 still faults on a bad address
+            lines.append(SEMANTICS[d.name].format(**f | {"rd": "_"}))
     return lines, ("fall", instrs[-1][0] + 4)  # it ended before a system call, or was long
 
 
@@ -142,7 +143,7 @@ def registers(blocks) -> tuple[set[int], set[int]]:
     for instrs in blocks.values():
         for _, d in instrs:
             named.update(r for r in (d.rd, d.rs1, d.rs2) if r)
-            if d.rd and d.name not in emu.BRANCHES and d.name not in ("sb", "sh", "sw"):
+            if d.rd and d.name not in BRANCHES and d.name not in ("sb", "sh", "sw"):
                 written.add(d.rd)
     return named, written
 

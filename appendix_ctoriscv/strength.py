@@ -46,8 +46,8 @@ def reduce(ins: Instr, new) -> list[Instr] | None:
         return [Instr("mov", None, [x])]  # x + 0 -> x
     if c == 1 and op in ("mul", "div", "divu"):
         return [Instr("mov", None, [x])]  # x * 1 -> x
-    if c == 0 and op in ("mul", "and"):
-        return [Instr("mov", None, [0])]  # x * 0 -> 0
+    if (c == 0 and op in ("mul", "and")) or (c == 1 and op in ("rem", "remu")):
+        return [Instr("mov", None, [0])]  # x * 0 -> 0, x % 1 -> 0
     if c == -1 and op == "and":
         return [Instr("mov", None, [x])]
     if op == "mul" and k is not None:

@@ -1,8 +1,8 @@
 """The appendix's part of `singsys demo`: compile C programs and run them on the RV32I emulator.
 
 tour(out_dir) compiles a prime sieve, runs it, then times recursive fib(n) for growing n in
-emulated instructions and plots that count (it grows as the golden ratio to the n). Returns the
-rows of the demo's summary table. CPU only, a few seconds.
+emulated instructions at -O0 and -O1 and plots those counts (they grow as the golden ratio to
+the n). Returns the rows of the demo's summary table. CPU only, a few seconds.
 """
 
 from __future__ import annotations
@@ -60,14 +60,18 @@ def tour(out_dir: pathlib.Path) -> dict[str, str]:
     sieve = emu.run(elf)
     run_s = time.perf_counter() - start
 
-    ns, steps = list(range(1, 23)), []
+    ns, steps, steps_o1 = list(range(1, 23)), [], []
     for n in tqdm(ns, desc="appendix: fib(n) on the emulator"):
         _, elf = compile_executable(FIB.replace("N", str(n)), "fib.c")
         start = time.perf_counter()
         steps.append(emu.run(elf).steps)
         fib_s = time.perf_counter() - start
+        _, elf = compile_executable(FIB.replace("N", str(n)), "fib.c", opt_level=1)
+        steps_o1.append(emu.run(elf).steps)
     fig, ax = plt.subplots(figsize=(6, 4))
-    ax.semilogy(ns, steps, "o-")
+    ax.semilogy(ns, steps, "o-", label="-O0")
+    ax.semilogy(ns, steps_o1, "s-", label="-O1")
+    ax.legend()
     ax.set_xlabel("n")
     ax.set_ylabel("RV32I instructions executed")
     ax.set_title("recursive fib(n), compiled by appendix_ctoriscv")
@@ -81,5 +85,6 @@ def tour(out_dir: pathlib.Path) -> dict[str, str]:
         "emulated instructions": f"{sieve.steps:,}",
         "compile / run time": f"{compile_s * 1000:.0f} ms / {run_s * 1000:.0f} ms",
         "fib(22) instructions": f"{steps[-1]:,} (x{steps[-1] / steps[-2]:.2f} per n)",
+        "fib(22) instructions at -O1": f"{steps_o1[-1]:,} ({steps_o1[-1] / steps[-1]:.2f}x -O0)",
         "emulator speed on fib(22)": f"{steps[-1] / fib_s / 1e6:.1f} M instructions/s",
     }

@@ -190,7 +190,7 @@ def elementwise(expr: str, out: WGPUView, *inputs: WGPUView) -> None:
     call = "op(" + ", ".join(f"load{k}(at)" for k in range(len(inputs))) + ")"
     src = MATH + source("views") + source("elementwise", OUT_T=out.wgsl, OPERANDS="\n".join(decls),
                                           EXPR=call, TABLE_BINDING=str(len(inputs) + 1))
-    launch(src, "elementwise", out, inputs, table, grid(-(-out.numel // 64)))
+    launch(src, "elementwise", out, inputs, table, grid(-(-out.numel // 256)))
 # --8<-- [end:elementwise_launch]
 
 

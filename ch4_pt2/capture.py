@@ -7,8 +7,9 @@ backend. Like ch2's eager Buffer, a LazyBuffer is a view (shape, strides, offset
 here the storage is a cell holding the graph of its current value, so an in-place write
 (`assign`, `alu(out=...)`: optimizer steps, a KV-cache update) is functionalized: the cell gets a
 new value and every view of the storage reads it. Pending writes are realized with the next
-realize. Not compiled (run on the host, as inductor's fallback kernels): cumsum, argsort,
-scatter_add, index_put and multi-index advanced indexing.
+realize. Not compiled (run on the host, as inductor's fallback kernels): argsort, scatter_add,
+index_put, advanced indexing with several index tensors, cumsum over more than 1024 elements,
+and in-place writes through a view that is not a box of its storage.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from ch2_lego import buffer
 from ch2_lego.backend import Ops as Ch2Ops
 from ch2_lego.buffer import Buffer
 from ch2_lego.dtype import DType, bool_, from_numpy_dtype, int64
+from ch2_lego.errors import DeviceError
 from ch2_lego.storage import Size, View
 from ch4_pt2 import plan as plans
 from ch4_pt2.ops import GroupOp, Ops, UOp
@@ -466,11 +468,11 @@ class LazyBuffer(Buffer):
 
 
 def value_of(b: Buffer) -> UOp:
-    """A lazy operand's graph; an eager "cpu" one (an arange made without a device, say) is
-    read as a constant input, where PyTorch would raise a device mismatch."""
+    """A lazy operand's graph; an operand on another device is an error, as in PyTorch."""
     if isinstance(b, LazyBuffer):
         return b.uop
-    return plans.buffer_node(np.asarray(b.numpy(), order="C"), b.dtype)
+    raise DeviceError(f"Expected all tensors to be on the same device, but found at least two "
+                      f"devices, lazy and {b.device}!")
 
 
 def box_of(v: View, n: int):

@@ -20,7 +20,8 @@ from ch4_pt2.rewrite import PatternMatcher, Rule, UPat, graph_rewrite
 from ch4_pt2.rules_symbolic import symbolic
 from ch4_pt2.view import View, apply_movement, movement_index
 
-PARALLEL_WORK = 1 << 15  # below about this many multiply-adds, waking threads costs more
+PARALLEL_WORK = 1 << 20  # below about this many multiply-adds, waking threads costs more
+# (on a quiet machine the break-even is lower; on a shared one, spinning threads cost far more)
 UPCAST_WIDTHS = (64, 32, 16, 8, 4)  # output lanes: 64 floats are 4 independent FMA chains
 SPLIT_WIDTHS = (16, 8, 4)  # reduction lanes: each output then adds up its lanes, so fewer
 
@@ -89,7 +90,9 @@ class Indexer:
         elif node.op is Ops.GATHER:  # x[..., index[idx], ...] along axis: a load at a load
             at = self.scalar(node.src[1], idx, valid).cast(index_dtype)
             src_idx = tuple(at if a == node.arg else i for a, i in enumerate(idx))
-            out = self.scalar(node.src[0], src_idx, valid)
+            # NOTE: an index out of range reads 0, never memory outside x (eager ch2 raises)
+            inside = at.ge(0).alu(Ops.AND, at.lt(node.src[0].shape[node.arg]))
+            out = self.scalar(node.src[0], src_idx, valid.alu(Ops.AND, inside))
         elif node.op is Ops.CONTIGUOUS:
             out = self.scalar(node.src[0], idx, valid)
         elif node.op in GroupOp.ALU:

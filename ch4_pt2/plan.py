@@ -9,6 +9,7 @@ kernels, DEBUG=4 each kernel's C source; `explain(outputs)` returns all of it as
 
 from __future__ import annotations
 
+import ctypes
 import itertools
 import weakref
 from dataclasses import dataclass
@@ -94,6 +95,7 @@ class Plan:
             self.programs.append(device().build(kernel.name, src))
         self.reads = [n for item in self.items for n in item.inputs if n.op is Ops.BUFFER]
         self.scratch: dict[int, np.ndarray] | None = None
+        self.fixed: dict[UOp, ctypes.c_void_p] = {}  # scratch nodes' addresses, made once
 
     @property
     def kernel_count(self) -> int:
@@ -121,10 +123,24 @@ class Plan:
             raw = memory[self.slots[node]][:node.numel * node.dtype.itemsize]
             return raw.view(node.dtype.np).reshape(node.shape)
 
+        pointers: dict[UOp, ctypes.c_void_p] = {}
+
+        def pointer(node: UOp) -> ctypes.c_void_p:
+            """A kernel argument: scratch addresses are fixed, so made once per plan."""
+            if node in self.fixed:
+                return self.fixed[node]
+            if node not in pointers:
+                pointers[node] = ctypes.c_void_p(array(node).ctypes.data)
+                if node.op is not Ops.BUFFER and self.slots[node] in self.scratch:
+                    self.fixed[node] = pointers[node]
+            return pointers[node]
+
         for item, program in zip(self.items, self.programs):
             if item.root.op is Ops.EXTERN:
                 result = item.root.arg.fn(*(array(x) for x in item.inputs))
                 array(item.root)[...] = np.asarray(result).reshape(item.root.shape)
+            elif hasattr(program, "fn"):  # a C function: call it with raw pointers, no checks
+                program.fn(pointer(item.root), *(pointer(x) for x in item.inputs))
             elif program is not None:
                 program(array(item.root), *(array(x) for x in item.inputs))
         stats["kernels"] += self.kernel_count

@@ -1,12 +1,12 @@
 """Chapter 4's part of `singsys demo`: chapter 2's GPT compiled into fused C kernels.
 
 tour(out_dir) compiles the GPT's forward pass (batch 16) with ch4_pt2.compile, checks it against
-eager ch2, times both (median of a few calls, one thread), saves the C source of the fused MLP
+eager ch2, times both (median of a few calls; bench/ch4_gpt.py is the careful, one-thread
+measurement against PyTorch too), saves the C source of the fused MLP
 kernel to out_dir/fused_mlp_kernel.c and the whole plan to out_dir/plan.txt, and returns summary
 rows for the demo's table. A minute or so, most of it the C compiler's first run.
 """
 
-import os
 import statistics
 import time
 from pathlib import Path
@@ -33,7 +33,6 @@ def median_ms(fn, calls: int = 5, rounds: int = 5) -> float:
 def tour(out_dir: Path) -> dict[str, str]:
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
-    os.environ.setdefault("OMP_NUM_THREADS", "1")
     ch2_lego.manual_seed(0)
     config = GPTConfig(block_size=16, vocab_size=27, n_layer=2, n_head=4, n_embd=64)
     eager = GPT(config).eval()

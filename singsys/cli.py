@@ -6,7 +6,7 @@
     singsys exercise CHAPTER DIR [--only E1.4 ... | --next]
                                                        your copy, with solutions stubbed
     singsys progress CHAPTER DIR                       which exercises pass in your copy
-    singsys diff CHAPTER DIR                           your solutions against the reference
+    singsys diff CHAPTER DIR [--exercise E1.4 ...]     your solutions against the reference
     singsys book [--build [--out DIR]]                 serve (or build) the book
     singsys bench [LADDER ...] [--size N]              chapter 3's kernel ladders, a roofline
 
@@ -163,7 +163,8 @@ def cmd_progress(args) -> int:
 def cmd_diff(args) -> int:
     """Print a unified diff of the reader's solution regions against the reference."""
     chapter = find_chapter(args.chapter)
-    diff = region_diffs(chapter.source_dir, reader_package(chapter, args.dir))
+    only = set(chapter_exercises(chapter, args.exercise)) if args.exercise else None
+    diff = region_diffs(chapter.source_dir, reader_package(chapter, args.dir), only)
     print(diff if diff else "your solutions match the reference line for line", end="")
     return 0
 
@@ -215,7 +216,7 @@ EXAMPLES = {
                  "                                             the reference, so its tests pass\n"
                  "  singsys exercise ch1 mywork/               stub every exercise at once"),
     "progress": "example:\n  singsys progress ch2 mywork/",
-    "diff": "example:\n  singsys diff ch1 mywork/",
+    "diff": "examples:\n  singsys diff ch1 mywork/\n  singsys diff ch2 mywork/ --exercise E2.5",
     "book": "examples:\n  singsys book                 serve on http://127.0.0.1:8000\n"
             "  singsys book --build --out site/",
     "bench": "examples:\n  singsys bench                every ladder this machine can run\n"
@@ -268,6 +269,7 @@ def build_parser() -> argparse.ArgumentParser:
                        "against the reference.", cmd_diff)
     diff.add_argument("chapter", help="ch1, ch2, ch3, ch4 or appendix")
     diff.add_argument("dir", help="the folder holding your copy")
+    diff.add_argument("--exercise", nargs="+", metavar="EN.M", help="only these exercises")
     book = add_command(sub, "book", "serve the book locally",
                        "Serve the book with mkdocs, or build it in strict mode.", cmd_book)
     book.add_argument("--build", action="store_true", help="build the site instead of serving")

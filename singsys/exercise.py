@@ -254,12 +254,15 @@ def next_exercise(reference_dir: Path, dest_root: Path) -> str | None:
 # *** 5. comparing a reader's solutions with the reference ***
 
 
-def region_diffs(reference_dir: Path, reader_dir: Path) -> str:
-    """A unified diff, region by region, of the reader's solutions against the reference."""
+def region_diffs(reference_dir: Path, reader_dir: Path, only: set[str] | None = None) -> str:
+    """A unified diff, region by region, of the reader's solutions (or those in `only`)
+    against the reference."""
     reference = package_regions(reference_dir)
     reader = package_regions(reader_dir)
     out = []
     for number, (rel, ref_region) in reference.items():
+        if only is not None and number not in only:
+            continue
         name = exercise_name(number)
         if number not in reader:
             out.append(f"# exercise {name} ({rel}): missing from your copy\n")

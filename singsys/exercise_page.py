@@ -9,6 +9,7 @@ book/hooks/exercises.py calls `render_page` from mkdocs; an unknown exercise fai
 """
 
 import ast
+import posixpath
 import re
 import textwrap
 from functools import cache
@@ -27,6 +28,7 @@ from singsys.exercise import (
 EXERCISE_LINE = re.compile(r"^\[\[exercise (?P<name>[^\]\s]+)\]\]\s*$", re.MULTILINE)
 LIST_LINE = re.compile(r"^\[\[exercise-list (?P<chapter>[^\]\s]+)\]\]\s*$", re.MULTILINE)
 LANGUAGE = {".py": "python", ".c": "c", ".h": "c", ".cu": "cuda", ".cuh": "cuda", ".wgsl": "rust"}
+C_ATTRIBUTES = {"__launch_bounds__", "__attribute__", "__align__"}
 SNIPPET_MARKER = re.compile(r"^\s*(?:#|//) --8<-- \[(?:start|end):[\w-]+\]\s*$")
 
 
@@ -69,8 +71,8 @@ def anchor(number: str) -> str:
 def enclosing_lines(text: str, line: int, suffix: str) -> tuple[int, int, str]:
     """The 0-based [start, stop) lines of the function around `line`, and its name.
 
-    Python is read with `ast` (the innermost def, decorators included); C-like sources by
-    indentation: up to the first line indented less than `line`, down to its closing brace.
+    Python is read with `ast` (the innermost def, decorators included); C-like sources by the
+    layout every kernel file here keeps: a function starts and ends in column 0.
     """
     lines = text.splitlines()
     if suffix == ".py":
@@ -88,18 +90,17 @@ def enclosing_lines(text: str, line: int, suffix: str) -> tuple[int, int, str]:
         name = f"{owner.name}.{best.name}" if isinstance(owner, ast.ClassDef) else best.name
         start = min([best.lineno] + [d.lineno for d in best.decorator_list]) - 1
         return start, best.end_lineno, name
-    indent = len(lines[line]) - len(lines[line].lstrip())
+    # C, CUDA and WGSL: the function starts at the nearest line above in column 0 that is code
+    # (not a comment or a preprocessor line) and ends at the next `}` in column 0.
     start = line
-    while start > 0 and (not lines[start].strip()
-                         or len(lines[start]) - len(lines[start].lstrip()) >= indent):
+    while start > 0 and (not lines[start].strip() or lines[start][0] in " \t/*#"):
         start -= 1
     stop = line + 1
-    while stop < len(lines) and (not lines[stop].strip()
-                                 or len(lines[stop]) - len(lines[stop].lstrip()) >= indent):
+    while stop < len(lines) and not lines[stop].startswith("}"):
         stop += 1
-    if stop < len(lines) and lines[stop].strip().startswith("}"):
-        stop += 1
-    return start, stop, lines[start].strip().rstrip("{").strip()
+    header = " ".join(lines[start : line])
+    names = [n for n in re.findall(r"([A-Za-z_]\w*)\s*\(", header) if n not in C_ATTRIBUTES]
+    return start, min(stop + 1, len(lines)), names[0] if names else lines[start].strip()
 
 
 def listing(lines: list[str]) -> str:
@@ -150,22 +151,42 @@ def render_exercise(number: str) -> str:
             f'!!! question "Exercise {ex}: `{name}`"\n\n{indent(body, 4)}\n')
 
 
-def render_list(alias: str, on_this_page: list[str]) -> str:
-    """A table of every exercise of a chapter: name (linked where on this page), file, hint."""
+def render_list(alias: str, on_this_page: list[str],
+                elsewhere: dict[str, str] | None = None) -> str:
+    """A table of every exercise of a chapter: name, file, hint. The name links to the box, on
+    this page or, through `elsewhere` (number -> relative link to the page), on another."""
     chapter = next((c for c in CHAPTERS if alias in (c.alias, c.package)), None)
     if chapter is None:
         raise ExerciseError(f"[[exercise-list {alias}]]: no such chapter")
     rows = ["| exercise | where | hint |", "|---|---|---|"]
     for number, (rel, region) in chapter_regions(chapter.package).items():
         ex = exercise_name(number)
-        link = f"[{ex}](#{anchor(number)})" if number in on_this_page else ex
+        if number in on_this_page:
+            link = f"[{ex}](#{anchor(number)})"
+        elif elsewhere and number in elsewhere:
+            link = f"[{ex}]({elsewhere[number]}#{anchor(number)})"
+        else:
+            link = ex
         rows.append(f"| {link} | `{rel}` | "
                     f"{region.hint.replace('|', '/')} |")
     return "\n".join(rows) + "\n"
 
 
-def render_page(markdown: str) -> tuple[str, list[str]]:
-    """The page with its exercise lines expanded, and the numbers of the exercises it shows."""
+def pages_showing(docs: dict[str, str]) -> dict[str, str]:
+    """Exercise number -> the page (its path in the docs folder) whose text shows it."""
+    where = {}
+    for path, text in docs.items():
+        for m in EXERCISE_LINE.finditer(text):
+            where[parse_exercise(m["name"])] = path
+    return where
+
+
+def render_page(markdown: str, page_path: str = "",
+                where: dict[str, str] | None = None) -> tuple[str, list[str]]:
+    """The page with its exercise lines expanded, and the numbers of the exercises it shows.
+
+    `where` (from `pages_showing`) lets an exercise list link to boxes on other pages.
+    """
     shown: list[str] = []
 
     def one(m: re.Match) -> str:
@@ -174,5 +195,8 @@ def render_page(markdown: str) -> tuple[str, list[str]]:
         return render_exercise(number)
 
     markdown = EXERCISE_LINE.sub(one, markdown)
-    markdown = LIST_LINE.sub(lambda m: render_list(m["chapter"], shown), markdown)
+    here = posixpath.dirname(page_path)
+    elsewhere = {n: posixpath.relpath(p, here or ".") for n, p in (where or {}).items()
+                 if p != page_path}
+    markdown = LIST_LINE.sub(lambda m: render_list(m["chapter"], shown, elsewhere), markdown)
     return markdown, shown

@@ -26,7 +26,7 @@ class Module:
 
     # *** 1. registration: attribute assignment sorts values into three tables ***
 
-    # --8<-- [start:module_setattr]
+    # --8<-- [start:module_init]
     def __init__(self):
         # object.__setattr__ skips our own __setattr__, which needs these tables to exist.
         object.__setattr__(self, "_parameters", OrderedDict())
@@ -34,7 +34,9 @@ class Module:
         object.__setattr__(self, "_non_persistent_buffers", set())
         object.__setattr__(self, "_modules", OrderedDict())
         object.__setattr__(self, "training", True)
+    # --8<-- [end:module_init]
 
+    # --8<-- [start:module_setattr]
     def __setattr__(self, name: str, value) -> None:
         if "_parameters" not in self.__dict__:
             raise AttributeError("cannot assign before Module.__init__() call")

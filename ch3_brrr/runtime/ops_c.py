@@ -3,9 +3,10 @@
 Memory is host memory (numpy byte arrays, 64-byte aligned), so a kernel runs on the very bytes
 ch2's tensors hold: no copies through Python. Kernel arguments: numpy arrays pass their data
 pointer (strides and offsets are the caller's business), Python ints pass as int64_t, floats
-as double. Compile flags: -O3 -march=native -fopenmp, and -fwrapv (signed integer overflow
-wraps, as in numpy and torch; C leaves it undefined); never -ffast-math, which would let the
-compiler assume no NaN or inf (tests check both). Left out: a JIT of its own, async launches.
+as double. Compile flags: -O3 -march=native -fopenmp; -ffp-contract=fast (a * b + c may be
+one FMA instruction, which -std=c11 would forbid); -fwrapv (signed integer overflow wraps, as
+in numpy and torch; C leaves it undefined). Never -ffast-math, which would let the compiler
+assume no NaN or inf (tests check both). Left out: a JIT of its own, async launches.
 """
 
 from __future__ import annotations
@@ -84,8 +85,8 @@ NO_OPENMP = ("\n{cc} has no OpenMP: install gcc (apt-get install gcc), or OpenMP
 class CCompiler(Compiler):
     """C source -> shared library bytes, by `$CC` (default cc)."""
 
-    flags = ["-O3", "-march=native", "-fopenmp", "-fwrapv", "-shared", "-fPIC", "-std=c11",
-             "-Wall"]
+    flags = ["-O3", "-march=native", "-fopenmp", "-ffp-contract=fast", "-fwrapv", "-shared",
+             "-fPIC", "-std=c11", "-Wall"]
 
     def __init__(self, cc: str | None = None):
         self.cc = cc or os.environ.get("CC", "cc")

@@ -82,9 +82,29 @@ GCC_ERRORS = [
      "size of array 'a' exceeds maximum object size '2147483647'", True),
     (b"int main(){ char c[4000000000u]; return 0;}", "1:18", "size of array 'c' is too large",
      True),
+    # too large behind a pointer or in a type name: gcc checks every array type it builds
+    (b"int main(){int (*p)[1000000000]; return 0;}", "1:18",
+     "size '4000000000' of array 'p' exceeds maximum object size '2147483647'", True),
+    (b"int (*p)[1000000000][1000];", "1:7",
+     "size of array 'p' exceeds maximum object size '2147483647'", True),
+    (b"int main(){return sizeof(int[1000000000][1000000000]);}", "1:29",
+     "size '4000000000' of array exceeds maximum object size '2147483647'", True),
+    (b"int main(){return sizeof(char[4000000000u]);}", "1:30",
+     "size of unnamed array is too large", True),
+    (b"int main(){return sizeof((int(*)[1000000000][1000])0);}", "1:32",
+     "size of array exceeds maximum object size '2147483647'", False),  # gcc says 1:1
+    (b"int main(){return sizeof(void[3]);}", "1:30",
+     "declaration of type name as array of voids", True),
+    (b"int int x;", "1:5", "two or more data types in declaration specifiers", True),
+    (b"int main(void){char int c = 1; return c;}", "1:21",
+     "two or more data types in declaration specifiers", True),
     (b"int main(){return " + b"1" * 5000 + b";}", "1:19",
      "integer constant is too large for its type", True),  # gcc: a warning (long long)
     (b"int main(){return 0;} \xe9", "1:23", "stray '\\351' in program", True),
+    (b'#if "a"\n#endif\nint main(){return 0;}', "1:5",
+     'token ""a"" is not valid in preprocessor expressions', True),
+    (b"#define defined 1\nint main(){return 0;}", "1:9",
+     '"defined" cannot be used as a macro name', True),
     (b"int main(){int a; a = 1\nreturn a;}", "1:24", "expected ';' before 'return'", True),
     (b"int main(){int x=0; switch(x){case 1: case 1: ;} return 0;}", "1:39",
      "duplicate case value", True),
@@ -157,23 +177,36 @@ def test_character_constants_have_gccs_values(tmp_path, constant):
     assert emu.run(exe).stdout == native
 
 
-def test_nested_declarator_parentheses_are_parsed_once(monkeypatch):
-    """`int ((((x))));` used to parse each level twice, doubling the work per level."""
+def test_nested_declarator_parentheses_take_linear_time():
+    """`int ((((x))));` used to parse each level twice, doubling the work per level; then
+    scanning to the `)` at each level made it quadratic (2000 levels took 12 s). Count the
+    parser's token reads: doubling the depth must about double them, not quadruple them."""
+    from appendix_ctoriscv.defs import SourceFile
+    from appendix_ctoriscv.errors import Diagnostics
+    from appendix_ctoriscv.lex import tokenize
     from appendix_ctoriscv.parse import Parser
+    from appendix_ctoriscv.preprocess import preprocess
 
-    calls = 0
-    original = Parser.declarator
+    class CountingTokens(list):
+        reads = 0
 
-    def counting(self, ty):
-        nonlocal calls
-        calls += 1
-        return original(self, ty)
+        def __getitem__(self, i):
+            CountingTokens.reads += 1
+            return super().__getitem__(i)
 
-    monkeypatch.setattr(Parser, "declarator", counting)
-    depth = 40
-    src = "int " + "(" * depth + "x" + ")" * depth + " = 3;\nint main(void) { return x; }"
-    _, exe = compile_executable(src, "t.c")
-    assert calls == depth + 2  # one per level, the innermost `x`, and main's declarator
+    def reads(depth: int) -> int:
+        src = "int " + "(" * depth + "x" + ")" * depth + " = 3;\nint main(void) { return x; }"
+        diag = Diagnostics()
+        tokens = CountingTokens(preprocess(tokenize(SourceFile("t.c", src), diag), diag))
+        CountingTokens.reads = 0
+        program = Parser(tokens, diag).program()
+        assert not diag.errors and [obj.name for obj in program] == ["x", "main"]
+        return CountingTokens.reads
+
+    small, large = reads(200), reads(400)
+    assert large < 2.2 * small  # quadratic work would make it close to 4x
+
+    _, exe = compile_executable("int ((((x)))) = 3; int main(void) { return x; }", "t.c")
     assert emu.run(exe).exit_code == 3
 
 
@@ -185,12 +218,12 @@ def test_global_too_large_for_the_machine_is_a_diagnostic():
 
 
 def test_a_far_branch_recompiles_only_its_function(monkeypatch):
-    """A 3000-case switch needs branches beyond +-4 KiB: only that function gets far ones,
+    """A 1500-case switch needs branches beyond +-4 KiB: only that function gets far ones,
     in one compilation (the driver used to compile the whole program twice)."""
-    cases = "".join(f"case {i}: c += {3 * i}; break; " for i in range(3000))
+    cases = "".join(f"case {i}: c += {3 * i}; break; " for i in range(1500))
     src = ("int big(int c) { switch (c) { " + cases + "} return c; }\n"
            "int small(int c) { if (c) return 1; return 2; }\n"
-           "int main(void) { return (big(2999) + small(0)) % 256; }\n")
+           "int main(void) { return (big(1499) + small(0)) % 256; }\n")
     calls = 0
     original = main.codegen
 
@@ -204,7 +237,7 @@ def test_a_far_branch_recompiles_only_its_function(monkeypatch):
     assert calls == 1
     small = result.asm[result.asm.index("small:") :]
     assert ".L.skip" not in small and ".L.skip" in result.asm  # far branches jump over a `j`
-    assert emu.run(exe).exit_code == (2999 + 3 * 2999 + 2) % 256
+    assert emu.run(exe).exit_code == (1499 + 3 * 1499 + 2) % 256
 
 
 @pytest.mark.parametrize("dump", ["--dump-ast", "--dump-ir", "-S"])
@@ -218,7 +251,12 @@ def test_deep_nesting_is_compiled_or_rejected_never_a_traceback(tmp_path, capsys
     assert "nested too deeply" in capsys.readouterr().err
 
 
-def test_exponential_macro_expansion_is_bounded():
+def test_exponential_macro_expansion_is_bounded(monkeypatch):
+    from appendix_ctoriscv import preprocess
+
+    monkeypatch.setattr(preprocess, "MAX_EXPANDED_TOKENS", 20_000)  # the same check, sooner
+    fine = "#define P(x) x+x\n#define Q(x) P(P(P(P(P(x)))))\nint main(void) { return Q(1); }\n"
+    assert emu.run(compile_executable(fine, "t.c")[1]).exit_code == 32  # under the bound
     src = ("#define A(x) x x\n#define B(x) A(A(A(A(A(x)))))\n#define C(x) B(B(x))\n"
            "#define D(x) C(C(x))\n#define E(x) D(D(x))\nint main(void) { return E(1); }\n")
     errors = our_diagnostics(src.encode())
@@ -278,3 +316,39 @@ def test_dump_tokens_writes_the_source_bytes_back(tmp_path):
                           capture_output=True, env=dict(os.environ, PYTHONIOENCODING="utf-8"))
     assert done.returncode == 0, done.stderr
     assert b'STR\t"\xe9"\n' in done.stdout
+
+
+PRINT_LINES = ('int write(int fd, char *buf, int n);\nint main(void) { int i;\n'
+               '  for (i = 0; i < 100000; i++) write(1, "line\\n", 5);\n'
+               '  write(2, "done\\n", 5); return 3; }\n')
+
+
+def test_a_closed_pipe_ends_the_program_as_sigpipe(tmp_path):
+    """`--run | head -1`: once the reader is gone, a write ends the program as Linux's SIGPIPE
+    would (exit status 128 + 13, as a shell reports `yes | head -1`), with no traceback."""
+    import sys
+
+    prog = tmp_path / "lines.c"
+    prog.write_text(PRINT_LINES)
+    with subprocess.Popen([sys.executable, "-m", "appendix_ctoriscv", str(prog), "--run"],
+                          stdout=subprocess.PIPE, stderr=subprocess.PIPE) as done:  # fmt: skip
+        assert done.stdout.readline() == b"line\n"
+        done.stdout.close()
+        stderr = done.stderr.read()
+    assert (done.returncode, stderr) == (141, b"")
+
+
+def test_run_writes_to_text_streams_without_bytes_underneath(tmp_path, monkeypatch):
+    """A notebook's sys.stdout has no .buffer: the output still arrives, and a fault's report
+    comes after what the program wrote."""
+    import io
+
+    prog = tmp_path / "fault.c"
+    prog.write_text('int write(int fd, char *buf, int n);\nint main(void) { write(1, "out\\n", 4);'
+                    ' write(2, "err\\n", 4); return *(int *)0; }\n')  # fmt: skip
+    out, err = io.StringIO(), io.StringIO()
+    monkeypatch.setattr("sys.stdout", out)
+    monkeypatch.setattr("sys.stderr", err)
+    assert main.main([str(prog), "--run"]) == 139
+    assert out.getvalue() == "out\n"
+    assert err.getvalue().startswith("err\nemulator: load of 4 bytes at 0x00000000 (unmapped)")

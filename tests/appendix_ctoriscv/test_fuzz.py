@@ -53,6 +53,7 @@ def compile_or_reject(text: str) -> None:
         emu.run(exe, max_steps=20_000)
     except (emu.EmulatorFault, emu.StepLimitExceeded):
         pass
+    compile_executable(text, "fuzz.c", opt_level=1)  # what compiles must also optimise
 # --8<-- [end:compile_or_reject]
 
 
@@ -230,10 +231,11 @@ class ProgramGenerator:
         )
 
 
+@pytest.mark.parametrize("opt_level", [0, 1], ids=["O0", "O1"])
 @pytest.mark.parametrize("seed", range(12))
-def test_random_valid_programs_match_gcc(seed, native_run):
+def test_random_valid_programs_match_gcc(seed, native_run, opt_level):
     source = ProgramGenerator(seed).program()
     code, expected = native_run(source)
-    _, exe = compile_executable(source, f"csmith{seed}.c")
+    _, exe = compile_executable(source, f"csmith{seed}.c", opt_level=opt_level)
     result = emu.run(exe, max_steps=50_000_000)
     assert (result.exit_code, result.stdout) == (code, expected)

@@ -169,6 +169,20 @@ done:
     assert str(fn.blocks[-1].instrs[-1]) == "  ret 7"
 
 
+def test_fold_takes_a_chain_in_one_round(monkeypatch):
+    """A chain %2 = 1 + 1, %3 = %2 + 1, ... folds in one round, not one round per link (which
+    made a long straight function take minutes)."""
+    from appendix_ctoriscv import fold
+
+    chain = "\n".join(f"  %{k} = add %{k - 1}, 1" for k in range(3, 500))
+    fn = ir(f"function f():\nentry:\n  %2 = add 1, 1\n{chain}\n  ret %499")
+    rounds = []
+    monkeypatch.setattr(fold, "replace_uses", lambda fn, m: rounds.append(len(m)))
+    fold_constants(fn)
+    assert rounds == [498]  # one round folds them all (the next finds nothing and stops)
+    assert str(fn.blocks[0].instrs[-1]) == "  ret 499"
+
+
 def test_folded_constant_expressions_match_gcc(native_run, make_expressions):
     """Each random constant expression becomes one `ret` of its value, the value gcc prints."""
     exprs = make_expressions(seed=7, count=40)
@@ -280,7 +294,8 @@ def test_strength_reduced_arithmetic_matches_gcc(native_run):
     and no call of the multiply or divide helpers is left."""
     xs = [0, 1, 7, -1, -7, 100, -100, 2147483647, -2147483647 - 1, 123456789, -99]
     ops = ["x * 2", "x * 10", "x * 7", "x * 12", "x / 4", "x % 8", "x / 1024", "x % 2",
-           "(int)((unsigned)x / 8)", "(int)((unsigned)x % 64)", "x * 0", "x * 1", "x / 1"]
+           "(int)((unsigned)x / 8)", "(int)((unsigned)x % 64)", "x * 0", "x * 1", "x / 1",
+           "x % 1", "(int)((unsigned)x % 1)", "x / 1073741824", "x % 1073741824", "x * 65537"]
     body = "\n".join(f"  print_int({op}); putchar(10);" for op in ops)
     source = (f'#include "test.h"\nvoid show(int x) {{\n{body}\n}}\n'
               f"int main() {{ {' '.join(f'show({x});' for x in xs)} return 0; }}\n")

@@ -279,4 +279,6 @@ def test_tour_runs_and_reports(tmp_path):
     rows = tour(tmp_path)
     assert rows["primes below 100 (exit code)"] == "25"  # 2, 3, 5, ..., 97
     assert rows["program output"].startswith("2 3 5 7 11 13")
+    count = lambda key: int(rows[key].split()[0].replace(",", ""))  # noqa: E731
+    assert count("fib(22) instructions at -O1") < count("fib(22) instructions")
     assert (tmp_path / "appendix_fib_steps.png").stat().st_size > 0

@@ -9,7 +9,7 @@ import pathlib
 
 import pytest
 
-from appendix_ctoriscv import emu, regions
+from appendix_ctoriscv import blocks, emu, regions
 from appendix_ctoriscv.asm import assemble
 from appendix_ctoriscv.link import link
 from appendix_ctoriscv.main import compile_executable
@@ -63,7 +63,7 @@ def test_the_step_limit_stops_before_the_block_that_crosses_it(hot, limit):
     machine = emu.Machine(emu.elf.read_executable(tight(1000)), None, None, None)
     with pytest.raises(emu.StepLimitExceeded):
         machine.run(limit)
-    assert limit - emu.MAX_BLOCK < machine.steps <= limit
+    assert limit - blocks.MAX_BLOCK < machine.steps <= limit
 
 
 @pytest.mark.parametrize("path", sorted(C_DIR.glob("*.c")), ids=lambda p: p.stem)

@@ -1,7 +1,8 @@
 """Every kernel device "c" registers, against the "cpu" kernel of the same op, op by op.
 
 Both devices' kernels take numpy views as operands, so each test calls the two kernels with the
-very same inputs (dense, transposed, stepped, broadcast, empty) and compares their outputs with
+very same inputs (dense, transposed, stepped, broadcast, empty; for elementwise ops also random
+shapes and layouts drawn by hypothesis) and compares their outputs with
 each other and with a float64 truth: exactly where both must be exact (IEEE arithmetic,
 comparisons, copies, integer ops), within a few ulps of torch's float64 where libm and numpy
 may round differently.
@@ -10,6 +11,8 @@ may round differently.
 import numpy as np
 import pytest
 import torch
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import ch3_brrr.device_c  # noqa: F401  (registers device "c")
 from ch2_lego import backend
@@ -107,6 +110,52 @@ def test_binary(op):
             scalar = np.array(2, dtype.np)
             assert_agree(op, *run_both(op, out_dtype, a.shape, a, scalar),
                          libm_truth(op, a, np.full(a.shape, 2.0)))
+
+
+@st.composite
+def strided_views(draw, nops):
+    """A random shape (0-4 dims of 0-5) and, per operand, a random layout of it: dims in a
+    random memory order, stepped by 1 or 2, maybe flipped, maybe broadcast (stride 0)."""
+    shape = tuple(draw(st.lists(st.integers(0, 5), max_size=4)))
+    layouts = []
+    for _ in range(nops):
+        perm = draw(st.permutations(range(len(shape))))
+        steps = [draw(st.sampled_from([1, 2, -1, -2])) for _ in shape]
+        broadcast = [draw(st.booleans()) for _ in shape]
+        layouts.append((perm, steps, broadcast))
+    return shape, layouts, draw(st.integers(0, 2**32 - 1))
+
+
+def make_view(make, shape, perm, steps, broadcast):
+    """make's values in the layout (perm, steps, broadcast) of strided_views, shape `shape`."""
+    src = [(1 if b else n) * abs(s) for n, s, b in zip(shape, steps, broadcast)]
+    base = make(tuple(src[p] for p in perm)).transpose(np.argsort(perm))  # memory order: perm
+    view = base[(..., *(slice(None, None, s) for s in steps))]  # (...: a 0-d array stays one)
+    return np.broadcast_to(view, shape) if any(broadcast) else view  # (broadcast: read-only)
+
+
+@settings(max_examples=60, deadline=None)
+@given(case=strided_views(nops=4),
+       op=st.sampled_from(sorted(backend.ELEMENTWISE, key=lambda o: o.name)))
+def test_elementwise_on_random_shapes_and_layouts(case, op):
+    # out and each operand in its own random layout (out never broadcast: it is written)
+    shape, (out_layout, *layouts), seed = case
+    rng = np.random.default_rng(seed)
+    arity = 1 if op in backend.UNARY else 2
+    for dtype in dtypes_of(op):
+        args = [make_view(values(dtype.np, rng, op), shape, *layout)
+                for layout in layouts[:arity]]
+        if op is Ops.WHERE:
+            args.insert(0, make_view(values(np.bool_, rng), shape, *layouts[2]))
+        out_dtype, (perm, steps, _) = np.bool_ if op in TO_BOOL else dtype.np, out_layout
+        outs = []
+        for dev in (C, CPU):
+            out = make_view(lambda s, t=out_dtype: np.zeros(s, t), shape, perm, steps,
+                            [False] * len(shape))
+            with np.errstate(all="ignore"):
+                dev.kernels[op][0](out, *args)
+            outs.append(out)
+        assert_agree(op, *outs, libm_truth(op, *args))
 
 
 @pytest.mark.parametrize("op", [Ops.WHERE, Ops.FILL, Ops.COPY], ids=lambda o: o.name)

@@ -1,5 +1,6 @@
 """The C backend's runtime: compiling with gcc, the cache across processes, loading, memory."""
 
+import platform
 import subprocess
 import sys
 import textwrap
@@ -8,7 +9,14 @@ import numpy as np
 import pytest
 
 from ch3_brrr.runtime.device import CompileError, DeviceNotFoundError, OutOfMemoryError
-from ch3_brrr.runtime.ops_c import CAllocator, CCompiler, CDevice, CProgram
+from ch3_brrr.runtime.ops_c import (
+    CAllocator,
+    CCompiler,
+    CDevice,
+    CProgram,
+    cpu_model,
+    kernel_source,
+)
 
 pytestmark = pytest.mark.sec_3_3
 
@@ -52,6 +60,18 @@ def test_cache_hit_in_a_new_compiler_and_key_names_cpu_and_flags(cache):
     assert "-march=native" in first.cachekey and "-fopenmp" in first.cachekey
     assert "-ffast-math" not in first.cachekey  # NaN and inf must keep their meaning
     assert "-fwrapv" in first.cachekey  # signed overflow wraps, as in numpy
+
+
+@pytest.mark.skipif(platform.machine() != "x86_64" or " fma " not in cpu_model() + " ",
+                    reason="checks x86 assembly on a CPU with FMA")
+def test_matmul_ladder_compiles_to_fused_multiply_adds(tmp_path):
+    # the book (3.5) says the microkernel's loop is vector FMAs: -ffp-contract=fast allows them
+    cc = CCompiler()
+    src = tmp_path / "matmul.c"
+    src.write_text(kernel_source("matmul"))
+    subprocess.run([cc.cc, *cc.flags, "-S", str(src), "-o", str(tmp_path / "matmul.s")],
+                   check=True, capture_output=True)
+    assert "vfmadd231ps" in (tmp_path / "matmul.s").read_text()
 
 
 def test_concurrent_compiles_from_several_processes(cache):

@@ -5,6 +5,7 @@ backend's own cache and concurrency tests are in test_c_runtime.py.
 """
 
 import os
+from types import SimpleNamespace
 
 import pytest
 
@@ -114,3 +115,14 @@ def test_out_of_memory_message_in_pytorch_words():
     err = OutOfMemoryError("c", 1 << 40)
     assert str(err) == "c out of memory. Tried to allocate 1099511627776 bytes"
     assert isinstance(err, RuntimeError)
+
+
+def test_backend_missing_its_python_package_names_what_to_pip_install(monkeypatch):
+    def import_module(name):  # as `import pycuda` fails inside ops_cuda on a machine without it
+        raise ModuleNotFoundError("No module named 'pycuda'", name="pycuda")
+    monkeypatch.setattr(device, "_opened", {})
+    monkeypatch.setattr(device, "importlib", SimpleNamespace(import_module=import_module))
+    with pytest.raises(DeviceNotFoundError, match=r"device 'cuda' needs the Python package "
+                                                  r"'pycuda' \(pip install pycuda\)"):
+        get_device("cuda")
+    assert device.available_devices() == []  # and nothing is listed as available

@@ -146,10 +146,10 @@ def test_generated_source_compiles_without_warnings(tmp_path):
 
 
 def test_matmul_source_has_the_schedule_transformations():
-    a = buffer_node(np.ones((64, 64), np.float32), float32)
+    a = buffer_node(np.ones((128, 128), np.float32), float32)
     plan = Plan([matmul(a, a)])
     (src,) = plan.sources
-    assert "#pragma omp parallel for" in src  # parallelize the outer loop
+    assert "#pragma omp parallel for" in src  # parallelize the outer loop (2M multiply-adds)
     assert "acc" in src and "[64]" in src  # split n by 64 lanes, k moved outside them
     assert "#pragma omp simd" in src  # the lanes vectorized
 
@@ -201,3 +201,10 @@ def test_float32_exp_reaches_the_subnormals():
     # below 2^-126 float32 has a fixed spacing of 2^-149; allow two of them
     assert np.all(np.abs(got - want) <= np.maximum(3 * np.spacing(want.astype(np.float32)),
                                                    2 * 2.0 ** -149))
+
+
+def test_a_gather_out_of_range_reads_zero_not_foreign_memory():
+    x = buffer_node(np.arange(1.0, 5.0), float64)  # [1, 2, 3, 4]
+    idx = buffer_node(np.array([2, -1, 4, 1000000, 0]), int64)
+    (got,) = Plan([UOp(Ops.GATHER, float64, (x, idx), 0)]).run()
+    np.testing.assert_array_equal(got, [3.0, 0.0, 0.0, 0.0, 1.0])

@@ -191,3 +191,10 @@ def test_cumsum_is_a_masked_reduction_in_numpys_order(dim):
 def test_arange_on_the_lazy_device():
     np.testing.assert_array_equal(lego.arange(3, 11, 2, device="lazy").numpy(),
                                   torch.arange(3, 11, 2).numpy())
+
+
+def test_mixing_devices_is_pytorchs_error():
+    with pytest.raises(lego.errors.DeviceError, match="Expected all tensors to be on the same"):
+        lego.ones(3, device="lazy") + lego.ones(3)
+    with pytest.raises(lego.errors.DeviceError, match="Expected all tensors to be on the same"):
+        lego.ones(3, 2, device="lazy") @ lego.ones(2, 4)

@@ -116,3 +116,18 @@ def test_unknown_exercise_on_a_page_is_an_error():
 
     with pytest.raises(ExerciseError, match="no exercise E1.99"):
         render_page("text\n\n[[exercise E1.99]]\n")
+
+
+def test_an_exercise_list_links_to_boxes_on_other_pages():
+    from singsys.exercise_page import pages_showing
+
+    docs = {"appendix_ctoriscv/compiler.md": "[[exercise EA.1]]\n",
+            "appendix_ctoriscv/machine.md": "[[exercise EA.7]]\n\n[[exercise-list appendix]]\n"}
+    where = pages_showing(docs)
+    assert where["A.1"] == "appendix_ctoriscv/compiler.md"
+    page, shown = render_page(docs["appendix_ctoriscv/machine.md"],
+                              "appendix_ctoriscv/machine.md", where)
+    assert shown == ["A.7"]
+    assert "[EA.1](compiler.md#exercise-ea-1)" in page  # on the other page
+    assert "[EA.7](#exercise-ea-7)" in page  # on this one
+    assert "| EA.8 |" in page  # shown nowhere: no link

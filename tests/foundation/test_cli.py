@@ -180,3 +180,8 @@ def test_next_only_grading_and_progress_on_a_readers_copy(tmp_path):
     for name in ("E1.3", "E1.4", "E1.5", "E1.6", "E1.8"):
         assert "not taken" in rows[name]
     assert "1 of 9 exercises pass" in result.stdout
+
+    one = singsys("diff", "ch1", str(tmp_path), "--exercise", "E1.9")
+    assert one.returncode == 0 and "(exercise E1.9)" in one.stdout
+    assert "+            p.data -= self.lr * p.grad" in one.stdout
+    assert "(exercise E1.7)" not in one.stdout

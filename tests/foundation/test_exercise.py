@@ -87,6 +87,8 @@ def test_copy_refuses_to_overwrite_and_diff_shows_the_readers_change(tmp_path):
     assert "+    order = my_walk(root, parents)" in diff
     assert "-    order, seen, stack = [], set(), [(root, False)]" in diff
 
+    assert region_diffs(package, dest, only={"0.1"}) == diff
+    assert region_diffs(package, dest, only={"0.2"}) == ""
     # An identical solution diffs to nothing; a missing region is reported.
     assert region_diffs(package, package) == ""
     (dest / "graph.py").write_text("")

@@ -109,12 +109,7 @@ def import_graph(package: str) -> dict[str, set[str]]:
 
 
 # NOTE: found by this test when it was written; the appendix's owner is to break the cycle
-KNOWN_CYCLES = {"appendix_ctoriscv": "emu imports regions, which imports emu"}
-
-
-@pytest.mark.parametrize("package", [
-    pytest.param(p, marks=pytest.mark.xfail(reason=KNOWN_CYCLES[p])) if p in KNOWN_CYCLES else p
-    for p in PACKAGES])
+@pytest.mark.parametrize("package", PACKAGES)
 def test_no_import_cycle_inside_a_chapter(package):
     cycle = find_cycle(import_graph(package))
     assert cycle is None, "import cycle: " + " -> ".join(cycle)

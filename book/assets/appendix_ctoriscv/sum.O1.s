@@ -2,21 +2,19 @@
 	.globl sum
 	.align 2
 sum:
-	mv t3, a0
-	mv t4, a1
 .L.sum.entry:
-	li t5, 0
-	li t6, 0
+	li t3, 0
+	li t4, 0
 	j .L.sum.test.2
 .L.sum.body.1:
-	slli a7, t6, 2
-	add a7, t3, a7
-	lw a7, 0(a7)
-	add t5, t5, a7
-	addi t6, t6, 1
+	slli t5, t4, 2
+	add t5, a0, t5
+	lw t5, 0(t5)
+	add t3, t3, t5
+	addi t4, t4, 1
 .L.sum.test.2:
-	blt t6, t4, .L.sum.body.1
+	blt t4, a1, .L.sum.body.1
 .L.break.1:
-	mv a0, t5
+	mv a0, t3
 .L.return.sum:
 	ret

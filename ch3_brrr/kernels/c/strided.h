@@ -1,7 +1,7 @@
 // Strided N-d iteration shared by the C kernels of ch2's device "c".
 //
 // An operand is a pointer to its first element plus one stride per dim, in elements (0 for a
-// broadcast dim, negative for a flipped one). The caller (ops_c_kernels.py) merges dims that
+// broadcast dim, negative for a flipped one). The caller (kernels_c.py, layout) merges dims that
 // are contiguous in every operand, so most calls arrive with one or two dims, and packs the
 // layout into one int64 array `meta`:
 //     meta[0]                       ndim (>= 1)

@@ -3,7 +3,7 @@
 // libm's expf is one call per element, which a compiler will not turn into SIMD unless
 // -ffast-math lets it use a vector math library (and we refuse -ffast-math: see ops_c.py).
 // These are plain arithmetic, so a loop over them vectorizes like a loop over a + b. Accuracy
-// against the exact value: within 1 ulp for exp, 1.5 ulp for tanh (tests allow 4); NaN, inf
+// against the exact value: within 1.1 ulp for exp, 1.5 ulp for tanh (tests allow 4); NaN, inf
 // and -0.0 behave as in libm. Polynomials from Cephes (S. Moshier), as in most SIMD libraries.
 
 #include <math.h>

@@ -17,9 +17,14 @@
 fn elementwise(@builtin(workgroup_id) wid: vec3<u32>,
                @builtin(num_workgroups) groups: vec3<u32>,
                @builtin(local_invocation_index) lane: u32) {
-    let i = (wid.y * groups.x + wid.x) * 64u + lane;  // 2-D grid: more than 65535 workgroups
-    if (i >= u32(table[0])) { return; }
-    let at = positions4(i);  // out's position, then in0's, in1's, in2's
-    out[at.x] = {{EXPR}};
+    // a workgroup does 256 elements, each invocation 4 of them 64 apart (neighbours in a
+    // workgroup still touch neighbouring elements); fewer, fuller workgroups cost less to start
+    let first = (wid.y * groups.x + wid.x) * 256u + lane;  // 2-D grid: > 65535 workgroups
+    for (var j = 0u; j < 4u; j++) {
+        let i = first + 64u * j;
+        if (i >= u32(table[0])) { return; }
+        let at = positions4(i);  // out's position, then in0's, in1's, in2's
+        out[at.x] = {{EXPR}};
+    }
 }
 // --8<-- [end:elementwise]
