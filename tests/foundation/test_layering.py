@@ -108,7 +108,6 @@ def import_graph(package: str) -> dict[str, set[str]]:
     return {module_name(p): imported_modules(p, known) - {module_name(p)} for p in paths}
 
 
-# NOTE: found by this test when it was written; the appendix's owner is to break the cycle
 @pytest.mark.parametrize("package", PACKAGES)
 def test_no_import_cycle_inside_a_chapter(package):
     cycle = find_cycle(import_graph(package))
