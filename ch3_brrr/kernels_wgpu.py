@@ -123,16 +123,51 @@ def grid(groups: int) -> tuple[int, int, int]:
     return (x, -(-groups // x) if groups else 0, 1)
 
 
-def launch(src: str, entry: str, out: WGPUView, inputs, table, groups) -> None:
-    """Run `entry` of src over out, the inputs (views) and the int table."""
+def launch(src: str, entry: str, out: WGPUView, inputs, table, groups, extra=()) -> None:
+    """Run `entry` of src over out, the inputs (views), the `extra` raw buffers and the table."""
     if math.prod(groups) == 0:
         return
     inputs = [snapshot(v) if v.data is out.data else v for v in inputs]
     prog = device().build(entry, src)
     # the table travels as the Program's `vals`: a buffer cached by content, so a launch that
     # repeats (every training step) uploads nothing
-    prog(out.data.buf, *[v.data.buf for v in inputs], global_size=groups,
+    prog(out.data.buf, *[v.data.buf for v in inputs], *extra, global_size=groups,
          vals=tuple(int(m) for m in table))
+
+
+# --8<-- [start:fault_word]
+class FaultWord:
+    """One i32 on the device that a kernel raises to a nonzero code where its input is bad.
+
+    A GPU kernel cannot throw, and checking on the host would read the operand back (a sync
+    per op). So the kernel flags the fault and the host reads the word with the next download,
+    as CUDA reports a device-side assert at the next synchronization."""
+
+    def __init__(self):
+        self.buf, self.armed = None, False
+
+    def binding(self):
+        """The word's buffer, for a launch that may raise it."""
+        if self.buf is None:
+            self.buf = upload(np.zeros(1, np.int32), "i32").buf
+        self.armed = True
+        return self.buf
+
+    def take(self) -> int:
+        """The largest code raised since the last take (0: none), and clear it; reads the
+        word only when a kernel that may raise it ran since."""
+        if not self.armed:
+            return 0
+        self.armed = False
+        word = np.zeros(1, np.int32)
+        device().allocator.copyout(memoryview(word.view(np.uint8)), self.buf)
+        if word[0]:
+            device().allocator.copyin(self.buf, memoryview(np.zeros(4, np.uint8)))
+        return int(word[0])
+# --8<-- [end:fault_word]
+
+
+FAULT = FaultWord()
 
 
 def collapse(shape, *strides_of) -> tuple[list[int], list[list[int]]]:
@@ -173,12 +208,13 @@ def operand_decl(k: int, wgsl: str) -> str:
 
 
 # --8<-- [start:elementwise_launch]
-def elementwise(expr: str, out: WGPUView, *inputs: WGPUView) -> None:
+def elementwise(expr: str, out: WGPUView, *inputs: WGPUView, fault=None) -> None:
     """out[i] = expr over the inputs, named a, b, c in expr; they broadcast to out's shape.
 
     expr is WGSL, e.g. "a + b" or "select(c, b, a != 0)"; it becomes the body of
     `fn op(a, b, c) -> out type`, called with load0(at), load1(at), load2(at), `at` holding
-    the views' positions of element i (views.wgsl's positions4)."""
+    the views' positions of element i (views.wgsl's positions4). fault, if given, is
+    (condition in a, b, c; code): where the condition holds, FAULT's word is raised to code."""
     ndim = len(out.shape)
     shape, strides = collapse(out.shape, out.strides,
                               *[broadcast_strides(v, ndim) for v in inputs])
@@ -186,11 +222,18 @@ def elementwise(expr: str, out: WGPUView, *inputs: WGPUView) -> None:
     names = "abc"[:len(inputs)]
     params = ", ".join(f"{n}: {v.wgsl}" for n, v in zip(names, inputs))
     decls = [operand_decl(k, v.wgsl) for k, v in enumerate(inputs)]
-    decls.append(f"fn op({params}) -> {out.wgsl} {{ return {expr}; }}")
+    check, extra = "", ()
+    if fault:  # the fault word is bound after the inputs, before the table
+        decls.append(f"@group(0) @binding({len(inputs) + 1}) "
+                     "var<storage, read_write> fault: array<atomic<i32>>;")
+        check, extra = f"if ({fault[0]}) {{ atomicMax(&fault[0], {fault[1]}); }} ", \
+            (FAULT.binding(),)
+    decls.append(f"fn op({params}) -> {out.wgsl} {{ {check}return {expr}; }}")
     call = "op(" + ", ".join(f"load{k}(at)" for k in range(len(inputs))) + ")"
+    table_binding = str(len(inputs) + 1 + len(extra))
     src = MATH + source("views") + source("elementwise", OUT_T=out.wgsl, OPERANDS="\n".join(decls),
-                                          EXPR=call, TABLE_BINDING=str(len(inputs) + 1))
-    launch(src, "elementwise", out, inputs, table, grid(-(-out.numel // 256)))
+                                          EXPR=call, TABLE_BINDING=table_binding)
+    launch(src, "elementwise", out, inputs, table, grid(-(-out.numel // 256)), extra)
 # --8<-- [end:elementwise_launch]
 
 

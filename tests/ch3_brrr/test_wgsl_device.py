@@ -61,15 +61,43 @@ def test_int64_beyond_int32_is_refused():
         lego.tensor([2**31], dtype=lego.int64).to("wgpu")
 
 
-def test_integer_checks_that_need_the_values_still_raise():
+def count_reads(monkeypatch) -> list:
+    """Every copy out of device "wgpu" from now on appends to the returned list."""
+    allocator = get_device("wgpu").allocator
+    reads, copyout = [], allocator.copyout
+    monkeypatch.setattr(allocator, "copyout", lambda *args: reads.append(1) or copyout(*args))
+    return reads
+
+
+def test_integer_checks_raise_at_the_next_read_without_a_sync(monkeypatch):
     a = lego.tensor([7, -7, 9]).to("wgpu")
     assert (a // 2).cpu().tolist() == [3, -4, 4] and (a % -2).cpu().tolist() == [-1, -1, -1]
-    with pytest.raises(IntegerDivisionError, match="ZeroDivisionError"):  # torch's words
-        a // lego.tensor([1, 0, 1]).to("wgpu")
-    with pytest.raises(IntegerDivisionError, match="ZeroDivisionError"):
-        a % 0
-    with pytest.raises(DTypeError, match="Integers to negative integer powers"):
-        a ** lego.tensor([1, -1, 2]).to("wgpu")
+    reads = count_reads(monkeypatch)
+    bad = [(lambda: a // lego.tensor([1, 0, 1]).to("wgpu"), IntegerDivisionError,
+            "ZeroDivisionError"),  # torch's words
+           (lambda: a % 0, IntegerDivisionError, "ZeroDivisionError"),
+           (lambda: a ** lego.tensor([1, -1, 2]).to("wgpu"), DTypeError,
+            "Integers to negative integer powers")]
+    for launch, error, words in bad:
+        reads.clear()
+        result = launch()
+        assert reads == []  # the kernel checked; nothing was read back
+        with pytest.raises(error, match=words):
+            result.cpu()
+        assert (a + 1).cpu().tolist() == [8, -6, 10]  # reported once, then cleared
+
+
+def test_a_chain_of_launches_reads_nothing_back(monkeypatch):
+    x = lego.tensor(np.arange(12.0).reshape(3, 4), dtype=lego.float32, device="wgpu",
+                    requires_grad=True)
+    reads = count_reads(monkeypatch)
+    loss = ((x @ x.t()).softmax(-1) * (x.sum(1, keepdim=True) // 3)).sum()
+    loss.backward()
+    assert reads == []
+    x64 = np.arange(12.0).reshape(3, 4)
+    e = np.exp(x64 @ x64.T - (x64 @ x64.T).max(1, keepdims=True))
+    truth = ((e / e.sum(1, keepdims=True)) * (x64.sum(1, keepdims=True) // 3)).sum()
+    assert abs(loss.item() - truth) <= 64 * EPS * abs(truth) and len(reads) >= 1
 
 
 def test_bool_masks_and_int_indices_compute_like_cpu():
