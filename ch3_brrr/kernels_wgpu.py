@@ -429,6 +429,12 @@ def argsort(out: WGPUView, x: WGPUView, axis: int, descending: bool) -> None:
 
 def _rows(file: str, out: WGPUView, inputs, extra=(0, 0)) -> None:
     """Run a rows.wgsl kernel: one workgroup per row of contiguous (R, C) matrices."""
+    for v in (out, *inputs):  # the kernels index whole buffers from word 0, row-major
+        row_major = tuple(math.prod(v.shape[d + 1:]) for d in range(len(v.shape)))
+        if v.offset or (v.strides != row_major and v.numel > 1):
+            raise ValueError(f"{file}: operands must be contiguous from offset 0 (call "
+                             f".contiguous()), got shape {v.shape}, strides {v.strides}, "
+                             f"offset {v.offset}")
     rows, cols = (out.shape[0], inputs[0].shape[-1]) if inputs[0].shape else (0, 0)
     src = source("rows") + source(file)
     prog = device().build(file, src)

@@ -433,3 +433,13 @@ def test_cross_entropy_rows_and_ignore_index():
     bound = exp_terms_bound(x64) * (np.abs(m) + np.abs(lse - m) + np.abs(picked) + 1)
     assert np.all(np.abs(result(loss) - truth) <= bound)
     assert result(loss)[3] == 0.0
+
+
+def test_row_kernels_refuse_strided_operands():
+    x = logits(23, rows=4, cols=6)
+    out = fresh((6, 4), "float32")
+    with pytest.raises(ValueError, match=r"softmax: operands must be contiguous .* strides "
+                                         r"\(1, 6\)"):
+        K.softmax(out, view_of(x, x.T, "float32"))
+    with pytest.raises(ValueError, match="offset 6"):
+        K.softmax(fresh((3, 6), "float32"), view_of(x, x[1:], "float32"))
