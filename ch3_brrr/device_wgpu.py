@@ -10,11 +10,9 @@ The dtype policy, as WGSL has no 64-bit and no bool storage:
   bool     stored as i32 words holding 0 or 1;
   float64  not supported: ch2 raises its DTypeError naming the dtype and the device.
 Kernels come from kernels_wgpu.py; each op's scalar function is one WGSL expression below.
-A GPU kernel cannot raise: the two checks ch2 wants from kernels (integer // or % by zero,
-integer ** negative) are made in the kernel, which flags a fault word; the error is raised at
-the next download, as CUDA reports device-side asserts at the next sync.
-Left out: index ranges are not checked on the device (an index out of range reads a clamped
-address).
+A GPU kernel cannot raise: the checks ch2 wants from kernels (integer // or % by zero, integer
+** negative, index ranges) are made in the kernel, which flags a fault word; the error is raised
+at the next download, as CUDA reports device-side asserts at the next sync.
 """
 
 from __future__ import annotations
@@ -24,7 +22,7 @@ import numpy as np
 from ch2_lego import backend
 from ch2_lego.backend import Ops
 from ch2_lego.dtype import bool_, float32, int32, int64
-from ch2_lego.errors import DTypeError, IntegerDivisionError
+from ch2_lego.errors import DTypeError, IndexValueError, IntegerDivisionError, OutOfRangeError
 from ch3_brrr import kernels_wgpu as K
 
 FLOAT, INTS = (float32,), (int32, int64)
@@ -35,14 +33,23 @@ POS_INF = {"f32": "bitcast<f32>(0x7f800000u)", "i32": "2147483647"}
 # *** 1. memory and operands ***
 
 
+# what kernels flag (kernels_wgpu.FaultWord), by fault code: ch2's error and PyTorch's words
+FAULTS = {
+    1: (IntegerDivisionError, "ZeroDivisionError"),
+    2: (DTypeError, "Integers to negative integer powers are not allowed."),
+    K.GATHER_FAULT: (IndexValueError, "index {} is out of bounds for its dimension"),
+    K.INDEX_FAULT: (OutOfRangeError, "index {} is out of bounds for its dimension"),
+}
+
+
 def to_numpy(data: K.WGPUStorage) -> np.ndarray:
     """Download a storage's words, raising first what a kernel flagged since the last read."""
-    flat = K.download(data)
-    code = K.FAULT.take()
-    if code:
-        _, _, error, words = FAULTS[code]
-        raise error(f"{words} (in a kernel on device 'wgpu', reported at the first read after it)")
-    return flat
+    try:
+        return K.download(data)
+    except K.KernelFault as fault:
+        error, words = FAULTS[fault.code]
+        raise error(words.format(fault.value) + " (in a kernel on device 'wgpu', reported at "
+                    "the first read after it)") from None
 
 
 def alloc(numel: int, dtype) -> K.WGPUStorage:
@@ -109,13 +116,8 @@ LOGIC = {  # on any type: nonzero is true
 ZERO = {"f32": "0.0", "i32": "0"}
 
 
-# the checks ch2 asks of integer kernels, made in the kernel:
-# fault code: (op, condition on its operands, ch2's error, PyTorch's words)
-FAULTS = {
-    1: (Ops.FLOORDIV, "b == 0", IntegerDivisionError, "ZeroDivisionError"),
-    2: (Ops.MOD, "b == 0", IntegerDivisionError, "ZeroDivisionError"),
-    3: (Ops.POW, "b < 0", DTypeError, "Integers to negative integer powers are not allowed."),
-}
+# the checks ch2 asks of integer kernels, made in the kernel: op -> (condition, fault code)
+INTEGER_CHECKS = {Ops.FLOORDIV: ("b == 0", 1), Ops.MOD: ("b == 0", 1), Ops.POW: ("b < 0", 2)}
 
 
 def elementwise_kernel(exprs: dict[str, str], fault=None):
@@ -181,9 +183,8 @@ def register() -> backend.Device:
     dev = backend.register_device(backend.Device(
         "wgpu", alloc=alloc, from_numpy=from_numpy, to_numpy=to_numpy, operand=operand,
         scalar=scalar, dtypes=(float32, int32), storage_dtypes={int64: int32, bool_: int32}))
-    faults = {op: (condition, code) for code, (op, condition, _, _) in FAULTS.items()}
     for op, (exprs, dtypes) in {**UNARY, **BINARY}.items():
-        backend.register("wgpu", op, elementwise_kernel(exprs, faults.get(op)), dtypes)
+        backend.register("wgpu", op, elementwise_kernel(exprs, INTEGER_CHECKS.get(op)), dtypes)
     for op, template in LOGIC.items():
         exprs = {t: template.format(z=z) for t, z in ZERO.items()}
         backend.register("wgpu", op, elementwise_kernel(exprs), ALL)

@@ -20,7 +20,12 @@ except DeviceNotFoundError as e:
 
 import ch2_lego as lego  # noqa: E402
 import ch3_brrr.device_wgpu  # noqa: E402, F401  (registers "wgpu" with ch2)
-from ch2_lego.errors import DTypeError, IntegerDivisionError  # noqa: E402
+from ch2_lego.errors import (  # noqa: E402
+    DTypeError,
+    IndexValueError,
+    IntegerDivisionError,
+    OutOfRangeError,
+)
 
 pytestmark = pytest.mark.sec_3_11
 EPS = float(np.finfo(np.float32).eps)
@@ -85,6 +90,15 @@ def test_integer_checks_raise_at_the_next_read_without_a_sync(monkeypatch):
         with pytest.raises(error, match=words):
             result.cpu()
         assert (a + 1).cpu().tolist() == [8, -6, 10]  # reported once, then cleared
+
+
+@pytest.mark.parametrize("device", ["cpu", "wgpu"])
+def test_index_errors_name_the_index_as_on_cpu(device):
+    x = lego.arange(6.0).reshape(2, 3).to(device)
+    with pytest.raises(OutOfRangeError, match="index 5 is out of bounds for"):
+        x[lego.tensor([5]).to(device)].cpu()
+    with pytest.raises(IndexValueError, match="index -1 is out of bounds for"):
+        x.gather(1, lego.tensor([[0], [-1]]).to(device)).cpu()
 
 
 def test_a_chain_of_launches_reads_nothing_back(monkeypatch):

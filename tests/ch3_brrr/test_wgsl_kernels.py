@@ -315,10 +315,10 @@ def test_strided_batched_matmul():
 def test_gather_and_scatter_add():
     rng = np.random.default_rng(10)
     x = rng.standard_normal((4, 7)).astype(np.float32)
-    index = rng.integers(-7, 7, (4, 3)).astype(np.int32)
+    index = rng.integers(0, 7, (4, 3)).astype(np.int32)
     out = fresh((4, 3), "float32")
     K.gather(out, view_of(x, x, "float32"), view_of(index, index, "int64"), 1)
-    np.testing.assert_array_equal(result(out), np.take_along_axis(x, index % 7, 1))
+    np.testing.assert_array_equal(result(out), np.take_along_axis(x, index, 1))
     src = rng.standard_normal((4, 5)).astype(np.float32)
     target = rng.integers(0, 7, (4, 3)).astype(np.int32)
     summed = fresh((4, 7), "float32")
@@ -358,6 +358,40 @@ def test_advanced_index_and_index_put():
     truth = zeros.copy()
     truth[tokens] = grad
     np.testing.assert_array_equal(result(put), truth)
+
+
+def test_an_index_out_of_range_is_flagged_for_the_next_download():
+    x = np.arange(12, dtype=np.float32).reshape(3, 4)
+    ones = np.ones((3, 1), np.float32)  # x[:, [7]] += ones
+
+    def gather(out, i):
+        K.gather(out, view_of(x, x, "float32"), i, 1)
+
+    def index(out, i):
+        K.index(out, view_of(x, x, "float32"), i, positions=(0,))
+
+    def index_put(out, i):
+        K.index_put(out, view_of(x, x, "float32"), view_of(ones, ones, "float32"), i,
+                    positions=(1,), accumulate=True)
+
+    def scatter_add(out, i):
+        K.scatter_add(out, view_of(x, x, "float32"), i, view_of(x, x, "float32"), 1)
+
+    bad = [  # (launch, its indices, out's shape, the fault code, the bad index)
+        (gather, [[1], [4], [0]], (3, 1), K.GATHER_FAULT, 4),
+        (gather, [[1], [-1], [0]], (3, 1), K.GATHER_FAULT, -1),  # gather takes [0, size)
+        (index, [2, -4], (2, 4), K.INDEX_FAULT, -4),  # x[index] takes [-size, size)
+        (index_put, [7], (3, 4), K.INDEX_FAULT, 7),
+        (scatter_add, [[0], [5], [1]], (3, 4), K.GATHER_FAULT, 5),
+    ]
+    for launch, index_values, shape, code, wrong in bad:
+        index_values = np.array(index_values, np.int32)
+        out = fresh(shape, "float32")
+        launch(out, view_of(index_values, index_values, "int64"))
+        with pytest.raises(K.KernelFault) as info:
+            result(out)
+        assert (info.value.code, info.value.value) == (code, wrong), launch.__name__
+        result(out)  # reported once: the next download is clean
 
 
 @pytest.mark.parametrize("descending", [False, True])
