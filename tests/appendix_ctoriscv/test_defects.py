@@ -108,6 +108,8 @@ GCC_ERRORS = [
     (b"int main(){int a; a = 1\nreturn a;}", "1:24", "expected ';' before 'return'", True),
     (b"int main(){int x=0; switch(x){case 1: case 1: ;} return 0;}", "1:39",
      "duplicate case value", True),
+    (b"int main(void){int x = 0; switch ((void)x) { case 1: ; } return 0;}", "1:35",
+     "switch quantity not an integer", True),  # and its case labels were an exception
 ]
 
 
