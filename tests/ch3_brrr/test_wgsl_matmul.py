@@ -107,6 +107,16 @@ def test_too_large_allocation_is_out_of_memory():
         WGPU.allocator.alloc(limit + 16)
 
 
+def test_a_driver_out_of_memory_is_named(monkeypatch):
+    import wgpu
+
+    def refuse(**kwargs):
+        raise wgpu.GPUOutOfMemoryError("Not enough memory left")
+    monkeypatch.setattr(WGPU.gpu, "create_buffer", refuse)
+    with pytest.raises(OutOfMemoryError, match=r"Tried to allocate 4096 bytes \(Not enough"):
+        WGPU.allocator.alloc(4096)
+
+
 def test_pipelines_and_bind_groups_are_cached():
     src = ("@group(0) @binding(0) var<storage, read_write> x: array<f32>;\n"
            "@compute @workgroup_size(1) fn twice() { x[0] = 2.0 * x[0]; }\n")
