@@ -10,6 +10,8 @@ import math
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from ch3_brrr.runtime import DeviceNotFoundError, get_device
 
@@ -139,6 +141,52 @@ def test_binary_float_broadcasts_through_stride_zero(op):
         np.testing.assert_allclose(got, truth, atol=4 * ULP * np.abs(a).max())
     else:
         assert np.all(np.abs(got - truth) <= bound)
+
+
+@st.composite
+def layouts(draw, nops):
+    """A random shape (0-4 dims of 0-5) and per operand a layout of it: dims in a random
+    memory order, stepped by 1 or 2, maybe flipped, maybe broadcast (stride 0)."""
+    shape = tuple(draw(st.lists(st.integers(0, 5), max_size=4)))
+    per_op = [(draw(st.permutations(range(len(shape)))),
+               [draw(st.sampled_from([1, 2, -1, -2])) for _ in shape],
+               [draw(st.booleans()) for _ in shape]) for _ in range(nops)]
+    return shape, per_op, draw(st.integers(0, 2**32 - 1))
+
+
+def laid_out(base_of, shape, perm, steps, broadcast):
+    """(base, view): a contiguous base from base_of(base shape) and the view of it with
+    `shape` in the layout (memory order perm, steps, broadcast dims)."""
+    sizes = [(1 if b else n) * abs(s) for n, s, b in zip(shape, steps, broadcast)]
+    base = base_of(tuple(sizes[p] for p in perm))
+    v = base.transpose(np.argsort(perm))[(..., *(slice(None, None, s) for s in steps))]
+    return base, np.broadcast_to(v, shape)
+
+
+EXACT = {  # ops WGSL rounds correctly (or computes exactly) -> numpy's
+    Ops.ADD: np.add, Ops.SUB: np.subtract, Ops.MUL: np.multiply, Ops.MAX: np.maximum,
+    Ops.MIN: np.minimum, Ops.CMPLT: np.less, Ops.CMPEQ: np.equal,
+}
+
+
+@settings(max_examples=40, deadline=None)
+@given(case=layouts(nops=3), op=st.sampled_from(list(EXACT)), wgsl=st.sampled_from(["f32", "i32"]))
+def test_binary_on_random_shapes_and_layouts(case, op, wgsl):
+    # each operand and out in its own random layout (out is written, so never broadcast)
+    shape, (out_layout, *in_layouts), seed = case
+    rng = np.random.default_rng(seed)
+    dtype = {"f32": "float32", "i32": "int64"}[wgsl]
+    values = (lambda s: rng.uniform(-3, 3, s).astype(np.float32)) if wgsl == "f32" else \
+        (lambda s: rng.integers(-9, 10, s).astype(np.int32))
+    (a_base, a), (b_base, b) = (laid_out(values, shape, *layout) for layout in in_layouts)
+    out_dtype = "bool" if op in (Ops.CMPLT, Ops.CMPEQ) else dtype
+    out_base, out_host = laid_out(lambda s: np.zeros(s, np.int32 if out_dtype != "float32"
+                                                     else np.float32), shape, *out_layout[:2],
+                                  [False] * len(shape))
+    out = view_of(out_base, out_host, out_dtype)
+    D.elementwise_kernel(D.BINARY[op][0])(out, view_of(a_base, a, dtype),
+                                         view_of(b_base, b, dtype))
+    np.testing.assert_array_equal(result(out), EXACT[op](a, b).astype(out_host.dtype))
 
 
 def test_max_and_min_propagate_nan():
