@@ -21,6 +21,7 @@ except DeviceNotFoundError as e:
 import ch2_lego as lego  # noqa: E402
 import ch3_brrr.device_wgpu  # noqa: E402, F401  (registers "wgpu" with ch2)
 from ch2_lego.errors import (  # noqa: E402
+    DeviceError,
     DTypeError,
     IndexValueError,
     IntegerDivisionError,
@@ -59,6 +60,15 @@ def test_round_trip_of_every_stored_dtype():
 def test_float64_is_a_named_error():
     with pytest.raises(DTypeError, match="'Double' is not supported on device 'wgpu'"):
         lego.tensor([1.0], dtype=lego.float64).to("wgpu")
+
+
+def test_operands_on_two_devices_are_pytorchs_error():
+    w, c = lego.ones(3).to("wgpu"), lego.ones(3)
+    with pytest.raises(DeviceError, match=r"same device, but found at least two devices, "
+                                          r"wgpu and cpu! \(when checking the arguments of add"):
+        w + c
+    with pytest.raises(DeviceError, match="same device"):
+        lego.ones(2, 3).to("wgpu") @ lego.ones(3, 2)
 
 
 def test_int64_beyond_int32_is_refused():
