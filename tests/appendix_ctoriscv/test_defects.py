@@ -354,3 +354,16 @@ def test_run_writes_to_text_streams_without_bytes_underneath(tmp_path, monkeypat
     assert main.main([str(prog), "--run"]) == 139
     assert out.getvalue() == "out\n"
     assert err.getvalue().startswith("err\nemulator: load of 4 bytes at 0x00000000 (unmapped)")
+
+
+def test_an_include_name_that_is_not_utf8(tmp_path, monkeypatch):
+    """`#include "é.h"` written in Latin-1 (byte 0xE9) names the file with that byte, as for
+    gcc; it was a UnicodeDecodeError. A name that matches no file is the usual diagnostic."""
+    monkeypatch.chdir(tmp_path)  # bytes paths: a file name may hold any byte but / and NUL
+    with open(b"\xe9.h", "wb") as f:
+        f.write(b"int v = 42;\n")
+    with open(b"m.c", "wb") as f:
+        f.write(b'#include "\xe9.h"\nint main(void) { return v; }\n')
+    assert main.main(["m.c", "--run"]) == 42
+    errors = our_diagnostics(b'#include "\\xff.h"\nint main(void) { return 0; }\n')
+    assert errors[0].render().startswith("t.c:1:10: error: ?.h: No such file or directory")
