@@ -34,9 +34,10 @@ POS_INF = {"f32": "bitcast<f32>(0x7f800000u)", "i32": "2147483647"}
 
 
 # what kernels flag (kernels_wgpu.FaultWord), by fault code: ch2's error and PyTorch's words
+ZERO_DIVISOR, NEGATIVE_POWER = 1, 2  # the integer checks (gather's and index's are 3 and 4)
 FAULTS = {
-    1: (IntegerDivisionError, "ZeroDivisionError"),
-    2: (DTypeError, "Integers to negative integer powers are not allowed."),
+    ZERO_DIVISOR: (IntegerDivisionError, "ZeroDivisionError"),
+    NEGATIVE_POWER: (DTypeError, "Integers to negative integer powers are not allowed."),
     K.GATHER_FAULT: (IndexValueError, "index {} is out of bounds for its dimension"),
     K.INDEX_FAULT: (OutOfRangeError, "index {} is out of bounds for its dimension"),
 }
@@ -117,7 +118,8 @@ ZERO = {"f32": "0.0", "i32": "0"}
 
 
 # the checks ch2 asks of integer kernels, made in the kernel: op -> (condition, fault code)
-INTEGER_CHECKS = {Ops.FLOORDIV: ("b == 0", 1), Ops.MOD: ("b == 0", 1), Ops.POW: ("b < 0", 2)}
+INTEGER_CHECKS = {Ops.FLOORDIV: ("b == 0", ZERO_DIVISOR), Ops.MOD: ("b == 0", ZERO_DIVISOR),
+                  Ops.POW: ("b < 0", NEGATIVE_POWER)}
 
 
 def elementwise_kernel(exprs: dict[str, str], fault=None):
