@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from appendix_ctoriscv import emu
+from appendix_ctoriscv.cfg import immediate_dominators, natural_loops, simplify_cfg
 from appendix_ctoriscv.copyprop import propagate_copies
 from appendix_ctoriscv.cse import eliminate_common_subexpressions
 from appendix_ctoriscv.dce import eliminate_dead_code
@@ -50,6 +51,50 @@ def run_both(source: str, native_run):
     _, elf = compile_executable(source, "t.c", include_paths=[str(C_DIR)], opt_level=1)
     result = emu.run(elf, max_steps=20_000_000, use_regions=False)
     return (result.exit_code, result.stdout), native_run(source, flags=[f"-I{C_DIR}"])
+
+
+# *** the control-flow graph ***
+
+DIAMOND = """
+function f(%1):
+entry:
+  br %1, left, right
+left:
+  jmp join
+right:
+  jmp join
+join:
+  br %1, entry2, done
+entry2:
+  jmp join
+done:
+  ret %1
+"""
+
+
+def test_dominators_by_hand():
+    fn = ir(DIAMOND)
+    # entry reaches left, right and join; join is reached through either side, so only entry
+    # dominates it; entry2 and done are reached through join only; entry2 -> join is a loop
+    assert immediate_dominators(fn) == {"entry": "entry", "left": "entry", "right": "entry",
+                                        "join": "entry", "entry2": "join", "done": "join"}
+    assert natural_loops(fn) == {"join": {"join", "entry2"}}
+
+
+def test_simplify_cfg_jumps_past_empty_blocks_and_merges():
+    fn = ir(DIAMOND)
+    simplify_cfg(fn)
+    # by hand: left and right only jump, so entry branches to join directly (both ways: a jmp);
+    # join is then entry's only successor with entry2's back edge, so it stays a block
+    assert format_function(fn) == parse_and_format("""
+function f(%1):
+entry:
+  jmp join
+join:
+  br %1, join, done
+done:
+  ret %1
+""")
 
 
 # *** SSA ***
