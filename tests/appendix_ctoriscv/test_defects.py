@@ -280,23 +280,29 @@ def test_guest_stderr_reaches_ours_under_run(tmp_path, capfd):
     assert (out, err) == ("ok\n", "oops\n")
 
 
-def test_a_frame_larger_than_the_stack_faults_as_a_stack_overflow():
-    """Linux's limit is 8 MiB; a 9 MB local array must fault in the guard gap below the stack,
-    not land silently in the heap (which the program first grows up to the gap)."""
+@pytest.mark.parametrize("opt_level", [0, 1])
+@pytest.mark.parametrize("size", [9_000_000, 20_000_000])
+def test_a_frame_larger_than_the_stack_faults_as_a_stack_overflow(size, opt_level):
+    """Linux's limit is 8 MiB; a 9 MB local array must fault in the 1 MiB guard gap below the
+    stack, not land silently in the heap (which the program first grows up to the gap). A
+    20 MB one would jump over the gap into the heap: only probing the new frame catches it."""
     src = ("void *sbrk(int n);\nint use(char *p) { p[0] = 1; return p[0]; }\n"
-           "int deep(void) { char a[9000000]; return use(a); }\n"
+           f"int deep(void) {{ char a[{size}]; return use(a); }}\n"
            "int main(void) { while (sbrk(1 << 20) != (void *)-1) ; return deep(); }\n")
-    _, exe = compile_executable(src, "t.c")
+    _, exe = compile_executable(src, "t.c", opt_level=opt_level)
     with pytest.raises(emu.EmulatorFault, match="stack overflow"):
         emu.run(exe)
 
 
 def test_the_heap_stops_short_of_the_stack():
+    """The 64 MiB address space ends in the 8 MiB stack, with Linux's 1 MiB stack_guard_gap
+    below it: the heap may grow up to 64 - 8 - 1 = 55 MiB (0x3700000), and its pages work."""
     src = ("void *sbrk(int n);\nint main(void) { char *top = 0, *p;\n"
            "  while ((p = sbrk(4096)) != (void *)-1) top = p;\n"
-           "  top[4095] = 7; return top[4095]; }\n")
+           "  top[4095] = 7;\n"
+           "  return top[4095] + (top + 4096 == (char *)0x3700000) + (sbrk(0) == top + 4096); }\n")
     _, exe = compile_executable(src, "t.c")
-    assert emu.run(exe).exit_code == 7  # the last page it got is usable; then sbrk said no
+    assert emu.run(exe).exit_code == 7 + 1 + 1  # the last page it got is usable; then no more
 
 
 def test_step_limit_is_an_option_with_a_generous_default(tmp_path, capsys):
