@@ -13,7 +13,8 @@ The files, in the order a program passes through them:
   -O1 only:
     cfg.py       control-flow graph: orders, dominators, jump threading
     ssa.py       into SSA form (mem2reg, phis) and out of it
-    fold.py, copyprop.py, dce.py, cse.py, strength.py, inline.py, hoist.py: one pass each
+    fold.py, copyprop.py, dce.py, cse.py, strength.py, inline.py, licm.py, ivsr.py,
+    hoist.py     one pass each
     optimize.py  the order of the passes
     regalloc.py  liveness, copy coalescing, linear-scan register allocation
   codegen.py     IR -> RV32I assembly text (ILP32 calling convention; at -O0 every

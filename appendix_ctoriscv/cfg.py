@@ -89,6 +89,32 @@ def replace_uses(fn: IRFunction, replacement: dict) -> None:
         ins.args = [resolve(a) for a in ins.args]
 
 
+def natural_loops(fn: IRFunction) -> dict[str, set[str]]:
+    """Loop header -> the blocks of its loop, for every back edge b -> h (h dominates b)."""
+    idom = immediate_dominators(fn)
+    index = {name: i for i, name in enumerate(reverse_postorder(fn))}
+    preds = fn.predecessors()
+
+    def dominates(h: str, b: str) -> bool:
+        while b != h and idom[b] != b:
+            b = idom[b]
+        return b == h
+
+    loops: dict[str, set[str]] = {}
+    for b in fn.blocks:
+        for h in b.successors():
+            # a back edge goes up the reverse postorder: test dominance only for those
+            if b.name in idom and index[h] <= index[b.name] and dominates(h, b.name):
+                body, todo = {h, b.name}, [b.name]
+                while todo:
+                    for p in preds[todo.pop()]:
+                        if p not in body and p in idom:
+                            body.add(p)
+                            todo.append(p)
+                loops.setdefault(h, set()).update(body)
+    return loops
+
+
 # --8<-- [start:simplify_cfg]
 def simplify_cfg(fn: IRFunction) -> None:
     """Jump straight past blocks that only jump, and merge a block into its only predecessor

@@ -9,34 +9,14 @@ defined once, in the entry block, which dominates every use).
 
 from __future__ import annotations
 
-from appendix_ctoriscv.cfg import immediate_dominators
+from appendix_ctoriscv.cfg import natural_loops
 from appendix_ctoriscv.codegen import needs_register
 from appendix_ctoriscv.ir import Instr, IRFunction
 
 
 def loop_blocks(fn: IRFunction) -> set[str]:
-    """The blocks of every natural loop: for a back edge b -> h (h dominates b), h and all the
-    blocks that reach b without passing through h."""
-    idom = immediate_dominators(fn)
-    preds = fn.predecessors()
-
-    def dominates(h: str, b: str) -> bool:
-        while b != h and idom[b] != b:
-            b = idom[b]
-        return b == h
-
-    inside: set[str] = set()
-    for b in fn.blocks:
-        for h in b.successors():
-            if b.name in idom and dominates(h, b.name):
-                body, todo = {h, b.name}, [b.name]
-                while todo:
-                    for p in preds[todo.pop()]:
-                        if p not in body and p in idom:
-                            body.add(p)
-                            todo.append(p)
-                inside |= body
-    return inside
+    """The blocks of every natural loop (cfg.natural_loops)."""
+    return set().union(*natural_loops(fn).values())
 
 
 # --8<-- [start:hoist_constants]

@@ -71,7 +71,7 @@ def inline_small_functions(fn: IRFunction, functions: dict[str, IRFunction]) -> 
         for at, ins in enumerate(block.instrs):
             callee = functions.get(ins.args[0]) if ins.op == "call" else None
             if callee is not None and callee is not fn and inlinable(callee):
-                fn.inlined = getattr(fn, "inlined", 0) + 1
+                fn.inlined += 1
                 inline_call(fn, block, at, callee, f"inl{fn.inlined}")
                 changed = True
                 break  # the rest of this block moved to `after`, which the loop reaches

@@ -92,6 +92,7 @@ class IRFunction:
     is_static: bool = False
     frame_objects: dict = field(default_factory=dict)  # slot name -> the C variable (an Obj)
     temps: int = 0  # temporaries numbered so far: new_temp() makes the next
+    inlined: int = 0  # calls inlined so far: each copy's blocks get a tag of their own
 
     def new_temp(self) -> str:
         self.temps += 1

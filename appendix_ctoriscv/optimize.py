@@ -14,6 +14,8 @@ from appendix_ctoriscv.fold import fold_constants
 from appendix_ctoriscv.hoist import hoist_loop_constants
 from appendix_ctoriscv.inline import inline_small_functions
 from appendix_ctoriscv.ir import IRFunction, format_function
+from appendix_ctoriscv.ivsr import reduce_induction_variables
+from appendix_ctoriscv.licm import hoist_loop_invariants
 from appendix_ctoriscv.ssa import from_ssa, to_ssa
 from appendix_ctoriscv.strength import reduce_strength
 
@@ -21,6 +23,8 @@ from appendix_ctoriscv.strength import reduce_strength
 PASSES = [
     ("fold", fold_constants),
     ("copyprop", propagate_copies),
+    ("licm", hoist_loop_invariants),
+    ("ivsr", reduce_induction_variables),
     ("strength", reduce_strength),
     ("cse", eliminate_common_subexpressions),
     ("dce", eliminate_dead_code),

@@ -747,14 +747,14 @@ class Parser:
         return node
     # --8<-- [end:stmt_jumps]
 
-    def condition(self) -> Node:
-        """`( expr )` of if, while, do and switch."""
+    def condition(self, truth_value: bool = True) -> Node:
+        """`( expr )` of if, while and do, or (not a truth value, but an integer) of switch."""
         self.skip("(")
         start = self.tok
         cond = self.expr()
-        if cond.kind == NodeKind.ASSIGN and start.text != "(":
+        if truth_value and cond.kind == NodeKind.ASSIGN and start.text != "(":
             self.diag.warning(cond.tok, "suggest parentheses around assignment used as truth value")
-        if not is_scalar(cond.ty):
+        if truth_value and not is_scalar(cond.ty):
             self.diag.error(cond.tok, "used a value where a scalar is required")
         self.skip(")")
         return cond
@@ -792,7 +792,7 @@ class Parser:
         return node
 
     def switch_stmt(self, tok: Token) -> Node:
-        node = Node(NodeKind.SWITCH, tok, cond=self.condition())
+        node = Node(NodeKind.SWITCH, tok, cond=self.condition(truth_value=False))
         if not is_integer(node.cond.ty):
             self.diag.error(node.cond.tok, "switch quantity not an integer")
         else:
@@ -821,7 +821,8 @@ class Parser:
                 self.diag.error(tok, "multiple default labels in one switch", [first])
             self.switch.default_case = node
         else:
-            node.val = wrap(node.val, self.switch.cond.ty or INT)
+            ty = self.switch.cond.ty  # not an integer (already reported): say int
+            node.val = wrap(node.val, ty if ty is not None and is_integer(ty) else INT)
             earlier = [c for c in self.switch.cases if c.val == node.val]
             if earlier:
                 first = (earlier[0].tok, "previously used here")

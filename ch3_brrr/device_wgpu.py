@@ -10,10 +10,9 @@ The dtype policy, as WGSL has no 64-bit and no bool storage:
   bool     stored as i32 words holding 0 or 1;
   float64  not supported: ch2 raises its DTypeError naming the dtype and the device.
 Kernels come from kernels_wgpu.py; each op's scalar function is one WGSL expression below.
-A GPU kernel cannot raise: the two checks ch2 wants from kernels (integer // or % by zero,
-integer ** negative) read the operand back first, a sync, as on CUDA's device-side asserts.
-Left out: index ranges are not checked on the device (an index out of range reads a clamped
-address).
+A GPU kernel cannot raise: the checks ch2 wants from kernels (integer // or % by zero, integer
+** negative, index ranges) are made in the kernel, which flags a fault word; the error is raised
+at the next download, as CUDA reports device-side asserts at the next sync.
 """
 
 from __future__ import annotations
@@ -23,7 +22,7 @@ import numpy as np
 from ch2_lego import backend
 from ch2_lego.backend import Ops
 from ch2_lego.dtype import bool_, float32, int32, int64
-from ch2_lego.errors import DTypeError, IntegerDivisionError
+from ch2_lego.errors import DTypeError, IndexValueError, IntegerDivisionError, OutOfRangeError
 from ch3_brrr import kernels_wgpu as K
 
 FLOAT, INTS = (float32,), (int32, int64)
@@ -32,6 +31,26 @@ NEG_INF = {"f32": "bitcast<f32>(0xff800000u)", "i32": "-2147483647 - 1"}
 POS_INF = {"f32": "bitcast<f32>(0x7f800000u)", "i32": "2147483647"}
 
 # *** 1. memory and operands ***
+
+
+# what kernels flag (kernels_wgpu.FaultWord), by fault code: ch2's error and PyTorch's words
+ZERO_DIVISOR, NEGATIVE_POWER = 1, 2  # the integer checks (gather's and index's are 3 and 4)
+FAULTS = {
+    ZERO_DIVISOR: (IntegerDivisionError, "ZeroDivisionError"),
+    NEGATIVE_POWER: (DTypeError, "Integers to negative integer powers are not allowed."),
+    K.GATHER_FAULT: (IndexValueError, "index {} is out of bounds for its dimension"),
+    K.INDEX_FAULT: (OutOfRangeError, "index {} is out of bounds for its dimension"),
+}
+
+
+def to_numpy(data: K.WGPUStorage) -> np.ndarray:
+    """Download a storage's words, raising first what a kernel flagged since the last read."""
+    try:
+        return K.download(data)
+    except K.KernelFault as fault:
+        error, words = FAULTS[fault.code]
+        raise error(words.format(fault.value) + " (in a kernel on device 'wgpu', reported at "
+                    "the first read after it)") from None
 
 
 def alloc(numel: int, dtype) -> K.WGPUStorage:
@@ -98,36 +117,18 @@ LOGIC = {  # on any type: nonzero is true
 ZERO = {"f32": "0.0", "i32": "0"}
 
 
-def any_value(v: K.WGPUView, test) -> bool:
-    """Whether test(values) holds anywhere in the view v: a download, so a sync."""
-    flat = K.download(v.data)
-    if not v.shape:
-        return bool(test(flat[v.offset:v.offset + 1]).any())
-    values = np.lib.stride_tricks.as_strided(flat[v.offset:], v.shape,
-                                             [s * flat.itemsize for s in v.strides])
-    return bool(test(values).any())
+# the checks ch2 asks of integer kernels, made in the kernel: op -> (condition, fault code)
+INTEGER_CHECKS = {Ops.FLOORDIV: ("b == 0", ZERO_DIVISOR), Ops.MOD: ("b == 0", ZERO_DIVISOR),
+                  Ops.POW: ("b < 0", NEGATIVE_POWER)}
 
 
-def checked(op: Ops, kernel):
-    """kernel, after the checks ch2 asks of integer //, % (by zero) and ** (negative)."""
-    if op not in (Ops.FLOORDIV, Ops.MOD, Ops.POW):
-        return kernel
-
-    def run(out, a, b):
-        if a.wgsl == "i32" and op is Ops.POW and any_value(b, lambda e: e < 0):
-            raise DTypeError("Integers to negative integer powers are not allowed.")
-        if a.wgsl == "i32" and op is not Ops.POW and any_value(b, lambda d: d == 0):
-            raise IntegerDivisionError("ZeroDivisionError")
-        kernel(out, a, b)
-    return run
-
-
-def elementwise_kernel(exprs: dict[str, str]):
+def elementwise_kernel(exprs: dict[str, str], fault=None):
+    """The kernel of one op: `exprs` per WGSL type; `fault` (condition, code) on integers."""
     def kernel(out, *srcs):
         expr = exprs[srcs[0].wgsl]
         if out.dtype == "bool" and not expr.startswith("select"):  # True + True is True: 1
             expr = f"select(0, 1, ({expr}) != 0)"
-        K.elementwise(expr, out, *srcs)
+        K.elementwise(expr, out, *srcs, fault=fault if srcs[0].wgsl == "i32" else None)
     return kernel
 
 
@@ -182,10 +183,10 @@ def register() -> backend.Device:
         return backend.DEVICES["wgpu"]
     K.device()  # open the adapter now: a missing driver fails here, by name
     dev = backend.register_device(backend.Device(
-        "wgpu", alloc=alloc, from_numpy=from_numpy, to_numpy=K.download, operand=operand,
+        "wgpu", alloc=alloc, from_numpy=from_numpy, to_numpy=to_numpy, operand=operand,
         scalar=scalar, dtypes=(float32, int32), storage_dtypes={int64: int32, bool_: int32}))
     for op, (exprs, dtypes) in {**UNARY, **BINARY}.items():
-        backend.register("wgpu", op, checked(op, elementwise_kernel(exprs)), dtypes)
+        backend.register("wgpu", op, elementwise_kernel(exprs, INTEGER_CHECKS.get(op)), dtypes)
     for op, template in LOGIC.items():
         exprs = {t: template.format(z=z) for t, z in ZERO.items()}
         backend.register("wgpu", op, elementwise_kernel(exprs), ALL)

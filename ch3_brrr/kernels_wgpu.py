@@ -6,7 +6,8 @@ table (views.wgsl, bound after the buffers), fill the WGSL templates (kernels/wg
 op's expression and the operands' types, and dispatch. Types: float32 is f32; int32, int64 and
 bool are all i32 words (bool as 0/1), the dtype policy of device "wgpu" (device_wgpu.py).
 An input that shares out's buffer is read from a snapshot: WebGPU forbids binding one buffer
-as both read-only and writable storage in a dispatch.
+as both read-only and writable storage in a dispatch. Bad input a kernel meets (an index out of
+range, an integer division by zero) is flagged in a fault word and raised by the next download.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from ch3_brrr.runtime import get_device
+from ch3_brrr.runtime import DeviceError, get_device
 
 KERNELS = Path(__file__).resolve().parent / "kernels" / "wgsl"
 WGSL_TYPE = {"float32": "f32", "int32": "i32", "int64": "i32", "bool": "i32"}
@@ -76,9 +77,13 @@ def upload(a: np.ndarray, wgsl: str) -> WGPUStorage:
 
 
 def download(data: WGPUStorage) -> np.ndarray:
-    """The storage's words as a flat host array (waits for the kernels that write it)."""
+    """The storage's words as a flat host array (waits for the kernels that write it); raises
+    KernelFault if a kernel flagged bad input since the last download."""
     out = np.empty(data.numel, NP_TYPE[data.wgsl])
     device().allocator.copyout(memoryview(out.view(np.uint8)), data.buf)
+    code, value = FAULT.take()
+    if code:
+        raise KernelFault(code, value)
     return out
 
 
@@ -123,16 +128,68 @@ def grid(groups: int) -> tuple[int, int, int]:
     return (x, -(-groups // x) if groups else 0, 1)
 
 
-def launch(src: str, entry: str, out: WGPUView, inputs, table, groups) -> None:
-    """Run `entry` of src over out, the inputs (views) and the int table."""
+def launch(src: str, entry: str, out: WGPUView, inputs, table, groups, extra=()) -> None:
+    """Run `entry` of src over out, the inputs (views), the `extra` raw buffers and the table."""
     if math.prod(groups) == 0:
         return
     inputs = [snapshot(v) if v.data is out.data else v for v in inputs]
     prog = device().build(entry, src)
     # the table travels as the Program's `vals`: a buffer cached by content, so a launch that
     # repeats (every training step) uploads nothing
-    prog(out.data.buf, *[v.data.buf for v in inputs], global_size=groups,
+    prog(out.data.buf, *[v.data.buf for v in inputs], *extra, global_size=groups,
          vals=tuple(int(m) for m in table))
+
+
+# --8<-- [start:fault_word]
+class FaultWord:
+    """Two i32 on the device: a fault code that kernels raise (atomicMax) where their input is
+    bad, and the offending value (an index, say).
+
+    A GPU kernel cannot throw, and checking on the host would read the operand back (a sync
+    per op). So the kernel flags the fault and the host reads the word with the next download,
+    as CUDA reports a device-side assert at the next synchronization."""
+
+    def __init__(self):
+        self.buf, self.armed = None, False
+
+    def binding(self):
+        """The word's buffer, for a launch that may raise it."""
+        if self.buf is None:
+            self.buf = upload(np.zeros(2, np.int32), "i32").buf
+        self.armed = True
+        return self.buf
+
+    def take(self) -> tuple[int, int]:
+        """(code, value) raised since the last take ((0, 0): none), and clear them; reads the
+        word only when a kernel that may raise it ran since."""
+        if not self.armed:
+            return 0, 0
+        self.armed = False
+        words = np.zeros(2, np.int32)
+        device().allocator.copyout(memoryview(words.view(np.uint8)), self.buf)
+        if words[0]:
+            device().allocator.copyin(self.buf, memoryview(np.zeros(8, np.uint8)))
+        return int(words[0]), int(words[1])
+# --8<-- [end:fault_word]
+
+
+FAULT = FaultWord()
+GATHER_FAULT, INDEX_FAULT = 3, 4  # index out of range: in gather/scatter_add, in x[index]
+
+
+class KernelFault(DeviceError):
+    """Bad input a kernel flagged (FaultWord), raised by the download after it."""
+
+    def __init__(self, code: int, value: int):
+        self.code, self.value = code, value
+        super().__init__(f"a wgpu kernel flagged fault {code} (value {value})")
+
+
+def fault_decl(binding: int) -> str:
+    """WGSL: the fault word at `binding` and raise_fault(code, value), for kernels that check."""
+    return (f"@group(0) @binding({binding}) var<storage, read_write> fault: array<atomic<i32>>;\n"
+            "fn raise_fault(code: i32, value: i32) {\n"
+            "    atomicMax(&fault[0], code);\n    atomicStore(&fault[1], value);\n}")
 
 
 def collapse(shape, *strides_of) -> tuple[list[int], list[list[int]]]:
@@ -173,12 +230,13 @@ def operand_decl(k: int, wgsl: str) -> str:
 
 
 # --8<-- [start:elementwise_launch]
-def elementwise(expr: str, out: WGPUView, *inputs: WGPUView) -> None:
+def elementwise(expr: str, out: WGPUView, *inputs: WGPUView, fault=None) -> None:
     """out[i] = expr over the inputs, named a, b, c in expr; they broadcast to out's shape.
 
     expr is WGSL, e.g. "a + b" or "select(c, b, a != 0)"; it becomes the body of
     `fn op(a, b, c) -> out type`, called with load0(at), load1(at), load2(at), `at` holding
-    the views' positions of element i (views.wgsl's positions4)."""
+    the views' positions of element i (views.wgsl's positions4). fault, if given, is
+    (condition in a, b, c; code): where the condition holds, FAULT's word is raised to code."""
     ndim = len(out.shape)
     shape, strides = collapse(out.shape, out.strides,
                               *[broadcast_strides(v, ndim) for v in inputs])
@@ -186,11 +244,16 @@ def elementwise(expr: str, out: WGPUView, *inputs: WGPUView) -> None:
     names = "abc"[:len(inputs)]
     params = ", ".join(f"{n}: {v.wgsl}" for n, v in zip(names, inputs))
     decls = [operand_decl(k, v.wgsl) for k, v in enumerate(inputs)]
-    decls.append(f"fn op({params}) -> {out.wgsl} {{ return {expr}; }}")
+    check, extra = "", ()
+    if fault:  # the fault word is bound after the inputs, before the table
+        decls.append(fault_decl(len(inputs) + 1))
+        check, extra = f"if ({fault[0]}) {{ raise_fault({fault[1]}, 0); }} ", (FAULT.binding(),)
+    decls.append(f"fn op({params}) -> {out.wgsl} {{ {check}return {expr}; }}")
     call = "op(" + ", ".join(f"load{k}(at)" for k in range(len(inputs))) + ")"
+    table_binding = str(len(inputs) + 1 + len(extra))
     src = MATH + source("views") + source("elementwise", OUT_T=out.wgsl, OPERANDS="\n".join(decls),
-                                          EXPR=call, TABLE_BINDING=str(len(inputs) + 1))
-    launch(src, "elementwise", out, inputs, table, grid(-(-out.numel // 256)))
+                                          EXPR=call, TABLE_BINDING=table_binding)
+    launch(src, "elementwise", out, inputs, table, grid(-(-out.numel // 256)), extra)
 # --8<-- [end:elementwise_launch]
 
 
@@ -258,24 +321,29 @@ def index_decls(indices) -> str:
     return "\n".join(lines)
 
 
-def _index_launch(out: WGPUView, x: WGPUView, x_strides, picks) -> None:
+def _index_launch(out: WGPUView, x: WGPUView, x_strides, picks, lowest: str, fault: int) -> None:
     """out[i] = x[xpos(i) + sum_k index_k[i] * step_k] (index.wgsl).
 
     x_strides: x's strides laid over out's shape; picks: (index view laid over out's shape,
-    size and stride of the dim of x it picks)."""
+    size and stride of the dim of x it picks); an index below `lowest` (WGSL, in `size`) or
+    past the size raises fault code `fault`."""
     views = [(out.offset, out.strides), (x.offset, x_strides)]
     views += [(v.offset, v.strides) for v, _, _ in picks]
     table = view_table(out.shape, views) + [n for _, size, step in picks for n in (size, step)]
-    src = source("views") + source("index", T=out.wgsl, INDICES=index_decls(picks),
-                                   NINDEX=str(len(picks)), TABLE_BINDING=str(len(picks) + 2))
-    launch(src, "index", out, [x] + [v for v, _, _ in picks], table, grid(-(-out.numel // 64)))
+    decls = index_decls(picks) + "\n" + fault_decl(len(picks) + 2)
+    src = source("views") + source("index", T=out.wgsl, INDICES=decls, NINDEX=str(len(picks)),
+                                   TABLE_BINDING=str(len(picks) + 3), LOWEST=lowest,
+                                   FAULT=str(fault))
+    launch(src, "index", out, [x] + [v for v, _, _ in picks], table, grid(-(-out.numel // 64)),
+           (FAULT.binding(),))
 
 
 def gather(out: WGPUView, x: WGPUView, index: WGPUView, axis: int) -> None:
     """out[.., i, ..] = x[.., index[.., i, ..], ..] along axis. Shapes: out = index's."""
     axis %= len(x.shape)
     x_strides = [0 if d == axis else s for d, s in enumerate(x.strides)]
-    _index_launch(out, x, x_strides, [(index, x.shape[axis], x.strides[axis])])
+    _index_launch(out, x, x_strides, [(index, x.shape[axis], x.strides[axis])], "0",
+                  GATHER_FAULT)
 
 
 def index_layout(x_shape, positions, b_ndim: int) -> tuple[int, list[int]]:
@@ -310,7 +378,7 @@ def index(out: WGPUView, x: WGPUView, *indices: WGPUView, positions) -> None:
         strides = [0] * len(out.shape)
         strides[start:start + b_ndim] = over_b(v, b_shape)
         picks.append((v._replace(strides=tuple(strides)), x.shape[p], x.strides[p]))
-    _index_launch(out, x, x_strides, picks)
+    _index_launch(out, x, x_strides, picks, "-size", INDEX_FAULT)
 
 
 def _scatter_launch(out: WGPUView, src: WGPUView, src_c, b_shape, picks, src_b,
@@ -325,10 +393,11 @@ def _scatter_launch(out: WGPUView, src: WGPUView, src_c, b_shape, picks, src_b,
         table += [dim, size, v.offset, *strides]
     table += src_b
     src_text = source("views") + source(
-        "index_put", T=out.wgsl, INDICES=index_decls(picks), NINDEX=str(len(picks)),
-        TABLE_BINDING=str(len(picks) + 2), ACCUMULATE="true" if accumulate else "false")
+        "index_put", T=out.wgsl, INDICES=index_decls(picks) + "\n" + fault_decl(len(picks) + 2),
+        NINDEX=str(len(picks)), TABLE_BINDING=str(len(picks) + 3),
+        ACCUMULATE="true" if accumulate else "false", FAULT=str(INDEX_FAULT))
     launch(src_text, "index_put", out, [src] + [p[0] for p in picks], table,
-           grid(-(-out.numel // 64)))
+           grid(-(-out.numel // 64)), (FAULT.binding(),))
 
 
 def copy_into(out: WGPUView, x: WGPUView) -> None:
@@ -362,8 +431,10 @@ def scatter_add(out: WGPUView, x: WGPUView, index: WGPUView, src: WGPUView, axis
     axis %= len(x.shape)
     table = view_table(out.shape, [(out.offset, out.strides)])
     table += [axis, *index.shape, index.offset, *index.strides, src.offset, *src.strides]
-    src_text = source("views") + source("scatter_add", T=out.wgsl)
-    launch(src_text, "scatter_add", out, [src, index], table, grid(-(-out.numel // 64)))
+    src_text = source("views") + source("scatter_add", T=out.wgsl, FAULT_DECL=fault_decl(3),
+                                        FAULT=str(GATHER_FAULT))
+    launch(src_text, "scatter_add", out, [src, index], table, grid(-(-out.numel // 64)),
+           (FAULT.binding(),))
 
 
 def argsort(out: WGPUView, x: WGPUView, axis: int, descending: bool) -> None:
@@ -386,6 +457,12 @@ def argsort(out: WGPUView, x: WGPUView, axis: int, descending: bool) -> None:
 
 def _rows(file: str, out: WGPUView, inputs, extra=(0, 0)) -> None:
     """Run a rows.wgsl kernel: one workgroup per row of contiguous (R, C) matrices."""
+    for v in (out, *inputs):  # the kernels index whole buffers from word 0, row-major
+        row_major = tuple(math.prod(v.shape[d + 1:]) for d in range(len(v.shape)))
+        if v.offset or (v.strides != row_major and v.numel > 1):
+            raise ValueError(f"{file}: operands must be contiguous from offset 0 (call "
+                             f".contiguous()), got shape {v.shape}, strides {v.strides}, "
+                             f"offset {v.offset}")
     rows, cols = (out.shape[0], inputs[0].shape[-1]) if inputs[0].shape else (0, 0)
     src = source("rows") + source(file)
     prog = device().build(file, src)

@@ -7,9 +7,10 @@ backend. Like ch2's eager Buffer, a LazyBuffer is a view (shape, strides, offset
 here the storage is a cell holding the graph of its current value, so an in-place write
 (`assign`, `alu(out=...)`: optimizer steps, a KV-cache update) is functionalized: the cell gets a
 new value and every view of the storage reads it. Pending writes are realized with the next
-realize. Not compiled (run on the host, as inductor's fallback kernels): argsort, scatter_add,
-index_put, advanced indexing with several index tensors, cumsum over more than 1024 elements,
-and in-place writes through a view that is not a box of its storage.
+realize. An index out of range or an integer division by zero is noted by the kernel and raised
+after it, as eager mode's error. Not compiled (run on the host, as inductor's fallback kernels):
+argsort, scatter_add, index_put, advanced indexing with several index tensors, cumsum over more
+than 1024 elements, and in-place writes through a view that is not a box of its storage.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ from ch2_lego import buffer
 from ch2_lego.backend import Ops as Ch2Ops
 from ch2_lego.buffer import Buffer
 from ch2_lego.dtype import DType, bool_, from_numpy_dtype, int64
-from ch2_lego.errors import DeviceError
+from ch2_lego.errors import DeviceError, IndexValueError, IntegerDivisionError
 from ch2_lego.storage import Size, View
 from ch4_pt2 import plan as plans
 from ch4_pt2.ops import GroupOp, Ops, UOp
@@ -119,6 +120,7 @@ def base_buffer(u: UOp) -> UOp | None:
 # written within one graph (a Function's temporary) is just a value of that graph.
 PENDING: weakref.WeakSet = weakref.WeakSet()  # storages written in place, not yet realized
 ALL: weakref.WeakSet = weakref.WeakSet()  # every live storage (compile realizes them first)
+FAILED: weakref.WeakSet = weakref.WeakSet()  # storages whose realize raised (compile skips them)
 STORAGE_OF: weakref.WeakValueDictionary = weakref.WeakValueDictionary()  # buffer id -> storage
 EPOCH = [0]  # how many realizes have run (outside compile's traces)
 TRACING = [False]  # inside compile's trace: a realize computes only what was asked for
@@ -131,7 +133,13 @@ def realize_storages(storages) -> None:
     todo = [s for s in todo if not s.realized]
     # realize the value under a storage's top-level reshape: the flat view of it is free
     values = [s.uop.src[0] if s.uop.op is Ops.RESHAPE else s.uop for s in todo]
-    for storage, node in zip(todo, plans.realize(values)):
+    try:
+        nodes = plans.realize(values)
+    except (IndexValueError, IntegerDivisionError):  # a kernel's fault: these stay graphs,
+        FAILED.update(todo)  # raising again when asked for, but no later realize takes them
+        PENDING.difference_update(todo)
+        raise
+    for storage, node in zip(todo, nodes):
         storage.set(reshape(node, (len(storage),)), write=False)
     PENDING.difference_update(todo)
     EPOCH[0] += not TRACING[0]
@@ -395,8 +403,10 @@ class LazyBuffer(Buffer):
     def index(self, shape, positions, *indices: LazyBuffer) -> LazyBuffer:
         """x[.., idx, ..] with one index tensor is a gather (fused); several run on the host."""
         if len(positions) == 1:
-            p, idx = positions[0], value_of(indices[0])
-            x = self.uop
+            p, idx, x = positions[0], value_of(indices[0]), self.uop
+            n = const(x.shape[p], idx.dtype, idx.shape)  # x[-1] is x[n - 1], as in eager
+            idx = UOp(Ops.WHERE, idx.dtype, (UOp(Ops.CMPLT, bool_, (idx, const(0, idx.dtype,
+                      idx.shape))), UOp(Ops.ADD, idx.dtype, (idx, n)), idx))
             pre, post = x.shape[:p], x.shape[p + 1:]
             ones = (1,) * (len(idx.shape) - 1)
             x = expand(reshape(x, (*pre, x.shape[p], *ones, *post)),

@@ -24,6 +24,7 @@ from ch4_pt2 import plan as plans
 from ch4_pt2.capture import (
     ALL,
     EPOCH,
+    FAILED,
     PENDING,
     STORAGE_OF,
     TRACING,
@@ -55,7 +56,7 @@ class Traced:
 
     def __init__(self, fn, args):
         # every live storage realized: what the trace reads of them is state, bound at replay
-        realize_storages([s for s in list(ALL) if not s.realized])
+        realize_storages([s for s in list(ALL) if not s.realized and s not in FAILED])
         first_produced, start = len(plans.produced), EPOCH[0]
         self.placeholders: list = []
         lazy_args = []

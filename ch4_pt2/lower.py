@@ -89,9 +89,13 @@ class Indexer:
             out = UOp(Ops.REDUCE, node.dtype, (value, *loops), op) if loops else value
         elif node.op is Ops.GATHER:  # x[..., index[idx], ...] along axis: a load at a load
             at = self.scalar(node.src[1], idx, valid).cast(index_dtype)
+            size = node.src[0].shape[node.arg]
+            # an index out of range is noted (the plan raises after the kernel) and reads
+            # nothing: the load is gated, so no memory outside x is touched
+            inside = at.ge(0).alu(Ops.AND, at.lt(size))
+            bad = valid.alu(Ops.AND, inside.alu(Ops.NOT))
+            at = UOp(Ops.CHECK, index_dtype, (at, bad), ("index", node.arg, size))
             src_idx = tuple(at if a == node.arg else i for a, i in enumerate(idx))
-            # NOTE: an index out of range reads 0, never memory outside x (eager ch2 raises)
-            inside = at.ge(0).alu(Ops.AND, at.lt(node.src[0].shape[node.arg]))
             out = self.scalar(node.src[0], src_idx, valid.alu(Ops.AND, inside))
         elif node.op is Ops.CONTIGUOUS:
             out = self.scalar(node.src[0], idx, valid)
@@ -111,6 +115,8 @@ pm_lower = PatternMatcher([
                                               UPat(Ops.CONST, arg=True))),
          lambda b, i: UOp(Ops.LOAD, b.dtype, (b, i))),
     Rule("True&x", UPat(Ops.AND, dtype=bool_, src=(UPat(Ops.CONST, arg=True), UPat.var("x"))),
+         lambda x: x),
+    Rule("check(never)", UPat(Ops.CHECK, src=(UPat.var("x"), UPat(Ops.CONST, arg=False))),
          lambda x: x),
 ])
 
@@ -235,6 +241,7 @@ class Kernel:
     lines: list[tuple]
     params: list[UOp]
     loops: list[UOp] = field(default_factory=list)
+    faults: list[tuple] = field(default_factory=list)  # what a run may note: see faults_of
 
 
 def linearize(store: UOp, loops: list[UOp], work: int) -> list[tuple]:
@@ -367,5 +374,26 @@ def lower(root: UOp, inputs: list[UOp], name: str = "kernel", after_pass=None) -
             after_pass(pass_name, k)
     inner = [r.arg[1] for r in ranges_in(k.store) if r not in k.loops]
     work = max(1, root.numel) * max(inner or [1])  # elements x the longest reduction
-    return Kernel(name, linearize(k.store, k.loops, work), k.params, k.loops)
+    return Kernel(name, linearize(k.store, k.loops, work), k.params, k.loops,
+                  faults_of(k.store))
 # --8<-- [end:lower]
+
+
+def faults_of(store: UOp) -> list[tuple]:
+    """The faults a kernel may note at run time, which C would leave undefined and eager mode
+    raises: ("index", axis, size) per CHECK of a gather; ("div",) if an integer // or % may
+    divide by zero. The kernel gets a fault word (its last parameter) if any."""
+    faults = []
+    for u in store.toposort():
+        if u.op is Ops.CHECK and u.arg not in faults:
+            faults.append(u.arg)
+        elif is_python_division(u) and ("div",) not in faults:
+            faults.append(("div",))
+    return faults
+
+
+def is_python_division(u: UOp) -> bool:
+    """An integer // or % that needs Python's rounding and a zero check; not index arithmetic
+    (both sides known >= 0 and > 0), which C's / and % do as they are."""
+    return u.op in (Ops.IDIV, Ops.MOD) and u.dtype.category == 1 and not (
+        u.src[0].vmin >= 0 and u.src[1].vmin > 0)

@@ -83,6 +83,7 @@ class Ops(Enum):
     LOAD = auto()  # kernel IR: src = (buffer, index) or (buffer, index, valid)
     STORE = auto()  # kernel IR: src = (buffer, index, value)
     GATHER = auto()  # tensor graph: src = (x, index), arg = axis; a load at a loaded index
+    CHECK = auto()  # kernel IR: src = (value, bad), arg = the fault; value, the fault noted if bad
     CONTIGUOUS = auto()  # tensor graph: realize here (a kernel boundary)
     EXTERN = auto()  # tensor graph: a host function we do not compile; arg = ExternCall
     SINK = auto()  # the root that holds a graph's outputs
@@ -268,6 +269,8 @@ def _bounds(u: UOp) -> tuple:
         return 0, u.arg[1] - 1
     if u.op in GroupOp.Comparison or u.dtype is bool_:
         return False, True
+    if u.op is Ops.CHECK:
+        return u.src[0].vmin, u.src[0].vmax
     if len(u.src) != 2:
         return -math.inf, math.inf
     (a0, a1), (b0, b1) = (u.src[0].vmin, u.src[0].vmax), (u.src[1].vmin, u.src[1].vmax)

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ch2_lego.dtype import DType
+from ch2_lego.errors import IndexValueError, IntegerDivisionError, OutOfRangeError
 from ch4_pt2.lower import Kernel, lower
 from ch4_pt2.ops import Ops, UOp, render_graph
 from ch4_pt2.renderer.c import ClangRenderer
@@ -83,16 +84,21 @@ class Plan:
             self.slot_bytes[slot] = max(self.slot_bytes.get(slot, 0), nbytes)
         self.sources: list[str | None] = []
         self.programs = []
+        self.faults: list[list[tuple]] = []  # per kernel: what its fault word's codes mean
         for item in self.items:
             if item.root.op is Ops.EXTERN or item.root.numel == 0:
                 self.sources.append(None)
                 self.programs.append(None)
+                self.faults.append([])
                 continue
             kernel = lower(item.root, list(item.inputs))
             kernel.name = kernel_name(kernel, item.root)
             src = self.renderer.render(kernel)
             self.sources.append(src)
             self.programs.append(device().build(kernel.name, src))
+            self.faults.append(kernel.faults)
+        self.fault = np.zeros(2, np.int64)  # the fault word the checking kernels share
+        self.fault_ptr = ctypes.c_void_p(self.fault.ctypes.data)
         self.reads = [n for item in self.items for n in item.inputs if n.op is Ops.BUFFER]
         self.scratch: dict[int, np.ndarray] | None = None
         self.fixed: dict[UOp, ctypes.c_void_p] = {}  # scratch nodes' addresses, made once
@@ -135,20 +141,44 @@ class Plan:
                     self.fixed[node] = pointers[node]
             return pointers[node]
 
-        for item, program in zip(self.items, self.programs):
+        for item, program, faults in zip(self.items, self.programs, self.faults):
+            extra = (self.fault_ptr,) if faults else ()
             if item.root.op is Ops.EXTERN:
                 result = item.root.arg.fn(*(array(x) for x in item.inputs))
                 array(item.root)[...] = np.asarray(result).reshape(item.root.shape)
             elif hasattr(program, "fn"):  # a C function: call it with raw pointers, no checks
-                program.fn(pointer(item.root), *(pointer(x) for x in item.inputs))
+                program.fn(pointer(item.root), *(pointer(x) for x in item.inputs), *extra)
             elif program is not None:
-                program(array(item.root), *(array(x) for x in item.inputs))
+                program(array(item.root), *(array(x) for x in item.inputs),
+                        *((self.fault,) if faults else ()))
+            if faults and self.fault[0]:
+                raise_fault(self.fault, faults)
         stats["kernels"] += self.kernel_count
         stats["realizes"] += 1
         stats["last_kernels"] = self.kernel_count
         if DEBUG >= 1:
             print(f"realize: {len(self.outputs)} outputs, {self.kernel_count} kernels")
         return [array(o) for o in self.outputs]
+
+
+def raise_fault(fault: np.ndarray, faults: list[tuple]) -> None:
+    """Raise eager mode's error for the fault a kernel noted (and clear the word for next time).
+
+    NOTE: x[i] wraps a negative i before the kernel sees it, so its message shows i + size.
+    """
+    code, value = int(fault[0]), int(fault[1])
+    fault[:] = 0
+    if code == -1:
+        raise IntegerDivisionError("ZeroDivisionError")
+    _, axis, size = faults[code - 1]
+    raise KernelIndexError(f"index {value} is out of bounds for dimension {axis} with size "
+                           f"{size}", value)
+
+
+class KernelIndexError(IndexValueError, OutOfRangeError):
+    """An index out of range, seen by a kernel. Eager ch2 raises IndexValueError (a
+    RuntimeError) for gather and OutOfRangeError (an IndexError) for x[i]; a fused kernel no
+    longer knows which op its load came from, so this is both."""
 
 
 # *** 3. entry points ***

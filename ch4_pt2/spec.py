@@ -76,6 +76,8 @@ kernel_spec = PatternMatcher([
                                        UPat.var("v"))), lambda i, v: is_index(i)),
     Rule("reduce", UPat(Ops.REDUCE, name="u"),
          lambda u: all(r.op is Ops.RANGE for r in u.src[1:]) and len(u.src) > 1),
+    Rule("check", UPat(Ops.CHECK, src=(UPat.var("i"), UPat.var("bad"))),
+         lambda i, bad: is_index(i) and bad.dtype is bool_),
     Rule("alu", UPat(GroupOp.ALU, name="u"), lambda u: u.op is Ops.CAST or u.op in
          GroupOp.Comparison and u.dtype is bool_ or u.op not in GroupOp.Comparison),
 ])

@@ -64,7 +64,10 @@ class WGPUAllocator(Allocator):
         if nbytes > limit:
             raise OutOfMemoryError("wgpu", nbytes, f"a binding holds at most {limit} bytes")
         # a binding may not be empty or hold part of a vec4: round up to whole 16-byte units
-        return self.device.create_buffer(size=max(16, -(-nbytes // 16) * 16), usage=USAGE)
+        try:
+            return self.device.create_buffer(size=max(16, -(-nbytes // 16) * 16), usage=USAGE)
+        except wgpu.GPUOutOfMemoryError as e:  # the driver's memory is spent
+            raise OutOfMemoryError("wgpu", nbytes, str(e)) from None
 
     def free(self, buf: wgpu.GPUBuffer) -> None:
         buf.destroy()

@@ -1,7 +1,9 @@
 """C with OpenMP: the CStyleLanguage with C's math library, Python's floor division and modulo,
 NaN-propagating max/min (as torch.maximum), and OpenMP pragmas for the loop attributes.
 
-Integer division by zero gives 0 instead of trapping (C leaves it undefined); the math functions
+Integer division by zero gives 0 instead of trapping (C leaves it undefined) and notes the fault
+in the kernel's fault word (code -1), as a gather index out of range does (its code is given by
+`checked`); the plan raises eager mode's error after the kernel. The math functions
 take the `f` suffix in float32 (expf, not exp) so nothing is computed in double by accident. exp
 and tanh in float32 are our own inline functions (c_math.h): libm's are calls the compiler cannot
 vectorize, and glibc's tanhf costs tens of nanoseconds, more than a whole matmul row here.
@@ -15,15 +17,19 @@ from ch4_pt2.renderer.cstyle import CStyleLanguage
 PRELUDE = """#include <math.h>
 #define MAX(a, b) (((a) != (a) || (a) > (b)) ? (a) : (b))
 #define MIN(a, b) (((a) != (a) || (a) < (b)) ? (a) : (b))
-static inline long floordiv(long a, long b) {
-  if (b == 0) return 0;
+static inline long floordiv(long a, long b, long* fault) {
+  if (b == 0) { fault[0] = -1; return 0; }
   long q = a / b;
   return (q * b != a && ((a < 0) != (b < 0))) ? q - 1 : q;
 }
-static inline long pymod(long a, long b) {
-  if (b == 0) return 0;
+static inline long pymod(long a, long b, long* fault) {
+  if (b == 0) { fault[0] = -1; return 0; }
   long r = a % b;
   return (r != 0 && ((r < 0) != (b < 0))) ? r + b : r;
+}
+static inline long checked(long i, _Bool bad, long code, long* fault) {
+  if (bad) { fault[0] = code; fault[1] = i; }
+  return i;
 }
 """ + open(__file__.replace("c.py", "c_math.h")).read()
 
@@ -53,9 +59,9 @@ class ClangRenderer(CStyleLanguage):
         Ops.SIGN: lambda x, t: f"(({x}>0)-({x}<0))",
         Ops.MAX: lambda a, b, t: f"MAX({a}, {b})",
         Ops.MIN: lambda a, b, t: f"MIN({a}, {b})",
-        Ops.IDIV: lambda a, b, t: f"floordiv({a}, {b})" if is_index(t)
+        Ops.IDIV: lambda a, b, t: f"floordiv({a}, {b}, fault)" if is_index(t)
         else math_fn("floor")(f"({a}/{b})", t),
-        Ops.MOD: lambda a, b, t: f"pymod({a}, {b})" if is_index(t)
+        Ops.MOD: lambda a, b, t: f"pymod({a}, {b}, fault)" if is_index(t)
         else f"({a}-{b}*{math_fn('floor')(f'({a}/{b})', t)})",
     }
     prelude = PRELUDE

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 
-from ch4_pt2.lower import Kernel
+from ch4_pt2.lower import Kernel, is_python_division
 from ch4_pt2.ops import Ops, UOp
 
 
@@ -71,7 +71,7 @@ class CStyleLanguage:
     def render_alu(self, u: UOp, ops: list[str]) -> str:
         if u.op is Ops.CAST:
             return f"({self.render_type(u)})({ops[0]})"
-        if u.op in (Ops.IDIV, Ops.MOD) and u.src[0].vmin >= 0 and u.src[1].vmin > 0:
+        if u.op in (Ops.IDIV, Ops.MOD) and not is_python_division(u):
             return f"({ops[0]}{'/' if u.op is Ops.IDIV else '%'}{ops[1]})"  # index arithmetic
         return self.code_for_op[u.op](*ops, u.dtype)
 
@@ -91,6 +91,8 @@ class CStyleLanguage:
             names[p] = f"data{p.arg}"
             const = "" if p.arg == 0 else "const "
             params.append(f"{const}{self.type_map[p.dtype.name]}* restrict data{p.arg}")
+        if kernel.faults:  # fault[0]: which (1 + its place in kernel.faults), fault[1]: a value
+            params.append("long* restrict fault")
         body, depth = [], 1
         for line in kernel.lines:
             kind, u = line[0], line[1]
@@ -127,6 +129,9 @@ class CStyleLanguage:
         if u.op is Ops.LOAD:
             read = f"{name(u.src[0])}[{name(u.src[1])}]"
             return read if len(u.src) == 2 else f"({name(u.src[2])}?{read}:0)"
+        if u.op is Ops.CHECK:  # the kernel's faults list is in the order lowering found them
+            code = self.faults.index(u.arg) + 1
+            return f"checked({name(u.src[0])}, {name(u.src[1])}, {code}, fault)"
         return self.render_alu(u, [name(s) for s in u.src])
 
     def render_acc(self, u: UOp, names: dict) -> str:
@@ -145,4 +150,5 @@ class CStyleLanguage:
         return f"{acc} = {self.render_alu(fake, [acc, name(u.src[0])])};"
 
     def render(self, kernel: Kernel) -> str:
+        self.faults = kernel.faults
         return self.prelude + self.render_kernel(kernel)

@@ -108,6 +108,8 @@ GCC_ERRORS = [
     (b"int main(){int a; a = 1\nreturn a;}", "1:24", "expected ';' before 'return'", True),
     (b"int main(){int x=0; switch(x){case 1: case 1: ;} return 0;}", "1:39",
      "duplicate case value", True),
+    (b"int main(void){int x = 0; switch ((void)x) { case 1: ; } return 0;}", "1:35",
+     "switch quantity not an integer", True),  # and its case labels were an exception
 ]
 
 
@@ -278,23 +280,29 @@ def test_guest_stderr_reaches_ours_under_run(tmp_path, capfd):
     assert (out, err) == ("ok\n", "oops\n")
 
 
-def test_a_frame_larger_than_the_stack_faults_as_a_stack_overflow():
-    """Linux's limit is 8 MiB; a 9 MB local array must fault in the guard gap below the stack,
-    not land silently in the heap (which the program first grows up to the gap)."""
+@pytest.mark.parametrize("opt_level", [0, 1])
+@pytest.mark.parametrize("size", [9_000_000, 20_000_000])
+def test_a_frame_larger_than_the_stack_faults_as_a_stack_overflow(size, opt_level):
+    """Linux's limit is 8 MiB; a 9 MB local array must fault in the 1 MiB guard gap below the
+    stack, not land silently in the heap (which the program first grows up to the gap). A
+    20 MB one would jump over the gap into the heap: only probing the new frame catches it."""
     src = ("void *sbrk(int n);\nint use(char *p) { p[0] = 1; return p[0]; }\n"
-           "int deep(void) { char a[9000000]; return use(a); }\n"
+           f"int deep(void) {{ char a[{size}]; return use(a); }}\n"
            "int main(void) { while (sbrk(1 << 20) != (void *)-1) ; return deep(); }\n")
-    _, exe = compile_executable(src, "t.c")
+    _, exe = compile_executable(src, "t.c", opt_level=opt_level)
     with pytest.raises(emu.EmulatorFault, match="stack overflow"):
         emu.run(exe)
 
 
 def test_the_heap_stops_short_of_the_stack():
+    """The 64 MiB address space ends in the 8 MiB stack, with Linux's 1 MiB stack_guard_gap
+    below it: the heap may grow up to 64 - 8 - 1 = 55 MiB (0x3700000), and its pages work."""
     src = ("void *sbrk(int n);\nint main(void) { char *top = 0, *p;\n"
            "  while ((p = sbrk(4096)) != (void *)-1) top = p;\n"
-           "  top[4095] = 7; return top[4095]; }\n")
+           "  top[4095] = 7;\n"
+           "  return top[4095] + (top + 4096 == (char *)0x3700000) + (sbrk(0) == top + 4096); }\n")
     _, exe = compile_executable(src, "t.c")
-    assert emu.run(exe).exit_code == 7  # the last page it got is usable; then sbrk said no
+    assert emu.run(exe).exit_code == 7 + 1 + 1  # the last page it got is usable; then no more
 
 
 def test_step_limit_is_an_option_with_a_generous_default(tmp_path, capsys):
@@ -352,3 +360,16 @@ def test_run_writes_to_text_streams_without_bytes_underneath(tmp_path, monkeypat
     assert main.main([str(prog), "--run"]) == 139
     assert out.getvalue() == "out\n"
     assert err.getvalue().startswith("err\nemulator: load of 4 bytes at 0x00000000 (unmapped)")
+
+
+def test_an_include_name_that_is_not_utf8(tmp_path, monkeypatch):
+    """`#include "é.h"` written in Latin-1 (byte 0xE9) names the file with that byte, as for
+    gcc; it was a UnicodeDecodeError. A name that matches no file is the usual diagnostic."""
+    monkeypatch.chdir(tmp_path)  # bytes paths: a file name may hold any byte but / and NUL
+    with open(b"\xe9.h", "wb") as f:
+        f.write(b"int v = 42;\n")
+    with open(b"m.c", "wb") as f:
+        f.write(b'#include "\xe9.h"\nint main(void) { return v; }\n')
+    assert main.main(["m.c", "--run"]) == 42
+    errors = our_diagnostics(b'#include "\\xff.h"\nint main(void) { return 0; }\n')
+    assert errors[0].render().startswith("t.c:1:10: error: ?.h: No such file or directory")

@@ -231,6 +231,17 @@ class ProgramGenerator:
         )
 
 
+@pytest.mark.parametrize("seed", range(8))
+def test_mutated_random_programs(seed):
+    """The generated programs, mutated: every construct of the generator, broken in random
+    places (mutants like these found a case label under `switch ((void)x)` raising a
+    ValueError)."""
+    text = ProgramGenerator(1000 + seed).program(2)
+    rng = random.Random(seed)
+    for _ in range(25):
+        compile_or_reject(mutate(text, rng))
+
+
 @pytest.mark.parametrize("opt_level", [0, 1], ids=["O0", "O1"])
 @pytest.mark.parametrize("seed", range(12))
 def test_random_valid_programs_match_gcc(seed, native_run, opt_level):

@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from appendix_ctoriscv import emu
+from appendix_ctoriscv.cfg import immediate_dominators, natural_loops, simplify_cfg
 from appendix_ctoriscv.copyprop import propagate_copies
 from appendix_ctoriscv.cse import eliminate_common_subexpressions
 from appendix_ctoriscv.dce import eliminate_dead_code
@@ -18,6 +19,8 @@ from appendix_ctoriscv.fold import fold_constants
 from appendix_ctoriscv.hoist import hoist_loop_constants, loop_blocks
 from appendix_ctoriscv.inline import inline_small_functions
 from appendix_ctoriscv.ir import format_function, parse_function
+from appendix_ctoriscv.ivsr import reduce_induction_variables
+from appendix_ctoriscv.licm import hoist_loop_invariants
 from appendix_ctoriscv.main import compile_executable, compile_source, main
 from appendix_ctoriscv.optimize import optimize
 from appendix_ctoriscv.ssa import from_ssa, to_ssa
@@ -48,6 +51,50 @@ def run_both(source: str, native_run):
     _, elf = compile_executable(source, "t.c", include_paths=[str(C_DIR)], opt_level=1)
     result = emu.run(elf, max_steps=20_000_000, use_regions=False)
     return (result.exit_code, result.stdout), native_run(source, flags=[f"-I{C_DIR}"])
+
+
+# *** the control-flow graph ***
+
+DIAMOND = """
+function f(%1):
+entry:
+  br %1, left, right
+left:
+  jmp join
+right:
+  jmp join
+join:
+  br %1, entry2, done
+entry2:
+  jmp join
+done:
+  ret %1
+"""
+
+
+def test_dominators_by_hand():
+    fn = ir(DIAMOND)
+    # entry reaches left, right and join; join is reached through either side, so only entry
+    # dominates it; entry2 and done are reached through join only; entry2 -> join is a loop
+    assert immediate_dominators(fn) == {"entry": "entry", "left": "entry", "right": "entry",
+                                        "join": "entry", "entry2": "join", "done": "join"}
+    assert natural_loops(fn) == {"join": {"join", "entry2"}}
+
+
+def test_simplify_cfg_jumps_past_empty_blocks_and_merges():
+    fn = ir(DIAMOND)
+    simplify_cfg(fn)
+    # by hand: left and right only jump, so entry branches to join directly (both ways: a jmp);
+    # join is then entry's only successor with entry2's back edge, so it stays a block
+    assert format_function(fn) == parse_and_format("""
+function f(%1):
+entry:
+  jmp join
+join:
+  br %1, join, done
+done:
+  ret %1
+""")
 
 
 # *** SSA ***
@@ -342,6 +389,72 @@ def test_loop_constants_are_loaded_once():
     assert [i.op for i in in_loops if 3000 in i.args or 1 in i.args] == ["add"]
 
 
+LOOP = """
+function f(%1, %2):
+entry:
+  jmp test
+body:
+  %5 = addr @a
+  %6 = mul %2, 80
+  %7 = add %5, %6
+  %8 = shl %4, 2
+  %9 = add %7, %8
+  %10 = load.i32 %9
+  %11 = div %1, %2
+  %3 = add %12, %10
+  %13 = add %3, %11
+  %14 = add %4, 1
+  jmp test
+test:
+  %12 = phi 0 [entry], %13 [body]
+  %4 = phi 0 [entry], %14 [body]
+  %15 = lt %4, %2
+  br %15, body, done
+done:
+  ret %12
+"""
+
+
+def test_licm_moves_what_does_not_change_in_the_loop():
+    fn = ir(LOOP)
+    assert hoist_loop_invariants(fn)
+    # by hand: the row address a + %2 * 80 depends on nothing the loop changes; the division
+    # might fault (it is not moved), the load reads memory, the rest depends on %4 or %12
+    assert [str(i) for i in fn.blocks[0].instrs] == [
+        "  %5 = addr @a", "  %6 = mul %2, 80", "  %7 = add %5, %6", "  jmp test"]
+    assert [i.dst for i in fn.block("body").instrs] == [
+        "%8", "%9", "%10", "%11", "%3", "%13", "%14", None]
+
+
+def test_ivsr_turns_the_scaled_index_into_a_pointer_that_steps():
+    fn = ir(LOOP)
+    hoist_loop_invariants(fn)
+    assert reduce_induction_variables(fn)
+    text = format_function(fn)
+    # by hand: p = phi(%7 + 0 * 4, p + 1 * 4) replaces %9 = %7 + (%4 << 2)
+    assert "%16 = mul 0, 4\n  %17 = add %7, %16\n  jmp test" in text
+    assert "%18 = phi %17 [entry], %19 [body]" in text
+    assert "%10 = load.i32 %18" in text and "%19 = add %18, 4\n  jmp test" in text
+    for run in (fold_constants, reduce_strength, propagate_copies, eliminate_dead_code):
+        run(fn)
+    body = [i.op for i in fn.block("body").instrs]
+    assert "shl" not in body and body.count("add") == 4  # %3, %13, i + 1 and p + 4
+
+
+def test_loop_optimisations_in_a_matrix_product_match_gcc(native_run):
+    source = ('#include "test.h"\nint a[6][7], b[7][5];\n'
+              "int main() { int i, j, k, s, t = 0;\n"
+              "  for (i = 0; i < 6; i++) for (j = 0; j < 7; j++) a[i][j] = i * 3 - j;\n"
+              "  for (i = 0; i < 7; i++) for (j = 0; j < 5; j++) b[i][j] = i + j * j;\n"
+              "  for (i = 0; i < 6; i++) for (j = 0; j < 5; j++) {\n"
+              "    for (s = 0, k = 0; k < 7; k++) s += a[i][k] * b[k][j];\n"
+              "    t = t * 7 + s; }\n"
+              "  for (k = 6; k >= 0; k -= 2) t += a[5][k];\n"
+              "  print_int(t); putchar(10); return 0; }\n")
+    ours, gcc = run_both(source, native_run)
+    assert ours == gcc
+
+
 # *** the pipeline ***
 
 
@@ -390,9 +503,8 @@ def book_listings() -> dict[str, str]:
     listings = {"sum.ir.txt": format_function(fn)}
     to_ssa(fn)
     listings["sum.ssa.txt"] = format_function(fn)
-    for _ in range(2):
-        for _, run in PASSES:
-            run(fn)
+    while any([run(fn) for _, run in PASSES]):  # every pass, until a round changes nothing
+        pass
     listings["sum.opt.txt"] = format_function(fn)
     listings["sum.O1.s"] = compile_c(source, "sum.c", opt_level=1).rstrip("\n")
     return listings

@@ -10,6 +10,8 @@ import math
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from ch3_brrr.runtime import DeviceNotFoundError, get_device
 
@@ -130,13 +132,61 @@ def test_binary_float_broadcasts_through_stride_zero(op):
     # + - * and max/min round once (0.5 ulp); / is 2.5 ulp; mod and floordiv go through a / b
     bound = {Ops.DIV: 2.5 * ULP * np.abs(truth)}.get(op, 0.5 * ULP * np.abs(truth))
     got = result(out)
-    if op is Ops.FLOORDIV:  # floor(a/b) is exact unless a/b rounds across an integer
-        assert np.mean(got == truth) > 0.95
+    if op is Ops.FLOORDIV:  # floor(a/b) is exact unless a/b (2.5 ulp) rounds across an integer
+        q = a.astype(np.float64) / b
+        near = np.abs(q - np.round(q)) <= 3 * ULP * np.abs(q)
+        assert np.all(got[~near] == truth[~near]) and np.all(np.abs(got - truth) <= 1)
     elif op is Ops.MOD:  # a - b*floor(a/b): the sign follows the divisor, |r| < |b|
         assert np.all(np.sign(got[got != 0]) == np.sign(b[got != 0]))
         np.testing.assert_allclose(got, truth, atol=4 * ULP * np.abs(a).max())
     else:
         assert np.all(np.abs(got - truth) <= bound)
+
+
+@st.composite
+def layouts(draw, nops):
+    """A random shape (0-4 dims of 0-5) and per operand a layout of it: dims in a random
+    memory order, stepped by 1 or 2, maybe flipped, maybe broadcast (stride 0)."""
+    shape = tuple(draw(st.lists(st.integers(0, 5), max_size=4)))
+    per_op = [(draw(st.permutations(range(len(shape)))),
+               [draw(st.sampled_from([1, 2, -1, -2])) for _ in shape],
+               [draw(st.booleans()) for _ in shape]) for _ in range(nops)]
+    return shape, per_op, draw(st.integers(0, 2**32 - 1))
+
+
+def laid_out(base_of, shape, perm, steps, broadcast):
+    """(base, view): a contiguous base from base_of(base shape) and the view of it with
+    `shape` in the layout (memory order perm, steps, broadcast dims)."""
+    sizes = [(1 if b else n) * abs(s) for n, s, b in zip(shape, steps, broadcast)]
+    base = base_of(tuple(sizes[p] for p in perm))
+    v = base.transpose(np.argsort(perm))[(..., *(slice(None, None, s) for s in steps))]
+    return base, np.broadcast_to(v, shape)
+
+
+EXACT = {  # ops WGSL rounds correctly (or computes exactly) -> numpy's
+    Ops.ADD: np.add, Ops.SUB: np.subtract, Ops.MUL: np.multiply, Ops.MAX: np.maximum,
+    Ops.MIN: np.minimum, Ops.CMPLT: np.less, Ops.CMPEQ: np.equal,
+}
+
+
+@settings(max_examples=40, deadline=None)
+@given(case=layouts(nops=3), op=st.sampled_from(list(EXACT)), wgsl=st.sampled_from(["f32", "i32"]))
+def test_binary_on_random_shapes_and_layouts(case, op, wgsl):
+    # each operand and out in its own random layout (out is written, so never broadcast)
+    shape, (out_layout, *in_layouts), seed = case
+    rng = np.random.default_rng(seed)
+    dtype = {"f32": "float32", "i32": "int64"}[wgsl]
+    values = (lambda s: rng.uniform(-3, 3, s).astype(np.float32)) if wgsl == "f32" else \
+        (lambda s: rng.integers(-9, 10, s).astype(np.int32))
+    (a_base, a), (b_base, b) = (laid_out(values, shape, *layout) for layout in in_layouts)
+    out_dtype = "bool" if op in (Ops.CMPLT, Ops.CMPEQ) else dtype
+    out_base, out_host = laid_out(lambda s: np.zeros(s, np.int32 if out_dtype != "float32"
+                                                     else np.float32), shape, *out_layout[:2],
+                                  [False] * len(shape))
+    out = view_of(out_base, out_host, out_dtype)
+    D.elementwise_kernel(D.BINARY[op][0])(out, view_of(a_base, a, dtype),
+                                         view_of(b_base, b, dtype))
+    np.testing.assert_array_equal(result(out), EXACT[op](a, b).astype(out_host.dtype))
 
 
 def test_max_and_min_propagate_nan():
@@ -315,10 +365,10 @@ def test_strided_batched_matmul():
 def test_gather_and_scatter_add():
     rng = np.random.default_rng(10)
     x = rng.standard_normal((4, 7)).astype(np.float32)
-    index = rng.integers(-7, 7, (4, 3)).astype(np.int32)
+    index = rng.integers(0, 7, (4, 3)).astype(np.int32)
     out = fresh((4, 3), "float32")
     K.gather(out, view_of(x, x, "float32"), view_of(index, index, "int64"), 1)
-    np.testing.assert_array_equal(result(out), np.take_along_axis(x, index % 7, 1))
+    np.testing.assert_array_equal(result(out), np.take_along_axis(x, index, 1))
     src = rng.standard_normal((4, 5)).astype(np.float32)
     target = rng.integers(0, 7, (4, 3)).astype(np.int32)
     summed = fresh((4, 7), "float32")
@@ -358,6 +408,40 @@ def test_advanced_index_and_index_put():
     truth = zeros.copy()
     truth[tokens] = grad
     np.testing.assert_array_equal(result(put), truth)
+
+
+def test_an_index_out_of_range_is_flagged_for_the_next_download():
+    x = np.arange(12, dtype=np.float32).reshape(3, 4)
+    ones = np.ones((3, 1), np.float32)  # x[:, [7]] += ones
+
+    def gather(out, i):
+        K.gather(out, view_of(x, x, "float32"), i, 1)
+
+    def index(out, i):
+        K.index(out, view_of(x, x, "float32"), i, positions=(0,))
+
+    def index_put(out, i):
+        K.index_put(out, view_of(x, x, "float32"), view_of(ones, ones, "float32"), i,
+                    positions=(1,), accumulate=True)
+
+    def scatter_add(out, i):
+        K.scatter_add(out, view_of(x, x, "float32"), i, view_of(x, x, "float32"), 1)
+
+    bad = [  # (launch, its indices, out's shape, the fault code, the bad index)
+        (gather, [[1], [4], [0]], (3, 1), K.GATHER_FAULT, 4),
+        (gather, [[1], [-1], [0]], (3, 1), K.GATHER_FAULT, -1),  # gather takes [0, size)
+        (index, [2, -4], (2, 4), K.INDEX_FAULT, -4),  # x[index] takes [-size, size)
+        (index_put, [7], (3, 4), K.INDEX_FAULT, 7),
+        (scatter_add, [[0], [5], [1]], (3, 4), K.GATHER_FAULT, 5),
+    ]
+    for launch, index_values, shape, code, wrong in bad:
+        index_values = np.array(index_values, np.int32)
+        out = fresh(shape, "float32")
+        launch(out, view_of(index_values, index_values, "int64"))
+        with pytest.raises(K.KernelFault) as info:
+            result(out)
+        assert (info.value.code, info.value.value) == (code, wrong), launch.__name__
+        result(out)  # reported once: the next download is clean
 
 
 @pytest.mark.parametrize("descending", [False, True])
@@ -433,3 +517,13 @@ def test_cross_entropy_rows_and_ignore_index():
     bound = exp_terms_bound(x64) * (np.abs(m) + np.abs(lse - m) + np.abs(picked) + 1)
     assert np.all(np.abs(result(loss) - truth) <= bound)
     assert result(loss)[3] == 0.0
+
+
+def test_row_kernels_refuse_strided_operands():
+    x = logits(23, rows=4, cols=6)
+    out = fresh((6, 4), "float32")
+    with pytest.raises(ValueError, match=r"softmax: operands must be contiguous .* strides "
+                                         r"\(1, 6\)"):
+        K.softmax(out, view_of(x, x.T, "float32"))
+    with pytest.raises(ValueError, match="offset 6"):
+        K.softmax(fresh((3, 6), "float32"), view_of(x, x[1:], "float32"))

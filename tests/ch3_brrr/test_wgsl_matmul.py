@@ -53,8 +53,8 @@ def test_relative_error_well_under_1e4():
     rng = np.random.default_rng(7)
     a, b = rng.random((96, 200), np.float32), rng.random((200, 72), np.float32)
     ref = a.astype(np.float64) @ b.astype(np.float64)
-    for rung in RUNGS:
-        assert np.max(np.abs(matmul(rung, a, b) - ref) / ref) < 1e-5
+    for rung in RUNGS:  # with no cancellation the bound K*eps is relative: 2.4e-5 << 1e-4
+        assert np.max(np.abs(matmul(rung, a, b) - ref) / ref) <= a.shape[1] * EPS32
 
 
 def test_validate_catches_a_wrong_rung():
@@ -105,6 +105,16 @@ def test_too_large_allocation_is_out_of_memory():
     limit = WGPU.gpu.limits["max-storage-buffer-binding-size"]
     with pytest.raises(OutOfMemoryError, match="wgpu out of memory. Tried to allocate"):
         WGPU.allocator.alloc(limit + 16)
+
+
+def test_a_driver_out_of_memory_is_named(monkeypatch):
+    import wgpu
+
+    def refuse(**kwargs):
+        raise wgpu.GPUOutOfMemoryError("Not enough memory left")
+    monkeypatch.setattr(WGPU.gpu, "create_buffer", refuse)
+    with pytest.raises(OutOfMemoryError, match=r"Tried to allocate 4096 bytes \(Not enough"):
+        WGPU.allocator.alloc(4096)
 
 
 def test_pipelines_and_bind_groups_are_cached():

@@ -135,7 +135,10 @@ def test_pad_reads_zeros_and_never_out_of_bounds():
 def test_generated_source_compiles_without_warnings(tmp_path):
     a = buffer_node(np.ones((8, 16), np.float32), float32)
     b = buffer_node(np.ones((16, 16), np.float32), float32)
-    plan = Plan([softmax(matmul(a, b)), chain10(a)])
+    ia = buffer_node(np.arange(-8, 8), int64)
+    fault_checks = UOp(Ops.GATHER, float32, (a.reshape((128,)), ia.alu(Ops.IDIV, ia)), 0)
+    plan = Plan([softmax(matmul(a, b)), chain10(a), fault_checks])
+    assert any("long* restrict fault" in src for src in plan.sources)
     for k, src in enumerate(plan.sources):
         path = tmp_path / f"k{k}.c"
         path.write_text(src)
@@ -203,8 +206,14 @@ def test_float32_exp_reaches_the_subnormals():
                                                    2 * 2.0 ** -149))
 
 
-def test_a_gather_out_of_range_reads_zero_not_foreign_memory():
+def test_a_gather_out_of_range_raises_after_its_kernel_and_reads_no_foreign_memory():
     x = buffer_node(np.arange(1.0, 5.0), float64)  # [1, 2, 3, 4]
-    idx = buffer_node(np.array([2, -1, 4, 1000000, 0]), int64)
-    (got,) = Plan([UOp(Ops.GATHER, float64, (x, idx), 0)]).run()
-    np.testing.assert_array_equal(got, [3.0, 0.0, 0.0, 0.0, 1.0])
+    idx = buffer_node(np.array([2, 3, 0, 1, 0]), int64)
+    plan = Plan([UOp(Ops.GATHER, float64, (x, idx), 0)])
+    assert "checked(" in plan.sources[0] and "long* restrict fault" in plan.sources[0]
+    np.testing.assert_array_equal(plan.run()[0], [3.0, 4.0, 1.0, 2.0, 1.0])
+    # far out of range: a read there would fault the process; the gated load reads nothing
+    with pytest.raises(IndexError, match="index 1000000 is out of bounds for dimension 0 "
+                                         "with size 4"):
+        plan.run({idx: np.array([2, -1, 4, 1000000, 0])})
+    np.testing.assert_array_equal(plan.run()[0], [3.0, 4.0, 1.0, 2.0, 1.0])  # word cleared

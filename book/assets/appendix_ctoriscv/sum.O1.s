@@ -7,11 +7,10 @@ sum:
 	li t4, 0
 	j .L.sum.test.2
 .L.sum.body.1:
-	slli t5, t4, 2
-	add t5, a0, t5
-	lw t5, 0(t5)
+	lw t5, 0(a0)
 	add t3, t3, t5
 	addi t4, t4, 1
+	addi a0, a0, 4
 .L.sum.test.2:
 	blt t4, a1, .L.sum.body.1
 .L.break.1:

@@ -5,10 +5,11 @@
 // one dim of x of length size_k and stride step_k; negative indices count from the end.
 // gather(x, axis, index): one index, out's shape = index's. x[idx0, :, idx1]: two, out's shape
 // numpy's. A template (kernels_wgpu.py fills T, the element type; INDICES, the index bindings
-// 2 + k and read_index(k, pos); NINDEX; TABLE_BINDING). The table after its views (out = 0,
-// x = 1, index_k = 2 + k): size_k, step_k for each k.
-// NOTE: an index out of range is not detected (a GPU cannot raise); it reads x at a clamped
-// address. ch2 checks index ranges before it launches.
+// 2 + k, read_index(k, pos) and the fault word; NINDEX; TABLE_BINDING; LOWEST, the smallest
+// index allowed: 0 for gather, -size for x[idx]; FAULT, the code raised for one out of range).
+// The table after its views (out = 0, x = 1, index_k = 2 + k): size_k, step_k for each k.
+// NOTE: a GPU kernel cannot raise: an index out of range raises the fault word (the next
+// download reports it) and reads some element of x (WGSL clamps every access to the buffer).
 
 @group(0) @binding(0) var<storage, read_write> out: array<{{T}}>;
 @group(0) @binding(1) var<storage, read> x: array<{{T}}>;
@@ -28,6 +29,7 @@ fn index(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) groups:
     for (var k = 0u; k < nindex; k++) {
         let size = table[extra + 2u * k];
         var chosen = read_index(k, position(i, 2u + k));
+        if (chosen < {{LOWEST}} || chosen >= size) { raise_fault({{FAULT}}, chosen); }
         if (chosen < 0) { chosen += size; }
         pos += chosen * table[extra + 2u * k + 1u];
     }

@@ -12,8 +12,9 @@
 // Table (i32), after views.wgsl's (over out's shape: out = 0, then src's c-strides = 1):
 //     nb, B shape, then per k: dim_k, size_k, index_k's offset and strides over B,
 //     then src's strides over B
-// A template: kernels_wgpu.py fills T, INDICES (bindings 2 + k and read_index(k, pos)), NINDEX,
-// TABLE_BINDING and ACCUMULATE.
+// A template: kernels_wgpu.py fills T, INDICES (bindings 2 + k, read_index(k, pos) and the
+// fault word), NINDEX, TABLE_BINDING, ACCUMULATE and FAULT (the code an index out of range
+// raises: a GPU kernel cannot throw, the next download reports it).
 
 @group(0) @binding(0) var<storage, read_write> out: array<{{T}}>;
 @group(0) @binding(1) var<storage, read> src: array<{{T}}>;
@@ -54,8 +55,10 @@ fn index_put(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) gro
             for (var d = 0u; d < nb; d++) {
                 ipos += coordinate(b, bshape, nb, d) * table[at + 3u + d];
             }
+            let size = table[at + 1u];
             var chosen = read_index(k, ipos);
-            if (chosen < 0) { chosen += table[at + 1u]; }
+            if (chosen < -size || chosen >= size) { raise_fault({{FAULT}}, chosen); }
+            if (chosen < 0) { chosen += size; }
             matches = matches && chosen == coordinate(e, 2u, ndim, dim);
         }
         if (matches) {

@@ -54,7 +54,7 @@ fn floordiv_f32(a: f32, b: f32) -> f32 { return floor(a / b); }
 // Integer // and % from unsigned division of the magnitudes: signed i32 `%` with a
 // negative divisor came out wrong on one driver (NVIDIA's Vulkan, 580.159); unsigned is exact.
 fn floordiv_i32(a: i32, b: i32) -> i32 {
-    if (b == 0) { return 0; }  // NOTE: torch raises; the host checks divisors (see device_wgpu)
+    if (b == 0) { return 0; }  // NOTE: torch raises; the launcher flags it (device_wgpu.FAULTS)
     let ua = u32(abs(a));
     let ub = u32(abs(b));
     let q = i32(ua / ub);  // |a| // |b|

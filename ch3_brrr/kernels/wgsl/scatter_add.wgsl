@@ -3,13 +3,16 @@
 // with out already holding x (a copy kernel ran first). As in index_put.wgsl, no atomics:
 // element c of out loops over t along the axis of index, the other coordinates fixed to c's,
 // and adds the src elements whose index names c[axis]. O(out x index's length along the axis).
-// A template (T). The table after views.wgsl's (over out's shape, out = view 0):
+// A template (T; FAULT_DECL, the fault word at binding 3, and FAULT, the code an index outside
+// [0, size) raises: a GPU kernel cannot throw, the next download reports it). The table after
+// views.wgsl's (over out's shape, out = view 0):
 //     axis, index's shape[ndim], index: offset, strides[ndim]; src: offset, strides[ndim]
 
 @group(0) @binding(0) var<storage, read_write> out: array<{{T}}>;
 @group(0) @binding(1) var<storage, read> src: array<{{T}}>;
 @group(0) @binding(2) var<storage, read> index: array<i32>;
-@group(0) @binding(3) var<storage, read> table: array<i32>;
+{{FAULT_DECL}}
+@group(0) @binding(4) var<storage, read> table: array<i32>;
 
 // --8<-- [start:scatter_add]
 @compute @workgroup_size(64)
@@ -41,10 +44,10 @@ fn scatter_add(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) g
     }
     if (!inside) { return; }
     var acc = {{T}}(0);
-    let size = table[2u + axis];  // out's length along the axis, for negative indices
+    let size = table[2u + axis];  // out's length along the axis
     for (var t = 0; t < table[ishape + axis]; t++) {
-        var chosen = index[ipos + t * table[iview + 1u + axis]];
-        if (chosen < 0) { chosen += size; }
+        let chosen = index[ipos + t * table[iview + 1u + axis]];
+        if (chosen < 0 || chosen >= size) { raise_fault({{FAULT}}, chosen); }
         if (chosen == mine) { acc += src[spos + t * table[sview + 1u + axis]]; }
     }
     out[position(e, 0u)] += acc;
