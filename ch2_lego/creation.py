@@ -93,7 +93,7 @@ def empty(*size, dtype=None, device=None, requires_grad=False) -> Tensor:
 
 
 def _like(fn, t: Tensor, *args, dtype=None, device=None, requires_grad=False) -> Tensor:
-    return fn(*args, dtype=dtype or t.dtype, device=device or t._storage.device,
+    return fn(*args, dtype=dtype or t.dtype, device=device or t._buf.device,
               requires_grad=requires_grad)
 
 

@@ -159,14 +159,6 @@ class Tensor(MovementMixin, MathMixin, InplaceMixin, TensorBase):
         return Tensor._wrap(self._buf.as_strided(view.shape, view.strides, view.offset),
                             self._base if self._base is not None else self)
 
-    @property
-    def _view(self) -> View:
-        return self._buf.view
-
-    @property
-    def _storage(self) -> Storage:
-        return self._buf.storage
-
     # *** 2. metadata ***
 
     @property
