@@ -142,21 +142,24 @@ class Traced:
 
 
 def fingerprint(roots: list[UOp]) -> tuple:
-    """What two traces of a signature must share to trust the first one's plan: the constants
-    of the graph (the Python numbers fn read) and how many nodes of each computing op it has.
+    """What two traces of a signature must share to trust the first one's plan: the Python
+    numbers fn read (constants, and the arguments of movement ops: a KV cache's position) and
+    how many nodes of each computing op the graph has.
 
-    Sorted, not in graph order, and blind to movement ops and buffers: the order of in-place
-    writes and the shape a realized buffer was stored in may differ between equal traces.
+    Sorted, not in graph order, and blind to buffers and reshapes: the order of in-place writes
+    and the shape a realized buffer was stored in may differ between equal traces.
     """
-    consts, ops = [], collections.Counter()
+    numbers, ops = [], collections.Counter()
     for u in UOp(Ops.SINK, None, tuple(roots)).toposort():
         if u.op is Ops.CONST:
-            consts.append((u.dtype.name, repr(u.arg)))  # repr: -0.0 and nan, as kernels see them
+            numbers.append((u.dtype.name, repr(u.arg)))  # repr: -0.0 and nan, as kernels see
+        elif u.op in GroupOp.Movement and u.op is not Ops.RESHAPE:
+            numbers.append((u.op.name, repr(u.arg)))
         elif u.op is Ops.EXTERN:
             ops[u.arg.name] += 1
         elif u.op not in GroupOp.Movement and u.op is not Ops.BUFFER:
             ops[u.op.name] += 1
-    return tuple(sorted(consts)), tuple(sorted(ops.items()))
+    return tuple(sorted(numbers)), tuple(sorted(ops.items()))
 
 
 def array_dtype(storage):

@@ -137,6 +137,24 @@ def test_a_python_number_that_changes_every_call_is_never_replayed_stale():
     assert got == [1.0, 2.0, 3.0, 4.0]  # torch.compile's answer too: Dynamo guards on it
 
 
+def test_a_write_at_a_python_position_is_never_replayed_stale():
+    """A KV-cache update at a position kept in Python: the write's box moves every call."""
+    pos = [0]
+    cache = lego.zeros(4, 2, device="lazy")
+
+    def write(x):
+        cache[pos[0]] = x
+        pos[0] += 1
+        return cache.sum(0)
+
+    f = ch4_pt2.compile(write)
+    with pytest.warns(RuntimeWarning, match="traced on every call"):
+        for k in range(4):
+            f(lego.tensor([1.0 + k, 10.0]))
+    want = np.array([[1.0, 10.0], [2.0, 10.0], [3.0, 10.0], [4.0, 10.0]])
+    np.testing.assert_array_equal(cache.numpy(), want)
+
+
 def test_sampling_with_the_kv_cache_matches_eager(float64):
     eager, lazy = twins()
     eager.eval()
