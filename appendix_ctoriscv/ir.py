@@ -159,11 +159,3 @@ def parse_function(text: str) -> IRFunction:
     temps = [int(t[1:]) for i in fn.instructions() for t in [i.dst, *i.uses()] if t]
     fn.temps = max(temps + [int(p[1:]) for p in fn.params if p.startswith("%")], default=0)
     return fn
-
-
-def lower_program(program: list) -> list[IRFunction]:
-    """The AST of every function -> its IR. lower.py does the work; this name stays here for
-    the code written when ir.py held the lowering."""
-    from appendix_ctoriscv.lower import lower_program as lower  # lower.py imports this module
-
-    return lower(program)

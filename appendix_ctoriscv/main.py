@@ -160,6 +160,13 @@ def format_ast(program: list[Obj]) -> str:
 MAX_STEPS = 10_000_000_000  # generous: minutes of emulation, but an endless loop still ends
 
 
+def step_count(text: str) -> int:
+    """--max-steps's argument: a whole number of instructions, 0 or more."""
+    if not text.isascii() or not text.isdigit():
+        raise argparse.ArgumentTypeError(f"expected a number of instructions, got '{text}'")
+    return int(text)
+
+
 def make_arg_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="python -m appendix_ctoriscv",
@@ -180,7 +187,7 @@ def make_arg_parser() -> argparse.ArgumentParser:
     p.add_argument("-std", choices=["c89", "c90", "c99"], default="c99", help="language level")
     p.add_argument("-I", dest="include", action="append", default=[], metavar="DIR",
                    help="add DIR to the #include search path")
-    p.add_argument("--max-steps", type=int, default=MAX_STEPS, metavar="N",
+    p.add_argument("--max-steps", type=step_count, default=MAX_STEPS, metavar="N",
                    help=f"stop the emulated program after N instructions (default {MAX_STEPS})")
     return p
 

@@ -4,8 +4,8 @@ and torch.compile (inductor), all on the CPU, in the same run.
 Workloads: inference forward passes at batch 1 and 16 (no grad, eval mode), and a training step
 (forward, backward, SGD with momentum) at batch 32. The model is bench/ch2_models.py's GPT
 (L=2, H=4, C=64, T=16, 27 symbols), with the same weights in every library. Ours runs through
-`ch4_pt2.compile`: traced once, then its plan replayed. SGD, not AdamW: compile freezes Python
-numbers at trace time, and AdamW's bias correction is a Python function of its step count.
+`ch4_pt2.compile`: traced twice, then its plan replayed. SGD, not AdamW: AdamW's bias
+corrections are Python numbers of its step count, so compile traces its step on every call.
 Reported: median milliseconds per call over interleaved rounds, ratios, and kernel counts (ours
 per call; inductor's generated kernels per compiled graph, matmuls being library calls there).
 Every contender's output is checked against ch2 eager first. One thread everywhere.

@@ -26,7 +26,7 @@ from ch2_lego.backend import Ops as Ch2Ops
 from ch2_lego.buffer import Buffer
 from ch2_lego.dtype import DType, bool_, from_numpy_dtype, int64
 from ch2_lego.errors import DeviceError, IndexValueError, IntegerDivisionError
-from ch2_lego.storage import Size, View
+from ch2_lego.storage import Size, View, broadcast_shape
 from ch4_pt2 import plan as plans
 from ch4_pt2.ops import GroupOp, Ops, UOp
 
@@ -231,7 +231,7 @@ class LazyBuffer(Buffer):
         operands = (self, *srcs)
         values = srcs if op is Ch2Ops.WHERE else operands
         dtype = next((s.dtype for s in values if isinstance(s, LazyBuffer)), self.dtype)
-        shape = out.shape if out is not None else np.broadcast_shapes(
+        shape = out.shape if out is not None else broadcast_shape(
             *(tuple(s.shape) for s in operands if isinstance(s, LazyBuffer)))
         ours = ALU_OPS[op]
         uops = []

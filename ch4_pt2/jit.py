@@ -6,14 +6,21 @@ for its outputs and for every in-place write it made (an optimizer step, a KV-ca
 Later calls with that signature bind the new arguments' data to the plan's inputs and run its
 kernels: no Python work per op, no scheduling, no compiling. Guards: a new signature traces
 again; a storage the plan reads or writes must still be there with its size, else it retraces.
+A Python number that fn reads from outside its arguments (Adam's step count, a learning rate
+a schedule changes) is a constant of the trace, so a plan is replayed only once a second trace
+of the signature gave the same graph, constants included; a function whose graph changes from
+call to call (Adam's bias corrections) is traced every call: right, but not faster.
 Left out: Python side effects happen at trace time only (p.grad after a replayed step is the
-traced one); an `.item()` for control flow is not re-checked on replay, and a plan that reads a
-value realized in the middle of its trace is not kept (those calls run lazily every time).
+traced one); a number that changes after two equal traces (a step-wise learning-rate schedule)
+and an `.item()` for control flow are not re-checked on replay; a plan that reads a value
+realized in the middle of its trace is not kept (those calls run lazily every time).
 """
 
 from __future__ import annotations
 
+import collections
 import functools
+import warnings
 import weakref
 
 import numpy as np
@@ -33,7 +40,7 @@ from ch4_pt2.capture import (
     realize_storages,
     reshape,
 )
-from ch4_pt2.ops import Ops
+from ch4_pt2.ops import GroupOp, Ops, UOp
 
 
 def signature(args) -> tuple:
@@ -75,7 +82,12 @@ class Traced:
         finally:
             TRACING[0] = False
         self.single = isinstance(result, Tensor)
-        outputs = [result] if self.single else list(result or [])
+        outputs = [result] if self.single else list(result) if isinstance(
+            result, (tuple, list)) else [] if result is None else None
+        if outputs is None or not all(isinstance(t, Tensor) for t in outputs):
+            raise TypeError(f"compile({getattr(fn, '__name__', fn)}): fn must return a Tensor, a "
+                            f"tuple or list of Tensors, or None; it returned "
+                            f"{type(result).__name__}")
         self.outputs = [(t._buf.view, t.dtype) for t in outputs]
         writes = [s for s in list(PENDING) if s.epoch < start]  # state written in place
         targets = [t._buf.storage for t in outputs] + writes
@@ -88,6 +100,9 @@ class Traced:
         self.keep = not any(n.arg[0] in mid_trace for n in reads)
         self.state = [(n, STORAGE_OF.get(n.arg[0])) for n in reads
                       if n not in self.placeholders]
+        self.fingerprint = (fingerprint(values), tuple(self.outputs), len(writes))
+        self.checked = False  # replayed only once a second trace gave the same fingerprint
+        self.changes = 0  # how many traces in a row differed from the one before
         # run it once: the trace's own result (the storages become realized buffers)
         arrays = self.plan.run() if self.plan else []
         for storage, array in zip(targets, arrays):
@@ -126,6 +141,27 @@ class Traced:
             self.result, (tuple, list)) else outs
 
 
+def fingerprint(roots: list[UOp]) -> tuple:
+    """What two traces of a signature must share to trust the first one's plan: the Python
+    numbers fn read (constants, and the arguments of movement ops: a KV cache's position) and
+    how many nodes of each computing op the graph has.
+
+    Sorted, not in graph order, and blind to buffers and reshapes: the order of in-place writes
+    and the shape a realized buffer was stored in may differ between equal traces.
+    """
+    numbers, ops = [], collections.Counter()
+    for u in UOp(Ops.SINK, None, tuple(roots)).toposort():
+        if u.op is Ops.CONST:
+            numbers.append((u.dtype.name, repr(u.arg)))  # repr: -0.0 and nan, as kernels see
+        elif u.op in GroupOp.Movement and u.op is not Ops.RESHAPE:
+            numbers.append((u.op.name, repr(u.arg)))
+        elif u.op is Ops.EXTERN:
+            ops[u.arg.name] += 1
+        elif u.op not in GroupOp.Movement and u.op is not Ops.BUFFER:
+            ops[u.op.name] += 1
+    return tuple(sorted(numbers)), tuple(sorted(ops.items()))
+
+
 def array_dtype(storage):
     return storage.uop.dtype
 
@@ -137,18 +173,29 @@ def storage_realize(storage) -> None:
 # --8<-- [start:compile]
 def compile(fn):
     """fn traced once per input signature into a Plan, replayed on later calls."""
+    if not callable(fn):
+        raise TypeError(f"compile() expects a function, got {type(fn).__name__}")
     traces: dict[tuple, Traced] = {}
 
     @functools.wraps(fn)
     def compiled(*args):
         key = signature(args)
-        traced = traces.get(key)
-        if traced is not None:
-            out = traced.replay(args)
+        previous = traces.get(key)
+        if previous is not None and previous.checked:
+            out = previous.replay(args)
             if out is not None:
                 return out
         traced = Traced(fn, args)
         if traced.keep:
+            same = previous is not None and previous.fingerprint == traced.fingerprint
+            traced.checked = same
+            traced.changes = 0 if same or previous is None else previous.changes + 1
+            if traced.changes == 3:
+                warnings.warn(f"compile({fn.__name__}): its graph changed on 3 calls in a row "
+                              "with the same signature (a Python number it reads, such as "
+                              "Adam's step count, is part of the graph); it is traced on "
+                              "every call, which is right but not faster", RuntimeWarning,
+                              stacklevel=2)
             traces[key] = traced
         return traced.result
 

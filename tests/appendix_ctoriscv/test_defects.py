@@ -311,6 +311,10 @@ def test_step_limit_is_an_option_with_a_generous_default(tmp_path, capsys):
     prog.write_text("int main(void) { for (;;) ; }\n")
     assert main.main([str(prog), "--run", "--max-steps", "5000"]) == 139
     assert "stopped after" in capsys.readouterr().err
+    with pytest.raises(SystemExit) as exited:  # argparse's way: usage, the error, status 2
+        main.main([str(prog), "--run", "--max-steps=-5"])
+    assert exited.value.code == 2
+    assert "--max-steps: expected a number of instructions, got '-5'" in capsys.readouterr().err
 
 
 def test_dump_tokens_writes_the_source_bytes_back(tmp_path):

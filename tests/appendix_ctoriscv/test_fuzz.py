@@ -4,7 +4,8 @@ Thousands of inputs of three kinds: random bytes, token soup (random sequences o
 punctuators, which reach deep into the parser), and the test programs of tests/c mutated byte by
 byte and token by token. Each must be compiled or rejected with diagnostics (CompileError, or a
 LinkError for a function defined nowhere); what compiles must also survive the dumps and a short
-run on the emulator. Then random *valid* programs, in the style of Csmith (functions, globals,
+run on the emulator; through the driver, with each of its options, each must end in an exit
+status. Then random *valid* programs, in the style of Csmith (functions, globals,
 arrays, pointers, loops, switch; only behaviour that C defines, with gcc's -fwrapv), must print
 the same as the host's gcc makes them print. Hypothesis runs derandomized, so CI sees the same
 inputs every time; a failure prints the input that caused it.
@@ -24,7 +25,7 @@ from appendix_ctoriscv.ir import format_ir
 from appendix_ctoriscv.lex import PUNCTUATORS, SOURCE_BYTES
 from appendix_ctoriscv.link import LinkError
 from appendix_ctoriscv.lower import lower_program
-from appendix_ctoriscv.main import compile_executable, deep_recursion, format_ast
+from appendix_ctoriscv.main import compile_executable, deep_recursion, format_ast, main
 
 pytestmark = pytest.mark.sec_a_5
 C_DIR = pathlib.Path(__file__).parent / "c"
@@ -126,7 +127,31 @@ def test_mutated_programs(path):
         compile_or_reject(mutant)
 
 
-# *** 4. random valid programs against gcc (Csmith-style) ***
+# *** 4. the same through the driver, with its options ***
+
+DRIVER_OPTIONS = [["-S"], ["--dump-tokens"], ["--dump-ast"], ["--dump-ir"], ["--dump-passes"],
+                  ["-O", "1", "-S"], ["-std", "c89", "-S"], ["--run", "--max-steps", "20000"],
+                  ["-O", "1", "--run", "--max-steps", "20000"]]  # fmt: skip
+
+
+@fuzz(300)
+@given(st.lists(st.sampled_from(TOKENS), max_size=30), st.sampled_from(DRIVER_OPTIONS))
+def test_the_driver_returns_a_status_for_any_input(tmp_path_factory, tokens, options):
+    """`python -m appendix_ctoriscv` itself: every option ends in an exit status (0, 1 with
+    diagnostics, or the program's own under --run), never in an exception."""
+    import contextlib
+    import io
+
+    folder = tmp_path_factory.mktemp("driver")
+    source = folder / "fuzz.c"
+    source.write_text("int main(void) { " + " ".join(tokens) + "\n return 0; }")
+    out = io.TextIOWrapper(io.BytesIO())
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(io.StringIO()):
+        status = main([str(source), "-o", str(folder / "out"), *options])
+    assert isinstance(status, int) and 0 <= status <= 255
+
+
+# *** 5. random valid programs against gcc (Csmith-style) ***
 
 TYPES = ["int", "unsigned", "short", "unsigned short", "unsigned char", "signed char"]
 

@@ -81,7 +81,8 @@ def test_compiled_plan_checks_every_replay():
 
     table = lego.tensor(np.arange(8.0).reshape(4, 2))
     assert embed(table, lego.tensor([0, 3])).item() == 0 + 1 + 6 + 7
-    assert embed(table, lego.tensor([1, -1])).item() == 2 + 3 + 6 + 7  # replayed
+    assert embed(table, lego.tensor([1, -1])).item() == 2 + 3 + 6 + 7
+    assert embed(table, lego.tensor([2, 1])).item() == 4 + 5 + 2 + 3  # replayed
     with pytest.raises(IndexError, match="index 4 is out of bounds"):
         embed(table, lego.tensor([4, 0]))
     assert len(embed.traces) == 1

@@ -102,8 +102,57 @@ def test_compiled_training_step_matches_eager(float64):
         x, y = batch(seed=seed)
         close(step(x, y).item(), train_step(eager, opt, x, y).item())
     assert len(step.traces) == 1
+    assert next(iter(step.traces.values())).checked  # two equal traces: the third call replayed
     for p, q in zip(eager.parameters(), lazy.parameters()):
         close(q.detach().numpy(), p.detach().numpy())
+
+
+def test_compiled_adamw_step_is_right_though_its_step_count_changes(float64):
+    """AdamW's bias corrections are Python numbers of the step count: each trace's graph
+    differs from the last, so compile never replays a stale one (and says so)."""
+    eager, lazy = twins()
+    opt = lego.optim.AdamW(eager.parameters(), lr=1e-2)
+    lazy_opt = lego.optim.AdamW(lazy.parameters(), lr=1e-2)
+    step = ch4_pt2.compile(lambda x, y: train_step(lazy, lazy_opt, x, y))
+    with pytest.warns(RuntimeWarning, match="graph changed on 3 calls"):
+        for seed in range(5):
+            x, y = batch(seed=seed)
+            close(step(x, y).item(), train_step(eager, opt, x, y).item())
+    assert not next(iter(step.traces.values())).checked
+    for p, q in zip(eager.parameters(), lazy.parameters()):
+        close(q.detach().numpy(), p.detach().numpy())
+
+
+def test_a_python_number_that_changes_every_call_is_never_replayed_stale():
+    counter = [0]
+
+    def scaled(x):
+        counter[0] += 1
+        return x * counter[0]
+
+    f = ch4_pt2.compile(scaled)
+    x = lego.tensor(np.ones(3))
+    with pytest.warns(RuntimeWarning, match="traced on every call"):
+        got = [float(f(x).numpy()[0]) for _ in range(4)]
+    assert got == [1.0, 2.0, 3.0, 4.0]  # torch.compile's answer too: Dynamo guards on it
+
+
+def test_a_write_at_a_python_position_is_never_replayed_stale():
+    """A KV-cache update at a position kept in Python: the write's box moves every call."""
+    pos = [0]
+    cache = lego.zeros(4, 2, device="lazy")
+
+    def write(x):
+        cache[pos[0]] = x
+        pos[0] += 1
+        return cache.sum(0)
+
+    f = ch4_pt2.compile(write)
+    with pytest.warns(RuntimeWarning, match="traced on every call"):
+        for k in range(4):
+            f(lego.tensor([1.0 + k, 10.0]))
+    want = np.array([[1.0, 10.0], [2.0, 10.0], [3.0, 10.0], [4.0, 10.0]])
+    np.testing.assert_array_equal(cache.numpy(), want)
 
 
 def test_sampling_with_the_kv_cache_matches_eager(float64):

@@ -17,12 +17,11 @@ from singsys.exercise_page import EXERCISE_LINE, render_exercise, render_page
 
 BOOK = REPO_ROOT / "book"
 INCLUDE = re.compile(r'^(?P<indent>[ \t]*)--8<-- "(?P<path>[^":]+):(?P<section>[\w-]+)"\s*$')
-# Pages written by other helpers during this session that still print solutions in the open
-# (E2.1-E2.10, E3.x); each is to move to `[[exercise ...]]` lines, then leave this set.
-NOT_YET_CONVERTED = {"ch2_lego/tensor.md"}
+# Pages that still print a solution in the open, each to move to `[[exercise ...]]` lines.
+NOT_YET_CONVERTED: set[str] = set()
 PACKAGES = {c.package for c in CHAPTERS}
-# Chapters whose every exercise must be on a page (ch2's E2.1-E2.10 wait for tensor.md).
-COMPLETE = ["ch1_dfdx", "ch3_brrr", "ch4_pt2", "appendix_ctoriscv"]
+# Chapters whose every exercise must be on a page.
+COMPLETE = ["ch1_dfdx", "ch2_lego", "ch3_brrr", "ch4_pt2", "appendix_ctoriscv"]
 
 
 def pages() -> list[Path]:
