@@ -39,6 +39,38 @@ def train_both(steps: int = 5, batch_size: int = 16) -> dict:
            for d in ("cpu", "cuda")}
     result["samples"] = gen
     result["samples_equal"] = gen["cpu"] == gen["cuda"]
-    if result["max_loss_diff"] > 1e-4 or result["max_param_diff"] > 1e-4:
-        raise AssertionError(f"cuda and cpu disagree: {result}")
+    # Losses: sums over B*T*V terms in another order, so about K * eps apart at most.
+    k = batch_size * 16 * 256
+    loss_bound = k * float(np.finfo(np.float32).eps) * max(result["cpu"]["losses"])
+    if result["max_loss_diff"] > loss_bound:
+        raise AssertionError(f"cuda and cpu losses disagree: {result}")
+    # NOTE: weights after AdamW steps are reported, not bounded: Adam divides by sqrt(v), so a
+    # gradient that is rounding noise (it cancels) moves its weight by up to lr either way.
+    result["grad_check"] = check_gradients(torch, models["cpu"], x[:batch_size],
+                                           y[:batch_size], k)
     return result
+
+
+def check_gradients(torch, cpu_model, x, y, k: int) -> float:
+    """One backward on both devices from the same weights: every gradient within the float32
+    bound of a length-k sum, k * eps * max|g| (per tensor); returns the largest ratio."""
+    gpu_model = type(cpu_model)(cpu_model.config)
+    gpu_model.load_state_dict(cpu_model.state_dict())
+    gpu_model.to("cuda")
+    worst = 0.0
+    grads = {}
+    for device, model in (("cpu", cpu_model), ("cuda", gpu_model)):
+        model.zero_grad()
+        _, loss = model(torch.tensor(x, device=device), torch.tensor(y, device=device))
+        loss.backward()
+        grads[device] = {n: p.grad.to("cpu").numpy() for n, p in model.named_parameters()
+                         if p.grad is not None}
+    eps = float(np.finfo(np.float32).eps)
+    for name, g in grads["cpu"].items():
+        bound = k * eps * float(np.abs(g).max()) + 1e-12
+        diff = float(np.abs(grads["cuda"][name] - g).max())
+        if not diff <= bound:
+            raise AssertionError(f"gradient of {name}: cuda and cpu differ by {diff:.3g} > "
+                                 f"{bound:.3g}")
+        worst = max(worst, diff / bound)
+    return worst

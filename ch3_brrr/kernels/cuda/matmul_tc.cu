@@ -58,7 +58,8 @@ extern "C" __global__ void __launch_bounds__(128) matmul_tf32_wmma(
     for (int i = 0; i < 2; i++)
         for (int j = 0; j < 2; j++) {
             int r0 = m0 + wm + 16 * i, c0 = n0 + wn + 16 * j;
-            if (r0 + 16 <= M && c0 + 16 <= N) {
+            // a direct store needs 32-byte aligned rows: N a multiple of 8
+            if (r0 + 16 <= M && c0 + 16 <= N && N % 8 == 0) {
                 wmma::store_matrix_sync(C + (size_t)r0 * N + c0, acc[i][j], N, wmma::mem_row_major);
             } else {  // clip through shared memory
                 wmma::store_matrix_sync(Cs[warp], acc[i][j], 16, wmma::mem_row_major);
