@@ -190,8 +190,9 @@ def translate_region(fetch, entry: int, mem) -> tuple[str, str] | None:
             taken, fall = go(end[2]), go(end[3])
             if len(taken) == 1 and len(fall) == 1:
                 lines.append(f"pc = {end[2]:#x} if {end[1]} else {end[3]:#x}")
-            else:
-                lines += [f"if {end[1]}:", *("    " + s for s in taken), *fall]
+            else:  # `else:` too: a taken branch inside the region must not run the leaving
+                lines += [f"if {end[1]}:", *("    " + s for s in taken), "else:",
+                          *("    " + s for s in fall)]  # fmt: skip
         elif end[0] in ("jump", "fall"):
             lines += go(end[1])
         else:  # an indirect jump, a `ret` most often: stay if it lands in the region
