@@ -1343,6 +1343,10 @@ class Parser:
     def program(self) -> list[Obj]:
         while self.tok.kind != TokenKind.EOF:
             start = self.pos
+            if self.equal(";"):  # `int f(void) { ... };` is common, and harmless
+                tok = self.advance()
+                self.diag.warning(tok, "ISO C does not allow extra ';' outside of a function")
+                continue
             try:
                 if self.tok.kind == TokenKind.IDENT and self.equal("(", 1):  # C89: `main() {`
                     self.diag.warning(self.tok, "return type defaults to 'int'")

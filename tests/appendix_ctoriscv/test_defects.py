@@ -377,3 +377,19 @@ def test_an_include_name_that_is_not_utf8(tmp_path, monkeypatch):
     assert main.main(["m.c", "--run"]) == 42
     errors = our_diagnostics(b'#include "\\xff.h"\nint main(void) { return 0; }\n')
     assert errors[0].render().startswith("t.c:1:10: error: ?.h: No such file or directory")
+
+
+def test_a_semicolon_after_a_function_body_is_only_a_warning(tmp_path):
+    """`int f(void) { ... };` was an error ("unknown type name ';'"); gcc accepts it, and with
+    -pedantic warns, in these words and at this place."""
+    source = b"int f(void) { return 7; };\nint main(void) { return f(); }\n"
+    result, exe = compile_executable(source.decode(), "t.c")
+    ours = [(f"{w.line}:{w.col}", w.message) for w in result.warnings]
+    assert emu.run(exe).exit_code == 7
+    if shutil.which("gcc") is None:
+        pytest.skip("gcc not installed: no reference for its warning")
+    (tmp_path / "t.c").write_bytes(source)
+    done = subprocess.run(["gcc", "-std=c89", "-pedantic", "-fsyntax-only", "t.c"], cwd=tmp_path,
+                          capture_output=True, text=True, env=dict(os.environ, LC_ALL="C"))
+    assert ours == [("1:26", "ISO C does not allow extra ';' outside of a function")]
+    assert "t.c:1:26: warning: ISO C does not allow extra ';' outside of a function" in done.stderr
