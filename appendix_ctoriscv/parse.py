@@ -263,8 +263,9 @@ class Parser:
 
     # declspec = ("void" | "char" | "short" | "int" | "long" | "signed" | "unsigned"
     #             | "static" | "extern" | "auto" | "register" | "const" | "volatile")+
-    def declspec(self) -> tuple[Type, str | None]:
-        """The type and the storage class (static, extern or None) that start a declaration."""
+    def declspec(self, expected: str = "identifier or '('") -> tuple[Type, str | None]:
+        """The type and the storage class (static, extern or None) that start a declaration;
+        `expected` is what gcc says was expected where there is none (at file scope, a name)."""
         start = self.tok
         words, storage, const = [], None, False
         while self.is_typename():
@@ -285,7 +286,9 @@ class Parser:
                 words.append(tok.text)
         if not words:
             if storage is None:
-                self.fail(start, f"unknown type name '{start.text}'")
+                if start.kind == TokenKind.IDENT:
+                    self.fail(start, f"unknown type name '{start.text}'")
+                self.fail(start, f"expected {expected}" + self.before())
             self.diag.warning(start, "type defaults to 'int' in declaration")
             return (const_of(INT) if const else INT), storage
         if "int" in words and len(words) > 1:
@@ -421,7 +424,7 @@ class Parser:
             if self.consume("..."):
                 self.diag.error(self.tokens[self.pos - 1], "variadic functions are not supported")
                 break
-            param_ty, _ = self.declspec()
+            param_ty, _ = self.declspec("declaration specifiers or '...'")
             param_ty, name = self.declarator(param_ty)
             if param_ty.kind == TypeKind.ARRAY:  # `int a[]` as a parameter means `int *a`
                 param_ty = pointer_to(param_ty.base)

@@ -106,6 +106,8 @@ GCC_ERRORS = [
     (b"#define defined 1\nint main(){return 0;}", "1:9",
      '"defined" cannot be used as a macro name', True),
     (b"int main(){int a; a = 1\nreturn a;}", "1:24", "expected ';' before 'return'", True),
+    (b"int main(void){ return 0; }}", "1:28", "expected identifier or '(' before '}'", True),
+    (b"int f(int a, +);", "1:14", "expected declaration specifiers or '...' before '+'", True),
     (b"int main(){int x=0; switch(x){case 1: case 1: ;} return 0;}", "1:39",
      "duplicate case value", True),
     (b"int main(void){int x = 0; switch ((void)x) { case 1: ; } return 0;}", "1:35",
