@@ -6,6 +6,8 @@ from the programs' loops; the step limit's rule (stop before the block that woul
 """
 
 import pathlib
+import shutil
+import subprocess
 
 import pytest
 
@@ -143,3 +145,70 @@ main:
     exe = link([assemble(src)], library=runtime_objects())
     # each round loads t | (t & 255) << 8, t < 256: the sum of t * 257 for t = 1..200, >> 8
     assert emu.run(exe).exit_code == (sum(t * 257 for t in range(1, 201)) >> 8) & 255
+
+
+# A branch whose taken side stays in the region and whose fall-through leaves it (here: to the
+# exit's ecall, which no region holds). The region once set pc to the taken side and then ran the
+# fall-through's exit as well, returning the ecall's pc: exit(3) after one round. By hand: a0 =
+# 3 * 100 = 300, exit code 300 & 255 = 44; 407 instructions: crt0's lw, addi and `call main` (4),
+# main's three `li` (3), 99 rounds of addi, addi, bnez, j and a last one of addi, addi, bnez, ecall.
+TAKEN_STAYS = """
+    .globl main
+main:
+    li    t0, 100
+    li    a0, 0
+    li    a7, 93
+1:  addi  a0, a0, 3
+    addi  t0, t0, -1
+    bnez  t0, 2f
+    ecall
+2:  j     1b
+"""
+
+
+@pytest.mark.parametrize("use_regions", [True, False])
+def test_a_branch_taken_inside_the_region_does_not_leave_it(hot, use_regions):
+    exe = link([assemble(TAKEN_STAYS)], library=runtime_objects())
+    result = emu.run(exe, use_regions=use_regions)
+    assert (result.exit_code, result.steps) == (44, 407)
+
+
+# *** the benchmark programs built by GNU gcc: regions on, off, and qemu agree ***
+
+BENCH_PROGRAMS = sorted((pathlib.Path(__file__).parents[2] / "bench" / "programs").glob("*.c"))
+GCC = shutil.which("riscv64-unknown-elf-gcc")
+GNU_LD = shutil.which("riscv64-unknown-elf-ld")
+QEMU = shutil.which("qemu-riscv32")
+GCC_FLAGS = ["-march=rv32i", "-mabi=ilp32", "-ffreestanding", "-fno-builtin", "-w"]
+
+
+def gcc_executable(path: pathlib.Path, level: int, tmp: pathlib.Path) -> bytes:
+    """`path` built by GNU gcc -O<level> for rv32i with our runtime, linked by GNU ld (as
+    bench/appendix_codegen.py does): code laid out and scheduled as our compiler never does."""
+    from appendix_ctoriscv.runtime import RUNTIME_DIR, RUNTIME_FILES
+
+    objects = []
+    for k, source in enumerate([path] + [RUNTIME_DIR / name for name in RUNTIME_FILES]):
+        objects.append(tmp / f"{k}.o")
+        subprocess.run([GCC, *GCC_FLAGS, f"-O{level}", "-c", "-o", str(objects[-1]),
+                        str(source)], check=True)  # fmt: skip
+    # --no-relax: our crt0 does not set up gp, which gp-relative addressing would need
+    subprocess.run([GNU_LD, "-m", "elf32lriscv", "--no-relax", "-o", str(tmp / "prog"),
+                    *map(str, objects)], check=True)  # fmt: skip
+    return (tmp / "prog").read_bytes()
+
+
+@pytest.mark.skipif(None in (GCC, GNU_LD), reason="riscv64-unknown-elf-gcc and -ld not "
+                    "installed (Debian: gcc-riscv64-unknown-elf; see the Makefile's system-deps)")
+@pytest.mark.parametrize("level", [0, 1, 2])
+@pytest.mark.parametrize("path", BENCH_PROGRAMS, ids=lambda p: p.stem)
+def test_gcc_builds_run_alike_with_and_without_regions(hot, path, level, tmp_path):
+    """Every observable the same with regions on and off: output, exit code, step count; and
+    the output and exit code those of qemu-riscv32, where it is installed."""
+    elf = gcc_executable(path, level, tmp_path)
+    on = emu.run(elf, max_steps=10**9)
+    off = emu.run(elf, max_steps=10**9, use_regions=False)
+    assert (on.stdout, on.exit_code, on.steps) == (off.stdout, off.exit_code, off.steps)
+    if QEMU is not None:
+        done = subprocess.run([QEMU, str(tmp_path / "prog")], capture_output=True, timeout=120)
+        assert (done.stdout, done.returncode) == (off.stdout, off.exit_code)
