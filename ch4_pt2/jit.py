@@ -1,11 +1,12 @@
-"""compile(fn): trace a function once per input signature, then replay its compiled plan.
+"""compile(fn): trace a function per input signature, then replay its compiled plan.
 
 The first call with a new signature (the shapes, dtypes and requires_grad of its tensor
 arguments, the values of the others, and grad mode) runs fn on lazy tensors and builds one Plan
 for its outputs and for every in-place write it made (an optimizer step, a KV-cache update).
 Later calls with that signature bind the new arguments' data to the plan's inputs and run its
 kernels: no Python work per op, no scheduling, no compiling. Guards: a new signature traces
-again; a storage the plan reads or writes must still be there with its size, else it retraces.
+again; a storage the plan reads must still be there with its size, else it retraces (a storage it
+writes that nobody holds any more is left unwritten).
 A Python number that fn reads from outside its arguments (Adam's step count, a learning rate
 a schedule changes) is a constant of the trace, so a plan is replayed only once a second trace
 of the signature gave the same graph, constants included; a function whose graph changes from
@@ -125,15 +126,15 @@ class Traced:
             if base.numel != node.numel:
                 return None
             bind[node] = plans.BUFFER_DATA[base.arg[0]].reshape(node.shape)
-        writes = [w() for w in self.writes]
-        if any(s is None for s in writes):
-            return None
+        writes = [w() for w in self.writes]  # None: a storage nobody holds now, left unwritten
         arrays = self.plan.run(bind)
         outs = []
         for (view, dtype), array in zip(self.outputs, arrays):
             buf = LazyBuffer.from_uop(plans.buffer_node(array, dtype))
             outs.append(Tensor._wrap(LazyBuffer(buf.storage, view, dtype)))
         for storage, array in zip(writes, arrays[len(self.outputs):]):
+            if storage is None:
+                continue
             storage.set(reshape(plans.buffer_node(array, array_dtype(storage)), (len(storage),)),
                         write=False)
             storage.version += 1
@@ -172,7 +173,7 @@ def storage_realize(storage) -> None:
 
 # --8<-- [start:compile]
 def compile(fn):
-    """fn traced once per input signature into a Plan, replayed on later calls."""
+    """fn traced per input signature into a Plan, replayed once two traces agree."""
     if not callable(fn):
         raise TypeError(f"compile() expects a function, got {type(fn).__name__}")
     traces: dict[tuple, Traced] = {}
