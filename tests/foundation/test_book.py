@@ -1,5 +1,6 @@
 """The book: it builds in strict mode, its listings resolve, and its section markers are real."""
 
+import json
 import re
 import subprocess
 import sys
@@ -117,9 +118,19 @@ def retyped_numbers(markdown: str) -> list[str]:
     return [m.group(0) for pattern in MEASURED for m in re.finditer(pattern, text)]
 
 
+def page_texts() -> dict[str, str]:
+    """Every page's prose as written: the markdown pages, and the markdown cells of the
+    notebooks (a notebook's printed output is measured on the spot, so it may hold numbers)."""
+    texts = {str(page.relative_to(BOOK)): page.read_text() for page in sorted(BOOK.rglob("*.md"))}
+    for notebook in sorted((BOOK / "notebooks").glob("*.ipynb")):
+        cells = json.loads(notebook.read_text())["cells"]
+        texts[str(notebook.relative_to(BOOK))] = "\n\n".join(
+            "".join(cell["source"]) for cell in cells if cell["cell_type"] == "markdown")
+    return texts
+
+
 def test_measured_numbers_are_included_from_the_benchmark_results_not_retyped():
-    found = {str(page.relative_to(BOOK)): retyped_numbers(page.read_text())
-             for page in sorted(BOOK.rglob("*.md"))}
+    found = {page: retyped_numbers(text) for page, text in page_texts().items()}
     unexpected = {page: sorted(set(hits) - set(NOT_YET_INCLUDED.get(page, [])))
                   for page, hits in found.items()}
     assert {page: hits for page, hits in unexpected.items() if hits} == {}

@@ -29,8 +29,12 @@ def test_each_figure_draws(name, tmp_path):
     for path in paths:
         if path.suffix == ".svg":
             ET.parse(path)  # well-formed, so a browser will show it
-        # the committed copy is the one the book shows: it must exist under the same name
-        assert (REPO_ROOT / "book" / "assets" / path.relative_to(tmp_path)).exists()
+        # the committed copy is the one the book shows: it must exist under the same name,
+        # and a page must show it (a figure no page uses is one the reader never sees)
+        asset = path.relative_to(tmp_path)
+        assert (REPO_ROOT / "book" / "assets" / asset).exists()
+        assert any(f"assets/{asset}" in page.read_text()
+                   for page in (REPO_ROOT / "book").rglob("*.md")), f"no page shows {asset}"
 
 
 def test_the_frame_figure_reads_the_offsets_the_code_uses():
