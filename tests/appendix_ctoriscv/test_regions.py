@@ -2,10 +2,13 @@
 
 Every entry is made hot at once (emu.HOT_ENTRY = 0), so that regions run everything they can.
 References: the host gcc's output for the test programs; instruction counts worked out by hand
-from the programs' loops; the step limit's rule (stop before the block that would cross it).
+from the programs' loops; the step limit's rule (stop before the block that would cross it);
+qemu-riscv32 for the benchmark programs built by GNU gcc; the basic-block emulator
+(use_regions=False) for random programs, on every observable.
 """
 
 import pathlib
+import random
 import shutil
 import subprocess
 
@@ -212,3 +215,75 @@ def test_gcc_builds_run_alike_with_and_without_regions(hot, path, level, tmp_pat
     if QEMU is not None:
         done = subprocess.run([QEMU, str(tmp_path / "prog")], capture_output=True, timeout=120)
         assert (done.stdout, done.returncode) == (off.stdout, off.exit_code)
+
+
+# *** differential: random programs, regions on vs off ***
+
+POOL = ["a0", "a1", "a2", "a3", "a4", "a5", "t0", "t1", "t2"]  # never sp, ra, a7, s11
+ALU = ["add", "sub", "xor", "or", "and", "sll", "srl", "sra", "slt", "sltu"]
+ALU_IMM = ["addi", "xori", "andi", "slti", "sltiu"]
+BRANCH = ["beq", "bne", "blt", "bge", "bltu", "bgeu"]
+
+
+def random_block(rng, k: int, n: int) -> list[str]:
+    """Block k of n: a fuel check, random ALU and stack memory operations, and an ending."""
+    lines = [f"B{k}:", "    addi  s11, s11, -1", "    blez  s11, done"]
+    for _ in range(rng.randint(1, 6)):
+        r = lambda: rng.choice(POOL)  # noqa: E731
+        kind = rng.random()
+        if kind < 0.35:
+            lines.append(f"    {rng.choice(ALU)} {r()}, {r()}, {r()}")
+        elif kind < 0.55:
+            lines.append(f"    {rng.choice(ALU_IMM)} {r()}, {r()}, {rng.randint(-2048, 2047)}")
+        elif kind < 0.65:
+            lines.append(f"    {rng.choice(['slli', 'srli', 'srai'])} {r()}, {r()}, "
+                         f"{rng.randint(0, 31)}")  # fmt: skip
+        elif kind < 0.75:
+            lines.append(f"    lui   {r()}, {rng.randint(0, 0xFFFFF)}")
+        elif kind < 0.9:  # a word in main's 32-byte frame, then perhaps read back at once
+            offset = 4 * rng.randint(0, 7)
+            lines.append(f"    sw    {r()}, {offset}(sp)")
+            if rng.random() < 0.5:
+                lines.append(f"    lw    {r()}, {offset}(sp)")
+        else:
+            offset = rng.randint(0, 31)
+            lines.append(f"    {rng.choice(['sb', 'lbu'])}    {r()}, {offset}(sp)")
+    kind = rng.random()
+    target = f"B{rng.randrange(n)}"
+    if kind < 0.15:  # a loop of one block, on the fuel (the next block's check stops it)
+        lines += ["    addi  s11, s11, -1", f"    bgtz  s11, B{k}"]
+    elif kind < 0.6:
+        lines.append(f"    {rng.choice(BRANCH)} {rng.choice(POOL)}, {rng.choice(POOL)}, {target}")
+    elif kind < 0.75:
+        lines.append(f"    j     {target}")
+    if rng.random() < 0.25:  # a system call regions leave to: brk(a0), whatever a0 holds
+        lines.append("    ecall")
+    return lines
+
+
+def random_assembly(seed: int, blocks: int = 12, fuel: int = 400) -> str:
+    """A random program of `blocks` blocks jumping and branching among themselves until its fuel
+    (one unit a block) runs out; then it writes its registers to stdout and exits."""
+    rng = random.Random(seed)
+    lines = ["    .globl main", "main:", "    addi  sp, sp, -32", f"    li    s11, {fuel}",
+             "    li    a7, 214"]  # fmt: skip
+    lines += [f"    li    {r}, {rng.randint(-(2**31), 2**31 - 1)}" for r in POOL]
+    for k in range(blocks):
+        lines += random_block(rng, k, blocks)
+    lines += ["    j     B0", "done:"]
+    lines += [f"    sw    {r}, {4 * i}(sp)" for i, r in enumerate(POOL[:8])]
+    lines += ["    mv    a1, sp", "    li    a0, 1", "    li    a2, 32", "    li    a7, 64",
+              "    ecall", "    andi  a0, t2, 255", "    li    a7, 93", "    ecall"]  # fmt: skip
+    return "\n".join(lines) + "\n"
+
+
+@pytest.mark.parametrize("max_blocks", [3, regions.MAX_BLOCKS])
+@pytest.mark.parametrize("seed", range(25))
+def test_random_programs_run_alike_with_and_without_regions(hot, monkeypatch, seed, max_blocks):
+    """The basic-block emulator is the reference: every observable (stdout, exit code, step
+    count) the same. Small regions (max_blocks=3) leave to blocks outside them more often."""
+    monkeypatch.setattr(regions, "MAX_BLOCKS", max_blocks)
+    exe = link([assemble(random_assembly(seed))], library=runtime_objects())
+    on, off = emu.run(exe), emu.run(exe, use_regions=False)
+    assert (on.stdout, on.exit_code, on.steps) == (off.stdout, off.exit_code, off.steps)
+    assert len(off.stdout) == 32  # it ran to its end, and wrote its eight registers
