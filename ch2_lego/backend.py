@@ -189,7 +189,8 @@ def canonical_device(name) -> str:
     base, _, index = text.partition(":")
     if base not in DEVICES:
         raise DeviceError(f"Expected one of {', '.join(DEVICES)} device type at start of device "
-                          f"string: {text}")
+                          f"string: {text} (no device '{base}' is registered; a device registers "
+                          f"when the package that defines it is imported)")
     return base if index in ("", "0") else text
 
 

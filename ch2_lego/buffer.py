@@ -117,8 +117,9 @@ class Buffer:
         return a if a.dtype == self.dtype.np else a.astype(self.dtype.np)
 
     def to(self, device: str) -> Buffer:
-        """A copy on another device, through the host."""
-        return from_numpy(np.ascontiguousarray(self.numpy()), canonical_device(device))
+        """A copy on another device, through the host (same shape, 0-d included)."""
+        # NOTE: not np.ascontiguousarray, which turns a 0-d array into shape (1,)
+        return from_numpy(np.array(self.numpy(), order="C"), canonical_device(device))
 
     # *** 3. ALU ops and reductions ***
 

@@ -221,12 +221,14 @@ class MathMixin:
     def softmax(self, dim=None, dtype=None) -> Tensor:
         """exp(x_i) / sum_j exp(x_j) along dim, computed after subtracting the max."""
         x, d = self._softmax_input(dim, dtype)
+        if x.numel() == 0:  # nothing to normalize (and no max of an empty dim): torch's empty
+            return x * 0
         return function.Softmax.apply(x, d) if x.ndim else x * 0 + 1
 
     def log_softmax(self, dim=None, dtype=None) -> Tensor:
         """x_i - logsumexp(x) along dim, without computing softmax first (no log of 0)."""
         x, d = self._softmax_input(dim, dtype)
-        return function.LogSoftmax.apply(x, d) if x.ndim else x * 0
+        return function.LogSoftmax.apply(x, d) if x.ndim and x.numel() else x * 0
 
     def _piecewise_constant(self, op: Ops) -> Tensor:
         if self.dtype is bool_ or (op is not Ops.SIGN and not self.dtype.is_floating_point):

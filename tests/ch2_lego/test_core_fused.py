@@ -166,3 +166,14 @@ def test_softmax_backward_on_strided_input_and_double_backward(dim):
     lego.softmax(xv, dim).backward(lego.tensor(g))  # the plain backward: the kernel path
     torch.softmax(xvt, dim).backward(torch.tensor(g))
     check(x.grad, xt.grad)
+
+
+@pytest.mark.parametrize("shape, dim", [((3, 0), 1), ((3, 0), 0), ((0, 4), 1), ((0,), 0)])
+@pytest.mark.parametrize("name", ["softmax", "log_softmax"])
+def test_softmax_of_an_empty_tensor_is_empty(shape, dim, name):
+    x, xt = lego.zeros(*shape, requires_grad=True), torch.zeros(*shape, requires_grad=True)
+    y, yt = getattr(x, name)(dim), getattr(xt, name)(dim)
+    assert tuple(y.shape) == tuple(yt.shape) and str(y.dtype).split(".")[-1] == "float32"
+    y.sum().backward()
+    yt.sum().backward()
+    assert tuple(x.grad.shape) == tuple(xt.grad.shape)

@@ -8,7 +8,7 @@ import torch
 
 import ch2_lego as lego
 from ch2_lego.backend import CORE, DECOMPOSITIONS, DEVICES, Device, Ops, register, register_device
-from ch2_lego.errors import DTypeError
+from ch2_lego.errors import DeviceError, DTypeError
 
 pytestmark = pytest.mark.sec_2_3
 
@@ -213,3 +213,24 @@ def test_an_int64_too_big_for_the_device_is_refused(narrow_device):
     with pytest.raises(DTypeError, match="value 4294967296 of a 'Long' tensor does not fit in "
                                          "the int32 that device 'narrow' stores it in"):
         lego.tensor([1, 2**32]).to("narrow")
+
+
+# *** 4. moving between devices, and a device not yet registered ***
+
+
+@pytest.mark.parametrize("value", [2.5, 7, True])
+def test_a_0d_tensor_keeps_its_shape_across_devices(core_device, value):
+    moved = lego.tensor(value).to("core")
+    back_home = moved.to("cpu")
+    ref = torch.tensor(value)
+    assert moved.shape == back_home.shape == ref.shape == ()
+    assert back_home.item() == ref.item()
+
+
+def test_a_device_not_registered_says_how_devices_register():
+    # torch's words first; then why (say, .to("c") before chapter 3's package is imported).
+    # "npu": a name no chapter registers, so the test holds whatever else this process imported
+    with pytest.raises(DeviceError, match=r"device string: npu:0 \(no device 'npu' is "
+                       r"registered; a device registers when the package that defines it is "
+                       r"imported\)"):
+        lego.tensor(1.0).to("npu:0")

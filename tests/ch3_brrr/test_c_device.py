@@ -48,8 +48,6 @@ def test_to_and_back_keeps_values_and_dtype():
         np.testing.assert_array_equal(c.to("cpu").numpy(), a)
 
 
-@pytest.mark.xfail(strict=True, reason="ch2_lego/buffer.py Buffer.to: np.ascontiguousarray "
-                   "turns a 0-d array into shape (1,); ch2 owns the fix")
 def test_0d_tensor_keeps_its_shape_across_devices():
     scalar = lego.tensor(2.5)
     assert scalar.to("c").shape == () and scalar.to("c").to("cpu").shape == ()
