@@ -49,7 +49,7 @@ def lowered(source: str, name: str = "f"):
 def run_both(source: str, native_run):
     """(ours at -O1, gcc): (exit code, stdout) of each."""
     _, elf = compile_executable(source, "t.c", include_paths=[str(C_DIR)], opt_level=1)
-    result = emu.run(elf, max_steps=20_000_000, use_regions=False)
+    result = emu.run(elf, max_steps=20_000_000)
     return (result.exit_code, result.stdout), native_run(source, flags=[f"-I{C_DIR}"])
 
 
@@ -485,7 +485,7 @@ def test_benchmark_programs_match_gcc_at_both_levels(program, native_run):
     expected = native_run(source)
     for level in (0, 1):
         _, elf = compile_executable(source, program, opt_level=level)
-        result = emu.run(elf, max_steps=50_000_000, use_regions=False)
+        result = emu.run(elf, max_steps=50_000_000)
         assert (result.exit_code, result.stdout) == expected, f"-O{level}"
 
 

@@ -110,7 +110,7 @@ def test_spilling_under_register_pressure_matches_gcc(native_run):
     f = next(fn for fn in result.ir if fn.name == "f")
     temps = {i.dst for i in f.instructions() if i.dst}
     assert len(linear_scan(f)) < len(temps)  # some of them were spilled
-    ours = emu.run(elf, use_regions=False)
+    ours = emu.run(elf)
     assert (ours.exit_code, ours.stdout) == native_run(source, flags=[f"-I{C_DIR}"])
 
 
