@@ -6,9 +6,7 @@ compiler at -O0 and -O1, and GNU gcc for rv32i at -O0 and -O1 (assembled and lin
 binutils with our runtime, so every column calls the same helpers). All four must print the
 same output, or the table is not printed. gcc's columns are skipped, with a note, where
 riscv64-unknown-elf-gcc is not installed (Debian: gcc-riscv64-unknown-elf).
-Goals (issue 15): our -O1 below gcc -O0, and at most 1.5x gcc -O1. The emulator runs without
-its region translator (use_regions=False): the count is the same, and the plain mode is the
-reference when the two disagree.
+Goals (issue 15): our -O1 below gcc -O0, and at most 1.5x gcc -O1.
 
     .venv/bin/python bench/appendix_codegen.py
 """
@@ -34,7 +32,7 @@ GCC_FLAGS = ["-march=rv32i", "-mabi=ilp32", "-ffreestanding", "-fno-builtin", "-
 
 def ours(source: str, name: str, level: int) -> emu.RunResult:
     _, elf = compile_executable(source, name, opt_level=level)
-    return emu.run(elf, max_steps=10**9, use_regions=False)
+    return emu.run(elf, max_steps=10**9)
 
 
 def gcc(path: Path, level: int, tmp: Path) -> emu.RunResult:
@@ -51,7 +49,7 @@ def gcc(path: Path, level: int, tmp: Path) -> emu.RunResult:
     # --no-relax: our crt0 does not set up gp, which relaxed gp-relative addressing would need
     subprocess.run([GNU_LD, "-m", "elf32lriscv", "--no-relax", "-o", str(exe),
                     *map(str, objects)], check=True)  # fmt: skip
-    return emu.run(exe.read_bytes(), max_steps=10**9, use_regions=False)
+    return emu.run(exe.read_bytes(), max_steps=10**9)
 
 
 def measure() -> list[dict]:
