@@ -170,6 +170,9 @@ def register_device(device: Device) -> Device:
 
 def register(device: str, op: Ops, kernel: Callable, dtypes) -> None:
     """Install `kernel` for `op` on `device`, for operands of the given dtypes."""
+    if device not in DEVICES:
+        raise DeviceError(f"register: no device '{device}' is registered; call "
+                          f"register_device(Device('{device}', ...)) before its kernels")
     DEVICES[device].kernels[op] = (kernel, frozenset(dtypes))
 
 
@@ -184,14 +187,17 @@ def decomposition(op: Ops):
 
 
 def canonical_device(name) -> str:
-    """'cpu', 'cpu:0' -> 'cpu' (ch2 devices have one unit); the error lists the known devices."""
+    """'cpu', 'cpu:0', 'cpu:3' -> 'cpu' (ch2 devices have one unit; torch ignores a cpu index);
+    'c:0' -> 'c'. The errors give torch's words, and list the known devices."""
     text = str(name)
-    base, _, index = text.partition(":")
+    base, colon, index = text.partition(":")
+    if colon and not index.isdigit():
+        raise DeviceError(f"Invalid device string: '{text}'")
     if base not in DEVICES:
         raise DeviceError(f"Expected one of {', '.join(DEVICES)} device type at start of device "
                           f"string: {text} (no device '{base}' is registered; a device registers "
                           f"when the package that defines it is imported)")
-    return base if index in ("", "0") else text
+    return base if base == "cpu" or int(index or 0) == 0 else text
 
 
 def get_device(name: str) -> Device:

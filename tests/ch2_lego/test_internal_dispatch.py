@@ -2,6 +2,7 @@
 
 import numpy as np
 import pytest
+import torch
 
 import ch2_lego as lego
 from ch2_lego.backend import DEVICES, Device, Ops, register, register_device
@@ -60,3 +61,22 @@ def test_mixing_devices_is_refused(counting_device):
 def test_unknown_device_is_refused():
     with pytest.raises(DeviceError, match="nope"):
         lego.zeros(2, device="nope")
+
+
+@pytest.mark.parametrize("name", ["cpu", "cpu:0", "cpu:3"])
+def test_a_cpu_index_is_ignored_as_torch_does(name):
+    assert str(lego.zeros(2).to(name).device) == str(torch.zeros(2).to(name).device) == "cpu"
+
+
+@pytest.mark.parametrize("name", ["cpu:x", "cpu:-1", "cpu:"])
+def test_a_malformed_device_index_is_torchs_error(name):
+    with pytest.raises(RuntimeError, match="Invalid device string"):
+        torch.zeros(2).to(name)
+    with pytest.raises(DeviceError, match=f"Invalid device string: '{name}'"):
+        lego.zeros(2).to(name)
+
+
+def test_kernels_for_a_device_not_registered_are_refused():
+    with pytest.raises(DeviceError, match=r"register: no device 'nodev' is registered; call "
+                                          r"register_device\(Device\('nodev', \.\.\.\)\)"):
+        register("nodev", Ops.ADD, lambda out, x, y: None, [])
