@@ -149,3 +149,15 @@ def test_the_retyped_number_check_catches_each_way_of_retyping():
                                      "five times faster", "1.4 times",
                                      "15 million instructions per second"]
 
+
+
+def test_notebook_code_fits_the_listing_width():
+    # Listings and notebook cells are sized so that 100 columns fit the page
+    # (book/assets/stylesheets/listings.css); a longer line scrolls sideways.
+    long_lines = []
+    for notebook in sorted((BOOK / "notebooks").glob("*.ipynb")):
+        for cell in json.loads(notebook.read_text())["cells"]:
+            if cell["cell_type"] == "code":
+                long_lines += [f"{notebook.name}: {line.strip()[:60]}"
+                               for line in "".join(cell["source"]).splitlines() if len(line) > 100]
+    assert long_lines == []
