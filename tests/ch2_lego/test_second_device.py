@@ -1,6 +1,7 @@
 """The chapter's models on a second device (conftest.py's "core": its own memory, the core ops
 only), against the same models on "cpu": training losses, final weights, sampling with the KV
-cache, the CNN; and the host traffic of a GPT training step (the batch up, nothing down).
+cache, the CNN; and the host traffic of a GPT training step (the batch up, nothing down). The
+optimizers and the nn layers whose ops are exact there are checked against torch step by step.
 
 The core device runs the non-core primitives decomposed (decompositions.py): exact except TANH,
 COS and ERF, within 8 eps of the exact value (test_device_contract.py). Through a 2-layer model
@@ -12,6 +13,7 @@ import copy
 
 import numpy as np
 import pytest
+import torch
 
 import ch2_lego as lego
 from ch2_lego.data import (
@@ -139,3 +141,89 @@ def test_a_gpt_training_step_moves_only_the_batch(names, core_device):
     assert core_device.uploads == 2 and core_device.downloads == 0
     assert np.isfinite(host(loss))  # reading the loss is the one sync, when asked for
     assert core_device.downloads == 1
+
+
+# the optimizers on the second device, against torch step by step (as test_optim.py on "cpu");
+# ReLU, not Tanh: every op of this model is exact on the core device (no approximate decomposition)
+OPTIMIZERS = {
+    "sgd_nesterov_wd": lambda lib, p: lib.optim.SGD(p, lr=0.05, momentum=0.8, nesterov=True,
+                                                    weight_decay=0.01),
+    "sgd_maximize_dampening": lambda lib, p: lib.optim.SGD(p, lr=0.01, momentum=0.9,
+                                                           dampening=0.5, maximize=True),
+    "adam_amsgrad_wd": lambda lib, p: lib.optim.Adam(p, lr=0.02, amsgrad=True, weight_decay=0.1),
+    "adam_for_loop": lambda lib, p: lib.optim.Adam(p, lr=0.01, foreach=False),
+    "adamw_multi_tensor": lambda lib, p: lib.optim.AdamW(p, lr=0.03, weight_decay=0.5,
+                                                         foreach=True, amsgrad=True),
+}
+
+
+@pytest.mark.parametrize("name", list(OPTIMIZERS))
+def test_optimizers_step_on_a_second_device_as_torch_does(name, core_device):
+    rng = np.random.default_rng(0)
+    x, y = rng.standard_normal((8, 5)), rng.standard_normal((8, 2))
+    layers = [(4, 5), (2, 4)]
+    weights = [(rng.standard_normal(s) / 2, rng.standard_normal(s[0]) / 2) for s in layers]
+
+    def build(lib, device):
+        model = lib.nn.Sequential(lib.nn.Linear(5, 4), lib.nn.ReLU(), lib.nn.Linear(4, 2))
+        with lib.no_grad():
+            for layer, (w, b) in zip((model[0], model[2]), weights, strict=True):
+                layer.weight.copy_(lib.tensor(w))
+                layer.bias.copy_(lib.tensor(b))
+        return model.double().to(device)
+
+    ours, ref = build(lego, "core"), build(torch, "cpu")
+    opts = [OPTIMIZERS[name](lib, m.parameters()) for lib, m in ((lego, ours), (torch, ref))]
+    for _ in range(5):
+        for lib, model, opt, device in ((lego, ours, opts[0], "core"),
+                                        (torch, ref, opts[1], "cpu")):
+            opt.zero_grad()
+            xb, yb = lib.tensor(x).to(device), lib.tensor(y).to(device)
+            ((model(xb) - yb) ** 2).mean().backward()
+            opt.step()
+        # float64 through a few dozen exact roundings per element, in either library's order
+        for p, q in zip(ours.parameters(), ref.parameters(), strict=True):
+            assert str(p.device) == "core"
+            np.testing.assert_allclose(host(p), q.detach().numpy(), rtol=1e-10, atol=1e-12)
+    state = opts[0].state_dict()["state"]
+    assert all(str(v.device) == "core" for s in state.values() for v in s.values()
+               if isinstance(v, lego.Tensor) and v.ndim)
+
+
+# the nn layers on the second device, forward and backward against torch in float64; layers
+# whose ops are exact on the core device, so the only differences are summation orders
+LAYERS = {
+    "conv1d": (lambda nn: nn.Conv1d(3, 4, 3, padding=1, stride=2), (2, 3, 9)),
+    "conv2d": (lambda nn: nn.Conv2d(3, 4, 3, padding=1, dilation=2), (2, 3, 7, 7)),
+    "conv_transpose2d": (lambda nn: nn.ConvTranspose2d(3, 2, 3, stride=2), (2, 3, 4, 4)),
+    "batchnorm2d": (lambda nn: nn.BatchNorm2d(3), (4, 3, 5, 5)),
+    "layernorm": (lambda nn: nn.LayerNorm(6), (3, 4, 6)),
+    "rmsnorm": (lambda nn: nn.RMSNorm(6), (3, 4, 6)),
+    "maxpool2d": (lambda nn: nn.MaxPool2d(2), (2, 3, 6, 6)),
+    "avgpool2d": (lambda nn: nn.AvgPool2d(3, stride=2), (2, 3, 7, 7)),
+    "log_softmax": (lambda nn: nn.LogSoftmax(-1), (4, 7)),
+}
+
+
+@pytest.mark.parametrize("name", list(LAYERS))
+def test_nn_layers_on_a_second_device_match_torch(name, core_device):
+    make, shape = LAYERS[name]
+    rng = np.random.default_rng(1)
+    a = rng.standard_normal(shape)
+    lego.manual_seed(0)
+    ours = make(lego.nn).double()
+    ref = make(torch.nn).double()
+    ref.load_state_dict({k: torch.tensor(host(v)) for k, v in ours.state_dict().items()})
+    ours = ours.to("core")
+    x, xt = lego.tensor(a, requires_grad=True), torch.tensor(a, requires_grad=True)
+    y, yt = ours(x.to("core")), ref(xt)
+    g = rng.standard_normal(tuple(yt.shape))
+    y.backward(lego.tensor(g).to("core"))
+    yt.backward(torch.tensor(g))
+    # float64, sums of at most ~100 terms of size ~10: error below 1e-12 absolute
+    assert str(y.device) == "core"
+    np.testing.assert_allclose(host(y), yt.detach().numpy(), rtol=1e-9, atol=1e-11)
+    np.testing.assert_allclose(host(x.grad), xt.grad.numpy(), rtol=1e-9, atol=1e-11)
+    for (k, p), (_, q) in zip(ours.named_parameters(), ref.named_parameters(), strict=True):
+        np.testing.assert_allclose(host(p.grad), q.grad.numpy(), rtol=1e-9, atol=1e-11,
+                                   err_msg=k)
