@@ -33,7 +33,7 @@ demo: $(VENV)/.installed-run
 
 # MathJax, pinned, from the npm registry, copied into the book's assets so that the built site
 # typesets math with no network (book/assets/vendor/ is ignored by git). Only the pieces the
-# tex-mml-chtml component loads are kept: ~2 MB instead of the package's 24 MB.
+# tex-mml-chtml component loads are kept: about 4 MB of the package's 24 MB.
 MATHJAX_VERSION := 3.2.2
 MATHJAX := book/assets/vendor/mathjax
 # Without npm the book still builds and every test but the browser's runs (it skips, saying why).
