@@ -11,6 +11,7 @@ Shapes: idx is a tuple of index UOps, one per dim of the node being lowered.
 
 from __future__ import annotations
 
+import contextlib
 import sys
 from dataclasses import dataclass, field
 
@@ -357,6 +358,17 @@ PASSES = [
 # --8<-- [end:passes]
 
 
+@contextlib.contextmanager
+def deep_recursion(limit: int = 20000):
+    """Raise Python's recursion limit while a kernel is lowered, and put it back after."""
+    old = sys.getrecursionlimit()
+    sys.setrecursionlimit(max(old, limit))
+    try:
+        yield
+    finally:
+        sys.setrecursionlimit(old)
+
+
 # --8<-- [start:lower]
 def lower(root: UOp, inputs: list[UOp], name: str = "kernel", after_pass=None) -> Kernel:
     """Lower the kernel computing `root` (reading the realized `inputs`) to a linear program.
@@ -364,18 +376,18 @@ def lower(root: UOp, inputs: list[UOp], name: str = "kernel", after_pass=None) -
     `after_pass(name, ir)` sees the IR after indexing and after every pass (DEBUG dumps and the
     spec checks in the tests use it).
     """
-    sys.setrecursionlimit(max(sys.getrecursionlimit(), 20000))
-    k = index_pass(root, inputs)
-    if after_pass:
-        after_pass("index: movement ops become index arithmetic", k)
-    for pass_name, run_pass in PASSES:
-        k = run_pass(k)
+    with deep_recursion():  # rewrites recurse on the depth of the expression
+        k = index_pass(root, inputs)
         if after_pass:
-            after_pass(pass_name, k)
-    inner = [r.arg[1] for r in ranges_in(k.store) if r not in k.loops]
-    work = max(1, root.numel) * max(inner or [1])  # elements x the longest reduction
-    return Kernel(name, linearize(k.store, k.loops, work), k.params, k.loops,
-                  faults_of(k.store))
+            after_pass("index: movement ops become index arithmetic", k)
+        for pass_name, run_pass in PASSES:
+            k = run_pass(k)
+            if after_pass:
+                after_pass(pass_name, k)
+        inner = [r.arg[1] for r in ranges_in(k.store) if r not in k.loops]
+        work = max(1, root.numel) * max(inner or [1])  # elements x the longest reduction
+        return Kernel(name, linearize(k.store, k.loops, work), k.params, k.loops,
+                      faults_of(k.store))
 # --8<-- [end:lower]
 
 
