@@ -74,6 +74,20 @@ def validate(name: str, out: np.ndarray, ref: np.ndarray, bound: np.ndarray | fl
                               + "\n".join(lines))
 
 
+def check_matmul(matmul: Callable, names: dict[int, str], rungs, sizes, seed: int = 0) -> None:
+    """Validate each rung's float32 `matmul(rung, a, b)` against the float64 product.
+
+    Shapes: sizes holds (M, N, K) triples; a (M,K), b (K,N). Raises ValidationError.
+    """
+    rng = np.random.default_rng(seed)
+    eps = float(np.finfo(np.float32).eps)
+    for m, n, k in sizes:
+        a, b = make_random((m, k), rng), make_random((k, n), rng)
+        ref = a.astype(np.float64) @ b.astype(np.float64)
+        for rung in rungs:
+            validate(f"{names[rung]} {m}x{n}x{k}", matmul(rung, a, b), ref, matmul_bound(a, b, eps))
+
+
 # *** 2. timing ***
 
 

@@ -18,11 +18,10 @@ import numpy as np
 from ch3_brrr.ladders.common import (
     Row,
     ceil_div,
+    check_matmul,
     format_table,
     make_random,
-    matmul_bound,
     time_interleaved,
-    validate,
 )
 from ch3_brrr.runtime import get_device
 
@@ -89,13 +88,7 @@ def matmul(rung: int, a: np.ndarray, b: np.ndarray) -> np.ndarray:
 
 def check(rungs=RUNGS, sizes=CHECK_SIZES, seed: int = 0) -> None:
     """Validate each rung against the float64 product; raises ValidationError."""
-    rng = np.random.default_rng(seed)
-    eps = float(np.finfo(np.float32).eps)
-    for m, n, k in sizes:
-        a, b = make_random((m, k), rng), make_random((k, n), rng)
-        ref = a.astype(np.float64) @ b.astype(np.float64)
-        for rung in rungs:
-            validate(f"{RUNGS[rung]} {m}x{n}x{k}", matmul(rung, a, b), ref, matmul_bound(a, b, eps))
+    check_matmul(matmul, RUNGS, rungs, sizes, seed)
 
 
 def c_contender(a: np.ndarray, b: np.ndarray):
