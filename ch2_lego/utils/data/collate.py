@@ -38,11 +38,11 @@ def default_collate(batch):
     if isinstance(first, collections.abc.Mapping):
         return {key: default_collate([example[key] for example in batch]) for key in first}
     if isinstance(first, tuple) and hasattr(first, "_fields"):  # a namedtuple keeps its type
-        return type(first)(*(default_collate(list(field)) for field in zip(*batch)))
+        return type(first)(*(default_collate(field) for field in zip(*batch)))
     if isinstance(first, collections.abc.Sequence):
         if any(len(example) != len(first) for example in batch):
             raise RuntimeError("each element in list of batch should be of equal size")
-        return [default_collate(list(field)) for field in zip(*batch)]
+        return [default_collate(field) for field in zip(*batch)]
     raise TypeError("default_collate: batch must contain tensors, numpy arrays, numbers, "
                     f"dicts or lists; found {type(first)}")
 # --8<-- [end:default_collate]
