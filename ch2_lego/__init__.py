@@ -166,3 +166,24 @@ def equal(a, b) -> bool:
 
 from ch2_lego import nn, optim, utils  # noqa: E402,F401 (filled by chapter 2 part 2)
 from ch2_lego.checkpoint import load, save  # noqa: E402,F401 (torch.save / torch.load)
+
+# isort: split
+# torch.cuda, torch.amp, torch.backends, ... as scripts use them on a machine without CUDA.
+from ch2_lego import accelerator, amp, backends, cuda, distributed  # noqa: E402
+from ch2_lego.amp import autocast  # noqa: E402
+from ch2_lego.backends import (  # noqa: E402
+    get_float32_matmul_precision,
+    set_float32_matmul_precision,
+)
+
+
+def compile(model=None, **options):  # noqa: A001 (torch.compile shadows the builtin)
+    """torch.compile(model) returns the model unchanged: ch2 is an eager interpreter; the graph
+    compiler is chapter 4's (ch4_pt2), which ch2 does not import."""
+    import sys
+
+    if model is None:  # @torch.compile(...) used as a decorator factory
+        return lambda fn: compile(fn, **options)
+    print("ch2_lego: torch.compile is a no-op here (the compiler is chapter 4's); running eagerly",
+          file=sys.stderr)
+    return model
