@@ -37,11 +37,34 @@ from ch2_lego.functional import (  # noqa: F401  (the core's activations and los
     tanh,
 )
 from ch2_lego.grad_mode import no_grad
+from ch2_lego.nn.activation_ops import (  # noqa: F401  (more activations and distances)
+    celu,
+    cosine_similarity,
+    glu,
+    hardshrink,
+    hardsigmoid,
+    hardswish,
+    hardtanh,
+    mish,
+    normalize,
+    pairwise_distance,
+    prelu,
+    relu6,
+    relu_,
+    selu,
+    softmin,
+    softshrink,
+    softsign,
+    tanhshrink,
+    threshold,
+)
 from ch2_lego.nn.conv_ops import (  # noqa: F401  (convolution and pooling)
     avg_pool2d,
     conv1d,
     conv2d,
+    conv3d,
     conv_transpose2d,
+    conv_transpose3d,
     max_pool2d,
     unfold,
 )
