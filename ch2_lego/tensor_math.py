@@ -123,8 +123,9 @@ class MathMixin:
     def __neg__(self): return self.neg()  # noqa: E704
     def __pos__(self): return self  # noqa: E704
     def __abs__(self): return self.abs()  # noqa: E704
-    def __matmul__(self, other): return self.matmul(other)  # noqa: E704
-    def __rmatmul__(self, other): return other.matmul(self)  # noqa: E704
+    # a list or number: NotImplemented makes Python raise its TypeError for @, as torch's
+    def __matmul__(self, other): return self.matmul(other) if isinstance(other, TensorBase) else NotImplemented  # noqa: E501,E704
+    def __rmatmul__(self, other): return other.matmul(self) if isinstance(other, TensorBase) else NotImplemented  # noqa: E501,E704
 
     # comparisons and logic: no gradient, the result is bool
     def _compare(self, op: Ops, other, reverse=False) -> Tensor:
@@ -452,6 +453,7 @@ class MathMixin:
         Shapes: (K,) @ (K,) -> (); (M, K) @ (K,) -> (M,); (B, M, K) @ (K, N) -> (B, M, N).
         """
         a, b = self, other
+        _need_tensor("matmul", b)
         if a.ndim == 0 or b.ndim == 0:
             raise ShapeError(f"both arguments to matmul need to be at least 1D, but they are "
                              f"{a.ndim}D and {b.ndim}D")
@@ -477,25 +479,30 @@ class MathMixin:
     # --8<-- [end:tensor_matmul]
 
     def mm(self, other: Tensor) -> Tensor:
+        _need_tensor("mm", other)
         if self.ndim != 2 or other.ndim != 2:
             raise ShapeError("self must be a matrix")
         return self.matmul(other)
 
     def bmm(self, other: Tensor) -> Tensor:
+        _need_tensor("bmm", other)
         if self.ndim != 3 or other.ndim != 3:
             raise ShapeError("batch1 must be a 3D tensor")
         return self.matmul(other)
 
     def dot(self, other: Tensor) -> Tensor:
+        _need_tensor("dot", other)
         if self.ndim != 1 or other.ndim != 1:
             raise ShapeError(f"1D tensors expected, but got {self.ndim}D and {other.ndim}D "
                              "tensors")
         return self.matmul(other)
 
     def mv(self, vec: Tensor) -> Tensor:
+        _need_tensor("mv", vec)
         return self.matmul(vec)
 
     def outer(self, other: Tensor) -> Tensor:
+        _need_tensor("outer", other)
         return self.unsqueeze(1) * other.unsqueeze(0)
 
 
@@ -558,6 +565,12 @@ def _integer_bitwise(op: Ops, a: Tensor, b) -> Tensor:
     y = b.detach().to("cpu").to(dtype).numpy() if isinstance(b, TensorBase) else \
         np.array(b, dtype=dtype.np)
     return a._from_numpy(np.asarray(fn(x, y), dtype=dtype.np)).to(a._buf.device)
+
+
+def _need_tensor(op: str, x) -> None:
+    if not isinstance(x, TensorBase):
+        raise TypeError(f"{op}(): argument 'other' (position 2) must be Tensor, not "
+                        f"{type(x).__name__}")
 
 
 def where(condition, input=None, other=None) -> Tensor:

@@ -144,6 +144,9 @@ class MovementMixin:
                 shape.append(n)
                 continue
             old = self.shape[i - extra]
+            if n < -1:
+                raise ShapeError(f"expand: size {n} at dim {i} is invalid: sizes must be "
+                                 f"non-negative, or -1 to keep a dim. Target sizes: {list(sizes)}")
             n = old if n == -1 else n
             if old != 1 and n != old:
                 raise ShapeError(f"The expanded size of the tensor ({n}) must match the existing "
@@ -483,6 +486,17 @@ class MovementMixin:
 # *** 4. joining tensors, and checks shared by the methods above ***
 
 
+def _tensor_list(op: str, tensors) -> None:
+    """cat/stack take a sequence of tensors: name the wrong argument, as torch does."""
+    if isinstance(tensors, TensorBase) or not isinstance(tensors, list | tuple):
+        raise TypeError(f"{op}(): argument 'tensors' (position 1) must be tuple of Tensors, not "
+                        f"{type(tensors).__name__}")
+    for i, t in enumerate(tensors):
+        if not isinstance(t, TensorBase):
+            raise TypeError(f"expected Tensor as element {i} in argument 0, but got "
+                            f"{type(t).__name__}")
+
+
 def _view_as_dtype(t: Tensor, dtype) -> Tensor:
     """x.view(dtype): the same bytes read as another dtype (no conversion), with torch's rules
     when the element sizes differ: the last dim, contiguous, is split or merged."""
@@ -526,6 +540,7 @@ def _broadcast_into(src_shape, shape) -> tuple[int, ...]:
 
 def cat(tensors, dim: int = 0) -> Tensor:
     """Concatenate along an existing dim; all other sizes must match."""
+    _tensor_list("cat", tensors)
     tensors = [t for t in tensors if not (t.ndim == 1 and t.shape[0] == 0)] or list(tensors)[:1]
     if not tensors:
         raise ShapeError("torch.cat(): expected a non-empty list of Tensors")
@@ -548,6 +563,7 @@ def cat(tensors, dim: int = 0) -> Tensor:
 
 def stack(tensors, dim: int = 0) -> Tensor:
     """Join along a new dim; all shapes must be equal."""
+    _tensor_list("stack", tensors)
     tensors = list(tensors)
     if not tensors:
         raise ShapeError("stack expects a non-empty TensorList")
