@@ -44,6 +44,8 @@ def _encode(obj, arrays: dict, names: dict, path: str, depth: int = 0):
     if depth > MAX_DEPTH:
         raise CheckpointError(f"cannot save an object nested more than {MAX_DEPTH} deep")
     if isinstance(obj, Tensor):
+        if obj.dtype.name not in _DTYPES:  # bfloat16: numpy holds only its bits
+            raise CheckpointError(f"cannot save a tensor of dtype {obj.dtype.name} at {path}")
         if id(obj) not in names:  # the same tensor twice (tied weights) is stored once
             name = path or "tensor"
             while name in arrays:
