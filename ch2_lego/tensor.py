@@ -98,7 +98,7 @@ class Tensor(ExtrasMixin, MovementMixin, MathMixin, InplaceMixin, TensorBase):
     # --8<-- [start:tensor_wrap]
     def _init(self, buf: Buffer, base: Tensor | None = None):
         self._buf, self.dtype, self._base = buf, buf.dtype, base  # dtype: the buffer's, at hand
-        self.requires_grad, self.grad, self.grad_fn = False, None, None
+        self.requires_grad, self._grad, self.grad_fn = False, None, None
         self._node, self._retains_grad = None, False
 
     @staticmethod
@@ -503,11 +503,19 @@ def _from_data(data, dtype, dev) -> Tensor:
     if dtype is not None and to_dtype(dtype).itemsize == 2:  # float16, bfloat16
         return Tensor._from_host(np.array(data, np.float64), to_dtype(dtype), dev)
     if dtype is not None:
-        a = np.array(data, dtype=to_dtype(dtype).np)
+        try:
+            a = np.array(data, dtype=to_dtype(dtype).np)
+        except OverflowError:  # an int that the dtype cannot hold: numpy refuses, as torch
+            if to_dtype(dtype) is int64:
+                raise ValueError("Overflow when unpacking long long") from None
+            raise DTypeError(f"value cannot be converted to type {to_dtype(dtype).name} "
+                             "without overflow") from None
     elif isinstance(data, np.ndarray | np.generic):
         a = np.array(data)
     else:
         a = _array_of(data)
+        if a.dtype.kind == "u":  # numpy took ints in [2**63, 2**64) as uint64; int64 wraps
+            raise ValueError("Overflow when unpacking long long")
         if a.dtype == object:  # numpy found no common type: too big an int, or a stray object
             flat = _flat(data) if isinstance(data, list | tuple) else [data]
             odd = next((x for x in flat if not isinstance(x, int | float)), None)

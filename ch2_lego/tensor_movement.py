@@ -45,6 +45,11 @@ def _shape_arg(shape) -> tuple[int, ...]:
     """Accept f(2, 3), f((2, 3)) and f([2, 3]) alike."""
     if len(shape) == 1 and isinstance(shape[0], tuple | list | Size):
         shape = shape[0]
+    for i, n in enumerate(shape):  # int(2.5) would quietly make 2: torch refuses floats
+        if not isinstance(n, int | np.integer) and not (
+                isinstance(n, TensorBase) and n.ndim == 0 and not n.dtype.is_floating_point):
+            raise TypeError(f"size must be tuple of ints, but found element of type "
+                            f"{type(n).__name__} at pos {i}")
     return tuple(int(n) for n in shape)
 
 
@@ -68,8 +73,8 @@ class MovementMixin:
     # *** 1. movement ops (views) ***
 
     def view(self, *shape) -> Tensor:
-        if len(shape) == 1 and not isinstance(shape[0], tuple | list | Size | int):
-            return self.to(to_dtype(shape[0]))  # view(dtype) is a reinterpretation; we cast
+        if len(shape) == 1 and not isinstance(shape[0], tuple | list | Size | int | float):
+            return _view_as_dtype(self, to_dtype(shape[0]))
         shape = _infer_shape(_shape_arg(shape), self.numel())
         if self._buf.view.reshape(shape) is None:
             raise ShapeError("view size is not compatible with input tensor's size and stride "
@@ -139,6 +144,9 @@ class MovementMixin:
                 shape.append(n)
                 continue
             old = self.shape[i - extra]
+            if n < -1:
+                raise ShapeError(f"expand: size {n} at dim {i} is invalid: sizes must be "
+                                 f"non-negative, or -1 to keep a dim. Target sizes: {list(sizes)}")
             n = old if n == -1 else n
             if old != 1 and n != old:
                 raise ShapeError(f"The expanded size of the tensor ({n}) must match the existing "
@@ -182,6 +190,8 @@ class MovementMixin:
 
     def narrow(self, dim: int, start: int, length: int) -> Tensor:
         d = normalize_dim(dim, self.ndim)
+        if length < 0:
+            raise ShapeError("narrow(): length must be non-negative.")
         start = start + self.shape[d] if start < 0 else start
         if start + length > self.shape[d]:
             raise OutOfRangeError(f"start ({start}) + length ({length}) exceeds dimension size "
@@ -189,8 +199,8 @@ class MovementMixin:
         return movement.Slice.apply(self, (slice(None),) * d + (slice(start, start + length),))
 
     def unfold(self, dim: int, size: int, step: int) -> Tensor:
-        """All windows of `size` along dim, `step` apart, as a new last dim: a view (of self, or
-        of a contiguous copy when self is not contiguous). Shapes: dim of length L -> N =
+        """All windows of `size` along dim, `step` apart, as a new last dim: a view of self, as
+        torch's. Shapes: dim of length L -> N =
         (L - size) // step + 1 windows, and a last dim of `size`."""
         d = normalize_dim(dim, self.ndim)
         length = self.shape[d] if self.ndim else 1
@@ -201,10 +211,13 @@ class MovementMixin:
             raise ShapeError(f"step is {step} but must be > 0")
         if self.ndim == 0:  # torch: a 0-dim tensor has one window of one element
             return self.reshape(1)
-        strides = contiguous_strides(self.shape)
         shape = self.shape[:d] + ((length - size) // step + 1,) + self.shape[d + 1:] + (size,)
-        window = strides[:d] + (strides[d] * step,) + strides[d + 1:] + (strides[d],)
-        return movement.AsStrided.apply(self, View(Size(shape), window, 0))
+
+        def windows(strides, offset):
+            return View(Size(shape), strides[:d] + (strides[d] * step,) + strides[d + 1:]
+                        + (strides[d],), offset)
+        return movement.Unfold.apply(self, windows(contiguous_strides(self.shape), 0),
+                                     windows(self.stride(), self.storage_offset()))
 
     def movedim(self, source, destination) -> Tensor:
         """Move dims `source` (an int or a sequence) to positions `destination`; the others
@@ -236,7 +249,12 @@ class MovementMixin:
         d = normalize_dim(dim, self.ndim)
         n = self.shape[d]
         if isinstance(split_size, int):
-            sizes = [min(split_size, n - i) for i in range(0, n, split_size)] or [0]
+            if split_size < 0 or (split_size == 0 and n != 0):
+                raise ShapeError(f"split_size can only be 0 if dimension size is 0, but got "
+                                 f"dimension size of {n}" if split_size == 0 else
+                                 f"split expects split_size be non-negative, but got "
+                                 f"split_size={split_size}")
+            sizes = [min(split_size, n - i) for i in range(0, n, split_size)] if n else [0]
         else:
             sizes = list(split_size)
             if sum(sizes) != n:
@@ -453,7 +471,7 @@ class MovementMixin:
             s %= max(n, 1)
             if s:
                 out = cat([out.narrow(d, n - s, s), out.narrow(d, 0, n - s)], d)
-        return out
+        return out if out is not self else self.clone()  # a new tensor, even for no shift
 
     def _tri(self, diagonal: int, upper: bool) -> Tensor:
         if self.ndim < 2:
@@ -474,18 +492,68 @@ class MovementMixin:
 
     def repeat(self, *sizes) -> Tensor:
         sizes = _shape_arg(sizes)
+        if len(sizes) < self.ndim:
+            raise ShapeError("Number of dimensions of repeat dims can not be smaller than number "
+                             "of dimensions of tensor")
+        if any(r < 0 for r in sizes):
+            raise ShapeError(f"Trying to create tensor with negative dimension: {list(sizes)}")
         x = self.reshape((1,) * (len(sizes) - self.ndim) + tuple(self.shape))
         expanded = []
         for n, r in zip(x.shape, sizes):
             expanded += [r, n]
         interleaved = x.reshape(tuple(v for n in x.shape for v in (1, n))).expand(expanded)
-        return interleaved.reshape(tuple(n * r for n, r in zip(x.shape, sizes)))
+        out = interleaved.reshape(tuple(n * r for n, r in zip(x.shape, sizes)))
+        # repeats of 1 make the reshape a view: torch's repeat always copies
+        return out.clone() if out._buf.storage is self._buf.storage else out
 
     def multinomial(self, num_samples, replacement=False, generator=None) -> Tensor:
         return multinomial(self, num_samples, replacement, generator=generator)
 
 
 # *** 4. joining tensors, and checks shared by the methods above ***
+
+
+def _tensor_list(op: str, tensors) -> None:
+    """cat/stack take a sequence of tensors: name the wrong argument, as torch does."""
+    if isinstance(tensors, TensorBase) or not isinstance(tensors, list | tuple):
+        raise TypeError(f"{op}(): argument 'tensors' (position 1) must be tuple of Tensors, not "
+                        f"{type(tensors).__name__}")
+    for i, t in enumerate(tensors):
+        if not isinstance(t, TensorBase):
+            raise TypeError(f"expected Tensor as element {i} in argument 0, but got "
+                            f"{type(t).__name__}")
+
+
+def _view_as_dtype(t: Tensor, dtype) -> Tensor:
+    """x.view(dtype): the same bytes read as another dtype (no conversion), with torch's rules
+    when the element sizes differ: the last dim, contiguous, is split or merged."""
+    old, new = t.dtype.itemsize, dtype.itemsize
+    what = (f"to view {PT_NAMES.get(t.dtype.name, t.dtype.name)} as "
+            f"{PT_NAMES.get(dtype.name, dtype.name)} (different element sizes)")
+    if old != new:
+        if t.ndim == 0:
+            raise ShapeError(f"self.dim() cannot be 0 {what}")
+        if t.stride(-1) != 1:
+            raise ShapeError(f"self.stride(-1) must be 1 {what}, but got {t.stride(-1)}")
+        ratio = new // old
+        if new > old:
+            if t.shape[-1] % ratio:
+                raise ShapeError(f"self.size(-1) must be divisible by {ratio} {what}, but got "
+                                 f"{t.shape[-1]}")
+            if t.storage_offset() % ratio:
+                raise ShapeError(f"self.storage_offset() must be divisible by {ratio} {what}, "
+                                 f"but got {t.storage_offset()}")
+            for i, s in enumerate(t.stride()[:-1]):
+                if s % ratio:
+                    raise ShapeError(f"self.stride({i}) must be divisible by {ratio} {what}, "
+                                     f"but got {s}")
+    if t._buf.device != "cpu":
+        raise DTypeError(f"view(dtype) reinterprets host memory; it runs on the cpu only, not on "
+                         f"'{t._buf.device}'")
+    # numpy reinterprets the same memory; the result is a view of t (not differentiable)
+    out = type(t)._from_numpy(t.detach().numpy().view(dtype.np))
+    out._base = t._base if t._base is not None else t
+    return out
 
 
 def _broadcast_into(src_shape, shape) -> tuple[int, ...]:
@@ -499,6 +567,7 @@ def _broadcast_into(src_shape, shape) -> tuple[int, ...]:
 
 def cat(tensors, dim: int = 0) -> Tensor:
     """Concatenate along an existing dim; all other sizes must match."""
+    _tensor_list("cat", tensors)
     tensors = [t for t in tensors if not (t.ndim == 1 and t.shape[0] == 0)] or list(tensors)[:1]
     if not tensors:
         raise ShapeError("torch.cat(): expected a non-empty list of Tensors")
@@ -521,6 +590,7 @@ def cat(tensors, dim: int = 0) -> Tensor:
 
 def stack(tensors, dim: int = 0) -> Tensor:
     """Join along a new dim; all shapes must be equal."""
+    _tensor_list("stack", tensors)
     tensors = list(tensors)
     if not tensors:
         raise ShapeError("stack expects a non-empty TensorList")

@@ -85,7 +85,8 @@ def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
     weight gradient is then one matmul too, not a batch of them summed afterwards.
     """
     # EXERCISE 2.21: flatten to (N,C_in), multiply by the transposed weight, restore, add bias
-    out = input.reshape(-1, input.shape[-1]) @ weight.T  # (N,C_out), N = prod(*)
+    n = math.prod(input.shape[:-1])  # not -1: with C_in = 0 it could be anything
+    out = input.reshape(n, input.shape[-1]) @ weight.T  # (N,C_out)
     out = out.reshape(*input.shape[:-1], weight.shape[0])
     return out if bias is None else out + bias
     # END EXERCISE
