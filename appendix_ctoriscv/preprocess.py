@@ -167,16 +167,18 @@ class Preprocessor:
     def include(self, tok: Token, line: list[Token]) -> None:
         # A missing header ends the compilation, as in gcc: what follows would only be a
         # cascade of errors about the names it should have declared.
-        if not line or line[0].kind != TokenKind.STR:
-            if line and line[0].text == "<":
-                name = "".join(t.text for t in line[1:-1])
-                self.diag.error(tok, f"{name}: No such file or directory (no system headers)")
-                raise CompileError(self.diag.items)
-            self.diag.error(tok, '#include expects "FILENAME"')
+        # "name" is searched for beside the including file, then in the include path;
+        # <name> (a system header, such as the runtime's <stdio.h>) in the include path only
+        if line and line[0].text == "<" and line[-1].text == ">" and len(line) > 2:
+            name = line[1].text + "".join(" " * t.has_space + t.text for t in line[2:-1])
+            directories = self.include_paths
+        elif line and line[0].kind == TokenKind.STR:
+            name = line[0].str_val[:-1].decode(*SOURCE_BYTES)  # a file name need not be UTF-8
+            directories = [os.path.dirname(tok.file.name), *self.include_paths]
+        else:
+            self.diag.error(tok, '#include expects "FILENAME" or <FILENAME>')
             return
-        name = line[0].str_val[:-1].decode(*SOURCE_BYTES)  # a file name need not be UTF-8
-        here = os.path.dirname(tok.file.name)
-        for directory in [here, *self.include_paths]:
+        for directory in directories:
             path = os.path.join(directory, name)
             if os.path.isfile(path):
                 break
