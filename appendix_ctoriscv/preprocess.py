@@ -242,14 +242,14 @@ class Preprocessor:
         """If `tok` names a macro, push its expansion back onto the input and return True."""
         if tok.kind != TokenKind.IDENT or tok.text in tok.hideset:
             return False
-        if tok.text == "__LINE__":
+        if tok.text in ("__LINE__", "__FILE__"):
             use = tok
-            while use.origin is not None:  # inside a macro, the line of the macro's use
+            while use.origin is not None:  # inside a macro, the line and file of its use
                 use = use.origin
-            self.push([new_num(tok, use.line)])
-            return True
-        if tok.text == "__FILE__":
-            self.push([stringize(tok, [copy_token(tok, text=tok.file.name)])])
+            if tok.text == "__LINE__":
+                self.push([new_num(tok, use.line)])
+            else:  # as gcc: assert() in a header names the file that uses it
+                self.push([stringize(tok, [copy_token(tok, text=use.file.name)])])
             return True
         macro = self.macros.get(tok.text)
         if macro is None:

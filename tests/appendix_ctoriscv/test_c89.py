@@ -255,3 +255,12 @@ def test_stdarg_h_is_the_runtimes(tmp_path):
            " while (n--) x = va_arg(ap, int); va_end(ap); return x; }\n"
            "int main(void) { return last(4, 9, 8, 7, 6); }\n")
     assert emu.run(compile_executable(src, "v.c")[1]).exit_code == 6
+
+
+def test_file_in_a_header_macro_names_the_using_file(tmp_path):
+    """`__FILE__` in a macro defined in a header (assert.h's assert) is the file where the
+    macro is used, as gcc expands it: it was the header's name."""
+    (tmp_path / "h.h").write_text("#define WHERE __FILE__\n")
+    src = '#include "h.h"\nint puts(const char *s);\nint main(void) { puts(WHERE); return 0; }\n'
+    _, elf = compile_executable(src, str(tmp_path / "m.c"))
+    assert emu.run(elf).stdout == f"{tmp_path / 'm.c'}\n".encode()
