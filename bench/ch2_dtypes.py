@@ -54,10 +54,10 @@ def half_costs() -> None:
              "sum (512x512)": lambda x: x.sum(), "x @ x (512x512)": lambda x: x @ x}
     for name, fn in cases.items():
         base = {m: m.tensor(a) for m in (lego, torch)}
-        t32 = {m: best(lambda m=m: fn(base[m]), number=5) for m in (lego, torch)}
+        t32 = {m: best(lambda x=base[m], fn=fn: fn(x), number=5) for m in (lego, torch)}
         for dtype in ("float16", "bfloat16"):
             xs = {m: base[m].to(getattr(m, dtype)) for m in (lego, torch)}
-            t = {m: best(lambda m=m: fn(xs[m]), number=5) for m in (lego, torch)}
+            t = {m: best(lambda x=xs[m], fn=fn: fn(x), number=5) for m in (lego, torch)}
             print(f"| {name} | {dtype} | {t[lego] / t32[lego]:.2f} | "
                   f"{t[torch] / t32[torch]:.2f} | {t[lego] / t[torch]:.2f} |")
 
