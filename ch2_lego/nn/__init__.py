@@ -48,6 +48,7 @@ from ch2_lego.nn.module import Module
 from ch2_lego.nn.normalization import BatchNorm1d, BatchNorm2d, LayerNorm, RMSNorm
 from ch2_lego.nn.parameter import Parameter
 from ch2_lego.nn.pooling import AvgPool2d, MaxPool2d
+from ch2_lego.nn.rnn import GRU, LSTM, RNN, GRUCell, LSTMCell, RNNCell
 
 __all__ = [
     "AvgPool2d", "BatchNorm1d", "BatchNorm2d", "Conv1d", "Conv2d", "ConvTranspose2d",
@@ -58,5 +59,5 @@ __all__ = [
     "CELU", "CosineSimilarity", "ELU", "GLU", "Hardshrink", "Hardsigmoid", "Hardswish",
     "Hardtanh", "LeakyReLU", "LogSigmoid", "Mish", "PReLU", "PairwiseDistance", "ReLU6", "SELU",
     "Softmin", "Softplus", "Softshrink", "Softsign", "Tanhshrink", "Threshold", "Conv3d",
-    "ConvTranspose3d",
+    "ConvTranspose3d", "GRU", "GRUCell", "LSTM", "LSTMCell", "RNN", "RNNCell",
 ]
