@@ -1,3 +1,4 @@
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -9,11 +10,6 @@
  * A conversion is %[flags][width][.precision][length]conversion, as in C89 4.9.6.1: flags
  * `-+ #0`, a width and a precision as digits or `*`, length h, hh or l, and the conversions
  * d i u x X o c s p n %. */
-
-/* Until the compiler has <stdarg.h>, the argument pointer walks the 4-byte slots that the
- * assembly entries (printf_entry.s) spill the argument registers to. */
-#define va_list char *
-#define va_arg(ap, type) (*(type *)((ap += 4) - 4))
 
 #define LEFT 1                          /* '-': pad on the right */
 #define PLUS 2                          /* '+': a sign even when positive */
@@ -67,7 +63,8 @@ static void format_integer(unsigned value, int negative, int flags, int width, i
     char digits[32];
     const char *prefix = negative ? "-" : flags & PLUS ? "+" : flags & SPACE ? " " : "";
     int n = 0, zeros, length;
-    if ((flags & ALT && conversion != 'o' && value != 0) || conversion == 'p')
+    if ((flags & ALT && (conversion == 'x' || conversion == 'X') && value != 0)
+        || conversion == 'p')
         prefix = conversion == 'X' ? "0X" : "0x";
     for (; value != 0; value /= base)
         digits[n++] = alphabet[value % base];
@@ -206,4 +203,46 @@ int vfprintf(FILE *stream, const char *format, va_list ap)
 int vprintf(const char *format, va_list ap)
 {
     return vfprintf(stdout, format, ap);
+}
+
+/* --8<-- [start:printf] */
+int printf(const char *format, ...)
+{
+    va_list ap;
+    int n;
+    va_start(ap, format);
+    n = vfprintf(stdout, format, ap);
+    va_end(ap);
+    return n;
+}
+/* --8<-- [end:printf] */
+
+int fprintf(FILE *stream, const char *format, ...)
+{
+    va_list ap;
+    int n;
+    va_start(ap, format);
+    n = vfprintf(stream, format, ap);
+    va_end(ap);
+    return n;
+}
+
+int sprintf(char *s, const char *format, ...)
+{
+    va_list ap;
+    int n;
+    va_start(ap, format);
+    n = vsprintf(s, format, ap);
+    va_end(ap);
+    return n;
+}
+
+int snprintf(char *s, size_t size, const char *format, ...)
+{
+    va_list ap;
+    int n;
+    va_start(ap, format);
+    n = vsnprintf(s, size, format, ap);
+    va_end(ap);
+    return n;
 }
