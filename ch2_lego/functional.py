@@ -44,7 +44,8 @@ def tanh(x: Tensor) -> Tensor:
 def gelu(x: Tensor, approximate: str = "none") -> Tensor:
     """x * Phi(x), Phi the standard normal CDF; "tanh" is GPT-2's approximation of Phi."""
     if approximate not in ("none", "tanh"):
-        raise ValueError(f"approximate argument must be either none or tanh, got {approximate}")
+        raise InvalidArgumentError(f"approximate argument must be either none or tanh, got "
+                                   f"{approximate!r}")
     return Gelu.apply(x, approximate)  # one fused node: see function_fused.py
 # --8<-- [end:gelu]
 

@@ -107,15 +107,17 @@ class MathMixin:
         return self._binary(function.Pow.apply, other, reverse=True)
 
     def maximum(self, other) -> Tensor:
+        _need_tensor("maximum", other, 1)
         return self._binary(function.Maximum.apply, other)
 
     def minimum(self, other) -> Tensor:
+        _need_tensor("minimum", other, 1)
         return self._binary(function.Minimum.apply, other)
 
     def __add__(self, other): return self.add(other)  # noqa: E704
     def __radd__(self, other): return self._binary(function.Add.apply, other, reverse=True)  # noqa: E704
     def __sub__(self, other): return self.sub(other)  # noqa: E704
-    def __rsub__(self, other): return self._binary(function.Sub.apply, other, reverse=True)  # noqa: E704
+    def __rsub__(self, other): return _check_bool_sub(self, other) or self._binary(function.Sub.apply, other, reverse=True)  # noqa: E501,E704
     def __mul__(self, other): return self.mul(other)  # noqa: E704
     def __rmul__(self, other): return self._binary(function.Mul.apply, other, reverse=True)  # noqa: E704
     def __pow__(self, other): return self.pow(other)  # noqa: E704
@@ -183,9 +185,7 @@ class MathMixin:
         return (self == self) & (self.abs() != math.inf)
 
     def sub(self, other, alpha=1) -> Tensor:
-        if self.dtype is bool_ and getattr(other, "dtype", None) is bool_:
-            raise DTypeError("Subtraction, the `-` operator, with two bool tensors is not "
-                             "supported. Use the `^` or `logical_xor()` operator instead.")
+        _check_bool_sub(self, other)
         return self._binary(function.Sub.apply, other * alpha if alpha != 1 else other)
 
     def neg(self) -> Tensor:
@@ -247,7 +247,9 @@ class MathMixin:
     def _piecewise_constant(self, op: Ops) -> Tensor:
         if self.dtype is bool_ or (op is not Ops.SIGN and not self.dtype.is_floating_point):
             return self.clone()
-        return function.Unary.apply(self, op)
+        y = function.Unary.apply(self, op)
+        # torch.sign(nan) is 0
+        return y.masked_fill(y != y, 0) if op is Ops.SIGN and self.dtype.is_floating_point else y
 
     def sign(self): return self._piecewise_constant(Ops.SIGN)  # noqa: E704
     def floor(self): return self._piecewise_constant(Ops.FLOOR)  # noqa: E704
@@ -285,6 +287,10 @@ class MathMixin:
         if dim is None or dim == () or dim == []:
             return tuple(range(self.ndim))
         dims = dim if isinstance(dim, tuple | list) else (dim,)
+        if self.ndim == 0:  # dims 0 and -1 name the one element: nothing to reduce over
+            for d in dims:
+                normalize_dim(d, 0)  # raises for any other dim
+            return ()
         dims = tuple(normalize_dim(d, self.ndim) for d in dims)
         if len(set(dims)) != len(dims):
             raise ShapeError(f"dim {dims[0]} appears multiple times in the list of dims")
@@ -316,7 +322,7 @@ class MathMixin:
         return function.Prod.apply(x, x._dims(dim), keepdim, out_dtype)
 
     def _check_nonempty(self, name: str, dims) -> None:
-        if any(self.shape[d] == 0 for d in dims) or (self.ndim and self.numel() == 0):
+        if any(self.shape[d] == 0 for d in dims):  # an empty slice has no extreme
             raise OutOfRangeError(f"{name}(): Expected reduction dim to be specified for "
                                   "input.numel() == 0. Specify the reduction dim with the 'dim' "
                                   "argument.")
@@ -333,13 +339,15 @@ class MathMixin:
 
     def _arg(self, op: Ops, dim, keepdim) -> Tensor:
         x = self.detach()
-        if dim is None:
+        if dim is None or self.ndim == 0:  # a 0-dim tensor: its one element, index 0
+            if dim is not None:
+                normalize_dim(dim, 0)
             x, d = x.reshape(-1), 0
         else:
             d = normalize_dim(dim, self.ndim)
-        x._check_nonempty(op.name.lower(), (d,) if x.ndim else ())
-        axes = (d,) if x.ndim else ()
-        return self._wrap(function.reduce(op, x._buf, axes, keepdim and dim is not None, int64))
+        x._check_nonempty(op.name.lower(), (d,))
+        keep = keepdim and dim is not None and self.ndim > 0
+        return self._wrap(function.reduce(op, x._buf, (d,), keep, int64))
 
     def argmax(self, dim=None, keepdim=False) -> Tensor:
         if self.dtype is bool_:
@@ -356,6 +364,10 @@ class MathMixin:
         if isinstance(dim, TensorBase):
             return self.maximum(dim)
         if dim is None:
+            if self.numel() == 0:  # torch: RuntimeError here, IndexError from amax()
+                raise InvalidArgumentError("max(): Expected reduction dim to be specified for "
+                                           "input.numel() == 0. Specify the reduction dim with "
+                                           "the 'dim' argument.")
             return self.amax()
         return max_result(*self._select_by(self._arg(Ops.ARGMAX, dim, True), dim, keepdim))
 
@@ -363,6 +375,10 @@ class MathMixin:
         if isinstance(dim, TensorBase):
             return self.minimum(dim)
         if dim is None:
+            if self.numel() == 0:
+                raise InvalidArgumentError("min(): Expected reduction dim to be specified for "
+                                           "input.numel() == 0. Specify the reduction dim with "
+                                           "the 'dim' argument.")
             return self.amin()
         return min_result(*self._select_by(self._arg(Ops.ARGMIN, dim, True), dim, keepdim))
 
@@ -389,7 +405,7 @@ class MathMixin:
         """The k largest (or smallest) along dim, in order, with their indices."""
         d = normalize_dim(dim, self.ndim)
         if not 0 <= k <= (self.shape[d] if self.ndim else 1):
-            raise OutOfRangeError("selected index k out of range")
+            raise InvalidArgumentError("selected index k out of range")
         indices = self.argsort(d, descending=largest).narrow(d, 0, k)
         return topk_result(self.gather(d, indices), indices)
 
@@ -584,9 +600,22 @@ def _integer_bitwise(op: Ops, a: Tensor, b) -> Tensor:
     return a._from_numpy(np.asarray(fn(x, y), dtype=dtype.np)).to(a._buf.device)
 
 
-def _need_tensor(op: str, x) -> None:
+def _check_bool_sub(a: Tensor, b) -> None:
+    """torch refuses a - b where either side is bool (a tensor or a python bool)."""
+    a_bool = a.dtype is bool_
+    b_bool = getattr(b, "dtype", None) is bool_ or isinstance(b, bool | np.bool_)
+    if a_bool and b_bool:
+        raise DTypeError("Subtraction, the `-` operator, with two bool tensors is not "
+                         "supported. Use the `^` or `logical_xor()` operator instead.")
+    if a_bool or b_bool:
+        raise DTypeError("Subtraction, the `-` operator, with a bool tensor is not supported. If "
+                         "you are trying to invert a mask, use the `~` or `logical_not()` "
+                         "operator instead.")
+
+
+def _need_tensor(op: str, x, position: int = 2) -> None:
     if not isinstance(x, TensorBase):
-        raise TypeError(f"{op}(): argument 'other' (position 2) must be Tensor, not "
+        raise TypeError(f"{op}(): argument 'other' (position {position}) must be Tensor, not "
                         f"{type(x).__name__}")
 
 

@@ -24,6 +24,7 @@ from ch2_lego.dtype import (
     to_dtype,
 )
 from ch2_lego.errors import (
+    ArgumentError,
     AutogradError,
     DTypeError,
     OutOfRangeError,
@@ -194,8 +195,8 @@ class MovementMixin:
             raise ShapeError("narrow(): length must be non-negative.")
         start = start + self.shape[d] if start < 0 else start
         if start + length > self.shape[d]:
-            raise OutOfRangeError(f"start ({start}) + length ({length}) exceeds dimension size "
-                                  f"({self.shape[d]}).")
+            raise ShapeError(f"start ({start}) + length ({length}) exceeds dimension size "
+                             f"({self.shape[d]}).")
         return movement.Slice.apply(self, (slice(None),) * d + (slice(start, start + length),))
 
     def unfold(self, dim: int, size: int, step: int) -> Tensor:
@@ -570,7 +571,7 @@ def cat(tensors, dim: int = 0) -> Tensor:
     _tensor_list("cat", tensors)
     tensors = [t for t in tensors if not (t.ndim == 1 and t.shape[0] == 0)] or list(tensors)[:1]
     if not tensors:
-        raise ShapeError("torch.cat(): expected a non-empty list of Tensors")
+        raise ArgumentError("torch.cat(): expected a non-empty list of Tensors")
     ref = tensors[0]
     d = normalize_dim(dim, ref.ndim)
     if ref.ndim == 0:
