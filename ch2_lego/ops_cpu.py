@@ -95,8 +95,11 @@ _SPLIT = {np.dtype(np.float64): (np.uint64, np.uint64(0xFFFFFFFF00000000)),
           np.dtype(np.float32): (np.uint32, np.uint32(0xFFFFF000))}
 
 
-def _erf_small(a):  # erf(a) = a + a R(a^2)
-    return a + a * _ratio(a * a, _ERF_SMALL)
+def _erf_small(a):  # erf(a) = a + a R(a^2), in place on a fresh a^2
+    r = _ratio(a * a, _ERF_SMALL)
+    r *= a
+    r += a
+    return r
 
 
 def _erf_tail(coefs):
@@ -110,10 +113,9 @@ def _erf_tail(coefs):
     return piece
 
 
-# Ranges of |x| and the piece of erf on each, for double and single precision alike.
+# The ranges of |x| past the first, [2^-28, 0.84375), and the piece of erf on each.
 _ERF_PIECES = (
     (0.0, 2.0**-28, lambda a: 0.125 * (8.0 * a + (8.0 * _ERF_TINY_SLOPE) * a)),  # no underflow
-    (2.0**-28, 0.84375, _erf_small),
     (0.84375, 1.25, lambda a: _ERF_ONE + _ratio(a - 1.0, _ERF_NEAR_ONE)),
     (1.25, 1 / 0.35, _erf_tail(_ERFC_MID)),
     (1 / 0.35, 6.0, _erf_tail(_ERFC_TAIL)),
@@ -125,16 +127,22 @@ _ERF_PIECES = (
 def _erf(x: np.ndarray) -> np.ndarray:
     """erf to about one ulp, in x's precision (numpy has none), piecewise on a = |x|.
 
-    The elements of each range are gathered by index, computed, and put back: a boolean mask
-    (a[mask]) or np.where would be simpler, but their loops branch on every element and cost
-    more than the arithmetic.
+    Most values of a network's activations lie in the first range, |x| < 0.84375: that piece
+    runs on the whole array, clamped into its range (nan stays nan). The few others are then
+    gathered by index, computed by range, and put back; boolean masks (a[mask]) or np.where
+    would be simpler, but their loops branch on every element and cost more than the math.
     """
     a = np.abs(x).reshape(-1)
-    out = a.copy()  # nan falls in no range and stays nan
-    for lo, hi, piece in _ERF_PIECES:
-        index = np.flatnonzero((a >= lo) & (a <= hi) if hi == np.inf else (a >= lo) & (a < hi))
-        if index.size:
-            out[index] = piece(a.take(index))
+    out = _erf_small(np.minimum(a, 0.84375))
+    rest = np.flatnonzero((a >= 0.84375) | (a < 2.0**-28))
+    if rest.size:
+        b = a.take(rest)
+        res = b.copy()
+        for lo, hi, piece in _ERF_PIECES:
+            index = np.flatnonzero((b >= lo) & ((b < hi) if hi < np.inf else (b == b)))
+            if index.size:
+                res[index] = piece(b.take(index))
+        out[rest] = res
     return np.copysign(out.reshape(x.shape), x)
 # --8<-- [end:erf]
 
