@@ -5,7 +5,8 @@ The files, in the order a program passes through them:
   errors.py      diagnostics (`file:line:col: error: ...` with the source line and a caret)
   lex.py         source text -> tokens (not tokenize.py: that would shadow the standard library)
   preprocess.py  tokens -> tokens with #include, #define and #if applied
-  parse.py       tokens -> AST (a recursive-descent Parser), calling type.py as it builds
+  parse.py       tokens -> AST (a recursive-descent Parser), calling type.py as it builds;
+                 its parts: parse_decl.py, parse_init.py, parse_stmt.py, parse_expr.py
   type.py        C types, the usual arithmetic conversions and the add_type pass
   const_expr.py  compile-time evaluation of constant expressions (array sizes, case, #if)
   ir.py          the IR: three-address code in basic blocks (instructions, blocks, functions)

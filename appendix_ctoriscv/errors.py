@@ -57,6 +57,10 @@ class CompileError(Exception):
         return [d for d in self.diagnostics if d.severity == "error"]
 
 
+class ParseError(Exception):
+    """A syntax error, already reported; the parser catches it where it can resynchronise."""
+
+
 class Diagnostics:
     """The collector one compilation reports into."""
 

@@ -29,7 +29,7 @@ from appendix_ctoriscv.optimize import optimize, pass_dump
 from appendix_ctoriscv.parse import parse
 from appendix_ctoriscv.preprocess import preprocess
 from appendix_ctoriscv.regalloc import allocate_registers
-from appendix_ctoriscv.runtime import runtime_objects
+from appendix_ctoriscv.runtime import INCLUDE_DIR, runtime_objects
 from appendix_ctoriscv.type import type_name
 
 # *** 1. the stages ***
@@ -58,7 +58,9 @@ def compile_source(
         # The parser goes on after the lexer's and the preprocessor's errors, as gcc does: the
         # tokens are still all there (a stray character is dropped, a bad constant reads as 0),
         # so one run also reports the syntax and type errors further down.
-        tokens = preprocess(tokenize(file, diag, std), diag, include_paths, std)
+        # the C library's headers come after the -I directories, as a system's do
+        paths = [*include_paths, str(INCLUDE_DIR)]
+        tokens = preprocess(tokenize(file, diag, std), diag, paths, std)
         program = parse(tokens, diag, std)
         diag.check()
         functions, registers = lower_program(program), None

@@ -41,17 +41,21 @@ from ch2_lego.dtype import (
     DType as dtype,
 )
 from ch2_lego.dtype import (
-    bool_ as bool,  # noqa: A001 (torch.bool shadows the builtin inside this namespace too)
-)
-from ch2_lego.dtype import (
+    bfloat16,
+    finfo,
+    float16,
     float32,
     float64,
     get_default_dtype,
+    iinfo,
     int32,
     int64,
     promote_types,
     result_type,
     set_default_dtype,
+)
+from ch2_lego.dtype import (
+    bool_ as bool,  # noqa: A001 (torch.bool shadows the builtin inside this namespace too)
 )
 from ch2_lego.errors import (
     AutogradError,
@@ -92,17 +96,23 @@ from ch2_lego.storage import Size, Storage, View
 from ch2_lego.tensor import Tensor, device
 from ch2_lego.tensor_math import where
 from ch2_lego.tensor_movement import cat, stack
+from ch2_lego.tensor_str import set_printoptions
 
 float = float32  # noqa: A001
 double = float64
 long = int64
 int = int32  # noqa: A001
+half = float16
 inf, nan, pi, e = _math.inf, _math.nan, _math.pi, _math.e
 concat = concatenate = cat
 
 
 def is_tensor(x) -> bool:
     return isinstance(x, Tensor)
+
+
+def is_floating_point(x: Tensor) -> bool:
+    return x.is_floating_point()
 
 
 def numel(x: Tensor) -> int:
@@ -156,3 +166,24 @@ def equal(a, b) -> bool:
 
 from ch2_lego import nn, optim, utils  # noqa: E402,F401 (filled by chapter 2 part 2)
 from ch2_lego.checkpoint import load, save  # noqa: E402,F401 (torch.save / torch.load)
+
+# isort: split
+# torch.cuda, torch.amp, torch.backends, ... as scripts use them on a machine without CUDA.
+from ch2_lego import accelerator, amp, backends, cuda, distributed  # noqa: E402
+from ch2_lego.amp import autocast  # noqa: E402
+from ch2_lego.backends import (  # noqa: E402
+    get_float32_matmul_precision,
+    set_float32_matmul_precision,
+)
+
+
+def compile(model=None, **options):  # noqa: A001 (torch.compile shadows the builtin)
+    """torch.compile(model) returns the model unchanged: ch2 is an eager interpreter; the graph
+    compiler is chapter 4's (ch4_pt2), which ch2 does not import."""
+    import sys
+
+    if model is None:  # @torch.compile(...) used as a decorator factory
+        return lambda fn: compile(fn, **options)
+    print("ch2_lego: torch.compile is a no-op here (the compiler is chapter 4's); running eagerly",
+          file=sys.stderr)
+    return model

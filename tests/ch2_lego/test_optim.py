@@ -296,3 +296,67 @@ def test_schedule_state_dict_resumes(name):
     _, resumed = run(lego, 5, resume_from=first.state_dict())
     assert resumed.last_epoch == straight.last_epoch == 9
     np.testing.assert_allclose(resumed.get_last_lr(), straight.get_last_lr(), rtol=1e-12)
+
+
+# *** capturable Adam: the step count as a tensor on the parameters' device ***
+
+CAPTURABLE = {
+    "adam": lambda lib, p, **kw: lib.optim.Adam(p, lr=0.01, **kw),
+    "adamw_wd_betas": lambda lib, p, **kw: lib.optim.AdamW(p, lr=0.03, betas=(0.8, 0.99),
+                                                           weight_decay=0.5, **kw),
+    "adam_amsgrad_for_loop": lambda lib, p, **kw: lib.optim.Adam(p, lr=0.01, amsgrad=True,
+                                                                 foreach=False, **kw),
+}
+
+
+@pytest.mark.parametrize("name", list(CAPTURABLE))
+def test_capturable_adam_matches_torch_step_by_step(name):
+    """Bias corrections from a float32 step tensor (computed in float64) give torch's
+    capturable=False values to the same 1e-10 as the Python-number path."""
+    ours = build(lego)
+    ref = build(torch, {k: np_of(v) for k, v in ours.state_dict().items()})
+    opt_ours = CAPTURABLE[name](lego, ours.parameters(), capturable=True)
+    opt_ref = CAPTURABLE[name](torch, ref.parameters())
+    for _ in range(5):
+        run_steps(lego, ours, opt_ours, 1)
+        run_steps(torch, ref, opt_ref, 1)
+        for a, b in zip(ours.parameters(), ref.parameters()):
+            np.testing.assert_allclose(np_of(a), np_of(b), rtol=1e-10, atol=1e-12)
+    for p in ours.parameters():
+        step = opt_ours.state[p]["step"]
+        assert isinstance(step, lego.Tensor) and step.shape == () and step.dtype == lego.float32
+        assert float(step.item()) == 5.0  # torch's state["step"] is a float32 5 as well
+
+
+def test_capturable_adam_with_a_parameter_left_out_and_a_state_dict_round_trip():
+    """Step counts that differ (a parameter frozen for two steps) take the per-parameter
+    path; a state saved by capturable=False loads into capturable=True and goes on."""
+    ours = build(lego)
+    weights = {k: np_of(v) for k, v in ours.state_dict().items()}
+    ref = build(torch, weights)
+    ours[2].bias.requires_grad_(False)
+    ref[2].bias.requires_grad_(False)
+    opt_ours = lego.optim.Adam(ours.parameters(), lr=0.01, capturable=True)
+    opt_ref = torch.optim.Adam(ref.parameters(), lr=0.01)
+    run_steps(lego, ours, opt_ours, 2)
+    run_steps(torch, ref, opt_ref, 2)
+    ours[2].bias.requires_grad_(True)
+    ref[2].bias.requires_grad_(True)
+    run_steps(lego, ours, opt_ours, 2)
+    run_steps(torch, ref, opt_ref, 2)
+    for a, b in zip(ours.parameters(), ref.parameters()):
+        np.testing.assert_allclose(np_of(a), np_of(b), rtol=1e-10, atol=1e-12)
+    assert float(opt_ours.state[ours[2].bias]["step"].item()) == 2.0
+    assert float(opt_ours.state[ours[0].weight]["step"].item()) == 4.0
+
+    model = build(lego, weights)
+    plain = lego.optim.Adam(model.parameters(), lr=0.01)
+    run_steps(lego, model, plain, 3)
+    resumed = lego.optim.Adam(model.parameters(), lr=0.01, capturable=True)
+    resumed.load_state_dict(plain.state_dict())
+    run_steps(lego, model, resumed, 2)
+    ref = build(torch, weights)
+    opt_ref = torch.optim.Adam(ref.parameters(), lr=0.01)
+    run_steps(torch, ref, opt_ref, 5)
+    for a, b in zip(model.parameters(), ref.parameters()):
+        np.testing.assert_allclose(np_of(a), np_of(b), rtol=1e-10, atol=1e-12)

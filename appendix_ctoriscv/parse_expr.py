@@ -1,0 +1,436 @@
+"""The parser's expressions, loosest binding first, and constant expressions.
+
+One method per precedence level, as C's grammar lists them. Each builds typed nodes (type.py),
+so that `p + 1` scales by the size of `*p`; `a += b`, `a++` and `a > b` become simpler nodes
+here. `ExpressionParser` is a part of parse.py's `Parser`.
+"""
+
+from __future__ import annotations
+
+from appendix_ctoriscv.const_expr import NotConstant, eval_int, wrap
+from appendix_ctoriscv.defs import Node, NodeKind, Obj, Token, TokenKind, Type, TypeKind
+from appendix_ctoriscv.errors import ParseError
+from appendix_ctoriscv.type import (
+    INT,
+    UINT,
+    add_type,
+    check_conversion,
+    func_type,
+    integer_promote,
+    is_compatible,
+    is_integer,
+    is_pointer,
+    is_scalar,
+    new_cast,
+    pointer_to,
+    type_name,
+)
+
+ASSIGN_OPS = {"+=": NodeKind.ADD, "-=": NodeKind.SUB, "*=": NodeKind.MUL, "/=": NodeKind.DIV}
+ASSIGN_OPS |= {"%=": NodeKind.MOD, "&=": NodeKind.BITAND, "|=": NodeKind.BITOR}
+ASSIGN_OPS |= {"^=": NodeKind.BITXOR, "<<=": NodeKind.SHL, ">>=": NodeKind.SHR}
+
+
+class ExpressionParser:
+    """Expressions (a part of parse.py's Parser)."""
+
+    # *** 6. expressions, loosest binding first ***
+
+    # expr = assign ("," expr)?
+    def expr(self) -> Node:
+        node = self.assign()
+        if self.equal(","):
+            tok = self.advance()
+            return self.new_binary(NodeKind.COMMA, node, self.expr(), tok)
+        return node
+
+    def assignment(self, lhs: Node, rhs: Node, tok: Token, what: str | None = "assignment"):
+        """`lhs = rhs`; `what` names the operation in the error if lhs is const (None: an
+        initialiser, which may set a const object)."""
+        if what is not None:
+            self.check_writable(lhs, tok, what)
+        return self.new_binary(NodeKind.ASSIGN, lhs, rhs, tok)
+
+    # assign    = conditional (assign-op assign)?
+    # assign-op = "=" | "+=" | "-=" | "*=" | "/=" | "%=" | "&=" | "|=" | "^=" | "<<=" | ">>="
+    def assign(self) -> Node:
+        node = self.conditional()
+        if self.equal("="):
+            tok = self.advance()
+            return self.assignment(node, self.assign(), tok)
+        if self.tok.text in ASSIGN_OPS and self.tok.kind == TokenKind.PUNCT:
+            tok = self.advance()
+            return self.compound_assign(ASSIGN_OPS[tok.text], node, self.assign(), tok)
+        return node
+
+    # --8<-- [start:compound_assign]
+    def compound_assign(self, op: NodeKind, lhs: Node, rhs: Node, tok: Token,
+                        what: str = "assignment") -> Node:
+        """`a op= b` evaluates `a` once: `tmp = &a, *tmp = *tmp op b`."""
+        if lhs.kind == NodeKind.VAR and lhs.ty.kind != TypeKind.ARRAY:
+            return self.assignment(lhs, self.binary_op(op, lhs, rhs, tok), tok, what)
+        addr = self.new_unary(NodeKind.ADDR, lhs, tok)
+        tmp = self.new_temp(addr.ty)
+        save = self.assignment(self.new_var_node(tmp, tok), addr, tok)
+        target = self.new_unary(NodeKind.DEREF, self.new_var_node(tmp, tok), tok)
+        self.check_writable(lhs, tok, what)
+        update = self.assignment(target, self.binary_op(op, target, rhs, tok), tok, None)
+        return self.new_binary(NodeKind.COMMA, save, update, tok)
+    # --8<-- [end:compound_assign]
+
+    def check_writable(self, lhs: Node, tok: Token, what: str) -> None:
+        """gcc's error for changing a const object: "assignment of read-only variable 'x'"."""
+        add_type(lhs, self.diag)
+        if not lhs.ty.is_const:
+            return
+        if lhs.kind == NodeKind.VAR:
+            self.diag.error(tok, f"{what} of read-only variable '{lhs.var.name}'")
+        elif lhs.kind == NodeKind.DEREF and lhs.lhs.kind == NodeKind.VAR:
+            self.diag.error(tok, f"{what} of read-only location '*{lhs.lhs.var.name}'")
+        else:
+            self.diag.error(tok, f"{what} of read-only location")
+
+    def binary_op(self, op: NodeKind, lhs: Node, rhs: Node, tok: Token) -> Node:
+        if op == NodeKind.ADD:
+            return self.new_add(lhs, rhs, tok)
+        if op == NodeKind.SUB:
+            return self.new_sub(lhs, rhs, tok)
+        return self.new_binary(op, lhs, rhs, tok)
+
+    # conditional = logor ("?" expr ":" conditional)?
+    def conditional(self) -> Node:
+        cond = self.logor()
+        if not self.equal("?"):
+            return cond
+        tok = self.advance()
+        node = Node(NodeKind.COND, tok, cond=cond, then=self.expr())
+        self.skip(":")
+        node.els = self.conditional()
+        add_type(node, self.diag)
+        return node
+
+    # logor = logand ("||" logand)*
+    def logor(self) -> Node:
+        node = self.logand()
+        while self.equal("||"):
+            tok = self.advance()
+            node = self.new_binary(NodeKind.LOGOR, node, self.logand(), tok)
+        return node
+
+    # logand = bitor ("&&" bitor)*
+    def logand(self) -> Node:
+        node = self.bitor()
+        while self.equal("&&"):
+            tok = self.advance()
+            node = self.new_binary(NodeKind.LOGAND, node, self.bitor(), tok)
+        return node
+
+    # bitor = bitxor ("|" bitxor)*
+    def bitor(self) -> Node:
+        node = self.bitxor()
+        while self.equal("|"):
+            tok = self.advance()
+            node = self.new_binary(NodeKind.BITOR, node, self.bitxor(), tok)
+        return node
+
+    # bitxor = bitand ("^" bitand)*
+    def bitxor(self) -> Node:
+        node = self.bitand()
+        while self.equal("^"):
+            tok = self.advance()
+            node = self.new_binary(NodeKind.BITXOR, node, self.bitand(), tok)
+        return node
+
+    # bitand = equality ("&" equality)*
+    def bitand(self) -> Node:
+        node = self.equality()
+        while self.equal("&"):
+            tok = self.advance()
+            node = self.new_binary(NodeKind.BITAND, node, self.equality(), tok)
+        return node
+
+    # equality = relational ("==" relational | "!=" relational)*
+    def equality(self) -> Node:
+        node = self.relational()
+        while self.equal("==") or self.equal("!="):
+            tok = self.advance()
+            kind = NodeKind.EQ if tok.text == "==" else NodeKind.NE
+            node = self.new_binary(kind, node, self.relational(), tok)
+        return node
+
+    # --8<-- [start:relational]
+    # relational = shift ("<" shift | "<=" shift | ">" shift | ">=" shift)*
+    def relational(self) -> Node:
+        # EXERCISE A.3: parse a chain of < <= > >=, left-associative; a > b is b < a
+        node = self.shift()
+        while self.tok.text in ("<", "<=", ">", ">=") and self.tok.kind == TokenKind.PUNCT:
+            tok = self.advance()
+            rhs = self.shift()
+            if tok.text == "<":
+                node = self.new_binary(NodeKind.LT, node, rhs, tok)
+            elif tok.text == "<=":
+                node = self.new_binary(NodeKind.LE, node, rhs, tok)
+            elif tok.text == ">":
+                node = self.new_binary(NodeKind.LT, rhs, node, tok)
+            else:
+                node = self.new_binary(NodeKind.LE, rhs, node, tok)
+        return node
+        # END EXERCISE
+    # --8<-- [end:relational]
+
+    # shift = add ("<<" add | ">>" add)*
+    def shift(self) -> Node:
+        node = self.add()
+        while self.equal("<<") or self.equal(">>"):
+            tok = self.advance()
+            kind = NodeKind.SHL if tok.text == "<<" else NodeKind.SHR
+            node = self.new_binary(kind, node, self.add(), tok)
+        return node
+
+    # --8<-- [start:new_add]
+    def new_add(self, lhs: Node, rhs: Node, tok: Token) -> Node:
+        """`+` on numbers, or pointer + integer scaled by the size of the pointee."""
+        add_type(lhs, self.diag)
+        add_type(rhs, self.diag)
+        if is_integer(lhs.ty) and is_pointer(rhs.ty):  # num + ptr -> ptr + num
+            lhs, rhs = rhs, lhs
+        if not (is_pointer(lhs.ty) and is_integer(rhs.ty)):
+            return self.new_binary(NodeKind.ADD, lhs, rhs, tok)  # numbers, or an error
+        offset = self.scaled(rhs, lhs.ty.base, tok)
+        return Node(NodeKind.ADD, tok, lhs=lhs, rhs=offset, ty=pointer_to(lhs.ty.base))
+    # --8<-- [end:new_add]
+
+    def new_sub(self, lhs: Node, rhs: Node, tok: Token) -> Node:
+        """`-` on numbers, pointer - integer, or pointer - pointer (a count of elements)."""
+        add_type(lhs, self.diag)
+        add_type(rhs, self.diag)
+        if is_pointer(lhs.ty) and is_integer(rhs.ty):
+            offset = self.scaled(rhs, lhs.ty.base, tok)
+            return Node(NodeKind.SUB, tok, lhs=lhs, rhs=offset, ty=pointer_to(lhs.ty.base))
+        if is_pointer(lhs.ty) and is_pointer(rhs.ty):
+            if not is_compatible(lhs.ty.base, rhs.ty.base):
+                have = f"'{type_name(lhs.ty)}' and '{type_name(rhs.ty)}'"
+                self.diag.error(tok, f"invalid operands to binary - (have {have})")
+            bytes_apart = Node(NodeKind.SUB, tok, lhs=lhs, rhs=rhs, ty=INT)
+            size = self.new_num(max(lhs.ty.base.size, 1), tok)
+            return self.new_binary(NodeKind.DIV, bytes_apart, size, tok)
+        return self.new_binary(NodeKind.SUB, lhs, rhs, tok)
+
+    def scaled(self, index: Node, elem: Type, tok: Token) -> Node:
+        """index * sizeof(elem), the byte offset of element `index`."""
+        if elem.kind == TypeKind.VOID or elem.size < 0:
+            self.diag.error(tok, f"pointer arithmetic on '{type_name(elem)} *'")
+        index = new_cast(index, INT)
+        add_type(index, self.diag)
+        return self.new_binary(NodeKind.MUL, index, self.new_num(max(elem.size, 1), tok), tok)
+
+    # add = mul ("+" mul | "-" mul)*
+    def add(self) -> Node:
+        node = self.mul()
+        while self.equal("+") or self.equal("-"):
+            tok = self.advance()
+            if tok.text == "+":
+                node = self.new_add(node, self.mul(), tok)
+            else:
+                node = self.new_sub(node, self.mul(), tok)
+        return node
+
+    # mul = cast ("*" cast | "/" cast | "%" cast)*
+    def mul(self) -> Node:
+        node = self.cast()
+        kinds = {"*": NodeKind.MUL, "/": NodeKind.DIV, "%": NodeKind.MOD}
+        while self.tok.text in kinds and self.tok.kind == TokenKind.PUNCT:
+            tok = self.advance()
+            node = self.new_binary(kinds[tok.text], node, self.cast(), tok)
+        return node
+
+    # cast = "(" type-name ")" cast | unary
+    def cast(self) -> Node:
+        if self.equal("(") and self.is_typename_at(1):
+            tok = self.advance()
+            ty = self.typename()
+            self.skip(")")
+            expr = self.cast()
+            add_type(expr, self.diag)
+            if ty.kind in (TypeKind.ARRAY, TypeKind.FUNC):
+                what = "array" if ty.kind == TypeKind.ARRAY else "function"
+                self.diag.error(tok, f"cast specifies {what} type")
+            elif ty.kind != TypeKind.VOID and not (is_scalar(ty) and is_scalar(expr.ty)):
+                self.diag.error(tok, f"cannot cast '{type_name(expr.ty)}' to '{type_name(ty)}'")
+            node = Node(NodeKind.CAST, tok, ty=ty, lhs=expr)
+            return node
+        return self.unary()
+
+    def is_typename_at(self, offset: int) -> bool:
+        saved = self.pos
+        self.pos += offset
+        try:
+            return self.is_typename()
+        finally:
+            self.pos = saved
+
+    # unary = ("+" | "-" | "*" | "&" | "!" | "~") cast
+    #       | ("++" | "--") unary
+    #       | "sizeof" "(" type-name ")"
+    #       | "sizeof" unary
+    #       | postfix
+    def unary(self) -> Node:
+        tok = self.tok
+        kinds = {"-": NodeKind.NEG, "*": NodeKind.DEREF, "&": NodeKind.ADDR, "!": NodeKind.NOT}
+        kinds["~"] = NodeKind.BITNOT
+        if tok.kind != TokenKind.PUNCT and tok.text != "sizeof":
+            return self.postfix()
+        if self.consume("+"):
+            node = self.cast()
+            add_type(node, self.diag)
+            if not is_integer(node.ty):
+                self.diag.error(tok, f"wrong type argument to unary + ('{type_name(node.ty)}')")
+                return node
+            return new_cast(node, integer_promote(node.ty))
+        if tok.text in kinds:
+            self.advance()
+            return self.new_unary(kinds[tok.text], self.cast(), tok)
+        if self.consume("++") or self.consume("--"):
+            op = NodeKind.ADD if tok.text == "++" else NodeKind.SUB
+            what = "increment" if tok.text == "++" else "decrement"
+            return self.compound_assign(op, self.unary(), self.new_num(1, tok), tok, what)
+        if self.consume("sizeof"):
+            if self.equal("(") and self.is_typename_at(1):
+                self.advance()
+                ty = self.typename()
+                self.skip(")")
+            else:
+                expr = self.unary()
+                add_type(expr, self.diag)
+                ty = expr.ty
+            if ty.kind in (TypeKind.FUNC, TypeKind.VOID) or ty.size < 0:
+                self.diag.error(tok, f"invalid application of 'sizeof' to '{type_name(ty)}'")
+            return self.new_num(ty.size, tok, UINT)  # size_t is unsigned int on ILP32
+        return self.postfix()
+
+    # postfix = primary ("[" expr "]" | "++" | "--")*
+    def postfix(self) -> Node:
+        node = self.primary()
+        while True:
+            tok = self.tok
+            if self.consume("["):
+                index = self.expr()
+                self.skip("]")
+                add_type(node, self.diag)
+                add_type(index, self.diag)
+                if not (is_pointer(node.ty) or is_pointer(index.ty)):
+                    self.diag.error(tok, "subscripted value is neither array nor pointer")
+                    node = self.new_num(0, tok)
+                    continue
+                node = self.new_unary(NodeKind.DEREF, self.new_add(node, index, tok), tok)
+            elif self.consume("++") or self.consume("--"):
+                node = self.post_incdec(node, tok)
+            else:
+                return node
+
+    def post_incdec(self, node: Node, tok: Token) -> Node:
+        """`a++` is `(a += 1) - 1`, cast back to the type of `a`."""
+        add_type(node, self.diag)
+        ty = node.ty
+        op, back = (NodeKind.ADD, -1) if tok.text == "++" else (NodeKind.SUB, 1)
+        what = "increment" if tok.text == "++" else "decrement"
+        updated = self.compound_assign(op, node, self.new_num(1, tok), tok, what)
+        if is_pointer(ty):
+            return self.new_add(updated, self.new_num(back, tok), tok)
+        result = self.new_add(updated, self.new_num(back, tok), tok)
+        return new_cast(result, ty)
+
+    # primary = "(" expr ")" | ident ("(" func-args ")")? | str | num
+    def primary(self) -> Node:
+        tok = self.tok
+        if self.consume("("):
+            node = self.expr()
+            self.skip(")")
+            return node
+        if tok.kind == TokenKind.IDENT:
+            self.advance()
+            if self.equal("("):
+                return self.funcall(tok)
+            var = self.find_var(tok.text)
+            if var is None:
+                self.diag.error(tok, f"'{tok.text}' undeclared")
+                # declare it as an int, so that each later use is not one more error
+                if self.fn is not None:
+                    var = self.new_lvar(tok.text, INT, tok)
+                else:
+                    var = Obj(tok.text, INT, tok, is_local=True)
+            self.used.add(var)
+            return self.new_var_node(var, tok)
+        if tok.kind == TokenKind.STR:
+            self.advance()
+            return self.new_var_node(self.new_string_literal(tok), tok)
+        if tok.kind == TokenKind.NUM:
+            self.advance()
+            return self.new_num(wrap(tok.val, tok.ty), tok, tok.ty)
+        self.fail(tok, "expected expression" + self.before())
+
+    # func-args = (assign ("," assign)*)?
+    def funcall(self, name: Token) -> Node:
+        """A call; arguments convert to the parameter types as by assignment."""
+        self.skip("(")
+        args = []
+        while not self.equal(")"):
+            if args:
+                self.skip(",")
+            arg = self.assign()
+            add_type(arg, self.diag)
+            args.append(arg)
+        self.skip(")")
+        fn = self.find_var(name.text)
+        if fn is None:
+            msg = f"implicit declaration of function '{name.text}'"
+            if self.std == "c89":  # C89 declares it as `int name();`
+                self.diag.warning(name, msg)
+            else:
+                self.diag.error(name, msg)
+            fn = self.new_gvar(name.text, func_type(INT), name, False)
+            fn.ty.has_prototype = False
+        if fn.ty.kind != TypeKind.FUNC:
+            self.diag.error(name, f"called object '{name.text}' is not a function")
+            return self.new_num(0, name)
+        ty = fn.ty
+        node = Node(NodeKind.FUNCALL, name, func_name=fn.asm_name or fn.name, func_ty=ty,
+                    ty=ty.return_ty)
+        if ty.has_prototype and len(args) != len(ty.params):
+            few = "few" if len(args) < len(ty.params) else "many"
+            self.diag.error(name, f"too {few} arguments to function '{name.text}'")
+        for i, arg in enumerate(args):
+            if ty.has_prototype and i < len(ty.params):
+                action = f"passing argument {i + 1} of '{name.text}'"
+                check_conversion(ty.params[i], arg, self.diag, arg.tok, action)
+                arg = new_cast(arg, ty.params[i])
+            elif arg.ty.kind == TypeKind.VOID:
+                self.diag.error(arg.tok, "void value not ignored as it ought to be")
+            elif is_pointer(arg.ty):
+                arg = new_cast(arg, pointer_to(arg.ty.base))
+            else:  # the default argument promotions
+                arg = new_cast(arg, integer_promote(arg.ty))
+            node.args.append(arg)
+        return node
+
+    # *** 7. constant expressions (evaluated by const_expr.py) ***
+
+    def const_expr_value(self) -> int:
+        """Parse a conditional-expression that must be an integer constant; its value."""
+        node = self.conditional()
+        add_type(node, self.diag)
+        try:
+            return eval_int(node)
+        except NotConstant as e:
+            self.diag.error(node.tok, f"expression is not an integer constant: {e}")
+            return 0
+
+    def preprocessor_value(self) -> int:
+        """The value of an #if line (the preprocessor has replaced every name by a number)."""
+        try:
+            value = self.const_expr_value()
+        except ParseError:
+            return 0
+        if self.tok.kind != TokenKind.EOF:
+            self.diag.error(self.tok, f"missing binary operator before token '{self.tok.text}'")
+        return value

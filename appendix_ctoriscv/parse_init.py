@@ -1,0 +1,154 @@
+"""The parser's initialisers: `= 3`, `= {1, 2}`, `= "abc"`, for locals as code and for
+globals as bytes. `InitializerParser` is a part of parse.py's `Parser`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from appendix_ctoriscv.const_expr import NotConstant, eval_reloc
+from appendix_ctoriscv.defs import Node, NodeKind, Obj, Token, TokenKind, Type, TypeKind
+from appendix_ctoriscv.type import (
+    VOID,
+    array_of,
+    check_conversion,
+    type_name,
+)
+
+
+@dataclass
+class Initializer:
+    """An initialiser's shape: an expression for a scalar, one child per element for an array."""
+
+    ty: Type
+    expr: Node | None = None
+    children: list[Initializer] = field(default_factory=list)
+
+
+def new_initializer(ty: Type) -> Initializer:
+    init = Initializer(ty)
+    if ty.kind == TypeKind.ARRAY and ty.array_len > 0:
+        init.children = [new_initializer(ty.base) for _ in range(ty.array_len)]
+    return init
+
+
+class InitializerParser:
+    """Initialisers (a part of parse.py's Parser)."""
+
+    # *** 4. initialisers ***
+
+    # initializer = string-literal | "{" initializer ("," initializer)* ","? "}" | assign
+    def initializer(self, ty: Type) -> tuple[Initializer, Type]:
+        """Parse an initialiser for `ty`; returns it and `ty` with an unknown length filled in."""
+        init = new_initializer(ty)
+        self.initializer2(init)
+        if ty.kind == TypeKind.ARRAY and ty.array_len < 0:
+            ty = array_of(ty.base, len(init.children))
+            init.ty = ty
+        return init, ty
+
+    def initializer2(self, init: Initializer) -> None:
+        ty = init.ty
+        if ty.kind == TypeKind.ARRAY:
+            if self.tok.kind == TokenKind.STR and ty.base.kind == TypeKind.CHAR:
+                self.string_initializer(init)
+            elif self.equal("{"):
+                self.array_initializer(init, braced=True)
+            else:
+                self.array_initializer(init, braced=False)
+        elif self.consume("{"):  # a scalar may be braced: int x = {3};
+            init.expr = self.assign()
+            self.consume(",")
+            self.skip("}")
+        else:
+            init.expr = self.assign()
+
+    def string_initializer(self, init: Initializer) -> None:
+        tok = self.advance()
+        data = tok.str_val
+        if init.ty.array_len < 0:
+            init.children = [new_initializer(init.ty.base) for _ in data]
+        if len(data) - 1 > len(init.children):
+            self.diag.warning(tok, "initializer-string for array of chars is too long")
+        for child, byte in zip(init.children, data):
+            child.expr = self.new_num(byte, tok)
+
+    def array_initializer(self, init: Initializer, braced: bool) -> None:
+        """Elements of an array; without braces, only as many as the array holds (C's brace
+        elision: `int a[2][2] = {1, 2, 3, 4}`)."""
+        flexible = init.ty.array_len < 0
+        if braced:
+            self.skip("{")
+        i = 0
+        while not self.equal("}"):
+            if not braced and i == len(init.children) and not flexible:
+                break
+            if i > 0:
+                if not braced and self.equal(",") and self.equal("}", 1):
+                    break
+                self.skip(",")
+                if self.equal("}"):
+                    break
+            if flexible and i == len(init.children):
+                init.children.append(new_initializer(init.ty.base))
+            if i < len(init.children):
+                self.initializer2(init.children[i])
+            else:
+                self.diag.warning(self.tok, "excess elements in array initializer")
+                self.initializer2(new_initializer(init.ty.base))
+            i += 1
+            if not braced and flexible and self.equal("}", 0):
+                break
+        if braced:
+            self.skip("}")
+
+    def lvar_initializer(self, var: Obj, eq: Token) -> Node:
+        """`T x = init;` as code: zero the whole object, then assign each given element."""
+        init, var.ty = self.initializer(var.ty)
+        node = None
+        if var.ty.kind == TypeKind.ARRAY:  # elements without an initialiser are zero
+            node = Node(NodeKind.MEMZERO, eq, ty=VOID, var=var)
+        for lhs, expr in self.init_assignments(init, self.new_var_node(var, eq)):
+            assign = self.assignment(lhs, expr, eq, what=None)  # may set a const
+            node = assign if node is None else self.new_binary(NodeKind.COMMA, node, assign, eq)
+        return Node(NodeKind.EXPR_STMT, eq, lhs=node)
+
+    def init_assignments(self, init: Initializer, lhs: Node):
+        if init.ty.kind == TypeKind.ARRAY:
+            for i, child in enumerate(init.children):
+                elem = self.new_unary(NodeKind.DEREF, self.new_add(lhs, self.new_num(i, lhs.tok),
+                                                                   lhs.tok), lhs.tok)
+                yield from self.init_assignments(child, elem)
+        elif init.expr is not None:
+            yield lhs, init.expr
+
+    def gvar_initializer(self, var: Obj) -> None:
+        """A global's initial bytes; addresses of other globals become relocations."""
+        init, var.ty = self.initializer(var.ty)
+        buf = bytearray(max(var.ty.size, 0))
+        self.write_gvar_data(var, init, buf, 0)
+        var.init_data = bytes(buf)
+
+    def write_gvar_data(self, var: Obj, init: Initializer, buf: bytearray, offset: int) -> None:
+        if init.ty.kind == TypeKind.ARRAY:
+            for i, child in enumerate(init.children):
+                self.write_gvar_data(var, child, buf, offset + i * init.ty.base.size)
+            return
+        if init.expr is None:
+            return
+        expr = init.expr
+        action = f"initialization of '{type_name(init.ty)}' from '{type_name(expr.ty)}'"
+        check_conversion(init.ty, expr, self.diag, expr.tok, action)
+        try:
+            value, label = eval_reloc(expr)
+        except NotConstant as e:
+            self.diag.error(expr.tok, f"initializer element is not constant: {e}")
+            return
+        if label is not None:
+            if init.ty.size != 4:
+                self.diag.error(expr.tok, "initializer element is not computable at load time")
+                return
+            var.relocations.append((offset, label, value))
+            return
+        size = init.ty.size
+        buf[offset : offset + size] = (value & ((1 << 8 * size) - 1)).to_bytes(size, "little")

@@ -1,0 +1,26 @@
+/* stdlib.h: C89's section 4.10 (no floating point conversions yet, no multibyte). */
+#ifndef _STDLIB_H
+#define _STDLIB_H
+
+#include <stddef.h>
+
+#define EXIT_SUCCESS 0
+#define EXIT_FAILURE 1
+#define RAND_MAX 32767
+
+int atoi(const char *s);
+long atol(const char *s);
+long strtol(const char *s, char **end, int base);
+unsigned long strtoul(const char *s, char **end, int base);
+int abs(int x);
+long labs(long x);
+int rand(void);
+void srand(unsigned seed);
+void *malloc(size_t size);
+void *calloc(size_t count, size_t size);
+void *realloc(void *p, size_t size);
+void free(void *p);
+void exit(int status);
+void abort(void);
+
+#endif

@@ -1,0 +1,55 @@
+"""torch.backends for ch2_lego: the switches scripts set for cuDNN, TF32 and MPS.
+
+Scripts assign `torch.backends.cuda.matmul.allow_tf32 = True` and the like. ch2 keeps each flag
+so that it reads back as assigned, and no flag changes a result here: ch2 computes float32 in
+float32 (never TF32), uses no cuDNN, and has no MPS device. set_float32_matmul_precision stores
+the precision and keeps allow_tf32 in step with it, as PyTorch does.
+"""
+
+import warnings
+from types import SimpleNamespace
+
+PRECISIONS = ("highest", "high", "medium")
+_precision = ["highest"]  # a list, so the functions below change it without `global`
+
+
+class _Matmul:
+    """torch.backends.cuda.matmul: allow_tf32 is another view of the float32 matmul precision."""
+
+    allow_fp16_reduced_precision_reduction = True
+    allow_bf16_reduced_precision_reduction = True
+
+    @property
+    def allow_tf32(self) -> bool:
+        return _precision[0] != "highest"
+
+    @allow_tf32.setter
+    def allow_tf32(self, value: bool) -> None:
+        _precision[0] = "high" if value else "highest"
+
+
+cuda = SimpleNamespace(
+    matmul=_Matmul(),
+    flash_sdp_enabled=lambda: False, math_sdp_enabled=lambda: True,
+    is_built=lambda: False,
+)
+cudnn = SimpleNamespace(enabled=True, benchmark=False, deterministic=False, allow_tf32=True,
+                        is_available=lambda: False, version=lambda: None)
+mps = SimpleNamespace(is_available=lambda: False, is_built=lambda: False)
+mkldnn = SimpleNamespace(enabled=True, is_available=lambda: False)
+openmp = SimpleNamespace(is_available=lambda: False)
+
+
+
+def set_float32_matmul_precision(precision: str) -> None:
+    """'highest' (float32), or 'high'/'medium' (which allow TF32 on an NVIDIA GPU; ch2 still
+    computes in float32, so results do not change)."""
+    if precision not in PRECISIONS:  # PyTorch warns and keeps the old value
+        warnings.warn(f"{precision} is not one of 'highest', 'high', or 'medium'; the current "
+                      "set_float32_matmul_precision call has no effect.", stacklevel=2)
+        return
+    _precision[0] = precision
+
+
+def get_float32_matmul_precision() -> str:
+    return _precision[0]
