@@ -31,6 +31,11 @@ def gpt(m):
     return m.GPT(m.GPTConfig(block_size=16, vocab_size=VOCAB, n_layer=2, n_head=4, n_embd=64))
 
 
+def llama(m, vocab_size: int = VOCAB):
+    return m.Llama(m.LlamaConfig(block_size=16, vocab_size=vocab_size, n_layer=2, n_head=4,
+                                 n_kv_head=2, n_embd=64, hidden=176))
+
+
 def mlp(m):
     return m.MLPLanguageModel(VOCAB, block_size=3, n_embd=16, n_hidden=128)
 
@@ -122,6 +127,9 @@ def main(argv=None) -> None:
     parser.add_argument("--blocks", type=int, default=8)
     parser.add_argument("--steps", type=int, default=20)
     parser.add_argument("--only", default="", help="run only the models whose name contains this")
+    parser.add_argument("--train", type=int, default=0, metavar="STEPS",
+                        help="then train the Llama this many steps on the names in both "
+                             "libraries and report the validation losses")
     args = parser.parse_args(argv)
     torch.set_num_threads(1)
     rng = np.random.default_rng(0)
@@ -134,6 +142,8 @@ def main(argv=None) -> None:
             (lambda lib: gpt(load_with("ch2_lego.models.gpt", lib)), (32, 16), (32, 16), 1),
         "nanoGPT-style (L=2, H=4, C=64, T=32, exact GELU, SDPA), batch 16":
             (nano, (16, 32), (16, 32), 1),
+        "Llama (L=2, H=4, Hkv=2, C=64, F=176, T=16), batch 32":
+            (lambda lib: llama(load_with("ch2_lego.models.llama", lib)), (32, 16), (32, 16), 1),
         "MLP LM (T=3, C=16, H=128), batch 64":
             (lambda lib: mlp(load_with("ch2_lego.models.mlp_lm", lib)), (64, 3), (64,), 5),
     }
@@ -157,6 +167,33 @@ def main(argv=None) -> None:
                      args.blocks, scale * args.steps)
         ratio = ms["lego"] / ms["torch"]
         print(f"| {name} | {ms['lego']:.2f} | {ms['torch']:.2f} | {ratio:.2f} |", flush=True)
+    if args.train:
+        train_llama(args.train)
+
+
+def train_llama(steps: int) -> None:
+    """Train the Llama in ch2_lego and in torch from the same weights on the same batches of the
+    shipped names (as bench/ch2_models.py trains the GPT); print validation losses, samples."""
+    from ch2_models import run_pair  # bench/ is the script's directory
+
+    from ch2_lego.data import CharTokenizer, load_names, padded_sequences, split_words
+
+    words = load_names()
+    train_words, val_words, _ = split_words(words)
+    tok = CharTokenizer(words)
+    res = run_pair("ch2_lego.models.llama", lambda m: llama(m, tok.vocab_size),
+                   padded_sequences(train_words, tok, 16),
+                   padded_sequences(val_words, tok, 16), steps, batch_size=32, lr=3e-3,
+                   warmup=30, progress=False)
+    ours, ref = res["ch2_lego"], res["torch"]
+    print(f"\n| Llama, {steps} steps | val loss ch2_lego | val loss torch | loss ratio |")
+    print("|---|---:|---:|---:|")
+    print(f"| names, batch 32, AdamW lr 3e-3 | {ours['val']:.4f} | {ref['val']:.4f} | "
+          f"{ours['val'] / ref['val']:.3f} |")
+    module = load_with("ch2_lego.models.llama", ch2_lego)
+    gen = ch2_lego.Generator().manual_seed(42)
+    print("\nLlama samples (KV cache):", ", ".join(
+        tok.decode(s) for s in module.sample(ours["model"], 10, generator=gen)))
 
 
 def cpu_name() -> str:
