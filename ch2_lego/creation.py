@@ -148,6 +148,9 @@ def linspace(start, end, steps: int, *, dtype=None, device=None,
 
 def eye(n: int, m: int | None = None, *, dtype=None, device=None,
         requires_grad=False) -> Tensor:
+    for name, k in (("n", n), ("m", m)):
+        if k is not None and k < 0:
+            raise InvalidArgumentError(f"{name} must be greater or equal to 0, got {k}")
     a = np.eye(n, m if m is not None else n)
     return _finish(Tensor._from_host(a, to_dtype(dtype or get_default_dtype()), _dev(device)),
                    requires_grad)

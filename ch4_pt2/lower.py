@@ -372,9 +372,33 @@ def index_pass(root: UOp, inputs: list[UOp], library: bool = True) -> KernelIR:
 
 def reads_own_output_in_place(store: UOp) -> bool:
     """Whether every load of the output (a library matmul's result) is at the element the
-    kernel stores: then the epilogue may run in place over it."""
+    kernel stores: then the epilogue may run in place over it. Two index expressions are the
+    same if they are the same node or the same sum of coefficient x loop variable."""
     out, at = store.src[0], store.src[1]
-    return all(u.src[1] is at for u in store.toposort() if u.op is Ops.LOAD and u.src[0] is out)
+    want = linear_form(at)
+    return all(u.src[1] is at or (want is not None and linear_form(u.src[1]) == want)
+               for u in store.toposort() if u.op is Ops.LOAD and u.src[0] is out)
+
+
+def linear_form(u: UOp) -> dict | None:
+    """{RANGE: coefficient, None: constant} of an index built from +, * by constants, loop
+    variables and constants: (g0*16 + g1)*256 + g2 and g0*4096 + g1*256 + g2 agree. None for
+    anything else (a division, a load)."""
+    if u.op is Ops.CONST:
+        return {None: u.arg} if u.arg else {}
+    if u.op is Ops.RANGE:
+        return {u: 1}
+    if u.op is Ops.ADD:
+        a, b = linear_form(u.src[0]), linear_form(u.src[1])
+        if a is None or b is None:
+            return None
+        total = {k: a.get(k, 0) + b.get(k, 0) for k in a.keys() | b.keys()}
+        return {k: v for k, v in total.items() if v}
+    if u.op is Ops.MUL:
+        for x, c in (u.src, reversed(u.src)):
+            if c.op is Ops.CONST and (form := linear_form(x)) is not None:
+                return {k: v * c.arg for k, v in form.items() if v * c.arg}
+    return None
 
 
 def simplify_pass(k: KernelIR) -> KernelIR:

@@ -30,7 +30,7 @@ from appendix_ctoriscv.link import ObjectFile
 RUNTIME_DIR = Path(__file__).parent
 INCLUDE_DIR = RUNTIME_DIR / "include"
 LIBC_DIR = RUNTIME_DIR / "libc"
-ASM_FILES = ["crt0.s", "libgcc.s", "syscalls.s", "stdio.s"]
+ASM_FILES = ["crt0.s", "libgcc.s", "syscalls.s"]
 LIBC_OPT_LEVEL = 1
 
 
@@ -75,7 +75,7 @@ def compiled_libc() -> tuple[Path, ...]:
         if not target.exists():
             try:
                 asm = compile_c(source.read_text(), str(source), include_paths=[str(INCLUDE_DIR)],
-                                std="c89", opt_level=LIBC_OPT_LEVEL)  # fmt: skip
+                                std="c99", opt_level=LIBC_OPT_LEVEL)  # fmt: skip
             except CompileError as e:
                 raise LibraryBuildError(f"runtime/libc/{source.name}:\n{e}") from None
             temporary = target.with_suffix(f".{os.getpid()}.tmp")

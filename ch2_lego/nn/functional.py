@@ -38,11 +38,34 @@ from ch2_lego.functional import (  # noqa: F401  (the core's activations and los
     tanh,
 )
 from ch2_lego.grad_mode import no_grad
+from ch2_lego.nn.activation_ops import (  # noqa: F401  (more activations and distances)
+    celu,
+    cosine_similarity,
+    glu,
+    hardshrink,
+    hardsigmoid,
+    hardswish,
+    hardtanh,
+    mish,
+    normalize,
+    pairwise_distance,
+    prelu,
+    relu6,
+    relu_,
+    selu,
+    softmin,
+    softshrink,
+    softsign,
+    tanhshrink,
+    threshold,
+)
 from ch2_lego.nn.conv_ops import (  # noqa: F401  (convolution and pooling)
     avg_pool2d,
     conv1d,
     conv2d,
+    conv3d,
     conv_transpose2d,
+    conv_transpose3d,
     max_pool2d,
     unfold,
 )
@@ -64,7 +87,8 @@ def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
     weight gradient is then one matmul too, not a batch of them summed afterwards.
     """
     # EXERCISE 2.21: flatten to (N,C_in), multiply by the transposed weight, restore, add bias
-    out = input.reshape(-1, input.shape[-1]) @ weight.T  # (N,C_out), N = prod(*)
+    n = math.prod(input.shape[:-1])  # not -1: with C_in = 0 it could be anything
+    out = input.reshape(n, input.shape[-1]) @ weight.T  # (N,C_out)
     out = out.reshape(*input.shape[:-1], weight.shape[0])
     return out if bias is None else out + bias
     # END EXERCISE
