@@ -43,6 +43,7 @@ from ch2_lego.errors import (
     ShapeError,
 )
 from ch2_lego.storage import Size, Storage, View, normalize_dim
+from ch2_lego.tensor_extras import ExtrasMixin
 from ch2_lego.tensor_inplace import InplaceMixin
 from ch2_lego.tensor_math import MathMixin
 from ch2_lego.tensor_movement import MovementMixin, _shape_arg
@@ -75,7 +76,7 @@ def device_name(d) -> str:
     return "cpu" if d is None else canonical_device(d)
 
 
-class Tensor(MovementMixin, MathMixin, InplaceMixin, TensorBase):
+class Tensor(ExtrasMixin, MovementMixin, MathMixin, InplaceMixin, TensorBase):
     """A multi-dimensional array with autograd, like torch.Tensor."""
 
     __slots__ = ("__dict__", "__weakref__")

@@ -220,11 +220,25 @@ class MovementMixin:
         return movement.Unfold.apply(self, windows(contiguous_strides(self.shape), 0),
                                      windows(self.stride(), self.storage_offset()))
 
-    def movedim(self, source: int, destination: int) -> Tensor:
-        s, dst = normalize_dim(source, self.ndim), normalize_dim(destination, self.ndim)
-        order = [d for d in range(self.ndim) if d != s]
-        order.insert(dst, s)
-        return self.permute(order)
+    def movedim(self, source, destination) -> Tensor:
+        """Move dims `source` (an int or a sequence) to positions `destination`; the others
+        keep their order in the remaining places."""
+        src = [source] if isinstance(source, int) else list(source)
+        dst = [destination] if isinstance(destination, int) else list(destination)
+        if len(src) != len(dst):
+            raise ShapeError(f"movedim: Invalid source or destination dims: source ({src} dims) "
+                             f"should contain the same number of dims as destination ({dst} "
+                             "dims)")
+        src = [normalize_dim(d, self.ndim) for d in src]
+        dst = [normalize_dim(d, self.ndim) for d in dst]
+        for name, dims in (("source", src), ("destination", dst)):
+            if len(set(dims)) != len(dims):
+                raise ShapeError(f"movedim: repeated dim in `{name}` ({dims})")
+        order = [None] * self.ndim
+        for s, d in zip(src, dst):
+            order[d] = s
+        rest = iter(d for d in range(self.ndim) if d not in src)
+        return self.permute([d if d is not None else next(rest) for d in order])
 
     def contiguous(self, memory_format=None) -> Tensor:
         return self if self.is_contiguous() else function.Copy.apply(self, self.dtype)
@@ -272,6 +286,8 @@ class MovementMixin:
         key = key if isinstance(key, tuple) else (key,)
         items = []
         for k in key:
+            if isinstance(k, range):  # x[range(2, 5)] is x[[2, 3, 4]]
+                k = self._from_numpy(np.asarray(k, np.int64), self._buf.device)
             if isinstance(k, list | np.ndarray | bool):
                 k = self._from_numpy(np.asarray(k), self._buf.device)
             if isinstance(k, TensorBase) and k.ndim == 0 and not k.dtype.is_floating_point \
@@ -298,6 +314,12 @@ class MovementMixin:
             elif isinstance(k, slice):
                 basic.append(k)
                 dim, out_dim = dim + 1, out_dim + 1
+            elif isinstance(k, TensorBase) and k.dtype is bool_ and k.ndim == 0:
+                # x[True] adds a dim of size 1, x[False] one of size 0 (an empty index into it)
+                basic.append(None)
+                if not k.item():
+                    advanced.append((out_dim, self._zeros((0,), int64, self._buf.device)))
+                out_dim += 1
             elif isinstance(k, TensorBase) and k.dtype is bool_:
                 mask_shape, here = tuple(k.shape), tuple(self.shape[dim:dim + k.ndim])
                 if mask_shape != here:
@@ -339,6 +361,9 @@ class MovementMixin:
     def __setitem__(self, key, value) -> None:
         basic, advanced = self._parse_index(key)
         value = value if isinstance(value, TensorBase) else self._scalar(value, self)
+        if value.ndim and value.shape[0] == 1:  # torch drops a value's leading size-1 dims
+            ones = next((k for k, n in enumerate(value.shape) if n != 1), value.ndim)
+            value = value.reshape(value.shape[ones:])
         if self._recording(value):
             if advanced and any(b != slice(None) for b in basic):
                 raise AutogradError("ch2_lego: in-place indexed assignment mixing slices and "
@@ -412,7 +437,7 @@ class MovementMixin:
 
     def nonzero(self, *, as_tuple: bool = False):
         """Coordinates of the nonzero elements: (N, ndim) int64, or one tensor per dim."""
-        coords = np.nonzero(self.detach().to("cpu").numpy())
+        coords = np.nonzero(self.detach().to("cpu")._values())
         dev = self._buf.device
         if as_tuple:
             return tuple(self._from_numpy(c.astype(np.int64), dev) for c in coords)
@@ -430,8 +455,10 @@ class MovementMixin:
 
     # *** 3. shape-changing hlops ***
 
-    def flip(self, dims) -> Tensor:
-        return movement.Flip.apply(self, self._dims(dims))
+    def flip(self, *dims) -> Tensor:
+        """Reverse the order along dims: flip(0, 1), flip((0, 1)) and flip([0]) alike."""
+        dims = dims[0] if len(dims) == 1 and isinstance(dims[0], tuple | list) else dims
+        return movement.Flip.apply(self, self._dims(dims)) if len(dims) else self.clone()
 
     def roll(self, shifts, dims=None) -> Tensor:
         if dims is None:

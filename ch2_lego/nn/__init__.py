@@ -8,9 +8,38 @@ block) live with the GPT in ch2_lego/models/gpt.py, so that file runs on torch u
 """
 
 from ch2_lego.nn import functional, init, utils
-from ch2_lego.nn.activation import GELU, LogSoftmax, ReLU, Sigmoid, SiLU, Softmax, Tanh
+from ch2_lego.nn.activation import (
+    CELU,
+    ELU,
+    GELU,
+    GLU,
+    SELU,
+    CosineSimilarity,
+    Hardshrink,
+    Hardsigmoid,
+    Hardswish,
+    Hardtanh,
+    LeakyReLU,
+    LogSigmoid,
+    LogSoftmax,
+    Mish,
+    PairwiseDistance,
+    PReLU,
+    ReLU,
+    ReLU6,
+    Sigmoid,
+    SiLU,
+    Softmax,
+    Softmin,
+    Softplus,
+    Softshrink,
+    Softsign,
+    Tanh,
+    Tanhshrink,
+    Threshold,
+)
 from ch2_lego.nn.containers import ModuleDict, ModuleList, Sequential
-from ch2_lego.nn.conv import Conv1d, Conv2d, ConvTranspose2d
+from ch2_lego.nn.conv import Conv1d, Conv2d, Conv3d, ConvTranspose2d, ConvTranspose3d
 from ch2_lego.nn.dropout import Dropout
 from ch2_lego.nn.embedding import Embedding
 from ch2_lego.nn.linear import Flatten, Identity, Linear
@@ -26,4 +55,8 @@ __all__ = [
     "Linear", "LogSoftmax", "MSELoss", "MaxPool2d", "Module", "ModuleDict", "ModuleList",
     "Parameter", "RMSNorm", "ReLU", "Sequential", "SiLU", "Sigmoid", "Softmax", "Tanh",
     "functional", "init", "utils",
+    "CELU", "CosineSimilarity", "ELU", "GLU", "Hardshrink", "Hardsigmoid", "Hardswish",
+    "Hardtanh", "LeakyReLU", "LogSigmoid", "Mish", "PReLU", "PairwiseDistance", "ReLU6", "SELU",
+    "Softmin", "Softplus", "Softshrink", "Softsign", "Tanhshrink", "Threshold", "Conv3d",
+    "ConvTranspose3d",
 ]
