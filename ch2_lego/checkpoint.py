@@ -134,10 +134,11 @@ def save(obj, f) -> None:
 
 
 # --8<-- [start:load]
-def load(f, map_location=None, weights_only: bool = True, **kwargs):
+def load(f, map_location=None, weights_only=None, mmap=None, **pickle_load_args):
     """Read a checkpoint that save() (or safetensors from PyTorch) wrote; tensors come back as
     new ch2_lego tensors, on map_location if given. Loading never runs code, so it is always
-    "weights only" (the argument is accepted for torch.load's sake)."""
+    "weights only" (weights_only, mmap and pickle arguments are accepted for torch.load's
+    sake)."""
     import json
 
     if isinstance(f, str | os.PathLike):
@@ -179,8 +180,18 @@ def _to_tensor(name: str, a: np.ndarray, map_location) -> Tensor:
     if a.dtype.name not in _DTYPES:
         raise CheckpointError(f"tensor {name!r} has dtype {a.dtype.name}, which ch2_lego does "
                               "not load")
-    t = tensor(a)  # a copy, in native byte order
-    if map_location is not None and not callable(map_location) and not isinstance(
-            map_location, dict):
-        t = t.to(map_location)
-    return t
+    t = tensor(a)  # a copy, in native byte order, on the cpu (where save() read it from)
+    device = _target_device(map_location)
+    return t if device is None else t.to(device)
+
+
+def _target_device(map_location):
+    """Where map_location puts a tensor stored from the cpu: None (stay), a device or its name,
+    or a dict {saved device: device} as torch.load takes; a function is torch-specific."""
+    if isinstance(map_location, dict):
+        map_location = map_location.get("cpu")
+    if map_location is None or isinstance(map_location, str) or hasattr(map_location, "type"):
+        return map_location
+    raise TypeError(f"load(): map_location must be None, a device, a device name or a dict of "
+                    f"them, not {type(map_location).__name__} (functions of PyTorch storages "
+                    "are not supported)")

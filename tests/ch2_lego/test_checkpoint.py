@@ -264,3 +264,16 @@ def test_errors_say_what_is_wrong(name, message):
     BAD_FILES[name].seek(0)
     with pytest.raises(CheckpointError, match=message):
         load(BAD_FILES[name])
+
+
+@pytest.mark.parametrize("where", [None, "cpu", lego.device("cpu"), {"cpu": "cpu"}, {}])
+def test_map_location_forms_that_nanogpt_and_makemore_pass(tmp_path, where):
+    save({"w": lego.ones(2)}, str(tmp_path / "ckpt.pt"))  # a str path ending in .pt
+    back = load(str(tmp_path / "ckpt.pt"), map_location=where, weights_only=False, mmap=None)
+    assert back["w"].device.type == "cpu" and back["w"].tolist() == [1.0, 1.0]
+
+
+def test_map_location_function_is_a_clear_error(tmp_path):
+    save({"w": lego.ones(2)}, tmp_path / "ckpt.pt")
+    with pytest.raises(TypeError, match="map_location must be"):
+        load(tmp_path / "ckpt.pt", map_location=lambda storage, loc: storage)
