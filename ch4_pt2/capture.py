@@ -379,7 +379,9 @@ class LazyBuffer(Buffer):
 
     def matmul(self, other: LazyBuffer) -> LazyBuffer:
         """(B.., M, K) @ (B.., K, N): a broadcast multiply and a sum over K, so the scheduler
-        can fuse an epilogue (bias, activation) into it."""
+        can fuse an epilogue (bias, activation) into it. A float matmul large enough is noted
+        for the BLAS (gemm.py), which reads b where it lies; else b read across its rows gets a
+        dense copy first."""
         a, b = self.uop, value_of(other)
         library = gemm.wants_library(a, b)  # a BLAS call reads b transposed where it lies
         if not library and other.view.strides[-1] != 1 and other.shape[-1] > 1:
