@@ -7,7 +7,8 @@
 Shapes: q, k, v (B, H, T, D) bf16 -> o (B, H, T, D) bf16, lse (B, H, T) fp32. The float64
 reference is computed from the bf16 inputs themselves, so the bound covers only what the kernel
 rounds: scores in fp32 (D * eps * scale * |q||k|), P rounded to bf16 before P @ V (2^-8 of
-sum p |v|), and the bf16 output (2^-8 |o|). Timed against torch's scaled_dot_product_attention
+sum p |v|), and the bf16 output (2^-8 |o|). The wgmma rung's exponentials (ex2.approx, relative
+error about 2^-22) fit in the same bound. Timed against torch's scaled_dot_product_attention
 at B=8, H=16, T=2048 (FLOPs: 4 B H T^2 D, half of it when causal).
 """
 
