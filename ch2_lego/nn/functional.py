@@ -60,16 +60,27 @@ from ch2_lego.nn.activation_ops import (  # noqa: F401  (more activations and di
     threshold,
 )
 from ch2_lego.nn.conv_ops import (  # noqa: F401  (convolution and pooling)
+    adaptive_avg_pool1d,
+    adaptive_avg_pool2d,
+    adaptive_max_pool2d,
+    avg_pool1d,
     avg_pool2d,
     conv1d,
     conv2d,
     conv3d,
     conv_transpose2d,
     conv_transpose3d,
+    max_pool1d,
     max_pool2d,
     unfold,
 )
 from ch2_lego.nn.errors import LayerArgumentError
+from ch2_lego.nn.loss_ops import (  # noqa: F401  (more losses)
+    huber_loss,
+    kl_div,
+    margin_ranking_loss,
+    smooth_l1_loss,
+)
 from ch2_lego.rand import rand
 from ch2_lego.storage import broadcast_shape
 from ch2_lego.tensor import Tensor

@@ -1,5 +1,6 @@
 """The CUDA matmul ladders: SGEMM rungs 1-8 (kernels/cuda/matmul.cu) and the tensor-core GEMMs
-(kernels/cuda/matmul_tc.cu), each checked against a float64 reference, then timed against cuBLAS.
+(kernels/cuda/matmul_tc.cu, and the Hopper TMA rungs of kernels/cuda/matmul_hopper.cu), each
+checked against a float64 reference, then timed against cuBLAS.
 
 Shapes: SGEMM C (M,N) = A (M,K) @ B (K,N); tensor-core GEMMs C = A @ B^T with B (N,K).
 `check(dev)` runs every rung on shapes that are not multiples of any tile, outputs poisoned with

@@ -9,6 +9,7 @@
 //   rung 3: bf16 with Hopper's wgmma: a warpgroup (4 warps) issues one 64x256x16 product
 //           whose operands the tensor cores read straight from swizzled shared memory; the
 //           products of one K tile run on while the next tile's are issued.
+//   rung 4 (matmul_hopper.cu): the same wgmma fed by the TMA, with warp specialization.
 #include <mma.h>
 #include "tile.cuh"
 #include "hopper.cuh"
