@@ -41,17 +41,21 @@ from ch2_lego.dtype import (
     DType as dtype,
 )
 from ch2_lego.dtype import (
-    bool_ as bool,  # noqa: A001 (torch.bool shadows the builtin inside this namespace too)
-)
-from ch2_lego.dtype import (
+    bfloat16,
+    finfo,
+    float16,
     float32,
     float64,
     get_default_dtype,
+    iinfo,
     int32,
     int64,
     promote_types,
     result_type,
     set_default_dtype,
+)
+from ch2_lego.dtype import (
+    bool_ as bool,  # noqa: A001 (torch.bool shadows the builtin inside this namespace too)
 )
 from ch2_lego.errors import (
     AutogradError,
@@ -92,17 +96,23 @@ from ch2_lego.storage import Size, Storage, View
 from ch2_lego.tensor import Tensor, device
 from ch2_lego.tensor_math import where
 from ch2_lego.tensor_movement import cat, stack
+from ch2_lego.tensor_str import set_printoptions
 
 float = float32  # noqa: A001
 double = float64
 long = int64
 int = int32  # noqa: A001
+half = float16
 inf, nan, pi, e = _math.inf, _math.nan, _math.pi, _math.e
 concat = concatenate = cat
 
 
 def is_tensor(x) -> bool:
     return isinstance(x, Tensor)
+
+
+def is_floating_point(x: Tensor) -> bool:
+    return x.is_floating_point()
 
 
 def numel(x: Tensor) -> int:

@@ -128,7 +128,7 @@ def arange(start, end=None, step=1, *, dtype=None, device=None, requires_grad=Fa
         return _finish((Tensor._iota(n, _dev(device)) * step + start).to(dtype), requires_grad)
     # computed in float64 (or exactly in int64) and then cast, as torch's arange does
     a = start + np.arange(n, dtype=np.float64 if is_float else np.int64) * step
-    return _finish(Tensor._from_numpy(a.astype(dtype.np), _dev(device)), requires_grad)
+    return _finish(Tensor._from_host(a, dtype, _dev(device)), requires_grad)
 
 
 def linspace(start, end, steps: int, *, dtype=None, device=None,
@@ -143,13 +143,14 @@ def linspace(start, end, steps: int, *, dtype=None, device=None,
     if steps == 1:
         end = start
     a = np.where(i < steps // 2, start + i * step, end - (steps - 1 - i) * step)
-    return _finish(Tensor._from_numpy(a.astype(dtype.np), _dev(device)), requires_grad)
+    return _finish(Tensor._from_host(a, dtype, _dev(device)), requires_grad)
 
 
 def eye(n: int, m: int | None = None, *, dtype=None, device=None,
         requires_grad=False) -> Tensor:
-    a = np.eye(n, m if m is not None else n, dtype=to_dtype(dtype or get_default_dtype()).np)
-    return _finish(Tensor._from_numpy(a, _dev(device)), requires_grad)
+    a = np.eye(n, m if m is not None else n)
+    return _finish(Tensor._from_host(a, to_dtype(dtype or get_default_dtype()), _dev(device)),
+                   requires_grad)
 
 
 def tril_indices(row: int, col: int, offset: int = 0) -> Tensor:

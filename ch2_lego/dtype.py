@@ -1,6 +1,8 @@
 """Data types and PyTorch's type promotion: which dtype `a + b` has.
 
-Five dtypes: bool, int32, int64, float32, float64, each a `DType` naming its numpy twin. The rule
+Seven dtypes: bool, int32, int64, float16, bfloat16, float32, float64, each a `DType` naming the
+numpy dtype its storage holds. bfloat16 has no numpy twin: it is stored as its 16 bits (uint16),
+the top half of a float32, and converted by rounding to nearest even (section 3). The rule
 is `torch.result_type`'s: operands fall into three priority classes (tensors with dims, 0-dim
 tensors, python scalars); a lower class changes the result only when it is of a higher category
 (bool < integer < floating). Python floats count as the default dtype, float32.
@@ -23,7 +25,7 @@ class DType:
     itemsize: int  # bytes per element
     np: np.dtype  # the numpy dtype the cpu kernels compute in
     category: int
-    rank: int  # position in the promotion lattice bool < int32 < int64 < float32 < float64
+    rank: int  # bool < int32 < int64 < float16, bfloat16 < float32 < float64 (see promote_types)
 
     @property
     def is_floating_point(self) -> bool:
@@ -43,17 +45,23 @@ class DType:
 bool_ = DType("bool", 1, np.dtype(np.bool_), 0, 0)
 int32 = DType("int32", 4, np.dtype(np.int32), 1, 1)
 int64 = DType("int64", 8, np.dtype(np.int64), 1, 2)
-float32 = DType("float32", 4, np.dtype(np.float32), 2, 3)
-float64 = DType("float64", 8, np.dtype(np.float64), 2, 4)
+float16 = DType("float16", 2, np.dtype(np.float16), 2, 3)
+bfloat16 = DType("bfloat16", 2, np.dtype(np.uint16), 2, 3)  # the bits, not the value
+float32 = DType("float32", 4, np.dtype(np.float32), 2, 4)
+float64 = DType("float64", 8, np.dtype(np.float64), 2, 5)
 
+# DTYPES: what a device stores unless it says otherwise (Device.dtypes); the half-precision
+# types are extra, stored by the cpu and by devices that list them.
 DTYPES = (bool_, int32, int64, float32, float64)
-_BY_NAME = {d.name: d for d in DTYPES} | {"float": float32, "double": float64, "long": int64,
-                                          "int": int32}
-_BY_NP = {d.np: d for d in DTYPES}
+HALF_DTYPES = (float16, bfloat16)
+ALL_DTYPES = DTYPES + HALF_DTYPES
+_BY_NAME = {d.name: d for d in ALL_DTYPES} | {"float": float32, "double": float64,
+                                              "long": int64, "int": int32, "half": float16}
+_BY_NP = {d.np: d for d in DTYPES} | {float16.np: float16}  # a numpy uint16 is no bfloat16
 
 # PyTorch's short names for error messages: "Float", "Long", ...
 PT_NAMES = {"bool": "Bool", "int32": "Int", "int64": "Long", "float32": "Float",
-            "float64": "Double"}
+            "float64": "Double", "float16": "Half", "bfloat16": "BFloat16"}
 
 _default_dtype = [float32]
 
@@ -73,7 +81,7 @@ def dtype_of_name(name: str) -> DType:
 
 
 def from_numpy_dtype(npd) -> DType:
-    """The DType of a numpy dtype; other widths map to the nearest of our five."""
+    """The DType of a numpy dtype; other widths map to the nearest of ours."""
     npd = np.dtype(npd)
     if npd in _BY_NP:
         return _BY_NP[npd]
@@ -107,7 +115,11 @@ def to_dtype(d) -> DType:
 
 
 def promote_types(a: DType, b: DType) -> DType:
-    """The smallest dtype both convert to; for our five dtypes the lattice is a chain."""
+    """The smallest dtype both convert to. The lattice is a chain but for float16 and bfloat16,
+    neither of which holds the other (more mantissa, more exponent): together they need float32.
+    """
+    if a.rank == b.rank and a is not b:
+        return float32
     return a if a.rank >= b.rank else b
 
 
@@ -158,3 +170,89 @@ def result_type(*operands) -> DType:
 def can_cast(src: DType, dst: DType) -> bool:
     """torch.can_cast for in-place results: no float -> int and nothing non-bool -> bool."""
     return src.category <= dst.category
+
+
+# *** 3. half precision: bfloat16's bits, and conversions through float32 ***
+
+
+# --8<-- [start:bfloat16]
+def float_to_bfloat16(x) -> np.ndarray:
+    """The bfloat16 bits (uint16) nearest to float32 values, ties to even; NaN stays NaN.
+
+    A bfloat16 is the top half of a float32 (sign, 8 exponent bits, 7 mantissa bits). Adding
+    0x7FFF plus the lowest kept bit before dropping the low half rounds to nearest even: the
+    carry reaches the kept half when the dropped half is over 0x8000, or exactly 0x8000 and the
+    kept half is odd. A NaN could round into infinity, so it becomes the quiet NaN 0x7FC0.
+    """
+    x = np.asarray(x, np.float32)
+    bits = x.view(np.uint32)
+    rounded = (bits + (np.uint32(0x7FFF) + ((bits >> 16) & np.uint32(1)))) >> 16
+    return np.where(np.isnan(x), np.uint16(0x7FC0), rounded.astype(np.uint16))
+
+
+def bfloat16_to_float(bits) -> np.ndarray:
+    """The float32 values of bfloat16 bits: exact, the bits become the top half."""
+    return (np.asarray(bits, np.uint16).astype(np.uint32) << 16).view(np.float32)
+# --8<-- [end:bfloat16]
+
+
+def to_storage(a, dtype: DType) -> np.ndarray:
+    """Host values (any numpy dtype) as `dtype`'s storage holds them. The half types round
+    through float32, as torch's conversions do (a float64 is rounded twice)."""
+    if dtype is bfloat16:
+        return float_to_bfloat16(np.asarray(a, np.float32))
+    if dtype is float16:
+        with np.errstate(over="ignore"):  # past 65504 is inf, as torch's cast: no warning
+            return np.asarray(a, np.float32).astype(np.float16)
+    return np.asarray(a).astype(dtype.np, copy=False)
+
+
+def from_storage(a: np.ndarray, dtype: DType) -> np.ndarray:
+    """The values a storage array holds, in a numpy dtype (bfloat16's as float32)."""
+    return bfloat16_to_float(a) if dtype is bfloat16 else a
+
+
+# *** 4. torch.finfo and torch.iinfo ***
+
+_FLOAT_BITS = {"float16": (10, 5), "bfloat16": (7, 8), "float32": (23, 8), "float64": (52, 11)}
+
+
+class finfo:  # noqa: N801 (torch's name)
+    """Limits of a floating dtype, from its mantissa and exponent widths (m, e):
+    eps = 2^-m, max = (2 - 2^-m) * 2^(2^(e-1) - 1), tiny = 2^(2 - 2^(e-1))."""
+
+    def __init__(self, dtype=None):
+        dtype = get_default_dtype() if dtype is None else to_dtype(dtype)
+        if not dtype.is_floating_point:
+            raise TypeError(f"torch.finfo() requires a floating point input type. Use "
+                            f"torch.iinfo to handle '{dtype.name}'")
+        m, e = _FLOAT_BITS[dtype.name]
+        self.dtype, self.bits = dtype.name, dtype.itemsize * 8
+        self.eps = 2.0**-m
+        self.max = (2 - 2.0**-m) * 2.0 ** (2 ** (e - 1) - 1)
+        self.min = -self.max
+        self.tiny = self.smallest_normal = 2.0 ** (2 - 2 ** (e - 1))
+        self.resolution = 10.0 ** -int(m * 0.30102999566398120)  # 10^-floor(m log10 2)
+
+    def __repr__(self) -> str:
+        return (f"finfo(resolution={self.resolution:g}, min={self.min:g}, max={self.max:g}, "
+                f"eps={self.eps:g}, smallest_normal={self.tiny:g}, tiny={self.tiny:g}, "
+                f"dtype={self.dtype})")
+
+
+class iinfo:  # noqa: N801 (torch's name)
+    """Limits of an integer dtype: bits, min, max."""
+
+    def __init__(self, dtype):
+        dtype = to_dtype(dtype)
+        if dtype.is_floating_point:
+            raise TypeError("torch.iinfo() requires an integer input type. Use torch.finfo to "
+                            f"handle '{dtype.name}'")
+        if dtype.category == 0:
+            raise TypeError("torch.bool is not supported by torch.iinfo")
+        self.dtype, self.bits = dtype.name, dtype.itemsize * 8
+        info = np.iinfo(dtype.np)
+        self.min, self.max = int(info.min), int(info.max)
+
+    def __repr__(self) -> str:
+        return f"iinfo(min={self.min:g}, max={self.max:g}, dtype={self.dtype})"

@@ -10,7 +10,18 @@ import math
 import numpy as np
 
 from ch2_lego.backend import Device, Ops, register, register_device
-from ch2_lego.dtype import DTYPES, float32, float64, int32, int64
+from ch2_lego.dtype import (
+    ALL_DTYPES,
+    HALF_DTYPES,
+    bfloat16,
+    bfloat16_to_float,
+    float16,
+    float32,
+    float64,
+    int32,
+    int64,
+    to_storage,
+)
 from ch2_lego.errors import DTypeError, IndexValueError, IntegerDivisionError, OutOfRangeError
 
 # *** 1. memory ***
@@ -34,13 +45,16 @@ CPU = register_device(Device(
     from_numpy=lambda a: a,
     to_numpy=lambda data: data,
     operand=operand,
-    scalar=lambda value, dtype: np.array(value, dtype.np),  # a 0-dim array: numpy broadcasts it
+    # a 0-dim array: numpy broadcasts it. A half-precision op computes in float32 (below), so
+    # its numbers are float32 too, unrounded, as torch's cpu kernels take them.
+    scalar=lambda value, dtype: np.array(value, np.float32 if dtype in HALF_DTYPES else dtype.np),
+    dtypes=ALL_DTYPES,
 ))
 
 # *** 2. elementwise kernels ***
 
-FLOATS, INTS = (float32, float64), (int32, int64)
-NUMBERS, ALL = FLOATS + INTS, DTYPES
+FLOATS, INTS = (float32, float64) + HALF_DTYPES, (int32, int64)
+NUMBERS, ALL = FLOATS + INTS, ALL_DTYPES
 
 
 def _erf(x: np.ndarray) -> np.ndarray:
@@ -223,15 +237,62 @@ OTHER_KERNELS = {
     Ops.FILL: (lambda out, value: np.copyto(out, value), ALL),
     Ops.MATMUL: (lambda out, a, b: np.matmul(a, b, out=out), NUMBERS),
     Ops.WHERE: (_where, ALL),
-    Ops.COPY: (lambda out, x: np.copyto(out, x, casting="unsafe"), ALL),
+    Ops.COPY: (_quiet(lambda out, x: np.copyto(out, x, casting="unsafe")), ALL),  # nan -> int
     Ops.GATHER: (_gather, ALL),
     Ops.SCATTER_ADD: (_scatter_add, ALL),
     Ops.INDEX: (_index, ALL),
     Ops.INDEX_PUT: (_index_put, ALL),
 }
 
+# *** 5. half precision: compute in float32, round on store ***
+
+# Ops whose operands may be half precision while `out` is not (casts, comparisons, arg-reductions,
+# sums to another dtype); for every other op, out's dtype is the operands' dtype.
+MIXED = {Ops.COPY, Ops.CMPLT, Ops.CMPLE, Ops.CMPEQ, Ops.CMPNE, Ops.AND, Ops.OR, Ops.XOR, Ops.NOT,
+         Ops.ARGMAX, Ops.ARGMIN, Ops.ARGSORT, Ops.ANY, Ops.ALL, Ops.SUM, Ops.PROD, Ops.CUMSUM}
+_HALF_NP = {float16.np: float16, bfloat16.np: bfloat16}  # the storage types (no int16 exists)
+
+
+# --8<-- [start:cpu_half]
+def _widen(a: np.ndarray) -> np.ndarray:
+    """A half-precision operand as float32 values (bfloat16: its bits, shifted up)."""
+    return bfloat16_to_float(a) if a.dtype == bfloat16.np else a.astype(np.float32)
+
+
+def half_precision(kernel, mixed: bool, round_numbers: bool = False):
+    """`kernel` for float16 and bfloat16 as torch's cpu runs them: operands widened to float32,
+    the kernel computed in float32, the result rounded once (to nearest even) into `out`. Only
+    these types have 2-byte elements, so the itemsize tells them apart at no cost.
+    `round_numbers`: a python number (a 0-dim float32 here) is first rounded to out's type, as
+    torch's add and sub do (its mul and div keep the number in float32)."""
+    def kernel_any_dtype(out, *srcs, **arg):
+        if out.itemsize != 2 and not (mixed and any(s.itemsize == 2 for s in srcs)):
+            return kernel(out, *srcs, **arg)  # the common case: no half operand
+        if round_numbers and out.itemsize == 2:
+            srcs = [to_storage(s, _HALF_NP[out.dtype]) if s.ndim == 0 and s.itemsize == 4
+                    else s for s in srcs]
+        srcs = [_widen(s) if s.itemsize == 2 else s for s in srcs]
+        if out.itemsize != 2:
+            return kernel(out, *srcs, **arg)
+        wide = np.empty(out.shape, np.float32)
+        kernel(wide, *srcs, **arg)
+        out[...] = to_storage(wide, _HALF_NP[out.dtype])
+    return kernel_any_dtype
+# --8<-- [end:cpu_half]
+
+
+def _copy(out, x):
+    # a bfloat16 -> bfloat16 copy moves the bits (its NaNs keep their payload, as torch's)
+    if out.dtype == x.dtype:
+        np.copyto(out, x)
+    else:
+        half_copy(out, x)
+
+
+half_copy = half_precision(OTHER_KERNELS[Ops.COPY][0], mixed=True)
 for table in (UNARY_KERNELS, BINARY_KERNELS, REDUCE_KERNELS, OTHER_KERNELS):
     for op, (kernel, dtypes) in table.items():
-        register("cpu", op, kernel, dtypes)
+        register("cpu", op, _copy if op is Ops.COPY else
+                 half_precision(kernel, op in MIXED, op in (Ops.ADD, Ops.SUB)), dtypes)
 
 assert set(CPU.kernels) == set(Ops), "the cpu device implements every primitive"

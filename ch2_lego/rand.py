@@ -29,7 +29,7 @@ from ch2_lego.tensor_movement import _shape_arg
 
 
 def _finish(a: np.ndarray, dtype, device, requires_grad) -> Tensor:
-    t = Tensor._from_numpy(a.astype(to_dtype(dtype).np, copy=False), device_name(device))
+    t = Tensor._from_host(a, to_dtype(dtype), device_name(device))
     return t.requires_grad_() if requires_grad else t
 
 

@@ -17,20 +17,25 @@ from ch2_lego import (
     decompositions,  # noqa: F401 (fills the table backend.run falls back on)
     function,
     ops_cpu,  # noqa: F401 (registers the "cpu" device)
+    tensor_str,
 )
 from ch2_lego.autograd import TensorBase
-from ch2_lego.backend import Ops, canonical_device
+from ch2_lego.backend import Ops, canonical_device, get_device
 from ch2_lego.buffer import Buffer
 from ch2_lego.dtype import (
     PT_NAMES,
     DType,
+    bfloat16,
     bool_,
+    dtype_of_name,
+    float16,
     float32,
     float64,
     get_default_dtype,
     int32,
     int64,
     to_dtype,
+    to_storage,
 )
 from ch2_lego.errors import (
     AutogradError,
@@ -110,6 +115,16 @@ class Tensor(MovementMixin, MathMixin, InplaceMixin, TensorBase):
     def _from_numpy(a: np.ndarray, device: str = "cpu") -> Tensor:
         """Share a host array's memory when its strides allow (cpu), else copy (upload) it."""
         return Tensor._wrap(buffer.from_numpy(a, str(device)))
+
+    @staticmethod
+    def _from_host(a: np.ndarray, dtype: DType, device: str = "cpu") -> Tensor:
+        """Host values of any numpy dtype as a new tensor of `dtype` (the half types rounded
+        through float32, as torch's casts do). bfloat16 is made on the cpu and cast on the
+        device, since its storage (uint16) would read as an integer array in from_numpy."""
+        if dtype is not bfloat16:
+            return Tensor._from_numpy(to_storage(a, dtype), device)
+        t = Tensor._from_numpy(np.asarray(a, np.float32), "cpu")
+        return t.to(bfloat16).to(device) if device == "cpu" else t.to(device).to(bfloat16)
 
     @staticmethod
     def _full(shape, value, dtype: DType, device: str = "cpu") -> Tensor:
@@ -237,16 +252,14 @@ class Tensor(MovementMixin, MathMixin, InplaceMixin, TensorBase):
         return self.shape[0]
 
     def __repr__(self) -> str:
-        body = np.array2string(self.detach().numpy(), separator=", ", prefix="tensor(",
-                               threshold=1000, edgeitems=3)
-        extra = ""
-        if self.dtype not in (get_default_dtype(), int64, bool_):
-            extra += f", dtype={self.dtype}"
-        if self.grad_fn is not None:
-            extra += f", grad_fn=<{self.grad_fn.name()}>"
-        elif self.requires_grad:
-            extra += ", requires_grad=True"
-        return f"tensor({body}{extra})"
+        return tensor_str.tensor_repr(self, (get_default_dtype(), int64, bool_),
+                                      get_default_dtype())
+
+    def __format__(self, format_spec: str) -> str:
+        """f"{loss:.4f}": a 0-dim tensor formats as its number; others only with no spec."""
+        if self.ndim == 0 and type(self) is Tensor:
+            return self.item().__format__(format_spec)
+        return object.__format__(self, format_spec)
 
     # *** 3. leaving the library: numpy, python numbers, dlpack ***
 
@@ -255,11 +268,19 @@ class Tensor(MovementMixin, MathMixin, InplaceMixin, TensorBase):
         if self.requires_grad and not force:
             raise AutogradError("Can't call numpy() on Tensor that requires grad. Use "
                                 "tensor.detach().numpy() instead.")
+        if self.dtype is bfloat16:  # numpy has no bfloat16; torch refuses too
+            raise TypeError("Got unsupported ScalarType BFloat16")
         return self._buf.numpy()
+
+    def _values(self) -> np.ndarray:
+        """The elements as host values (bfloat16's widened to float32), outside autograd."""
+        if self.dtype is bfloat16:
+            return self.detach().float().numpy()
+        return self.detach().numpy()
 
     def __array__(self, dtype=None, copy=None):
         """np.asarray(t) shares memory; np.array(t) (numpy passes copy=True) copies."""
-        a = self.detach().numpy()
+        a = self._values()
         if dtype is not None:
             return a.astype(dtype, copy=bool(copy))
         return a.copy() if copy else a
@@ -274,10 +295,10 @@ class Tensor(MovementMixin, MathMixin, InplaceMixin, TensorBase):
         if self.numel() != 1:
             raise ShapeError(f"a Tensor with {self.numel()} elements cannot be converted to "
                              "Scalar")
-        return self.detach().numpy().reshape(()).item()
+        return self._values().reshape(()).item()
 
     def tolist(self):
-        return self.detach().numpy().tolist()
+        return self._values().tolist()
 
     def __bool__(self) -> bool:
         if self.numel() != 1:
@@ -302,10 +323,13 @@ class Tensor(MovementMixin, MathMixin, InplaceMixin, TensorBase):
         return (self[i] for i in range(self.shape[0]))
 
     def __getstate__(self):
-        return {"data": np.array(self.detach().numpy()), "requires_grad": self.requires_grad}
+        return {"data": np.array(self._values()), "requires_grad": self.requires_grad,
+                "dtype": self.dtype.name}
 
     def __setstate__(self, state):
-        self._init(buffer.from_numpy(state["data"], "cpu"))
+        dtype = dtype_of_name(state.get("dtype", "float32"))
+        self._init(Tensor._from_host(state["data"], dtype)._buf if dtype.itemsize == 2
+                   else buffer.from_numpy(state["data"], "cpu"))
         self.requires_grad = state["requires_grad"]
 
     # *** 4. dtype and device ***
@@ -323,6 +347,9 @@ class Tensor(MovementMixin, MathMixin, InplaceMixin, TensorBase):
                 dtype = a
         out = self
         if dev is not None and device_name(dev) != out._buf.device:
+            if out.dtype is bfloat16:  # its bits move as float32 values, cast on the device
+                get_device(device_name(dev)).storage_dtype(bfloat16)  # or a clear DTypeError
+                return out.float().to(device_name(dev), dtype or bfloat16)
             out = function.ToDevice.apply(out, device_name(dev))
         if dtype is not None and to_dtype(dtype) is not out.dtype:
             out = function.Copy.apply(out, to_dtype(dtype))
@@ -330,6 +357,12 @@ class Tensor(MovementMixin, MathMixin, InplaceMixin, TensorBase):
 
     def float(self) -> Tensor:
         return self.to(float32)
+
+    def half(self) -> Tensor:
+        return self.to(float16)
+
+    def bfloat16(self) -> Tensor:
+        return self.to(bfloat16)
 
     def double(self) -> Tensor:
         return self.to(float64)
@@ -466,6 +499,8 @@ def _from_data(data, dtype, dev) -> Tensor:
         return out if dtype is None else out.to(dtype)
     if isinstance(data, list | tuple) and any(isinstance(x, Tensor) for x in _flat(data)):
         data = _nested(data)
+    if dtype is not None and to_dtype(dtype).itemsize == 2:  # float16, bfloat16
+        return Tensor._from_host(np.array(data, np.float64), to_dtype(dtype), dev)
     if dtype is not None:
         a = np.array(data, dtype=to_dtype(dtype).np)
     elif isinstance(data, np.ndarray | np.generic):

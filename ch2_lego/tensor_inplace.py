@@ -191,7 +191,7 @@ class InplaceMixin:
     def _random(self, sample, dtype, generator) -> Tensor:
         """A tensor of self's shape and device, drawn on the host by `sample` (generator.py)."""
         a = sample(tuple(self.shape), dtype, generator)
-        return self._from_numpy(a.astype(dtype.np, copy=False), self._buf.device)
+        return self._from_host(a, dtype, self._buf.device)
 
     def uniform_(self, a=0.0, b=1.0, generator=None) -> Tensor:
         return self._inplace(lambda x: x._random(uniform_array, x.dtype, generator) * (b - a) + a)

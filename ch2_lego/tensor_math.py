@@ -218,9 +218,16 @@ class MathMixin:
                                      f"'{PT_NAMES[x.dtype.name]}'")
         return x, normalize_dim(dim, x.ndim)
 
+    def _in_float32(self, method, *args, **kwargs) -> Tensor:
+        """A composite op on float16/bfloat16 computed in float32 and rounded once at the end,
+        as torch's cpu kernels do (each half-precision step would round on its own)."""
+        return method(self.float(), *args, **kwargs).to(self.dtype)
+
     def softmax(self, dim=None, dtype=None) -> Tensor:
         """exp(x_i) / sum_j exp(x_j) along dim, computed after subtracting the max."""
         x, d = self._softmax_input(dim, dtype)
+        if x.dtype.itemsize == 2:
+            return x._in_float32(MathMixin.softmax, d)
         if x.numel() == 0:  # nothing to normalize (and no max of an empty dim): torch's empty
             return x * 0
         return function.Softmax.apply(x, d) if x.ndim else x * 0 + 1
@@ -228,6 +235,8 @@ class MathMixin:
     def log_softmax(self, dim=None, dtype=None) -> Tensor:
         """x_i - logsumexp(x) along dim, without computing softmax first (no log of 0)."""
         x, d = self._softmax_input(dim, dtype)
+        if x.dtype.itemsize == 2:
+            return x._in_float32(MathMixin.log_softmax, d)
         return function.LogSoftmax.apply(x, d) if x.ndim and x.numel() else x * 0
 
     def _piecewise_constant(self, op: Ops) -> Tensor:
@@ -289,6 +298,8 @@ class MathMixin:
             raise DTypeError("mean(): could not infer output dtype. Input dtype must be either "
                              "a floating point or complex dtype. Got: "
                              f"{PT_NAMES[x.dtype.name]}")
+        if x.dtype.itemsize == 2:
+            return x._in_float32(MathMixin.mean, dim, keepdim)
         dims = x._dims(dim)
         count = math.prod(x.shape[d] for d in dims)
         return x.sum(dims, keepdim) / count if count else x.sum(dims, keepdim) * math.nan
@@ -382,6 +393,8 @@ class MathMixin:
             dim, unbiased = unbiased, None  # var(dim) positionally, as torch allows
         correction = correction if correction is not None else \
             (1 if unbiased is None or unbiased else 0)
+        if self.dtype.itemsize == 2 and self.dtype.is_floating_point:
+            return self._in_float32(MathMixin.var, dim, keepdim=keepdim, correction=correction)
         dims = self._dims(dim)
         n = math.prod(self.shape[d] for d in dims)
         centered = self - self.mean(dims, keepdim=True)
@@ -391,6 +404,8 @@ class MathMixin:
         return self.var(dim, unbiased, keepdim, correction=correction).sqrt()
 
     def logsumexp(self, dim, keepdim=False) -> Tensor:
+        if self.dtype.itemsize == 2 and self.dtype.is_floating_point:
+            return self._in_float32(MathMixin.logsumexp, dim, keepdim)
         dims = self._dims(dim)
         m = self.amax(dims, keepdim=True).detach()
         m = m.masked_fill(m.isinf(), 0)  # all -inf rows give -inf, not nan

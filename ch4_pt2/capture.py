@@ -27,6 +27,7 @@ from ch2_lego.buffer import Buffer
 from ch2_lego.dtype import DType, bool_, from_numpy_dtype, int64
 from ch2_lego.errors import DeviceError, IndexValueError, IntegerDivisionError
 from ch2_lego.storage import Size, View, broadcast_shape
+from ch4_pt2 import gemm
 from ch4_pt2 import plan as plans
 from ch4_pt2.ops import GroupOp, Ops, UOp
 
@@ -378,18 +379,22 @@ class LazyBuffer(Buffer):
         """(B.., M, K) @ (B.., K, N): a broadcast multiply and a sum over K, so the scheduler
         can fuse an epilogue (bias, activation) into it."""
         a, b = self.uop, value_of(other)
-        if other.view.strides[-1] != 1 and other.shape[-1] > 1:
+        library = gemm.wants_library(a, b)  # a BLAS call reads b transposed where it lies
+        if not library and other.view.strides[-1] != 1 and other.shape[-1] > 1:
             # b read across its rows (x @ W.T): a dense copy first lets the kernel run 64
             # output lanes over b's rows, several times faster than any strided read
             b = UOp(Ops.CONTIGUOUS, b.dtype, (b,))
         *batch, m, k = a.shape
         n = b.shape[-1]
         nb = len(batch)
+        a_value = a
         a = expand(reshape(a, (*batch, m, 1, k)), (*batch, m, n, k))
         order = tuple(range(nb)) + (nb + 1, nb)
         bt = reshape(movement(Ops.PERMUTE, b, order), (*batch, 1, n, k))
         prod = UOp(Ops.MUL, self.dtype, (a, expand(bt, (*batch, m, n, k))))
         total = UOp(Ops.REDUCE_AXIS, self.dtype, (prod,), (Ops.ADD, (nb + 2,)))
+        if library:
+            gemm.register(total, a_value, b)
         return LazyBuffer.from_uop(reshape(total, (*batch, m, n)))
 
     def gather(self, axis: int, index: LazyBuffer) -> LazyBuffer:

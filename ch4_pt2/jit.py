@@ -10,7 +10,9 @@ writes that nobody holds any more is left unwritten).
 A Python number that fn reads from outside its arguments (Adam's step count, a learning rate
 a schedule changes) is a constant of the trace, so a plan is replayed only once a second trace
 of the signature gave the same graph, constants included; a function whose graph changes from
-call to call (Adam's bias corrections) is traced every call: right, but not faster.
+call to call (Adam's bias corrections) is traced every call: right, but not faster; with
+Adam(capturable=True) the step count is a tensor, the graph the same at every step, and the
+step is replayed.
 Left out: Python side effects happen at trace time only (p.grad after a replayed step is the
 traced one); a number that changes after two equal traces (a step-wise learning-rate schedule)
 and an `.item()` for control flow are not re-checked on replay; a plan that reads a value
@@ -109,7 +111,9 @@ class Traced:
         for storage, array in zip(targets, arrays):
             storage.set(reshape(plans.buffer_node(array, array_dtype(storage)), (len(storage),)),
                         write=False)
-        PENDING.difference_update(writes)
+        # realized now, outputs included: an output written in place within the trace (a
+        # fused loss divides itself by its weight) is no pending write of the next trace
+        PENDING.difference_update(targets)
 
     def replay(self, args) -> object | None:
         """Run the plan on new arguments; None if a guard fails (the caller retraces)."""
@@ -187,6 +191,7 @@ def compile(fn):
             if out is not None:
                 return out
         traced = Traced(fn, args)
+        compiled.trace_count += 1
         if traced.keep:
             same = previous is not None and previous.fingerprint == traced.fingerprint
             traced.checked = same
@@ -201,5 +206,6 @@ def compile(fn):
         return traced.result
 
     compiled.traces = traces  # tests read how many signatures were traced
+    compiled.trace_count = 0  # ... and how many times fn was traced in all
     return compiled
 # --8<-- [end:compile]

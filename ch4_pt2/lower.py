@@ -16,6 +16,7 @@ import sys
 from dataclasses import dataclass, field
 
 from ch2_lego.dtype import bool_
+from ch4_pt2.gemm import MATMULS, GemmCall, gemm_call, matrix
 from ch4_pt2.ops import GroupOp, Ops, UOp, index_dtype
 from ch4_pt2.rewrite import PatternMatcher, Rule, UPat, graph_rewrite
 from ch4_pt2.rules_symbolic import symbolic
@@ -32,12 +33,34 @@ SPLIT_WIDTHS = (16, 8, 4)  # reduction lanes: each output then adds up its lanes
 class Indexer:
     """Lowers tensor-graph nodes at a given index; `params` are the buffers the kernel reads."""
 
-    def __init__(self, inputs: list[UOp]):
+    def __init__(self, inputs: list[UOp], out: UOp | None = None):
         self.params = {node: UOp(Ops.DEFINE_GLOBAL, node.dtype, (), k + 1)
                        for k, node in enumerate(inputs)}
         self.memo: dict = {}
         self.views: dict[UOp, tuple | None] = {}
         self.nranges = 0
+        self.out = out  # the output parameter, if a matmul may be a library call into it
+        self.gemm: GemmCall | None = None
+
+    def library_matmul(self, node: UOp, idx: tuple[UOp, ...], valid: UOp) -> UOp | None:
+        """A matmul computed by the BLAS into the output buffer: the element idx is then a
+        load of it. None if this one cannot be (gemm.py says when)."""
+        if self.out is None or self.gemm is not None or node not in MATMULS or \
+                node.dtype is not self.out.dtype or valid is not UOp.const(True, bool_):
+            return None
+        a, b = MATMULS[node]
+        fa, fb = self.folded_view(a), self.folded_view(b)
+        if not fa or not fb:
+            return None
+        *_, m, k = a.shape
+        call = gemm_call(node.dtype, node.shape[:-1], k,
+                         matrix(self.params[fa[0]].arg, fa[1], m, k),
+                         matrix(self.params[fb[0]].arg, fb[1], k, b.shape[-1]))
+        if call is None:
+            return None
+        self.gemm = call
+        offset, _ = View.contiguous(node.shape).to_index(idx)
+        return UOp(Ops.LOAD, node.dtype, (self.out, offset))
 
     def new_range(self, size: int, prefix: str) -> UOp:
         if size == 1:
@@ -81,6 +104,8 @@ class Indexer:
             else:  # PAD: zero outside the input
                 value = self.scalar(node.src[0], src_idx, valid.alu(Ops.AND, inside))
                 out = UOp(Ops.WHERE, node.dtype, (inside, value, UOp.const(0, node.dtype)))
+        elif node.op is Ops.REDUCE_AXIS and (mm := self.library_matmul(node, idx, valid)):
+            out = mm
         elif node.op is Ops.REDUCE_AXIS:
             op, axes = node.arg
             ranges = {a: self.new_range(node.src[0].shape[a], "ridx") for a in axes}
@@ -243,6 +268,7 @@ class Kernel:
     params: list[UOp]
     loops: list[UOp] = field(default_factory=list)
     faults: list[tuple] = field(default_factory=list)  # what a run may note: see faults_of
+    gemm: GemmCall | None = None  # a library matmul into data0, run before the lines
 
 
 def linearize(store: UOp, loops: list[UOp], work: int) -> list[tuple]:
@@ -328,26 +354,59 @@ class KernelIR:
     store: UOp
     loops: list[UOp]
     params: list[UOp]
+    gemm: GemmCall | None = None
 
 
-def index_pass(root: UOp, inputs: list[UOp]) -> KernelIR:
+def index_pass(root: UOp, inputs: list[UOp], library: bool = True) -> KernelIR:
     """Tensor graph -> scalar IR: out[idx] = value(idx) over one RANGE per output dim."""
-    ix = Indexer(inputs)
+    out = UOp(Ops.DEFINE_GLOBAL, root.dtype, (), 0)
+    ix = Indexer(inputs, out if library else None)
     loops = [ix.new_range(n, "gidx") for n in root.shape]
     offset, _ = View.contiguous(root.shape).to_index(tuple(loops))
     value = ix.scalar(root.src[0] if root.op is Ops.CONTIGUOUS else root, tuple(loops),
                       UOp.const(True, bool_))
-    out = UOp(Ops.DEFINE_GLOBAL, root.dtype, (), 0)
     store = UOp(Ops.STORE, None, (out, offset, value.cast(root.dtype)))
-    return KernelIR(store, [r for r in loops if r.op is Ops.RANGE], [out, *ix.params.values()])
+    return KernelIR(store, [r for r in loops if r.op is Ops.RANGE], [out, *ix.params.values()],
+                    ix.gemm)
+
+
+def reads_own_output_in_place(store: UOp) -> bool:
+    """Whether every load of the output (a library matmul's result) is at the element the
+    kernel stores: then the epilogue may run in place over it. Two index expressions are the
+    same if they are the same node or the same sum of coefficient x loop variable."""
+    out, at = store.src[0], store.src[1]
+    want = linear_form(at)
+    return all(u.src[1] is at or (want is not None and linear_form(u.src[1]) == want)
+               for u in store.toposort() if u.op is Ops.LOAD and u.src[0] is out)
+
+
+def linear_form(u: UOp) -> dict | None:
+    """{RANGE: coefficient, None: constant} of an index built from +, * by constants, loop
+    variables and constants: (g0*16 + g1)*256 + g2 and g0*4096 + g1*256 + g2 agree. None for
+    anything else (a division, a load)."""
+    if u.op is Ops.CONST:
+        return {None: u.arg} if u.arg else {}
+    if u.op is Ops.RANGE:
+        return {u: 1}
+    if u.op is Ops.ADD:
+        a, b = linear_form(u.src[0]), linear_form(u.src[1])
+        if a is None or b is None:
+            return None
+        total = {k: a.get(k, 0) + b.get(k, 0) for k in a.keys() | b.keys()}
+        return {k: v for k, v in total.items() if v}
+    if u.op is Ops.MUL:
+        for x, c in (u.src, reversed(u.src)):
+            if c.op is Ops.CONST and (form := linear_form(x)) is not None:
+                return {k: v * c.arg for k, v in form.items() if v * c.arg}
+    return None
 
 
 def simplify_pass(k: KernelIR) -> KernelIR:
-    return KernelIR(graph_rewrite(k.store, symbolic + pm_lower), k.loops, k.params)
+    return KernelIR(graph_rewrite(k.store, symbolic + pm_lower), k.loops, k.params, k.gemm)
 
 
 def upcast_pass(k: KernelIR) -> KernelIR:
-    return KernelIR(*upcast(k.store, k.loops), k.params)
+    return KernelIR(*upcast(k.store, k.loops), k.params, k.gemm)
 
 
 # --8<-- [start:passes]
@@ -378,6 +437,8 @@ def lower(root: UOp, inputs: list[UOp], name: str = "kernel", after_pass=None) -
     """
     with deep_recursion():  # rewrites recurse on the depth of the expression
         k = index_pass(root, inputs)
+        if k.gemm and not reads_own_output_in_place(simplify_pass(k).store):
+            k = index_pass(root, inputs, library=False)  # the matmul as generated loops
         if after_pass:
             after_pass("index: movement ops become index arithmetic", k)
         for pass_name, run_pass in PASSES:
@@ -386,8 +447,12 @@ def lower(root: UOp, inputs: list[UOp], name: str = "kernel", after_pass=None) -
                 after_pass(pass_name, k)
         inner = [r.arg[1] for r in ranges_in(k.store) if r not in k.loops]
         work = max(1, root.numel) * max(inner or [1])  # elements x the longest reduction
-        return Kernel(name, linearize(k.store, k.loops, work), k.params, k.loops,
-                      faults_of(k.store))
+        value = k.store.src[2]
+        if k.gemm and value.op is Ops.LOAD and value.src[:2] == k.store.src[:2]:
+            lines = []  # out = the matmul itself: nothing after the call
+        else:
+            lines = linearize(k.store, k.loops, work)
+        return Kernel(name, lines, k.params, k.loops, faults_of(k.store), k.gemm)
 # --8<-- [end:lower]
 
 

@@ -18,6 +18,7 @@ import numpy as np
 
 from ch2_lego.dtype import DType
 from ch2_lego.errors import IndexValueError, IntegerDivisionError, OutOfRangeError
+from ch4_pt2.gemm import BLAS
 from ch4_pt2.lower import Kernel, lower
 from ch4_pt2.ops import Ops, UOp, render_graph
 from ch4_pt2.renderer.c import ClangRenderer
@@ -61,6 +62,9 @@ def kernel_name(kernel: Kernel, root: UOp) -> str:
     """E_ (elementwise) or r_ (has a reduction) and the loop sizes, as tinygrad names them."""
     has_reduce = any(line[0] == "acc" for line in kernel.lines)
     sizes = "_".join(str(line[1].arg[1]) for line in kernel.lines if line[0] == "loop")
+    if kernel.gemm:  # G_: a library matmul (batch, M, N, K), then its epilogue's loops
+        g = kernel.gemm
+        return "_".join(["G", *map(str, (*g.batch, g.m, g.n, g.k))] + ([sizes] if sizes else []))
     return f"{'r' if has_reduce else 'E'}_{sizes or '1'}"
 
 
@@ -85,11 +89,13 @@ class Plan:
         self.sources: list[str | None] = []
         self.programs = []
         self.faults: list[list[tuple]] = []  # per kernel: what its fault word's codes mean
+        self.blas: list[tuple] = []  # per kernel: the BLAS function its matmul calls, if any
         for item in self.items:
             if item.root.op is Ops.EXTERN or item.root.numel == 0:
                 self.sources.append(None)
                 self.programs.append(None)
                 self.faults.append([])
+                self.blas.append(())
                 continue
             kernel = lower(item.root, list(item.inputs))
             kernel.name = kernel_name(kernel, item.root)
@@ -97,6 +103,8 @@ class Plan:
             self.sources.append(src)
             self.programs.append(device().build(kernel.name, src))
             self.faults.append(kernel.faults)
+            self.blas.append((ctypes.c_void_p(BLAS["s" if kernel.gemm.dtype.name == "float32"
+                                                   else "d"]),) if kernel.gemm else ())
         self.fault = np.zeros(2, np.int64)  # the fault word the checking kernels share
         self.fault_ptr = ctypes.c_void_p(self.fault.ctypes.data)
         self.reads = [n for item in self.items for n in item.inputs if n.op is Ops.BUFFER]
@@ -141,8 +149,9 @@ class Plan:
                     self.fixed[node] = pointers[node]
             return pointers[node]
 
-        for item, program, faults in zip(self.items, self.programs, self.faults):
-            extra = (self.fault_ptr,) if faults else ()
+        for item, program, faults, blas in zip(self.items, self.programs, self.faults,
+                                               self.blas):
+            extra = ((self.fault_ptr,) if faults else ()) + blas
             if item.root.op is Ops.EXTERN:
                 result = item.root.arg.fn(*(array(x) for x in item.inputs))
                 array(item.root)[...] = np.asarray(result).reshape(item.root.shape)
@@ -150,7 +159,7 @@ class Plan:
                 program.fn(pointer(item.root), *(pointer(x) for x in item.inputs), *extra)
             elif program is not None:
                 program(array(item.root), *(array(x) for x in item.inputs),
-                        *((self.fault,) if faults else ()))
+                        *((self.fault,) if faults else ()), *blas)
             if faults and self.fault[0]:
                 raise_fault(self.fault, faults)
         stats["kernels"] += self.kernel_count

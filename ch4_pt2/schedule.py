@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from ch4_pt2 import gemm
 from ch4_pt2.ops import GroupOp, Ops, UOp
 
 RECOMPUTE_LIMIT = 16  # ALU ops an elementwise node may cost before two kernels share a store
@@ -110,6 +111,10 @@ def realize_points(outputs: list[UOp]) -> dict[UOp, str]:
     for n in nodes:
         if n.op is not Ops.BUFFER and n not in realized and (why := can_fuse(n, users)[1]):
             realized[n] = why
+    for n in nodes:  # a library matmul reads its operands from memory (gemm.py)
+        for base in gemm.operand_bases(n):
+            if base.op not in (Ops.BUFFER, Ops.CONST) and base not in realized:
+                realized[base] = "a library matmul reads it from memory"
     info = {n: FusionInfo() for n in nodes}
     leaf = (Ops.BUFFER, Ops.CONST)
     for n in nodes:  # pass 1

@@ -30,7 +30,7 @@ from appendix_ctoriscv.link import ObjectFile
 RUNTIME_DIR = Path(__file__).parent
 INCLUDE_DIR = RUNTIME_DIR / "include"
 LIBC_DIR = RUNTIME_DIR / "libc"
-ASM_FILES = ["crt0.s", "libgcc.s", "syscalls.s", "stdio.s"]
+ASM_FILES = ["crt0.s", "libgcc.s", "syscalls.s", "printf_entry.s"]
 LIBC_OPT_LEVEL = 1
 
 

@@ -1,6 +1,6 @@
 # The system calls, as C functions. Linux on RV32: the number goes in a7, the arguments in
 # a0-a5, `ecall` traps into the kernel, the result comes back in a0 (-errno on failure).
-#   void exit(int status)    void _exit(int status)
+#   void _exit(int status)
 #   int write(int fd, const void *buf, int n)    int read(int fd, void *buf, int n)
 #   void *sbrk(int increment)
 # write and read return -1 on failure, as C's do (without setting errno: we have none).
@@ -12,16 +12,10 @@
     .equ  SYS_brk, 214
 
     .text
-    .globl exit
-    .type exit, @function
-exit:                           # nothing is buffered, so there is nothing to flush
-    li    a7, SYS_exit_group
-    ecall
-
     .globl _exit
     .type _exit, @function
-_exit:
-    li    a7, SYS_exit
+_exit:                          # the whole process ends (exit, in C, flushes stdout first)
+    li    a7, SYS_exit_group
     ecall
 
     .globl write

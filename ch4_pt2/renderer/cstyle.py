@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 
+from ch4_pt2.gemm import render_gemm
 from ch4_pt2.lower import Kernel, is_python_division
 from ch4_pt2.ops import Ops, UOp
 
@@ -94,6 +95,10 @@ class CStyleLanguage:
         if kernel.faults:  # fault[0]: which (1 + its place in kernel.faults), fault[1]: a value
             params.append("long* restrict fault")
         body, depth = [], 1
+        if kernel.gemm:  # a library matmul into data0 first; the lines are its epilogue
+            params.append("void* gemm")
+            body += ["  " + line for line in
+                     render_gemm(kernel.gemm, self.type_map[kernel.gemm.dtype.name])]
         for line in kernel.lines:
             kind, u = line[0], line[1]
             pad = "  " * depth

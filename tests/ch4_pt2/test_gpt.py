@@ -123,6 +123,29 @@ def test_compiled_adamw_step_is_right_though_its_step_count_changes(float64):
         close(q.detach().numpy(), p.detach().numpy())
 
 
+def test_compiled_capturable_adamw_step_replays_without_retracing(float64):
+    """capturable=True: the step count is a tensor, so every step is the same graph. After the
+    first (uncompiled) step makes the state, compile traces twice (its agreement check) and
+    then replays: the trace count stays 2 over the later steps, and the weights follow eager."""
+    eager, lazy = twins()
+    opt = lego.optim.AdamW(eager.parameters(), lr=1e-2, capturable=True)
+    lazy_opt = lego.optim.AdamW(lazy.parameters(), lr=1e-2, capturable=True)
+    step = ch4_pt2.compile(lambda x, y: train_step(lazy, lazy_opt, x, y))
+    x, y = batch(seed=0)
+    close(train_step(lazy, lazy_opt, x.to("lazy"), y.to("lazy")).item(),
+          train_step(eager, opt, x, y).item())
+    counts = []
+    for seed in range(1, 7):
+        x, y = batch(seed=seed)
+        close(step(x, y).item(), train_step(eager, opt, x, y).item())
+        counts.append(step.trace_count)
+    assert counts == [1, 2, 2, 2, 2, 2]
+    for p, q in zip(eager.parameters(), lazy.parameters()):
+        close(q.detach().numpy(), p.detach().numpy())
+    step_count = lazy_opt.state[next(iter(lazy.parameters()))]["step"]
+    assert step_count.device == "lazy" and float(step_count.item()) == 7.0
+
+
 def test_a_python_number_that_changes_every_call_is_never_replayed_stale():
     counter = [0]
 
