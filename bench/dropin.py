@@ -162,10 +162,12 @@ def main(argv=None) -> None:
             stand_in_text(text)
             notes.append("no internet: input.txt is a stand-in text (Python's docstrings, "
                          f"{text.stat().st_size:,} characters), not Shakespeare")
-    for name in ("tensorboard", "tiktoken"):
-        if importlib.util.find_spec(name) is None:
-            notes.append(f"{name} not installed: the PyTorch runs get a stand-in (see the "
-                         "module docstring)")
+    if importlib.util.find_spec("tensorboard") is None:
+        notes.append("tensorboard not installed: PyTorch's makemore runs log through ch2_lego's "
+                     "CSV SummaryWriter")
+    if importlib.util.find_spec("tiktoken") is None:
+        notes.append("tiktoken not installed: both sample.py runs import a stand-in (unused: "
+                     "they decode with meta.pkl)")
     prep = run("ch2_lego", nanogpt / "data" / "shakespeare_char", "prepare.py", [])
     print(f"prepare.py through the runner: {'ok' if prep['ok'] else prep['error']}")
 
@@ -185,9 +187,12 @@ def main(argv=None) -> None:
         print(f"{name}: {status}", flush=True)
 
     header = ["program", "first loss torch", "first loss ch2", "last loss torch",
-              "last loss ch2", "val loss torch", "val loss ch2", "s torch", "s ch2", "ch2 run"]
+              "last loss ch2", "val loss torch", "val loss ch2", "wall s torch", "wall s ch2",
+              "ch2 run"]
+    threads = os.environ.get("OPENBLAS_NUM_THREADS")
     print(f"\n{platform.processor() or platform.machine()}, Python {platform.python_version()}, "
-          f"{time.strftime('%Y-%m-%d')}; one BLAS thread: {os.environ.get('OPENBLAS_NUM_THREADS')}")
+          f"{time.strftime('%Y-%m-%d')}, OPENBLAS_NUM_THREADS={threads}; wall times include "
+          "starting Python and importing the library")
     if args.markdown:
         print("| " + " | ".join(header) + " |")
         print("|" + "---|" * len(header))
