@@ -69,9 +69,14 @@ INVERSE_BRANCH = {"beq": "bne", "bne": "beq", "blt": "bge", "bge": "blt", "bltu"
 DATA_DIRECTIVE = {1: ".byte", 2: ".half", 4: ".word"}
 
 
+SAVE_AREA = 32  # a variadic function stores a0-a7 here, just below its stack arguments
+UNROLL_COPY = 64  # a struct copy up to this many bytes is straight-line loads and stores
+
+
 def clobbers_caller_saved(ins: Instr) -> bool:
-    """A call, or an operator that calls a runtime helper."""
-    return ins.op == "call" or ins.op in RUNTIME_HELPERS
+    """A call, an operator that calls a runtime helper, or a long copy (a loop using a0)."""
+    long_copy = ins.op == "memcpy" and ins.args[2] > UNROLL_COPY
+    return ins.op == "call" or ins.op in RUNTIME_HELPERS or long_copy
 
 
 def needs_register(ins: Instr, k: int) -> bool:
@@ -249,6 +254,11 @@ class CodeGen:
         elif op == "memzero":
             self.gen_memzero(args[0], args[1])
             return
+        elif op == "memcpy":
+            self.gen_memcpy(*args)
+            return
+        elif op == "callhi":  # the second word of the result of the call just before
+            rd = "a1"
         else:
             raise AssertionError(f"cannot generate {ins}")
         self.write(ins.dst, rd)
@@ -267,16 +277,46 @@ class CodeGen:
             self.emit(f"addi {rd}, {rd}, %lo({name[1:]})")
 
     # --8<-- [start:gen_call]
-    def gen_call(self, name: str, args: list) -> None:
-        """Arguments 1-8 go in a0-a7, the rest in the frame's outgoing area at 0(sp), 4(sp)..."""
+    def gen_call(self, name, args: list) -> None:
+        """Arguments 1-8 go in a0-a7, the rest in the frame's outgoing area at 0(sp), 4(sp)...
+        `name` is a function's name, or a temporary holding its address (a function pointer)."""
         for i, arg in enumerate(args[len(ARG_REGS) :]):
             self.emit(f"sw {self.read(arg, 't0')}, {4 * i}(sp)")
         for reg, arg in zip(ARG_REGS, args):
             src = self.read(arg, reg)
             if src != reg:
                 self.emit(f"mv {reg}, {src}")
-        self.emit(f"call {name}")
+        if isinstance(name, str) and not name.startswith("%"):
+            self.emit(f"call {name}")
+        else:  # through a pointer: no temporary lives in a0-a7 across a call, so t1 is free
+            self.emit(f"jalr {self.read(name, 't1')}")
     # --8<-- [end:gen_call]
+
+    # --8<-- [start:gen_memcpy]
+    def gen_memcpy(self, dst, src, size: int, align: int) -> None:
+        """Copy a struct: by words if both ends are word-aligned, else by halves or bytes;
+        straight-line up to UNROLL_COPY bytes, else a loop (in a0, a1: regalloc.py keeps no
+        temporary there across a long copy, as across a call)."""
+        unit = 4 if align >= 4 and size % 4 == 0 else 2 if align >= 2 and size % 2 == 0 else 1
+        load, store = {4: ("lw", "sw"), 2: ("lhu", "sh"), 1: ("lbu", "sb")}[unit]
+        if size <= UNROLL_COPY:
+            to, frm = self.read(dst, "t0"), self.read(src, "t1")
+            for k in range(0, size, unit):
+                self.emit(f"{load} t2, {k}({frm})")
+                self.emit(f"{store} t2, {k}({to})")
+            return
+        self.emit(f"mv a0, {self.read(dst, 't0')}")
+        self.emit(f"mv a1, {self.read(src, 't1')}")
+        self.emit(f"li t0, {size // unit}")
+        loop = self.new_label("memcpy")
+        self.label(loop)
+        self.emit(f"{load} t2, 0(a1)")
+        self.emit(f"{store} t2, 0(a0)")
+        self.emit(f"addi a0, a0, {unit}")
+        self.emit(f"addi a1, a1, {unit}")
+        self.emit("addi t0, t0, -1")
+        self.emit(f"bnez t0, {loop}")
+    # --8<-- [end:gen_memcpy]
 
     def gen_memzero(self, name: str, size: int) -> None:
         size, offset = align_to(size, 4), self.slot_offset[name] + self.bias
@@ -303,7 +343,17 @@ class CodeGen:
                 self.emit(f"j {label(self.returns_at_once.get(ins.args[0], ins.args[0]))}")
             return
         if ins.op == "ret":
-            if ins.args:
+            if len(ins.args) == 2:  # a struct of two words: a0 and a1
+                low = self.read(ins.args[0], "t0")
+                if low == "a1":
+                    self.emit("mv t0, a1")
+                    low = "t0"
+                high = self.read(ins.args[1], "a1")
+                if high != "a1":
+                    self.emit(f"mv a1, {high}")
+                if low != "a0":
+                    self.emit(f"mv a0, {low}")
+            elif ins.args:
                 src = self.read(ins.args[0], "a0")
                 if src != "a0":
                     self.emit(f"mv a0, {src}")
@@ -349,8 +399,11 @@ class CodeGen:
         """Give each frame slot and each temporary without a register an offset from s0; the
         frame's size below s0, a multiple of 16."""
         offset = SAVED_AREA + 4 * len(saved)
+        above = SAVE_AREA if fn.varargs_at is not None else 0
         for i, name in enumerate(fn.params[len(ARG_REGS) :]):
-            self.slot_offset[name] = 4 * i  # stack parameters stay where the caller put them
+            self.slot_offset[name] = above + 4 * i  # stack parameters stay where they are
+        if fn.varargs_at is not None:
+            self.slot_offset["$.varargs"] = fn.varargs_at
         for name, (size, align) in fn.slots.items():
             if name in self.slot_offset:
                 continue
@@ -406,6 +459,7 @@ class CodeGen:
             self.gen_function_without_frame_pointer(fn, saved, leaf)
             return
         self.base, self.bias = "s0", 0
+        self.spill_arguments(fn)
         # EXERCISE A.6: the prologue: save ra and s0, point s0 at the frame, make room below it
         self.emit("addi sp, sp, -16")
         self.emit("sw ra, 12(sp)")
@@ -427,8 +481,24 @@ class CodeGen:
         self.emit("lw ra, 12(sp)")
         self.emit("lw s0, 8(sp)")
         self.emit("addi sp, sp, 16")
+        self.free_save_area(fn)
         self.emit("ret")
     # --8<-- [end:gen_function]
+
+    # --8<-- [start:save_area]
+    def spill_arguments(self, fn: IRFunction) -> None:
+        """A variadic function first stores a0-a7 just below the stack arguments, so that all
+        its arguments lie in memory one after another, where va_arg can walk them."""
+        if fn.varargs_at is None:
+            return
+        self.emit(f"addi sp, sp, -{SAVE_AREA}")
+        for i, reg in enumerate(ARG_REGS):
+            self.emit(f"sw {reg}, {4 * i}(sp)")
+
+    def free_save_area(self, fn: IRFunction) -> None:
+        if fn.varargs_at is not None:
+            self.emit(f"addi sp, sp, {SAVE_AREA}")
+    # --8<-- [end:save_area]
 
     def gen_function_without_frame_pointer(self, fn: IRFunction, saved: list[str], leaf: bool):
         """-O1's frame: addressed from sp, which does not move inside the function; ra saved
@@ -438,6 +508,7 @@ class CodeGen:
                                                        self.where.values()):  # fmt: skip
             size = 0  # every temporary in a register: nothing to keep in memory
         self.base, self.bias, self.frame_size = "sp", size, size
+        self.spill_arguments(fn)
         if size:
             self.emit(f"addi sp, sp, -{size}")
         if not leaf:
@@ -452,6 +523,7 @@ class CodeGen:
             self.emit(f"lw {reg}, {size - SAVED_AREA - 4 * (i + 1)}(sp)")
         if size:
             self.emit(f"addi sp, sp, {size}")
+        self.free_save_area(fn)
         self.emit("ret")
 
     def gen_body(self, fn: IRFunction) -> None:
@@ -506,24 +578,27 @@ class CodeGen:
         elem = var.ty
         while elem.kind == TypeKind.ARRAY:
             elem = elem.base
-        size = elem.size if elem.size in DATA_DIRECTIVE else 1
+        # words for an array of ints, bytes for chars and for structs (whose members differ)
+        size = elem.size if elem.size in DATA_DIRECTIVE and elem.kind not in (
+            TypeKind.STRUCT, TypeKind.UNION) else 1
         relocations = {offset: (label, addend) for offset, label, addend in var.relocations}
-        data, pending = var.init_data, []
-        for pos in range(0, len(data), size):
-            if pos in relocations:
+        data, pending, pos = var.init_data, [], 0
+        while pos < len(data):
+            if pos in relocations:  # an address: a word the linker fills in
                 label, addend = relocations[pos]
                 self.flush_data(pending, size)
                 self.emit(f".word {label}{addend:+d}" if addend else f".word {label}")
+                pos += 4
             else:
                 pending.append(signed32(int.from_bytes(data[pos : pos + size], "little")))
+                pos += size
         self.flush_data(pending, size)
 
     def flush_data(self, values: list[int], size: int) -> None:
-        """Emit values of `size` bytes each, 12 to a line."""
-        if size == 1:
-            values = [v & 0xFF for v in values]
-        for i in range(0, len(values), 12):
-            self.emit(f"{DATA_DIRECTIVE[size]} " + ", ".join(str(v) for v in values[i : i + 12]))
+        """Emit values of `size` bytes each, 12 to a line; empties `values`."""
+        shown = [v & 0xFF for v in values] if size == 1 else values
+        for i in range(0, len(shown), 12):
+            self.emit(f"{DATA_DIRECTIVE[size]} " + ", ".join(str(v) for v in shown[i : i + 12]))
         values.clear()
 
 

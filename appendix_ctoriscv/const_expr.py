@@ -103,7 +103,7 @@ def eval_reloc(node: Node) -> tuple[int, str | None]:
         return (wrap(value, node.ty) if is_integer(node.ty) else value), None
     if k == NodeKind.ADDR:
         return eval_addr(node.lhs)
-    if k == NodeKind.VAR and node.ty.kind in (TypeKind.ARRAY, TypeKind.FUNC):
+    if k in (NodeKind.VAR, NodeKind.MEMBER) and node.ty.kind in (TypeKind.ARRAY, TypeKind.FUNC):
         return eval_addr(node)  # an array or a function stands for its address
     if k in (NodeKind.ADD, NodeKind.SUB) and is_pointer(node.ty):
         value, label = eval_reloc(node.lhs)
@@ -120,4 +120,7 @@ def eval_addr(node: Node) -> tuple[int, str | None]:
         return 0, node.var.asm_name
     if node.kind == NodeKind.DEREF:
         return eval_reloc(node.lhs)
+    if node.kind == NodeKind.MEMBER:  # &s.x, and offsetof's &((struct s *)0)->x
+        value, label = eval_addr(node.lhs)
+        return value + node.member.offset, label
     raise NotConstant("the address of a local variable is not a constant")

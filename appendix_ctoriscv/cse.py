@@ -14,7 +14,7 @@ from appendix_ctoriscv.fold import COMMUTATIVE
 from appendix_ctoriscv.ir import BINARY, CONVERSIONS, IRFunction
 
 PURE = set(BINARY) | set(CONVERSIONS) | {"neg", "not", "bitnot", "addr"}
-CLOBBERS_MEMORY = ("store", "call", "memzero")
+CLOBBERS_MEMORY = ("store", "call", "memzero", "memcpy")
 
 
 # --8<-- [start:eliminate_common_subexpressions]

@@ -71,6 +71,8 @@ class TypeKind(Enum):
     PTR = auto()  # 4 bytes
     ARRAY = auto()
     FUNC = auto()
+    STRUCT = auto()  # members one after another, each at its alignment
+    UNION = auto()  # members all at offset 0
 
 
 @dataclass(eq=False)
@@ -87,6 +89,20 @@ class Type:
     params: list[Type] = field(default_factory=list)
     param_names: list[Token | None] = field(default_factory=list)
     has_prototype: bool = True  # False for C89's `int f();`, whose calls are unchecked
+    is_variadic: bool = False  # `int printf(const char *fmt, ...)`
+    # STRUCT, UNION: size -1 until the member list is seen (an incomplete type); the tag is in
+    # type_name's words, e.g. "struct node"; enumerated types are INTs with a tag "enum color"
+    members: list[Member] = field(default_factory=list)
+    tag: str = ""
+
+
+@dataclass(eq=False)
+class Member:
+    """A member of a struct or union, at `offset` bytes from the start."""
+
+    name: Token
+    ty: Type
+    offset: int = 0
 
 
 # *** 3. objects: variables and functions (parse.py) ***
@@ -102,6 +118,8 @@ class Obj:
     asm_name: str = ""  # global: its label in the assembly (a static local gets a unique one)
     is_static: bool = False  # global: internal linkage, no .globl
     is_register: bool = False  # local: declared `register`, so `&x` is an error
+    is_typedef: bool = False  # `typedef int T;`: a name for the type `ty`, not an object
+    enum_value: int | None = None  # an enumeration constant: its value
     is_definition: bool = False  # global: defined here (a body, an initialiser, or tentative)
     init_data: bytes | None = None  # global: the initial bytes (None: zero, into .bss)
     relocations: list[tuple[int, str, int]] = field(default_factory=list)  # (offset, label, add)
@@ -143,9 +161,11 @@ class NodeKind(Enum):
     ADDR = auto()  # unary &
     DEREF = auto()  # unary *
     CAST = auto()  # (type) lhs, also the implicit conversions
+    MEMBER = auto()  # lhs.member (p->member is (*p).member)
     # other expressions
     COND = auto()  # cond ? then : els
-    FUNCALL = auto()  # func_name(args)
+    FUNCALL = auto()  # func_name(args), or through a pointer: (*lhs)(args)
+    VA_START = auto()  # the address of a variadic function's first unnamed argument
     VAR = auto()  # a variable
     NUM = auto()  # an integer constant
     MEMZERO = auto()  # zero a local variable before its initialiser runs
@@ -182,7 +202,9 @@ class Node:
     cont_label: str = ""  # FOR, DO: where `continue` jumps
     # BLOCK
     body: list[Node] = field(default_factory=list)
-    # FUNCALL
+    # MEMBER
+    member: Member | None = None
+    # FUNCALL (a call through a pointer has no func_name: lhs is the pointer)
     func_name: str = ""
     func_ty: Type | None = None
     args: list[Node] = field(default_factory=list)

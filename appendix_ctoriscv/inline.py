@@ -18,7 +18,8 @@ MAX_INSTRUCTIONS = 12  # a callee longer than this is called, not copied
 def inlinable(callee: IRFunction) -> bool:
     size = sum(len(b.instrs) for b in callee.blocks)
     calls_itself = any(i.op == "call" and i.args[0] == callee.name for i in callee.instructions())
-    return (size <= MAX_INSTRUCTIONS and not callee.slots and not calls_itself
+    two_words = any(i.op == "ret" and len(i.args) > 1 for i in callee.instructions())
+    return (size <= MAX_INSTRUCTIONS and not callee.slots and not calls_itself and not two_words
             and all(is_temp(p) for p in callee.params))  # fmt: skip
 
 

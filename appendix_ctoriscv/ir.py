@@ -22,8 +22,9 @@ CONVERSIONS = ("conv.i8", "conv.u8", "conv.i16", "conv.u16")  # truncate, then e
 WIDTHS = ("i8", "u8", "i16", "u16", "i32")  # of a load or a store: the bytes and the extension
 TERMINATORS = ("br", "jmp", "ret")  # br cond, then, else | jmp target | ret [value]
 # everything else: addr slot | load.W address | store.W address, value | call name, args... |
-# memzero slot, size | phi value, value, ... (one per predecessor, in ssa.py's form only)
-SIDE_EFFECTS = ("store", "call", "memzero", "br", "jmp", "ret")  # kept even when unused
+# memzero slot, size | memcpy to, from, size, align | callhi call (a call's result in a1) |
+# phi value, value, ... (one per predecessor, in ssa.py's form only)
+SIDE_EFFECTS = ("store", "call", "memzero", "memcpy", "br", "jmp", "ret")  # kept even unused
 # --8<-- [end:ir_ops]
 
 
@@ -93,6 +94,8 @@ class IRFunction:
     frame_objects: dict = field(default_factory=dict)  # slot name -> the C variable (an Obj)
     temps: int = 0  # temporaries numbered so far: new_temp() makes the next
     inlined: int = 0  # calls inlined so far: each copy's blocks get a tag of their own
+    varargs_at: int | None = None  # variadic: the offset of the unnamed arguments in the
+    # register save area (4 * the words of the named parameters)
 
     def new_temp(self) -> str:
         self.temps += 1

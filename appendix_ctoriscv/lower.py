@@ -58,7 +58,21 @@ def width(ty: Type) -> str:
     return "i32"
 
 
-AGGREGATE = (TypeKind.ARRAY, TypeKind.FUNC)  # their value is their address
+# their value is their address: arrays and functions decay to it, and a struct is copied
+# from it as a whole by `memcpy`
+AGGREGATE = (TypeKind.ARRAY, TypeKind.FUNC, TypeKind.STRUCT, TypeKind.UNION)
+RETURN_SLOT = "$.result"  # the hidden parameter: where to write a struct result over 8 bytes
+VARARGS = "$.varargs"  # a variadic function's unnamed arguments (codegen places it)
+IN_REGISTERS = 8  # the ILP32 ABI passes and returns a struct of up to 8 bytes in registers
+
+
+def is_struct(ty: Type) -> bool:
+    return ty.kind in (TypeKind.STRUCT, TypeKind.UNION)
+
+
+def words(ty: Type) -> int:
+    """How many 4-byte registers a struct of at most 8 bytes takes."""
+    return (ty.size + 3) // 4
 
 # *** 2. the lowering ***
 
@@ -72,14 +86,31 @@ class Lowering:
         self.labels = 0
         # each local gets a unique slot name: `$x`, then `$x.1` for a second `x` in an inner block
         self.slot_of: dict[Obj, str] = {}  # the inverse of ir.frame_objects
+        # a struct parameter over 8 bytes arrives as a pointer to the caller's copy
+        self.by_reference = {p for p in fn.params if is_struct(p.ty) and p.ty.size > IN_REGISTERS}
+        self.return_ty = fn.ty.return_ty
         for var in fn.locals:
-            name, n = f"${var.name or 'tmp'}", 0
-            while name in self.ir.slots:
-                n += 1
-                name = f"${var.name or 'tmp'}.{n}"
-            self.ir.slots[name] = (max(var.ty.size, 1), var.ty.align)
+            name = self.new_slot(var.name or "tmp", max(var.ty.size, 1), var.ty.align)
+            if var in self.by_reference:
+                self.ir.slots[name] = (4, 4)
             self.slot_of[var] = name
             self.ir.frame_objects[name] = var
+        if fn.ty.is_variadic:  # the unnamed arguments, in memory: see codegen.py
+            self.ir.slots[VARARGS] = (32, 4)
+
+    def new_slot(self, name: str, size: int, align: int) -> str:
+        """A frame slot `$name` (`$name.1` if taken: a second `x` in an inner block)."""
+        slot, n = f"${name}", 0
+        while slot in self.ir.slots:
+            n += 1
+            slot = f"${name}.{n}"
+        self.ir.slots[slot] = (size, align)
+        return slot
+
+    def temp_slot(self, ty: Type) -> str:
+        """A frame slot for a struct value in transit (an argument, a result), 4-aligned so that
+        its words can be loaded and stored as words."""
+        return self.new_slot(".struct", (ty.size + 3) // 4 * 4, max(ty.align, 4))
 
     # -- blocks and instructions --
 
@@ -111,14 +142,23 @@ class Lowering:
 
     # --8<-- [start:lower_addr]
     def addr(self, node: Node) -> str:
-        """The temporary that holds the address of an lvalue."""
+        """The temporary that holds the address of an lvalue (or of a struct value)."""
         if node.kind == NodeKind.VAR:
-            return self.emit("addr", self.slot(node.var))
+            address = self.emit("addr", self.slot(node.var))
+            if node.var in self.by_reference:  # the slot holds the address of the struct
+                return self.emit("load.i32", address)
+            return address
         if node.kind == NodeKind.DEREF:
             return self.expr(node.lhs)
+        if node.kind == NodeKind.MEMBER:
+            base = self.addr(node.lhs)
+            offset = node.member.offset
+            return self.emit("add", base, offset) if offset else base
         if node.kind == NodeKind.COMMA:
             self.expr(node.lhs)
             return self.addr(node.rhs)
+        if is_struct(node.ty):  # f().x, (c ? a : b).x: a struct value is its address
+            return self.expr(node)
         raise AssertionError(f"not an lvalue: {node.kind}")  # add_type reported it
     # --8<-- [end:lower_addr]
 
@@ -128,7 +168,7 @@ class Lowering:
         k = node.kind
         if k == NodeKind.NUM:
             return signed32(node.val)
-        if k in (NodeKind.VAR, NodeKind.DEREF):
+        if k in (NodeKind.VAR, NodeKind.DEREF, NodeKind.MEMBER):
             address = self.addr(node)
             if node.ty.kind in AGGREGATE:
                 return address  # an array's value is its address: arrays decay to pointers here
@@ -138,6 +178,9 @@ class Lowering:
         if k == NodeKind.ASSIGN:
             address = self.addr(node.lhs)
             value = self.expr(node.rhs)  # add_type made it the left side's type
+            if is_struct(node.ty):  # a struct is copied, and its value is its address
+                self.emit("memcpy", address, value, node.ty.size, node.ty.align, dst=False)
+                return address
             self.emit(f"store.{width(node.ty)}", address, value, dst=False)
             return value
         if k == NodeKind.COMMA:
@@ -155,8 +198,9 @@ class Lowering:
         if k in UNARY_OPS:
             return self.emit(UNARY_OPS[k], self.expr(node.lhs))
         if k == NodeKind.FUNCALL:
-            args = [self.expr(arg) for arg in node.args]
-            return self.emit("call", node.func_name, *args)
+            return self.call(node)
+        if k == NodeKind.VA_START:
+            return self.emit("addr", VARARGS)
         if k in (NodeKind.COND, NodeKind.LOGAND, NodeKind.LOGOR):
             return self.control_expr(node)
         lhs, rhs = self.expr(node.lhs), self.expr(node.rhs)
@@ -166,6 +210,61 @@ class Lowering:
         unsigned = node.lhs.ty.is_unsigned or node.lhs.ty.kind == TypeKind.ARRAY
         return self.emit(SIGNED_OPS[k][unsigned], lhs, rhs)
     # --8<-- [end:lower_expr]
+
+    # --8<-- [start:lower_call]
+    def call(self, node: Node):
+        """A call, in the ILP32 ABI's terms: each argument in one register (a0-a7, then the
+        stack), a struct of up to 8 bytes in one or two, a larger one as the address of a copy;
+        a struct result of up to 8 bytes comes back in a0 and a1, a larger one is written
+        where a hidden first argument points."""
+        callee = node.func_name or self.expr(node.lhs)  # a name, or a function pointer
+        args, result, ret = [], None, node.ty
+        if is_struct(ret):
+            result = self.temp_slot(ret)
+            if ret.size > IN_REGISTERS:
+                args.append(self.emit("addr", result))
+        for arg in node.args:
+            value = self.expr(arg)
+            if not is_struct(arg.ty):
+                args.append(value)
+                continue
+            copy = self.temp_slot(arg.ty)  # a copy: the callee may change its parameter
+            address = self.emit("addr", copy)
+            self.emit("memcpy", address, value, arg.ty.size, arg.ty.align, dst=False)
+            if arg.ty.size > IN_REGISTERS:
+                args.append(address)
+            else:
+                args += [self.load_word(address, 4 * i) for i in range(words(arg.ty))]
+        low = self.emit("call", callee, *args)
+        if result is None:
+            return low
+        # a1 must be read at once, before any other instruction may use it
+        high = self.emit("callhi", low) if ret.size <= IN_REGISTERS and words(ret) == 2 else None
+        address = self.emit("addr", result)
+        if ret.size <= IN_REGISTERS:  # a0, and a1 if it takes two words
+            self.emit("store.i32", address, low, dst=False)
+            if high is not None:
+                self.emit("store.i32", self.emit("add", address, 4), high, dst=False)
+        return address
+    # --8<-- [end:lower_call]
+
+    def load_word(self, address: str, offset: int) -> str:
+        return self.emit("load.i32", self.emit("add", address, offset) if offset else address)
+
+    def return_value(self, node: Node) -> list:
+        """The operands of `ret`: a scalar, or a struct in registers or through the hidden
+        pointer (which is returned too, as gcc does)."""
+        value = self.expr(node)
+        if not is_struct(self.return_ty):
+            return [value]
+        ty = self.return_ty
+        if ty.size > IN_REGISTERS:
+            target = self.emit("load.i32", self.emit("addr", RETURN_SLOT))
+            self.emit("memcpy", target, value, ty.size, ty.align, dst=False)
+            return [target]
+        copy = self.emit("addr", self.temp_slot(ty))  # word-aligned, for the word loads
+        self.emit("memcpy", copy, value, ty.size, ty.align, dst=False)
+        return [self.load_word(copy, 4 * i) for i in range(words(ty))]
 
     def control_expr(self, node: Node):
         """?:, && and ||: two paths that join in one value, passed through a frame slot of its
@@ -228,7 +327,7 @@ class Lowering:
         elif k == NodeKind.GOTO:
             self.emit("jmp", node.unique_label, dst=False)
         elif k == NodeKind.RETURN:
-            args = [self.expr(node.lhs)] if node.lhs is not None else []
+            args = self.return_value(node.lhs) if node.lhs is not None else []
             self.emit("ret", *args, dst=False)
         elif k == NodeKind.EXPR_STMT:
             self.expr(node.lhs)
@@ -256,6 +355,31 @@ class Lowering:
         self.label(node.brk_label)
 
 
+    def parameters(self, fn: Obj) -> list[str]:
+        """The slots the arguments arrive in, one per register: the hidden result pointer,
+        then each parameter, a struct of up to 8 bytes as one or two words that the entry
+        copies into the struct's own slot."""
+        params = []
+        if is_struct(self.return_ty) and self.return_ty.size > IN_REGISTERS:
+            self.ir.slots[RETURN_SLOT] = (4, 4)
+            params.append(RETURN_SLOT)
+        for p in fn.params:
+            slot = self.slot(p)
+            if not is_struct(p.ty) or p in self.by_reference:
+                params.append(slot)
+                continue
+            parts = [self.new_slot(f"{slot[1:]}.word", 4, 4) for _ in range(words(p.ty))]
+            target = self.emit("addr", slot)
+            for i, part in enumerate(parts):
+                address = self.emit("add", target, 4 * i) if i else target
+                self.emit("store.i32", address, self.load_word(self.emit("addr", part), 0),
+                          dst=False)
+            params += parts
+        if fn.ty.is_variadic:
+            self.ir.varargs_at = 4 * len(params)  # where the first unnamed argument lies
+        return params
+
+
 # *** 3. entry points ***
 
 
@@ -274,7 +398,7 @@ def remove_unreachable(fn: IRFunction) -> None:
 # --8<-- [start:lower_function]
 def lower_function(fn: Obj) -> IRFunction:
     lowering = Lowering(fn)
-    lowering.ir.params = [lowering.slot(p) for p in fn.params]  # the arguments arrive in slots
+    lowering.ir.params = lowering.parameters(fn)  # the arguments arrive in slots
     lowering.stmt(fn.body)
     # falling off the end: C99 makes main return 0; another function returns garbage
     lowering.emit("ret", *([0] if fn.name == "main" else []), dst=False)

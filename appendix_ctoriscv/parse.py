@@ -254,6 +254,13 @@ class Parser(DeclarationParser, InitializerParser, StatementParser, ExpressionPa
         while True:
             if name is None:
                 self.fail(self.tok, "expected identifier" + self.before())
+            if storage == "typedef":
+                self.typedef(name, ty)
+                if self.consume(";"):
+                    return
+                self.skip(",")
+                ty, name = self.declarator(base)
+                continue
             if ty.kind == TypeKind.VOID:
                 self.diag.error(name, f"variable '{name.text}' declared void")
             var = self.new_gvar(name.text, ty, name, storage == "static", storage)
@@ -280,7 +287,8 @@ class Parser(DeclarationParser, InitializerParser, StatementParser, ExpressionPa
                 self.diag.warning(tok, "ISO C does not allow extra ';' outside of a function")
                 continue
             try:
-                if self.tok.kind == TokenKind.IDENT and self.equal("(", 1):  # C89: `main() {`
+                if self.tok.kind == TokenKind.IDENT and self.equal("(", 1) \
+                        and not self.is_typename():  # C89: `main() {`
                     self.diag.warning(self.tok, "return type defaults to 'int'")
                     base, storage = INT, None
                 else:

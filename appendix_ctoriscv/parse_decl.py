@@ -7,8 +7,10 @@ functions around the name. `DeclarationParser` is a part of parse.py's `Parser`.
 
 from __future__ import annotations
 
-from appendix_ctoriscv.const_expr import NotConstant, eval_int, eval_reloc, wrap  # noqa: F401
-from appendix_ctoriscv.defs import Node, NodeKind, Obj, Token, TokenKind, Type, TypeKind
+from dataclasses import replace
+
+from appendix_ctoriscv.const_expr import wrap
+from appendix_ctoriscv.defs import Member, Node, NodeKind, Obj, Token, TokenKind, Type, TypeKind
 from appendix_ctoriscv.errors import ParseError
 from appendix_ctoriscv.type import (
     CHAR,
@@ -22,9 +24,14 @@ from appendix_ctoriscv.type import (
     USHORT,
     VOID,
     array_of,
+    complete_struct,
     const_of,
     func_type,
+    is_compatible,
+    is_struct,
     pointer_to,
+    struct_type,
+    type_name,
 )
 
 # *** 1. declaration specifiers as a table ***
@@ -50,7 +57,10 @@ TYPE_WORDS = {"void", "char", "short", "int", "long", "signed", "unsigned"}
 DATA_TYPE_WORDS = {"void", "char", "int"}  # at most one of these: `char int` is no type
 STORAGE_WORDS = {"static", "extern", "auto", "register"}
 QUALIFIER_WORDS = {"const", "volatile"}
-UNSUPPORTED_WORDS = {"struct", "union", "enum", "typedef", "float", "double"}
+STORAGE_WORDS |= {"typedef"}  # a storage class in the grammar, though it declares no object
+TAG_WORDS = {"struct", "union", "enum"}
+UNSUPPORTED_WORDS = {"float", "double"}
+SPECIFIER_WORDS = TYPE_WORDS | STORAGE_WORDS | QUALIFIER_WORDS | TAG_WORDS | UNSUPPORTED_WORDS
 
 
 MAX_OBJECT_SIZE = 2**31 - 1  # gcc's limit on ILP32: a pointer difference must fit an int
@@ -63,18 +73,26 @@ class DeclarationParser:
 
     # *** 3. declarations ***
 
-    def is_typename(self) -> bool:
-        words = TYPE_WORDS | STORAGE_WORDS | QUALIFIER_WORDS | UNSUPPORTED_WORDS
-        return self.tok.kind == TokenKind.KEYWORD and self.tok.text in words
+    def is_typename(self, offset: int = 0) -> bool:
+        """Does a type start here: a keyword of one, or a name declared by typedef?"""
+        tok = self.tokens[min(self.pos + offset, len(self.tokens) - 1)]
+        if tok.kind == TokenKind.IDENT:
+            obj = self.find_var(tok.text)
+            return obj is not None and obj.is_typedef
+        return tok.kind == TokenKind.KEYWORD and tok.text in SPECIFIER_WORDS
 
+    # --8<-- [start:declspec]
     # declspec = ("void" | "char" | "short" | "int" | "long" | "signed" | "unsigned"
-    #             | "static" | "extern" | "auto" | "register" | "const" | "volatile")+
+    #             | struct-union-spec | enum-spec | typedef-name
+    #             | "typedef" | "static" | "extern" | "auto" | "register" | "const" | "volatile")+
     def declspec(self, expected: str = "identifier or '('") -> tuple[Type, str | None]:
-        """The type and the storage class (static, extern or None) that start a declaration;
-        `expected` is what gcc says was expected where there is none (at file scope, a name)."""
+        """The type and the storage class (typedef, static, extern or None) that start a
+        declaration; `expected` is what gcc says was expected where there is none."""
         start = self.tok
-        words, storage, const = [], None, False
+        words, storage, const, named = [], None, False, None  # named: a struct, enum or typedef
         while self.is_typename():
+            if self.tok.kind == TokenKind.IDENT and (words or named is not None):
+                break  # `typedef int T; { unsigned T; }`: here T is the declared name
             tok = self.advance()
             if tok.text in UNSUPPORTED_WORDS:  # then stay silent: no cascade of guesses
                 self.diag.error(tok, f"'{tok.text}' is not supported by this compiler")
@@ -86,10 +104,20 @@ class DeclarationParser:
                 if storage is not None:
                     self.diag.error(tok, "multiple storage classes in declaration specifiers")
                 storage = tok.text
-            elif tok.text in TYPE_WORDS:
-                if tok.text in DATA_TYPE_WORDS and DATA_TYPE_WORDS.intersection(words):
+            elif tok.text in TYPE_WORDS or tok.text in TAG_WORDS or tok.kind == TokenKind.IDENT:
+                if named is not None or (words and tok.text not in TYPE_WORDS) or (
+                        tok.text in DATA_TYPE_WORDS and DATA_TYPE_WORDS.intersection(words)):
                     self.fail(tok, "two or more data types in declaration specifiers")
-                words.append(tok.text)
+                if tok.text in TYPE_WORDS:
+                    words.append(tok.text)
+                elif tok.kind == TokenKind.IDENT:
+                    named = self.find_var(tok.text).ty
+                elif tok.text == "enum":
+                    named = self.enum_specifier()
+                else:
+                    named = self.struct_specifier(tok)
+        if named is not None:
+            return (const_of(named) if const else named), storage
         if not words:
             if storage is None:
                 if start.kind == TokenKind.IDENT:
@@ -103,6 +131,106 @@ class DeclarationParser:
         if ty is None:
             self.fail(start, f"invalid combination of type specifiers '{' '.join(words)}'")
         return (const_of(ty) if const else ty), storage
+    # --8<-- [end:declspec]
+
+    # -- struct, union and enum: tags live in the scopes as "struct x", beside the names --
+
+    def find_tag(self, key: str, innermost: bool = False) -> Type | None:
+        for scope in reversed(self.scopes[-1:] if innermost else self.scopes):
+            if key in scope:
+                return scope[key]
+        return None
+
+    # --8<-- [start:struct_specifier]
+    # struct-union-spec = ("struct" | "union") ident? ("{" struct-member* "}")?
+    # struct-member     = declspec declarator ("," declarator)* ";"
+    def struct_specifier(self, keyword: Token) -> Type:
+        """`struct point { int x, y; }`, or `struct point` naming a tag declared before (or
+        declaring it, incomplete, until its members come: `struct node *next;` inside)."""
+        kind = TypeKind.STRUCT if keyword.text == "struct" else TypeKind.UNION
+        tag = self.advance() if self.tok.kind == TokenKind.IDENT else None
+        if tag is None and not self.equal("{"):
+            self.fail(self.tok, "expected '{'" + self.before())
+        key = f"{keyword.text} {tag.text}" if tag is not None else ""
+        if tag is not None and not self.equal("{"):
+            ty = self.find_tag(f"tag {tag.text}", innermost=self.equal(";"))
+            if ty is None:  # a new incomplete type, in the innermost scope
+                ty = self.scopes[-1][f"tag {tag.text}"] = struct_type(kind, key)
+            elif ty.tag != key:
+                self.diag.error(tag, f"'{tag.text}' defined as wrong kind of tag")
+            return ty
+        ty = self.find_tag(f"tag {tag.text}", innermost=True) if tag is not None else None
+        if ty is not None and (ty.tag != key or ty.size >= 0):
+            what = "redefinition of" if ty.tag == key else "wrong kind of tag"
+            self.diag.error(tag, f"{what} '{key}'")
+            ty = None
+        if ty is None:
+            ty = struct_type(kind, key or f"{keyword.text} <anonymous>")
+            if tag is not None:
+                self.scopes[-1][f"tag {tag.text}"] = ty
+        self.skip("{")
+        members: list[Member] = []
+        while not self.consume("}"):
+            base, storage = self.declspec("specifier-qualifier-list")
+            if storage is not None:
+                self.diag.error(self.tokens[self.pos - 1], "expected specifier-qualifier-list "
+                                f"before '{storage}'")
+            while True:
+                mty, name = self.declarator(base)
+                if self.equal(":"):
+                    self.fail(self.tok, "bit-fields are not supported by this compiler")
+                if name is None:
+                    self.fail(self.tok, "expected identifier" + self.before())
+                if mty.size < 0 or mty.kind in (TypeKind.VOID, TypeKind.FUNC):
+                    self.diag.error(name, f"field '{name.text}' has incomplete type")
+                    mty = INT
+                if any(m.name.text == name.text for m in members):
+                    self.diag.error(name, f"duplicate member '{name.text}'")
+                members.append(Member(name, mty))
+                if not self.consume(","):
+                    break
+            self.skip(";")
+        complete_struct(ty, members)
+        return ty
+    # --8<-- [end:struct_specifier]
+
+    # enum-spec = "enum" ident? ("{" ident ("=" const-expr)? ("," ident ("=" const-expr)?)* ","?
+    #             "}")?
+    def enum_specifier(self) -> Type:
+        """`enum color { RED, GREEN = 5, BLUE }`: the names become int constants (0, 5, 6).
+        Like gcc, the type itself is unsigned int if no value is negative, else int."""
+        tag = self.advance() if self.tok.kind == TokenKind.IDENT else None
+        if tag is not None and not self.equal("{"):
+            ty = self.find_tag(f"tag {tag.text}")
+            if ty is None or ty.tag != f"enum {tag.text}":
+                self.fail(tag, f"use of undefined enum 'enum {tag.text}'"
+                          if ty is None else f"'{tag.text}' defined as wrong kind of tag")
+            return ty
+        self.skip("{")
+        value, values = 0, []
+        while not self.consume("}"):
+            if values:
+                self.skip(",")
+                if self.consume("}"):
+                    break
+            if self.tok.kind != TokenKind.IDENT:
+                self.fail(self.tok, "expected identifier" + self.before())
+            name = self.advance()
+            if self.consume("="):
+                value = self.const_expr_value()
+            if not -(2**31) <= value < 2**31:
+                self.diag.error(name, "overflow in enumeration values")
+            const = Obj(name.text, INT, name, is_local=True, enum_value=wrap(value, INT))
+            self.bind(name, const)
+            values.append(value)
+            value += 1
+        base = INT if any(v < 0 for v in values) else UINT
+        ty = replace(base, tag=f"enum {tag.text}" if tag is not None else "enum <anonymous>")
+        if tag is not None:
+            if self.find_tag(f"tag {tag.text}", innermost=True) is not None:
+                self.diag.error(tag, f"redeclaration of 'enum {tag.text}'")
+            self.scopes[-1][f"tag {tag.text}"] = ty
+        return ty
 
     # --8<-- [start:declarator]
     # declarator = "*"* ("(" declarator ")" | ident?) type-suffix
@@ -124,9 +252,6 @@ class DeclarationParser:
             ty, name = self.declarator(ty)
             self.skip(")")
             self.pos = end
-            if points_to_function(ty):  # `int (*f)(int)`
-                self.fail(self.tokens[start], "function pointers are not supported by this "
-                          "compiler")
             return ty, name
         name = None
         if self.tok.kind == TokenKind.IDENT:
@@ -180,7 +305,7 @@ class DeclarationParser:
     def is_param_list_start(self) -> bool:
         """After a missing name, `(` opens a parameter list, as in the abstract `int (int)`."""
         nxt = self.tokens[self.pos + 1]
-        return nxt.text == ")" or (nxt.kind == TokenKind.KEYWORD and nxt.text in TYPE_WORDS)
+        return nxt.text == ")" or self.is_typename(1)
 
     # type-suffix = "(" func-params | "[" const-expr? "]" type-suffix | ε
     def type_suffix(self, ty: Type) -> Type:
@@ -212,7 +337,7 @@ class DeclarationParser:
         if self.consume(")"):
             ty.has_prototype = False  # C89's `int f()`: the parameters are not given
             return ty
-        if self.tok.kind == TokenKind.IDENT:  # C89's old style, `int f(a, b) int a; {`
+        if self.tok.kind == TokenKind.IDENT and not self.is_typename():  # `int f(a, b) int a; {`
             ty.has_prototype = False
             while True:
                 ty.param_names.append(self.advance())
@@ -228,17 +353,23 @@ class DeclarationParser:
             return ty
         while True:
             if self.consume("..."):
-                self.diag.error(self.tokens[self.pos - 1], "variadic functions are not supported")
+                if not ty.params:
+                    self.diag.error(self.tokens[self.pos - 1], "ISO C requires a named argument "
+                                    "before '...'")
+                ty.is_variadic = True
                 break
-            param_ty, _ = self.declspec("declaration specifiers or '...'")
+            param_ty, storage = self.declspec("declaration specifiers or '...'")
             param_ty, name = self.declarator(param_ty)
             if param_ty.kind == TypeKind.ARRAY:  # `int a[]` as a parameter means `int *a`
                 param_ty = pointer_to(param_ty.base)
             elif param_ty.kind == TypeKind.VOID:
                 self.diag.error(name or self.tok, "parameter has void type")
             elif param_ty.kind == TypeKind.FUNC:  # `int g(int)` as a parameter is a pointer
-                self.diag.error(name or self.tok, "function pointers are not supported by this "
-                                "compiler")
+                param_ty = pointer_to(param_ty)
+            elif param_ty.size < 0 and is_struct(param_ty) and name is not None:
+                self.diag.error(name, f"parameter '{name.text}' has incomplete type")
+            if storage == "typedef":
+                self.diag.error(name or self.tok, "storage class specified for parameter")
             ty.params.append(param_ty)
             ty.param_names.append(name)
             if not self.consume(","):
@@ -249,7 +380,7 @@ class DeclarationParser:
     # abstract-declarator = "*"* ("(" abstract-declarator ")")? type-suffix
     # type-name           = declspec abstract-declarator
     def typename(self) -> Type:
-        ty, storage = self.declspec()
+        ty, storage = self.declspec("specifier-qualifier-list")
         if storage is not None:
             self.diag.error(self.tok, f"storage class '{storage}' in a type name")
         ty, name = self.declarator(ty)
@@ -270,6 +401,9 @@ class DeclarationParser:
             ty, name = self.declarator(base)
             if name is None:
                 self.fail(self.tok, "expected identifier" + self.before())
+            if storage == "typedef":
+                self.typedef(name, ty)
+                continue
             if ty.kind == TypeKind.VOID:
                 self.diag.error(name, f"variable '{name.text}' declared void")
             if in_for and (ty.kind == TypeKind.FUNC or storage in ("static", "extern")):
@@ -289,12 +423,28 @@ class DeclarationParser:
                 var = self.new_lvar(name.text, ty, name)
                 block.body.append(self.lvar_initializer(var, eq))
             else:
-                if ty.size < 0:
+                if ty.size < 0 and is_struct(ty):
+                    self.diag.error(name, f"storage size of '{name.text}' isn't known")
+                elif ty.size < 0:
                     self.diag.error(name, f"array size missing in '{name.text}'")
                 var = self.new_lvar(name.text, ty, name)
             var.is_register = storage == "register"
         self.advance()
         return block
+
+    def typedef(self, name: Token, ty: Type) -> None:
+        """`typedef ty name;`: the name stands for the type from here to the end of the scope."""
+        old = self.scopes[-1].get(name.text)
+        if old is not None and old.is_typedef and is_compatible(old.ty, ty):
+            return  # the same typedef again, as C11 allows and gcc accepts
+        if old is not None and old.is_typedef:
+            self.diag.error(name, f"conflicting types for '{name.text}'; have '{type_name(ty)}'",
+                            [(old.tok, f"previous declaration of '{name.text}' with type "
+                              f"'{type_name(old.ty)}'")])
+            return
+        if self.equal("="):
+            self.diag.error(self.tok, f"typedef '{name.text}' is initialized")
+        self.bind(name, Obj(name.text, ty, name, is_local=True, is_typedef=True))
 
     def static_local(self, ty: Type, name: Token) -> Obj:
         """`static int n;` in a function: a global with a unique label, visible in this block."""
@@ -323,13 +473,3 @@ def match_parens(tokens: list[Token]) -> list[int]:
                 ends[j] = i
             open_.clear()
     return ends
-
-
-
-def points_to_function(ty: Type) -> bool:
-    """Whether `ty` is, or is built from, a pointer to a function: `int (*f)(int)`."""
-    while ty.kind in (TypeKind.PTR, TypeKind.ARRAY, TypeKind.FUNC):
-        if ty.kind == TypeKind.PTR and ty.base.kind == TypeKind.FUNC:
-            return True
-        ty = ty.return_ty if ty.kind == TypeKind.FUNC else ty.base
-    return False

@@ -15,12 +15,14 @@ from appendix_ctoriscv.type import (
     UINT,
     add_type,
     check_conversion,
+    find_member,
     func_type,
     integer_promote,
     is_compatible,
     is_integer,
     is_pointer,
     is_scalar,
+    is_struct,
     new_cast,
     pointer_to,
     type_name,
@@ -85,6 +87,10 @@ class ExpressionParser:
             return
         if lhs.kind == NodeKind.VAR:
             self.diag.error(tok, f"{what} of read-only variable '{lhs.var.name}'")
+        elif lhs.kind == NodeKind.MEMBER and not lhs.member.ty.is_const:
+            self.diag.error(tok, f"{what} of member '{lhs.member.name.text}' in read-only object")
+        elif lhs.kind == NodeKind.MEMBER:
+            self.diag.error(tok, f"{what} of read-only member '{lhs.member.name.text}'")
         elif lhs.kind == NodeKind.DEREF and lhs.lhs.kind == NodeKind.VAR:
             self.diag.error(tok, f"{what} of read-only location '*{lhs.lhs.var.name}'")
         else:
@@ -262,12 +268,7 @@ class ExpressionParser:
         return self.unary()
 
     def is_typename_at(self, offset: int) -> bool:
-        saved = self.pos
-        self.pos += offset
-        try:
-            return self.is_typename()
-        finally:
-            self.pos = saved
+        return self.is_typename(offset)
 
     # unary = ("+" | "-" | "*" | "&" | "!" | "~") cast
     #       | ("++" | "--") unary
@@ -308,11 +309,17 @@ class ExpressionParser:
             return self.new_num(ty.size, tok, UINT)  # size_t is unsigned int on ILP32
         return self.postfix()
 
-    # postfix = primary ("[" expr "]" | "++" | "--")*
+    # postfix = primary ("[" expr "]" | "(" func-args ")" | "." ident | "->" ident | "++" | "--")*
     def postfix(self) -> Node:
         node = self.primary()
         while True:
             tok = self.tok
+            if self.consume(".") or self.consume("->"):
+                node = self.member_access(node, tok)
+                continue
+            if self.consume("("):
+                node = self.call(node, tok, self.func_args())
+                continue
             if self.consume("["):
                 index = self.expr()
                 self.skip("]")
@@ -328,6 +335,30 @@ class ExpressionParser:
             else:
                 return node
 
+    # --8<-- [start:member_access]
+    def member_access(self, node: Node, op: Token) -> Node:
+        """`s.x`, and `p->x` as `(*p).x`: a MEMBER node at the member's offset."""
+        add_type(node, self.diag)
+        if op.text == "->":
+            if not (is_pointer(node.ty) and is_struct(node.ty.base)):
+                self.fail(op, f"invalid type argument of '->' (have '{type_name(node.ty)}')")
+            node = self.new_unary(NodeKind.DEREF, node, op)
+        if self.tok.kind != TokenKind.IDENT:
+            self.fail(self.tok, "expected identifier" + self.before())
+        name = self.advance()
+        if not is_struct(node.ty):
+            self.fail(op, f"request for member '{name.text}' in something not a structure "
+                      "or union")
+        if node.ty.size < 0:
+            self.fail(name, f"invalid use of undefined type '{type_name(node.ty)}'")
+        member = find_member(node.ty, name.text)
+        if member is None:
+            self.fail(name, f"'{type_name(node.ty)}' has no member named '{name.text}'")
+        result = Node(NodeKind.MEMBER, name, lhs=node, member=member)
+        add_type(result, self.diag)
+        return result
+    # --8<-- [end:member_access]
+
     def post_incdec(self, node: Node, tok: Token) -> Node:
         """`a++` is `(a += 1) - 1`, cast back to the type of `a`."""
         add_type(node, self.diag)
@@ -340,7 +371,8 @@ class ExpressionParser:
         result = self.new_add(updated, self.new_num(back, tok), tok)
         return new_cast(result, ty)
 
-    # primary = "(" expr ")" | ident ("(" func-args ")")? | str | num
+    # primary = "(" expr ")" | ident | str | num
+    #         | "__builtin_va_start" "(" ")" | "__builtin_va_arg" "(" assign "," type-name ")"
     def primary(self) -> Node:
         tok = self.tok
         if self.consume("("):
@@ -349,9 +381,11 @@ class ExpressionParser:
             return node
         if tok.kind == TokenKind.IDENT:
             self.advance()
-            if self.equal("("):
-                return self.funcall(tok)
+            if tok.text in ("__builtin_va_start", "__builtin_va_arg"):
+                return self.va_builtin(tok)
             var = self.find_var(tok.text)
+            if var is None and self.equal("("):
+                return self.implicit_function(tok)
             if var is None:
                 self.diag.error(tok, f"'{tok.text}' undeclared")
                 # declare it as an int, so that each later use is not one more error
@@ -359,6 +393,10 @@ class ExpressionParser:
                     var = self.new_lvar(tok.text, INT, tok)
                 else:
                     var = Obj(tok.text, INT, tok, is_local=True)
+            if var.is_typedef:
+                self.fail(tok, f"expected expression before '{tok.text}'")
+            if var.enum_value is not None:
+                return self.new_num(var.enum_value, tok)
             self.used.add(var)
             return self.new_var_node(var, tok)
         if tok.kind == TokenKind.STR:
@@ -369,10 +407,19 @@ class ExpressionParser:
             return self.new_num(wrap(tok.val, tok.ty), tok, tok.ty)
         self.fail(tok, "expected expression" + self.before())
 
-    # func-args = (assign ("," assign)*)?
-    def funcall(self, name: Token) -> Node:
-        """A call; arguments convert to the parameter types as by assignment."""
-        self.skip("(")
+    def implicit_function(self, name: Token) -> Node:
+        """A call of an undeclared name: C89 declares it `int name();`, C99 forbids it."""
+        msg = f"implicit declaration of function '{name.text}'"
+        if self.std == "c89":
+            self.diag.warning(name, msg)
+        else:
+            self.diag.error(name, msg)
+        fn = self.new_gvar(name.text, func_type(INT), name, False)
+        fn.ty.has_prototype = False
+        return self.new_var_node(fn, name)
+
+    # func-args = (assign ("," assign)*)? ")"
+    def func_args(self) -> list[Node]:
         args = []
         while not self.equal(")"):
             if args:
@@ -381,37 +428,86 @@ class ExpressionParser:
             add_type(arg, self.diag)
             args.append(arg)
         self.skip(")")
-        fn = self.find_var(name.text)
-        if fn is None:
-            msg = f"implicit declaration of function '{name.text}'"
-            if self.std == "c89":  # C89 declares it as `int name();`
-                self.diag.warning(name, msg)
-            else:
-                self.diag.error(name, msg)
-            fn = self.new_gvar(name.text, func_type(INT), name, False)
-            fn.ty.has_prototype = False
-        if fn.ty.kind != TypeKind.FUNC:
-            self.diag.error(name, f"called object '{name.text}' is not a function")
-            return self.new_num(0, name)
-        ty = fn.ty
-        node = Node(NodeKind.FUNCALL, name, func_name=fn.asm_name or fn.name, func_ty=ty,
-                    ty=ty.return_ty)
-        if ty.has_prototype and len(args) != len(ty.params):
+        return args
+
+    # --8<-- [start:call]
+    def call(self, fn: Node, tok: Token, args: list[Node]) -> Node:
+        """A call of a function by name, or through a pointer (`fp(x)`, `(*fp)(x)`); the
+        arguments convert to the parameter types as by assignment, those without a parameter
+        (C89's `int f()`, or after `...`) by the default argument promotions."""
+        add_type(fn, self.diag)
+        ty = fn.ty.base if fn.ty.kind == TypeKind.PTR else fn.ty
+        named = fn.kind == NodeKind.VAR and fn.ty.kind == TypeKind.FUNC
+        what = f" '{fn.var.name}'" if fn.kind == NodeKind.VAR else ""  # gcc names a variable
+        if ty is None or ty.kind != TypeKind.FUNC:
+            self.diag.error(fn.tok, f"called object{what} is not a function or function pointer")
+            return self.new_num(0, tok)
+        node = Node(NodeKind.FUNCALL, fn.tok, func_ty=ty, ty=ty.return_ty)
+        if named:
+            node.func_name = fn.var.asm_name or fn.var.name
+        else:
+            node.lhs = fn
+        if is_struct(ty.return_ty) and ty.return_ty.size < 0:
+            self.diag.error(tok, f"invalid use of incomplete type '{type_name(ty.return_ty)}'")
+        if ty.has_prototype and (len(args) < len(ty.params) or (
+                len(args) > len(ty.params) and not ty.is_variadic)):
             few = "few" if len(args) < len(ty.params) else "many"
-            self.diag.error(name, f"too {few} arguments to function '{name.text}'")
+            self.diag.error(node.tok, f"too {few} arguments to function{what}")
         for i, arg in enumerate(args):
             if ty.has_prototype and i < len(ty.params):
-                action = f"passing argument {i + 1} of '{name.text}'"
+                action = f"passing argument {i + 1} of{what or ' function'}"
                 check_conversion(ty.params[i], arg, self.diag, arg.tok, action)
                 arg = new_cast(arg, ty.params[i])
             elif arg.ty.kind == TypeKind.VOID:
                 self.diag.error(arg.tok, "void value not ignored as it ought to be")
-            elif is_pointer(arg.ty):
-                arg = new_cast(arg, pointer_to(arg.ty.base))
-            else:  # the default argument promotions
+            elif is_pointer(arg.ty) or arg.ty.kind == TypeKind.FUNC:
+                base = arg.ty if arg.ty.kind == TypeKind.FUNC else arg.ty.base
+                arg = new_cast(arg, pointer_to(base))
+            elif is_integer(arg.ty):  # the default argument promotions
                 arg = new_cast(arg, integer_promote(arg.ty))
             node.args.append(arg)
         return node
+    # --8<-- [end:call]
+
+    def va_builtin(self, tok: Token) -> Node:
+        """<stdarg.h>'s va_start(ap, last) is `ap = __builtin_va_start()`, and va_arg(ap, T)
+        `__builtin_va_arg(ap, T)`: the unnamed arguments lie in memory one after another, in
+        4-byte words (see codegen.py's frame of a variadic function), so va_arg aligns ap to
+        8 for an 8-byte-aligned type, reads the value there and steps ap over it."""
+        self.skip("(")
+        if tok.text == "__builtin_va_start":
+            if self.fn is None or not self.fn.ty.is_variadic:
+                self.diag.error(tok, "'va_start' used in function with fixed arguments")
+            self.skip(")")
+            node = Node(NodeKind.VA_START, tok)
+            add_type(node, self.diag)
+            return node
+        ap = self.assign()
+        self.skip(",")
+        ty = self.typename()
+        self.skip(")")
+        add_type(ap, self.diag)
+        if not (is_pointer(ap.ty) and ap.ty.base.size == 1):
+            self.fail(ap.tok, "first argument to 'va_arg' not of type 'va_list'")
+        by_reference = is_struct(ty) and ty.size > 8  # passed as a pointer to a copy
+        slot = 4 if by_reference else (ty.size + 3) // 4 * 4
+        align = 8 if ty.align >= 8 and not by_reference else 4
+        # p = (char *)(((unsigned)ap + align - 1) & -align); ap = p + slot; *(T *)p
+        start = new_cast(ap, UINT)
+        start = self.new_binary(NodeKind.ADD, start, self.new_num(align - 1, tok, UINT), tok)
+        start = self.new_binary(NodeKind.BITAND, start, self.new_num(-align, tok, UINT), tok)
+        start = Node(NodeKind.CAST, tok, ty=ap.ty, lhs=start)
+        tmp = self.new_temp(ap.ty)
+        save = self.assignment(self.new_var_node(tmp, tok), start, tok)
+        step = self.new_add(self.new_var_node(tmp, tok), self.new_num(slot, tok), tok)
+        update = self.assignment(ap, step, tok)
+        where = Node(NodeKind.CAST, tok, ty=pointer_to(ty), lhs=self.new_var_node(tmp, tok))
+        if by_reference:
+            where = Node(NodeKind.CAST, tok, ty=pointer_to(pointer_to(ty)), lhs=where.lhs)
+            where = self.new_unary(NodeKind.DEREF, where, tok)
+        value = self.new_unary(NodeKind.DEREF, where, tok)
+        return self.new_binary(NodeKind.COMMA, self.new_binary(NodeKind.COMMA, save, update, tok),
+                               value, tok)
 
     # *** 7. constant expressions (evaluated by const_expr.py) ***
 

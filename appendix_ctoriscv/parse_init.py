@@ -9,16 +9,21 @@ from dataclasses import dataclass, field
 from appendix_ctoriscv.const_expr import NotConstant, eval_reloc
 from appendix_ctoriscv.defs import Node, NodeKind, Obj, Token, TokenKind, Type, TypeKind
 from appendix_ctoriscv.type import (
+    INT,
     VOID,
+    add_type,
     array_of,
     check_conversion,
+    is_compatible,
+    is_struct,
     type_name,
 )
 
 
 @dataclass
 class Initializer:
-    """An initialiser's shape: an expression for a scalar, one child per element for an array."""
+    """An initialiser's shape: an expression for a scalar (or a whole struct), one child per
+    element of an array or member of a struct."""
 
     ty: Type
     expr: Node | None = None
@@ -29,6 +34,8 @@ def new_initializer(ty: Type) -> Initializer:
     init = Initializer(ty)
     if ty.kind == TypeKind.ARRAY and ty.array_len > 0:
         init.children = [new_initializer(ty.base) for _ in range(ty.array_len)]
+    if is_struct(ty):
+        init.children = [new_initializer(m.ty) for m in ty.members]
     return init
 
 
@@ -37,6 +44,7 @@ class InitializerParser:
 
     # *** 4. initialisers ***
 
+    # --8<-- [start:initializer]
     # initializer = string-literal | "{" initializer ("," initializer)* ","? "}" | assign
     def initializer(self, ty: Type) -> tuple[Initializer, Type]:
         """Parse an initialiser for `ty`; returns it and `ty` with an unknown length filled in."""
@@ -56,12 +64,54 @@ class InitializerParser:
                 self.array_initializer(init, braced=True)
             else:
                 self.array_initializer(init, braced=False)
+        elif is_struct(ty):
+            self.struct_initializer(init)
         elif self.consume("{"):  # a scalar may be braced: int x = {3};
             init.expr = self.assign()
             self.consume(",")
             self.skip("}")
         else:
             init.expr = self.assign()
+
+    def struct_initializer(self, init: Initializer) -> None:
+        """`{1, {2, 3}}` for a struct: the members in order (a union: its first member only);
+        without braces, an expression of the struct's type copies a whole struct, anything
+        else starts the members (brace elision, as in `struct point ps[2] = {1, 2, 3, 4}`)."""
+        braced = self.equal("{")
+        if not braced:
+            start = self.pos
+            expr = self.assign()  # parsed, and if it is no struct parsed again as a member
+            add_type(expr, self.diag)
+            if is_struct(expr.ty):
+                if not is_compatible(expr.ty, init.ty):
+                    self.diag.error(expr.tok, "invalid initializer")
+                    return
+                init.expr = expr
+                return
+            self.pos = start
+        else:
+            self.advance()
+        count = 1 if init.ty.kind == TypeKind.UNION else len(init.children)
+        i = 0
+        while not self.equal("}"):
+            if not braced and i == count:
+                break
+            if i > 0:
+                if not braced and self.equal(",") and self.equal("}", 1):
+                    break
+                self.skip(",")
+                if self.equal("}"):
+                    break
+            if i < count:
+                self.initializer2(init.children[i])
+            else:
+                self.diag.warning(self.tok, f"excess elements in {init.ty.tag.split()[0]} "
+                                  "initializer")
+                self.initializer2(new_initializer(INT))
+            i += 1
+        if braced:
+            self.skip("}")
+    # --8<-- [end:initializer]
 
     def string_initializer(self, init: Initializer) -> None:
         tok = self.advance()
@@ -106,7 +156,8 @@ class InitializerParser:
         """`T x = init;` as code: zero the whole object, then assign each given element."""
         init, var.ty = self.initializer(var.ty)
         node = None
-        if var.ty.kind == TypeKind.ARRAY:  # elements without an initialiser are zero
+        whole = is_struct(var.ty) and init.expr is not None  # `struct point q = p;`
+        if var.ty.kind == TypeKind.ARRAY or (is_struct(var.ty) and not whole):  # the rest is 0
             node = Node(NodeKind.MEMZERO, eq, ty=VOID, var=var)
         for lhs, expr in self.init_assignments(init, self.new_var_node(var, eq)):
             assign = self.assignment(lhs, expr, eq, what=None)  # may set a const
@@ -119,6 +170,11 @@ class InitializerParser:
                 elem = self.new_unary(NodeKind.DEREF, self.new_add(lhs, self.new_num(i, lhs.tok),
                                                                    lhs.tok), lhs.tok)
                 yield from self.init_assignments(child, elem)
+        elif is_struct(init.ty) and init.expr is None:
+            for member, child in zip(init.ty.members, init.children):
+                node = Node(NodeKind.MEMBER, lhs.tok, lhs=lhs, member=member)
+                add_type(node, self.diag)
+                yield from self.init_assignments(child, node)
         elif init.expr is not None:
             yield lhs, init.expr
 
@@ -133,6 +189,10 @@ class InitializerParser:
         if init.ty.kind == TypeKind.ARRAY:
             for i, child in enumerate(init.children):
                 self.write_gvar_data(var, child, buf, offset + i * init.ty.base.size)
+            return
+        if is_struct(init.ty) and init.expr is None:
+            for member, child in zip(init.ty.members, init.children):
+                self.write_gvar_data(var, child, buf, offset + member.offset)
             return
         if init.expr is None:
             return

@@ -167,16 +167,18 @@ class Preprocessor:
     def include(self, tok: Token, line: list[Token]) -> None:
         # A missing header ends the compilation, as in gcc: what follows would only be a
         # cascade of errors about the names it should have declared.
-        if not line or line[0].kind != TokenKind.STR:
-            if line and line[0].text == "<":
-                name = "".join(t.text for t in line[1:-1])
-                self.diag.error(tok, f"{name}: No such file or directory (no system headers)")
-                raise CompileError(self.diag.items)
-            self.diag.error(tok, '#include expects "FILENAME"')
+        # "name" is searched for beside the including file, then in the include path;
+        # <name> (a system header, such as the runtime's <stdio.h>) in the include path only
+        if line and line[0].text == "<" and line[-1].text == ">" and len(line) > 2:
+            name = line[1].text + "".join(" " * t.has_space + t.text for t in line[2:-1])
+            directories = self.include_paths
+        elif line and line[0].kind == TokenKind.STR:
+            name = line[0].str_val[:-1].decode(*SOURCE_BYTES)  # a file name need not be UTF-8
+            directories = [os.path.dirname(tok.file.name), *self.include_paths]
+        else:
+            self.diag.error(tok, '#include expects "FILENAME" or <FILENAME>')
             return
-        name = line[0].str_val[:-1].decode(*SOURCE_BYTES)  # a file name need not be UTF-8
-        here = os.path.dirname(tok.file.name)
-        for directory in [here, *self.include_paths]:
+        for directory in directories:
             path = os.path.join(directory, name)
             if os.path.isfile(path):
                 break
@@ -240,14 +242,14 @@ class Preprocessor:
         """If `tok` names a macro, push its expansion back onto the input and return True."""
         if tok.kind != TokenKind.IDENT or tok.text in tok.hideset:
             return False
-        if tok.text == "__LINE__":
+        if tok.text in ("__LINE__", "__FILE__"):
             use = tok
-            while use.origin is not None:  # inside a macro, the line of the macro's use
+            while use.origin is not None:  # inside a macro, the line and file of its use
                 use = use.origin
-            self.push([new_num(tok, use.line)])
-            return True
-        if tok.text == "__FILE__":
-            self.push([stringize(tok, [copy_token(tok, text=tok.file.name)])])
+            if tok.text == "__LINE__":
+                self.push([new_num(tok, use.line)])
+            else:  # as gcc: assert() in a header names the file that uses it
+                self.push([stringize(tok, [copy_token(tok, text=use.file.name)])])
             return True
         macro = self.macros.get(tok.text)
         if macro is None:

@@ -32,6 +32,8 @@ def promotable_slots(fn: IRFunction) -> set[str]:
             if a not in addr_of:
                 continue
             slot = addr_of[a]
+            if slot not in slots:
+                continue
             access = ins.kind in ("load", "store") and k == 0
             if not access or ins.op.split(".")[1] not in WIDTH_OF_SIZE[fn.slots[slot][0]]:
                 slots.discard(slot)  # the address escapes, or a different width reads it

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from appendix_ctoriscv.defs import Node, NodeKind, Token, Type, TypeKind
+from appendix_ctoriscv.defs import Member, Node, NodeKind, Token, Type, TypeKind
 from appendix_ctoriscv.errors import Diagnostics
 
 # *** 1. the types ***
@@ -48,6 +48,41 @@ def func_type(return_ty: Type) -> Type:
     return Type(TypeKind.FUNC, 1, 1, return_ty=return_ty)
 
 
+def struct_type(kind: TypeKind, tag: str) -> Type:
+    """A new struct or union type, incomplete (size -1) until complete_struct gives members."""
+    return Type(kind, -1, 1, tag=tag)
+
+
+# --8<-- [start:complete_struct]
+def complete_struct(ty: Type, members: list[Member]) -> None:
+    """Lay out the members as the ILP32 ABI does: each at the next multiple of its alignment
+    (a struct's members in order, a union's all at 0); the whole aligned as its most aligned
+    member, its size rounded up to that alignment so that arrays of it stay aligned."""
+    offset, align = 0, 1
+    for m in members:
+        if ty.kind == TypeKind.STRUCT:
+            offset = (offset + m.ty.align - 1) // m.ty.align * m.ty.align
+            m.offset = offset
+            offset += m.ty.size
+        else:
+            m.offset = 0
+            offset = max(offset, m.ty.size)
+        align = max(align, m.ty.align)
+    ty.members[:] = members  # in place: pointers made while it was incomplete see them
+    ty.align = align
+    ty.size = (offset + align - 1) // align * align
+# --8<-- [end:complete_struct]
+
+
+def is_struct(ty: Type) -> bool:
+    """A struct or a union: its value is a block of memory, copied as a whole."""
+    return ty.kind in (TypeKind.STRUCT, TypeKind.UNION)
+
+
+def find_member(ty: Type, name: str) -> Member | None:
+    return next((m for m in ty.members if m.name.text == name), None)
+
+
 def is_integer(ty: Type) -> bool:
     return ty.kind in INTEGER_KINDS
 
@@ -74,7 +109,11 @@ def is_compatible(a: Type, b: Type) -> bool:
         return False
     if a.kind in (TypeKind.PTR, TypeKind.ARRAY):
         return is_compatible(a.base, b.base)
+    if is_struct(a):  # one declaration is one type (const_of copies share the members)
+        return a.members is b.members and a.tag == b.tag
     if a.kind == TypeKind.FUNC:
+        if a.is_variadic != b.is_variadic and a.has_prototype and b.has_prototype:
+            return False
         if not is_compatible(a.return_ty, b.return_ty):
             return False
         if not (a.has_prototype and b.has_prototype):
@@ -91,6 +130,9 @@ def type_name(ty: Type, inner: str = "") -> str:
     """
     names = {TypeKind.VOID: "void", TypeKind.CHAR: "char", TypeKind.SHORT: "short"}
     names |= {TypeKind.INT: "int", TypeKind.LONG: "long"}
+    if is_struct(ty) or ty.tag:  # 'struct point', 'enum color'
+        space = "" if not inner or inner[0] == "[" else " "
+        return ("const " if ty.is_const else "") + ty.tag + space + inner
     if ty.kind in names:
         sign = "unsigned " if ty.is_unsigned and ty.kind != TypeKind.CHAR else ""
         if ty.kind == TypeKind.CHAR and not ty.is_unsigned:
@@ -106,6 +148,8 @@ def type_name(ty: Type, inner: str = "") -> str:
     if ty.kind == TypeKind.ARRAY:
         return type_name(ty.base, f"{inner}[{ty.array_len if ty.array_len >= 0 else ''}]")
     params = ", ".join(type_name(p) for p in ty.params) or "void"
+    if ty.is_variadic:
+        params += ", ..."
     return type_name(ty.return_ty, f"{inner}({params if ty.has_prototype else ''})")
 
 
@@ -139,6 +183,8 @@ def common_type(a: Type, b: Type) -> Type:
 def new_cast(expr: Node, ty: Type) -> Node:
     """`(ty) expr`; conversions the language makes implicitly are CASTs too (none is needed
     between two integer types of the same kind and sign)."""
+    if is_struct(ty):  # a struct converts to nothing else; check_conversion said if it differs
+        return expr
     same = expr.ty is not None and is_integer(ty) and expr.ty.kind == ty.kind
     if same and expr.ty.is_unsigned == ty.is_unsigned:
         return expr
@@ -168,6 +214,9 @@ def check_conversion(to: Type, expr: Node, diag: Diagnostics, tok: Token, action
         frm = pointer_to(frm)
     if frm.kind == TypeKind.VOID:
         diag.error(tok, "void value not ignored as it ought to be")
+    elif is_struct(to) or is_struct(frm):
+        if not is_compatible(to, frm):
+            diag.error(tok, incompatible(to, frm, action))
     elif is_pointer(to) and is_integer(frm) and not is_null_pointer_constant(expr):
         diag.error(tok, f"{action} makes pointer from integer without a cast")
     elif is_integer(to) and is_pointer(frm):
@@ -179,7 +228,21 @@ def check_conversion(to: Type, expr: Node, diag: Diagnostics, tok: Token, action
 # --8<-- [end:check_conversion]
 
 
+def incompatible(to: Type, frm: Type, action: str) -> str:
+    """gcc's words for a struct where another type was due, by what `action` does."""
+    t, f = type_name(to), type_name(frm)
+    if action.startswith("assignment"):
+        return f"incompatible types when assigning to type '{t}' from type '{f}'"
+    if action.startswith("initialization"):
+        return f"incompatible types when initializing type '{t}' using type '{f}'"
+    if action.startswith("returning"):
+        return f"incompatible types when returning type '{f}' but '{t}' was expected"
+    return f"incompatible type for argument {action.removeprefix('passing argument ')}"
+
+
 def is_lvalue(node: Node) -> bool:
+    if node.kind == NodeKind.MEMBER:  # s.x is an lvalue if s is; f().x is not
+        return is_lvalue(node.lhs)
     return (node.kind == NodeKind.VAR and node.ty.kind != TypeKind.FUNC) or (
         node.kind == NodeKind.DEREF
     )
@@ -229,6 +292,11 @@ def add_type(node: Node | None, diag: Diagnostics) -> None:
         add_type_cond(node, diag)
     elif k == NodeKind.COMMA:
         node.ty = node.rhs.ty
+    elif k == NodeKind.MEMBER:  # a member of a const struct is const
+        ty = node.member.ty
+        node.ty = const_of(ty) if node.lhs.ty.is_const and not ty.is_const else ty
+    elif k == NodeKind.VA_START:
+        node.ty = pointer_to(CHAR)
     elif k == NodeKind.ADDR:
         if not is_lvalue(node.lhs) and node.lhs.ty.kind != TypeKind.FUNC:
             diag.error(node.tok, "lvalue required as unary '&' operand")
@@ -274,6 +342,10 @@ def add_type_arith(node: Node, diag: Diagnostics) -> None:
 
 
 def add_type_compare(node: Node, diag: Diagnostics) -> None:
+    for side in ("lhs", "rhs"):  # a function stands for its address
+        operand = getattr(node, side)
+        if operand.ty.kind == TypeKind.FUNC:
+            setattr(node, side, Node(NodeKind.CAST, operand.tok, pointer_to(operand.ty), operand))
     lhs, rhs = node.lhs.ty, node.rhs.ty
     if is_integer(lhs) and is_integer(rhs):
         usual_arith_conv(node)
@@ -301,6 +373,8 @@ def add_type_assign(node: Node, diag: Diagnostics) -> None:
         return
     action = f"assignment to '{type_name(lhs.ty)}' from '{type_name(node.rhs.ty)}'"
     check_conversion(lhs.ty, node.rhs, diag, node.tok, action)
+    if is_struct(lhs.ty) and lhs.ty.size < 0:
+        diag.error(node.tok, f"invalid use of incomplete type '{type_name(lhs.ty)}'")
     if is_integer(lhs.ty):
         node.rhs = new_cast(node.rhs, lhs.ty)
 
@@ -313,6 +387,8 @@ def add_type_cond(node: Node, diag: Diagnostics) -> None:
         ty = common_type(then, els)
         node.then, node.els = new_cast(node.then, ty), new_cast(node.els, ty)
         node.ty = ty
+    elif is_struct(then) and is_compatible(then, els):
+        node.ty = then
     elif is_pointer(then):
         node.ty = pointer_to(then.base)
     elif is_pointer(els):

@@ -94,6 +94,18 @@ from ch2_lego.rand import (
 )
 from ch2_lego.storage import Size, Storage, View
 from ch2_lego.tensor import Tensor, device
+from ch2_lego.tensor_extras import (
+    bincount,
+    column_stack,
+    dstack,
+    einsum,
+    exp2,
+    histc,
+    histogram,
+    hstack,
+    meshgrid,
+    vstack,
+)
 from ch2_lego.tensor_math import where
 from ch2_lego.tensor_movement import cat, stack
 from ch2_lego.tensor_str import set_printoptions
@@ -109,6 +121,16 @@ concat = concatenate = cat
 
 def is_tensor(x) -> bool:
     return isinstance(x, Tensor)
+
+
+def get_num_threads() -> int:
+    """The cpu kernels are numpy's: one Python thread, BLAS with its own (OPENBLAS_NUM_THREADS)."""
+    return 1
+
+
+def set_num_threads(n: int) -> None:
+    """Accepted for scripts that set it; numpy's BLAS reads its thread count from the
+    environment at start-up."""
 
 
 def is_floating_point(x: Tensor) -> bool:
@@ -136,7 +158,13 @@ for _name in ("add sub mul div pow neg abs exp log log2 log10 log1p expm1 sqrt r
               "permute transpose swapaxes squeeze unsqueeze flatten unflatten narrow "
               "movedim split chunk unbind select gather scatter_add index_select index_add "
               "masked_fill flip roll tril triu clone detach square reciprocal "
-              "softmax log_softmax t sort argsort topk nonzero").split():
+              "softmax log_softmax t sort argsort topk nonzero "
+              "sinh cosh asinh acosh atanh frac fmod lerp hypot logit xlogy signbit sgn "
+              "nan_to_num isclose bitwise_and bitwise_or bitwise_xor bitwise_not "
+              "bitwise_left_shift bitwise_right_shift nansum nanmean count_nonzero aminmax "
+              "addmm addmv baddbmm diagonal trace tile repeat_interleave rot90 fliplr flipud "
+              "masked_select take take_along_dim index_fill as_strided clamp_min "
+              "clamp_max").split():
     globals()[_name] = _method(_name)
 del _name
 

@@ -31,12 +31,24 @@ class TensorBase:
     """What autograd keeps of a tensor: its Buffer and its place in the graph. Tensor
     (tensor.py) subclasses this and adds the front end; `_wrap(buffer)` makes a new Tensor."""
 
-    __slots__ = ("_buf", "dtype", "requires_grad", "grad", "grad_fn", "_base", "_node",
+    __slots__ = ("_buf", "dtype", "requires_grad", "_grad", "grad_fn", "_base", "_node",
                  "_retains_grad")
 
     @property
     def _version(self) -> int:
         return self._buf.storage.version
+
+    @property
+    def grad(self):
+        return self._grad
+
+    @grad.setter
+    def grad(self, g) -> None:
+        """x.grad = g, checked as PyTorch checks it: a gradient of another shape, dtype or device
+        would be added into or stepped with silently wrong results later."""
+        if g is not None:
+            _check_assigned_grad(self, g)
+        self._grad = g
 
     def _grad_node(self):
         """The graph node gradient for this tensor flows into: grad_fn, or a leaf's
@@ -101,7 +113,11 @@ class Function:
             out = _output(first, cls.forward(ctx, *bufs, **kwargs))
         finally:
             grad_mode._enabled[0] = True
-        if any(ctx.needs_input_grad):
+        if any(ctx.needs_input_grad) and out.dtype.is_floating_point:
+            # integer and bool results (casts, comparisons, argmax) carry no gradient
+            if cls._on_tensors:  # a user's Function: remember the inputs to check its backward
+                ctx._inputs = [(tuple(a.shape), a.dtype) if isinstance(a, TensorBase) else None
+                               for a in args]
             ctx.next_functions = tuple([a._grad_node() if needs else None
                                         for a, needs in zip(args, ctx.needs_input_grad)])
             out.requires_grad, out.grad_fn = True, ctx
@@ -263,7 +279,9 @@ def run_backward(roots: list[tuple[Function, TensorBase]], retain_graph: bool, c
                 continue  # no gradient flows here (e.g. only through a non-differentiable input)
             for hook in node.pre_hooks:
                 new = hook(grad)
-                grad = grad if new is None else new
+                if new is not None:
+                    _check_hook_result(hook, grad, new)
+                    grad = new
             for t in node.retained:
                 g = grad if create_graph else grad.detach()
                 t.grad = g if t.grad is None else t.grad + g
@@ -275,6 +293,8 @@ def run_backward(roots: list[tuple[Function, TensorBase]], retain_graph: bool, c
             input_grads = type(node).backward(node, grad)
             if not isinstance(input_grads, tuple):  # one input: PyTorch allows a bare tensor
                 input_grads = (input_grads,)
+            if type(node)._on_tensors:
+                input_grads = _checked_user_grads(node, input_grads)
             if not retain_graph:
                 node.release()
             for next_node, g in zip(node.next_functions, input_grads):
@@ -282,6 +302,67 @@ def run_backward(roots: list[tuple[Function, TensorBase]], retain_graph: bool, c
                     grads[next_node] = grads[next_node] + g if next_node in grads else g
     return captured
 # --8<-- [end:run_backward]
+
+
+# *** 3. checks on gradients that user code supplies (hooks, custom Functions, x.grad = g) ***
+
+
+def _check_assigned_grad(t: TensorBase, g) -> None:
+    if not isinstance(g, TensorBase):
+        raise TypeError("assigned grad expected to be a Tensor or None but got grad of type "
+                        f"{type(g).__name__}")
+    if tuple(g.shape) != tuple(t.shape):
+        raise AutogradError(f"attempting to assign a gradient of size '{list(g.shape)}' to a "
+                            f"tensor of size '{list(t.shape)}'. Please ensure that the gradient "
+                            "and the tensor are the same size")
+    if g.dtype is not t.dtype:
+        raise AutogradError(f"attempting to assign a gradient with dtype '{g.dtype.name}' to a "
+                            f"tensor with dtype '{t.dtype.name}'. The gradient must match the "
+                            "tensor's dtype")
+    if g._buf.device != t._buf.device:
+        raise AutogradError(f"attempting to assign a gradient located on device "
+                            f"'{g._buf.device}' to a tensor located on device "
+                            f"'{t._buf.device}'. Please ensure that the gradient and the tensor "
+                            "are on the same device")
+
+
+def _check_hook_result(hook, grad: TensorBase, new) -> None:
+    name = getattr(hook, "__name__", type(hook).__name__)
+    if not isinstance(new, TensorBase):
+        raise TypeError(f"hook '{name}' returned a {type(new).__name__}, expected a Tensor or "
+                        "None")
+    if tuple(new.shape) != tuple(grad.shape):
+        raise AutogradError(f"hook '{name}' has changed the size of value")
+    if new.dtype is not grad.dtype or new._buf.device != grad._buf.device:
+        raise AutogradError(f"hook '{name}' has changed the type of value (was {grad.type()} "
+                            f"got {new.type()})")
+
+
+def _checked_user_grads(node: Function, grads: tuple) -> tuple:
+    """A user's backward must return one gradient per forward input (extra Nones allowed), each
+    None or shaped like its input (or summable to it, as a broadcast input's)."""
+    inputs = node._inputs
+    name = type(node).__name__ + "Backward"
+    if len(grads) < len(inputs) or any(g is not None for g in grads[len(inputs):]):
+        raise AutogradError(f"function {name} returned an incorrect number of gradients "
+                            f"(expected {len(inputs)}, got {len(grads)})")
+    out = []
+    for i, (g, meta) in enumerate(zip(grads, inputs)):
+        if g is not None and meta is not None and tuple(g.shape) != meta[0]:
+            shape = meta[0]
+            extra = g.ndim - len(shape)
+            if extra < 0 or any(n != 1 and n != m for n, m in zip(shape, g.shape[extra:])):
+                raise AutogradError(f"Function {name} returned an invalid gradient at index {i}"
+                                    f" - got {list(g.shape)} but expected shape compatible "
+                                    f"with {list(shape)}")
+            dims = tuple(range(extra)) + tuple(extra + d for d, n in enumerate(shape)
+                                               if n == 1 and g.shape[extra + d] != 1)
+            g = g.sum(dims, keepdim=True).reshape(shape) if dims else g.reshape(shape)
+        out.append(g)
+    return tuple(out)
+
+
+# *** 4. the entry points ***
 
 
 def _root_grads(tensors, grad_tensors) -> list[tuple[Function, TensorBase]]:

@@ -1,67 +1,108 @@
-"""Checkpoints: save and load nested state (state_dicts, optimizer state) without pickle.
+"""Checkpoints: save and load nested state (state_dicts, optimizer state) in the safetensors format.
 
-A file is: 8 bytes of magic b"LEGOCKPT", 8 bytes little-endian header length H, H bytes of UTF-8
-JSON, then the raw little-endian bytes of every tensor, back to back. The JSON holds the object
-tree with tensors replaced by {"tensor": i} and a table of (dtype, shape, offset, nbytes) per
-tensor; dicts, lists and tuples are tagged so that int keys and tuples survive. Loading parses
-JSON and copies bytes into numpy arrays: nothing in the file is ever executed (unlike pickle,
-which torch.save uses), in the spirit of the safetensors format.
+A safetensors file is 8 bytes of little-endian header length H, H bytes of UTF-8 JSON naming
+every tensor with its dtype, shape and byte range, then the raw little-endian bytes; the
+`safetensors` package writes and validates it (sizes, overlapping or missing byte ranges,
+truncation), and nothing in it is ever executed (unlike pickle, which torch.save uses).
+
+Tensors are stored under their own names, so a state_dict saved here is a plain safetensors file
+that `safetensors.torch.load_file` reads, and one saved from PyTorch loads here as a dict. The
+rest of a nested object (an optimizer state with int keys, tuples, numbers, strings, None) goes
+into the header's string metadata as JSON, under the key "ch2_lego", with each tensor replaced
+by {"tensor": name}.
 """
 
-import io
-import json
 import os
-import struct
 
 import numpy as np
 
 from ch2_lego.creation import tensor
 from ch2_lego.tensor import Tensor
 
-MAGIC = b"LEGOCKPT"
-VERSION = 1
-_DTYPES = ("float32", "float64", "int32", "int64", "bool")
+MAGIC_KEY = "ch2_lego"  # the metadata entry holding the object tree
+MAX_DEPTH = 100  # deeper trees are refused, before Python's recursion limit is near
+_DTYPES = ("float16", "float32", "float64", "int8", "int16", "int32", "int64", "uint8", "bool")
 
 
 class CheckpointError(ValueError):
-    """A file that is not a ch2_lego checkpoint, or an object that cannot be saved."""
+    """A file that is not a valid checkpoint, or an object that cannot be saved."""
+
+
+def _safetensors():
+    import safetensors.numpy  # a dependency of the project; imported when first needed
+
+    return safetensors.numpy
 
 
 # *** 1. the object tree as JSON ***
 
 
 # --8<-- [start:encode]
-def _encode(obj, arrays: list):
-    """The JSON form of obj; tensors are appended to `arrays` and referenced by position."""
+def _encode(obj, arrays: dict, names: dict, path: str, depth: int = 0):
+    """The JSON form of obj; each tensor goes into `arrays` under a name made from its path
+    (a state_dict's own keys at the top), and the tree holds {"tensor": name} in its place."""
+    if depth > MAX_DEPTH:
+        raise CheckpointError(f"cannot save an object nested more than {MAX_DEPTH} deep")
     if isinstance(obj, Tensor):
-        arrays.append(np.array(obj.detach().numpy(), order="C"))  # a dense copy, 0-d kept
-        return {"tensor": len(arrays) - 1}
+        if obj.dtype.name not in _DTYPES:  # bfloat16: numpy holds only its bits
+            raise CheckpointError(f"cannot save a tensor of dtype {obj.dtype.name} at {path}")
+        if id(obj) not in names:  # the same tensor twice (tied weights) is stored once
+            name = path or "tensor"
+            while name in arrays:
+                name += "'"
+            names[id(obj)] = name
+            arrays[name] = np.array(obj.detach().numpy(), order="C")  # 0-d kept
+        return {"tensor": names[id(obj)]}
     if obj is None or isinstance(obj, bool | int | float | str):
         return obj
     if isinstance(obj, dict):  # [key, value] pairs keep int keys ints (optimizer state)
-        return {"dict": [[_encode(k, arrays), _encode(v, arrays)] for k, v in obj.items()]}
-    if isinstance(obj, tuple):
-        return {"tuple": [_encode(v, arrays) for v in obj]}
-    if isinstance(obj, list):
-        return {"list": [_encode(v, arrays) for v in obj]}
-    raise CheckpointError(f"cannot save an object of type {type(obj).__name__}")
+        return {"dict": [[_encode(k, arrays, names, "", depth + 1),
+                          _encode(v, arrays, names, _join(path, k), depth + 1)]
+                         for k, v in obj.items()]}
+    if isinstance(obj, tuple | list):
+        items = [_encode(v, arrays, names, _join(path, i), depth + 1) for i, v in enumerate(obj)]
+        return {type(obj).__name__: items}
+    raise CheckpointError(f"cannot save an object of type {type(obj).__name__} at "
+                          f"{path or 'the top level'}")
 
 
-def _decode(node, tensors: list):
+def _join(path: str, key) -> str:
+    return f"{path}.{key}" if path else str(key)
+
+
+def _decode(node, tensors: dict, depth: int = 0):
+    """The object that _encode's JSON describes; every malformed node raises CheckpointError."""
+    if depth > MAX_DEPTH:
+        raise CheckpointError(f"checkpoint object nested more than {MAX_DEPTH} deep")
     if not isinstance(node, dict):
+        if isinstance(node, list):
+            raise CheckpointError("corrupt checkpoint metadata: an untagged list")
         return node
     if len(node) != 1:
-        raise CheckpointError(f"corrupt checkpoint header: a node with keys {list(node)}")
+        raise CheckpointError(f"corrupt checkpoint metadata: a node with keys {list(node)}")
     ((tag, value),) = node.items()
     if tag == "tensor":
+        if not isinstance(value, str) or value not in tensors:
+            raise CheckpointError(f"checkpoint metadata refers to no stored tensor: {value!r}")
         return tensors[value]
+    if tag not in ("dict", "tuple", "list"):
+        raise CheckpointError(f"unknown tag {tag!r} in checkpoint metadata")
+    if not isinstance(value, list):
+        raise CheckpointError(f"corrupt checkpoint metadata: {tag!r} of a {type(value).__name__}")
     if tag == "dict":
-        return {_decode(k, tensors): _decode(v, tensors) for k, v in value}
-    if tag == "tuple":
-        return tuple(_decode(v, tensors) for v in value)
-    if tag == "list":
-        return [_decode(v, tensors) for v in value]
-    raise CheckpointError(f"unknown tag {tag!r} in checkpoint header")
+        if not all(isinstance(kv, list) and len(kv) == 2 for kv in value):
+            raise CheckpointError("corrupt checkpoint metadata: a dict item is not a pair")
+        out = {}
+        for k, v in value:
+            key = _decode(k, tensors, depth + 1)
+            try:
+                hash(key)
+            except TypeError:
+                raise CheckpointError(f"corrupt checkpoint metadata: a dict key {key!r}") from None
+            out[key] = _decode(v, tensors, depth + 1)
+        return out
+    items = [_decode(v, tensors, depth + 1) for v in value]
+    return tuple(items) if tag == "tuple" else items
 # --8<-- [end:encode]
 
 
@@ -70,81 +111,87 @@ def _decode(node, tensors: list):
 
 # --8<-- [start:save]
 def save(obj, f) -> None:
-    """Write obj (tensors, numbers, strings, None, and dicts/lists/tuples of them) to f.
+    """Write obj (tensors, numbers, strings, None, and dicts/lists/tuples of them) to f, a path
+    or a binary file object, as torch.save does; the file is in the safetensors format."""
+    import json
 
-    f is a path or a binary file object, as for torch.save.
-    """
-    arrays: list[np.ndarray] = []
-    tree = _encode(obj, arrays)
-    table, offset = [], 0
-    for a in arrays:
+    arrays: dict[str, np.ndarray] = {}
+    tree = _encode(obj, arrays, {}, "")
+    for name, a in arrays.items():
         if a.dtype.name not in _DTYPES:
-            raise CheckpointError(f"cannot save a tensor of dtype {a.dtype.name}")
-        table.append({"dtype": a.dtype.name, "shape": list(a.shape), "offset": offset,
-                      "nbytes": a.nbytes})
-        offset += a.nbytes
-    header = json.dumps({"version": VERSION, "tensors": table, "object": tree}).encode()
-    with _open(f, "wb") as out:
-        out.write(MAGIC + struct.pack("<Q", len(header)) + header)
-        for a in arrays:
-            out.write(a.astype(a.dtype.newbyteorder("<")).tobytes())
+            raise CheckpointError(f"cannot save tensor {name!r} of dtype {a.dtype.name}")
+    try:
+        metadata = {MAGIC_KEY: json.dumps(tree, allow_nan=True)}
+    except ValueError as e:  # a float key json cannot hold
+        raise CheckpointError(f"cannot save: {e}") from None
+    data = _safetensors().save(arrays, metadata=metadata)
+    if isinstance(f, str | os.PathLike):
+        with open(f, "wb") as out:
+            out.write(data)
+    else:
+        f.write(data)
 # --8<-- [end:save]
 
 
-def load(f, map_location=None, weights_only: bool = True):
-    """Read what save() wrote. Tensors come back as new ch2_lego tensors on the CPU.
+# --8<-- [start:load]
+def load(f, map_location=None, weights_only=None, mmap=None, **pickle_load_args):
+    """Read a checkpoint that save() (or safetensors from PyTorch) wrote; tensors come back as
+    new ch2_lego tensors, on map_location if given. Loading never runs code, so it is always
+    "weights only" (weights_only, mmap and pickle arguments are accepted for torch.load's
+    sake)."""
+    import json
 
-    map_location and weights_only are accepted for torch.load compatibility; loading never
-    runs code, so it is always "weights only".
-    """
-    with _open(f, "rb") as src:
-        data = src.read()
-    if data[:8] != MAGIC or len(data) < 16:
-        raise CheckpointError("not a ch2_lego checkpoint (bad magic bytes)")
-    (length,) = struct.unpack("<Q", data[8:16])
+    if isinstance(f, str | os.PathLike):
+        with open(f, "rb") as src:
+            data = src.read()
+    else:
+        data = f.read()
     try:
-        header = json.loads(data[16 : 16 + length].decode())
-    except (UnicodeDecodeError, json.JSONDecodeError) as e:
-        raise CheckpointError(f"corrupt checkpoint header: {e}") from None
-    if not isinstance(header, dict) or header.get("version") != VERSION:
-        version = header.get("version") if isinstance(header, dict) else None
-        raise CheckpointError(f"unsupported checkpoint version {version}")
-    try:
-        tensors = [_read_tensor(data, 16 + length, entry) for entry in header["tensors"]]
-        return _decode(header["object"], tensors)
+        arrays = _safetensors().load(bytes(data))
+        metadata = _metadata(data)
     except CheckpointError:
         raise
-    except (KeyError, IndexError, TypeError, ValueError) as e:  # a header of the wrong shape
-        raise CheckpointError(f"corrupt checkpoint header: {type(e).__name__}: {e}") from None
+    except Exception as e:  # SafetensorError, or numpy refusing a dtype/shape pair
+        raise CheckpointError(f"not a valid safetensors checkpoint: {e}") from None
+    tensors = {name: _to_tensor(name, a, map_location) for name, a in arrays.items()}
+    if MAGIC_KEY not in metadata:  # a plain safetensors file: a flat state_dict
+        return tensors
+    try:
+        tree = json.loads(metadata[MAGIC_KEY])
+    except (ValueError, RecursionError) as e:  # RecursionError: deeply nested JSON
+        raise CheckpointError(f"corrupt checkpoint metadata: {type(e).__name__}") from None
+    return _decode(tree, tensors)
+# --8<-- [end:load]
 
 
-def _read_tensor(data: bytes, base: int, entry: dict) -> Tensor:
-    """The tensor that one header entry describes; its bytes start at base + offset."""
-    if entry["dtype"] not in _DTYPES:
-        raise CheckpointError(f"unsupported dtype {entry['dtype']!r} in checkpoint")
-    dtype = np.dtype(entry["dtype"]).newbyteorder("<")
-    start, nbytes, shape = base + entry["offset"], entry["nbytes"], entry["shape"]
-    if nbytes != dtype.itemsize * int(np.prod(shape, dtype=np.int64)):
-        raise CheckpointError(f"tensor of shape {shape} and dtype {entry['dtype']} cannot "
-                              f"hold {nbytes} bytes")
-    if start < base or start + nbytes > len(data):
-        raise CheckpointError("checkpoint is truncated")
-    array = np.frombuffer(data, dtype=dtype, count=nbytes // dtype.itemsize, offset=start)
-    return tensor(array.astype(dtype.newbyteorder("=")).reshape(shape))
+def _metadata(data: bytes) -> dict:
+    """The header's __metadata__ (string to string), read after safetensors validated the file."""
+    import json
+
+    n = int.from_bytes(data[:8], "little")
+    header = json.loads(data[8 : 8 + n])
+    meta = header.get("__metadata__") or {}
+    if not isinstance(meta, dict) or not all(isinstance(v, str) for v in meta.values()):
+        raise CheckpointError("corrupt checkpoint: __metadata__ must map strings to strings")
+    return meta
 
 
-class _open:
-    """Open a path, or pass an already open binary file object through (not closing it)."""
+def _to_tensor(name: str, a: np.ndarray, map_location) -> Tensor:
+    if a.dtype.name not in _DTYPES:
+        raise CheckpointError(f"tensor {name!r} has dtype {a.dtype.name}, which ch2_lego does "
+                              "not load")
+    t = tensor(a)  # a copy, in native byte order, on the cpu (where save() read it from)
+    device = _target_device(map_location)
+    return t if device is None else t.to(device)
 
-    def __init__(self, f, mode: str):
-        self.f, self.mode, self.owned = f, mode, isinstance(f, str | os.PathLike)
 
-    def __enter__(self) -> io.BufferedIOBase:
-        if self.owned:
-            self.file = open(self.f, self.mode)  # noqa: SIM115
-            return self.file
-        return self.f
-
-    def __exit__(self, *exc) -> None:
-        if self.owned:
-            self.file.close()
+def _target_device(map_location):
+    """Where map_location puts a tensor stored from the cpu: None (stay), a device or its name,
+    or a dict {saved device: device} as torch.load takes; a function is torch-specific."""
+    if isinstance(map_location, dict):
+        map_location = map_location.get("cpu")
+    if map_location is None or isinstance(map_location, str) or hasattr(map_location, "type"):
+        return map_location
+    raise TypeError(f"load(): map_location must be None, a device, a device name or a dict of "
+                    f"them, not {type(map_location).__name__} (functions of PyTorch storages "
+                    "are not supported)")

@@ -35,6 +35,10 @@ class InvalidArgumentError(RuntimeError):
     no bound (torch raises RuntimeError for these)."""
 
 
+class ArgumentError(ValueError):
+    """An argument that torch rejects with ValueError: an empty list to cat, ..."""
+
+
 class DTypeError(RuntimeError):
     """A dtype an op does not accept, or a result type that cannot be cast to the output."""
 

@@ -16,6 +16,7 @@ from ch2_lego import buffer
 from ch2_lego.autograd import Function
 from ch2_lego.backend import NUMBERS, Ops
 from ch2_lego.buffer import Buffer
+from ch2_lego.dtype import float64
 from ch2_lego.grad_mode import is_grad_enabled
 from ch2_lego.storage import broadcast_shape
 
@@ -318,11 +319,86 @@ class Prod(Function):
 class Cumsum(Function):
     def forward(ctx, x, dim, dtype):
         ctx.dim = dim
+        if dtype.name == "float32" and x.device == "cpu":
+            # a running float32 sum loses digits as it grows (1e5 times 0.1 gives 9998.6);
+            # torch's CPU scan accumulates in double, and so do we
+            return x.cumsum(dim, float64).cast(dtype)
         return x.cumsum(dim, dtype)
 
     def backward(ctx, g):
         # out[j] = sum_{i<=j} x[i], so dx[i] = sum_{j>=i} g[j]: a cumsum from the other end
         return (g.flip(ctx.dim).cumsum(ctx.dim).flip(ctx.dim),)
+
+
+CHUNK = 1 << 16  # elements per piece of a chunked full reduction
+
+
+def sum_of_squares(x: Buffer, center: Buffer | None = None) -> Buffer:
+    """sum((x - center)^2) over all of x, as a 0-dim buffer. Shapes: x any, center 0-dim.
+
+    Done in pieces of CHUNK elements through one reused scratch buffer, so that a norm or a
+    variance of a huge tensor takes CHUNK elements of temporaries, not a copy of x.
+    """
+    n = math.prod(x.shape)
+    flat = x.contiguous().reshape((n,))
+    scratch = buffer.empty((min(n, CHUNK),), x.dtype, x.device)
+    starts = range(0, n, CHUNK)
+    partials = buffer.full((max(len(starts), 1),), 0, x.dtype, x.device)
+    for i, start in enumerate(starts):
+        stop = min(start + CHUNK, n)
+        piece, tmp = flat.shrink(((start, stop),)), scratch.shrink(((0, stop - start),))
+        if center is not None:
+            piece = piece.alu(Ops.SUB, center, out=tmp)
+        piece.alu(Ops.MUL, piece, out=tmp)
+        tmp.reduce(Ops.SUM, (0,), out=partials.shrink(((i, i + 1),)).reshape(()))
+    return partials.reduce(Ops.SUM, (0,))
+
+
+class Norm2(Function):
+    """The 2-norm over axes, sqrt(sum x^2). Its gradient x / norm is 0 where the norm is 0 (as
+    torch's), not 0/0; a full reduction runs in pieces (sum_of_squares)."""
+
+    def forward(ctx, x, axes, keepdim):
+        kept = reduced_shape(x.shape, axes, True)
+        if len(axes) == len(x.shape):
+            squares = sum_of_squares(x).reshape(kept)
+        else:
+            squares = reduce(Ops.SUM, x.alu(Ops.MUL, x), axes, True)
+        ctx.save_for_backward(x)
+        ctx.axes = axes
+        y = squares.alu(Ops.SQRT)
+        return y if keepdim else y.reshape(reduced_shape(x.shape, axes, False))
+
+    def backward(ctx, g):
+        (x,) = ctx.saved_tensors
+        y = Norm2.apply(x, ctx.axes, True)  # recomputed with Tensor ops: double backward works
+        return g.reshape(y.shape) * x / y.masked_fill(y == 0, 1), None, None
+
+
+class Var(Function):
+    """sum((x - mean)^2) / (n - correction) over axes; a full reduction runs in pieces."""
+
+    def forward(ctx, x, axes, correction, keepdim):
+        n = math.prod(x.shape[d] for d in axes)
+        ctx.axes, ctx.denominator = axes, max(n - correction, 0)
+        total = reduce(Ops.SUM, x, axes, True)
+        mean = total.alu(Ops.DIV, n) if n else total.alu(Ops.MUL, math.nan)
+        if len(axes) == len(x.shape):
+            squares = sum_of_squares(x, mean.reshape(())).reshape(mean.shape)
+        else:
+            centered = x.alu(Ops.SUB, mean)
+            squares = reduce(Ops.SUM, centered.alu(Ops.MUL, centered), axes, True)
+        ctx.save_for_backward(x)
+        # n <= correction: 0/0 is nan and x/0 is inf, as torch gives (without numpy's warning)
+        y = squares.alu(Ops.DIV, ctx.denominator) if ctx.denominator else \
+            squares.alu(Ops.MUL, math.inf)
+        return y if keepdim else y.reshape(reduced_shape(x.shape, axes, False))
+
+    def backward(ctx, g):
+        (x,) = ctx.saved_tensors
+        centered = x - x.mean(ctx.axes, keepdim=True)
+        kept = reduced_shape(x.shape, ctx.axes, True)
+        return g.reshape(kept) * 2 * centered / ctx.denominator, None, None, None
 
 
 # *** 5. copies, casts and contraction ***

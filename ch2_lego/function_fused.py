@@ -10,15 +10,17 @@ with Tensor ops instead, so it can be differentiated again.
 
 from __future__ import annotations
 
+import functools
 import math
 
 import numpy as np
 
 from ch2_lego.autograd import Function
 from ch2_lego.backend import Ops
-from ch2_lego.buffer import Buffer
+from ch2_lego.buffer import Buffer, from_numpy
 from ch2_lego.function import const
 from ch2_lego.grad_mode import is_grad_enabled
+from ch2_lego.storage import broadcast_shape
 
 # *** 1. reductions that keep their dims, on buffers ***
 
@@ -236,3 +238,177 @@ class CrossEntropy(Function):
         dx.scatter_add(1, ctx.safe_target, c.alu(Ops.NEG), out=dx)
         return x._wrap(dx), None, None, None
 # --8<-- [end:cross_entropy_fused]
+
+
+# *** 5. scaled dot-product attention ***
+
+
+def sum_to(x: Buffer, shape: tuple[int, ...]) -> Buffer:
+    """Sum a gradient of a broadcast operand back to the operand's shape (unbroadcast, on
+    buffers). Shapes: (2, 3, 4) to (3, 1) -> (3, 1)."""
+    shape = tuple(shape)
+    if tuple(x.shape) == shape:
+        return x
+    extra = len(x.shape) - len(shape)
+    axes = tuple(range(extra)) + tuple(extra + i for i, n in enumerate(shape)
+                                       if n == 1 and x.shape[extra + i] != 1)
+    return x.reduce(Ops.SUM, axes).reshape(shape) if axes else x.reshape(shape)
+
+
+def repeat_heads(x: Buffer, groups: int) -> Buffer:
+    """Each head of x repeated `groups` times in place (repeat_interleave on dim -3), for
+    grouped-query attention. Shapes: (*, Hk, S, D) -> (*, Hk * groups, S, D)."""
+    if groups == 1:
+        return x
+    *lead, heads, s, d = x.shape
+    wide = x.reshape((*lead, heads, 1, s, d)).expand((*lead, heads, groups, s, d))
+    return wide.reshape((*lead, heads * groups, s, d))  # a copy: stride-0 dims do not merge
+
+
+def unrepeat_heads(g: Buffer, groups: int) -> Buffer:
+    """The gradient of repeat_heads: sum each group of heads. (*, Hk * G, S, D) -> (*, Hk, S, D)."""
+    if groups == 1:
+        return g
+    *lead, heads, s, d = g.shape
+    grouped = g.reshape((*lead, heads // groups, groups, s, d))
+    return grouped.reduce(Ops.SUM, (len(lead) + 1,))
+
+
+def wide_shape(shape: tuple[int, ...], groups: int) -> tuple[int, ...]:
+    """The shape of repeat_heads's result. (*, Hk, S, D) -> (*, Hk * groups, S, D)."""
+    if groups == 1:
+        return tuple(shape)
+    return tuple(shape[:-3]) + (shape[-3] * groups,) + tuple(shape[-2:])
+
+
+def last_two_swapped(x: Buffer) -> Buffer:
+    """The transpose of the last two dims, a view. Shapes: (*, M, N) -> (*, N, M)."""
+    n = len(x.shape)
+    return x.permute(tuple(range(n - 2)) + (n - 1, n - 2))
+
+
+@functools.lru_cache(maxsize=32)
+def causal_bias(t: int, s: int, dtype, device: str) -> Buffer:
+    """The additive mask of is_causal, built once per (T, S, dtype, device) and kept: 0 where
+    query i may see key j (j <= i, top-left aligned as in PyTorch), -inf above. Shapes: (T, S).
+    Nothing writes into it: the attention adds it to its scores."""
+    mask = np.triu(np.full((t, s), -np.inf, dtype=dtype.np), k=1)
+    return from_numpy(mask, device)
+
+
+# --8<-- [start:sdpa_fused]
+class ScaledDotProductAttention(Function):
+    """y = P' v, P' = P * drop, P = softmax(q k^T * scale + bias) over the keys; one graph node.
+
+    Shapes: q (*, Hq, T, D), k (*, Hk, S, D), v (*, Hv, S, Dv), Hk and Hv dividing Hq (each
+    key head serves groups[0] = Hq / Hk query heads, each value head groups[1]); bias
+    broadcasts to the scores (*, Hq, T, S): 0 where a key is seen, -inf where not, or any
+    float mask; drop (*, Hq, T, S) is 0 or 1/(1-p) (dropout)
+    or None -> y (*, Hq, T, Dv). The leading dims broadcast. A row that sees no key gets P = 0
+    (PyTorch's safe softmax), not nan. Backward, with dS the gradient of the scores:
+        dv = P'^T g,   dP = (g v^T) * drop,   dS = P * (dP - rowsum(dP * P)),
+        dq = scale dS k,   dk = scale dS^T q,   dbias = dS (summed to bias's shape)
+    Forward keeps P, from which the backward needs no exp.
+    """
+
+    def forward(ctx, q, k, v, bias, drop, scale, groups):
+        kg, vg = groups  # query heads per key head, per value head
+        lead = broadcast_shape(q.shape[:-2], k.shape[:-3] + (k.shape[-3] * kg,),
+                               v.shape[:-3] + (v.shape[-3] * vg,)) if kg * vg > 1 else \
+            broadcast_shape(q.shape[:-2], k.shape[:-2], v.shape[:-2])
+        qx = q.expand(lead + q.shape[-2:])
+        kx = repeat_heads(k, kg).expand(lead + k.shape[-2:])
+        vx = repeat_heads(v, vg).expand(lead + v.shape[-2:])
+        # EXERCISE 2.26: scores from q and k, plus the bias; a softmax over the keys; weight v
+        scores = qx.matmul(last_two_swapped(kx))  # (*, T, S)
+        scores.alu(Ops.MUL, scale, out=scores)
+        if bias is not None:
+            scores.alu(Ops.ADD, bias, out=scores)
+        if scores.shape[-1]:  # no keys (S = 0): nothing to normalize, y is 0
+            peak = row_max(scores)
+            # a row that sees no key has peak -inf: subtract 0 instead, so each exp is 0, not nan
+            peak.alu(Ops.CMPEQ, -math.inf).alu(Ops.WHERE, 0.0, peak, out=peak)
+            scores.alu(Ops.SUB, peak, out=scores)
+        p = scores.alu(Ops.EXP, out=scores)
+        total = row_sum(p, 1)
+        total.alu(Ops.MAX, 1.0, out=total)  # the peak's exp(0) = 1 is in every seen row's sum
+        p.alu(Ops.DIV, total, out=p)
+        weights = p if drop is None else p.alu(Ops.MUL, drop)
+        y = weights.matmul(vx)
+        # END EXERCISE
+        ctx.scale, ctx.groups = scale, groups
+        ctx.save_for_backward(q, k, v, bias, drop, p)
+        return y
+
+    def backward(ctx, g):
+        q, k, v, bias, drop, p = ctx.saved_tensors
+        scale, (kg, vg), need = ctx.scale, ctx.groups, ctx.needs_input_grad
+        if is_grad_enabled():  # create_graph: the same formulas in Tensor ops, P from q and k
+            return sdpa_backward_graph(g, q, k, v, bias, drop, scale, (kg, vg), need)
+        wrap, g, p = g._wrap, g._buf, p._buf
+        q, k, v = q._buf, k._buf, v._buf
+        drop = None if drop is None else drop._buf
+        lead = g.shape[:-2]
+        dq = dk = dv = dbias = None
+        if need[2]:  # dv = P'^T g
+            weights = p if drop is None else p.alu(Ops.MUL, drop)
+            dv_wide = last_two_swapped(weights).matmul(g)
+            dv = wrap(unrepeat_heads(sum_to(dv_wide, wide_shape(v.shape, vg)), vg))
+        if not (need[0] or need[1] or need[3]):
+            return dq, dk, dv, dbias, None, None, None
+        vx = repeat_heads(v, vg).expand(lead + v.shape[-2:])
+        ds = g.matmul(last_two_swapped(vx))  # dP', then dP
+        if drop is not None:
+            ds.alu(Ops.MUL, drop, out=ds)
+        proj = row_sum(ds.alu(Ops.MUL, p), 1)
+        ds.alu(Ops.SUB, proj, out=ds)
+        ds.alu(Ops.MUL, p, out=ds)  # dS
+        if need[3]:  # a copy: ds is scaled in place next
+            dbias = sum_to(ds, bias.shape)
+            dbias = wrap(dbias.contiguous(force=dbias.storage is ds.storage))
+        ds.alu(Ops.MUL, scale, out=ds)
+        if need[0]:
+            kx = repeat_heads(k, kg).expand(lead + k.shape[-2:])
+            dq = wrap(sum_to(ds.matmul(kx), q.shape))
+        if need[1]:
+            dk_wide = last_two_swapped(ds).matmul(q.expand(lead + q.shape[-2:]))
+            dk = wrap(unrepeat_heads(sum_to(dk_wide, wide_shape(k.shape, kg)), kg))
+        return dq, dk, dv, dbias, None, None, None
+# --8<-- [end:sdpa_fused]
+
+
+def sdpa_backward_graph(g, q, k, v, bias, drop, scale: float, groups: tuple[int, int],
+                        need) -> tuple:
+    """The attention backward in Tensor ops, recomputing P from q and k: a graph autograd can
+    follow again (double backward)."""
+    from ch2_lego.function import unbroadcast
+
+    def repeat(x, groups):  # (*, Hk, S, D) -> (*, Hk * groups, S, D), differentiably
+        if groups == 1:
+            return x
+        *lead, heads, s, d = x.shape
+        wide = x.unsqueeze(-3).expand(*lead, heads, groups, s, d)
+        return wide.reshape(*lead, heads * groups, s, d)
+
+    kx, vx = repeat(k, groups[0]), repeat(v, groups[1])
+    scores = q @ kx.transpose(-2, -1) * scale
+    if bias is not None:
+        scores = scores + bias
+    p = scores.softmax(-1)
+    p = p.masked_fill(p.isnan(), 0.0)  # rows that see no key, as the forward
+    weights = p if drop is None else p * drop
+    dv = unbroadcast(weights.transpose(-2, -1) @ g, vx.shape) if need[2] else None
+    dp = g @ vx.transpose(-2, -1)
+    if drop is not None:
+        dp = dp * drop
+    ds = p * (dp - (dp * p).sum(-1, keepdim=True))
+    dbias = unbroadcast(ds, bias.shape) if need[3] else None
+    dq = unbroadcast(ds @ kx, q.shape) * scale if need[0] else None
+    dk = unbroadcast(ds.transpose(-2, -1) @ q, kx.shape) * scale if need[1] else None
+
+    def unrepeat(d, like, groups):
+        if d is None or groups == 1:
+            return d
+        return d.reshape(*like.shape[:-3], like.shape[-3], groups, *like.shape[-2:]).sum(-3)
+    return (dq, unrepeat(dk, k, groups[0]), unrepeat(dv, v, groups[1]), dbias,
+            None, None, None)

@@ -125,6 +125,19 @@ class AsStrided(Function):
         return dx.reshape(ctx.in_shape), None
 
 
+class Unfold(AsStrided):
+    """unfold's windows as a view of x itself, whatever x's strides (as torch's): `actual` reads
+    x's storage; the backward is AsStrided's, through `where`, the same windows of a contiguous
+    x."""
+
+    def forward(ctx, x, where, actual):
+        ctx.in_shape, ctx.where = x.shape, where
+        return x.as_strided(actual.shape, actual.strides, actual.offset)
+
+    def backward(ctx, g):
+        return AsStrided.backward(ctx, g)[0], None, None
+
+
 class ViewAssign(Function):
     """A copy of `base` whose elements under the view `where` are replaced by src: an in-place
     write into a view, said out of place so that autograd can differentiate it."""

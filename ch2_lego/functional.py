@@ -16,6 +16,7 @@ from ch2_lego.dtype import PT_NAMES, int64
 from ch2_lego.errors import (
     DTypeError,
     IndexValueError,
+    InvalidArgumentError,
     OutOfRangeError,
     ShapeError,
     TargetError,
@@ -43,7 +44,8 @@ def tanh(x: Tensor) -> Tensor:
 def gelu(x: Tensor, approximate: str = "none") -> Tensor:
     """x * Phi(x), Phi the standard normal CDF; "tanh" is GPT-2's approximation of Phi."""
     if approximate not in ("none", "tanh"):
-        raise ValueError(f"approximate argument must be either none or tanh, got {approximate}")
+        raise InvalidArgumentError(f"approximate argument must be either none or tanh, got "
+                                   f"{approximate!r}")
     return Gelu.apply(x, approximate)  # one fused node: see function_fused.py
 # --8<-- [end:gelu]
 
@@ -198,6 +200,11 @@ def l1_loss(input: Tensor, target: Tensor, size_average=None, reduce=None,
 
 def binary_cross_entropy(input: Tensor, target: Tensor, weight=None, size_average=None,
                          reduce=None, reduction: str = "mean") -> Tensor:
+    _same_size(input, target, "Using a target size ({t}) that is different to the input size "
+               "({i}) is deprecated. Please ensure they have the same size.")
+    for name, t in (("input", input), ("target", target)):  # a log of p < 0 would be nan
+        if t.numel() and not bool(((t >= 0) & (t <= 1)).all()):
+            raise InvalidArgumentError(f"all elements of {name} should be between 0 and 1")
     # torch clamps the logs at -100 so that p = 0 or 1 gives a finite loss
     loss = -(target * input.log().clamp(min=-100) + (1 - target) * (1 - input).log().clamp(
         min=-100))
@@ -207,9 +214,18 @@ def binary_cross_entropy(input: Tensor, target: Tensor, weight=None, size_averag
 def binary_cross_entropy_with_logits(input: Tensor, target: Tensor, weight=None,
                                      size_average=None, reduce=None, reduction: str = "mean",
                                      pos_weight=None) -> Tensor:
-    # log(1 + exp(-|x|)) + max(x, 0) - x t, stable for any x
-    loss = input.clamp(min=0) - input * target + (-(input.abs())).exp().log1p()
+    _same_size(input, target, "Target size ({t}) must be the same as input size ({i})")
+    # log(1 + exp(-|x|)) + max(x, 0) - x t, stable for any x; max(x, 0) as (x + |x|) / 2, so
+    # that the gradient at x = 0 is sigmoid(0) - t = 1/2 - t, as torch's (clamp's would be 1 - t)
+    loss = (input + input.abs()) / 2 - input * target + (-(input.abs())).exp().log1p()
     return _reduce(loss * weight if weight is not None else loss, reduction)
+
+
+def _same_size(input: Tensor, target: Tensor, message: str) -> None:
+    if tuple(input.shape) != tuple(target.shape):
+        def size(t):
+            return f"torch.Size([{', '.join(str(n) for n in t.shape)}])"
+        raise TargetError(message.format(t=size(target), i=size(input)))
 
 
 # *** 4. shapes: pad and one_hot ***
@@ -259,5 +275,7 @@ def one_hot(tensor: Tensor, num_classes: int = -1) -> Tensor:
     if tensor.numel() and int(tensor.min()) < 0:
         raise IndexValueError("Class values must be non-negative.")
     n = int(tensor.max()) + 1 if num_classes == -1 else num_classes
+    if tensor.numel() and int(tensor.max()) >= n:  # == n would give a row of zeros
+        raise IndexValueError("Class values must be smaller than num_classes.")
     classes = tensor._from_numpy(np.arange(n, dtype=np.int64), tensor._buf.device)
     return (tensor.unsqueeze(-1) == classes).long()

@@ -5,6 +5,7 @@ transposed or broadcast (stride 0) input is read in place; numpy runs the inner 
 write into `out`, the (usually fresh, contiguous) result view.
 """
 
+
 import math
 
 import numpy as np
@@ -23,6 +24,7 @@ from ch2_lego.dtype import (
     to_storage,
 )
 from ch2_lego.errors import DTypeError, IndexValueError, IntegerDivisionError, OutOfRangeError
+from ch2_lego.storage import _contiguous_view
 
 # *** 1. memory ***
 
@@ -31,10 +33,15 @@ from ch2_lego.errors import DTypeError, IndexValueError, IntegerDivisionError, O
 def operand(storage, view) -> np.ndarray:
     """A numpy view of `view` over the storage's flat array; copies nothing."""
     data = storage.data
+    shape = view.shape
+    # the common case, a fresh buffer: its whole storage in row-major order (one View object
+    # per shape is shared by all of them), which reshape serves at a third of the cost
+    if view is _contiguous_view(shape) and data.size == math.prod(shape):
+        return data.reshape(shape)
     size = data.itemsize
-    if 0 in view.shape:  # an empty view may start past the end of its storage
-        return np.empty(view.shape, data.dtype)
-    return np.ndarray(view.shape, data.dtype, data, view.offset * size,
+    if 0 in shape:  # an empty view may start past the end of its storage
+        return np.empty(shape, data.dtype)
+    return np.ndarray(shape, data.dtype, data, view.offset * size,
                       tuple([s * size for s in view.strides]))
 # --8<-- [end:cpu_operand]
 
@@ -57,26 +64,109 @@ FLOATS, INTS = (float32, float64) + HALF_DTYPES, (int32, int64)
 NUMBERS, ALL = FLOATS + INTS, ALL_DTYPES
 
 
+# erf as C libraries compute it: rational approximations on four ranges of |x|, and for the
+# tail erf = 1 - erfc with erfc(a) = exp(-a^2 - 0.5625 + R(1/a^2)/S(1/a^2)) / a. The ranges and
+# coefficients (lowest degree first) are those of Sun's fdlibm s_erf.c (1993), each accurate to
+# better than 2^-57 relative on its range; the error of the whole is about one ulp.
+_ERF_SMALL = ((1.28379167095512558561e-01, -3.25042107247001499370e-01,  # |x| < 0.84375
+               -2.84817495755985104766e-02, -5.77027029648944159157e-03,
+               -2.37630166566501626084e-05),
+              (1.0, 3.97917223959155352819e-01, 6.50222499887672944485e-02,
+               5.08130628187576562776e-03, 1.32494738004321644526e-04,
+               -3.96022827877536812320e-06))
+_ERF_NEAR_ONE = ((-2.36211856075265944077e-03, 4.14856118683748331666e-01,  # [0.84375, 1.25)
+                  -3.72207876035701323847e-01, 3.18346619901161753674e-01,
+                  -1.10894694282396677476e-01, 3.54783043256182359371e-02,
+                  -2.16637559486879084300e-03),
+                 (1.0, 1.06420880400844228286e-01, 5.40397917702171048937e-01,
+                  7.18286544141962662868e-02, 1.26171219808761642112e-01,
+                  1.36370839120290507362e-02, 1.19844998467991074170e-02))
+_ERFC_MID = ((-9.86494403484714822705e-03, -6.93858572707181764372e-01,  # [1.25, 1/0.35)
+              -1.05586262253232909814e+01, -6.23753324503260060396e+01,
+              -1.62396669462573470355e+02, -1.84605092906711035994e+02,
+              -8.12874355063065934246e+01, -9.81432934416914548592e+00),
+             (1.0, 1.96512716674392571292e+01, 1.37657754143519042600e+02,
+              4.34565877475229228821e+02, 6.45387271733267880336e+02,
+              4.29008140027567833386e+02, 1.08635005541779435134e+02,
+              6.57024977031928170135e+00, -6.04244152148580987438e-02))
+_ERFC_TAIL = ((-9.86494292470009928597e-03, -7.99283237680523006574e-01,  # [1/0.35, 6)
+               -1.77579549177547519889e+01, -1.60636384855821916062e+02,
+               -6.37566443368389627722e+02, -1.02509513161107724954e+03,
+               -4.83519191608651397019e+02),
+              (1.0, 3.03380607434824582924e+01, 3.25792512996573918826e+02,
+               1.53672958608443695994e+03, 3.19985821950859553908e+03,
+               2.55305040643316442583e+03, 4.74528541206955367215e+02,
+               -2.24409524465858183362e+01))
+_ERF_ONE = 8.45062911510467529297e-01  # erf(1) rounded to 24 bits: P/Q adds the rest
+_ERF_TINY_SLOPE = 1.28379167095512586316e-01  # 2/sqrt(pi) - 1: erf(x) = x + x * this, tiny x
+
+
+def _ratio(z: np.ndarray, coefs) -> np.ndarray:
+    """P(z) / Q(z) by Horner's rule, in place; coefs = (P's, Q's), lowest degree first."""
+    num, den = np.full_like(z, coefs[0][-1]), np.full_like(z, coefs[1][-1])
+    for acc, c in ((num, coefs[0]), (den, coefs[1])):
+        for k in c[-2::-1]:
+            acc *= z
+            acc += k
+    return np.divide(num, den, out=num)
+
+
+# Floats as unsigned integers of their width, and the low mantissa bits that the split
+# a = h + (a - h) clears so that h * h is exact (h keeps less than half of the mantissa).
+_SPLIT = {np.dtype(np.float64): (np.uint64, np.uint64(0xFFFFFFFF00000000)),
+          np.dtype(np.float32): (np.uint32, np.uint32(0xFFFFF000))}
+
+
+def _erf_small(a):  # erf(a) = a + a R(a^2), in place on a fresh a^2
+    r = _ratio(a * a, _ERF_SMALL)
+    r *= a
+    r += a
+    return r
+
+
+def _erf_tail(coefs):
+    """erf(a) = 1 - erfc(a), erfc(a) = exp(-a^2 - 0.5625 + R(1/a^2) / S(1/a^2)) / a."""
+    def piece(a):
+        # exp(-a^2) loses bits if a^2 is rounded: split a = h + (a - h) so h^2 is exact
+        uint, high_bits = _SPLIT[a.dtype]
+        h = (a.view(uint) & high_bits).view(a.dtype)
+        r = np.exp(-h * h - 0.5625) * np.exp((h - a) * (h + a) + _ratio(1.0 / (a * a), coefs))
+        return 1.0 - r / a
+    return piece
+
+
+# The ranges of |x| past the first, [2^-28, 0.84375), and the piece of erf on each.
+_ERF_PIECES = (
+    (0.0, 2.0**-28, lambda a: 0.125 * (8.0 * a + (8.0 * _ERF_TINY_SLOPE) * a)),  # no underflow
+    (0.84375, 1.25, lambda a: _ERF_ONE + _ratio(a - 1.0, _ERF_NEAR_ONE)),
+    (1.25, 1 / 0.35, _erf_tail(_ERFC_MID)),
+    (1 / 0.35, 6.0, _erf_tail(_ERFC_TAIL)),
+    (6.0, np.inf, np.ones_like),  # 1 - erf(6) < 2^-53: rounds to 1, and erf(inf) = 1
+)
+
+
+# --8<-- [start:erf]
 def _erf(x: np.ndarray) -> np.ndarray:
-    """erf to double precision; numpy has none. Series for |x| < 3, continued fraction above."""
-    a = np.abs(x).astype(np.float64)
-    out = np.empty_like(a)
-    small = a < 3.0
-    # erf(a) = 2/sqrt(pi) exp(-a^2) sum_n a^(2n+1) 2^n / (1*3*...*(2n+1)): positive terms only
-    s = a[small]
-    term = s.copy()
-    total = s.copy()
-    for n in range(1, 80):
-        term *= 2 * s * s / (2 * n + 1)
-        total += term
-    out[small] = 2 / math.sqrt(math.pi) * np.exp(-s * s) * total
-    # erfc(a) = exp(-a^2)/sqrt(pi) / (a + 1/2/(a + 1/(a + 3/2/(a + ...)))), evaluated backwards
-    b = a[~small]
-    frac = np.zeros_like(b)
-    for k in range(60, 0, -1):
-        frac = (k / 2) / (b + frac)
-    out[~small] = 1 - np.exp(-b * b) / math.sqrt(math.pi) / (b + frac)
-    return (np.sign(x) * out).astype(x.dtype, copy=False)
+    """erf to about one ulp, in x's precision (numpy has none), piecewise on a = |x|.
+
+    Most values of a network's activations lie in the first range, |x| < 0.84375: that piece
+    runs on the whole array, clamped into its range (nan stays nan). The few others are then
+    gathered by index, computed by range, and put back; boolean masks (a[mask]) or np.where
+    would be simpler, but their loops branch on every element and cost more than the math.
+    """
+    a = np.abs(x).reshape(-1)
+    out = _erf_small(np.minimum(a, 0.84375))
+    rest = np.flatnonzero((a >= 0.84375) | (a < 2.0**-28))
+    if rest.size:
+        b = a.take(rest)
+        res = b.copy()
+        for lo, hi, piece in _ERF_PIECES:
+            index = np.flatnonzero((b >= lo) & ((b < hi) if hi < np.inf else (b == b)))
+            if index.size:
+                res[index] = piece(b.take(index))
+        out[rest] = res
+    return np.copysign(out.reshape(x.shape), x)
+# --8<-- [end:erf]
 
 
 def _quiet(kernel):

@@ -43,6 +43,7 @@ from ch2_lego.errors import (
     ShapeError,
 )
 from ch2_lego.storage import Size, Storage, View, normalize_dim
+from ch2_lego.tensor_extras import ExtrasMixin
 from ch2_lego.tensor_inplace import InplaceMixin
 from ch2_lego.tensor_math import MathMixin
 from ch2_lego.tensor_movement import MovementMixin, _shape_arg
@@ -75,7 +76,7 @@ def device_name(d) -> str:
     return "cpu" if d is None else canonical_device(d)
 
 
-class Tensor(MovementMixin, MathMixin, InplaceMixin, TensorBase):
+class Tensor(ExtrasMixin, MovementMixin, MathMixin, InplaceMixin, TensorBase):
     """A multi-dimensional array with autograd, like torch.Tensor."""
 
     __slots__ = ("__dict__", "__weakref__")
@@ -97,7 +98,7 @@ class Tensor(MovementMixin, MathMixin, InplaceMixin, TensorBase):
     # --8<-- [start:tensor_wrap]
     def _init(self, buf: Buffer, base: Tensor | None = None):
         self._buf, self.dtype, self._base = buf, buf.dtype, base  # dtype: the buffer's, at hand
-        self.requires_grad, self.grad, self.grad_fn = False, None, None
+        self.requires_grad, self._grad, self.grad_fn = False, None, None
         self._node, self._retains_grad = None, False
 
     @staticmethod
@@ -502,11 +503,19 @@ def _from_data(data, dtype, dev) -> Tensor:
     if dtype is not None and to_dtype(dtype).itemsize == 2:  # float16, bfloat16
         return Tensor._from_host(np.array(data, np.float64), to_dtype(dtype), dev)
     if dtype is not None:
-        a = np.array(data, dtype=to_dtype(dtype).np)
+        try:
+            a = np.array(data, dtype=to_dtype(dtype).np)
+        except OverflowError:  # an int that the dtype cannot hold: numpy refuses, as torch
+            if to_dtype(dtype) is int64:
+                raise ValueError("Overflow when unpacking long long") from None
+            raise DTypeError(f"value cannot be converted to type {to_dtype(dtype).name} "
+                             "without overflow") from None
     elif isinstance(data, np.ndarray | np.generic):
         a = np.array(data)
     else:
         a = _array_of(data)
+        if a.dtype.kind == "u":  # numpy took ints in [2**63, 2**64) as uint64; int64 wraps
+            raise ValueError("Overflow when unpacking long long")
         if a.dtype == object:  # numpy found no common type: too big an int, or a stray object
             flat = _flat(data) if isinstance(data, list | tuple) else [data]
             odd = next((x for x in flat if not isinstance(x, int | float)), None)

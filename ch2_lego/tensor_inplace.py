@@ -203,4 +203,64 @@ class InplaceMixin:
         return self._inplace(lambda x: (x._random(uniform_array, get_default_dtype(), generator)
                                         < p).to(x.dtype))
 
+    def floor_divide_(self, other) -> Tensor:
+        return self._inplace(MathMixin.__floordiv__, other)
+
+    def remainder_(self, other) -> Tensor:
+        return self._inplace(MathMixin.remainder, other)
+
+    def bitwise_and_(self, other) -> Tensor:
+        return self._inplace(lambda x, o: x & o, other)
+
+    def bitwise_or_(self, other) -> Tensor:
+        return self._inplace(lambda x, o: x | o, other)
+
+    def bitwise_xor_(self, other) -> Tensor:
+        return self._inplace(lambda x, o: x ^ o, other)
+
+    def bitwise_left_shift_(self, other) -> Tensor:
+        return self._inplace(lambda x, o: x << o, other)
+
+    def bitwise_right_shift_(self, other) -> Tensor:
+        return self._inplace(lambda x, o: x >> o, other)
+
+    def abs_(self) -> Tensor:
+        return self._inplace(MathMixin.abs)
+
+    def sigmoid_(self) -> Tensor:
+        return self._inplace(MathMixin.sigmoid)
+
+    def tanh_(self) -> Tensor:
+        return self._inplace(MathMixin.tanh)
+
+    def log_(self) -> Tensor:
+        return self._inplace(MathMixin.log)
+
+    def floor_(self) -> Tensor:
+        return self._inplace(MathMixin.floor)
+
+    def ceil_(self) -> Tensor:
+        return self._inplace(MathMixin.ceil)
+
+    def round_(self) -> Tensor:
+        return self._inplace(MathMixin.round)
+
+    def trunc_(self) -> Tensor:
+        return self._inplace(MathMixin.trunc)
+
+    def reciprocal_(self) -> Tensor:
+        return self._inplace(MathMixin.reciprocal)
+
+    def square_(self) -> Tensor:
+        return self._inplace(MathMixin.square)
+
+    def clamp_min_(self, min) -> Tensor:
+        return self.clamp_(min=min)
+
+    def clamp_max_(self, max) -> Tensor:
+        return self.clamp_(max=max)
+
     __iadd__, __isub__, __imul__, __itruediv__ = add_, sub_, mul_, div_
+    __ifloordiv__, __imod__, __ipow__ = floor_divide_, remainder_, pow_
+    __iand__, __ior__, __ixor__ = bitwise_and_, bitwise_or_, bitwise_xor_
+    __ilshift__, __irshift__ = bitwise_left_shift_, bitwise_right_shift_

@@ -107,15 +107,17 @@ class MathMixin:
         return self._binary(function.Pow.apply, other, reverse=True)
 
     def maximum(self, other) -> Tensor:
+        _need_tensor("maximum", other, 1)
         return self._binary(function.Maximum.apply, other)
 
     def minimum(self, other) -> Tensor:
+        _need_tensor("minimum", other, 1)
         return self._binary(function.Minimum.apply, other)
 
     def __add__(self, other): return self.add(other)  # noqa: E704
     def __radd__(self, other): return self._binary(function.Add.apply, other, reverse=True)  # noqa: E704
     def __sub__(self, other): return self.sub(other)  # noqa: E704
-    def __rsub__(self, other): return self._binary(function.Sub.apply, other, reverse=True)  # noqa: E704
+    def __rsub__(self, other): return _check_bool_sub(self, other) or self._binary(function.Sub.apply, other, reverse=True)  # noqa: E501,E704
     def __mul__(self, other): return self.mul(other)  # noqa: E704
     def __rmul__(self, other): return self._binary(function.Mul.apply, other, reverse=True)  # noqa: E704
     def __pow__(self, other): return self.pow(other)  # noqa: E704
@@ -123,8 +125,9 @@ class MathMixin:
     def __neg__(self): return self.neg()  # noqa: E704
     def __pos__(self): return self  # noqa: E704
     def __abs__(self): return self.abs()  # noqa: E704
-    def __matmul__(self, other): return self.matmul(other)  # noqa: E704
-    def __rmatmul__(self, other): return other.matmul(self)  # noqa: E704
+    # a list or number: NotImplemented makes Python raise its TypeError for @, as torch's
+    def __matmul__(self, other): return self.matmul(other) if isinstance(other, TensorBase) else NotImplemented  # noqa: E501,E704
+    def __rmatmul__(self, other): return other.matmul(self) if isinstance(other, TensorBase) else NotImplemented  # noqa: E501,E704
 
     # comparisons and logic: no gradient, the result is bool
     def _compare(self, op: Ops, other, reverse=False) -> Tensor:
@@ -153,10 +156,11 @@ class MathMixin:
         return self._wrap(self._buf.alu(Ops.NOT))
 
     def _bitwise(self, op: Ops, other) -> Tensor:
-        if self.dtype is not bool_:
-            raise DTypeError(f'"bitwise" not implemented for \'{PT_NAMES[self.dtype.name]}\' '
-                             "in ch2_lego (bool tensors only)")
-        return self._logic(op, other)
+        other_bool = other.dtype is bool_ if isinstance(other, TensorBase) else \
+            isinstance(other, bool | np.bool_)
+        if self.dtype is bool_ and other_bool:
+            return self._logic(op, other)
+        return _integer_bitwise(op, self, other)
 
     def __and__(self, other): return self._bitwise(Ops.AND, other)  # noqa: E704
     def __or__(self, other): return self._bitwise(Ops.OR, other)  # noqa: E704
@@ -164,9 +168,12 @@ class MathMixin:
     __rand__, __ror__, __rxor__ = __and__, __or__, __xor__
 
     def __invert__(self):
-        if self.dtype is not bool_:
-            raise DTypeError("~ (bitwise_not) is only implemented for bool tensors in ch2_lego")
-        return self.logical_not()
+        if self.dtype is bool_:
+            return self.logical_not()
+        if self.dtype.is_floating_point:
+            raise TypeError("~ (operator.invert) is only implemented on integer and Boolean-type "
+                            "tensors")
+        return -self - 1  # two's complement: ~x == -x - 1 for every integer
 
     def isnan(self) -> Tensor:
         return self != self
@@ -178,9 +185,7 @@ class MathMixin:
         return (self == self) & (self.abs() != math.inf)
 
     def sub(self, other, alpha=1) -> Tensor:
-        if self.dtype is bool_ and getattr(other, "dtype", None) is bool_:
-            raise DTypeError("Subtraction, the `-` operator, with two bool tensors is not "
-                             "supported. Use the `^` or `logical_xor()` operator instead.")
+        _check_bool_sub(self, other)
         return self._binary(function.Sub.apply, other * alpha if alpha != 1 else other)
 
     def neg(self) -> Tensor:
@@ -242,7 +247,9 @@ class MathMixin:
     def _piecewise_constant(self, op: Ops) -> Tensor:
         if self.dtype is bool_ or (op is not Ops.SIGN and not self.dtype.is_floating_point):
             return self.clone()
-        return function.Unary.apply(self, op)
+        y = function.Unary.apply(self, op)
+        # torch.sign(nan) is 0
+        return y.masked_fill(y != y, 0) if op is Ops.SIGN and self.dtype.is_floating_point else y
 
     def sign(self): return self._piecewise_constant(Ops.SIGN)  # noqa: E704
     def floor(self): return self._piecewise_constant(Ops.FLOOR)  # noqa: E704
@@ -280,6 +287,10 @@ class MathMixin:
         if dim is None or dim == () or dim == []:
             return tuple(range(self.ndim))
         dims = dim if isinstance(dim, tuple | list) else (dim,)
+        if self.ndim == 0:  # dims 0 and -1 name the one element: nothing to reduce over
+            for d in dims:
+                normalize_dim(d, 0)  # raises for any other dim
+            return ()
         dims = tuple(normalize_dim(d, self.ndim) for d in dims)
         if len(set(dims)) != len(dims):
             raise ShapeError(f"dim {dims[0]} appears multiple times in the list of dims")
@@ -311,7 +322,7 @@ class MathMixin:
         return function.Prod.apply(x, x._dims(dim), keepdim, out_dtype)
 
     def _check_nonempty(self, name: str, dims) -> None:
-        if any(self.shape[d] == 0 for d in dims) or (self.ndim and self.numel() == 0):
+        if any(self.shape[d] == 0 for d in dims):  # an empty slice has no extreme
             raise OutOfRangeError(f"{name}(): Expected reduction dim to be specified for "
                                   "input.numel() == 0. Specify the reduction dim with the 'dim' "
                                   "argument.")
@@ -328,13 +339,15 @@ class MathMixin:
 
     def _arg(self, op: Ops, dim, keepdim) -> Tensor:
         x = self.detach()
-        if dim is None:
+        if dim is None or self.ndim == 0:  # a 0-dim tensor: its one element, index 0
+            if dim is not None:
+                normalize_dim(dim, 0)
             x, d = x.reshape(-1), 0
         else:
             d = normalize_dim(dim, self.ndim)
-        x._check_nonempty(op.name.lower(), (d,) if x.ndim else ())
-        axes = (d,) if x.ndim else ()
-        return self._wrap(function.reduce(op, x._buf, axes, keepdim and dim is not None, int64))
+        x._check_nonempty(op.name.lower(), (d,))
+        keep = keepdim and dim is not None and self.ndim > 0
+        return self._wrap(function.reduce(op, x._buf, (d,), keep, int64))
 
     def argmax(self, dim=None, keepdim=False) -> Tensor:
         if self.dtype is bool_:
@@ -351,6 +364,10 @@ class MathMixin:
         if isinstance(dim, TensorBase):
             return self.maximum(dim)
         if dim is None:
+            if self.numel() == 0:  # torch: RuntimeError here, IndexError from amax()
+                raise InvalidArgumentError("max(): Expected reduction dim to be specified for "
+                                           "input.numel() == 0. Specify the reduction dim with "
+                                           "the 'dim' argument.")
             return self.amax()
         return max_result(*self._select_by(self._arg(Ops.ARGMAX, dim, True), dim, keepdim))
 
@@ -358,6 +375,10 @@ class MathMixin:
         if isinstance(dim, TensorBase):
             return self.minimum(dim)
         if dim is None:
+            if self.numel() == 0:
+                raise InvalidArgumentError("min(): Expected reduction dim to be specified for "
+                                           "input.numel() == 0. Specify the reduction dim with "
+                                           "the 'dim' argument.")
             return self.amin()
         return min_result(*self._select_by(self._arg(Ops.ARGMIN, dim, True), dim, keepdim))
 
@@ -384,7 +405,7 @@ class MathMixin:
         """The k largest (or smallest) along dim, in order, with their indices."""
         d = normalize_dim(dim, self.ndim)
         if not 0 <= k <= (self.shape[d] if self.ndim else 1):
-            raise OutOfRangeError("selected index k out of range")
+            raise InvalidArgumentError("selected index k out of range")
         indices = self.argsort(d, descending=largest).narrow(d, 0, k)
         return topk_result(self.gather(d, indices), indices)
 
@@ -395,10 +416,9 @@ class MathMixin:
             (1 if unbiased is None or unbiased else 0)
         if self.dtype.itemsize == 2 and self.dtype.is_floating_point:
             return self._in_float32(MathMixin.var, dim, keepdim=keepdim, correction=correction)
-        dims = self._dims(dim)
-        n = math.prod(self.shape[d] for d in dims)
-        centered = self - self.mean(dims, keepdim=True)
-        return (centered * centered).sum(dims, keepdim) / max(n - correction, 0)
+        if not self.dtype.is_floating_point:
+            raise DTypeError("std and var only support floating point and complex dtypes")
+        return function.Var.apply(self, self._dims(dim), correction, keepdim)
 
     def std(self, dim=None, unbiased=None, keepdim=False, *, correction=None) -> Tensor:
         return self.var(dim, unbiased, keepdim, correction=correction).sqrt()
@@ -425,12 +445,36 @@ class MathMixin:
     def all(self, dim=None, keepdim=False): return self._logical_reduce(Ops.ALL, dim, keepdim)  # noqa
     def any(self, dim=None, keepdim=False): return self._logical_reduce(Ops.ANY, dim, keepdim)  # noqa
 
-    def norm(self, p=2, dim=None, keepdim=False) -> Tensor:
+    def norm(self, p="fro", dim=None, keepdim=False, dtype=None) -> Tensor:
+        """The vector p-norm over dim (all dims by default); gradients at a zero norm are 0."""
+        x = self.to(dtype) if dtype is not None else self
+        if x.dtype.itemsize == 2 and x.dtype.is_floating_point:
+            return x._in_float32(MathMixin.norm, p, dim, keepdim)
+        if not x.dtype.is_floating_point:
+            raise DTypeError("linalg.vector_norm: Expected a floating point or complex tensor as "
+                             f"input. Got {PT_NAMES[x.dtype.name]}")
+        dims = x._dims(dim)
         if p in ("fro", 2):
-            return (self * self).sum(dim, keepdim).sqrt()
-        if p == math.inf:
-            return self.abs().amax(dim, keepdim)
-        return (self.abs() ** p).sum(dim, keepdim) ** (1 / p)
+            return function.Norm2.apply(x, dims, keepdim)
+        if not isinstance(p, int | float):
+            raise InvalidArgumentError(f"norm(): p must be a number or 'fro', not {p!r}")
+        if p == math.inf or p == -math.inf:
+            if x.numel() == 0:
+                raise InvalidArgumentError("linalg.vector_norm cannot compute the "
+                                           f"{'-' if p < 0 else ''}inf norm on an empty tensor "
+                                           "because the operation does not have an identity")
+            return x.abs().amax(dims, keepdim) if p > 0 else x.abs().amin(dims, keepdim)
+        if p == 0:  # the number of nonzeros: sign is flat, so the gradient is 0
+            return x.abs().sign().sum(dims, keepdim)
+        if p == 1:
+            return x.abs().sum(dims, keepdim)
+        # 0 ** p and s ** (1/p) have infinite slopes at 0; where() keeps them out of the
+        # gradient, which is 0 there, as torch's
+        a = x.abs()
+        zero = a == 0
+        powered = (a.masked_fill(zero, 1) ** p).masked_fill(zero, 0).sum(dims, keepdim)
+        none = powered == 0
+        return (powered.masked_fill(none, 1) ** (1 / p)).masked_fill(none, 0)
 
     # *** 3. matmul ***
 
@@ -442,6 +486,7 @@ class MathMixin:
         Shapes: (K,) @ (K,) -> (); (M, K) @ (K,) -> (M,); (B, M, K) @ (K, N) -> (B, M, N).
         """
         a, b = self, other
+        _need_tensor("matmul", b)
         if a.ndim == 0 or b.ndim == 0:
             raise ShapeError(f"both arguments to matmul need to be at least 1D, but they are "
                              f"{a.ndim}D and {b.ndim}D")
@@ -467,25 +512,30 @@ class MathMixin:
     # --8<-- [end:tensor_matmul]
 
     def mm(self, other: Tensor) -> Tensor:
+        _need_tensor("mm", other)
         if self.ndim != 2 or other.ndim != 2:
             raise ShapeError("self must be a matrix")
         return self.matmul(other)
 
     def bmm(self, other: Tensor) -> Tensor:
+        _need_tensor("bmm", other)
         if self.ndim != 3 or other.ndim != 3:
             raise ShapeError("batch1 must be a 3D tensor")
         return self.matmul(other)
 
     def dot(self, other: Tensor) -> Tensor:
+        _need_tensor("dot", other)
         if self.ndim != 1 or other.ndim != 1:
             raise ShapeError(f"1D tensors expected, but got {self.ndim}D and {other.ndim}D "
                              "tensors")
         return self.matmul(other)
 
     def mv(self, vec: Tensor) -> Tensor:
+        _need_tensor("mv", vec)
         return self.matmul(vec)
 
     def outer(self, other: Tensor) -> Tensor:
+        _need_tensor("outer", other)
         return self.unsqueeze(1) * other.unsqueeze(0)
 
 
@@ -534,6 +584,39 @@ def _remainder(a, b) -> Tensor:
     if t.dtype.is_floating_point and grad:
         return a - _floordiv(a, b) * b  # differentiable: d/da = 1, d/db = -floor(a/b)
     return _no_grad_op(Ops.MOD, a, b)
+
+
+def _integer_bitwise(op: Ops, a: Tensor, b) -> Tensor:
+    """a & b, a | b, a ^ b on integers (bools promote), bit by bit, computed by numpy on the host:
+    the device ops AND/OR/XOR are logical (bool) ops."""
+    dtype = result_type(a, b)
+    if dtype.is_floating_point:
+        raise UnsupportedOpError(f'"bitwise_{op.name.lower()}_cpu" not implemented for '
+                                 f"'{PT_NAMES.get(dtype.name, dtype.name)}'")
+    fn = {Ops.AND: np.bitwise_and, Ops.OR: np.bitwise_or, Ops.XOR: np.bitwise_xor}[op]
+    x = a.detach().to("cpu").to(dtype).numpy()
+    y = b.detach().to("cpu").to(dtype).numpy() if isinstance(b, TensorBase) else \
+        np.array(b, dtype=dtype.np)
+    return a._from_numpy(np.asarray(fn(x, y), dtype=dtype.np)).to(a._buf.device)
+
+
+def _check_bool_sub(a: Tensor, b) -> None:
+    """torch refuses a - b where either side is bool (a tensor or a python bool)."""
+    a_bool = a.dtype is bool_
+    b_bool = getattr(b, "dtype", None) is bool_ or isinstance(b, bool | np.bool_)
+    if a_bool and b_bool:
+        raise DTypeError("Subtraction, the `-` operator, with two bool tensors is not "
+                         "supported. Use the `^` or `logical_xor()` operator instead.")
+    if a_bool or b_bool:
+        raise DTypeError("Subtraction, the `-` operator, with a bool tensor is not supported. If "
+                         "you are trying to invert a mask, use the `~` or `logical_not()` "
+                         "operator instead.")
+
+
+def _need_tensor(op: str, x, position: int = 2) -> None:
+    if not isinstance(x, TensorBase):
+        raise TypeError(f"{op}(): argument 'other' (position {position}) must be Tensor, not "
+                        f"{type(x).__name__}")
 
 
 def where(condition, input=None, other=None) -> Tensor:

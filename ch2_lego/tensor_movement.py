@@ -24,6 +24,7 @@ from ch2_lego.dtype import (
     to_dtype,
 )
 from ch2_lego.errors import (
+    ArgumentError,
     AutogradError,
     DTypeError,
     OutOfRangeError,
@@ -45,6 +46,11 @@ def _shape_arg(shape) -> tuple[int, ...]:
     """Accept f(2, 3), f((2, 3)) and f([2, 3]) alike."""
     if len(shape) == 1 and isinstance(shape[0], tuple | list | Size):
         shape = shape[0]
+    for i, n in enumerate(shape):  # int(2.5) would quietly make 2: torch refuses floats
+        if not isinstance(n, int | np.integer) and not (
+                isinstance(n, TensorBase) and n.ndim == 0 and not n.dtype.is_floating_point):
+            raise TypeError(f"size must be tuple of ints, but found element of type "
+                            f"{type(n).__name__} at pos {i}")
     return tuple(int(n) for n in shape)
 
 
@@ -68,8 +74,8 @@ class MovementMixin:
     # *** 1. movement ops (views) ***
 
     def view(self, *shape) -> Tensor:
-        if len(shape) == 1 and not isinstance(shape[0], tuple | list | Size | int):
-            return self.to(to_dtype(shape[0]))  # view(dtype) is a reinterpretation; we cast
+        if len(shape) == 1 and not isinstance(shape[0], tuple | list | Size | int | float):
+            return _view_as_dtype(self, to_dtype(shape[0]))
         shape = _infer_shape(_shape_arg(shape), self.numel())
         if self._buf.view.reshape(shape) is None:
             raise ShapeError("view size is not compatible with input tensor's size and stride "
@@ -139,6 +145,9 @@ class MovementMixin:
                 shape.append(n)
                 continue
             old = self.shape[i - extra]
+            if n < -1:
+                raise ShapeError(f"expand: size {n} at dim {i} is invalid: sizes must be "
+                                 f"non-negative, or -1 to keep a dim. Target sizes: {list(sizes)}")
             n = old if n == -1 else n
             if old != 1 and n != old:
                 raise ShapeError(f"The expanded size of the tensor ({n}) must match the existing "
@@ -182,15 +191,17 @@ class MovementMixin:
 
     def narrow(self, dim: int, start: int, length: int) -> Tensor:
         d = normalize_dim(dim, self.ndim)
+        if length < 0:
+            raise ShapeError("narrow(): length must be non-negative.")
         start = start + self.shape[d] if start < 0 else start
         if start + length > self.shape[d]:
-            raise OutOfRangeError(f"start ({start}) + length ({length}) exceeds dimension size "
-                                  f"({self.shape[d]}).")
+            raise ShapeError(f"start ({start}) + length ({length}) exceeds dimension size "
+                             f"({self.shape[d]}).")
         return movement.Slice.apply(self, (slice(None),) * d + (slice(start, start + length),))
 
     def unfold(self, dim: int, size: int, step: int) -> Tensor:
-        """All windows of `size` along dim, `step` apart, as a new last dim: a view (of self, or
-        of a contiguous copy when self is not contiguous). Shapes: dim of length L -> N =
+        """All windows of `size` along dim, `step` apart, as a new last dim: a view of self, as
+        torch's. Shapes: dim of length L -> N =
         (L - size) // step + 1 windows, and a last dim of `size`."""
         d = normalize_dim(dim, self.ndim)
         length = self.shape[d] if self.ndim else 1
@@ -201,16 +212,33 @@ class MovementMixin:
             raise ShapeError(f"step is {step} but must be > 0")
         if self.ndim == 0:  # torch: a 0-dim tensor has one window of one element
             return self.reshape(1)
-        strides = contiguous_strides(self.shape)
         shape = self.shape[:d] + ((length - size) // step + 1,) + self.shape[d + 1:] + (size,)
-        window = strides[:d] + (strides[d] * step,) + strides[d + 1:] + (strides[d],)
-        return movement.AsStrided.apply(self, View(Size(shape), window, 0))
 
-    def movedim(self, source: int, destination: int) -> Tensor:
-        s, dst = normalize_dim(source, self.ndim), normalize_dim(destination, self.ndim)
-        order = [d for d in range(self.ndim) if d != s]
-        order.insert(dst, s)
-        return self.permute(order)
+        def windows(strides, offset):
+            return View(Size(shape), strides[:d] + (strides[d] * step,) + strides[d + 1:]
+                        + (strides[d],), offset)
+        return movement.Unfold.apply(self, windows(contiguous_strides(self.shape), 0),
+                                     windows(self.stride(), self.storage_offset()))
+
+    def movedim(self, source, destination) -> Tensor:
+        """Move dims `source` (an int or a sequence) to positions `destination`; the others
+        keep their order in the remaining places."""
+        src = [source] if isinstance(source, int) else list(source)
+        dst = [destination] if isinstance(destination, int) else list(destination)
+        if len(src) != len(dst):
+            raise ShapeError(f"movedim: Invalid source or destination dims: source ({src} dims) "
+                             f"should contain the same number of dims as destination ({dst} "
+                             "dims)")
+        src = [normalize_dim(d, self.ndim) for d in src]
+        dst = [normalize_dim(d, self.ndim) for d in dst]
+        for name, dims in (("source", src), ("destination", dst)):
+            if len(set(dims)) != len(dims):
+                raise ShapeError(f"movedim: repeated dim in `{name}` ({dims})")
+        order = [None] * self.ndim
+        for s, d in zip(src, dst):
+            order[d] = s
+        rest = iter(d for d in range(self.ndim) if d not in src)
+        return self.permute([d if d is not None else next(rest) for d in order])
 
     def contiguous(self, memory_format=None) -> Tensor:
         return self if self.is_contiguous() else function.Copy.apply(self, self.dtype)
@@ -222,7 +250,12 @@ class MovementMixin:
         d = normalize_dim(dim, self.ndim)
         n = self.shape[d]
         if isinstance(split_size, int):
-            sizes = [min(split_size, n - i) for i in range(0, n, split_size)] or [0]
+            if split_size < 0 or (split_size == 0 and n != 0):
+                raise ShapeError(f"split_size can only be 0 if dimension size is 0, but got "
+                                 f"dimension size of {n}" if split_size == 0 else
+                                 f"split expects split_size be non-negative, but got "
+                                 f"split_size={split_size}")
+            sizes = [min(split_size, n - i) for i in range(0, n, split_size)] if n else [0]
         else:
             sizes = list(split_size)
             if sum(sizes) != n:
@@ -253,6 +286,8 @@ class MovementMixin:
         key = key if isinstance(key, tuple) else (key,)
         items = []
         for k in key:
+            if isinstance(k, range):  # x[range(2, 5)] is x[[2, 3, 4]]
+                k = self._from_numpy(np.asarray(k, np.int64), self._buf.device)
             if isinstance(k, list | np.ndarray | bool):
                 k = self._from_numpy(np.asarray(k), self._buf.device)
             if isinstance(k, TensorBase) and k.ndim == 0 and not k.dtype.is_floating_point \
@@ -279,6 +314,12 @@ class MovementMixin:
             elif isinstance(k, slice):
                 basic.append(k)
                 dim, out_dim = dim + 1, out_dim + 1
+            elif isinstance(k, TensorBase) and k.dtype is bool_ and k.ndim == 0:
+                # x[True] adds a dim of size 1, x[False] one of size 0 (an empty index into it)
+                basic.append(None)
+                if not k.item():
+                    advanced.append((out_dim, self._zeros((0,), int64, self._buf.device)))
+                out_dim += 1
             elif isinstance(k, TensorBase) and k.dtype is bool_:
                 mask_shape, here = tuple(k.shape), tuple(self.shape[dim:dim + k.ndim])
                 if mask_shape != here:
@@ -320,6 +361,9 @@ class MovementMixin:
     def __setitem__(self, key, value) -> None:
         basic, advanced = self._parse_index(key)
         value = value if isinstance(value, TensorBase) else self._scalar(value, self)
+        if value.ndim and value.shape[0] == 1:  # torch drops a value's leading size-1 dims
+            ones = next((k for k, n in enumerate(value.shape) if n != 1), value.ndim)
+            value = value.reshape(value.shape[ones:])
         if self._recording(value):
             if advanced and any(b != slice(None) for b in basic):
                 raise AutogradError("ch2_lego: in-place indexed assignment mixing slices and "
@@ -393,7 +437,7 @@ class MovementMixin:
 
     def nonzero(self, *, as_tuple: bool = False):
         """Coordinates of the nonzero elements: (N, ndim) int64, or one tensor per dim."""
-        coords = np.nonzero(self.detach().to("cpu").numpy())
+        coords = np.nonzero(self.detach().to("cpu")._values())
         dev = self._buf.device
         if as_tuple:
             return tuple(self._from_numpy(c.astype(np.int64), dev) for c in coords)
@@ -411,8 +455,10 @@ class MovementMixin:
 
     # *** 3. shape-changing hlops ***
 
-    def flip(self, dims) -> Tensor:
-        return movement.Flip.apply(self, self._dims(dims))
+    def flip(self, *dims) -> Tensor:
+        """Reverse the order along dims: flip(0, 1), flip((0, 1)) and flip([0]) alike."""
+        dims = dims[0] if len(dims) == 1 and isinstance(dims[0], tuple | list) else dims
+        return movement.Flip.apply(self, self._dims(dims)) if len(dims) else self.clone()
 
     def roll(self, shifts, dims=None) -> Tensor:
         if dims is None:
@@ -426,7 +472,7 @@ class MovementMixin:
             s %= max(n, 1)
             if s:
                 out = cat([out.narrow(d, n - s, s), out.narrow(d, 0, n - s)], d)
-        return out
+        return out if out is not self else self.clone()  # a new tensor, even for no shift
 
     def _tri(self, diagonal: int, upper: bool) -> Tensor:
         if self.ndim < 2:
@@ -447,18 +493,68 @@ class MovementMixin:
 
     def repeat(self, *sizes) -> Tensor:
         sizes = _shape_arg(sizes)
+        if len(sizes) < self.ndim:
+            raise ShapeError("Number of dimensions of repeat dims can not be smaller than number "
+                             "of dimensions of tensor")
+        if any(r < 0 for r in sizes):
+            raise ShapeError(f"Trying to create tensor with negative dimension: {list(sizes)}")
         x = self.reshape((1,) * (len(sizes) - self.ndim) + tuple(self.shape))
         expanded = []
         for n, r in zip(x.shape, sizes):
             expanded += [r, n]
         interleaved = x.reshape(tuple(v for n in x.shape for v in (1, n))).expand(expanded)
-        return interleaved.reshape(tuple(n * r for n, r in zip(x.shape, sizes)))
+        out = interleaved.reshape(tuple(n * r for n, r in zip(x.shape, sizes)))
+        # repeats of 1 make the reshape a view: torch's repeat always copies
+        return out.clone() if out._buf.storage is self._buf.storage else out
 
     def multinomial(self, num_samples, replacement=False, generator=None) -> Tensor:
         return multinomial(self, num_samples, replacement, generator=generator)
 
 
 # *** 4. joining tensors, and checks shared by the methods above ***
+
+
+def _tensor_list(op: str, tensors) -> None:
+    """cat/stack take a sequence of tensors: name the wrong argument, as torch does."""
+    if isinstance(tensors, TensorBase) or not isinstance(tensors, list | tuple):
+        raise TypeError(f"{op}(): argument 'tensors' (position 1) must be tuple of Tensors, not "
+                        f"{type(tensors).__name__}")
+    for i, t in enumerate(tensors):
+        if not isinstance(t, TensorBase):
+            raise TypeError(f"expected Tensor as element {i} in argument 0, but got "
+                            f"{type(t).__name__}")
+
+
+def _view_as_dtype(t: Tensor, dtype) -> Tensor:
+    """x.view(dtype): the same bytes read as another dtype (no conversion), with torch's rules
+    when the element sizes differ: the last dim, contiguous, is split or merged."""
+    old, new = t.dtype.itemsize, dtype.itemsize
+    what = (f"to view {PT_NAMES.get(t.dtype.name, t.dtype.name)} as "
+            f"{PT_NAMES.get(dtype.name, dtype.name)} (different element sizes)")
+    if old != new:
+        if t.ndim == 0:
+            raise ShapeError(f"self.dim() cannot be 0 {what}")
+        if t.stride(-1) != 1:
+            raise ShapeError(f"self.stride(-1) must be 1 {what}, but got {t.stride(-1)}")
+        ratio = new // old
+        if new > old:
+            if t.shape[-1] % ratio:
+                raise ShapeError(f"self.size(-1) must be divisible by {ratio} {what}, but got "
+                                 f"{t.shape[-1]}")
+            if t.storage_offset() % ratio:
+                raise ShapeError(f"self.storage_offset() must be divisible by {ratio} {what}, "
+                                 f"but got {t.storage_offset()}")
+            for i, s in enumerate(t.stride()[:-1]):
+                if s % ratio:
+                    raise ShapeError(f"self.stride({i}) must be divisible by {ratio} {what}, "
+                                     f"but got {s}")
+    if t._buf.device != "cpu":
+        raise DTypeError(f"view(dtype) reinterprets host memory; it runs on the cpu only, not on "
+                         f"'{t._buf.device}'")
+    # numpy reinterprets the same memory; the result is a view of t (not differentiable)
+    out = type(t)._from_numpy(t.detach().numpy().view(dtype.np))
+    out._base = t._base if t._base is not None else t
+    return out
 
 
 def _broadcast_into(src_shape, shape) -> tuple[int, ...]:
@@ -472,9 +568,10 @@ def _broadcast_into(src_shape, shape) -> tuple[int, ...]:
 
 def cat(tensors, dim: int = 0) -> Tensor:
     """Concatenate along an existing dim; all other sizes must match."""
+    _tensor_list("cat", tensors)
     tensors = [t for t in tensors if not (t.ndim == 1 and t.shape[0] == 0)] or list(tensors)[:1]
     if not tensors:
-        raise ShapeError("torch.cat(): expected a non-empty list of Tensors")
+        raise ArgumentError("torch.cat(): expected a non-empty list of Tensors")
     ref = tensors[0]
     d = normalize_dim(dim, ref.ndim)
     if ref.ndim == 0:
@@ -494,6 +591,7 @@ def cat(tensors, dim: int = 0) -> Tensor:
 
 def stack(tensors, dim: int = 0) -> Tensor:
     """Join along a new dim; all shapes must be equal."""
+    _tensor_list("stack", tensors)
     tensors = list(tensors)
     if not tensors:
         raise ShapeError("stack expects a non-empty TensorList")

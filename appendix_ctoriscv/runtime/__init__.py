@@ -30,7 +30,7 @@ from appendix_ctoriscv.link import ObjectFile
 RUNTIME_DIR = Path(__file__).parent
 INCLUDE_DIR = RUNTIME_DIR / "include"
 LIBC_DIR = RUNTIME_DIR / "libc"
-ASM_FILES = ["crt0.s", "libgcc.s", "syscalls.s", "printf_entry.s"]
+ASM_FILES = ["crt0.s", "libgcc.s", "syscalls.s"]
 LIBC_OPT_LEVEL = 1
 
 
@@ -43,7 +43,8 @@ def _cache_key() -> str:
     compiler (every .py file of the package)."""
     digest = hashlib.sha256(f"O{LIBC_OPT_LEVEL}".encode())
     package = RUNTIME_DIR.parent
-    inputs = [*sorted(package.glob("*.py")), *libc_sources(), *sorted(INCLUDE_DIR.glob("*.h"))]
+    inputs = [*sorted(package.glob("*.py")), *libc_sources(), *sorted(LIBC_DIR.glob("*.h")),
+              *sorted(INCLUDE_DIR.glob("*.h"))]
     for path in inputs:
         digest.update(path.name.encode() + b"\0" + path.read_bytes())
     return digest.hexdigest()[:16]
@@ -75,7 +76,7 @@ def compiled_libc() -> tuple[Path, ...]:
         if not target.exists():
             try:
                 asm = compile_c(source.read_text(), str(source), include_paths=[str(INCLUDE_DIR)],
-                                std="c89", opt_level=LIBC_OPT_LEVEL)  # fmt: skip
+                                std="c99", opt_level=LIBC_OPT_LEVEL)  # fmt: skip
             except CompileError as e:
                 raise LibraryBuildError(f"runtime/libc/{source.name}:\n{e}") from None
             temporary = target.with_suffix(f".{os.getpid()}.tmp")

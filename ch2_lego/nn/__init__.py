@@ -8,17 +8,66 @@ block) live with the GPT in ch2_lego/models/gpt.py, so that file runs on torch u
 """
 
 from ch2_lego.nn import functional, init, utils
-from ch2_lego.nn.activation import GELU, LogSoftmax, ReLU, Sigmoid, SiLU, Softmax, Tanh
+from ch2_lego.nn.activation import (
+    CELU,
+    ELU,
+    GELU,
+    GLU,
+    SELU,
+    CosineSimilarity,
+    Hardshrink,
+    Hardsigmoid,
+    Hardswish,
+    Hardtanh,
+    LeakyReLU,
+    LogSigmoid,
+    LogSoftmax,
+    Mish,
+    PairwiseDistance,
+    PReLU,
+    ReLU,
+    ReLU6,
+    Sigmoid,
+    SiLU,
+    Softmax,
+    Softmin,
+    Softplus,
+    Softshrink,
+    Softsign,
+    Tanh,
+    Tanhshrink,
+    Threshold,
+)
 from ch2_lego.nn.containers import ModuleDict, ModuleList, Sequential
-from ch2_lego.nn.conv import Conv1d, Conv2d, ConvTranspose2d
+from ch2_lego.nn.conv import Conv1d, Conv2d, Conv3d, ConvTranspose2d, ConvTranspose3d
 from ch2_lego.nn.dropout import Dropout
 from ch2_lego.nn.embedding import Embedding
 from ch2_lego.nn.linear import Flatten, Identity, Linear
-from ch2_lego.nn.loss import CrossEntropyLoss, MSELoss
+from ch2_lego.nn.loss import (
+    BCELoss,
+    BCEWithLogitsLoss,
+    CrossEntropyLoss,
+    HuberLoss,
+    KLDivLoss,
+    L1Loss,
+    MarginRankingLoss,
+    MSELoss,
+    NLLLoss,
+    SmoothL1Loss,
+)
 from ch2_lego.nn.module import Module
 from ch2_lego.nn.normalization import BatchNorm1d, BatchNorm2d, LayerNorm, RMSNorm
 from ch2_lego.nn.parameter import Parameter
-from ch2_lego.nn.pooling import AvgPool2d, MaxPool2d
+from ch2_lego.nn.pooling import (
+    AdaptiveAvgPool1d,
+    AdaptiveAvgPool2d,
+    AdaptiveMaxPool2d,
+    AvgPool1d,
+    AvgPool2d,
+    MaxPool1d,
+    MaxPool2d,
+)
+from ch2_lego.nn.rnn import GRU, LSTM, RNN, GRUCell, LSTMCell, RNNCell
 
 __all__ = [
     "AvgPool2d", "BatchNorm1d", "BatchNorm2d", "Conv1d", "Conv2d", "ConvTranspose2d",
@@ -26,4 +75,11 @@ __all__ = [
     "Linear", "LogSoftmax", "MSELoss", "MaxPool2d", "Module", "ModuleDict", "ModuleList",
     "Parameter", "RMSNorm", "ReLU", "Sequential", "SiLU", "Sigmoid", "Softmax", "Tanh",
     "functional", "init", "utils",
+    "CELU", "CosineSimilarity", "ELU", "GLU", "Hardshrink", "Hardsigmoid", "Hardswish",
+    "Hardtanh", "LeakyReLU", "LogSigmoid", "Mish", "PReLU", "PairwiseDistance", "ReLU6", "SELU",
+    "Softmin", "Softplus", "Softshrink", "Softsign", "Tanhshrink", "Threshold", "Conv3d",
+    "ConvTranspose3d", "GRU", "GRUCell", "LSTM", "LSTMCell", "RNN", "RNNCell",
+    "BCELoss", "BCEWithLogitsLoss", "HuberLoss", "KLDivLoss", "L1Loss", "MarginRankingLoss",
+    "NLLLoss", "SmoothL1Loss", "AdaptiveAvgPool1d", "AdaptiveAvgPool2d", "AdaptiveMaxPool2d",
+    "AvgPool1d", "MaxPool1d",
 ]

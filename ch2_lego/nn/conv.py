@@ -1,4 +1,4 @@
-"""nn.Conv1d, nn.Conv2d, nn.ConvTranspose2d: convolution layers over nn/conv_ops.py.
+"""nn.Conv1d/2d/3d, nn.ConvTranspose2d/3d: convolution layers over nn/conv_ops.py.
 
 Weights are (O, C/G, *kernel) for convolution and (C, O/G, *kernel) for the transposed one, as in
 PyTorch, initialised like Linear with fan_in = weight.shape[1] * prod(kernel).
@@ -108,5 +108,35 @@ class ConvTranspose2d(_ConvNd):
 
     def forward(self, input: Tensor) -> Tensor:
         return conv_ops.conv_transpose2d(input, self.weight, self.bias, self.stride,
+                                         self.padding, self.output_padding, self.groups,
+                                         self.dilation)
+
+
+class Conv3d(_ConvNd):
+    """Shapes: (B,C,D,H,W) -> (B,O,OD,OH,OW)."""
+
+    def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0, dilation=1,
+                 groups=1, bias=True, padding_mode="zeros", device=None, dtype=None):
+        super().__init__(in_channels, out_channels, kernel_size, stride, padding, dilation,
+                         groups, bias, False, 3, padding_mode=padding_mode, device=device,
+                         dtype=dtype)
+
+    def forward(self, input: Tensor) -> Tensor:
+        return conv_ops.conv3d(input, self.weight, self.bias, self.stride, self.padding,
+                               self.dilation, self.groups)
+
+
+class ConvTranspose3d(_ConvNd):
+    """Shapes: (B,C,D,H,W) -> (B,O,OD,OH,OW), OD = (D-1)*s - 2p + d(K-1) + output_padding + 1."""
+
+    def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0,
+                 output_padding=0, groups=1, bias=True, dilation=1, padding_mode="zeros",
+                 device=None, dtype=None):
+        super().__init__(in_channels, out_channels, kernel_size, stride, padding, dilation,
+                         groups, bias, True, 3, output_padding, padding_mode, device=device,
+                         dtype=dtype)
+
+    def forward(self, input: Tensor) -> Tensor:
+        return conv_ops.conv_transpose3d(input, self.weight, self.bias, self.stride,
                                          self.padding, self.output_padding, self.groups,
                                          self.dilation)

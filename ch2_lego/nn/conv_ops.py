@@ -9,13 +9,15 @@ Letters legend: B batch, C in-channels, O out-channels, G groups, H/W input size
 OH/OW output size, KH/KW kernel size.
 """
 
+import math
+
 from ch2_lego.autograd import Function
 from ch2_lego.creation import arange, ones, zeros
 from ch2_lego.errors import ShapeError
 from ch2_lego.functional import pad
 from ch2_lego.nn.errors import WindowArgumentError
 from ch2_lego.tensor import Tensor
-from ch2_lego.tensor_movement import cat
+from ch2_lego.tensor_movement import cat, stack
 
 # *** 1. arguments: ints or pairs, as PyTorch accepts them ***
 
@@ -332,3 +334,183 @@ def _check_pool_args(padding, kh: int, kw: int, stride) -> tuple[int, int]:
     if 0 in stride:
         raise WindowArgumentError("stride should not be zero")
     return stride
+
+
+# *** 5. three dimensions: the same view and matmul, one more window dim ***
+
+
+def _triple(value, name: str = "argument") -> tuple[int, int, int]:
+    if isinstance(value, int):
+        return value, value, value
+    value = tuple(value)
+    if len(value) != 3:
+        raise WindowArgumentError(
+            f"expected {name} to be a single integer value or a list of 3 values"
+        )
+    return value
+
+
+# --8<-- [start:conv3d]
+def conv3d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride=1, padding=0,
+           dilation=1, groups: int = 1) -> Tensor:
+    """3-D convolution (video, volumes): conv2d's window view with a depth dim in front.
+
+    Shapes: input (B,C,D,H,W), weight (O, C/G, KD, KH, KW), bias (O,) -> (B,O,OD,OH,OW); an
+    unbatched (C,D,H,W) input gives (O,OD,OH,OW).
+    out[b,o,t,i,j] = bias[o] + sum_{c,s,u,v} input[b, g*C/G + c, t*sd + s*dd, i*sh + u*dh,
+    j*sw + v*dw] * weight[o,c,s,u,v].
+    """
+    input, unbatched = _batched(input, 3, "conv3d")
+    if weight.dim() != 5:
+        raise ShapeError(
+            f"conv3d: expected a 5D weight (out_channels, in_channels/groups, kD, kH, kW), but "
+            f"got weight of size {list(weight.shape)}"
+        )
+    b, c = input.shape[:2]
+    o, c_per_group, *kernel = weight.shape
+    if c != c_per_group * groups or o % groups != 0:
+        raise ShapeError(
+            f"Given groups={groups}, weight of size {list(weight.shape)}, expected input"
+            f"{list(input.shape)} to have {c_per_group * groups} channels, but got {c} "
+            "channels instead"
+        )
+    strides, dilations = _triple(stride, "stride"), _triple(dilation, "dilation")
+    if padding == "same":
+        padding = tuple(d * (k - 1) // 2 for k, d in zip(kernel, dilations))
+        if any(d * (k - 1) % 2 for k, d in zip(kernel, dilations)):
+            raise NotImplementedError("padding='same' with an even kernel span is not supported")
+    pads = _triple(0 if padding == "valid" else padding, "padding")
+    _check_window_args(*strides[:2], *pads[:2], *dilations[:2])
+    _check_window_args(strides[2], 1, pads[2], 0, dilations[2], 1)
+    x = pad(input, (pads[2], pads[2], pads[1], pads[1], pads[0], pads[0])) if any(pads) \
+        else input
+    spans = [d * (k - 1) + 1 for k, d in zip(kernel, dilations)]
+    if any(n < span for n, span in zip(x.shape[2:], spans)):
+        raise ShapeError(
+            f"Calculated padded input size per channel: ({' x '.join(map(str, x.shape[2:]))}). "
+            f"Kernel size: ({' x '.join(map(str, spans))}). Kernel size can't be greater than "
+            "actual input size"
+        )
+    for dim, (span, s) in enumerate(zip(spans, strides), start=2):
+        x = Unfold.apply(x, dim, span, s)  # each spatial dim -> (positions, ..., span)
+    d0, d1, d2 = dilations
+    cols = x[:, :, :, :, :, ::d0, ::d1, ::d2]  # (B,C,OD,OH,OW,KD,KH,KW), still a view
+    od, oh, ow = cols.shape[2:5]
+    k = c_per_group * math.prod(kernel)
+    cols = cols.reshape(b, groups, c_per_group, od, oh, ow, *kernel)
+    cols = cols.permute(0, 1, 3, 4, 5, 2, 6, 7, 8).reshape(b, groups, od * oh * ow, k)
+    out = cols @ weight.reshape(groups, o // groups, k).transpose(-2, -1)  # (B,G,P,O/G)
+    out = out.permute(0, 1, 3, 2).reshape(b, o, od, oh, ow)
+    out = out if bias is None else out + bias.reshape(1, o, 1, 1, 1)
+    return out.squeeze(0) if unbatched else out
+# --8<-- [end:conv3d]
+
+
+def conv_transpose3d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride=1,
+                     padding=0, output_padding=0, groups: int = 1, dilation=1) -> Tensor:
+    """The adjoint of conv3d, as conv_transpose2d: a conv3d of the zero-stuffed, padded input
+    with the kernel flipped in space and its channels swapped per group.
+
+    Shapes: input (B,C,D,H,W), weight (C, O/G, KD, KH, KW), bias (O,) -> (B,O,OD,OH,OW), with
+    OD = (D-1)*sd - 2*pd + dd*(KD-1) + output_padding + 1 (and so for H, W).
+    """
+    strides, pads = _triple(stride, "stride"), _triple(padding, "padding")
+    dilations, extra = _triple(dilation, "dilation"), _triple(output_padding, "output_padding")
+    input, unbatched = _batched(input, 3, "conv_transpose3d")
+    if weight.dim() != 5 or input.shape[1] != weight.shape[0]:
+        raise ShapeError(
+            f"conv_transpose3d: expected weight (in_channels={input.shape[1]}, "
+            f"out_channels/groups, kD, kH, kW), but got weight of size {list(weight.shape)}"
+        )
+    c, o_per_group, *kernel = weight.shape
+    if any(e >= max(s, d) for e, s, d in zip(extra, strides, dilations)):
+        raise ShapeError(f"output padding must be smaller than either stride or dilation, but "
+                         f"got output_padding {list(extra)}, stride {list(strides)}, dilation "
+                         f"{list(dilations)}")
+    x = input
+    for dim, (s, p, d, k, e) in enumerate(zip(strides, pads, dilations, kernel, extra), start=2):
+        x = _stretch(x, s, dim)
+        x = _pad_or_crop_dim(x, dim, d * (k - 1) - p, d * (k - 1) - p + e)
+    w = weight.reshape(groups, c // groups, o_per_group, *kernel).transpose(1, 2)
+    w = w.reshape(groups * o_per_group, c // groups, *kernel).flip((2, 3, 4))
+    out = conv3d(x, w, bias, 1, 0, dilations, groups)
+    return out.squeeze(0) if unbatched else out
+
+
+def _pad_or_crop_dim(x: Tensor, dim: int, before: int, after: int) -> Tensor:
+    """Pad any dim with zeros, or crop it where the amount is negative."""
+    if before < 0:
+        x, before = x.narrow(dim, -before, x.shape[dim] + before), 0
+    if after < 0:
+        x, after = x.narrow(dim, 0, x.shape[dim] + after), 0
+    if before == 0 and after == 0:
+        return x
+    return pad(x, (0, 0) * (x.dim() - 1 - dim) + (before, after))
+
+
+# *** 6. one-dimensional and adaptive pooling ***
+
+
+def max_pool1d(input: Tensor, kernel_size, stride=None, padding=0, dilation=1,
+               ceil_mode: bool = False, return_indices: bool = False) -> Tensor:
+    """max_pool2d over a height of 1. Shapes: (B,C,L) -> (B,C,OL), or (C,L) -> (C,OL)."""
+    k = _single(kernel_size)
+    s = k if stride is None or stride == [] else _single(stride)
+    out = max_pool2d(input.unsqueeze(-2), (1, k), (1, s), (0, _single(padding)),
+                     (1, _single(dilation)), ceil_mode, return_indices)
+    return out.squeeze(-2)
+
+
+def avg_pool1d(input: Tensor, kernel_size, stride=None, padding=0, ceil_mode: bool = False,
+               count_include_pad: bool = True) -> Tensor:
+    """avg_pool2d over a height of 1. Shapes: (B,C,L) -> (B,C,OL), or (C,L) -> (C,OL)."""
+    k = _single(kernel_size)
+    s = k if stride is None or stride == [] else _single(stride)
+    out = avg_pool2d(input.unsqueeze(-2), (1, k), (1, s), (0, _single(padding)), ceil_mode,
+                     count_include_pad)
+    return out.squeeze(-2)
+
+
+def _adaptive(x: Tensor, dim: int, size: int, reduce) -> Tensor:
+    """Pool dim down to `size` cells: cell i covers [floor(i n / size), ceil((i + 1) n / size)),
+    torch's split; equal cells (n divisible by size) are one reshape."""
+    n = x.shape[dim]
+    if size <= 0:
+        raise ShapeError(f"adaptive pooling: output size must be positive, but got {size}")
+    if n % size == 0:
+        shape = list(x.shape[:dim]) + [size, n // size] + list(x.shape[dim + 1:])
+        return reduce(x.reshape(shape), dim + 1)
+    cells = [reduce(x.narrow(dim, i * n // size, -(-(i + 1) * n // size) - i * n // size), dim)
+             for i in range(size)]
+    return stack(cells, dim)
+
+
+def _adaptive_pool(input: Tensor, output_size, spatial: int, reduce, name: str) -> Tensor:
+    sizes = (output_size,) * spatial if isinstance(output_size, int) else tuple(output_size)
+    if len(sizes) != spatial:
+        raise ShapeError(f"{name}: output_size must be {spatial} ints, got {output_size}")
+    if input.dim() not in (spatial + 1, spatial + 2):
+        raise ShapeError(f"{name}(): Expected {spatial + 1}D or {spatial + 2}D tensor, but got "
+                         f"{list(input.shape)}")
+    out = input
+    for k, size in enumerate(sizes):
+        dim = input.dim() - spatial + k
+        out = out if size is None else _adaptive(out, dim, size, reduce)
+    return out
+
+
+def adaptive_avg_pool1d(input: Tensor, output_size) -> Tensor:
+    """The mean of each of `output_size` near-equal cells. Shapes: (B,C,L) -> (B,C,OL)."""
+    return _adaptive_pool(input, output_size, 1, lambda x, d: x.mean(d), "adaptive_avg_pool1d")
+
+
+def adaptive_avg_pool2d(input: Tensor, output_size) -> Tensor:
+    """The mean of each cell of an OH x OW grid over the input; output_size 1 is global
+    average pooling. Shapes: (B,C,H,W) -> (B,C,OH,OW)."""
+    return _adaptive_pool(input, output_size, 2, lambda x, d: x.mean(d), "adaptive_avg_pool2d")
+
+
+def adaptive_max_pool2d(input: Tensor, output_size, return_indices: bool = False) -> Tensor:
+    if return_indices:
+        raise NotImplementedError("adaptive_max_pool2d: return_indices is not supported")
+    return _adaptive_pool(input, output_size, 2, lambda x, d: x.amax(d), "adaptive_max_pool2d")

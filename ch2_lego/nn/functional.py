@@ -11,10 +11,11 @@ H heads, D head size, V vocabulary/embeddings.
 
 import math
 
-from ch2_lego.creation import arange
+from ch2_lego.creation import zeros
 from ch2_lego.dtype import bool_, float32, float64, int32, int64
-from ch2_lego.errors import DTypeError, OutOfRangeError, ShapeError
+from ch2_lego.errors import DTypeError, InvalidArgumentError, OutOfRangeError, ShapeError
 from ch2_lego.function_fused import LayerNorm as LayerNormFn
+from ch2_lego.function_fused import ScaledDotProductAttention, causal_bias
 from ch2_lego.functional import (  # noqa: F401  (the core's activations and losses)
     binary_cross_entropy,
     binary_cross_entropy_with_logits,
@@ -37,16 +38,51 @@ from ch2_lego.functional import (  # noqa: F401  (the core's activations and los
     tanh,
 )
 from ch2_lego.grad_mode import no_grad
+from ch2_lego.nn.activation_ops import (  # noqa: F401  (more activations and distances)
+    celu,
+    cosine_similarity,
+    glu,
+    hardshrink,
+    hardsigmoid,
+    hardswish,
+    hardtanh,
+    mish,
+    normalize,
+    pairwise_distance,
+    prelu,
+    relu6,
+    relu_,
+    selu,
+    softmin,
+    softshrink,
+    softsign,
+    tanhshrink,
+    threshold,
+)
 from ch2_lego.nn.conv_ops import (  # noqa: F401  (convolution and pooling)
+    adaptive_avg_pool1d,
+    adaptive_avg_pool2d,
+    adaptive_max_pool2d,
+    avg_pool1d,
     avg_pool2d,
     conv1d,
     conv2d,
+    conv3d,
     conv_transpose2d,
+    conv_transpose3d,
+    max_pool1d,
     max_pool2d,
     unfold,
 )
 from ch2_lego.nn.errors import LayerArgumentError
+from ch2_lego.nn.loss_ops import (  # noqa: F401  (more losses)
+    huber_loss,
+    kl_div,
+    margin_ranking_loss,
+    smooth_l1_loss,
+)
 from ch2_lego.rand import rand
+from ch2_lego.storage import broadcast_shape
 from ch2_lego.tensor import Tensor
 
 # *** 1. linear layers ***
@@ -62,7 +98,8 @@ def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
     weight gradient is then one matmul too, not a batch of them summed afterwards.
     """
     # EXERCISE 2.21: flatten to (N,C_in), multiply by the transposed weight, restore, add bias
-    out = input.reshape(-1, input.shape[-1]) @ weight.T  # (N,C_out), N = prod(*)
+    n = math.prod(input.shape[:-1])  # not -1: with C_in = 0 it could be anything
+    out = input.reshape(n, input.shape[-1]) @ weight.T  # (N,C_out)
     out = out.reshape(*input.shape[:-1], weight.shape[0])
     return out if bias is None else out + bias
     # END EXERCISE
@@ -183,29 +220,90 @@ def dropout(input: Tensor, p: float = 0.5, training: bool = True) -> Tensor:
 # --8<-- [start:sdpa]
 def scaled_dot_product_attention(query: Tensor, key: Tensor, value: Tensor,
                                  attn_mask: Tensor | None = None, dropout_p: float = 0.0,
-                                 is_causal: bool = False, scale: float | None = None) -> Tensor:
+                                 is_causal: bool = False, scale: float | None = None,
+                                 enable_gqa: bool = False) -> Tensor:
     """softmax(Q K^T / sqrt(D) + mask) V, over the last two dims; leading dims broadcast.
 
-    Shapes: query (*,T,D), key (*,S,D), value (*,S,Dv), attn_mask (T,S) -> (*,T,Dv).
-    A boolean mask keeps the True positions; a float mask is added to the scores. is_causal
-    lets query i see keys 0..i only (top-left aligned, as in PyTorch).
+    Shapes: query (*,Hq,T,D), key (*,Hk,S,D), value (*,Hk,S,Dv), attn_mask broadcasting to
+    (*,Hq,T,S) -> (*,Hq,T,Dv); Hk = Hq unless enable_gqa (then Hk divides Hq: grouped-query
+    attention). A boolean mask keeps the True positions; a float mask is added to the scores.
+    is_causal lets query i see keys 0..i only (top-left aligned, as in PyTorch). One graph
+    node, forward and backward: see ScaledDotProductAttention in function_fused.py.
     """
+    groups = _check_attention(query, key, value, attn_mask, dropout_p, is_causal, enable_gqa)
     T, S = query.shape[-2], key.shape[-2]
     scale = 1.0 / math.sqrt(query.shape[-1]) if scale is None else scale
-    # EXERCISE 2.26: scores from query and key, mask, softmax over keys, weight the values
-    scores = (query @ key.transpose(-2, -1)) * scale  # (*,T,S)
-    if is_causal:  # query i sees keys j <= i: mask the keys after it
-        i, j = arange(T, device=query.device), arange(S, device=query.device)
-        scores = scores.masked_fill(i.unsqueeze(1) < j.unsqueeze(0), float("-inf"))
-    if attn_mask is not None and attn_mask.dtype == bool_:
-        scores = scores.masked_fill(attn_mask.logical_not(), float("-inf"))
+    bias = None  # added to the scores: 0 where a key is seen, -inf where it is not
+    if is_causal:
+        bias = causal_bias(T, S, query.dtype, query._buf.device)  # built once, then reused
+    elif attn_mask is not None and attn_mask.dtype == bool_:
+        bias = zeros((), dtype=query.dtype, device=query.device).masked_fill(
+            attn_mask.logical_not(), float("-inf"))
     elif attn_mask is not None:
-        scores = scores + attn_mask
-    weights = scores.softmax(-1)
-    weights = dropout(weights, dropout_p) if dropout_p > 0.0 else weights
-    return weights @ value
-    # END EXERCISE
+        bias = attn_mask
+    drop = None  # dropout of the weights: 0 or 1 / (1 - p), drawn as F.dropout draws
+    if dropout_p > 0.0:
+        lead = broadcast_shape(query.shape[:-2], key.shape[:-3] + (query.shape[-3],),
+                               value.shape[:-3] + (query.shape[-3],))
+        keep = rand(*lead, T, S, device=query.device) >= dropout_p
+        drop = keep.to(query.dtype) * (1.0 / (1.0 - dropout_p) if dropout_p < 1.0 else 0.0)
+    return ScaledDotProductAttention.apply(query, key, value, bias, drop, scale, groups)
 # --8<-- [end:sdpa]
+
+
+def _check_attention(query, key, value, attn_mask, dropout_p, is_causal,
+                     enable_gqa) -> tuple[int, int]:
+    """PyTorch's checks of scaled_dot_product_attention's arguments, in its words; returns the
+    number of query heads per key head and per value head (1, 1 without grouped-query
+    attention)."""
+    if min(query.dim(), key.dim(), value.dim()) < 2:
+        raise ShapeError(f"Expected query, key, and value to all be  at least 2 dimensional, "
+                         f"but got query.dim: {query.dim()} key.dim: {key.dim()} and value.dim: "
+                         f"{value.dim()} instead.")
+    if not query.dtype == key.dtype == value.dtype:
+        raise DTypeError(f"Expected query, key, and value to have the same dtype, but got "
+                         f"query.dtype: {_c_name(query.dtype)} key.dtype: {_c_name(key.dtype)} "
+                         f"and value.dtype: {_c_name(value.dtype)} instead.")
+    if query.dtype not in (float32, float64) and not query.is_floating_point():
+        found = {"int64": "Long", "int32": "Int", "bool": "Bool"}.get(query.dtype.name)
+        raise DTypeError(f"expected scalar type Float but found {found or query.dtype.name}")
+    if dropout_p > 1.0:
+        raise InvalidArgumentError(
+            f"dropout probability has to be between 0 and 1, but got {dropout_p}")
+    if attn_mask is not None and is_causal:
+        raise InvalidArgumentError("_scaled_dot_product_attention: Explicit attn_mask should not "
+                                 "be set when is_causal=True")
+    if attn_mask is not None and attn_mask.dtype not in (bool_, float32, query.dtype):
+        raise DTypeError(f"Expected attn_mask dtype to be bool or float or to match query "
+                         f"dtype, but got attn_mask.dtype: {_c_name(attn_mask.dtype)} and  "
+                         f"query.dtype: {_c_name(query.dtype)} instead.")
+    rows = math.prod(broadcast_shape(query.shape[:-2], key.shape[:-2], value.shape[:-2])
+                     if not enable_gqa else query.shape[:-2])
+    for name, got, want in (("batch2", key.shape[-1], query.shape[-1]),
+                            ("batch2", value.shape[-2], key.shape[-2])):
+        if got != want:  # PyTorch's words are those of the bmm it runs
+            raise ShapeError(f"Expected size for first two dimensions of {name} tensor to be: "
+                             f"[{rows}, {want}] but got: [{rows}, {got}].")
+    groups = (1, 1)
+    if enable_gqa and min(query.dim(), key.dim(), value.dim()) >= 3:
+        hq = query.shape[-3]
+        if hq % key.shape[-3] or hq % value.shape[-3]:
+            raise ShapeError("Number of heads in key and value must divide the number of heads "
+                             "in query")
+        groups = (hq // key.shape[-3], hq // value.shape[-3])
+    heads = (query.shape[-3],) if query.dim() >= 3 else ()
+    lead = broadcast_shape(query.shape[:-2], key.shape[:-3] + heads if heads else key.shape[:-2],
+                           value.shape[:-3] + heads if heads else value.shape[:-2])
+    if attn_mask is not None:
+        broadcast_shape(lead + (query.shape[-2], key.shape[-2]), attn_mask.shape)
+    return groups
+
+
+def _c_name(dtype) -> str:
+    """The C type name PyTorch's attention errors use: float, double, long int, bool."""
+    name = str(dtype).split(".")[-1]
+    return {"float32": "float", "float64": "double", "int64": "long int", "int32": "int",
+            "bool": "bool", "float16": "c10::Half", "bfloat16": "c10::BFloat16"}.get(name, name)
 
 
 # *** helpers ***

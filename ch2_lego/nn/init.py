@@ -7,6 +7,7 @@ I * prod(kernel) and O * prod(kernel).
 """
 
 import math
+import warnings
 
 from ch2_lego.grad_mode import no_grad
 from ch2_lego.nn.errors import LayerArgumentError
@@ -84,6 +85,9 @@ def kaiming_uniform_(tensor: Tensor, a: float = 0.0, mode: str = "fan_in",
     A uniform on [-b, b] has variance b^2/3, so this gives std = gain / sqrt(fan). Linear and
     Conv call it with a = sqrt(5): gain = sqrt(2 / 6), hence bound = 1 / sqrt(fan_in).
     """
+    if tensor.numel() == 0:  # a zero-sized layer: nothing to fill, and fan may be 0
+        warnings.warn("Initializing zero-element tensors is a no-op", stacklevel=2)
+        return tensor
     fan_in, fan_out = _calculate_fan_in_and_fan_out(tensor)
     fan = fan_in if mode == "fan_in" else fan_out
     bound = math.sqrt(3.0) * calculate_gain(nonlinearity, a) / math.sqrt(fan)
@@ -94,6 +98,9 @@ def kaiming_uniform_(tensor: Tensor, a: float = 0.0, mode: str = "fan_in",
 def kaiming_normal_(tensor: Tensor, a: float = 0.0, mode: str = "fan_in",
                     nonlinearity: str = "leaky_relu", generator=None) -> Tensor:
     """Fill with N(0, std^2), std = gain / sqrt(fan)."""
+    if tensor.numel() == 0:  # a zero-sized layer: nothing to fill, and fan may be 0
+        warnings.warn("Initializing zero-element tensors is a no-op", stacklevel=2)
+        return tensor
     fan_in, fan_out = _calculate_fan_in_and_fan_out(tensor)
     fan = fan_in if mode == "fan_in" else fan_out
     return normal_(tensor, 0.0, calculate_gain(nonlinearity, a) / math.sqrt(fan), generator)

@@ -166,6 +166,10 @@ def test_op_matches_the_interpreter(name):
         x = lego.tensor(xs, dtype=dtype).to(device)
         y = lego.tensor(ys, dtype=dtype).to(device)
         outs[device, dtype] = op_cases(x, y, lego.tensor(idx).to(device))[name]().cpu()
+    if name == "cumsum":  # ch2's cpu scan accumulates in double (as torch's): no float32 yardstick
+        bound = xs.shape[1] * EPS * np.cumsum(np.abs(xs), axis=1)  # a float32 scan's error
+        assert np.all(np.abs(np_of(outs["wgpu", lego.float32]) - xs.cumsum(1)) <= bound)
+        return
     close_to_truth(outs["wgpu", lego.float32], outs["cpu", lego.float32],
                    outs["cpu", lego.float64])
 

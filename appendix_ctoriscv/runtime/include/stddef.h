@@ -3,9 +3,9 @@
 #define _STDDEF_H
 
 #define NULL ((void *)0)
-#define size_t unsigned
-#define ptrdiff_t int
-#define wchar_t int
+typedef unsigned size_t;
+typedef int ptrdiff_t;
+typedef int wchar_t;
 #define offsetof(type, member) ((size_t)&((type *)0)->member)
 
 #endif

@@ -3,15 +3,15 @@
 #ifndef _STDIO_H
 #define _STDIO_H
 
+#include <stdarg.h>
 #include <stddef.h>
 
-#define FILE void
+typedef struct __FILE FILE;             /* never defined: only pointers to it exist */
 #define EOF (-1)
 #define BUFSIZ 1024
 #define stdin ((FILE *)0)
 #define stdout ((FILE *)1)
 #define stderr ((FILE *)2)
-#define va_list_ char *
 
 int putchar(int c);
 int fputc(int c, FILE *stream);
@@ -25,14 +25,13 @@ int fgetc(FILE *stream);
 int getc(FILE *stream);
 char *fgets(char *s, int n, FILE *stream);
 
-int printf();
-int fprintf();
-int sprintf();
-int snprintf();
-int vprintf(const char *format, va_list_ ap);
-int vfprintf(FILE *stream, const char *format, va_list_ ap);
-int vsprintf(char *s, const char *format, va_list_ ap);
-int vsnprintf(char *s, size_t n, const char *format, va_list_ ap);
+int printf(const char *format, ...);
+int fprintf(FILE *stream, const char *format, ...);
+int sprintf(char *s, const char *format, ...);
+int snprintf(char *s, size_t n, const char *format, ...);
+int vprintf(const char *format, va_list ap);
+int vfprintf(FILE *stream, const char *format, va_list ap);
+int vsprintf(char *s, const char *format, va_list ap);
+int vsnprintf(char *s, size_t n, const char *format, va_list ap);
 
-#undef va_list_
 #endif

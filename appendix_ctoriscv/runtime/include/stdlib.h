@@ -1,4 +1,5 @@
-/* stdlib.h: C89's section 4.10 (no floating point conversions yet, no multibyte). */
+/* stdlib.h: C89's section 4.10 (no floating point conversions yet, no multibyte, no
+ * environment). */
 #ifndef _STDLIB_H
 #define _STDLIB_H
 
@@ -8,12 +9,24 @@
 #define EXIT_FAILURE 1
 #define RAND_MAX 32767
 
+typedef struct {
+    int quot, rem;
+} div_t;
+typedef struct {
+    long quot, rem;
+} ldiv_t;
+
 int atoi(const char *s);
 long atol(const char *s);
 long strtol(const char *s, char **end, int base);
 unsigned long strtoul(const char *s, char **end, int base);
 int abs(int x);
 long labs(long x);
+div_t div(int numerator, int denominator);
+ldiv_t ldiv(long numerator, long denominator);
+void qsort(void *base, size_t count, size_t size, int (*compare)(const void *, const void *));
+void *bsearch(const void *key, const void *base, size_t count, size_t size,
+              int (*compare)(const void *, const void *));
 int rand(void);
 void srand(unsigned seed);
 void *malloc(size_t size);
@@ -21,6 +34,7 @@ void *calloc(size_t count, size_t size);
 void *realloc(void *p, size_t size);
 void free(void *p);
 void exit(int status);
+int atexit(void (*function)(void));
 void abort(void);
 
 #endif

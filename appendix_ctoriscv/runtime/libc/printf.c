@@ -1,6 +1,9 @@
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include "softfloat.h"
 
 /* The printf family. One formatter, vsnprintf, writes into a buffer; the others are built on
  * it: sprintf into the caller's buffer, vfprintf into a buffer on the stack (or, for long
@@ -8,12 +11,9 @@
  *
  * A conversion is %[flags][width][.precision][length]conversion, as in C89 4.9.6.1: flags
  * `-+ #0`, a width and a precision as digits or `*`, length h, hh or l, and the conversions
- * d i u x X o c s p n %. */
+ * d i u x X o c s p n %, and f F e E g G for doubles (printf_float.c writes their digits). */
 
-/* Until the compiler has <stdarg.h>, the argument pointer walks the 4-byte slots that the
- * assembly entries (printf_entry.s) spill the argument registers to. */
-#define va_list char *
-#define va_arg(ap, type) (*(type *)((ap += 4) - 4))
+int __sf_format_double(char *out, Bits64 v, int conversion, int precision, int alt);
 
 #define LEFT 1                          /* '-': pad on the right */
 #define PLUS 2                          /* '+': a sign even when positive */
@@ -67,7 +67,8 @@ static void format_integer(unsigned value, int negative, int flags, int width, i
     char digits[32];
     const char *prefix = negative ? "-" : flags & PLUS ? "+" : flags & SPACE ? " " : "";
     int n = 0, zeros, length;
-    if ((flags & ALT && conversion != 'o' && value != 0) || conversion == 'p')
+    if ((flags & ALT && (conversion == 'x' || conversion == 'X') && value != 0)
+        || conversion == 'p')
         prefix = conversion == 'X' ? "0X" : "0x";
     for (; value != 0; value /= base)
         digits[n++] = alphabet[value % base];
@@ -93,6 +94,25 @@ static void format_integer(unsigned value, int negative, int flags, int width, i
         emit_repeated(' ', width - length);
 }
 /* --8<-- [end:format_integer] */
+
+/* A double: the sign here, the digits from printf_float.c, then the layout of an integer's
+ * (zeros after the sign with the 0 flag, except for inf and nan) */
+static void format_double(Bits64 v, int flags, int width, int precision, int conversion)
+{
+    char body[400 + 340];
+    const char *sign = v.hi & 0x80000000U ? "-" : flags & PLUS ? "+" : flags & SPACE ? " " : "";
+    int n = __sf_format_double(body, v, conversion, precision, flags & ALT);
+    int length = strlen(sign) + n, zeros = 0;
+    if (flags & ZERO && !(flags & LEFT) && width > length && body[0] >= '0' && body[0] <= '9')
+        zeros = width - length;
+    if (!(flags & LEFT))
+        emit_repeated(' ', width - length - zeros);
+    emit_text(sign, strlen(sign));
+    emit_repeated('0', zeros);
+    emit_text(body, n);
+    if (flags & LEFT)
+        emit_repeated(' ', width - length);
+}
 
 /* --8<-- [start:vsnprintf] */
 int vsnprintf(char *s, size_t size, const char *format, va_list ap)
@@ -160,6 +180,12 @@ int vsnprintf(char *s, size_t size, const char *format, va_list ap)
             while ((precision < 0 || n < precision) && v[n])
                 n++;
             format_padded(v, n, flags, width);
+        } else if (c != 0 && strchr("fFeEgG", c)) {
+            /* a double argument sits at an 8-byte boundary (the psABI's rule for varargs) */
+            Bits64 v;
+            ap = (va_list)(((unsigned)ap + 7) & ~7U);
+            v = va_arg(ap, Bits64);
+            format_double(v, flags, width, precision, c);
         } else if (c == 'n') {
             *va_arg(ap, int *) = out_len;
         } else if (c == '%') {
@@ -206,4 +232,46 @@ int vfprintf(FILE *stream, const char *format, va_list ap)
 int vprintf(const char *format, va_list ap)
 {
     return vfprintf(stdout, format, ap);
+}
+
+/* --8<-- [start:printf] */
+int printf(const char *format, ...)
+{
+    va_list ap;
+    int n;
+    va_start(ap, format);
+    n = vfprintf(stdout, format, ap);
+    va_end(ap);
+    return n;
+}
+/* --8<-- [end:printf] */
+
+int fprintf(FILE *stream, const char *format, ...)
+{
+    va_list ap;
+    int n;
+    va_start(ap, format);
+    n = vfprintf(stream, format, ap);
+    va_end(ap);
+    return n;
+}
+
+int sprintf(char *s, const char *format, ...)
+{
+    va_list ap;
+    int n;
+    va_start(ap, format);
+    n = vsprintf(s, format, ap);
+    va_end(ap);
+    return n;
+}
+
+int snprintf(char *s, size_t size, const char *format, ...)
+{
+    va_list ap;
+    int n;
+    va_start(ap, format);
+    n = vsnprintf(s, size, format, ap);
+    va_end(ap);
+    return n;
 }

@@ -1,0 +1,426 @@
+"""The rest of torch's Tensor API that training scripts reach for, composed from the core methods.
+
+A mixin of Tensor (tensor.py), first in its bases: numpy's names on reductions (`axis=`,
+`keepdims=`), small elementwise ops (exp2, hyperbolic functions, lerp, hypot, ...), bit shifts,
+linear-algebra conveniences (addmm, diagonal, trace) and shape helpers (tile, rot90, ...). Each is
+an hlop over methods that already have gradients, so each is differentiable where torch's is.
+Histograms (functions at the bottom) count on the host: they have no gradient in torch either.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from ch2_lego import function_movement as movement
+from ch2_lego.autograd import TensorBase
+from ch2_lego.dtype import PT_NAMES, bool_, float32, float64, int64, result_type
+from ch2_lego.errors import DTypeError, InvalidArgumentError, ShapeError, UnsupportedOpError
+from ch2_lego.storage import Size, View, contiguous_strides, normalize_dim
+from ch2_lego.tensor_math import MathMixin
+
+# In annotations only: Tensor (tensor.py) is built from these mixins and TensorBase.
+Tensor = TensorBase
+
+
+# *** 1. numpy's argument names on reductions ***
+
+_REDUCTIONS = ("sum mean prod amax amin max min argmax argmin var std logsumexp all any "
+               "cumsum").split()  # not norm: torch's takes no axis= either
+
+
+def _with_numpy_names(name: str):
+    """MathMixin.<name>, also taking numpy's `axis=` for dim and `keepdims=` for keepdim."""
+    method = getattr(MathMixin, name)
+
+    def reduction(self, *args, **kwargs):
+        if kwargs:
+            for numpy_name, torch_name in (("axis", "dim"), ("keepdims", "keepdim")):
+                if numpy_name in kwargs:
+                    if torch_name in kwargs:
+                        raise TypeError(f"{name}() got both '{torch_name}' and its alias "
+                                        f"'{numpy_name}'")
+                    kwargs[torch_name] = kwargs.pop(numpy_name)
+        return method(self, *args, **kwargs)
+    reduction.__name__, reduction.__doc__ = name, method.__doc__
+    return reduction
+
+
+class ExtrasMixin:
+    """Aliases and small ops; see the module docstring."""
+
+    __slots__ = ()
+
+    # *** 2. elementwise ***
+
+    def exp2(self) -> Tensor:
+        return (self._as_float() * math.log(2)).exp()  # 2^x = e^(x ln 2)
+
+    def sinh(self) -> Tensor:
+        return (self.exp() - (-self).exp()) / 2
+
+    def cosh(self) -> Tensor:
+        return (self.exp() + (-self).exp()) / 2
+
+    def asinh(self) -> Tensor:
+        """log(x + sqrt(x^2 + 1)) for x >= 0, and -asinh(-x) below, where that sum would
+        cancel; each branch sees only its own half (clamped), so neither can overflow."""
+        x = self._as_float()
+        def positive(t): return (t + (t * t + 1).sqrt()).log()  # noqa: E306,E704
+        return positive(x.clamp(min=0)).where(x >= 0, -positive((-x).clamp(min=0)))
+
+    def acosh(self) -> Tensor:
+        x = self._as_float()
+        return (x + (x * x - 1).sqrt()).log()
+
+    def atanh(self) -> Tensor:
+        x = self._as_float()
+        return ((1 + x) / (1 - x)).log() / 2
+
+    def frac(self) -> Tensor:
+        return self - self.trunc()
+
+    def fmod(self, other) -> Tensor:
+        """The remainder with the dividend's sign (C's fmod), unlike remainder's divisor's."""
+        if result_type(self, other).is_floating_point:
+            return self - (self / other).trunc() * other
+        return self - self.div(other, rounding_mode="trunc") * other
+
+    def lerp(self, end, weight) -> Tensor:
+        return self + weight * (end - self)
+
+    def hypot(self, other) -> Tensor:
+        return (self * self + other * other).sqrt()
+
+    def logit(self, eps=None) -> Tensor:
+        x = self if eps is None else self.clamp(eps, 1 - eps)
+        return (x / (1 - x)).log()
+
+    def xlogy(self, other) -> Tensor:
+        """x * log(y), 0 where x == 0 (even where log y is -inf or nan)."""
+        return (self * other.log() if isinstance(other, TensorBase) else self * math.log(other)
+                ).masked_fill(self == 0, 0)
+
+    def signbit(self) -> Tensor:
+        if not self.dtype.is_floating_point:
+            return self < 0
+        return (self < 0) | ((self == 0) & ((1 / self) < 0))  # -0.0 has its sign bit set
+
+    def sgn(self) -> Tensor:
+        return self.sign()
+
+    def nan_to_num(self, nan=0.0, posinf=None, neginf=None) -> Tensor:
+        if not self.dtype.is_floating_point:
+            return self.clone()
+        big = np.finfo(np.float32 if self.dtype.itemsize <= 4 else np.float64).max
+        out = self.masked_fill(self.isnan(), nan)
+        out = out.masked_fill(out == math.inf, big if posinf is None else posinf)
+        return out.masked_fill(out == -math.inf, -big if neginf is None else neginf)
+
+    def isclose(self, other, rtol=1e-05, atol=1e-08, equal_nan=False) -> Tensor:
+        close = (self == other) | ((self - other).abs() <= atol + rtol * other.abs())
+        return close | (self.isnan() & other.isnan()) if equal_nan else close
+
+    def _shift(self, other, left: bool, reverse=False) -> Tensor:
+        dtype = result_type(self, other)
+        if dtype.is_floating_point or dtype is bool_:
+            raise UnsupportedOpError(f'"{"l" if left else "r"}shift_cpu" not implemented for '
+                                     f"'{PT_NAMES[dtype.name]}'")
+        x, n = (other, self) if reverse else (self, other)
+        x = x if isinstance(x, TensorBase) else self._scalar(x, self, dtype)
+        scale = 2 ** n if isinstance(n, TensorBase) else 2 ** int(n)
+        # x << n == x * 2^n (wrapping as two's complement does); x >> n == floor(x / 2^n)
+        return (x * scale).to(dtype) if left else (x // scale).to(dtype)
+
+    def __lshift__(self, other): return self._shift(other, True)  # noqa: E704
+    def __rshift__(self, other): return self._shift(other, False)  # noqa: E704
+    def __rlshift__(self, other): return self._shift(other, True, reverse=True)  # noqa: E704
+    def __rrshift__(self, other): return self._shift(other, False, reverse=True)  # noqa: E704
+    bitwise_left_shift, bitwise_right_shift = __lshift__, __rshift__
+
+    def bitwise_and(self, other): return self & other  # noqa: E704
+    def bitwise_or(self, other): return self | other  # noqa: E704
+    def bitwise_xor(self, other): return self ^ other  # noqa: E704
+    def bitwise_not(self): return ~self  # noqa: E704
+
+    # *** 3. reductions and linear algebra ***
+
+    def nansum(self, dim=None, keepdim=False, dtype=None) -> Tensor:
+        return self.masked_fill(self.isnan(), 0).sum(dim, keepdim, dtype=dtype) \
+            if self.dtype.is_floating_point else self.sum(dim, keepdim, dtype=dtype)
+
+    def nanmean(self, dim=None, keepdim=False) -> Tensor:
+        keep = ~self.isnan()
+        return self.nansum(dim, keepdim) / keep.sum(dim, keepdim)
+
+    def count_nonzero(self, dim=None) -> Tensor:
+        return (self != 0).sum(dim)
+
+    def aminmax(self, *, dim=None, keepdim=False):
+        return self.amin(dim, keepdim), self.amax(dim, keepdim)
+
+    def addmm(self, mat1, mat2, *, beta=1, alpha=1) -> Tensor:
+        """beta * self + alpha * (mat1 @ mat2). Shapes: self broadcasts to (M, N)."""
+        product = mat1 @ mat2
+        product = product * alpha if alpha != 1 else product
+        return product if beta == 0 else (self * beta if beta != 1 else self) + product
+
+    def addmv(self, mat, vec, *, beta=1, alpha=1) -> Tensor:
+        return self.addmm(mat, vec, beta=beta, alpha=alpha)
+
+    def baddbmm(self, batch1, batch2, *, beta=1, alpha=1) -> Tensor:
+        return self.addmm(batch1, batch2, beta=beta, alpha=alpha)
+
+    def diagonal(self, offset: int = 0, dim1: int = 0, dim2: int = 1) -> Tensor:
+        """The diagonal of dims dim1, dim2 as the last dim: a view (as_strided), as torch's."""
+        d1, d2 = normalize_dim(dim1, self.ndim), normalize_dim(dim2, self.ndim)
+        if d1 == d2:
+            raise ShapeError(f"diagonal dimensions cannot be identical {dim1}, {dim2}")
+        n1, n2 = self.shape[d1], self.shape[d2]
+        length = max(0, min(n1, n2 - offset) if offset >= 0 else min(n1 + offset, n2))
+        rest = [d for d in range(self.ndim) if d not in (d1, d2)]
+        dense = contiguous_strides(self.shape)  # AsStrided reads a contiguous self
+        start = offset * dense[d2] if offset >= 0 else -offset * dense[d1]
+        where = View(Size([self.shape[d] for d in rest] + [length]),
+                     tuple(dense[d] for d in rest) + (dense[d1] + dense[d2],),
+                     start if length else 0)
+        return movement.AsStrided.apply(self, where)
+
+    def as_strided(self, size, stride, storage_offset=None) -> Tensor:
+        """A view with any shape and strides over self's elements, counted as in a contiguous
+        self (exactly torch's as_strided for a contiguous tensor; others are copied first)."""
+        offset = 0 if storage_offset is None else storage_offset - self.storage_offset()
+        return movement.AsStrided.apply(self, View(Size(size), tuple(stride), offset))
+
+    def trace(self) -> Tensor:
+        if self.ndim != 2:
+            raise ShapeError(f"trace: expected a matrix, but got tensor with dim {self.ndim}")
+        return self.diagonal().sum()
+
+    # *** 4. shape helpers ***
+
+    def tile(self, dims) -> Tensor:
+        dims = (dims,) if isinstance(dims, int) else tuple(dims)
+        dims = (1,) * (self.ndim - len(dims)) + dims
+        x = self.reshape((1,) * (len(dims) - self.ndim) + tuple(self.shape))
+        return x.repeat(*dims)
+
+    def repeat_interleave(self, repeats, dim=None) -> Tensor:
+        """Each element `repeats` times in a row. Shapes: (n,) -> (n * repeats,)."""
+        x, d = (self.reshape(-1), 0) if dim is None else (self, normalize_dim(dim, self.ndim))
+        if isinstance(repeats, TensorBase):
+            counts = repeats.tolist()
+            counts = counts * x.shape[d] if len(counts) == 1 else counts
+            index = np.repeat(np.arange(x.shape[d]), counts)
+            return x.index_select(d, self._from_numpy(index.astype(np.int64), self._buf.device))
+        return x.unsqueeze(d + 1).expand(*x.shape[:d + 1], int(repeats), *x.shape[d + 1:]) \
+            .flatten(d, d + 1)
+
+    def rot90(self, k: int = 1, dims=(0, 1)) -> Tensor:
+        k %= 4
+        d0, d1 = dims
+        if k == 0:
+            return self.clone()
+        if k == 2:
+            return self.flip(dims)
+        return self.flip(d1).transpose(d0, d1) if k == 1 else self.transpose(d0, d1).flip(d1)
+
+    def fliplr(self) -> Tensor:
+        return self.flip(1)
+
+    def flipud(self) -> Tensor:
+        return self.flip(0)
+
+    def masked_select(self, mask) -> Tensor:
+        x, m = self, mask
+        if tuple(x.shape) != tuple(m.shape):
+            shape = np.broadcast_shapes(tuple(x.shape), tuple(m.shape))
+            x, m = x.expand(shape), m.expand(shape)
+        return x[m]
+
+    def take(self, index) -> Tensor:
+        return self.reshape(-1)[index]
+
+    def take_along_dim(self, indices, dim=None) -> Tensor:
+        if dim is None:
+            return self.reshape(-1).gather(0, indices.reshape(-1))
+        d = normalize_dim(dim, self.ndim)
+        shape = list(np.broadcast_shapes(tuple(self.shape), tuple(indices.shape)))
+        shape[d] = self.shape[d]
+        ishape = list(shape)
+        ishape[d] = indices.shape[d]
+        return self.expand(shape).gather(d, indices.expand(ishape))
+
+    def pin_memory(self, device=None) -> Tensor:
+        """Page-locked host memory for faster uploads in torch; our host memory is the cpu's."""
+        return self
+
+    def is_pinned(self, device=None) -> bool:
+        return False
+
+    def bernoulli(self, p=None, *, generator=None) -> Tensor:
+        """1 with probability self (or p), else 0, in self's dtype."""
+        from ch2_lego.rand import rand_like
+        prob = self if p is None else p
+        return (rand_like(self, generator=generator) < prob).to(self.dtype)
+
+    def index_fill(self, dim: int, index, value) -> Tensor:
+        d = normalize_dim(dim, self.ndim)
+        hit = self._zeros((self.shape[d],), bool_, self._buf.device)
+        hit = hit.index_put((index.long().reshape(-1),), self._scalar(True, hit))
+        shape = [1] * self.ndim
+        shape[d] = self.shape[d]
+        return self.masked_fill(hit.reshape(shape), value)
+
+
+for _name in _REDUCTIONS:
+    setattr(ExtrasMixin, _name, _with_numpy_names(_name))
+del _name
+
+
+# *** 5. functions: stacking, grids, histograms ***
+
+
+def exp2(x) -> Tensor:
+    return x.exp2()
+
+
+def einsum(equation: str, *operands) -> Tensor:
+    """Einstein summation, e.g. einsum("bij,bjk->bik", a, b): every operand laid out over all
+    the equation's letters (size-1 dims where it lacks one), multiplied with broadcasting, and
+    summed over the letters the output drops. Shapes: per the equation; `...` is not supported.
+    Memory: the broadcast product has every letter's dim (a matmul would not).
+    """
+    operands = operands[0] if len(operands) == 1 and isinstance(operands[0], list | tuple) \
+        else operands
+    equation = equation.replace(" ", "")
+    inputs, arrow, output = equation.partition("->")
+    terms = inputs.split(",")
+    if "." in equation or len(terms) != len(operands):
+        raise InvalidArgumentError(f"einsum(): the equation {equation!r} must name one term per "
+                                   f"operand ({len(operands)} given), without '...'")
+    if not arrow:  # implicit output: the letters seen once, in alphabetical order
+        output = "".join(sorted(c for c in set(inputs) - {","} if inputs.count(c) == 1))
+    letters = sorted(set(inputs) - {","})
+    product = None
+    for term, x in zip(terms, operands):
+        if len(term) != x.ndim:
+            raise InvalidArgumentError(f"einsum(): the number of subscripts in the equation "
+                                       f"({len(term)}) does not match the number of dimensions "
+                                       f"({x.ndim}) for operand {terms.index(term)}")
+        if len(set(term)) != len(term):  # a repeated letter is a diagonal: x[i, i]
+            raise InvalidArgumentError("einsum(): repeated subscripts in one term are not "
+                                       "supported")
+        order = sorted(range(len(term)), key=lambda d: letters.index(term[d]))
+        shape = [x.shape[term.index(c)] if c in term else 1 for c in letters]
+        x = x.permute(order).reshape(shape)
+        product = x if product is None else product * x
+    summed = tuple(d for d, c in enumerate(letters) if c not in output)
+    out = product.sum(summed) if summed else product
+    kept = [c for c in letters if c in output]
+    return out.permute([kept.index(c) for c in output]) if kept else out
+
+
+def hstack(tensors) -> Tensor:
+    from ch2_lego.tensor_movement import cat
+    tensors = [t if t.ndim else t.reshape(1) for t in tensors]
+    return cat(tensors, 0 if tensors[0].ndim == 1 else 1)
+
+
+def vstack(tensors) -> Tensor:
+    from ch2_lego.tensor_movement import cat
+    return cat([t.reshape(1, -1) if t.ndim < 2 else t for t in tensors], 0)
+
+
+def dstack(tensors) -> Tensor:
+    from ch2_lego.tensor_movement import cat
+    shaped = [t.reshape(1, -1, 1) if t.ndim < 2 else t.unsqueeze(-1) if t.ndim == 2 else t
+              for t in tensors]
+    return cat(shaped, 2)
+
+
+def column_stack(tensors) -> Tensor:
+    from ch2_lego.tensor_movement import cat
+    return cat([t.reshape(-1, 1) if t.ndim < 2 else t for t in tensors], 1)
+
+
+def meshgrid(*tensors, indexing: str = "ij"):
+    tensors = tensors[0] if len(tensors) == 1 and isinstance(tensors[0], list | tuple) \
+        else tensors
+    if indexing not in ("ij", "xy"):
+        raise InvalidArgumentError(f"torch.meshgrid: indexing must be one of \"xy\" or \"ij\", "
+                                   f"but received: {indexing}")
+    ts = list(tensors)
+    if indexing == "xy" and len(ts) >= 2:
+        ts[0], ts[1] = ts[1], ts[0]
+    shape = tuple(t.numel() for t in ts)
+    grids = [t.reshape([-1 if i == k else 1 for i in range(len(ts))]).expand(shape)
+             for k, t in enumerate(ts)]
+    if indexing == "xy" and len(ts) >= 2:  # the first two inputs swapped, and so their grids
+        grids[0], grids[1] = grids[1], grids[0]
+    return tuple(grids)
+
+
+def _check_float(name: str, x) -> None:
+    if not x.dtype.is_floating_point:
+        raise UnsupportedOpError(f"torch.{name}: input tensor and bins tensors should have the "
+                                 f"same dtype, but got input {PT_NAMES[x.dtype.name].lower()}")
+
+
+def histogram(input, bins=100, *, range=None, weight=None, density=False):
+    """(hist, bin_edges): counts of input in equal bins over range (default: min..max), or in
+    the given edges; the last bin includes its right edge, as torch's and numpy's."""
+    _check_float("histogram", input)
+    values = input.detach()._values().reshape(-1).astype(np.float64)
+    w = None if weight is None else weight.detach()._values().reshape(-1)
+    if isinstance(bins, TensorBase):
+        edges = bins.detach()._values().astype(np.float64)
+    else:
+        if int(bins) <= 0:
+            raise InvalidArgumentError(f"torch.histogram(): bins must be > 0, but got {bins}")
+        lo, hi = range if range is not None else (
+            (float(values.min()), float(values.max())) if values.size else (0.0, 0.0))
+        if lo > hi:
+            raise InvalidArgumentError(f"torch.histogram(): min should not exceed max, but got "
+                                       f"min {lo} max {hi}")
+        if lo == hi:  # torch widens an empty range by one on each side
+            lo, hi = lo - 1, hi + 1
+        edges = np.linspace(lo, hi, int(bins) + 1)
+    edges = edges.astype(input.dtype.np if input.dtype.itemsize > 2 else np.float32)
+    hist, _ = np.histogram(values, edges.astype(np.float64), weights=w, density=density)
+    dev = input._buf.device
+    return (input._from_host(hist, input.dtype, dev), input._from_host(edges, input.dtype, dev))
+
+
+def histc(input, bins: int = 100, min=0, max=0) -> Tensor:
+    """Counts in `bins` equal bins over [min, max] (both 0: the data's range); values outside
+    are ignored."""
+    _check_float("histc", input)
+    values = input.detach()._values().reshape(-1).astype(np.float64)
+    lo, hi = float(min), float(max)
+    if lo == hi and values.size:
+        lo, hi = float(values.min()), float(values.max())
+    if lo == hi:
+        lo, hi = lo - 1, hi + 1
+    if lo > hi:
+        raise InvalidArgumentError(f"torch.histc: max must be larger than min, but got min {lo} "
+                                   f"max {hi}")
+    inside = values[(values >= lo) & (values <= hi)]
+    # the bin of v is floor((v - lo) * bins / (hi - lo)), the top edge in the last bin
+    index = np.minimum(((inside - lo) * bins / (hi - lo)).astype(np.int64), bins - 1)
+    counts = np.bincount(index, minlength=bins).astype(np.float64)
+    return input._from_host(counts, input.dtype, input._buf.device)
+
+
+def bincount(input, weights=None, minlength: int = 0) -> Tensor:
+    if input.ndim != 1 or input.dtype.is_floating_point or input.dtype is bool_:
+        raise DTypeError("bincount only supports 1-d non-negative integral inputs.")
+    values = input.detach()._values()
+    if values.size and values.min() < 0:
+        raise InvalidArgumentError("bincount only supports 1-d non-negative integral inputs.")
+    w = None if weights is None else weights.detach()._values()
+    counts = np.bincount(values, w, minlength)
+    dtype = int64 if weights is None else weights.dtype if weights.dtype in (float32, float64) \
+        else float64  # torch counts integer (and half) weights in double
+    return input._from_host(counts, dtype, input._buf.device)
