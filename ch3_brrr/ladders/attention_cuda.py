@@ -7,7 +7,8 @@
 Shapes: q, k, v (B, H, T, D) bf16 -> o (B, H, T, D) bf16, lse (B, H, T) fp32. The float64
 reference is computed from the bf16 inputs themselves, so the bound covers only what the kernel
 rounds: scores in fp32 (D * eps * scale * |q||k|), P rounded to bf16 before P @ V (2^-8 of
-sum p |v|), and the bf16 output (2^-8 |o|). Timed against torch's scaled_dot_product_attention
+sum p |v|), and the bf16 output (2^-8 |o|). The wgmma rung's exponentials (ex2.approx, relative
+error about 2^-22) fit in the same bound. Timed against torch's scaled_dot_product_attention
 at B=8, H=16, T=2048 (FLOPs: 4 B H T^2 D, half of it when causal).
 """
 
@@ -54,10 +55,12 @@ def wgmma_smem_bytes(D: int, stages: int = 2) -> int:
 
 
 # --8<-- [start:attention_maps]
-def flash_attention_wgmma(dev, D: int):
+def flash_attention_wgmma(dev, D: int, stages: int = 2):
     """The Hopper rung. q, k and v go in as tensor maps over the (B*H*T, D) matrix of all heads
-    (boxes of 128 rows x 64 columns), made once per triple of buffers and kept."""
-    prog = dev.build(f"flash_attention_wgmma_d{D}", kernel_source("attention_hopper"))
+    (boxes of 128 rows x 64 columns), made once per triple of buffers and kept; `stages` is the
+    depth of the K/V ring."""
+    defines = None if stages == 2 else {"AH_STAGES": stages}
+    prog = dev.build(f"flash_attention_wgmma_d{D}", kernel_source("attention_hopper", defines))
     maps: dict = {}
 
     def run(q, k, v, o, lse, B, H, T, causal):
@@ -67,7 +70,7 @@ def flash_attention_wgmma(dev, D: int):
             maps[key] = upload(dev, np.concatenate(three))  # each map 64-byte aligned
         prog(maps[key].buf, o.buf, lse.buf, global_size=(ceil_div(T, 128), B * H),
              local_size=(384,), vals=(T, 1.0 / math.sqrt(D), int(causal)),
-             shared=wgmma_smem_bytes(D))
+             shared=wgmma_smem_bytes(D, stages))
     return run
 # --8<-- [end:attention_maps]
 
@@ -175,3 +178,22 @@ def time_attention(dev, rng: np.random.Generator, torch=None, B=8, H=16, T=2048)
                 s = time_gpu(run, Q, K, V, O, L, B, H, T, causal)
                 rows.append(Row("cuda", f"{rung}_{suffix}", T, s, flops, nbytes, base))
     return rows
+
+
+def time_stages(dev, rng: np.random.Generator, stages=(2, 3), B=8, H=16, T=2048) -> dict:
+    """The wgmma rung with K/V rings of each depth in `stages`, non-causal, checked on head
+    (0, 0) against float64 first: {"d64_stages2": seconds, ...} (bench/RESULTS.md's experiment)."""
+    out = {}
+    for D in (64, 128):
+        q, k, v = (to_bf16(rng.standard_normal((B, H, T, D), np.float32)) for _ in range(3))
+        Q, K, V = upload(dev, q), upload(dev, k), upload(dev, v)
+        O, L = empty(dev, (B, H, T, D), np.uint16), empty(dev, (B, H, T))
+        ro, _, bound, _ = attention_ref(*(from_bf16(x[0, 0]).astype(np.float64)
+                                          for x in (q, k, v)), False)
+        for n in stages:
+            run = flash_attention_wgmma(dev, D, n)
+            run(Q, K, V, poison(O), poison(L), B, H, T, False)
+            validate(f"flash_attention_wgmma D={D} stages={n}", from_bf16(O.numpy())[0, 0], ro,
+                     bound)
+            out[f"d{D}_stages{n}"] = time_gpu(run, Q, K, V, O, L, B, H, T, False)
+    return out
