@@ -28,7 +28,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from ch3_brrr.ladders import attention_cuda, matmul_cuda, rows_cuda  # noqa: E402
-from ch3_brrr.ladders.common_cuda import kernel_source  # noqa: E402
+from ch3_brrr.ladders.common_cuda import draw_roofline, kernel_source  # noqa: E402
 from ch3_brrr.runtime.device import get_device  # noqa: E402
 
 
@@ -60,37 +60,6 @@ def sass_summary(dev) -> dict:
     return {op: sass.count(op) for op in ("HGMMA", "HMMA", "LDSM", "LDGSTS")}
 
 
-def draw_roofline(tables: dict, path: Path) -> None:
-    """Every timed kernel at its arithmetic intensity (flops per byte of the least traffic),
-    under two roofs measured in this run: the copy's GB/s, and cuBLAS's fp32 and bf16 rates."""
-    import matplotlib
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    rows = [r for rs in tables.values() if rs for r in rs]
-    by_name = {r.rung: r for r in rows}
-    copy = by_name.get("torch_copy")
-    if copy is None:
-        return
-    bw = copy.bytes / copy.seconds / 1e9
-    fig, ax = plt.subplots(figsize=(7.5, 4.8))
-    x = np.logspace(-2, 4, 300)
-    for name, style in (("cublas_sgemm", "k-"), ("cublas_bf16", "k--")):
-        if name in by_name:
-            peak = by_name[name].flops / by_name[name].seconds / 1e9
-            ax.plot(x, np.minimum(peak, x * bw), style,
-                    label=f"{name}: {peak / 1e3:.0f} TFLOP/s, copy {bw:.0f} GB/s")
-    for r in rows:
-        if r.flops > 0 and not r.rung.startswith(("cublas", "torch")):
-            ax.plot(r.intensity, r.flops / r.seconds / 1e9, "o")
-            ax.annotate(r.rung, (r.intensity, r.flops / r.seconds / 1e9), fontsize=6)
-    ax.set(xscale="log", yscale="log", xlabel="arithmetic intensity (FLOP / byte)",
-           ylabel="GFLOP/s", title="CUDA kernels on the roofline (measured roofs)")
-    ax.legend(fontsize=7, loc="lower right")
-    fig.tight_layout()
-    fig.savefig(path, dpi=130)
-
-
 def table(rows, kind: str) -> str:
     """Markdown table: TFLOP/s for compute-bound rows, GB/s for memory-bound ones."""
     unit = "TFLOP/s" if kind == "flops" else "GB/s"
@@ -109,13 +78,54 @@ def time_sgemm(dev, n: int, rng, torch, report: dict):
     return matmul_cuda.time_ladder(dev, n, tile, rng, torch)
 
 
+OVERRUN = 'extern "C" __global__ void overrun(float* x, int n) { x[n + threadIdx.x] = 1.f; }\n'
+
+
+def sanitizer_control(dev) -> None:
+    """A kernel that writes 32 floats past the end of its buffer, for compute-sanitizer's control
+    run: memcheck must report it (an overrun this small rarely faults without the tool), which
+    shows that the tool sees kernels loaded through pycuda."""
+    buf = dev.allocator.alloc(4 * 1000)
+    dev.build("overrun", OVERRUN)(buf, global_size=(1,), local_size=(32,), vals=(1000,))
+    dev.synchronize()
+
+
+def prebuild_all(capability: str) -> int:
+    """Compile every kernel source the checks and timings use, into $SINGSYS_CACHE, for the GPU
+    of compute capability `capability`: nvcc here, so the GPU machine's time is not spent on it."""
+    from ch3_brrr.ladders.common_cuda import kernel_files, prebuild
+    from ch3_brrr.runtime.ops_cuda import CUDACompiler, nvcc_arch
+
+    class NoGpu:
+        compiler = CUDACompiler(nvcc_arch(*map(int, capability.split("."))))
+
+    tiles = [t for t in matmul_cuda.CANDIDATES if matmul_cuda.tile_ok(t)]
+    sources = [kernel_source(p.stem) for p in kernel_files()]
+    sources += [kernel_source("matmul", t) for t in tiles] + [OVERRUN]
+    prebuild(NoGpu, sources)
+    print(f"{len(sources)} sources compiled for sm_{capability}")
+    return 0
+
+
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--out", default=os.environ.get("OUT", "bench/results"))
     p.add_argument("--check-only", action="store_true")
     p.add_argument("--small", action="store_true", help="smaller timing sizes (a smoke run)")
     p.add_argument("--no-gpt", action="store_true", help="skip the ch2 GPT on cuda")
+    p.add_argument("--only", help="comma-separated parts: sgemm,rows,attention,gpt,tensor cores")
+    p.add_argument("--prebuild", metavar="MAJOR.MINOR",
+                   help="only compile every kernel for this compute capability into the cache "
+                        "(no GPU needed; e.g. 9.0), then exit")
+    p.add_argument("--sanitizer-control", action="store_true",
+                   help="only launch a kernel that overruns its buffer (run it under memcheck)")
     args = p.parse_args(argv)
+    if args.prebuild:
+        return prebuild_all(args.prebuild)
+    if args.sanitizer_control:
+        sanitizer_control(get_device("cuda"))
+        return 0
+    only = set(args.only.split(",")) if args.only else None
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     dev = get_device("cuda")
@@ -140,7 +150,7 @@ def main(argv=None) -> int:
              ("tensor cores", matmul_cuda.check_tensor_cores,
               lambda: matmul_cuda.time_tensor_cores(dev, rng, torch, n, nb))]
     for name, check, timing in parts:
-        if name == "gpt" and args.no_gpt:
+        if (name == "gpt" and args.no_gpt) or (only is not None and name not in only):
             continue
         if name == "gpt":
             report["gpt"] = section("gpt on cuda vs cpu", gpt_cuda.train_both, sec)
@@ -158,7 +168,8 @@ def main(argv=None) -> int:
     titles = {"sgemm": "SGEMM ladder, fp32 (baseline: cuBLAS, TF32 off)",
               "tensor cores": "Tensor-core GEMM, C = A B^T (baseline: cuBLAS, same precision)",
               "rows": "Row kernels, 8192 x 8192 fp32 (baseline: PyTorch)",
-              "attention": "Flash attention forward, bf16, B=8 H=16 (baseline: torch SDPA)"}
+              "attention": "Flash attention forward, bf16, B=8 H=16 "
+                           "(baseline: torch SDPA, its fastest backend)"}
     markers = {"sgemm": "sgemm", "tensor cores": "tensor", "rows": "rows",
                "attention": "attention"}
     for name, rows in tables.items():
@@ -170,7 +181,8 @@ def main(argv=None) -> int:
                    table(rows, kind), *note, f"<!-- --8<-- [end:{markers[name]}] -->"]
             report[name] = [{**r.__dict__, "pct": r.pct} for r in rows]
     if tables:
-        section("roofline", lambda: draw_roofline(tables, out / "ch3_cuda_roofline.png"), sec)
+        rows = [r for rs in tables.values() if rs for r in rs]
+        section("roofline", lambda: draw_roofline(rows, out / "ch3_cuda_roofline.png"), sec)
     (out / "ch3_cuda.md").write_text("\n".join(md) + "\n")
     (out / "ch3_cuda.json").write_text(json.dumps(report, indent=1, default=str))
     print("\n".join(md))

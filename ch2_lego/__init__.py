@@ -98,6 +98,7 @@ from ch2_lego.tensor_extras import (
     bincount,
     column_stack,
     dstack,
+    einsum,
     exp2,
     histc,
     histogram,
@@ -120,6 +121,16 @@ concat = concatenate = cat
 
 def is_tensor(x) -> bool:
     return isinstance(x, Tensor)
+
+
+def get_num_threads() -> int:
+    """The cpu kernels are numpy's: one Python thread, BLAS with its own (OPENBLAS_NUM_THREADS)."""
+    return 1
+
+
+def set_num_threads(n: int) -> None:
+    """Accepted for scripts that set it; numpy's BLAS reads its thread count from the
+    environment at start-up."""
 
 
 def is_floating_point(x: Tensor) -> bool:
@@ -152,7 +163,8 @@ for _name in ("add sub mul div pow neg abs exp log log2 log10 log1p expm1 sqrt r
               "nan_to_num isclose bitwise_and bitwise_or bitwise_xor bitwise_not "
               "bitwise_left_shift bitwise_right_shift nansum nanmean count_nonzero aminmax "
               "addmm addmv baddbmm diagonal trace tile repeat_interleave rot90 fliplr flipud "
-              "masked_select take take_along_dim index_fill as_strided").split():
+              "masked_select take take_along_dim index_fill as_strided clamp_min "
+              "clamp_max").split():
     globals()[_name] = _method(_name)
 del _name
 

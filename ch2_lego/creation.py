@@ -113,6 +113,9 @@ def full_like(t: Tensor, fill_value, **kw) -> Tensor:
     return _like(full, t, tuple(t.shape), fill_value, **kw)
 
 
+ARANGE_CHUNK = 1 << 16  # values computed in float64 at a time
+
+
 def arange(start, end=None, step=1, *, dtype=None, device=None, requires_grad=False) -> Tensor:
     """start, start+step, ... < end; float if any argument is a float."""
     if end is None:
@@ -127,8 +130,15 @@ def arange(start, end=None, step=1, *, dtype=None, device=None, requires_grad=Fa
     if not is_float and _dev(device) != "cpu":  # made on the device: no upload
         return _finish((Tensor._iota(n, _dev(device)) * step + start).to(dtype), requires_grad)
     # computed in float64 (or exactly in int64) and then cast, as torch's arange does
-    a = start + np.arange(n, dtype=np.float64 if is_float else np.int64) * step
-    return _finish(Tensor._from_host(a, dtype, _dev(device)), requires_grad)
+    work = np.float64 if is_float else np.int64
+    if dtype.itemsize == 2:  # the half types are rounded through float32 (_from_host)
+        a = start + np.arange(n, dtype=work) * step
+        return _finish(Tensor._from_host(a, dtype, _dev(device)), requires_grad)
+    out = np.empty(n, dtype=dtype.np)
+    for i in range(0, n, ARANGE_CHUNK):  # a float64 copy of 2e8 values would take 1.6 GB
+        j = min(i + ARANGE_CHUNK, n)
+        out[i:j] = start + np.arange(i, j, dtype=work) * step
+    return _finish(Tensor._from_numpy(out, _dev(device)), requires_grad)
 
 
 def linspace(start, end, steps: int, *, dtype=None, device=None,

@@ -215,8 +215,9 @@ def binary_cross_entropy_with_logits(input: Tensor, target: Tensor, weight=None,
                                      size_average=None, reduce=None, reduction: str = "mean",
                                      pos_weight=None) -> Tensor:
     _same_size(input, target, "Target size ({t}) must be the same as input size ({i})")
-    # log(1 + exp(-|x|)) + max(x, 0) - x t, stable for any x
-    loss = input.clamp(min=0) - input * target + (-(input.abs())).exp().log1p()
+    # log(1 + exp(-|x|)) + max(x, 0) - x t, stable for any x; max(x, 0) as (x + |x|) / 2, so
+    # that the gradient at x = 0 is sigmoid(0) - t = 1/2 - t, as torch's (clamp's would be 1 - t)
+    loss = (input + input.abs()) / 2 - input * target + (-(input.abs())).exp().log1p()
     return _reduce(loss * weight if weight is not None else loss, reduction)
 
 

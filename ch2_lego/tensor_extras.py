@@ -252,6 +252,19 @@ class ExtrasMixin:
         ishape[d] = indices.shape[d]
         return self.expand(shape).gather(d, indices.expand(ishape))
 
+    def pin_memory(self, device=None) -> Tensor:
+        """Page-locked host memory for faster uploads in torch; our host memory is the cpu's."""
+        return self
+
+    def is_pinned(self, device=None) -> bool:
+        return False
+
+    def bernoulli(self, p=None, *, generator=None) -> Tensor:
+        """1 with probability self (or p), else 0, in self's dtype."""
+        from ch2_lego.rand import rand_like
+        prob = self if p is None else p
+        return (rand_like(self, generator=generator) < prob).to(self.dtype)
+
     def index_fill(self, dim: int, index, value) -> Tensor:
         d = normalize_dim(dim, self.ndim)
         hit = self._zeros((self.shape[d],), bool_, self._buf.device)
@@ -271,6 +284,42 @@ del _name
 
 def exp2(x) -> Tensor:
     return x.exp2()
+
+
+def einsum(equation: str, *operands) -> Tensor:
+    """Einstein summation, e.g. einsum("bij,bjk->bik", a, b): every operand laid out over all
+    the equation's letters (size-1 dims where it lacks one), multiplied with broadcasting, and
+    summed over the letters the output drops. Shapes: per the equation; `...` is not supported.
+    Memory: the broadcast product has every letter's dim (a matmul would not).
+    """
+    operands = operands[0] if len(operands) == 1 and isinstance(operands[0], list | tuple) \
+        else operands
+    equation = equation.replace(" ", "")
+    inputs, arrow, output = equation.partition("->")
+    terms = inputs.split(",")
+    if "." in equation or len(terms) != len(operands):
+        raise InvalidArgumentError(f"einsum(): the equation {equation!r} must name one term per "
+                                   f"operand ({len(operands)} given), without '...'")
+    if not arrow:  # implicit output: the letters seen once, in alphabetical order
+        output = "".join(sorted(c for c in set(inputs) - {","} if inputs.count(c) == 1))
+    letters = sorted(set(inputs) - {","})
+    product = None
+    for term, x in zip(terms, operands):
+        if len(term) != x.ndim:
+            raise InvalidArgumentError(f"einsum(): the number of subscripts in the equation "
+                                       f"({len(term)}) does not match the number of dimensions "
+                                       f"({x.ndim}) for operand {terms.index(term)}")
+        if len(set(term)) != len(term):  # a repeated letter is a diagonal: x[i, i]
+            raise InvalidArgumentError("einsum(): repeated subscripts in one term are not "
+                                       "supported")
+        order = sorted(range(len(term)), key=lambda d: letters.index(term[d]))
+        shape = [x.shape[term.index(c)] if c in term else 1 for c in letters]
+        x = x.permute(order).reshape(shape)
+        product = x if product is None else product * x
+    summed = tuple(d for d, c in enumerate(letters) if c not in output)
+    out = product.sum(summed) if summed else product
+    kept = [c for c in letters if c in output]
+    return out.permute([kept.index(c) for c in output]) if kept else out
 
 
 def hstack(tensors) -> Tensor:

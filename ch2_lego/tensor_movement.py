@@ -27,6 +27,7 @@ from ch2_lego.errors import (
     ArgumentError,
     AutogradError,
     DTypeError,
+    InvalidArgumentError,
     OutOfRangeError,
     ShapeError,
 )
@@ -361,6 +362,7 @@ class MovementMixin:
     def __setitem__(self, key, value) -> None:
         basic, advanced = self._parse_index(key)
         value = value if isinstance(value, TensorBase) else self._scalar(value, self)
+        _check_no_partial_overlap(self._buf.view.getitem(basic), self, value)
         if value.ndim and value.shape[0] == 1:  # torch drops a value's leading size-1 dims
             ones = next((k for k, n in enumerate(value.shape) if n != 1), value.ndim)
             value = value.reshape(value.shape[ones:])
@@ -512,6 +514,27 @@ class MovementMixin:
 
 
 # *** 4. joining tensors, and checks shared by the methods above ***
+
+
+def _span(view: View) -> tuple[int, int] | None:
+    """The lowest and highest storage positions a view reads, or None when it is empty."""
+    if view.numel == 0:
+        return None
+    lo = view.offset + sum((n - 1) * s for n, s in zip(view.shape, view.strides) if s < 0)
+    hi = view.offset + sum((n - 1) * s for n, s in zip(view.shape, view.strides) if s > 0)
+    return lo, hi
+
+
+def _check_no_partial_overlap(target: View, dst: Tensor, src: Tensor) -> None:
+    """x[...] = y where y reads memory the write changes: the result would depend on the order
+    of the copy, so torch refuses it (the same view exactly is fine)."""
+    if src._buf.storage is not dst._buf.storage or src._buf.view == target:
+        return
+    a, b = _span(target), _span(src._buf.view)
+    if a is not None and b is not None and a[0] <= b[1] and b[0] <= a[1]:
+        raise InvalidArgumentError("unsupported operation: some elements of the input tensor "
+                                   "and the written-to tensor refer to a single memory location. "
+                                   "Please clone() the tensor before performing the operation.")
 
 
 def _tensor_list(op: str, tensors) -> None:

@@ -1,11 +1,14 @@
 """`singsys bench`: every kernel ladder this machine can run, as tables, and one roofline plot.
 
-    singsys bench [c wgsl cuda] [--size 1024] [--rounds 5] [--out bench_out] [--gpt]
+    singsys bench [c wgsl cuda] [--device c|wgpu|cuda] [--size N] [--rounds 5] [--out bench_out]
+                  [--gpt]
 
 A ladder is a module `ch3_brrr.ladders.matmul_<name>` whose `main(argv) -> list[Row]` checks
 its rungs, prints its table and returns its rows; a ladder whose module or device is missing is
-reported and skipped. The roofline puts every row at its arithmetic intensity under the CPU's
-roofs, both measured in this run: memory bandwidth by a large copy, compute by numpy's matmul.
+reported and skipped. `--device cuda` is the same as naming the ladder `cuda`. The roofline puts
+every CPU row at its arithmetic intensity under the CPU's roofs, both measured in this run (memory
+bandwidth by a large copy, compute by numpy's matmul); the CUDA rows get a roofline of their own,
+under the GPU's roofs measured beside them (a device copy, cuBLAS), in roofline_cuda.png.
 """
 
 from __future__ import annotations
@@ -28,17 +31,19 @@ from ch3_brrr.runtime.device import DeviceError
 LADDERS = {"c": "ch3_brrr.ladders.matmul_c", "wgsl": "ch3_brrr.ladders.matmul_wgsl",
            "cuda": "ch3_brrr.ladders.matmul_cuda"}
 DEVICES = {"c": "c", "wgsl": "wgpu", "cuda": "cuda"}  # the ch2 device of each ladder's backend
+DEFAULT_SIZE = {"cuda": 4096}  # a GPU at 1024^3 measures launch overheads; others: 1024
 
 
-def run_ladders(names: list[str], size: int, rounds: int | None = None) -> list[Row]:
+def run_ladders(names: list[str], size: int | None, rounds: int | None = None) -> list[Row]:
     """The rows of each named ladder that can run here; the others print why they cannot.
 
-    Every ladder's main takes --size; --rounds is passed only when asked for (rounds=None:
-    each ladder's own default).
+    Every ladder's main takes --size (size=None: 1024, or DEFAULT_SIZE's for that ladder);
+    --rounds is passed only when asked for (rounds=None: each ladder's own default).
     """
     rows: list[Row] = []
-    argv = ["--size", str(size)] + (["--rounds", str(rounds)] if rounds is not None else [])
     for name in names:
+        n = size or DEFAULT_SIZE.get(name, 1024)
+        argv = ["--size", str(n)] + (["--rounds", str(rounds)] if rounds is not None else [])
         try:
             module = importlib.import_module(LADDERS[name])
         except ModuleNotFoundError as e:
@@ -46,7 +51,7 @@ def run_ladders(names: list[str], size: int, rounds: int | None = None) -> list[
                 raise
             print(f"\n{name} ladder: not built yet")
             continue
-        print(f"\n=== the {name} matmul ladder, {size}x{size}x{size} float32 ===", flush=True)
+        print(f"\n=== the {name} matmul ladder, {n}x{n}x{n} float32 ===", flush=True)
         try:
             rows += module.main(argv)
         except DeviceError as e:  # no compiler, no adapter, no GPU
@@ -135,8 +140,10 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="singsys bench", description=__doc__.splitlines()[0])
     parser.add_argument("ladders", nargs="*", metavar="LADDER",
                         help=f"some of: {', '.join(LADDERS)} (default: all)")
-    parser.add_argument("--size", type=positive_int, default=1024,
-                        help="M = N = K (default 1024)")
+    parser.add_argument("--device", choices=sorted(set(DEVICES.values())),
+                        help="the ladder of one device (c, wgpu or cuda)")
+    parser.add_argument("--size", type=positive_int,
+                        help="M = N = K (default 1024; cuda: 4096)")
     parser.add_argument("--rounds", type=positive_int,
                         help="timed rounds per rung (default: the ladder's)")
     parser.add_argument("--out", default="bench_out", help="folder for roofline.png")
@@ -146,24 +153,32 @@ def main(argv: list[str] | None = None) -> int:
     unknown = [name for name in args.ladders if name not in LADDERS]
     if unknown:
         parser.error(f"unknown ladder {unknown[0]!r} (choose from {', '.join(LADDERS)})")
-    names = args.ladders or list(LADDERS)
+    by_device = [name for name, dev in DEVICES.items() if dev == args.device]
+    names = list(dict.fromkeys(args.ladders + by_device)) or list(LADDERS)
     rows = run_ladders(names, args.size, args.rounds)
     if not rows:
         print("no ladder could run on this machine")
         return 1
-    peak = cpu_peak(rows)
-    if any(r.ladder == "c" for r in rows):  # the C ladder ran: the compiler is here
-        print("\n=== the memory-bound end: elementwise add of 2^24 float32 ===")
-        extra = elementwise_rows(rounds=args.rounds or 5)
-        print(format_table(extra))
-        rows += extra
-    bandwidth = measure_bandwidth()
     import matplotlib
     matplotlib.use("Agg")
-    path = Path(args.out) / "roofline.png"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    draw_roofline(rows, bandwidth, peak).savefig(path, dpi=120)
-    print(f"\nmemory bandwidth (copy): {bandwidth:.1f} GB/s; roofline: {path}")
+    Path(args.out).mkdir(parents=True, exist_ok=True)
+    gpu_rows = [r for r in rows if r.ladder == "cuda"]
+    if gpu_rows:
+        from ch3_brrr.ladders.common_cuda import draw_roofline as draw_gpu_roofline
+        draw_gpu_roofline(gpu_rows, Path(args.out) / "roofline_cuda.png")
+        print(f"\nGPU roofline: {Path(args.out) / 'roofline_cuda.png'}")
+    cpu_rows = [r for r in rows if r.ladder != "cuda"]
+    if cpu_rows:
+        peak = cpu_peak(cpu_rows)
+        if any(r.ladder == "c" for r in cpu_rows):  # the C ladder ran: the compiler is here
+            print("\n=== the memory-bound end: elementwise add of 2^24 float32 ===")
+            extra = elementwise_rows(rounds=args.rounds or 5)
+            print(format_table(extra))
+            cpu_rows += extra
+        bandwidth = measure_bandwidth()
+        path = Path(args.out) / "roofline.png"
+        draw_roofline(cpu_rows, bandwidth, peak).savefig(path, dpi=120)
+        print(f"\nmemory bandwidth (copy): {bandwidth:.1f} GB/s; roofline: {path}")
     if args.gpt:
         ran = [DEVICES[name] for name in names if any(r.ladder == name for r in rows)]
         print("\n=== ch2's GPT, one training step (batch 32, 16 tokens) ===")

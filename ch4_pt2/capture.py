@@ -9,8 +9,9 @@ here the storage is a cell holding the graph of its current value, so an in-plac
 new value and every view of the storage reads it. Pending writes are realized with the next
 realize. An index out of range or an integer division by zero is noted by the kernel and raised
 after it, as eager mode's error. Not compiled (run on the host, as inductor's fallback kernels):
-argsort, scatter_add, index_put, advanced indexing with several index tensors, cumsum over more
-than 1024 elements, and in-place writes through a view that is not a box of its storage.
+argsort, index_put, a scatter_add too large for a masked sum, advanced indexing with several
+index tensors, cumsum over more than 1024 elements, and in-place writes through a view that is
+not a box of its storage.
 """
 
 from __future__ import annotations
@@ -39,6 +40,7 @@ ALU_OPS[Ch2Ops.FLOORDIV] = Ops.IDIV
 REDUCE_OPS = {Ch2Ops.SUM: Ops.ADD, Ch2Ops.PROD: Ops.MUL, Ch2Ops.RMAX: Ops.MAX,
               Ch2Ops.RMIN: Ops.MIN, Ch2Ops.ANY: Ops.MAX, Ch2Ops.ALL: Ops.MIN}
 LOGICAL = {Ops.AND, Ops.OR, Ops.XOR, Ops.NOT}
+SCATTER_WORK = 1 << 22  # elements x scattered rows up to which scatter_add is a fused kernel
 
 
 def reshape(u: UOp, shape) -> UOp:
@@ -377,7 +379,9 @@ class LazyBuffer(Buffer):
 
     def matmul(self, other: LazyBuffer) -> LazyBuffer:
         """(B.., M, K) @ (B.., K, N): a broadcast multiply and a sum over K, so the scheduler
-        can fuse an epilogue (bias, activation) into it."""
+        can fuse an epilogue (bias, activation) into it. A float matmul large enough is noted
+        for the BLAS (gemm.py), which reads b where it lies; else b read across its rows gets a
+        dense copy first."""
         a, b = self.uop, value_of(other)
         library = gemm.wants_library(a, b)  # a BLAS call reads b transposed where it lies
         if not library and other.view.strides[-1] != 1 and other.shape[-1] > 1:
@@ -443,6 +447,17 @@ class LazyBuffer(Buffer):
 
     def scatter_add(self, axis: int, index: LazyBuffer, src: LazyBuffer,
                     out: LazyBuffer | None = None) -> LazyBuffer:
+        """out[.., i, ..] = x[.., i, ..] + sum over j of src[.., j, ..] where index[.., j, ..]
+        is i: a masked reduction over j, fused (the embedding's and cross-entropy's backward),
+        where index spans x in every other dim and the work is small; else on the host."""
+        n_j = index.shape[axis] if index.shape else 1
+        spans = index.shape and all(index.shape[d] == n for d, n in enumerate(self.shape)
+                                    if d != axis)
+        if spans and self.view.numel * n_j <= SCATTER_WORK and n_j > 0:
+            result = LazyBuffer.from_uop(self._scatter_sum(axis, value_of(index),
+                                                           value_of(src)))
+            return out.assign(result) if out is not None else result
+
         def scatter(x, i, s):
             x = x.copy()
             coords = list(np.indices(i.shape, sparse=True))
@@ -451,6 +466,28 @@ class LazyBuffer(Buffer):
             return x
         result = self._host("scatter_add", scatter, self.shape, self.dtype, self, index, src)
         return out.assign(result) if out is not None else result
+
+    def _scatter_sum(self, axis: int, index: UOp, src: UOp) -> UOp:
+        """x + the masked sum, over a new last axis j: hit[.., i, .., j] = index[.., j, ..] == i.
+        The index is read through a gather of iota (its own value where it is in range), so an
+        index out of range is noted by the kernel and raised, as eager mode does."""
+        x, nd, n_i = self.uop, len(self.shape), self.shape[axis]
+        src = movement(Ops.SHRINK, src, tuple((0, n) for n in index.shape)) \
+            if src.shape != index.shape else src
+        order = tuple(d for d in range(nd) if d != axis) + (axis,)
+        lifted = tuple(1 if d == axis else n for d, n in enumerate(x.shape)) + (index.shape[axis],)
+        full = tuple(x.shape) + (index.shape[axis],)  # (.., n_i, .., n_j)
+
+        def lift(u: UOp) -> UOp:  # (.., n_j, ..) -> (.., n_i, .., n_j), j moved last
+            return u.permute(order).reshape(lifted).expand(full)
+        iota = plans.buffer_node(np.arange(n_i, dtype=np.int64), int64)
+        iota_i = iota.reshape(tuple(n_i if d == axis else 1 for d in range(nd + 1))).expand(full)
+        at = UOp(Ops.GATHER, int64, (iota_i, lift(index).cast(int64)), axis)
+        hit = UOp(Ops.CMPEQ, bool_, (at, iota_i))
+        picked = UOp(Ops.WHERE, self.dtype, (hit, lift(src).cast(self.dtype),
+                                             const(0, self.dtype, full)))
+        total = picked.r(Ops.ADD, (nd,)).reshape(x.shape)
+        return UOp(Ops.ADD, self.dtype, (x, total))
 
     def cumsum(self, axis: int, dtype: DType) -> LazyBuffer:
         """out[.., i, ..] = sum over j <= i of x[.., j, ..]: a reduction of x masked by j <= i,

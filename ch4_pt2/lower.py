@@ -5,7 +5,9 @@ Output: a `Kernel` whose `lines` are loops, accumulators and statements in order
 Stages: 1. index the graph (movement ops become index arithmetic, reductions become REDUCE over
 new RANGEs), 2. simplify with the symbolic rules, 3. schedule transformations by a default
 heuristic (split + reorder + unroll + vectorize a matmul-like reduction; parallelize the outer
-loop), 4. linearize: each statement goes into the outermost loop that all its inputs allow.
+loop), 4. linearize: each statement goes into the outermost loop that all its inputs allow,
+after an elementwise loop that tests its index against constants (a cat) is split into pieces.
+A matmul the BLAS can compute (gemm.py) becomes a load of the output it wrote before the loops.
 Shapes: idx is a tuple of index UOps, one per dim of the node being lowered.
 """
 
@@ -451,9 +453,41 @@ def lower(root: UOp, inputs: list[UOp], name: str = "kernel", after_pass=None) -
         if k.gemm and value.op is Ops.LOAD and value.src[:2] == k.store.src[:2]:
             lines = []  # out = the matmul itself: nothing after the call
         else:
-            lines = linearize(k.store, k.loops, work)
+            lines = [line for part in split_at_conditions(k)
+                     for line in linearize(part.store, part.loops, work)]
         return Kernel(name, lines, k.params, k.loops, faults_of(k.store), k.gemm)
 # --8<-- [end:lower]
+
+
+MAX_PIECES = 64  # loop pieces one kernel may be split into (a cat of many tensors)
+
+
+# --8<-- [start:split]
+def split_at_conditions(k: KernelIR) -> list[KernelIR]:
+    """An elementwise kernel over one loop r whose value tests r against constants (a cat:
+    where(r < 8, where(r < 5, a[r], b[r-5]), c[r-8])) becomes one loop per piece between the
+    cut points, in each of which every test is decided and folds away: straight loads, no
+    selects. Other kernels come back as they are."""
+    if len(k.loops) != 1 or k.gemm or any(u.op is Ops.REDUCE for u in k.store.toposort()):
+        return [k]
+    r = k.loops[0]
+    cuts = set()
+    for u in k.store.toposort():
+        if u.op is Ops.CMPLT and u.src[1].op is Ops.CONST and \
+                (form := linear_form(u.src[0])) is not None and set(form) <= {r, None} \
+                and form.get(r) == 1:
+            cuts.add(u.src[1].arg - form.get(None, 0))
+    bounds = sorted({0, r.arg[1]} | {c for c in cuts if 0 < c < r.arg[1]})
+    if len(bounds) == 2 or len(bounds) > MAX_PIECES + 1:
+        return [k]
+    parts = []
+    for j, (lo, hi) in enumerate(zip(bounds, bounds[1:])):
+        piece = UOp(Ops.RANGE, index_dtype, (), (f"{r.arg[0]}p{j}", hi - lo)) if hi - lo > 1 \
+            else UOp.const(0)
+        store = graph_rewrite(substitute(k.store, {r: piece + lo}), symbolic + pm_lower)
+        parts.append(KernelIR(store, [piece] if piece.op is Ops.RANGE else [], k.params))
+    return parts
+# --8<-- [end:split]
 
 
 def faults_of(store: UOp) -> list[tuple]:

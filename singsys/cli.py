@@ -8,7 +8,7 @@
     singsys progress CHAPTER DIR                       which exercises pass in your copy
     singsys diff CHAPTER DIR [--exercise E1.4 ...]     your solutions against the reference
     singsys book [--build [--out DIR]]                 serve (or build) the book
-    singsys bench [LADDER ...] [--size N]              chapter 3's kernel ladders, a roofline
+    singsys bench [LADDER ...] [--device D] [--size N] chapter 3's kernel ladders, a roofline
 
 A user mistake (an unknown chapter or exercise, a missing folder) ends with one line on stderr
 and exit status 2, never a traceback.
@@ -186,7 +186,9 @@ def cmd_bench(args) -> int:
     bench = importlib.import_module("ch3_brrr.bench")
     rounds = ["--rounds", str(args.rounds)] if args.rounds else []
     gpt = ["--gpt"] if args.gpt else []
-    return bench.main([*args.ladders, "--size", str(args.size), *rounds, "--out", args.out, *gpt])
+    size = ["--size", str(args.size)] if args.size is not None else []
+    device = ["--device", args.device] if args.device else []
+    return bench.main([*args.ladders, *device, *size, *rounds, "--out", args.out, *gpt])
 
 
 # *** output ***
@@ -220,7 +222,8 @@ EXAMPLES = {
     "book": "examples:\n  singsys book                 serve on http://127.0.0.1:8000\n"
             "  singsys book --build --out site/",
     "bench": "examples:\n  singsys bench                every ladder this machine can run\n"
-             "  singsys bench c --size 512   the C ladder at 512x512x512",
+             "  singsys bench c --size 512   the C ladder at 512x512x512\n"
+             "  singsys bench --device cuda  the CUDA kernels beside cuBLAS and PyTorch",
 }
 
 
@@ -279,7 +282,8 @@ def build_parser() -> argparse.ArgumentParser:
                         "here, time them beside the baseline (numpy) in the same run, print the "
                         "tables and save a roofline plot.", cmd_bench)
     bench.add_argument("ladders", nargs="*", metavar="LADDER", help="c, wgsl, cuda (default all)")
-    bench.add_argument("--size", type=int, default=1024, help="M = N = K (default 1024)")
+    bench.add_argument("--device", help="the ladder of one device: c, wgpu or cuda")
+    bench.add_argument("--size", type=int, help="M = N = K (default 1024; cuda: 4096)")
     bench.add_argument("--rounds", type=int, help="timed rounds per rung (default: the ladder's)")
     bench.add_argument("--out", default="bench_out", help="folder for roofline.png")
     bench.add_argument("--gpt", action="store_true",

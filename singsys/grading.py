@@ -97,6 +97,8 @@ GRADING: dict[str, list[str]] = {
              "test_optimize.py::test_fold_computes_and_propagates"],
     "A.13": ["test_regalloc.py::test_liveness_of_a_loop_by_hand",
              "test_regalloc.py::test_no_two_live_temporaries_share_a_register"],
+    "A.14": ["test_libc.py::test_freed_neighbours_merge_and_impossible_requests_are_null",
+             "test_libc.py::test_program_matches_glibc"],
 }
 
 

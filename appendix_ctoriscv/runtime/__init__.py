@@ -43,7 +43,8 @@ def _cache_key() -> str:
     compiler (every .py file of the package)."""
     digest = hashlib.sha256(f"O{LIBC_OPT_LEVEL}".encode())
     package = RUNTIME_DIR.parent
-    inputs = [*sorted(package.glob("*.py")), *libc_sources(), *sorted(INCLUDE_DIR.glob("*.h"))]
+    inputs = [*sorted(package.glob("*.py")), *libc_sources(), *sorted(LIBC_DIR.glob("*.h")),
+              *sorted(INCLUDE_DIR.glob("*.h"))]
     for path in inputs:
         digest.update(path.name.encode() + b"\0" + path.read_bytes())
     return digest.hexdigest()[:16]

@@ -43,11 +43,31 @@ from ch2_lego.nn.conv import Conv1d, Conv2d, Conv3d, ConvTranspose2d, ConvTransp
 from ch2_lego.nn.dropout import Dropout
 from ch2_lego.nn.embedding import Embedding
 from ch2_lego.nn.linear import Flatten, Identity, Linear
-from ch2_lego.nn.loss import CrossEntropyLoss, MSELoss
+from ch2_lego.nn.loss import (
+    BCELoss,
+    BCEWithLogitsLoss,
+    CrossEntropyLoss,
+    HuberLoss,
+    KLDivLoss,
+    L1Loss,
+    MarginRankingLoss,
+    MSELoss,
+    NLLLoss,
+    SmoothL1Loss,
+)
 from ch2_lego.nn.module import Module
 from ch2_lego.nn.normalization import BatchNorm1d, BatchNorm2d, LayerNorm, RMSNorm
 from ch2_lego.nn.parameter import Parameter
-from ch2_lego.nn.pooling import AvgPool2d, MaxPool2d
+from ch2_lego.nn.pooling import (
+    AdaptiveAvgPool1d,
+    AdaptiveAvgPool2d,
+    AdaptiveMaxPool2d,
+    AvgPool1d,
+    AvgPool2d,
+    MaxPool1d,
+    MaxPool2d,
+)
+from ch2_lego.nn.rnn import GRU, LSTM, RNN, GRUCell, LSTMCell, RNNCell
 
 __all__ = [
     "AvgPool2d", "BatchNorm1d", "BatchNorm2d", "Conv1d", "Conv2d", "ConvTranspose2d",
@@ -58,5 +78,8 @@ __all__ = [
     "CELU", "CosineSimilarity", "ELU", "GLU", "Hardshrink", "Hardsigmoid", "Hardswish",
     "Hardtanh", "LeakyReLU", "LogSigmoid", "Mish", "PReLU", "PairwiseDistance", "ReLU6", "SELU",
     "Softmin", "Softplus", "Softshrink", "Softsign", "Tanhshrink", "Threshold", "Conv3d",
-    "ConvTranspose3d",
+    "ConvTranspose3d", "GRU", "GRUCell", "LSTM", "LSTMCell", "RNN", "RNNCell",
+    "BCELoss", "BCEWithLogitsLoss", "HuberLoss", "KLDivLoss", "L1Loss", "MarginRankingLoss",
+    "NLLLoss", "SmoothL1Loss", "AdaptiveAvgPool1d", "AdaptiveAvgPool2d", "AdaptiveMaxPool2d",
+    "AvgPool1d", "MaxPool1d",
 ]

@@ -17,7 +17,7 @@ from ch2_lego.errors import ShapeError
 from ch2_lego.functional import pad
 from ch2_lego.nn.errors import WindowArgumentError
 from ch2_lego.tensor import Tensor
-from ch2_lego.tensor_movement import cat
+from ch2_lego.tensor_movement import cat, stack
 
 # *** 1. arguments: ints or pairs, as PyTorch accepts them ***
 
@@ -446,3 +446,71 @@ def _pad_or_crop_dim(x: Tensor, dim: int, before: int, after: int) -> Tensor:
     if before == 0 and after == 0:
         return x
     return pad(x, (0, 0) * (x.dim() - 1 - dim) + (before, after))
+
+
+# *** 6. one-dimensional and adaptive pooling ***
+
+
+def max_pool1d(input: Tensor, kernel_size, stride=None, padding=0, dilation=1,
+               ceil_mode: bool = False, return_indices: bool = False) -> Tensor:
+    """max_pool2d over a height of 1. Shapes: (B,C,L) -> (B,C,OL), or (C,L) -> (C,OL)."""
+    k = _single(kernel_size)
+    s = k if stride is None or stride == [] else _single(stride)
+    out = max_pool2d(input.unsqueeze(-2), (1, k), (1, s), (0, _single(padding)),
+                     (1, _single(dilation)), ceil_mode, return_indices)
+    return out.squeeze(-2)
+
+
+def avg_pool1d(input: Tensor, kernel_size, stride=None, padding=0, ceil_mode: bool = False,
+               count_include_pad: bool = True) -> Tensor:
+    """avg_pool2d over a height of 1. Shapes: (B,C,L) -> (B,C,OL), or (C,L) -> (C,OL)."""
+    k = _single(kernel_size)
+    s = k if stride is None or stride == [] else _single(stride)
+    out = avg_pool2d(input.unsqueeze(-2), (1, k), (1, s), (0, _single(padding)), ceil_mode,
+                     count_include_pad)
+    return out.squeeze(-2)
+
+
+def _adaptive(x: Tensor, dim: int, size: int, reduce) -> Tensor:
+    """Pool dim down to `size` cells: cell i covers [floor(i n / size), ceil((i + 1) n / size)),
+    torch's split; equal cells (n divisible by size) are one reshape."""
+    n = x.shape[dim]
+    if size <= 0:
+        raise ShapeError(f"adaptive pooling: output size must be positive, but got {size}")
+    if n % size == 0:
+        shape = list(x.shape[:dim]) + [size, n // size] + list(x.shape[dim + 1:])
+        return reduce(x.reshape(shape), dim + 1)
+    cells = [reduce(x.narrow(dim, i * n // size, -(-(i + 1) * n // size) - i * n // size), dim)
+             for i in range(size)]
+    return stack(cells, dim)
+
+
+def _adaptive_pool(input: Tensor, output_size, spatial: int, reduce, name: str) -> Tensor:
+    sizes = (output_size,) * spatial if isinstance(output_size, int) else tuple(output_size)
+    if len(sizes) != spatial:
+        raise ShapeError(f"{name}: output_size must be {spatial} ints, got {output_size}")
+    if input.dim() not in (spatial + 1, spatial + 2):
+        raise ShapeError(f"{name}(): Expected {spatial + 1}D or {spatial + 2}D tensor, but got "
+                         f"{list(input.shape)}")
+    out = input
+    for k, size in enumerate(sizes):
+        dim = input.dim() - spatial + k
+        out = out if size is None else _adaptive(out, dim, size, reduce)
+    return out
+
+
+def adaptive_avg_pool1d(input: Tensor, output_size) -> Tensor:
+    """The mean of each of `output_size` near-equal cells. Shapes: (B,C,L) -> (B,C,OL)."""
+    return _adaptive_pool(input, output_size, 1, lambda x, d: x.mean(d), "adaptive_avg_pool1d")
+
+
+def adaptive_avg_pool2d(input: Tensor, output_size) -> Tensor:
+    """The mean of each cell of an OH x OW grid over the input; output_size 1 is global
+    average pooling. Shapes: (B,C,H,W) -> (B,C,OH,OW)."""
+    return _adaptive_pool(input, output_size, 2, lambda x, d: x.mean(d), "adaptive_avg_pool2d")
+
+
+def adaptive_max_pool2d(input: Tensor, output_size, return_indices: bool = False) -> Tensor:
+    if return_indices:
+        raise NotImplementedError("adaptive_max_pool2d: return_indices is not supported")
+    return _adaptive_pool(input, output_size, 2, lambda x, d: x.amax(d), "adaptive_max_pool2d")

@@ -60,19 +60,31 @@ from ch2_lego.nn.activation_ops import (  # noqa: F401  (more activations and di
     threshold,
 )
 from ch2_lego.nn.conv_ops import (  # noqa: F401  (convolution and pooling)
+    adaptive_avg_pool1d,
+    adaptive_avg_pool2d,
+    adaptive_max_pool2d,
+    avg_pool1d,
     avg_pool2d,
     conv1d,
     conv2d,
     conv3d,
     conv_transpose2d,
     conv_transpose3d,
+    max_pool1d,
     max_pool2d,
     unfold,
 )
 from ch2_lego.nn.errors import LayerArgumentError
+from ch2_lego.nn.loss_ops import (  # noqa: F401  (more losses)
+    huber_loss,
+    kl_div,
+    margin_ranking_loss,
+    smooth_l1_loss,
+)
 from ch2_lego.rand import rand
 from ch2_lego.storage import broadcast_shape
 from ch2_lego.tensor import Tensor
+from ch2_lego.tensor_math import where
 
 # *** 1. linear layers ***
 
@@ -98,8 +110,8 @@ def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
 def embedding(input: Tensor, weight: Tensor, padding_idx: int | None = None) -> Tensor:
     """Row lookup: out[..., :] = weight[input[...], :]; the backward scatters rows back.
 
-    Shapes: input (*) int64, weight (V,C) -> (*,C). padding_idx only matters to nn.Embedding
-    (its row starts at zero); the lookup itself is the same.
+    Shapes: input (*) int64, weight (V,C) -> (*,C). The row padding_idx gets no gradient (and
+    nn.Embedding starts it at zero).
     """
     if input.dtype not in (int64, int32):
         raise DTypeError(
@@ -114,6 +126,10 @@ def embedding(input: Tensor, weight: Tensor, padding_idx: int | None = None) -> 
         rows = weight.index_select(0, flat)  # (N,C), N = number of indices
     except OutOfRangeError:
         raise OutOfRangeError("index out of range in self") from None
+    if padding_idx is not None and rows.requires_grad:
+        # the padding row is read as it is but never trained: its lookups pass no gradient
+        pad = padding_idx + weight.shape[0] if padding_idx < 0 else padding_idx
+        rows = where((flat != pad).unsqueeze(1), rows, rows.detach())
     return rows.reshape(*input.shape, weight.shape[1])
 
 

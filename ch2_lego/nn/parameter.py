@@ -5,6 +5,7 @@ Being a distinct type is its whole job: Module.__setattr__ sorts attributes by t
 """
 
 from ch2_lego.creation import empty
+from ch2_lego.errors import AutogradError
 from ch2_lego.tensor import Tensor
 
 
@@ -14,6 +15,9 @@ class Parameter(Tensor):
 
     def __init__(self, data: Tensor | None = None, requires_grad: bool = True):
         data = empty(0) if data is None else data
+        if requires_grad and not data.dtype.is_floating_point:
+            raise AutogradError("Only Tensors of floating point and complex dtype can require "
+                                "gradients")
         # Not Tensor.__init__, which would copy: point at data's storage, with no graph.
         self._init(data._buf)
         self.requires_grad = requires_grad

@@ -40,3 +40,49 @@ class AvgPool2d(Module):
 
     def extra_repr(self) -> str:
         return f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}"
+
+
+class MaxPool1d(MaxPool2d):
+    """Shapes: (B,C,L) -> (B,C,OL); stride defaults to kernel_size."""
+
+    def forward(self, input: Tensor) -> Tensor:
+        return conv_ops.max_pool1d(input, self.kernel_size, self.stride, self.padding,
+                                   self.dilation, self.ceil_mode, self.return_indices)
+
+
+class AvgPool1d(AvgPool2d):
+    """Shapes: (B,C,L) -> (B,C,OL); torch keeps its arguments as 1-tuples."""
+
+    def __init__(self, kernel_size, stride=None, padding=0, ceil_mode: bool = False,
+                 count_include_pad: bool = True):
+        one = lambda v: (v,) if isinstance(v, int) else tuple(v)  # noqa: E731
+        super().__init__(one(kernel_size), one(stride if stride is not None else kernel_size),
+                         one(padding), ceil_mode, count_include_pad)
+
+    def forward(self, input: Tensor) -> Tensor:
+        return conv_ops.avg_pool1d(input, self.kernel_size, self.stride, self.padding,
+                                   self.ceil_mode, self.count_include_pad)
+
+
+class AdaptiveAvgPool2d(Module):
+    """Shapes: (B,C,H,W) -> (B,C,*output_size); output_size=1 is global average pooling."""
+
+    pool = staticmethod(conv_ops.adaptive_avg_pool2d)
+
+    def __init__(self, output_size):
+        super().__init__()
+        self.output_size = output_size
+
+    def forward(self, input: Tensor) -> Tensor:
+        return type(self).pool(input, self.output_size)
+
+    def extra_repr(self) -> str:
+        return f"output_size={self.output_size}"
+
+
+class AdaptiveAvgPool1d(AdaptiveAvgPool2d):
+    pool = staticmethod(conv_ops.adaptive_avg_pool1d)
+
+
+class AdaptiveMaxPool2d(AdaptiveAvgPool2d):
+    pool = staticmethod(conv_ops.adaptive_max_pool2d)

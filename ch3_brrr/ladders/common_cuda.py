@@ -8,13 +8,14 @@ work shares, so a kernel and its cuBLAS/PyTorch baseline are timed the same way 
 
 from __future__ import annotations
 
+import ctypes
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
-from ch3_brrr.runtime.ops_cuda import KERNEL_DIR
+from ch3_brrr.runtime.ops_cuda import KERNEL_DIR, CudaError
 
 # *** 1. bf16 on the host ***
 
@@ -96,6 +97,38 @@ def kernel_files() -> list[Path]:
     return sorted(KERNEL_DIR.glob("*.cu"))
 
 
+# --8<-- [start:tensor_map]
+TMA_DTYPES = {np.dtype(np.uint16): (9, 2), np.dtype(np.float32): (7, 4)}  # bf16 bits, fp32
+
+
+def tensor_map_2d(ptr: int, rows: int, cols: int, dtype, box_rows: int,
+                  box_cols: int) -> np.ndarray:
+    """A CUtensorMap (128 bytes) for TMA copies of box_rows x box_cols boxes out of a row-major
+    (rows, cols) matrix at device address ptr, 128-byte swizzled, zeros past the edges.
+
+    The driver's cuTensorMapEncodeTiled builds it on the host (pycuda does not wrap it, so it is
+    called through ctypes); copy the 128 bytes to device memory, 64-byte aligned, and pass the
+    kernel their address.
+    dtype: np.uint16 (bf16 bit patterns) or np.float32. Rows must be 16-byte multiples.
+    """
+    code, item = TMA_DTYPES[np.dtype(dtype)]
+    if (cols * item) % 16 or box_cols * item > 128:
+        raise ValueError(f"tensor map: rows of {cols} x {item} bytes must be multiples of 16, "
+                         f"and a box row ({box_cols} x {item} bytes) at most the 128-byte swizzle")
+    u64, u32 = ctypes.c_uint64, ctypes.c_uint32
+    raw = np.zeros(128 + 64, np.uint8)  # a CUtensorMap is 64-byte aligned
+    at = -raw.ctypes.data % 64
+    status = ctypes.CDLL("libcuda.so.1").cuTensorMapEncodeTiled(
+        ctypes.c_void_p(raw.ctypes.data + at), code, 2, ctypes.c_void_p(ptr),
+        (u64 * 2)(cols, rows), (u64 * 1)(cols * item), (u32 * 2)(box_cols, box_rows),
+        (u32 * 2)(1, 1), 0, 3, 3, 0)  # no interleave, 128-byte swizzle, L2 256 B, zero fill
+    if status != 0:
+        raise CudaError(f"cuTensorMapEncodeTiled({rows}x{cols} {np.dtype(dtype)}, box "
+                        f"{box_rows}x{box_cols}): CUresult {status}")
+    return raw[at:at + 128].copy()
+# --8<-- [end:tensor_map]
+
+
 # *** 4. timing by CUDA events ***
 
 
@@ -125,3 +158,37 @@ def time_gpu(fn, *args, min_ms: float = 30.0, rounds: int | None = None) -> floa
         return min(first, batch(1))
     n = max(1, int(min_ms / 1e3 / max(first, 1e-6)))
     return float(np.median([batch(n) for _ in range(rounds or ROUNDS[0])]))
+
+
+# *** 5. the GPU's roofline ***
+
+
+def draw_roofline(rows: list, path: Path) -> None:
+    """Every timed kernel at its arithmetic intensity (flops per byte of the least traffic),
+    under roofs measured in the same run: the copy's GB/s, and cuBLAS's fp32 and bf16 rates.
+    Nothing is drawn without the copy's row (no memory roof)."""
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    by_name = {r.rung: r for r in rows}
+    copy = by_name.get("torch_copy")
+    if copy is None:
+        return
+    bw = copy.bytes / copy.seconds / 1e9
+    fig, ax = plt.subplots(figsize=(7.5, 4.8))
+    x = np.logspace(-2, 4, 300)
+    for name, style in (("cublas_sgemm", "k-"), ("cublas_bf16", "k--")):
+        if name in by_name:
+            peak = by_name[name].flops / by_name[name].seconds / 1e9
+            ax.plot(x, np.minimum(peak, x * bw), style,
+                    label=f"{name}: {peak / 1e3:.0f} TFLOP/s, copy {bw:.0f} GB/s")
+    for r in rows:
+        if r.flops > 0 and not r.rung.startswith(("cublas", "torch")):
+            ax.plot(r.intensity, r.flops / r.seconds / 1e9, "o")
+            ax.annotate(r.rung, (r.intensity, r.flops / r.seconds / 1e9), fontsize=6)
+    ax.set(xscale="log", yscale="log", xlabel="arithmetic intensity (FLOP / byte)",
+           ylabel="GFLOP/s", title="CUDA kernels on the roofline (measured roofs)")
+    ax.legend(fontsize=7, loc="lower right")
+    fig.tight_layout()
+    fig.savefig(path, dpi=130)

@@ -1,5 +1,6 @@
 """The CUDA matmul ladders: SGEMM rungs 1-8 (kernels/cuda/matmul.cu) and the tensor-core GEMMs
-(kernels/cuda/matmul_tc.cu), each checked against a float64 reference, then timed against cuBLAS.
+(kernels/cuda/matmul_tc.cu, and the Hopper TMA rungs of kernels/cuda/matmul_hopper.cu), each
+checked against a float64 reference, then timed against cuBLAS.
 
 Shapes: SGEMM C (M,N) = A (M,K) @ B (K,N); tensor-core GEMMs C = A @ B^T with B (N,K).
 `check(dev)` runs every rung on shapes that are not multiples of any tile, outputs poisoned with
@@ -21,6 +22,7 @@ from ch3_brrr.ladders.common_cuda import (
     kernel_source,
     poison,
     prebuild,
+    tensor_map_2d,
     time_gpu,
     to_bf16,
     upload,
@@ -83,22 +85,51 @@ def sgemm(dev, rung: int, tile: dict | None = None):
     return run
 
 
+def hopper_shared(stages: int = 4) -> int:
+    """matmul_hopper.cu's HP_SHARED: alignment slack, the stages (A 128 and B 256 rows of 128
+    bytes each), 2 x stages + 1 mbarriers."""
+    return 1024 + stages * (128 + 256) * 128 + (2 * stages + 1) * 8
+
+
+HOPPER_SHARED = hopper_shared()
 TC = {"tf32_wmma": ("matmul_tf32_wmma", 64, 64, 128, 0),
+      "tf32_wgmma_tma": ("matmul_tf32_wgmma_tma", 128, 256, 384, HOPPER_SHARED),
       "bf16_mma": ("matmul_bf16_mma", 128, 128, 128, 3 * (128 * 64 + 128 * 64) * 2),
-      "bf16_wgmma": ("matmul_bf16_wgmma", 128, 256, 256, 4 * (128 * 64 + 256 * 64) * 2)}
+      "bf16_wgmma": ("matmul_bf16_wgmma", 128, 256, 256, 4 * (128 * 64 + 256 * 64) * 2),
+      "bf16_wgmma_tma": ("matmul_bf16_wgmma_tma", 128, 256, 384, HOPPER_SHARED)}
+TC_FILE = {"tf32_wgmma_tma": "matmul_hopper", "bf16_wgmma_tma": "matmul_hopper"}
 
 
-def tensor_core_gemm(dev, name: str):
-    """A function (A, B, C, M, N, K) -> None for a tensor-core rung; B is (N, K)."""
+def tensor_core_gemm(dev, name: str, stages: int | None = None):
+    """A function (A, B, C, M, N, K) -> None for a tensor-core rung; B is (N, K).
+
+    The TMA rungs take A and B as tensor maps (boxes of bm or bn rows x 128 bytes) in device
+    memory, made for each new pair of buffers and kept; `stages` overrides their pipeline depth."""
     kernel, bm, bn, threads, shared = TC[name]
-    prog = dev.build(kernel, kernel_source("matmul_tc"))
-    grouped = name != "tf32_wmma"  # the bf16 kernels take a 1-D grid and order tiles themselves
+    defines = None
+    if stages is not None and name in TC_FILE:
+        defines, shared = {"HP_STAGES": stages}, hopper_shared(stages)
+    prog = dev.build(kernel, kernel_source(TC_FILE.get(name, "matmul_tc"), defines))
+    grouped = name != "tf32_wmma"  # the others take a 1-D grid and order tiles themselves
+    maps: dict = {}
+
+    def operands(A, B, M, N, K):
+        if name not in TC_FILE:
+            return A.buf, B.buf
+        key = (int(A.buf), int(B.buf), M, N, K)
+        if key not in maps:
+            box = 128 // A.dtype.itemsize  # one 128-byte swizzled row of K per box row
+            both = np.concatenate([tensor_map_2d(int(A.buf), M, K, A.dtype, bm, box),
+                                   tensor_map_2d(int(B.buf), N, K, B.dtype, bn, box)])
+            maps[key] = upload(dev, both)  # 256-byte aligned: each map at a 64-byte boundary
+        buf = int(maps[key].buf)
+        return buf, buf + 128
 
     def run(A, B, C, M, N, K):
         tiles = (ceil_div(N, bn), ceil_div(M, bm))
         grid = (tiles[0] * tiles[1],) if grouped else tiles
-        prog(A.buf, B.buf, C.buf, global_size=grid, local_size=(threads,), vals=(M, N, K),
-             shared=shared)
+        prog(*operands(A, B, M, N, K), C.buf, global_size=grid, local_size=(threads,),
+             vals=(M, N, K), shared=shared)
     return run
 
 
@@ -114,7 +145,8 @@ def check(dev, rng: np.random.Generator, log=print) -> int:
     """Validate every SGEMM rung (rung 8 in every candidate tile) on every shape; returns the
     number of checks passed, raises common.ValidationError on the first that fails."""
     passed = 0
-    prebuild(dev, [kernel_source("matmul"), kernel_source("matmul_tc")]
+    prebuild(dev, [kernel_source("matmul"), kernel_source("matmul_tc"),
+                   kernel_source("matmul_hopper")]
              + [kernel_source("matmul", t) for t in CANDIDATES if tile_ok(t)])
     for M, N, K in SHAPES:
         a, b = rng.standard_normal((M, K), np.float32), rng.standard_normal((K, N), np.float32)
@@ -144,11 +176,14 @@ def check_tensor_cores(dev, rng: np.random.Generator, log=print) -> int:
 def check_tc(dev, name: str, a: np.ndarray, b: np.ndarray) -> int:
     """One tensor-core rung against float64 on the operands as the tensor cores see them."""
     (M, K), N = a.shape, b.shape[0]
-    if name == "tf32_wmma":  # inputs rounded to tf32 (unit roundoff 2^-11), fp32 output
+    if name.startswith("tf32"):  # fp32 in and out, the products in tf32
         A, B, C = upload(dev, a), upload(dev, b), empty(dev, (M, N))
         tensor_core_gemm(dev, name)(A, B, poison(C), M, N, K)
         ref = a.astype(np.float64) @ b.T.astype(np.float64)
-        bound = (2 * 2.0**-11 + K * EPS32) * (np.abs(a) @ np.abs(b.T)).astype(np.float64)
+        # WMMA rounds inputs to tf32 (2^-11 relative); wgmma reads the top 19 bits of each word,
+        # which PTX leaves unspecified between rounding and truncation (2^-10): both within
+        u = 2.0**-11 if name == "tf32_wmma" else 2.0**-10
+        bound = (2 * u + K * EPS32) * (np.abs(a) @ np.abs(b.T)).astype(np.float64)
         validate(f"{name} at {(M, N, K)}", C.numpy(), ref, bound)
         return 1
     ab, bb = to_bf16(a), to_bf16(b)  # bf16 in, bf16 out: exact inputs, one output rounding
@@ -201,16 +236,16 @@ def time_ladder(dev, n: int, tile: dict, rng: np.random.Generator, torch=None) -
 
 
 def time_tensor_cores(dev, rng: np.random.Generator, torch=None, n_tf32=4096, n_bf16=8192):
-    """tf32 at n_tf32^3 against cuBLAS TF32; the bf16 rungs at n_bf16^3 against cuBLAS bf16."""
+    """The tf32 rungs at n_tf32^3 against cuBLAS TF32, the bf16 rungs at n_bf16^3 against cuBLAS
+    bf16; each group's baseline is timed just before its rungs."""
     rows = []
-    for name, n in (("tf32_wmma", n_tf32), ("bf16_mma", n_bf16), ("bf16_wgmma", n_bf16)):
+    for bf16, n in ((False, n_tf32), (True, n_bf16)):
         a, b = rng.standard_normal((n, n), np.float32), rng.standard_normal((n, n), np.float32)
-        bf16 = name != "tf32_wmma"
         if bf16:
             a, b = to_bf16(a), to_bf16(b)
         A, B = upload(dev, a), upload(dev, b)
         C = empty(dev, (n, n), np.uint16 if bf16 else np.float32)
-        base = float("nan")
+        base, item = float("nan"), 2 if bf16 else 4
         if torch is not None:
             torch.backends.cuda.matmul.allow_tf32 = not bf16
             ta, tb = (torch.from_numpy(x.view(np.int16) if bf16 else x).cuda() for x in (a, b))
@@ -218,12 +253,15 @@ def time_tensor_cores(dev, rng: np.random.Generator, torch=None, n_tf32=4096, n_
                 ta, tb = ta.view(torch.bfloat16), tb.view(torch.bfloat16)
             base = time_gpu(torch.matmul, ta, tb.t())
             torch.backends.cuda.matmul.allow_tf32 = False
-        run = tensor_core_gemm(dev, name)
-        s = time_gpu(run, A, B, C, n, n, n)
-        item = 2 if bf16 else 4
-        rows.append(Row("cuda", f"cublas_{'bf16' if bf16 else 'tf32'}", n, base, 2.0 * n**3,
-                        3.0 * n * n * item, base))
-        rows.append(Row("cuda", name, n, s, 2.0 * n**3, 3.0 * n * n * item, base))
+            rows.append(Row("cuda", f"cublas_{'bf16' if bf16 else 'tf32'}", n, base,
+                            2.0 * n**3, 3.0 * n * n * item, base))
+        for name in (k for k in TC if k.startswith("bf16" if bf16 else "tf32")):
+            s = time_gpu(tensor_core_gemm(dev, name), A, B, C, n, n, n)
+            rows.append(Row("cuda", name, n, s, 2.0 * n**3, 3.0 * n * n * item, base))
+        for stages in (3, 2) if bf16 else ():  # how deep must the pipeline be?
+            s = time_gpu(tensor_core_gemm(dev, "bf16_wgmma_tma", stages), A, B, C, n, n, n)
+            rows.append(Row("cuda", f"bf16_wgmma_tma_{stages}_stages", n, s, 2.0 * n**3,
+                            3.0 * n * n * item, base))
     return rows
 
 

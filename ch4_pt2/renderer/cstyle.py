@@ -8,6 +8,7 @@ named v0, v1, ..., in the loop where lowering placed it.
 
 from __future__ import annotations
 
+import itertools
 import math
 
 from ch4_pt2.gemm import render_gemm
@@ -94,7 +95,7 @@ class CStyleLanguage:
             params.append(f"{const}{self.type_map[p.dtype.name]}* restrict data{p.arg}")
         if kernel.faults:  # fault[0]: which (1 + its place in kernel.faults), fault[1]: a value
             params.append("long* restrict fault")
-        body, depth = [], 1
+        body, depth, top, fresh = [], 1, set(), itertools.count(len(names))
         if kernel.gemm:  # a library matmul into data0 first; the lines are its epilogue
             params.append("void* gemm")
             body += ["  " + line for line in
@@ -116,9 +117,13 @@ class CStyleLanguage:
                 body.append(pad + self.render_update(u, names, name))
             elif u.op is Ops.STORE:
                 body.append(f"{pad}{name(u.src[0])}[{name(u.src[1])}] = {name(u.src[2])};")
+            elif u in names and u in top:
+                continue  # computed at function scope by an earlier loop nest (split loops)
             else:
-                names[u] = f"v{len(names)}"
                 value = self.render_value(u, name)
+                names[u] = f"v{next(fresh)}"  # unique, even for a node seen before
+                if depth == 1:
+                    top.add(u)
                 body.append(f"{pad}{self.render_type(u)} {names[u]} = {value};")
         return (f"{self.kernel_prefix} {kernel.name}({', '.join(params)}) {{\n"
                 + "\n".join(body) + "\n}\n")

@@ -4,6 +4,7 @@ glibc, natively; both must print the same. Where glibc's answers differ by desig
 64-bit long) the reference is the C standard's formula or a Python computation."""
 
 import random
+import struct
 from pathlib import Path
 
 import pytest
@@ -312,3 +313,91 @@ def test_a_program_may_define_its_own_library_function():
     int main(void) { char b[8]; strcpy(b, "hi"); printf("%s %s\n", b, strcat(b, b)); return 0; }
     """
     assert run_ours(source).stdout == b"hi mine\n"
+
+
+# *** printf's floating point conversions against glibc ***
+
+# no %#g: glibc drops digits when rounding carries into a new one (999999.5 gives "1.e+06";
+# C89 4.9.6.1 asks for "1.00000e+06"), see test_printf_alternate_g_keeps_its_digits
+FLOAT_FORMATS = ["%f", "%.0f", "%.3f", "%#.0f", "%+012.4f", "%e", "%.0e", "%-14.3E", "%.12e",
+                 "%g", "%G", "%.3g", "%.10g", "%.17g", "% 10g"]  # fmt: skip
+FLOAT_EXTREMES = [
+    0x7FEFFFFFFFFFFFFF,
+    1,
+    0x000FFFFFFFFFFFFF,
+    0x0010000000000000,
+    0x7FF0000000000000,
+    0xFFF0000000000000,
+    0x7FF8000000000000,
+    1 << 63,
+]
+
+
+def float_values(rng: random.Random, count: int) -> list[int]:
+    """double bit patterns: exact ties at several places (x.5, x.125, 2.5e-1 ...), decimal
+    fractions that are not exact in binary, and random significands over 2^-40..2^70"""
+    values = [0.5, 1.5, 2.5, 0.125, 0.375, 1e21, 1e22, 123456789.0, 0.1, 0.3, 2.0 / 3, 1e-5,
+              9.9999996e-5, 999999.5, 0.00001234, 5e-324 * 3]  # fmt: skip
+    values += [rng.randrange(1, 10**6) / 10 ** rng.randrange(0, 7) for _ in range(count // 2)]
+    values += [rng.random() * 2.0 ** rng.randrange(-40, 70) * rng.choice([1, -1])
+               for _ in range(count // 2)]  # fmt: skip
+    return [int.from_bytes(struct.pack("<d", v), "little") for v in values]
+
+
+def float_printf_program(values: list[int], formats: list[str]) -> str:
+    """sprintf of each value with each format. Our compiler passes the double as a struct of
+    its two words (a variadic double's slot pair: sprintf's third argument, a2:a3, is one);
+    gcc passes a double."""
+    words = ", ".join(f"{{{v >> 32}u, {v & 0xFFFFFFFF}u}}" for v in values)
+    table = ", ".join(c_string(f"[{f}]") for f in formats)
+    return f"""
+#include <stdio.h>
+#include <string.h>
+#ifdef HOST
+typedef double D;
+static D make(unsigned hi, unsigned lo) {{
+    unsigned long long u = (unsigned long long)hi << 32 | lo;
+    double d;
+    memcpy(&d, &u, 8);
+    return d;
+}}
+#else
+typedef struct {{ unsigned lo, hi; }} D;
+static D make(unsigned hi, unsigned lo) {{ D d; d.hi = hi; d.lo = lo; return d; }}
+#endif
+static unsigned words[][2] = {{{words}}};
+static const char *formats[] = {{{table}}};
+int main(void) {{
+    char buf[1000];
+    int i, f, n;
+    for (i = 0; i < (int)(sizeof words / sizeof words[0]); i++) {{
+        for (f = 0; f < (int)(sizeof formats / sizeof formats[0]); f++) {{
+            n = sprintf(buf, formats[f], make(words[i][0], words[i][1]));
+            printf("%s%d", buf, n);
+        }}
+        printf("\\n");
+    }}
+    return 0;
+}}
+"""
+
+
+@pytest.mark.parametrize("which", ["typical", "extremes"])
+def test_printf_floating_point_matches_glibc(which, native_run):
+    if which == "typical":
+        source = float_printf_program(float_values(random.Random(7), 20), FLOAT_FORMATS)
+    else:  # 2^1024 and 2^-1074 take millions of instructions each: three formats
+        source = float_printf_program(FLOAT_EXTREMES, ["%e", "%.3g", "%.0f"])
+    native_code, native_out = native_run(source, flags=("-DHOST",))
+    ours = run_ours(source, max_steps=2_000_000_000)
+    assert ours.stdout.decode().splitlines() == native_out.decode().splitlines()
+
+
+def test_printf_alternate_g_keeps_its_digits():
+    """%#g keeps trailing zeros: P = 6 significant digits, hand-derived from C89 4.9.6.1."""
+    values = [999999.5, 1.0, 0.0001, 123456789.0]
+    source = float_printf_program(
+        [int.from_bytes(struct.pack("<d", v), "little") for v in values], ["%#g"]
+    )
+    lines = run_ours(source).stdout.decode().splitlines()
+    assert lines == ["[1.00000e+06]13", "[1.00000]9", "[0.000100000]13", "[1.23457e+08]13"]

@@ -9,6 +9,7 @@ Torch is also imported directly as the reference; in oracle mode the two are the
 
 import importlib
 import os
+from types import SimpleNamespace
 
 import numpy as np
 import pytest
@@ -31,12 +32,53 @@ def to_numpy(t) -> np.ndarray:
     return np.array(t.detach().numpy(), copy=True)
 
 
-def assert_same(ours, ref, rtol=1e-7, atol=1e-10, check_dtype=True):
-    """Check that a lego tensor matches a torch tensor in shape, dtype and values."""
+def assert_same(ours, ref, rtol=1e-7, atol=1e-10, check_dtype=True, bound=None):
+    """Check that a lego tensor matches a torch tensor in shape, dtype and values: within
+    `bound` (an error bound, see section 4) if given, else within rtol/atol."""
     assert tuple(ours.shape) == tuple(ref.shape), f"shape {tuple(ours.shape)} != {tuple(ref.shape)}"
     if check_dtype:
         assert dtype_name(ours.dtype) == dtype_name(ref.dtype), f"{ours.dtype} != {ref.dtype}"
+    if bound is not None:
+        assert_within(to_numpy(ours), to_numpy(ref), bound)
+        return
     np.testing.assert_allclose(to_numpy(ours), to_numpy(ref), rtol=rtol, atol=atol, equal_nan=True)
+
+
+# *** 1b. tolerances from error bounds (the same on every CPU and BLAS) ***
+
+EPS = {"float16": 2.0**-10, "bfloat16": 2.0**-7, "float32": 2.0**-23, "float64": 2.0**-52}
+
+
+def eps_of(dtype) -> float:
+    """The unit roundoff's double (machine epsilon) of a lego/torch/numpy dtype or its name."""
+    return EPS[dtype_name(dtype) if not isinstance(dtype, str) else dtype]
+
+
+def dot_bound(a, b, dtype) -> np.ndarray:
+    """What a float matmul a @ b (length-K dot products, summed in any order, as BLAS kernels of
+    different CPUs do) may differ from the exact product by: K * eps * (|a| @ |b|) (Higham,
+    Accuracy and Stability of Numerical Algorithms, 3.1). Shapes: a (..., M, K), b (..., K, N)."""
+    a, b = np.abs(np.asarray(a, np.float64)), np.abs(np.asarray(b, np.float64))
+    return a.shape[-1] * eps_of(dtype) * (a @ b)
+
+
+def op_bound(ref, dtype, ops: int, scale: float = 0.0) -> np.ndarray:
+    """The error of `ops` roundings per element: ops * eps * max(|ref|, scale). `scale` is the
+    magnitude the computation passes through (its inputs, or a sum's terms): a result that
+    cancels toward 0 (x - y, sin near pi, ...) keeps an error at that magnitude, not at its own."""
+    ref = np.abs(np.nan_to_num(np.asarray(ref, np.float64), posinf=0.0, neginf=0.0))
+    return ops * eps_of(dtype) * np.maximum(ref, scale)
+
+
+def assert_within(ours, ref, bound, err_msg: str = "") -> None:
+    """|ours - ref| <= bound elementwise; nan and infinities must match exactly."""
+    ours, ref = np.asarray(ours, np.float64), np.asarray(ref, np.float64)
+    assert ours.shape == ref.shape, f"shape {ours.shape} != {ref.shape} {err_msg}"
+    special = ~np.isfinite(ref) | ~np.isfinite(ours)
+    np.testing.assert_array_equal(ours[special], ref[special], err_msg=err_msg)
+    excess = np.abs(ours - ref) - np.broadcast_to(bound, ref.shape)
+    worst = float(excess[~special].max()) if (~special).any() else 0.0
+    assert worst <= 0, f"exceeds the error bound by {worst:.3g} {err_msg}"
 
 
 # *** 2. inputs in every layout ***
@@ -83,6 +125,7 @@ def _check_op(
     rtol=1e-7,
     atol=1e-10,
     seed=0,
+    ops=None,
 ):
     """Run torch_fn on torch tensors and lego_fn (default: the same fn) on lego tensors.
 
@@ -90,6 +133,8 @@ def _check_op(
     unless `dtype` says otherwise, laid out as `layout` (see LAYOUTS; leaves are what get grads).
     Compares forward values and dtypes; then, when `grad`, backpropagates the same random upstream
     gradient through both and compares the gradients of the leaves. Returns (ours, ref).
+    With `ops`, values are compared within op_bound(ref, dtype, ops, scale=max(|low|, |high|))
+    instead of rtol/atol: `ops` roundings at the inputs' magnitude or the result's.
     """
     lego_fn = lego_fn or torch_fn
     rng = np.random.default_rng(seed)
@@ -101,7 +146,9 @@ def _check_op(
     l_inputs = [make_view(t, s, layout) for t, s in zip(l_leaves, shapes, strict=True)]
 
     ref, ours = torch_fn(*t_inputs), lego_fn(*l_inputs)
-    assert_same(ours, ref, rtol=rtol, atol=atol)
+    bound = None if ops is None else \
+        op_bound(to_numpy(ref), dtype, ops, scale=max(abs(low), abs(high)))
+    assert_same(ours, ref, rtol=rtol, atol=atol, bound=bound)
     if not need_grad or not ref.requires_grad:
         return ours, ref
 
@@ -121,6 +168,13 @@ def _check_op(
 def check_op():
     """The `check_op(shapes, torch_fn, lego_fn=None, **options)` helper (see _check_op)."""
     return _check_op
+
+
+@pytest.fixture
+def bounds():
+    """Error-bound tolerances: `bounds.dot(a, b, dtype)`, `bounds.op(ref, dtype, ops, scale)`,
+    `bounds.eps(dtype)` and `bounds.check(ours, ref, bound)` (section 1b)."""
+    return SimpleNamespace(dot=dot_bound, op=op_bound, eps=eps_of, check=assert_within)
 
 
 @pytest.fixture

@@ -264,3 +264,31 @@ def test_errors_say_what_is_wrong(name, message):
     BAD_FILES[name].seek(0)
     with pytest.raises(CheckpointError, match=message):
         load(BAD_FILES[name])
+
+
+@pytest.mark.parametrize("where", [None, "cpu", lego.device("cpu"), {"cpu": "cpu"}, {}])
+def test_map_location_forms_that_nanogpt_and_makemore_pass(tmp_path, where):
+    save({"w": lego.ones(2)}, str(tmp_path / "ckpt.pt"))  # a str path ending in .pt
+    back = load(str(tmp_path / "ckpt.pt"), map_location=where, weights_only=False, mmap=None)
+    assert back["w"].device.type == "cpu" and back["w"].tolist() == [1.0, 1.0]
+
+
+def test_map_location_function_is_a_clear_error(tmp_path):
+    save({"w": lego.ones(2)}, tmp_path / "ckpt.pt")
+    with pytest.raises(TypeError, match="map_location must be"):
+        load(tmp_path / "ckpt.pt", map_location=lambda storage, loc: storage)
+
+
+def test_bfloat16_round_trips_and_crosses_to_pytorch(tmp_path):
+    """numpy has no bfloat16: its bits travel as uint16 and the header says BF16, as PyTorch's."""
+    values = [1.5, -2.25, 3.1, 1e-40, float("inf")]
+    ours = lego.tensor(values, dtype=lego.bfloat16)
+    save({"w": ours, "b": lego.ones(2)}, tmp_path / "bf16.safetensors")
+    theirs = safetensors.torch.load_file(tmp_path / "bf16.safetensors")
+    ref = torch.tensor(values, dtype=torch.bfloat16)
+    assert theirs["w"].dtype == torch.bfloat16
+    assert torch.equal(theirs["w"], ref)  # the same rounding, bit for bit
+    back = load(tmp_path / "bf16.safetensors")
+    assert back["w"].dtype == lego.bfloat16 and back["w"].float().tolist() == ref.float().tolist()
+    safetensors.torch.save_file({"w": ref}, tmp_path / "torch.safetensors")
+    assert load(tmp_path / "torch.safetensors")["w"].float().tolist() == ref.float().tolist()

@@ -402,6 +402,55 @@ CASES |= {
     "adamw_step": lambda m: step(m, "AdamW", lr=0.1, weight_decay=0.1),
     "clip_grad_norm_zero": lambda m: m.nn.utils.clip_grad_norm_(
         [m.nn.Parameter(m.ones(2))], 1.0),
+    # aliasing and in-place writes
+    "inplace_add_self_flipped": lambda m: (lambda x: x.add_(x.flip(0)))(m.arange(4.0)),
+    "inplace_through_view": lambda m: (lambda x: (x[1:].mul_(10), x)[1])(m.arange(4.0)),
+    "inplace_through_transpose": lambda m: (lambda x: (x.t()[0].fill_(-1), x)[1])(
+        m.arange(6.0).reshape(2, 3)),
+    "inplace_expanded_target": lambda m: m.zeros(1, 3).expand(2, 3).add_(1.0),
+    "inplace_dtype_change": lambda m: m.tensor([1, 2]).add_(0.5),
+    "inplace_bool_to_int": lambda m: m.tensor([True]).add_(m.tensor([2])),
+    "inplace_broadcast_grow": lambda m: m.zeros(3).add_(m.ones(2, 3)),
+    "setitem_overlap": lambda m: (lambda x: (x.__setitem__(slice(1, None), x[:-1]), x)[1])(
+        m.arange(5.0)),
+    "setitem_nan": lambda m: (lambda x: (x.__setitem__(x > 1, NAN), x)[1])(m.arange(4.0)),
+    "index_put_accumulate_dups": lambda m: m.zeros(3).index_put_(
+        (m.tensor([0, 0, 2]),), t(m, [1.0, 2.0, 3.0]), accumulate=True),
+    "index_add_dups": lambda m: m.zeros(3).index_add_(0, m.tensor([1, 1]), t(m, [1.0, 2.0])),
+    "scatter_add_dups": lambda m: m.zeros(3).scatter_add_(0, m.tensor([2, 2, 0]),
+                                                          t(m, [1.0, 2.0, 3.0])),
+    "masked_fill_broadcast_mask": lambda m: m.ones(2, 3).masked_fill(m.tensor([True, False,
+                                                                                True]), 0.0),
+    "masked_fill_bad_mask": lambda m: m.ones(2, 3).masked_fill(m.tensor([True, False]), 0.0),
+    "fill_of_nan_memory": lambda m: t(m, [NAN, INF]).fill_(2.0),
+    "zero_of_inf_memory": lambda m: t(m, [INF, -INF]).zero_(),
+    "clone_is_not_alias": lambda m: (lambda x: (x.clone().add_(1), x)[1])(m.arange(3.0)),
+    "contiguous_of_contiguous": lambda m: (lambda x: (x.contiguous().add_(1), x)[1])(
+        m.arange(3.0)),
+    "detach_shares": lambda m: (lambda x: (x.detach().add_(1), x.detach())[1])(
+        t(m, [1.0, 2.0], grad=True)),
+    "view_then_write": lambda m: (lambda x: (x.view(2, 2).zero_(), x)[1])(m.arange(4.0)),
+    "reshape_noncontig_copies": lambda m: (lambda x: (x.t().reshape(4).zero_(), x)[1])(
+        m.arange(4.0).reshape(2, 2)),
+    # more nn
+    "embedding_padding_idx_grad": lambda m: (lambda e: (e(m.tensor([0, 1, 0])).sum().backward(),
+                                                        e.weight.grad)[1])(
+        m.nn.Embedding(3, 2, padding_idx=0)),
+    "batchnorm_one_value": lambda m: m.nn.BatchNorm1d(2)(m.ones(1, 2)),
+    "batchnorm_eval_stats": lambda m: m.nn.BatchNorm1d(2).eval()(t(m, [[1.0, 2.0]])),
+    "layernorm_no_affine": lambda m: m.nn.LayerNorm(3, elementwise_affine=False)(
+        t(m, [[1.0, 2.0, 4.0]])),
+    "sequential_empty": lambda m: m.nn.Sequential()(t(m, [1.0])),
+    "module_list_index_oob": lambda m: m.nn.ModuleList([m.nn.ReLU()])[1],
+    "load_state_dict_missing": lambda m: m.nn.Linear(2, 2).load_state_dict({}),
+    "load_state_dict_shape": lambda m: m.nn.Linear(2, 2).load_state_dict(
+        {"weight": m.ones(3, 2), "bias": m.ones(2)}),
+    "parameter_int": lambda m: m.nn.Parameter(m.tensor([1, 2])),
+    "mse_broadcast_warns": lambda m: F(m).mse_loss(m.ones(2, 3), m.zeros(3)),
+    "l1_empty": lambda m: F(m).l1_loss(m.ones(0), m.ones(0), reduction="sum"),
+    "softmax_0d": lambda m: F(m).softmax(t(m, 3.0), 0),
+    "log_softmax_empty": lambda m: F(m).log_softmax(m.ones(0, 3), 1),
+    "embedding_neg_index": lambda m: m.nn.Embedding(3, 2)(m.tensor([-1])),
     # checkpoints (torch.save pickles, ours is safetensors: the round trip is what compares)
     "save_load_nested": lambda m: round_trip(m, {"w": t(m, [1.0, NAN]), 3: (1, 2.5, None, "s"),
                                                  "l": [m.tensor([1, 2])]}),

@@ -49,7 +49,7 @@ FLOAT_OPS = {
 
 @pytest.mark.parametrize("dtype", ["int32", "int64", "bool", "float32", "float64"])
 @pytest.mark.parametrize("op", list(FLOAT_OPS))
-def test_floating_ops_pick_torch_result_dtype(op, dtype):
+def test_floating_ops_pick_torch_result_dtype(op, dtype, bounds):
     data = [[1, 2, 3], [4, 5, 6]] if dtype != "bool" else [[True, False, True]] * 2
     if op == "softmax" and dtype in ("int32", "int64", "bool"):
         # torch has no integer softmax kernel: both must refuse
@@ -61,7 +61,8 @@ def test_floating_ops_pick_torch_result_dtype(op, dtype):
     ours = FLOAT_OPS[op](lego.tensor(data, dtype=getattr(lego, dtype)))
     ref = FLOAT_OPS[op](torch.tensor(data, dtype=getattr(torch, dtype)))
     assert name(ours.dtype) == name(ref.dtype)
-    np.testing.assert_allclose(ours.numpy(), ref.numpy(), rtol=1e-6)
+    # inputs <= 6, a few roundings per value (a 3-term sum or softmax at most)
+    bounds.check(ours.numpy(), ref.numpy(), bounds.op(ref.numpy(), ref.dtype, 8, scale=6.0))
 
 
 @pytest.mark.parametrize("dtype", ["float32", "float64"])

@@ -111,7 +111,9 @@ def test_unary(check_op, name, layout):
     check_op([(3, 4)], torch_fn, lego_fn, layout=layout, **options)
 
 
-FLOAT32_TOLERANCE = {"rtol": 2e-6, "atol": 1e-6}
+# 16 float32 roundings at the inputs' magnitude or the result's: a few ops per element, each within
+# an ulp or two in our kernels and in torch's
+FLOAT32_TOLERANCE = {"ops": 16}
 
 
 @pytest.mark.parametrize("name", [n for n in UNARY if n != "rpow"] + ["rpow"])

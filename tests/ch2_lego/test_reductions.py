@@ -241,12 +241,17 @@ def test_matmul_spellings(check_op):
     check_op([(2, 3, 4), (2, 3, 4)], lambda a, b: a @ b.mT)
 
 
-def test_matmul_float32_matches_float64_reference():
+def test_matmul_float32_matches_float64_reference(bounds):
     rng = np.random.default_rng(0)
     a, b = rng.standard_normal((64, 48)), rng.standard_normal((48, 32))
-    ours = lego.tensor(a, dtype=lego.float32) @ lego.tensor(b, dtype=lego.float32)
+    a32, b32 = a.astype(np.float32), b.astype(np.float32)
+    ours = lego.tensor(a32) @ lego.tensor(b32)
     assert ours.dtype == lego.float32
-    np.testing.assert_allclose(ours.numpy(), a @ b, rtol=1e-4, atol=1e-4)
+    # the float64 product of the float32 inputs is the truth; the rounding of the result is one
+    # more eps at its magnitude
+    truth = a32.astype(np.float64) @ b32.astype(np.float64)
+    bound = bounds.dot(a32, b32, "float32") + bounds.op(truth, "float32", 1)
+    bounds.check(ours.numpy(), truth, bound)
 
 
 def test_matmul_of_ints():

@@ -324,3 +324,87 @@ def test_inplace_ops_on_a_non_leaf_keep_gradients_as_torch():
         y %= 1.5
         y.sum().backward()
     assert_close(x.grad, tx.grad)
+
+
+# *** 6. losses, pooling, einsum and the rest of the survey ***
+
+LOSSES = {
+    "smooth_l1": lambda m, x, y: m.nn.functional.smooth_l1_loss(x, y, beta=0.5),
+    "smooth_l1 beta 0": lambda m, x, y: m.nn.functional.smooth_l1_loss(x, y, beta=0.0,
+                                                                        reduction="sum"),
+    "huber": lambda m, x, y: m.nn.functional.huber_loss(x, y, delta=0.7, reduction="none"),
+    "kl_div": lambda m, x, y: m.nn.functional.kl_div(x.log_softmax(-1), y.softmax(-1),
+                                                     reduction="batchmean"),
+    "kl_div zero target": lambda m, x, y: m.nn.functional.kl_div(
+        x.log_softmax(-1), y.relu() / (y.relu().sum(-1, keepdim=True) + 1), reduction="sum"),
+    "kl_div log_target": lambda m, x, y: m.nn.functional.kl_div(
+        x.log_softmax(-1), y.log_softmax(-1), reduction="sum", log_target=True),
+    "margin_ranking": lambda m, x, y: m.nn.functional.margin_ranking_loss(
+        x, y, (x * 3).sign(), 0.2),
+    "NLLLoss": lambda m, x, y: m.nn.NLLLoss(ignore_index=1)(x.log_softmax(-1),
+                                                             m.tensor([0, 1, 3, 2])),
+    "L1Loss": lambda m, x, y: m.nn.L1Loss(reduction="sum")(x, y),
+    "BCELoss": lambda m, x, y: m.nn.BCELoss()(x.sigmoid(), y.sigmoid()),
+    "BCEWithLogitsLoss": lambda m, x, y: m.nn.BCEWithLogitsLoss()(x, y.sigmoid()),
+    "SmoothL1Loss": lambda m, x, y: m.nn.SmoothL1Loss(beta=0.3)(x, y),
+    "HuberLoss": lambda m, x, y: m.nn.HuberLoss(delta=2.0)(x, y),
+    "KLDivLoss": lambda m, x, y: m.nn.KLDivLoss(reduction="batchmean")(x.log_softmax(-1),
+                                                                       y.softmax(-1)),
+    "MarginRankingLoss": lambda m, x, y: m.nn.MarginRankingLoss(0.1)(x, y, (x - y).sign()),
+    "max_pool1d": lambda m, x, y: m.nn.functional.max_pool1d(x.unsqueeze(0), 2),
+    "avg_pool1d": lambda m, x, y: m.nn.AvgPool1d(3, 1, 1)(x.unsqueeze(0)),
+    "adaptive_avg_pool1d": lambda m, x, y: m.nn.functional.adaptive_avg_pool1d(x, 3),
+    "adaptive_avg_pool2d": lambda m, x, y: m.nn.AdaptiveAvgPool2d((3, 2))(x.reshape(1, 1, 4, 5)),
+    "adaptive_avg_pool2d global": lambda m, x, y: m.nn.functional.adaptive_avg_pool2d(
+        x.reshape(1, 2, 2, 5), 1),
+    "adaptive_max_pool2d": lambda m, x, y: m.nn.AdaptiveMaxPool2d((2, None))(
+        x.reshape(1, 1, 4, 5)),
+    "einsum": lambda m, x, y: m.einsum("ij,kj->ik", x, y),
+    "einsum implicit": lambda m, x, y: m.einsum("ij,ij", x, y),
+    "einsum batch": lambda m, x, y: m.einsum("bi,bj->bij", x, y),
+}
+
+
+@pytest.mark.parametrize("case", LOSSES)
+def test_losses_pools_and_einsum_match_torch(case):
+    # y sits on x's kinks: differences of exactly 0, +-0.5 (beta) and +-0.7 (delta) included
+    shift = np.array([0.0, 0.5, -0.5, 0.7, -0.7, 1.0, 0.2, -2.0, 0.0, 0.3] * 2)
+    x, tx = both(POINTS.reshape(4, 5), requires_grad=True)
+    y, ty = both((POINTS + shift).reshape(4, 5), requires_grad=True)
+    ours, ref = LOSSES[case](lego, x, y), LOSSES[case](torch, tx, ty)
+    if ours.ndim and tuple(ours.shape) != tuple(ref.shape):
+        raise AssertionError(f"shape {tuple(ours.shape)} != {tuple(ref.shape)}")
+    assert_close(ours, ref)
+    weights = np.linspace(-1, 2, ref.numel()).reshape(tuple(ref.shape))
+    (ours * lego.tensor(weights)).sum().backward()
+    (ref * torch.tensor(weights)).sum().backward()
+    for leaf, tleaf in ((x, tx), (y, ty)):
+        if tleaf.grad is None:
+            assert leaf.grad is None
+        else:
+            assert_close(leaf.grad, tleaf.grad)
+
+
+def test_loss_and_pool_modules_print_as_torch():
+    for spec in ("NLLLoss()", "L1Loss()", "BCELoss()", "BCEWithLogitsLoss()", "HuberLoss()",
+                 "SmoothL1Loss()", "KLDivLoss()", "MarginRankingLoss()", "MaxPool1d(2)",
+                 "AvgPool1d(3)", "AdaptiveAvgPool2d((2, None))", "AdaptiveAvgPool1d(3)",
+                 "AdaptiveMaxPool2d(1)"):
+        assert repr(eval(f"lego.nn.{spec}")) == repr(eval(f"torch.nn.{spec}"))
+
+
+def test_einsum_errors_and_survey_odds_and_ends():
+    a, ta = both(np.ones((2, 3)))
+    same_error(lambda: lego.einsum("ijk->i", a), lambda: torch.einsum("ijk->i", ta))
+    same_error(lambda: lego.einsum("ij,jk->ik", a), lambda: torch.einsum("ij,jk->ik", ta))
+    assert a.pin_memory() is a and not a.is_pinned()
+    assert_close(lego.clamp_min(a * 3, 4.0), torch.clamp_min(ta * 3, 4.0))
+    assert_close(lego.clamp_max(a * 3, 2.0), torch.clamp_max(ta * 3, 2.0))
+    # bernoulli: exact at p = 0 and 1; at p = 0.3 the mean of n draws is within 5 standard
+    # deviations, sqrt(p (1 - p) / n), of p
+    assert lego.zeros(100).bernoulli().sum().item() == 0
+    assert lego.ones(100).bernoulli().sum().item() == 100
+    n = 100000
+    draws = lego.full((n,), 0.3).bernoulli()
+    assert draws.dtype == lego.float32
+    assert abs(draws.mean().item() - 0.3) < 5 * (0.3 * 0.7 / n) ** 0.5

@@ -45,6 +45,31 @@ def test_wgmma_and_mma_reach_the_ptx(tmp_path):
     assert "cp.async.cg.shared.global" in text
 
 
+def test_hopper_rungs_use_tma_mbarriers_and_wgmma(tmp_path):
+    text = ptx(kernel_source("matmul_hopper"), tmp_path)
+    for instruction in ("cp.async.bulk.tensor.2d.shared::cluster.global.mbarrier::complete_tx",
+                        "mbarrier.try_wait.parity", "mbarrier.arrive.expect_tx",
+                        "wgmma.mma_async.sync.aligned.m64n256k16.f32.bf16.bf16",
+                        "wgmma.mma_async.sync.aligned.m64n256k8.f32.tf32.tf32",
+                        "setmaxnreg.inc.sync.aligned.u32 232",
+                        "setmaxnreg.dec.sync.aligned.u32 40"):
+        assert instruction in text, instruction
+    assert ".entry matmul_bf16_wgmma_tma(" in text and ".entry matmul_tf32_wgmma_tma(" in text
+
+
+@pytest.mark.parametrize("name", ["matmul_tc", "matmul_hopper"])
+def test_wgmma_pipelines_are_not_serialized(name, tmp_path):
+    # ptxas warns (C7515) when it must wait for each wgmma before the next, e.g. for a branch
+    # inside the pipeline stage: the kernel stays correct but loses its overlap
+    cu = tmp_path / f"{name}.cu"
+    cu.write_text(kernel_source(name))
+    res = subprocess.run(["nvcc", "-cubin", "-arch=sm_90a", "-Xptxas", "-v", "-I",
+                          str(KERNEL_DIR), "-o", str(tmp_path / "k.cubin"), str(cu)],
+                         capture_output=True, text=True)
+    assert res.returncode == 0, res.stderr
+    assert "C7515" not in res.stderr and " 0 bytes spill stores" in res.stderr, res.stderr
+
+
 @pytest.mark.parametrize("tile", [t for t in matmul_cuda.CANDIDATES if matmul_cuda.tile_ok(t)],
                          ids=lambda t: "x".join(map(str, matmul_cuda.tile_shape(t)[:2]))
                          + f"_bk{t['BK']}_mb{t['MIN_BLOCKS']}")

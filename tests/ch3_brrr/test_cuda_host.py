@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 import torch
 
-from ch3_brrr.ladders.common_cuda import from_bf16, to_bf16
+from ch3_brrr.ladders.common_cuda import from_bf16, tensor_map_2d, to_bf16
 from ch3_brrr.runtime.ops_cuda import _arg, nvcc_arch
 
 pytestmark = pytest.mark.sec_3_13
@@ -31,3 +31,12 @@ def test_scalar_arguments_take_the_kernel_types():
 
 def test_hopper_gets_the_wgmma_target():
     assert "sm_90a" in nvcc_arch(9, 0) and "sm_80" in nvcc_arch(8, 0)
+
+
+@pytest.mark.parametrize("cols,dtype,box_cols,what", [
+    (100, np.uint16, 64, "rows of 100 x 2 bytes"),   # 200 bytes: TMA strides are 16-byte units
+    (64, np.float32, 64, "at most the 128-byte"),    # a 256-byte box row exceeds the swizzle
+])
+def test_tensor_map_refuses_what_tma_cannot_copy(cols, dtype, box_cols, what):
+    with pytest.raises(ValueError, match=what):
+        tensor_map_2d(0, 128, cols, dtype, 128, box_cols)

@@ -37,6 +37,7 @@ void free(void *p)
     for (q = free_list; !(block > q && block < q->next); q = q->next)
         if (q >= q->next && (block > q || block < q->next))
             break;                      /* block lies past the end or before the start */
+    // EXERCISE A.14: link block in after q, merging it with a free neighbour that touches it
     if (block + block->units == q->next) {      /* merge with the block above */
         block->units += q->next->units;
         block->next = q->next->next;
@@ -49,6 +50,7 @@ void free(void *p)
     } else {
         q->next = block;
     }
+    // END EXERCISE
     free_list = q;
 }
 /* --8<-- [end:free] */

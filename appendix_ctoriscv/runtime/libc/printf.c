@@ -3,13 +3,17 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "softfloat.h"
+
 /* The printf family. One formatter, vsnprintf, writes into a buffer; the others are built on
  * it: sprintf into the caller's buffer, vfprintf into a buffer on the stack (or, for long
  * output, one from malloc) that then goes to the stream.
  *
  * A conversion is %[flags][width][.precision][length]conversion, as in C89 4.9.6.1: flags
  * `-+ #0`, a width and a precision as digits or `*`, length h, hh or l, and the conversions
- * d i u x X o c s p n %. */
+ * d i u x X o c s p n %, and f F e E g G for doubles (printf_float.c writes their digits). */
+
+int __sf_format_double(char *out, Bits64 v, int conversion, int precision, int alt);
 
 #define LEFT 1                          /* '-': pad on the right */
 #define PLUS 2                          /* '+': a sign even when positive */
@@ -91,6 +95,25 @@ static void format_integer(unsigned value, int negative, int flags, int width, i
 }
 /* --8<-- [end:format_integer] */
 
+/* A double: the sign here, the digits from printf_float.c, then the layout of an integer's
+ * (zeros after the sign with the 0 flag, except for inf and nan) */
+static void format_double(Bits64 v, int flags, int width, int precision, int conversion)
+{
+    char body[400 + 340];
+    const char *sign = v.hi & 0x80000000U ? "-" : flags & PLUS ? "+" : flags & SPACE ? " " : "";
+    int n = __sf_format_double(body, v, conversion, precision, flags & ALT);
+    int length = strlen(sign) + n, zeros = 0;
+    if (flags & ZERO && !(flags & LEFT) && width > length && body[0] >= '0' && body[0] <= '9')
+        zeros = width - length;
+    if (!(flags & LEFT))
+        emit_repeated(' ', width - length - zeros);
+    emit_text(sign, strlen(sign));
+    emit_repeated('0', zeros);
+    emit_text(body, n);
+    if (flags & LEFT)
+        emit_repeated(' ', width - length);
+}
+
 /* --8<-- [start:vsnprintf] */
 int vsnprintf(char *s, size_t size, const char *format, va_list ap)
 {
@@ -157,6 +180,12 @@ int vsnprintf(char *s, size_t size, const char *format, va_list ap)
             while ((precision < 0 || n < precision) && v[n])
                 n++;
             format_padded(v, n, flags, width);
+        } else if (c != 0 && strchr("fFeEgG", c)) {
+            /* a double argument sits at an 8-byte boundary (the psABI's rule for varargs) */
+            Bits64 v;
+            ap = (va_list)(((unsigned)ap + 7) & ~7U);
+            v = va_arg(ap, Bits64);
+            format_double(v, flags, width, precision, c);
         } else if (c == 'n') {
             *va_arg(ap, int *) = out_len;
         } else if (c == '%') {

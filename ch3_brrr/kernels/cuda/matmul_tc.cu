@@ -9,10 +9,13 @@
 //   rung 3: bf16 with Hopper's wgmma: a warpgroup (4 warps) issues one 64x256x16 product
 //           whose operands the tensor cores read straight from swizzled shared memory; the
 //           products of one K tile run on while the next tile's are issued.
+//   rung 4 (matmul_hopper.cu): the same wgmma fed by the TMA, with warp specialization.
 #include <mma.h>
 #include "tile.cuh"
+#include "hopper.cuh"
 
 using namespace tile;
+using namespace hopper;
 
 // --8<-- [start:matmul_tf32_wmma]
 // Block of 4 warps computes 64x64 of C; each warp a 32x32 quarter as 2x2 fragments of 16x16.
@@ -72,16 +75,6 @@ extern "C" __global__ void __launch_bounds__(128) matmul_tf32_wmma(
 }
 // --8<-- [end:matmul_tf32_wmma]
 
-// Map a linear block id to (tile row, tile col) in groups of GROUP_M tile rows, so blocks that
-// run at the same time share rows of A and columns of B in L2 (Triton's "grouped ordering").
-__device__ __forceinline__ void grouped_tile(int tiles_m, int tiles_n, int& tm, int& tn) {
-    constexpr int GROUP_M = 16;
-    int id = blockIdx.x, per_group = GROUP_M * tiles_n;
-    int first_m = (id / per_group) * GROUP_M, rows = min(tiles_m - first_m, GROUP_M);
-    tm = first_m + (id % per_group) % rows;
-    tn = (id % per_group) / rows;
-}
-
 // --8<-- [start:matmul_bf16_mma]
 // Block of 4 warps (2 x 2) computes 128x128 of C; warp w a 64x64 tile = 4x4 tiles of 16x16.
 // Shared memory holds STAGES copies of (A 128x64, B 128x64): 96 KB, set at launch.
@@ -139,65 +132,7 @@ extern "C" __global__ void __launch_bounds__(128) matmul_bf16_mma(
 }
 // --8<-- [end:matmul_bf16_mma]
 
-// *** rung 3: wgmma ***
-
-// --8<-- [start:wgmma_desc]
-// A shared-memory matrix descriptor (PTX ISA, "matrix descriptor format"): where a K-major
-// tile starts, and how it is laid out. Our tiles are st_bf<R, 64>: rows of 128 bytes, swizzled
-// in 8-row groups of 1024 bytes, which is exactly the 128-byte swizzle mode (bits 62-63 = 1);
-// the stride between 8-row groups (bits 32-45) is 1024 bytes, addresses are in 16-byte units.
-__device__ __forceinline__ uint64_t wgmma_desc(const void* smem_tile) {
-    uint64_t addr = smem_addr(smem_tile);
-    return ((addr & 0x3FFFF) >> 4) | (uint64_t(1) << 16) | (uint64_t(1024 >> 4) << 32) |
-           (uint64_t(1) << 62);
-}
-// --8<-- [end:wgmma_desc]
-
-__device__ __forceinline__ void wgmma_fence() { asm volatile("wgmma.fence.sync.aligned;\n" ::: "memory"); }
-__device__ __forceinline__ void wgmma_commit() { asm volatile("wgmma.commit_group.sync.aligned;\n" ::: "memory"); }
-template <int N>
-__device__ __forceinline__ void wgmma_wait() {
-    asm volatile("wgmma.wait_group.sync.aligned %0;\n" :: "n"(N) : "memory");
-}
-
-// The 128 accumulator operands of one m64n256k16 wgmma, spelled out (inline asm has no loops).
-#define WGMMA_R0 "%0,%1,%2,%3,%4,%5,%6,%7,%8,%9,%10,%11,%12,%13,%14,%15,"
-#define WGMMA_R1 "%16,%17,%18,%19,%20,%21,%22,%23,%24,%25,%26,%27,%28,%29,%30,%31,"
-#define WGMMA_R2 "%32,%33,%34,%35,%36,%37,%38,%39,%40,%41,%42,%43,%44,%45,%46,%47,"
-#define WGMMA_R3 "%48,%49,%50,%51,%52,%53,%54,%55,%56,%57,%58,%59,%60,%61,%62,%63,"
-#define WGMMA_R4 "%64,%65,%66,%67,%68,%69,%70,%71,%72,%73,%74,%75,%76,%77,%78,%79,"
-#define WGMMA_R5 "%80,%81,%82,%83,%84,%85,%86,%87,%88,%89,%90,%91,%92,%93,%94,%95,"
-#define WGMMA_R6 "%96,%97,%98,%99,%100,%101,%102,%103,%104,%105,%106,%107,%108,%109,%110,%111,"
-#define WGMMA_R7 "%112,%113,%114,%115,%116,%117,%118,%119,%120,%121,%122,%123,%124,%125,%126,%127"
-#define WGMMA_REGS_128 WGMMA_R0 WGMMA_R1 WGMMA_R2 WGMMA_R3 WGMMA_R4 WGMMA_R5 WGMMA_R6 WGMMA_R7
-#define WGMMA_OPERANDS_128 \
-    "+f"(d[0]), "+f"(d[1]), "+f"(d[2]), "+f"(d[3]), "+f"(d[4]), "+f"(d[5]), "+f"(d[6]), "+f"(d[7]), \
-    "+f"(d[8]), "+f"(d[9]), "+f"(d[10]), "+f"(d[11]), "+f"(d[12]), "+f"(d[13]), "+f"(d[14]), "+f"(d[15]), \
-    "+f"(d[16]), "+f"(d[17]), "+f"(d[18]), "+f"(d[19]), "+f"(d[20]), "+f"(d[21]), "+f"(d[22]), "+f"(d[23]), \
-    "+f"(d[24]), "+f"(d[25]), "+f"(d[26]), "+f"(d[27]), "+f"(d[28]), "+f"(d[29]), "+f"(d[30]), "+f"(d[31]), \
-    "+f"(d[32]), "+f"(d[33]), "+f"(d[34]), "+f"(d[35]), "+f"(d[36]), "+f"(d[37]), "+f"(d[38]), "+f"(d[39]), \
-    "+f"(d[40]), "+f"(d[41]), "+f"(d[42]), "+f"(d[43]), "+f"(d[44]), "+f"(d[45]), "+f"(d[46]), "+f"(d[47]), \
-    "+f"(d[48]), "+f"(d[49]), "+f"(d[50]), "+f"(d[51]), "+f"(d[52]), "+f"(d[53]), "+f"(d[54]), "+f"(d[55]), \
-    "+f"(d[56]), "+f"(d[57]), "+f"(d[58]), "+f"(d[59]), "+f"(d[60]), "+f"(d[61]), "+f"(d[62]), "+f"(d[63]), \
-    "+f"(d[64]), "+f"(d[65]), "+f"(d[66]), "+f"(d[67]), "+f"(d[68]), "+f"(d[69]), "+f"(d[70]), "+f"(d[71]), \
-    "+f"(d[72]), "+f"(d[73]), "+f"(d[74]), "+f"(d[75]), "+f"(d[76]), "+f"(d[77]), "+f"(d[78]), "+f"(d[79]), \
-    "+f"(d[80]), "+f"(d[81]), "+f"(d[82]), "+f"(d[83]), "+f"(d[84]), "+f"(d[85]), "+f"(d[86]), "+f"(d[87]), \
-    "+f"(d[88]), "+f"(d[89]), "+f"(d[90]), "+f"(d[91]), "+f"(d[92]), "+f"(d[93]), "+f"(d[94]), "+f"(d[95]), \
-    "+f"(d[96]), "+f"(d[97]), "+f"(d[98]), "+f"(d[99]), "+f"(d[100]), "+f"(d[101]), "+f"(d[102]), "+f"(d[103]), \
-    "+f"(d[104]), "+f"(d[105]), "+f"(d[106]), "+f"(d[107]), "+f"(d[108]), "+f"(d[109]), "+f"(d[110]), "+f"(d[111]), \
-    "+f"(d[112]), "+f"(d[113]), "+f"(d[114]), "+f"(d[115]), "+f"(d[116]), "+f"(d[117]), "+f"(d[118]), "+f"(d[119]), \
-    "+f"(d[120]), "+f"(d[121]), "+f"(d[122]), "+f"(d[123]), "+f"(d[124]), "+f"(d[125]), "+f"(d[126]), "+f"(d[127])
-
-// d (64 x 256 fp32, 128 registers per thread of the warpgroup) += A (64x16) @ B (256x16)^T.
-__device__ __forceinline__ void wgmma_m64n256k16(float d[128], uint64_t da, uint64_t db) {
-    asm volatile(
-        "{\n.reg .pred p;\nsetp.ne.b32 p, %130, 0;\n"
-        "wgmma.mma_async.sync.aligned.m64n256k16.f32.bf16.bf16 {"
-        WGMMA_REGS_128
-        "}, %128, %129, p, 1, 1, 0, 0;\n}\n"
-        : WGMMA_OPERANDS_128
-        : "l"(da), "l"(db), "r"(1));
-}
+// *** rung 3: wgmma (hopper.cuh has the instructions) ***
 
 // --8<-- [start:matmul_bf16_wgmma]
 // Block of 2 warpgroups computes 128x256 of C; warpgroup g the rows 64g..64g+63. Shared memory
