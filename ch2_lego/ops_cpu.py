@@ -102,9 +102,13 @@ _ERF_ONE = 8.45062911510467529297e-01  # erf(1) rounded to 24 bits: P/Q adds the
 _ERF_TINY_SLOPE = 1.28379167095512586316e-01  # 2/sqrt(pi) - 1: erf(x) = x + x * this, tiny x
 
 
-def _ratio(z: np.ndarray, coefs) -> np.ndarray:
-    """P(z) / Q(z) by Horner's rule, in place; coefs = (P's, Q's), lowest degree first."""
-    num, den = np.full_like(z, coefs[0][-1]), np.full_like(z, coefs[1][-1])
+def _ratio(z: np.ndarray, coefs, num: np.ndarray | None = None) -> np.ndarray:
+    """P(z) / Q(z) by Horner's rule, in place, into `num` if given (z's shape and dtype);
+    coefs = (P's, Q's), lowest degree first."""
+    if num is None:
+        num = np.empty_like(z)
+    num.fill(coefs[0][-1])
+    den = np.full_like(z, coefs[1][-1])
     for acc, c in ((num, coefs[0]), (den, coefs[1])):
         for k in c[-2::-1]:
             acc *= z
@@ -118,8 +122,8 @@ _SPLIT = {np.dtype(np.float64): (np.uint64, np.uint64(0xFFFFFFFF00000000)),
           np.dtype(np.float32): (np.uint32, np.uint32(0xFFFFF000))}
 
 
-def _erf_small(a):  # erf(a) = a + a R(a^2), in place on a fresh a^2
-    r = _ratio(a * a, _ERF_SMALL)
+def _erf_small(a, out: np.ndarray | None = None):  # erf(a) = a + a R(a^2)
+    r = _ratio(a * a, _ERF_SMALL, out)
     r *= a
     r += a
     return r
@@ -147,26 +151,29 @@ _ERF_PIECES = (
 
 
 # --8<-- [start:erf]
-def _erf(x: np.ndarray) -> np.ndarray:
-    """erf to about one ulp, in x's precision (numpy has none), piecewise on a = |x|.
+def _erf(out: np.ndarray, x: np.ndarray) -> None:
+    """out = erf(x) to about one ulp, in x's precision (numpy has none), piecewise on |x|.
 
     Most values of a network's activations lie in the first range, |x| < 0.84375: that piece
-    runs on the whole array, clamped into its range (nan stays nan). The few others are then
+    runs on the whole array, clamped into its range (nan stays nan). The few others are
     gathered by index, computed by range, and put back; boolean masks (a[mask]) or np.where
     would be simpler, but their loops branch on every element and cost more than the math.
+    Few fresh arrays, each reused in place: a fresh large array costs page faults.
     """
     a = np.abs(x).reshape(-1)
-    out = _erf_small(np.minimum(a, 0.84375))
     rest = np.flatnonzero((a >= 0.84375) | (a < 2.0**-28))
+    b = a.take(rest)
+    np.minimum(a, 0.84375, out=a)
+    # straight into out's memory when out is dense (a fresh output) and is not x (erf_)
+    y = _erf_small(a, out=None if np.may_share_memory(out, x) else out.reshape(-1))
     if rest.size:
-        b = a.take(rest)
         res = b.copy()
         for lo, hi, piece in _ERF_PIECES:
             index = np.flatnonzero((b >= lo) & ((b < hi) if hi < np.inf else (b == b)))
             if index.size:
                 res[index] = piece(b.take(index))
-        out[rest] = res
-    return np.copysign(out.reshape(x.shape), x)
+        y[rest] = res
+    np.copysign(y.reshape(x.shape), x, out=out)
 # --8<-- [end:erf]
 
 
@@ -229,7 +236,7 @@ UNARY_KERNELS = {
     Ops.SQRT: (_quiet(_unary(np.sqrt)), FLOATS),
     Ops.SIN: (_unary(np.sin), FLOATS), Ops.COS: (_unary(np.cos), FLOATS),
     Ops.TANH: (_unary(np.tanh), FLOATS), Ops.ABS: (_unary(np.abs), NUMBERS),
-    Ops.ERF: (lambda out, x: np.copyto(out, _erf(x)), FLOATS),
+    Ops.ERF: (_erf, FLOATS),
     Ops.SIGN: (_unary(np.sign), NUMBERS), Ops.NOT: (_unary(np.logical_not, True), ALL),
     Ops.FLOOR: (_unary(np.floor), FLOATS), Ops.CEIL: (_unary(np.ceil), FLOATS),
     Ops.ROUND: (_unary(np.round), FLOATS),  # half to even, as torch.round
