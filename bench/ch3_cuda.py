@@ -1,12 +1,15 @@
 """Chapter 3 on the GPU, in one run: check every CUDA kernel, then time it against its baseline.
 
 Usage (on a machine with an NVIDIA GPU, pycuda, and PyTorch built for CUDA):
-    python bench/ch3_cuda.py [--out DIR] [--check-only] [--small]
+    python bench/ch3_cuda.py [--out DIR] [--check-only] [--small] [--label "run 7"]
+    python bench/ch3_cuda.py --roofline-from run3.json run6.json --out DIR   (no GPU needed)
 Every kernel is first checked against a float64 reference (ch3_brrr/ladders/*_cuda.py), then
 timed with CUDA events beside its baseline in the same process: cuBLAS through PyTorch for the
 GEMMs, torch.softmax / layer_norm / cross_entropy and a device-to-device copy for the row
 kernels, torch's scaled_dot_product_attention for flash attention. Writes ch3_cuda.json (all
-numbers) and ch3_cuda.md (the tables bench/results/ch3_cuda.md holds) into --out.
+numbers) and ch3_cuda.md (the tables bench/results/ch3_cuda.md holds) into --out; each table
+names the GPU, the time and the command of its run, so a table copied into the results (and
+included by the book) keeps saying where it comes from.
 """
 
 from __future__ import annotations
@@ -102,8 +105,26 @@ def prebuild_all(capability: str) -> int:
     tiles = [t for t in matmul_cuda.CANDIDATES if matmul_cuda.tile_ok(t)]
     sources = [kernel_source(p.stem) for p in kernel_files()]
     sources += [kernel_source("matmul", t) for t in tiles] + [OVERRUN]
+    sources += [kernel_source("matmul_hopper", {"HP_STAGES": s}) for s in (3, 2)]
     prebuild(NoGpu, sources)
     print(f"{len(sources)} sources compiled for sm_{capability}")
+    return 0
+
+
+def roofline_from(paths: list[str], out: Path) -> int:
+    """Redraw the roofline from recorded ch3_cuda.json files, no GPU needed: a later file's row
+    replaces an earlier one's of the same name (e.g. run 3's tables with run 6's attention)."""
+    from ch3_brrr.ladders.common import Row
+    rows: dict = {}
+    for path in paths:
+        report = json.loads(Path(path).read_text())
+        for part in ("sgemm", "rows", "attention", "tensor cores"):
+            for r in report.get(part, []):
+                rows[r["rung"]] = Row(r["ladder"], r["rung"], r["size"], r["seconds"],
+                                      r["flops"], r["bytes"], r["baseline"])
+    out.mkdir(parents=True, exist_ok=True)
+    draw_roofline(list(rows.values()), out / "ch3_cuda_roofline.png")
+    print(f"{out / 'ch3_cuda_roofline.png'}: {len(rows)} kernels from {', '.join(paths)}")
     return 0
 
 
@@ -119,9 +140,14 @@ def main(argv=None) -> int:
                         "(no GPU needed; e.g. 9.0), then exit")
     p.add_argument("--sanitizer-control", action="store_true",
                    help="only launch a kernel that overruns its buffer (run it under memcheck)")
+    p.add_argument("--label", default="", help="the run's name in the tables, e.g. 'run 7'")
+    p.add_argument("--roofline-from", nargs="+", metavar="JSON",
+                   help="only redraw the roofline from these recorded ch3_cuda.json files")
     args = p.parse_args(argv)
     if args.prebuild:
         return prebuild_all(args.prebuild)
+    if args.roofline_from:
+        return roofline_from(args.roofline_from, Path(args.out))
     if args.sanitizer_control:
         sanitizer_control(get_device("cuda"))
         return 0
@@ -163,8 +189,12 @@ def main(argv=None) -> int:
                 print(table(tables[name], "bytes" if name == "rows" else "flops"), flush=True)
         (out / "ch3_cuda.json").write_text(json.dumps(report, indent=1, default=str))
     report["sass"] = section("sass", lambda: sass_summary(dev), sec)
-    md = [f"Measured on {dev.gpu_name}, {report['date']}, PyTorch {torch.__version__} "
-          f"(`python bench/ch3_cuda.py`)."]
+    now = datetime.datetime.now(datetime.UTC)
+    command = " ".join(["python bench/ch3_cuda.py", *(sys.argv[1:] if argv is None else argv)])
+    label = f"{args.label}: " if args.label else ""
+    stamp = (f"{label}{dev.gpu_name}, {now:%Y-%m-%d %H:%M} UTC, PyTorch {torch.__version__}, "
+             f"`{command}`")
+    md = [f"Measured on {stamp}."]
     titles = {"sgemm": "SGEMM ladder, fp32 (baseline: cuBLAS, TF32 off)",
               "tensor cores": "Tensor-core GEMM, C = A B^T (baseline: cuBLAS, same precision)",
               "rows": "Row kernels, 8192 x 8192 fp32 (baseline: PyTorch)",
@@ -178,7 +208,8 @@ def main(argv=None) -> int:
             note = [] if name != "sgemm" else [
                 "", f"Rung 8's tile, chosen by the autotuner: `{report.get('tile')}`."]
             md += ["", f"<!-- --8<-- [start:{markers[name]}] -->", f"**{titles[name]}**", "",
-                   table(rows, kind), *note, f"<!-- --8<-- [end:{markers[name]}] -->"]
+                   f"{stamp}.", "", table(rows, kind), *note,
+                   f"<!-- --8<-- [end:{markers[name]}] -->"]
             report[name] = [{**r.__dict__, "pct": r.pct} for r in rows]
     if tables:
         rows = [r for rs in tables.values() if rs for r in rs]

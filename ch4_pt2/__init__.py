@@ -4,7 +4,8 @@ In the order a graph goes through them: ops.py (Ops, GroupOp, the hash-consed UO
 (UPat, Rule, PatternMatcher, graph_rewrite), rules_symbolic.py and spec.py (rule sets),
 capture.py (the lazy buffer under ch2's Tensor: device "lazy") and jit.py (compile(fn)),
 view.py (movement ops as index arithmetic), schedule.py (kernels and memory), lower.py (loops and
-schedule transformations), renderer/ (C with OpenMP), plan.py (plans run on ch3's C runtime).
+schedule transformations), gemm.py (a kernel's matmul as a BLAS call), renderer/ (C with
+OpenMP), plan.py (plans run on ch3's C runtime).
 Imports ch2 and ch3 only. Part 2 adds CUDA and WGSL renderers, a torch.compile backend, schedule
 search and an inference engine.
 """

@@ -9,13 +9,16 @@ here the storage is a cell holding the graph of its current value, so an in-plac
 new value and every view of the storage reads it. Pending writes are realized with the next
 realize. An index out of range or an integer division by zero is noted by the kernel and raised
 after it, as eager mode's error. Not compiled (run on the host, as inductor's fallback kernels):
-argsort, scatter_add, index_put, advanced indexing with several index tensors, cumsum over more
-than 1024 elements, and in-place writes through a view that is not a box of its storage.
+argsort, index_put without accumulate or with several index tensors, a scatter_add or
+accumulating index_put too large for a masked sum, advanced indexing with several index
+tensors, cumsum over more than 1024 elements, and in-place writes through a view that is not a
+box of its storage.
 """
 
 from __future__ import annotations
 
 import itertools
+import math
 import weakref
 
 import numpy as np
@@ -39,6 +42,7 @@ ALU_OPS[Ch2Ops.FLOORDIV] = Ops.IDIV
 REDUCE_OPS = {Ch2Ops.SUM: Ops.ADD, Ch2Ops.PROD: Ops.MUL, Ch2Ops.RMAX: Ops.MAX,
               Ch2Ops.RMIN: Ops.MIN, Ch2Ops.ANY: Ops.MAX, Ch2Ops.ALL: Ops.MIN}
 LOGICAL = {Ops.AND, Ops.OR, Ops.XOR, Ops.NOT}
+SCATTER_WORK = 1 << 22  # elements x scattered rows up to which scatter_add is a fused kernel
 
 
 def reshape(u: UOp, shape) -> UOp:
@@ -377,7 +381,9 @@ class LazyBuffer(Buffer):
 
     def matmul(self, other: LazyBuffer) -> LazyBuffer:
         """(B.., M, K) @ (B.., K, N): a broadcast multiply and a sum over K, so the scheduler
-        can fuse an epilogue (bias, activation) into it."""
+        can fuse an epilogue (bias, activation) into it. A float matmul large enough is noted
+        for the BLAS (gemm.py), which reads b where it lies; else b read across its rows gets a
+        dense copy first."""
         a, b = self.uop, value_of(other)
         library = gemm.wants_library(a, b)  # a BLAS call reads b transposed where it lies
         if not library and other.view.strides[-1] != 1 and other.shape[-1] > 1:
@@ -428,6 +434,15 @@ class LazyBuffer(Buffer):
 
     def index_put(self, positions, src: LazyBuffer, accumulate: bool, *indices: LazyBuffer,
                   out: LazyBuffer | None = None) -> LazyBuffer:
+        """x[.., idx, ..] = src (+= with accumulate). One index tensor, accumulating and small
+        enough: scatter_add's masked sum, fused (the backward of x[idx] and of unfold); else
+        on the host."""
+        if accumulate and len(positions) == 1 and \
+                self.view.numel * math.prod(indices[0].shape) <= SCATTER_WORK:
+            result = LazyBuffer.from_uop(self._put_sum(positions[0], value_of(src),
+                                                       value_of(indices[0])))
+            return out.assign(result) if out is not None else result
+
         def put(x, s, *idx):
             x = x.copy()
             key = [slice(None)] * x.ndim
@@ -443,6 +458,17 @@ class LazyBuffer(Buffer):
 
     def scatter_add(self, axis: int, index: LazyBuffer, src: LazyBuffer,
                     out: LazyBuffer | None = None) -> LazyBuffer:
+        """out[.., i, ..] = x[.., i, ..] + sum over j of src[.., j, ..] where index[.., j, ..]
+        is i: a masked reduction over j, fused (the embedding's and cross-entropy's backward),
+        where index spans x in every other dim and the work is small; else on the host."""
+        n_j = index.shape[axis] if index.shape else 1
+        spans = index.shape and all(index.shape[d] == n for d, n in enumerate(self.shape)
+                                    if d != axis)
+        if spans and self.view.numel * n_j <= SCATTER_WORK and n_j > 0:
+            result = LazyBuffer.from_uop(self._scatter_sum(axis, value_of(index),
+                                                           value_of(src)))
+            return out.assign(result) if out is not None else result
+
         def scatter(x, i, s):
             x = x.copy()
             coords = list(np.indices(i.shape, sparse=True))
@@ -451,6 +477,40 @@ class LazyBuffer(Buffer):
             return x
         result = self._host("scatter_add", scatter, self.shape, self.dtype, self, index, src)
         return out.assign(result) if out is not None else result
+
+    def _scatter_sum(self, axis: int, index: UOp, src: UOp) -> UOp:
+        """x + the masked sum, over a new last axis j: hit[.., i, .., j] = index[.., j, ..] == i.
+        The index is read through a gather of iota (its own value where it is in range), so an
+        index out of range is noted by the kernel and raised, as eager mode does."""
+        x, nd, n_i = self.uop, len(self.shape), self.shape[axis]
+        src = movement(Ops.SHRINK, src, tuple((0, n) for n in index.shape)) \
+            if src.shape != index.shape else src
+        order = tuple(d for d in range(nd) if d != axis) + (axis,)
+        lifted = tuple(1 if d == axis else n for d, n in enumerate(x.shape)) + (index.shape[axis],)
+        full = tuple(x.shape) + (index.shape[axis],)  # (.., n_i, .., n_j)
+
+        def lift(u: UOp) -> UOp:  # (.., n_j, ..) -> (.., n_i, .., n_j), j moved last
+            return u.permute(order).reshape(lifted).expand(full)
+        iota = plans.buffer_node(np.arange(n_i, dtype=np.int64), int64)
+        iota_i = iota.reshape(tuple(n_i if d == axis else 1 for d in range(nd + 1))).expand(full)
+        at = UOp(Ops.GATHER, int64, (iota_i, lift(index).cast(int64)), axis)
+        hit = UOp(Ops.CMPEQ, bool_, (at, iota_i))
+        picked = UOp(Ops.WHERE, self.dtype, (hit, lift(src).cast(self.dtype),
+                                             const(0, self.dtype, full)))
+        total = picked.r(Ops.ADD, (nd,)).reshape(x.shape)
+        return UOp(Ops.ADD, self.dtype, (x, total))
+
+    def _put_sum(self, p: int, src: UOp, idx: UOp) -> UOp:
+        """x[.., idx, ..] += src as a scatter_add along p of idx's elements laid in a row."""
+        pre, post, n = self.shape[:p], self.shape[p + 1:], self.shape[p]
+        count = math.prod(idx.shape)
+        src = src.expand(tuple(pre) + idx.shape + tuple(post)).reshape(
+            tuple(pre) + (count,) + tuple(post))
+        idx = idx.reshape((count,)).cast(int64)
+        idx = UOp(Ops.WHERE, int64, (UOp(Ops.CMPLT, bool_, (idx, const(0, int64, (count,)))),
+                                     UOp(Ops.ADD, int64, (idx, const(n, int64, (count,)))), idx))
+        idx = idx.reshape((1,) * len(pre) + (count,) + (1,) * len(post)).expand(src.shape)
+        return self._scatter_sum(p, idx, src)
 
     def cumsum(self, axis: int, dtype: DType) -> LazyBuffer:
         """out[.., i, ..] = sum over j <= i of x[.., j, ..]: a reduction of x masked by j <= i,

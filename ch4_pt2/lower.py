@@ -5,7 +5,9 @@ Output: a `Kernel` whose `lines` are loops, accumulators and statements in order
 Stages: 1. index the graph (movement ops become index arithmetic, reductions become REDUCE over
 new RANGEs), 2. simplify with the symbolic rules, 3. schedule transformations by a default
 heuristic (split + reorder + unroll + vectorize a matmul-like reduction; parallelize the outer
-loop), 4. linearize: each statement goes into the outermost loop that all its inputs allow.
+loop), 4. linearize: each statement goes into the outermost loop that all its inputs allow,
+after an elementwise loop that tests its index against constants (a cat) is split into pieces.
+A matmul the BLAS can compute (gemm.py) becomes a load of the output it wrote before the loops.
 Shapes: idx is a tuple of index UOps, one per dim of the node being lowered.
 """
 

@@ -40,3 +40,36 @@ def test_hopper_gets_the_wgmma_target():
 def test_tensor_map_refuses_what_tma_cannot_copy(cols, dtype, box_cols, what):
     with pytest.raises(ValueError, match=what):
         tensor_map_2d(0, 128, cols, dtype, 128, box_cols)
+
+
+class FakeDriver:
+    """Stands in for pycuda.driver: its error classes, and calls that fail as a faulted GPU's do."""
+
+    class Error(Exception):
+        pass
+
+    class MemoryError(Error):
+        pass
+
+    @staticmethod
+    def mem_alloc(nbytes):
+        if nbytes > 2**40:
+            raise FakeDriver.MemoryError("cuMemAlloc failed: out of memory")
+        raise FakeDriver.Error("cuMemAlloc failed: an illegal memory access was encountered")
+
+    @staticmethod
+    def memcpy_dtoh(dest, src):
+        raise FakeDriver.Error("cuMemcpyDtoH failed: an illegal memory access was encountered")
+
+
+def test_allocator_errors_are_named():
+    from ch3_brrr.runtime.device import OutOfMemoryError
+    from ch3_brrr.runtime.ops_cuda import CUDAAllocator, CudaError
+    alloc = CUDAAllocator(FakeDriver)
+    with pytest.raises(OutOfMemoryError, match=f"cuda out of memory. Tried to allocate {2**41}"):
+        alloc.alloc(2**41)
+    with pytest.raises(CudaError, match="cuMemAlloc of 64 bytes: .*illegal memory access"):
+        alloc.alloc(64)
+    out = memoryview(bytearray(16))
+    with pytest.raises(CudaError, match="cuMemcpyDtoH of 16 bytes: .*earlier kernel's fault"):
+        alloc.copyout(out, 0)
