@@ -121,3 +121,72 @@ def test_floating_constants_match_riscv_gcc(tmp_path):
     for label, count in (("fs", 16), ("ds", 28), ("is", 5)):
         assert words_after(ours, label) == words_after(gnu, label)
         assert len(words_after(ours, label)) == count
+
+
+def random_float_expression(rng, depth: int) -> str:
+    """A random expression over float and double variables and int ones, with + - * /,
+    negation, casts between the three types, ?: on a comparison; NaN and infinities may come
+    out of it (the printer reports a NaN as one word: its sign and payload are the library's)."""
+    if depth == 0 or rng.random() < 0.2:
+        return rng.choice(["f", "g", "d", "e", "i", "u", "1.5f", "0.1", "3", "-2.75", "1e10",
+                           "1e-7f", "65536.0f", "0.0"])  # fmt: skip
+    a = random_float_expression(rng, depth - 1)
+    kind = rng.random()
+    if kind < 0.15:
+        return f"-({a})"
+    if kind < 0.3:
+        return f"({rng.choice(['float', 'double'])})({a})"
+    b = random_float_expression(rng, depth - 1)
+    if kind < 0.4:
+        op = rng.choice(["<", "<=", ">", ">=", "==", "!="])
+        c = random_float_expression(rng, depth - 1)
+        return f"(({a}) {op} ({b}) ? ({c}) : ({a}))"
+    return f"({a}) {rng.choice(['+', '-', '*', '/'])} ({b})"
+
+
+FLOAT_PRINTER = """
+int write(int fd, const void *buf, int n);
+static void put_hex(unsigned x) {
+    char b[9];
+    int i;
+    for (i = 7; i >= 0; i--) {
+        b[i] = "0123456789abcdef"[x & 15];
+        x >>= 4;
+    }
+    b[8] = '\\n';
+    write(1, b, 9);
+}
+static void pd(double d) {
+    union { double d; unsigned u[2]; } v;
+    v.d = d;
+    if (d != d) {
+        put_hex(0x7ff80000);
+        return;
+    }
+    put_hex(v.u[1]);
+    put_hex(v.u[0]);
+}
+"""
+
+
+@pytest.mark.sec_a_5
+@pytest.mark.parametrize("seed", range(3))
+def test_random_float_expressions_match_gcc(seed, native_run):
+    """Random floating expressions, each converted to double and printed as its bits: the
+    usual arithmetic conversions, the casts and every soft-float routine, against gcc."""
+    import random
+
+    rng = random.Random(seed)
+    body = "\n".join(f"    pd({random_float_expression(rng, 4)});" for _ in range(40))
+    source = (FLOAT_PRINTER + "int main(void) {\n    float f = 0.3f, g = -7.5f;\n"
+              "    double d = 1.0 / 7, e = 2.5e-3;\n    int i = -3;\n"
+              "    unsigned u = 3000000000u;\n"
+              f"{body}\n    return 0;\n}}\n")
+    expected = native_run(source)
+    for opt_level in (0, 1):
+        try:
+            _, elf = compile_executable(source, f"random{seed}.c", opt_level=opt_level)
+        except LinkError as e:
+            pytest.skip(f"the runtime has no soft-float routines yet: {e}")
+        ours = emu.run(elf, max_steps=50_000_000)
+        assert (ours.exit_code, ours.stdout) == expected
