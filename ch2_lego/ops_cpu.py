@@ -17,6 +17,7 @@ from ch2_lego.dtype import (
     bfloat16,
     bfloat16_to_float,
     float16,
+    float16_to_float,
     float32,
     float64,
     int32,
@@ -101,9 +102,13 @@ _ERF_ONE = 8.45062911510467529297e-01  # erf(1) rounded to 24 bits: P/Q adds the
 _ERF_TINY_SLOPE = 1.28379167095512586316e-01  # 2/sqrt(pi) - 1: erf(x) = x + x * this, tiny x
 
 
-def _ratio(z: np.ndarray, coefs) -> np.ndarray:
-    """P(z) / Q(z) by Horner's rule, in place; coefs = (P's, Q's), lowest degree first."""
-    num, den = np.full_like(z, coefs[0][-1]), np.full_like(z, coefs[1][-1])
+def _ratio(z: np.ndarray, coefs, num: np.ndarray | None = None) -> np.ndarray:
+    """P(z) / Q(z) by Horner's rule, in place, into `num` if given (z's shape and dtype);
+    coefs = (P's, Q's), lowest degree first."""
+    if num is None:
+        num = np.empty_like(z)
+    num.fill(coefs[0][-1])
+    den = np.full_like(z, coefs[1][-1])
     for acc, c in ((num, coefs[0]), (den, coefs[1])):
         for k in c[-2::-1]:
             acc *= z
@@ -117,8 +122,8 @@ _SPLIT = {np.dtype(np.float64): (np.uint64, np.uint64(0xFFFFFFFF00000000)),
           np.dtype(np.float32): (np.uint32, np.uint32(0xFFFFF000))}
 
 
-def _erf_small(a):  # erf(a) = a + a R(a^2), in place on a fresh a^2
-    r = _ratio(a * a, _ERF_SMALL)
+def _erf_small(a, out: np.ndarray | None = None):  # erf(a) = a + a R(a^2)
+    r = _ratio(a * a, _ERF_SMALL, out)
     r *= a
     r += a
     return r
@@ -146,26 +151,29 @@ _ERF_PIECES = (
 
 
 # --8<-- [start:erf]
-def _erf(x: np.ndarray) -> np.ndarray:
-    """erf to about one ulp, in x's precision (numpy has none), piecewise on a = |x|.
+def _erf(out: np.ndarray, x: np.ndarray) -> None:
+    """out = erf(x) to about one ulp, in x's precision (numpy has none), piecewise on |x|.
 
     Most values of a network's activations lie in the first range, |x| < 0.84375: that piece
-    runs on the whole array, clamped into its range (nan stays nan). The few others are then
+    runs on the whole array, clamped into its range (nan stays nan). The few others are
     gathered by index, computed by range, and put back; boolean masks (a[mask]) or np.where
     would be simpler, but their loops branch on every element and cost more than the math.
+    Few fresh arrays, each reused in place: a fresh large array costs page faults.
     """
     a = np.abs(x).reshape(-1)
-    out = _erf_small(np.minimum(a, 0.84375))
     rest = np.flatnonzero((a >= 0.84375) | (a < 2.0**-28))
+    b = a.take(rest)
+    np.minimum(a, 0.84375, out=a)
+    # straight into out's memory when out is dense (a fresh output) and is not x (erf_)
+    y = _erf_small(a, out=None if np.may_share_memory(out, x) else out.reshape(-1))
     if rest.size:
-        b = a.take(rest)
         res = b.copy()
         for lo, hi, piece in _ERF_PIECES:
             index = np.flatnonzero((b >= lo) & ((b < hi) if hi < np.inf else (b == b)))
             if index.size:
                 res[index] = piece(b.take(index))
-        out[rest] = res
-    return np.copysign(out.reshape(x.shape), x)
+        y[rest] = res
+    np.copysign(y.reshape(x.shape), x, out=out)
 # --8<-- [end:erf]
 
 
@@ -175,15 +183,35 @@ def _quiet(kernel):
     def quiet_kernel(out, *srcs, **arg):
         with np.errstate(all="ignore"):
             kernel(out, *srcs, **arg)
+    quiet_kernel.half_aware = getattr(kernel, "half_aware", False)
     return quiet_kernel
 
 
-def _unary(fn):
-    return lambda out, x: fn(x, out=out)
+def _unary(fn, mixed: bool = False):
+    """out = fn(x). Half-precision operands go through in_float32 (section 5); `mixed`: out's
+    dtype may differ from x's (logical not), so x is checked too."""
+    def raw(out, x):
+        fn(x, out=out)
+
+    def kernel(out, x):
+        if out.itemsize == 2 or (mixed and x.itemsize == 2):
+            return in_float32(raw, out, (x,), {})
+        fn(x, out=out)
+    kernel.half_aware = True
+    return kernel
 
 
-def _binary(fn):
-    return lambda out, a, b: fn(a, b, out=out)
+def _binary(fn, round_numbers: bool = False, mixed: bool = False):
+    """out = fn(a, b), as _unary; `mixed`: a comparison, whose bool out says nothing of a, b."""
+    def raw(out, a, b):
+        fn(a, b, out=out)
+
+    def kernel(out, a, b):
+        if out.itemsize == 2 or (mixed and (a.itemsize == 2 or b.itemsize == 2)):
+            return in_float32(raw, out, (a, b), {}, round_numbers)
+        fn(a, b, out=out)
+    kernel.half_aware = True
+    return kernel
 
 
 # NOTE: two checks that need the values, so they live in the kernels, as in PyTorch; numpy
@@ -208,21 +236,24 @@ UNARY_KERNELS = {
     Ops.SQRT: (_quiet(_unary(np.sqrt)), FLOATS),
     Ops.SIN: (_unary(np.sin), FLOATS), Ops.COS: (_unary(np.cos), FLOATS),
     Ops.TANH: (_unary(np.tanh), FLOATS), Ops.ABS: (_unary(np.abs), NUMBERS),
-    Ops.ERF: (lambda out, x: np.copyto(out, _erf(x)), FLOATS),
-    Ops.SIGN: (_unary(np.sign), NUMBERS), Ops.NOT: (_unary(np.logical_not), ALL),
+    Ops.ERF: (_erf, FLOATS),
+    Ops.SIGN: (_unary(np.sign), NUMBERS), Ops.NOT: (_unary(np.logical_not, True), ALL),
     Ops.FLOOR: (_unary(np.floor), FLOATS), Ops.CEIL: (_unary(np.ceil), FLOATS),
     Ops.ROUND: (_unary(np.round), FLOATS),  # half to even, as torch.round
 }
 BINARY_KERNELS = {
-    Ops.ADD: (_binary(np.add), ALL), Ops.SUB: (_binary(np.subtract), NUMBERS),
+    Ops.ADD: (_binary(np.add, True), ALL), Ops.SUB: (_binary(np.subtract, True), NUMBERS),
     Ops.MUL: (_binary(np.multiply), ALL), Ops.DIV: (_quiet(_binary(np.divide)), FLOATS),
     Ops.POW: (_quiet(_pow), NUMBERS), Ops.MOD: (_quiet(_intdiv_check(np.mod)), NUMBERS),
     Ops.FLOORDIV: (_quiet(_intdiv_check(np.floor_divide)), NUMBERS),
     Ops.MAX: (_binary(np.maximum), ALL), Ops.MIN: (_binary(np.minimum), ALL),
-    Ops.CMPLT: (_binary(np.less), ALL), Ops.CMPLE: (_binary(np.less_equal), ALL),
-    Ops.CMPEQ: (_binary(np.equal), ALL), Ops.CMPNE: (_binary(np.not_equal), ALL),
-    Ops.AND: (_binary(np.logical_and), ALL), Ops.OR: (_binary(np.logical_or), ALL),
-    Ops.XOR: (_binary(np.logical_xor), ALL),
+    Ops.CMPLT: (_binary(np.less, mixed=True), ALL),
+    Ops.CMPLE: (_binary(np.less_equal, mixed=True), ALL),
+    Ops.CMPEQ: (_binary(np.equal, mixed=True), ALL),
+    Ops.CMPNE: (_binary(np.not_equal, mixed=True), ALL),
+    Ops.AND: (_binary(np.logical_and, mixed=True), ALL),
+    Ops.OR: (_binary(np.logical_or, mixed=True), ALL),
+    Ops.XOR: (_binary(np.logical_xor, mixed=True), ALL),
 }
 
 # *** 3. reductions ***
@@ -346,27 +377,33 @@ _HALF_NP = {float16.np: float16, bfloat16.np: bfloat16}  # the storage types (no
 # --8<-- [start:cpu_half]
 def _widen(a: np.ndarray) -> np.ndarray:
     """A half-precision operand as float32 values (bfloat16: its bits, shifted up)."""
-    return bfloat16_to_float(a) if a.dtype == bfloat16.np else a.astype(np.float32)
+    return bfloat16_to_float(a) if a.dtype == bfloat16.np else float16_to_float(a)
 
 
-def half_precision(kernel, mixed: bool, round_numbers: bool = False):
-    """`kernel` for float16 and bfloat16 as torch's cpu runs them: operands widened to float32,
-    the kernel computed in float32, the result rounded once (to nearest even) into `out`. Only
-    these types have 2-byte elements, so the itemsize tells them apart at no cost.
+def in_float32(kernel, out, srcs, arg, round_numbers: bool = False) -> None:
+    """Run `kernel` as torch's cpu runs float16 and bfloat16: operands widened to float32, the
+    kernel computed in float32, the result rounded once (to nearest even) into `out`.
     `round_numbers`: a python number (a 0-dim float32 here) is first rounded to out's type, as
     torch's add and sub do (its mul and div keep the number in float32)."""
+    if round_numbers and out.itemsize == 2:
+        srcs = [to_storage(s, _HALF_NP[out.dtype]) if s.ndim == 0 and s.itemsize == 4 else s
+                for s in srcs]
+    srcs = [_widen(s) if s.itemsize == 2 else s for s in srcs]
+    if out.itemsize != 2:
+        return kernel(out, *srcs, **arg)
+    wide = np.empty(out.shape, np.float32)
+    kernel(wide, *srcs, **arg)
+    out[...] = to_storage(wide, _HALF_NP[out.dtype])
+
+
+def half_precision(kernel, mixed: bool):
+    """`kernel`, taking float16 and bfloat16 operands through in_float32. Only these types
+    have 2-byte elements, so the itemsize tells them apart at no cost. (The elementwise
+    kernels, _unary and _binary, make the same check themselves: one call less per op.)"""
     def kernel_any_dtype(out, *srcs, **arg):
         if out.itemsize != 2 and not (mixed and any(s.itemsize == 2 for s in srcs)):
             return kernel(out, *srcs, **arg)  # the common case: no half operand
-        if round_numbers and out.itemsize == 2:
-            srcs = [to_storage(s, _HALF_NP[out.dtype]) if s.ndim == 0 and s.itemsize == 4
-                    else s for s in srcs]
-        srcs = [_widen(s) if s.itemsize == 2 else s for s in srcs]
-        if out.itemsize != 2:
-            return kernel(out, *srcs, **arg)
-        wide = np.empty(out.shape, np.float32)
-        kernel(wide, *srcs, **arg)
-        out[...] = to_storage(wide, _HALF_NP[out.dtype])
+        in_float32(kernel, out, srcs, arg)
     return kernel_any_dtype
 # --8<-- [end:cpu_half]
 
@@ -382,7 +419,10 @@ def _copy(out, x):
 half_copy = half_precision(OTHER_KERNELS[Ops.COPY][0], mixed=True)
 for table in (UNARY_KERNELS, BINARY_KERNELS, REDUCE_KERNELS, OTHER_KERNELS):
     for op, (kernel, dtypes) in table.items():
-        register("cpu", op, _copy if op is Ops.COPY else
-                 half_precision(kernel, op in MIXED, op in (Ops.ADD, Ops.SUB)), dtypes)
+        if op is Ops.COPY:
+            kernel = _copy
+        elif not getattr(kernel, "half_aware", False):
+            kernel = half_precision(kernel, op in MIXED)
+        register("cpu", op, kernel, dtypes)
 
 assert set(CPU.kernels) == set(Ops), "the cpu device implements every primitive"

@@ -401,3 +401,36 @@ def test_printf_alternate_g_keeps_its_digits():
     )
     lines = run_ours(source).stdout.decode().splitlines()
     assert lines == ["[1.00000e+06]13", "[1.00000]9", "[0.000100000]13", "[1.23457e+08]13"]
+
+
+STDIO_ECHO = r"""
+#include <stdio.h>
+#include <string.h>
+int main(void) {
+    char line[8];
+    int lines = 0, c;
+    while (fgets(line, sizeof line, stdin) != NULL) {   /* long lines come in pieces */
+        lines++;
+        fputs("[", stdout);
+        fwrite(line, 1, strlen(line), stdout);
+        fputc(']', stdout);
+        putc('\n', stdout);
+        if (lines == 3)
+            break;
+    }
+    while ((c = getc(stdin)) != EOF)
+        putchar(c == '\n' ? '|' : c);
+    fprintf(stderr, "%d lines\n", lines);
+    fflush(stdout);
+    puts("");
+    return lines;
+}
+"""
+
+
+def test_stdio_reads_and_writes_like_glibc(native_run):
+    stdin = b"short\na line longer than eight\nthird\nrest\nof it\xff\n"
+    native_code, native_out = native_run(STDIO_ECHO, stdin=stdin)
+    ours = run_ours(STDIO_ECHO, stdin=stdin)
+    assert (ours.stdout, ours.exit_code) == (native_out, native_code)
+    assert ours.stderr == b"3 lines\n"

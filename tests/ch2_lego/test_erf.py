@@ -72,3 +72,16 @@ def test_erf_of_a_strided_view_keeps_its_shape(dtype):
     ref = torch.tensor(x).t().erf()
     assert tuple(got.shape) == tuple(ref.shape)
     assert ulps(got.numpy(), ref.numpy().astype(np.float64), np.dtype(dtype)).max() <= 2
+
+
+def test_erf_leaves_its_input_alone_and_gelu_runs_it_in_place():
+    # the exact GELU computes erf in place (out is its input): both must give torch's values
+    x = np.random.default_rng(1).normal(scale=2.0, size=(7, 9))
+    t = lego.tensor(x)
+    t.t().erf()
+    assert np.array_equal(t.numpy(), x)
+    got = lego.nn.functional.gelu(lego.tensor(x)).numpy()
+    ref = torch.nn.functional.gelu(torch.tensor(x)).numpy()
+    # x Phi(x), Phi = (1 + erf) / 2: 1 + erf rounds to an absolute eps, which x scales
+    bound = 4 * np.finfo(np.float64).eps * (1 + np.abs(x))
+    assert (np.abs(got - ref) <= bound).all()

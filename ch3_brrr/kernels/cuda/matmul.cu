@@ -188,10 +188,12 @@ extern "C" __global__ void __launch_bounds__(256) matmul_v6_vectorized(
 #pragma unroll
         for (int k = 0; k < BK6; k++) {
             float a_reg[8], b_reg[8];
-            *reinterpret_cast<float4*>(&a_reg[0]) = *reinterpret_cast<float4*>(&As[k][trow * 8]);
-            *reinterpret_cast<float4*>(&a_reg[4]) = *reinterpret_cast<float4*>(&As[k][trow * 8 + 4]);
-            *reinterpret_cast<float4*>(&b_reg[0]) = *reinterpret_cast<float4*>(&Bs[k][tcol * 8]);
-            *reinterpret_cast<float4*>(&b_reg[4]) = *reinterpret_cast<float4*>(&Bs[k][tcol * 8 + 4]);
+            const float4* a4 = reinterpret_cast<const float4*>(&As[k][trow * 8]);
+            const float4* b4 = reinterpret_cast<const float4*>(&Bs[k][tcol * 8]);
+            *reinterpret_cast<float4*>(&a_reg[0]) = a4[0];
+            *reinterpret_cast<float4*>(&a_reg[4]) = a4[1];
+            *reinterpret_cast<float4*>(&b_reg[0]) = b4[0];
+            *reinterpret_cast<float4*>(&b_reg[4]) = b4[1];
 #pragma unroll
             for (int i = 0; i < 8; i++)
 #pragma unroll
