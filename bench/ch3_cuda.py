@@ -30,7 +30,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from ch3_brrr.ladders import attention_cuda, matmul_cuda, rows_cuda  # noqa: E402
+from ch3_brrr.ladders import attention_cuda, matmul_cuda, prims_cuda, rows_cuda  # noqa: E402
 from ch3_brrr.ladders.common_cuda import draw_roofline, kernel_source  # noqa: E402
 from ch3_brrr.runtime.device import get_device  # noqa: E402
 
@@ -134,7 +134,8 @@ def main(argv=None) -> int:
     p.add_argument("--check-only", action="store_true")
     p.add_argument("--small", action="store_true", help="smaller timing sizes (a smoke run)")
     p.add_argument("--no-gpt", action="store_true", help="skip the ch2 GPT on cuda")
-    p.add_argument("--only", help="comma-separated parts: sgemm,rows,attention,gpt,tensor cores")
+    p.add_argument("--only",
+                   help="comma-separated parts: sgemm,rows,attention,prims,gpt,tensor cores")
     p.add_argument("--prebuild", metavar="MAJOR.MINOR",
                    help="only compile every kernel for this compute capability into the cache "
                         "(no GPU needed; e.g. 9.0), then exit")
@@ -172,6 +173,7 @@ def main(argv=None) -> int:
               lambda: rows_cuda.time_rows(dev, rng, torch, 2048 if args.small else 8192)),
              ("attention", attention_cuda.check, lambda: attention_cuda.time_attention(
                  dev, rng, torch, T=1024 if args.small else 2048)),
+             ("prims", lambda dev, rng: prims_cuda.check("cuda", rng), None),
              ("gpt", None, None),
              ("tensor cores", matmul_cuda.check_tensor_cores,
               lambda: matmul_cuda.time_tensor_cores(dev, rng, torch, n, nb))]
@@ -183,7 +185,7 @@ def main(argv=None) -> int:
             print("gpt:", report["gpt"], flush=True)
             continue
         ok = section(f"check {name}", lambda check=check: check(dev, rng), sec)
-        if ok is not None and not args.check_only:
+        if ok is not None and timing is not None and not args.check_only:
             tables[name] = section(f"time {name}", timing, sec)
             if tables[name]:
                 print(table(tables[name], "bytes" if name == "rows" else "flops"), flush=True)

@@ -35,8 +35,8 @@ REPO = Path(__file__).resolve().parents[1]
 TINY_GPT = ["--device=cpu", "--compile=False", "--eval_iters=2", "--max_iters=20",
             "--n_layer=2", "--n_head=2", "--n_embd=64", "--block_size=64", "--batch_size=8",
             "--eval_interval=10", "--log_interval=5"]
-FULL_GPT = ["--device=cpu", "--compile=False", "--eval_iters=2", "--max_iters=3",
-            "--eval_interval=3", "--log_interval=1"]  # the config's model: 6 layers, 384 wide
+FULL_GPT = ["--device=cpu", "--compile=False", "--eval_iters=1", "--max_iters=1",
+            "--log_interval=1"]  # the config's model: 6 layers, 384 wide, 2 iterations
 LOSS_LINES = [  # (what, pattern): the loss lines each program prints
     ("train", re.compile(r"^iter (\d+): loss ([\d.]+)")),  # nanoGPT
     ("val", re.compile(r"^step (\d+): train loss [\d.]+, val loss ([\d.]+)")),

@@ -41,6 +41,12 @@ def test_gpt_trains_on_cuda_as_on_cpu(dev):
     assert result["samples_equal"], result["samples"]  # same weights, same draws, same names
 
 
+@pytest.mark.sec_3_21
+def test_ch2_primitives_on_cuda(dev):
+    from ch3_brrr.ladders import prims_cuda
+    assert prims_cuda.check("cuda", np.random.default_rng(5), log=lambda *a: None) > 0
+
+
 @pytest.mark.sec_3_18
 def test_row_kernels(dev):
     from ch3_brrr.ladders import rows_cuda
