@@ -9,6 +9,7 @@ import importlib
 import itertools
 import math
 import os
+import re
 
 import numpy as np
 import pytest
@@ -104,7 +105,8 @@ PATHS = [("dataloader", "DataLoader"), ("dataloader", "default_collate"),
          ("dataloader", "get_worker_info"), ("dataset", "Dataset"), ("dataset", "TensorDataset"),
          ("dataset", "Subset"), ("dataset", "random_split"), ("dataset", "IterableDataset"),
          ("sampler", "Sampler"), ("sampler", "BatchSampler"), ("sampler", "RandomSampler"),
-         ("sampler", "SequentialSampler"), ("sampler", "SubsetRandomSampler")]
+         ("sampler", "SequentialSampler"), ("sampler", "SubsetRandomSampler"),
+         ("sampler", "WeightedRandomSampler")]
 
 
 @pytest.mark.parametrize("module,name", PATHS)
@@ -151,16 +153,32 @@ def test_subset_random_sampler_permutes_its_indices():
     assert sorted(ours) == indices and len(lego.utils.data.SubsetRandomSampler(indices)) == 5
 
 
+def test_weighted_random_sampler_draws_in_proportion():
+    weights = [1.0, 0.0, 3.0, 4.0]
+    gen = lego.Generator().manual_seed(0)
+    draws = list(lego.utils.data.WeightedRandomSampler(weights, 8000, generator=gen))
+    counts = np.bincount(draws, minlength=4)
+    assert len(draws) == 8000 and counts[1] == 0  # a zero weight is never drawn
+    # each count is Binomial(8000, w/8): within 6 sd with probability > 1 - 1e-8
+    p = np.array(weights) / sum(weights)
+    assert (np.abs(counts - 8000 * p) <= 6 * np.sqrt(8000 * p * (1 - p)) + 1e-9).all()
+    once = list(lego.utils.data.WeightedRandomSampler([1, 1, 1, 0, 2], 4, replacement=False))
+    assert sorted(once) == [0, 1, 2, 4]  # without replacement: the four with weight
+
+
 @pytest.mark.parametrize("make,error", [
     (lambda lib: lib.utils.data.RandomSampler(range(3), num_samples=0), ValueError),
     (lambda lib: lib.utils.data.RandomSampler(range(3), replacement="yes"), TypeError),
     (lambda lib: lib.utils.data.BatchSampler(range(3), 0, False), ValueError),
     (lambda lib: lib.utils.data.BatchSampler(range(3), 2, drop_last=None), ValueError),
+    (lambda lib: lib.utils.data.WeightedRandomSampler([1.0], 0), ValueError),
+    (lambda lib: lib.utils.data.WeightedRandomSampler([1.0], 2, replacement=1), ValueError),
+    (lambda lib: lib.utils.data.WeightedRandomSampler([[1.0, 2.0]], 2), ValueError),
 ])
 def test_sampler_errors_match_torch(make, error):
     with pytest.raises(error) as ref:
         make(torch)
-    with pytest.raises(error, match=str(ref.value)):
+    with pytest.raises(error, match=re.escape(str(ref.value))):
         make(lego)
 
 
