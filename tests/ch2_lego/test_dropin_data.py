@@ -285,3 +285,32 @@ def test_concat_subset_and_random_split_match_torch():
                                          [0.5, 0.3, 0.2])
     ref_parts = torch.utils.data.random_split(range(10), [0.5, 0.3, 0.2])
     assert [len(p) for p in parts] == [len(p) for p in ref_parts]
+
+
+@pytest.mark.parametrize("n,replicas,drop_last", [(10, 3, False), (10, 3, True), (9, 3, False),
+                                                  (2, 5, False), (7, 2, True)])
+def test_distributed_sampler_shares_match_torch(n, replicas, drop_last):
+    from torch.utils.data.distributed import DistributedSampler as Ref
+
+    Ours = importlib.import_module(f"{ORACLE}.utils.data.distributed").DistributedSampler
+    for rank in range(replicas):
+        ours = Ours(range(n), replicas, rank, shuffle=False, drop_last=drop_last)
+        ref = Ref(range(n), replicas, rank, shuffle=False, drop_last=drop_last)
+        assert list(ours) == list(ref) and len(ours) == len(ref)
+
+
+def test_distributed_sampler_shuffles_by_seed_and_epoch():
+    Ours = importlib.import_module(f"{ORACLE}.utils.data.distributed").DistributedSampler
+    shares = [Ours(range(12), 3, rank, seed=4) for rank in range(3)]
+    first = [list(s) for s in shares]
+    assert sorted(sum(first, [])) == list(range(12))  # the shares split one permutation
+    assert [list(s) for s in shares] == first  # the same epoch, the same order
+    for s in shares:
+        s.set_epoch(1)
+    assert [list(s) for s in shares] != first
+    with pytest.raises(ValueError, match=re.escape("Invalid rank 3, rank should be in the "
+                                                   "interval [0, 2]")):
+        Ours(range(12), 3, 3)
+    if ORACLE == "ch2_lego":  # no process group to ask for the world size and rank
+        with pytest.raises(RuntimeError, match="Requires distributed package to be available"):
+            Ours(range(12))
