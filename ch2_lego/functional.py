@@ -152,6 +152,9 @@ def cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None,
     if (input.ndim == 2 and target.dtype is int64 and weight is None and label_smoothing == 0
             and reduction in ("mean", "sum", "none")):
         return _fused_cross_entropy(input, target, ignore_index, reduction)
+    if input.ndim == 0:
+        raise ShapeError("cross_entropy: input must have a class dim, (C,) or (N, C, ...), not "
+                         "a 0-d tensor")
     logp = log_softmax(input, 1 if input.ndim > 1 else 0)
     if target.dtype.is_floating_point:
         x, t, out_shape = _classes_last(logp, target)

@@ -492,6 +492,9 @@ class _RemovableHandle:
 
 
 
+_NO_ODD = object()  # "every element is a number" (None may be the odd one)
+
+
 def _from_data(data, dtype, dev) -> Tensor:
     """A new tensor copied from nested lists, numbers, numpy arrays or tensors."""
     dev = device_name(dev)
@@ -518,8 +521,8 @@ def _from_data(data, dtype, dev) -> Tensor:
             raise ValueError("Overflow when unpacking long long")
         if a.dtype == object:  # numpy found no common type: too big an int, or a stray object
             flat = _flat(data) if isinstance(data, list | tuple) else [data]
-            odd = next((x for x in flat if not isinstance(x, int | float)), None)
-            if odd is None:
+            odd = next((x for x in flat if not isinstance(x, int | float)), _NO_ODD)
+            if odd is _NO_ODD:
                 raise ValueError("Overflow when unpacking long long")
             raise DTypeError(f"Could not infer dtype of {type(odd).__name__}")
         if a.dtype.kind == "f":

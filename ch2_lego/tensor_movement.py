@@ -180,6 +180,8 @@ class MovementMixin:
         if self.ndim == 0:
             return self.reshape(1)
         s, e = normalize_dim(start_dim, self.ndim), normalize_dim(end_dim, self.ndim)
+        if s > e:
+            raise ShapeError("flatten() has invalid args: start_dim cannot come after end_dim")
         return self.reshape(self.shape[:s] + (-1,) + self.shape[e + 1:]) if s < e else self
 
     def unflatten(self, dim: int, sizes) -> Tensor:
@@ -449,6 +451,9 @@ class MovementMixin:
         if mask.dtype is not bool_:
             raise DTypeError(f"masked_fill_ only supports boolean masks, but got mask with dtype "
                              f"{PT_NAMES[mask.dtype.name].lower()}")
+        if not isinstance(value, TensorBase | int | float | bool | np.number | np.bool_):
+            raise TypeError(f"masked_fill(): argument 'value' must be a Number or a Tensor, not "
+                            f"{type(value).__name__}")
         if isinstance(value, TensorBase):
             value = value.to(self.dtype)
         elif isinstance(value, np.number | np.bool_):
