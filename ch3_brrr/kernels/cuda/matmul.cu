@@ -91,10 +91,12 @@ extern "C" __global__ void matmul_v4_1d_blocktile(const float* A, const float* B
         int br = threadIdx.x / BN4, bc = threadIdx.x % BN4;
         Bs[br * BN4 + bc] = (k0 + br < K && n0 + bc < N) ? B[(k0 + br) * N + n0 + bc] : 0.f;
         __syncthreads();
+        // EXERCISE 3.8: for each k of the tile, one value of B in a register meets 8 of A
         for (int k = 0; k < BK4; k++) {
             float b = Bs[k * BN4 + tcol];
             for (int i = 0; i < TM4; i++) acc[i] += As[(trow * TM4 + i) * BK4 + k] * b;
         }
+        // END EXERCISE
         __syncthreads();
     }
     for (int i = 0; i < TM4; i++) {
