@@ -34,6 +34,7 @@ from ch2_lego.errors import (
 from ch2_lego.generator import multinomial
 from ch2_lego.storage import (
     Size,
+    Storage,
     View,
     broadcast_shape,
     contiguous_strides,
@@ -579,8 +580,15 @@ def _view_as_dtype(t: Tensor, dtype) -> Tensor:
     if t._buf.device != "cpu":
         raise DTypeError(f"view(dtype) reinterprets host memory; it runs on the cpu only, not on "
                          f"'{t._buf.device}'")
-    # numpy reinterprets the same memory; the result is a view of t (not differentiable)
-    out = type(t)._from_numpy(t.detach().numpy().view(dtype.np))
+    # numpy reinterprets the same memory; the result is a view of t (not differentiable).
+    # bfloat16's storage is uint16, which from_numpy would read as an integer type: its bits
+    # go in as float16 (also 2 bytes) and the buffer is then labelled bfloat16.
+    bits = t._buf.numpy().view(np.float16 if dtype.name == "bfloat16" else dtype.np)
+    out = type(t)._from_numpy(bits)
+    if dtype.name == "bfloat16":
+        b = out._buf
+        storage = Storage(b.storage.data.view(np.uint16), "cpu", dtype)
+        out = type(t)._wrap(type(b)(storage, b.view, dtype))
     out._base = t._base if t._base is not None else t
     return out
 
