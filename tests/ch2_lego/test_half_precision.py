@@ -98,6 +98,7 @@ def test_casts_from_half_match_torch(dtype, target):
     np.testing.assert_array_equal(values(ours), values(ref))
 
 
+@pytest.mark.skipif(lego is torch, reason="reads ch2's storage")
 def test_bfloat16_is_stored_as_its_16_bits():
     # the storage a device would upload: the top half of each float32 (torch's view(int16))
     a = np.array([1.0, -2.0, 0.1, 3.0e38], np.float32)
@@ -198,6 +199,7 @@ def test_creation_in_half_matches_torch(dtype):
     assert lego.empty(3, dtype=d).uniform_().dtype == d
 
 
+@pytest.mark.skipif(lego is torch, reason="registers a ch2 device")
 def test_a_device_without_half_names_the_dtype(core_device):
     with pytest.raises(lego.DTypeError, match="BFloat16.*core"):
         lego.ones(2, dtype=lego.bfloat16, device="core")

@@ -397,7 +397,8 @@ def test_einsum_errors_and_survey_odds_and_ends():
     a, ta = both(np.ones((2, 3)))
     same_error(lambda: lego.einsum("ijk->i", a), lambda: torch.einsum("ijk->i", ta))
     same_error(lambda: lego.einsum("ij,jk->ik", a), lambda: torch.einsum("ij,jk->ik", ta))
-    assert a.pin_memory() is a and not a.is_pinned()
+    if lego is not torch:  # torch's pins (or, with no accelerator, refuses); ours is host memory
+        assert a.pin_memory() is a and not a.is_pinned()
     assert_close(lego.clamp_min(a * 3, 4.0), torch.clamp_min(ta * 3, 4.0))
     assert_close(lego.clamp_max(a * 3, 2.0), torch.clamp_max(ta * 3, 2.0))
     # bernoulli: exact at p = 0 and 1; at p = 0.3 the mean of n draws is within 5 standard
