@@ -18,6 +18,7 @@ import argparse
 import datetime
 import json
 import os
+import shlex
 import shutil
 import subprocess
 import sys
@@ -192,7 +193,7 @@ def main(argv=None) -> int:
         (out / "ch3_cuda.json").write_text(json.dumps(report, indent=1, default=str))
     report["sass"] = section("sass", lambda: sass_summary(dev), sec)
     now = datetime.datetime.now(datetime.UTC)
-    command = " ".join(["python bench/ch3_cuda.py", *(sys.argv[1:] if argv is None else argv)])
+    command = shlex.join(["python", "bench/ch3_cuda.py", *(sys.argv[1:] if argv is None else argv)])
     label = f"{args.label}: " if args.label else ""
     stamp = (f"{label}{dev.gpu_name}, {now:%Y-%m-%d %H:%M} UTC, PyTorch {torch.__version__}, "
              f"`{command}`")

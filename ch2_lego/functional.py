@@ -14,6 +14,7 @@ import numpy as np
 from ch2_lego import function_movement as movement
 from ch2_lego.dtype import PT_NAMES, int64
 from ch2_lego.errors import (
+    ArgumentError,
     DTypeError,
     IndexValueError,
     InvalidArgumentError,
@@ -96,7 +97,7 @@ def _reduce(loss: Tensor, reduction: str) -> Tensor:
         return loss.sum()
     if reduction == "none":
         return loss
-    raise ValueError(f"{reduction} is not a valid value for reduction")
+    raise ArgumentError(f"{reduction} is not a valid value for reduction")
 
 
 def _classes_last(x: Tensor, target: Tensor) -> tuple[Tensor, Tensor, tuple]:
@@ -267,7 +268,7 @@ def pad(input: Tensor, pad: tuple[int, ...], mode: str = "constant", value=None)
             elif mode == "circular":
                 i = i % n
             else:
-                raise ValueError(f"unsupported padding mode {mode!r}")
+                raise ArgumentError(f"unsupported padding mode {mode!r}")
             x = x.index_select(d, x._from_numpy(i.astype(np.int64), x._buf.device))
     return x
 
