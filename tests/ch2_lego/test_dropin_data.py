@@ -314,3 +314,25 @@ def test_distributed_sampler_shuffles_by_seed_and_epoch():
     if ORACLE == "ch2_lego":  # no process group to ask for the world size and rank
         with pytest.raises(RuntimeError, match="Requires distributed package to be available"):
             Ours(range(12))
+
+
+def test_tensor_dataset_batches_are_copies_and_subclasses_are_asked():
+    """The DataLoader's one-gather fetch must give torch's batches: a copy (an in-place edit
+    of a batch leaves the dataset alone), a subclass's own __getitem__, any integer indices."""
+    def run(lib):
+        class Doubled(lib.utils.data.TensorDataset):
+            def __getitem__(self, i):
+                return tuple(t * 2 for t in super().__getitem__(i))
+
+        data = lib.arange(12.0).reshape(6, 2)
+        got = [b[0].tolist() for b in lib.utils.data.DataLoader(Doubled(data), batch_size=4)]
+        for (x,) in lib.utils.data.DataLoader(lib.utils.data.TensorDataset(data), batch_size=3):
+            x.mul_(-1)  # in place, as `x -= x.mean()` would
+        got.append(data.tolist())
+        plain = lib.utils.data.TensorDataset(data, lib.arange(6))
+        for order in ([np.array([5, 0]), np.array([2])], [lib.tensor([1, -1])]):
+            got.append([[t.tolist() for t in b]
+                        for b in lib.utils.data.DataLoader(plain, batch_sampler=order)])
+        return got
+
+    assert run(lego) == run(torch)

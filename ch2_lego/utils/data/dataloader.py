@@ -7,6 +7,8 @@ batch is loaded in the main process, so the batches are the same, only the speed
 Letters legend: N examples in the dataset, B batch size.
 """
 
+import operator
+
 from ch2_lego.creation import tensor
 from ch2_lego.generator import Generator
 from ch2_lego.utils.data.collate import default_collate, default_convert
@@ -88,13 +90,13 @@ class DataLoader:
                 yield self._fetch(indices)
 
     def _fetch(self, indices: list):
-        """One batch. For a TensorDataset with the default collate, one indexing op per tensor
-        (t[indices]: a view when the indices are a run i..j, else a gather) replaces B
-        single-example fetches and a stack: the same batch, faster."""
-        if isinstance(self.dataset, TensorDataset) and self.collate_fn is default_collate:
-            first, count = indices[0], len(indices)
-            run = indices == list(range(first, first + count))
-            index = slice(first, first + count) if run else tensor(indices)
+        """One batch. For a TensorDataset with the default collate, one gather per tensor
+        (t[indices], a copy, as the stack of B examples is) replaces B single-example fetches
+        and a stack: the same batch, faster. A subclass may redefine __getitem__, so it (and
+        an empty list of indices) takes the general path."""
+        if (type(self.dataset) is TensorDataset and self.collate_fn is default_collate
+                and len(indices) > 0):
+            index = tensor([operator.index(i) for i in indices])  # ints, as a list indexes
             return [t[index] for t in self.dataset.tensors]
         return self.collate_fn([self.dataset[i] for i in indices])
     # --8<-- [end:dataloader_iter]
