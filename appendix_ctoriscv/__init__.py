@@ -21,6 +21,7 @@ The files, in the order a program passes through them:
     regalloc.py  liveness, copy coalescing, linear-scan register allocation
   codegen.py     IR -> RV32I assembly text (ILP32 calling convention; at -O0 every
                  temporary in a frame slot, at -O1 in regalloc.py's registers)
+                 with codegen_data.py: the globals' initial bytes as data directives
   isa.py         RV32I tables: registers, formats, immediates; encode/decode/disassemble
   asm.py         assembly text -> ObjectFile (sections, symbols, relocations)
   link.py        ObjectFiles + runtime/ -> laid-out image; elf.py writes/reads ELF32

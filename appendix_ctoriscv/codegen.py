@@ -10,8 +10,9 @@ calling convention, so the output links with code from gcc; RV32I has no multipl
 
 from __future__ import annotations
 
+from appendix_ctoriscv.codegen_data import DataGen
 from appendix_ctoriscv.defs import Obj, TypeKind
-from appendix_ctoriscv.ir import Block, Instr, IRFunction, signed32
+from appendix_ctoriscv.ir import Block, Instr, IRFunction
 
 # *** 1. the ABI tables ***
 
@@ -66,7 +67,6 @@ BRANCH = {"eq": ("beq", False), "ne": ("bne", False), "lt": ("blt", False),
 INVERSE_BRANCH = {"beq": "bne", "bne": "beq", "blt": "bge", "bge": "blt", "bltu": "bgeu",
                   "bgeu": "bltu", "beqz": "bnez", "bnez": "beqz"}  # fmt: skip
 # --8<-- [end:instruction_tables]
-DATA_DIRECTIVE = {1: ".byte", 2: ".half", 4: ".word"}
 
 
 SAVE_AREA = 32  # a variadic function stores a0-a7 here, just below its stack arguments
@@ -106,7 +106,7 @@ def fits_imm12(value: int) -> bool:
 # *** 2. the code generator ***
 
 
-class CodeGen:
+class CodeGen(DataGen):
     def __init__(self, far_branches: bool = False, fuse_branches: bool = False):
         self.far_branches = far_branches
         self.fuse_branches = fuse_branches  # -O1: `br (a < b)` is one blt
@@ -559,49 +559,6 @@ class CodeGen:
                     self.gen_instr(ins)
             following = blocks[n + 1].name if n + 1 < len(blocks) else None
             self.gen_terminator(block.terminator, fused, following)
-
-    def gen_data(self, var: Obj) -> None:
-        self.lines.append("")
-        if var.init_data is None:
-            self.emit(".bss")
-        elif var.name.startswith(".L.."):  # string literals are read-only
-            self.emit(".section .rodata")
-        else:
-            self.emit(".data")
-        if not var.is_static:
-            self.emit(f".globl {var.asm_name}")
-        self.emit(f".align {max(var.ty.align, 1).bit_length() - 1}")
-        self.label(var.asm_name)
-        if var.init_data is None:
-            self.emit(f".zero {max(var.ty.size, 1)}")
-            return
-        elem = var.ty
-        while elem.kind == TypeKind.ARRAY:
-            elem = elem.base
-        # words for an array of ints, bytes for chars and for structs (whose members differ)
-        size = elem.size if elem.size in DATA_DIRECTIVE and elem.kind not in (
-            TypeKind.STRUCT, TypeKind.UNION) else 4 if elem.kind == TypeKind.DOUBLE else 1
-        relocations = {offset: (label, addend) for offset, label, addend in var.relocations}
-        data, pending, pos = var.init_data, [], 0
-        while pos < len(data):
-            if pos in relocations:  # an address: a word the linker fills in
-                label, addend = relocations[pos]
-                self.flush_data(pending, size)
-                self.emit(f".word {label}{addend:+d}" if addend else f".word {label}")
-                pos += 4
-            else:
-                pending.append(signed32(int.from_bytes(data[pos : pos + size], "little")))
-                pos += size
-        self.flush_data(pending, size)
-
-    def flush_data(self, values: list[int], size: int) -> None:
-        """Emit values of `size` bytes each, 12 to a line; empties `values`."""
-        shown = [v & 0xFF for v in values] if size == 1 else values
-        for i in range(0, len(shown), 12):
-            self.emit(f"{DATA_DIRECTIVE[size]} " + ", ".join(str(v) for v in shown[i : i + 12]))
-        values.clear()
-
-
 
 # *** 3. the entry point ***
 
