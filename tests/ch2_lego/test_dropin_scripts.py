@@ -51,10 +51,15 @@ def test_classifier_script_matches_torch(tmp_path):
     results = {}
     for lib in ("torch", "ch2_lego"):
         out = tmp_path / f"{lib}.json"
+        # PyTorch's side runs eagerly: the reference, and no inductor build (seconds of C++
+        # compilation); ours goes through the script's torch.compile(model), a no-op here
+        compile_flag = "0" if lib == "torch" else "1"
         proc = run("fit_classifier.py", ["--optimizers", ",".join(OPTIMIZERS), "--steps", "12",
-                                         "--out", str(out)], tmp_path, lib)
+                                         "--compile", compile_flag, "--out", str(out)],
+                   tmp_path, lib)
         results[lib] = json.loads(out.read_text())
         assert "adadelta: train loss" in proc.stdout
+        assert ("torch.compile is a no-op" in proc.stderr) == (lib == "ch2_lego")
     ours, ref = results["ch2_lego"], results["torch"]
     steps = np.arange(1, 13)  # loss k is computed after k-1 steps; count one for its forward
     for name in OPTIMIZERS:
