@@ -185,17 +185,18 @@ def integer_promote(ty: Type) -> Type:
 
 # --8<-- [start:common_type]
 def common_type(a: Type, b: Type) -> Type:
-    """The type that the usual arithmetic conversions bring two integer operands to.
+    """The type that the usual arithmetic conversions bring two arithmetic operands to.
 
-    After promotion both are int or long, signed or unsigned. The result has the higher rank,
-    and is unsigned if either side is: with int and long both 32 bits wide, a long cannot hold
-    every unsigned int, so long + unsigned int is unsigned long.
+    A floating operand wins: double, else float. Two integers are promoted first, so both are
+    int or long, signed or unsigned. The result has the higher rank, and is unsigned if either
+    side is: with int and long both 32 bits wide, a long cannot hold every unsigned int, so
+    long + unsigned int is unsigned long.
     """
-    # EXERCISE A.4: the usual arithmetic conversions on ILP32 (see the docstring)
-    if TypeKind.DOUBLE in (a.kind, b.kind):  # a floating operand wins: double, then float
+    if TypeKind.DOUBLE in (a.kind, b.kind):
         return DOUBLE
     if TypeKind.FLOAT in (a.kind, b.kind):
         return FLOAT
+    # EXERCISE A.4: the usual arithmetic conversions on ILP32 (see the docstring)
     a, b = integer_promote(a), integer_promote(b)
     is_long = TypeKind.LONG in (a.kind, b.kind)
     is_unsigned = a.is_unsigned or b.is_unsigned
