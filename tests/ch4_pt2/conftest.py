@@ -2,10 +2,13 @@
 
 `evaluate(u, env)` computes a scalar kernel-IR expression with Python's own integer and boolean
 operators (not our constant folder), so the rule tests have an independent reference.
+`bounds` gives tolerances from error bounds (as the ch2 suite's), the same on every CPU and libm.
 """
 
 import os
+from types import SimpleNamespace
 
+import numpy as np
 import pytest
 
 from ch4_pt2.ops import Ops
@@ -45,3 +48,30 @@ def _compile_cache(tmp_path_factory):
         os.environ.pop("SINGSYS_CACHE", None)
     else:
         os.environ["SINGSYS_CACHE"] = old
+
+
+# *** tolerances from error bounds ***
+
+EPS = {"float32": 2.0**-23, "float64": 2.0**-52}
+
+
+def op_bound(ref, dtype: str, ops: int, scale=0.0) -> np.ndarray:
+    """The error of `ops` roundings per element: ops * eps * max(|ref|, scale). `scale` is the
+    magnitude the computation passes through (its inputs, a sum's terms): a result that cancels
+    toward 0 keeps an error at that magnitude, not at its own."""
+    ref = np.abs(np.asarray(ref, np.float64))
+    return ops * EPS[dtype] * np.maximum(ref, scale)
+
+
+def assert_within(ours, ref, bound) -> None:
+    """|ours - ref| <= bound elementwise (shapes equal, values finite)."""
+    ours, ref = np.asarray(ours, np.float64), np.asarray(ref, np.float64)
+    assert ours.shape == ref.shape, f"shape {ours.shape} != {ref.shape}"
+    excess = float((np.abs(ours - ref) - bound).max())
+    assert excess <= 0, f"exceeds the error bound by {excess:.3g}"
+
+
+@pytest.fixture
+def bounds():
+    """`bounds.op(ref, "float64", ops, scale)` and `bounds.within(ours, ref, bound)`."""
+    return SimpleNamespace(op=op_bound, within=assert_within)

@@ -47,7 +47,7 @@ def test_layernorm_is_at_most_two_kernels():
     assert np.all(np.abs(y.numpy() - want) <= bound)
 
 
-def test_ten_elementwise_ops_are_one_kernel():
+def test_ten_elementwise_ops_are_one_kernel(bounds):
     (x,), (tx,) = lazy_and_torch((32, 32))
 
     def chain(v, lib):
@@ -56,7 +56,10 @@ def test_ten_elementwise_ops_are_one_kernel():
         return v
     y = chain(x, lego)
     assert kernels_of(y) == 1
-    np.testing.assert_allclose(y.numpy(), chain(tx, torch).numpy(), rtol=0, atol=1e-5)
+    # float32, 3 roundings per step at the magnitude of v*0.5+k (<= 5), then tanh
+    # (1-Lipschitz) and the next step's 0.5 shrink the carried error: 16 at that scale
+    want = chain(tx, torch).numpy()
+    bounds.within(y.numpy(), want, bounds.op(want, "float32", 16, 5.0))
 
 
 def test_linear_bias_gelu_is_at_most_two_kernels():
