@@ -100,6 +100,10 @@ def main(argv: list[str]) -> int:
         print("usage: python -m ch2_lego.as_torch script.py [args...]\n"
               "Runs a PyTorch script unchanged, with ch2_lego in the place of torch.")
         return 0 if argv else 2
+    if not os.path.exists(argv[0]):  # Python's own words for `python missing.py`
+        print(f"python -m ch2_lego.as_torch: can't open file '{os.path.abspath(argv[0])}': "
+              "[Errno 2] No such file or directory", file=sys.stderr)
+        return 2
     run_script(argv[0], argv[1:])
     return 0
 

@@ -80,6 +80,9 @@ def test_command_line(tmp_path):
     failed = run(str(script))
     assert failed.returncode == 1 and "DistributedError" in failed.stderr
     assert "no distributed backend" in failed.stderr
+    missing = run(str(tmp_path / "missing.py"))  # as `python missing.py`: status 2, path named
+    assert missing.returncode == 2 and "Traceback" not in missing.stderr
+    assert f"can't open file '{tmp_path / 'missing.py'}': [Errno 2]" in missing.stderr
 
 
 # *** torch.cuda, amp, backends, accelerator, distributed, compile ***
