@@ -41,7 +41,7 @@ def gcc(path: Path, level: int, tmp: Path) -> emu.RunResult:
     subprocess.run([GCC, *GCC_FLAGS, f"-O{level}", "-c", "-o", str(objects[0]), str(path)],
                    check=True)  # fmt: skip
     for name in RUNTIME_FILES:
-        objects.append(tmp / f"{name}.o")
+        objects.append(tmp / f"{Path(name).name}.o")  # names may be absolute paths
         if not objects[-1].exists():
             subprocess.run([GCC, *GCC_FLAGS, "-c", "-o", str(objects[-1]),
                             str(RUNTIME_DIR / name)], check=True)  # fmt: skip
