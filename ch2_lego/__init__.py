@@ -34,6 +34,7 @@ from ch2_lego.creation import (
     scalar_tensor,
     tensor,
     tril_indices,
+    triu_indices,
     zeros,
     zeros_like,
 )
@@ -109,7 +110,6 @@ from ch2_lego.tensor_extras import (
     isin,
     meshgrid,
     searchsorted,
-    triu_indices,
     unique,
     vstack,
 )
@@ -207,9 +207,15 @@ from ch2_lego.checkpoint import load, save  # noqa: E402,F401 (torch.save / torc
 from ch2_lego import accelerator, amp, backends, cuda, distributed  # noqa: E402
 from ch2_lego.amp import autocast  # noqa: E402
 from ch2_lego.backends import (  # noqa: E402
+    are_deterministic_algorithms_enabled,
     get_float32_matmul_precision,
     set_float32_matmul_precision,
+    use_deterministic_algorithms,
 )
+
+# The project's version (pyproject.toml), not PyTorch's: a script's version checks see an old
+# library and take their most basic path.
+__version__ = "0.1.0"
 
 
 def compile(model=None, **options):  # noqa: A001 (torch.compile shadows the builtin)

@@ -172,6 +172,14 @@ def eye(n: int, m: int | None = None, *, dtype=None, device=None,
                    requires_grad)
 
 
-def tril_indices(row: int, col: int, offset: int = 0) -> Tensor:
-    return Tensor._from_numpy(np.stack(np.tril_indices(row, offset, col)).astype(np.int64))
+def tril_indices(row: int, col: int, offset: int = 0, *, dtype=None, device=None) -> Tensor:
+    """The (2, K) row and column indices of the lower triangle of a row x col matrix."""
+    a = np.stack(np.tril_indices(row, offset, col))
+    return Tensor._from_host(a, to_dtype(dtype or int64), _dev(device))
+
+
+def triu_indices(row: int, col: int, offset: int = 0, *, dtype=None, device=None) -> Tensor:
+    """The (2, K) row and column indices of the upper triangle of a row x col matrix."""
+    a = np.stack(np.triu_indices(row, offset, col))
+    return Tensor._from_host(a, to_dtype(dtype or int64), _dev(device))
 

@@ -17,6 +17,7 @@ from ch2_lego import function_movement as movement
 from ch2_lego.autograd import TensorBase
 from ch2_lego.dtype import PT_NAMES, bool_, float32, float64, int64, result_type
 from ch2_lego.errors import DTypeError, InvalidArgumentError, ShapeError, UnsupportedOpError
+from ch2_lego.generator import uniform_array
 from ch2_lego.storage import Size, View, contiguous_strides, normalize_dim
 from ch2_lego.tensor_math import MathMixin
 
@@ -339,9 +340,8 @@ class ExtrasMixin:
 
     def bernoulli(self, p=None, *, generator=None) -> Tensor:
         """1 with probability self (or p), else 0, in self's dtype."""
-        from ch2_lego.rand import rand_like
         prob = self if p is None else p
-        return (rand_like(self, generator=generator) < prob).to(self.dtype)
+        return (self._random(uniform_array, self.dtype, generator) < prob).to(self.dtype)
 
     def index_fill(self, dim: int, index, value) -> Tensor:
         d = normalize_dim(dim, self.ndim)
@@ -383,11 +383,6 @@ def diag(input, diagonal: int = 0) -> Tensor:
     out = input._zeros((n, n), input.dtype, input._buf.device)
     rows = input._iota(input.shape[0], input._buf.device) + max(-diagonal, 0)
     return out.index_put((rows, rows + diagonal), input)
-
-
-def triu_indices(row: int, col: int, offset: int = 0, *, dtype=None, device=None) -> Tensor:
-    from ch2_lego.tensor import Tensor as T
-    return T._from_numpy(np.stack(np.triu_indices(row, offset, col)).astype(np.int64))
 
 
 def searchsorted(sorted_sequence, input, *, right: bool = False, side=None, out_int32=False,
