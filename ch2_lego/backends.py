@@ -3,7 +3,8 @@
 Scripts assign `torch.backends.cuda.matmul.allow_tf32 = True` and the like. ch2 keeps each flag
 so that it reads back as assigned, and no flag changes a result here: ch2 computes float32 in
 float32 (never TF32), uses no cuDNN, and has no MPS device. set_float32_matmul_precision stores
-the precision and keeps allow_tf32 in step with it, as PyTorch does.
+the precision and keeps allow_tf32 in step with it, as PyTorch does;
+use_deterministic_algorithms is recorded the same way.
 """
 
 import warnings
@@ -38,7 +39,7 @@ cudnn = SimpleNamespace(enabled=True, benchmark=False, deterministic=False, allo
 mps = SimpleNamespace(is_available=lambda: False, is_built=lambda: False)
 mkldnn = SimpleNamespace(enabled=True, is_available=lambda: False)
 openmp = SimpleNamespace(is_available=lambda: False)
-
+_deterministic = [False]  # torch.use_deterministic_algorithms(mode)
 
 
 def set_float32_matmul_precision(precision: str) -> None:
@@ -53,3 +54,17 @@ def set_float32_matmul_precision(precision: str) -> None:
 
 def get_float32_matmul_precision() -> str:
     return _precision[0]
+
+
+def use_deterministic_algorithms(mode: bool, *, warn_only: bool = False) -> None:
+    """Record the mode scripts set for reproducibility; it switches nothing, since ch2 has no
+    nondeterministic variant of an op to avoid (its cpu kernels are numpy's: no atomics, no
+    autotuning), so the same inputs give the same results run after run either way."""
+    if not isinstance(mode, bool):
+        raise TypeError("use_deterministic_algorithms(): argument 'mode' (position 1) must be "
+                        f"bool, not {type(mode).__name__}")
+    _deterministic[0] = mode
+
+
+def are_deterministic_algorithms_enabled() -> bool:
+    return _deterministic[0]

@@ -3,8 +3,9 @@
 ch2 itself computes on the CPU; chapter 3 registers a "cuda" device in the dispatcher when a GPU
 and pycuda are there. So `is_available()` says whether a "cuda" device is registered, and on a
 machine without one the rest behaves as PyTorch's does without CUDA: no devices, seeding and
-cache calls that do nothing, and `amp.GradScaler` that disables itself.
-Left out: streams, events, memory statistics, device properties.
+cache calls that do nothing, memory statistics of 0 bytes, and `amp.GradScaler` that disables
+itself. Left out: streams, events, device properties, and memory statistics for chapter 3's
+device (asking for them there is an error, never a made-up number).
 """
 
 from ch2_lego.backend import DEVICES
@@ -67,6 +68,35 @@ def synchronize(device=None) -> None:
     """Wait for the CUDA device: an error without one (as in PyTorch); with chapter 3's device,
     nothing to wait for, since a result reaches Python only after its kernel has finished."""
     _require("synchronize")
+
+
+def is_initialized() -> bool:
+    """Whether CUDA has been set up in this process: never by ch2 itself."""
+    return False
+
+
+def memory_allocated(device=None) -> int:
+    """Bytes held by tensors on the CUDA device: 0 without one, as PyTorch says."""
+    return _no_memory_statistics("memory_allocated")
+
+
+def max_memory_allocated(device=None) -> int:
+    return _no_memory_statistics("max_memory_allocated")
+
+
+def memory_reserved(device=None) -> int:
+    return _no_memory_statistics("memory_reserved")
+
+
+def max_memory_reserved(device=None) -> int:
+    return _no_memory_statistics("max_memory_reserved")
+
+
+def _no_memory_statistics(what: str) -> int:
+    if is_available():
+        raise NotImplementedError(f"torch.cuda.{what}: ch2_lego keeps no memory statistics "
+                                  "for chapter 3's cuda device")
+    return 0
 
 
 def empty_cache() -> None:

@@ -7,6 +7,7 @@ machine they skip.
 
 import subprocess
 import sys
+import tomllib
 import warnings
 from pathlib import Path
 
@@ -217,3 +218,22 @@ def test_summary_writer_writes_scalars_and_refuses_the_rest(tmp_path):
             writer.add_histogram("w", ch2_lego.ones(3))
     rows = [line.split(",")[:3] for line in (tmp_path / "scalars.csv").read_text().splitlines()]
     assert rows == [["loss", "3", "0.25"], ["lr/a", "4", "0.5"], ["lr/b", "4", "2.0"]]
+
+
+@no_cuda
+def test_memory_queries_determinism_flag_and_version_as_scripts_use_them():
+    for name in ("is_initialized", "memory_allocated", "max_memory_allocated", "memory_reserved",
+                 "max_memory_reserved"):
+        assert getattr(ch2_lego.cuda, name)() == getattr(torch.cuda, name)(), name
+    for lib in (torch, ch2_lego):
+        saved = lib.are_deterministic_algorithms_enabled()
+        try:
+            lib.use_deterministic_algorithms(True)
+            assert lib.are_deterministic_algorithms_enabled() is True
+            with pytest.raises(TypeError, match=r"argument 'mode' \(position 1\) must be bool"):
+                lib.use_deterministic_algorithms("yes")
+        finally:
+            lib.use_deterministic_algorithms(saved)
+    # a version string scripts can print and parse: the project's own, not PyTorch's
+    with open(REPO / "pyproject.toml", "rb") as f:
+        assert ch2_lego.__version__ == tomllib.load(f)["project"]["version"]
