@@ -145,7 +145,7 @@ def small_gpt(tok):
                                  n_embd=16))
 
 
-def test_gpt_training_steps_and_sampling_on_c_match_cpu():
+def test_gpt_training_steps_and_sampling_on_c_match_cpu(bounds):
     from ch2_lego.data import CharTokenizer, load_names, padded_sequences, split_words
     from ch2_lego.models import gpt
     from ch2_lego.models.train import train_lm
@@ -160,10 +160,13 @@ def test_gpt_training_steps_and_sampling_on_c_match_cpu():
         sample = gpt.generate(model.eval(), start, 6, generator=lego.Generator().manual_seed(5))
         params = [p.detach().to("cpu").numpy() for p in model.parameters()]
         runs[device] = (losses, sample.to("cpu").numpy(), params)
-    # float64: the two devices differ only in summation order, ~1e-15 relative per step
+    # float64: the two devices differ only in summation order, ~1e-15 of a tensor's scale per
+    # step; the losses (near ln 27, no cancellation) keep that relative error. A weight near 0
+    # carries the rounding of the larger values it was computed from, and AdamW's division by
+    # sqrt(v) can amplify it over the 6 steps: compared at its tensor's scale, with room.
     np.testing.assert_allclose(runs["c"][0], runs["cpu"][0], rtol=1e-10)
     for p_c, p_cpu in zip(runs["c"][2], runs["cpu"][2]):
-        np.testing.assert_allclose(p_c, p_cpu, rtol=1e-8, atol=1e-10)
+        bounds.at_scale(p_c, p_cpu, 1e-8)
     np.testing.assert_array_equal(runs["c"][1], runs["cpu"][1])
 
 
