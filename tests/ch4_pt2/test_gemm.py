@@ -1,5 +1,7 @@
 """The library matmul (book 4.7): a kernel that calls numpy's OpenBLAS for its matmul and runs
-its generated epilogue in place, against torch in float64, with float32 error bounds.
+its generated epilogue in place, against torch in float64, with float32 error bounds; and the
+same programs where there is no such BLAS (numpy's macOS wheels use Accelerate, other builds
+other BLASes; CH4_NO_BLAS=1): then every matmul is generated loops, with the same answers.
 
 A float32 dot product of length K is off its float64 value by at most about
 K * eps32 * (|A| @ |B|) (the BLAS may add in any order, so no tighter bound holds everywhere).
@@ -16,8 +18,9 @@ import ch4_pt2
 from ch4_pt2 import gemm
 from ch4_pt2.plan import Plan
 
-pytestmark = [pytest.mark.sec_4_7,
-              pytest.mark.skipif(not gemm.BLAS, reason="numpy ships no OpenBLAS here")]
+pytestmark = pytest.mark.sec_4_7
+needs_blas = pytest.mark.skipif(not gemm.BLAS, reason="numpy ships no OpenBLAS here (or "
+                                "CH4_NO_BLAS is set): every matmul is generated loops")
 EPS32 = np.finfo(np.float32).eps
 
 
@@ -37,6 +40,7 @@ def check_matmul(got, a, b, extra=0.0):
     assert np.all(np.abs(np.asarray(got, np.float64) - want) <= bound)
 
 
+@needs_blas
 @pytest.mark.parametrize("case", ["plain", "b_transposed", "a_transposed", "batched",
                                   "broadcast_b", "heads"])
 def test_matmul_layouts_call_the_blas(case):
@@ -71,6 +75,7 @@ def test_matmul_layouts_call_the_blas(case):
     check_matmul(out.numpy(), a, b)
 
 
+@needs_blas
 def test_linear_bias_gelu_is_one_kernel_with_the_epilogue_after_the_call():
     a, w, bias = arrays((16, 64), (32, 64), (32,))
     x, lw, lb = (lego.tensor(v, device="lazy") for v in (a, w, bias))
@@ -112,6 +117,7 @@ def test_small_and_integer_matmuls_stay_generated():
     np.testing.assert_array_equal(ints.numpy(), ia @ ib)
 
 
+@needs_blas
 def test_float64_calls_dgemm_and_matches_torch():
     rng = np.random.default_rng(3)
     a, b = rng.standard_normal((24, 40)), rng.standard_normal((40, 32))
@@ -122,6 +128,7 @@ def test_float64_calls_dgemm_and_matches_torch():
     assert np.all(np.abs(out.numpy() - want) <= 2 * 40 * eps64 * (np.abs(a) @ np.abs(b)))
 
 
+@needs_blas
 def test_a_compiled_linear_replays_the_library_call():
     a1, a2, w = arrays((16, 64), (16, 64), (32, 64))
     lw = lego.tensor(w, device="lazy")
@@ -132,3 +139,51 @@ def test_a_compiled_linear_replays_the_library_call():
         bound = 64 * EPS32 * (np.abs(a) @ np.abs(w).T)
         assert np.all(np.abs(got - pre.relu().numpy()) <= bound)
     assert f.trace_count == 2
+
+
+# *** without a BLAS: the generated loops ***
+
+
+@pytest.fixture
+def no_blas(monkeypatch):
+    """As on a machine whose numpy ships no OpenBLAS: capture asks for no library matmul."""
+    monkeypatch.setattr(gemm, "BLAS", {})
+
+
+def test_find_blas_finds_nothing_when_told_not_to(monkeypatch):
+    monkeypatch.setenv("CH4_NO_BLAS", "1")
+    assert gemm.find_blas() == {}
+
+
+@pytest.mark.parametrize("case", ["b_transposed", "heads"])
+def test_without_a_blas_matmuls_are_generated_loops(no_blas, case):
+    if case == "b_transposed":
+        a, w = arrays((24, 40), (32, 40), seed=5)
+        b = w.T
+        out = lego.tensor(a, device="lazy") @ lego.tensor(w, device="lazy").T
+    else:
+        q, k = arrays((2, 24, 64), (2, 24, 64), seed=6)
+        a = q.reshape(2, 24, 4, 16).transpose(0, 2, 1, 3)
+        b = k.reshape(2, 24, 4, 16).transpose(0, 2, 3, 1)
+        x = lego.tensor(q, device="lazy").view(2, 24, 4, 16).transpose(1, 2)
+        y = lego.tensor(k, device="lazy").view(2, 24, 4, 16).transpose(1, 2).transpose(-2, -1)
+        out = x @ y
+    assert "gemm" not in "".join(s for s in plan_of(out).sources if s)
+    check_matmul(out.numpy(), a, b)
+
+
+def test_without_a_blas_linear_bias_gelu_keeps_its_fused_epilogue(no_blas):
+    """The matmul's kernel computes bias and GELU in its loops (one more kernel may copy W.T
+    into the order the loops read), within the issue's "1 with a fused epilogue or 2"."""
+    a, w, bias = arrays((16, 64), (32, 64), (32,), seed=7)
+    x, lw, lb = (lego.tensor(v, device="lazy") for v in (a, w, bias))
+    y = LF.gelu(LF.linear(x, lw, lb), approximate="tanh")
+    plan = plan_of(y)
+    sources = [s for s in plan.sources if s]
+    assert plan.kernel_count <= 2 and "gemm" not in "".join(sources)
+    assert "tanh_f32" in sources[-1].split("void")[-1]  # the epilogue is in the matmul's kernel
+    pre = torch.tensor(a, dtype=torch.float64) @ torch.tensor(w, dtype=torch.float64).T
+    want = TF.gelu(pre + torch.tensor(bias, dtype=torch.float64), approximate="tanh").numpy()
+    bound = 1.13 * (64 * EPS32 * (np.abs(a) @ np.abs(w).T + np.abs(bias))) + \
+        8 * EPS32 * (np.abs(want) + 1)
+    assert np.all(np.abs(y.numpy() - want) <= bound)
