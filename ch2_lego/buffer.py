@@ -53,11 +53,14 @@ def from_numpy(a: np.ndarray, device: str) -> Buffer:
 class Buffer:
     """An eager buffer: a View of a Storage, of one dtype, on the storage's device."""
 
-    __slots__ = ("storage", "view", "dtype", "shape")
+    __slots__ = ("storage", "view", "dtype", "shape", "handle")
 
     def __init__(self, storage: Storage, view: View, dtype: DType):
         self.storage, self.view, self.dtype = storage, view, dtype
         self.shape: Size = view.shape  # read on every op: an attribute, not a property
+        # the kernels' handle of this view (Device.operand), made by the first kernel that
+        # reads or writes it and kept: storage and view never change, so neither does it
+        self.handle = None
 
     @property
     def device(self) -> str:
