@@ -21,6 +21,10 @@ from ch2_lego.errors import DeviceError, DTypeError, UnsupportedOpError
 class Ops(Enum):
     """Every primitive; a device implements the CORE ones and may implement any of the others."""
 
+    # Members are singletons: hash by identity, in C, instead of Enum's hash of the name in
+    # Python (every op looks its op up in a few dicts and sets)
+    __hash__ = object.__hash__
+
     # constants: out[i] = value, a python scalar operand (no upload)
     FILL = auto()
     # unary: out[i] = f(x[i])
