@@ -11,6 +11,7 @@ The files, in the order a program passes through them:
   const_expr.py  compile-time evaluation of constant expressions (array sizes, case, #if)
   ir.py          the IR: three-address code in basic blocks (instructions, blocks, functions)
   lower.py       AST -> IR, the only lowering (variables in frame slots, as clang's -O0)
+                 with lower_float.py: float and double as calls to the soft-float runtime
   -O1 only:
     cfg.py       control-flow graph: orders, dominators, jump threading
     ssa.py       into SSA form (mem2reg, phis) and out of it

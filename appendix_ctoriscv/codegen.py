@@ -580,7 +580,7 @@ class CodeGen:
             elem = elem.base
         # words for an array of ints, bytes for chars and for structs (whose members differ)
         size = elem.size if elem.size in DATA_DIRECTIVE and elem.kind not in (
-            TypeKind.STRUCT, TypeKind.UNION) else 1
+            TypeKind.STRUCT, TypeKind.UNION) else 4 if elem.kind == TypeKind.DOUBLE else 1
         relocations = {offset: (label, addend) for offset, label, addend in var.relocations}
         data, pending, pos = var.init_data, [], 0
         while pos < len(data):

@@ -9,7 +9,7 @@ relocation. Anything else raises NotConstant, with the reason.
 from __future__ import annotations
 
 from appendix_ctoriscv.defs import Node, NodeKind, Type, TypeKind
-from appendix_ctoriscv.type import is_integer, is_pointer
+from appendix_ctoriscv.type import f32, is_float, is_integer, is_pointer
 
 
 class NotConstant(Exception):
@@ -76,6 +76,10 @@ def eval_int(node: Node) -> int:
         return int(bool(eval_int(node.lhs)) or bool(eval_int(node.rhs)))
     if k == NodeKind.VAR:
         raise NotConstant(f"'{node.var.name}' is a variable")
+    if k in (NodeKind.EQ, NodeKind.NE, NodeKind.LT, NodeKind.LE) and is_float(node.lhs.ty):
+        return BINARY_EVAL[k](eval_float(node.lhs), eval_float(node.rhs))  # NaN: all false
+    if k == NodeKind.NOT and is_float(node.lhs.ty):
+        return int(eval_float(node.lhs) == 0)
     if node.ty is None or not is_integer(node.ty):
         raise NotConstant("not an integer")
     if k in UNARY_EVAL:
@@ -94,6 +98,13 @@ def eval_reloc(node: Node) -> tuple[int, str | None]:
     k = node.kind
     if k == NodeKind.NUM:
         return node.val, None
+    if k == NodeKind.CAST and is_float(node.lhs.ty):
+        if not is_integer(node.ty):
+            raise NotConstant("not an integer")
+        value = eval_float(node.lhs)
+        if value != value or abs(value) >= 2**32:  # NaN or out of range: undefined in C
+            raise NotConstant("a floating value out of the integer's range")
+        return wrap(int(value), node.ty), None  # int() truncates toward zero, as C does
     if k == NodeKind.CAST:
         value, label = eval_reloc(node.lhs)
         if label is not None:
@@ -112,6 +123,37 @@ def eval_reloc(node: Node) -> tuple[int, str | None]:
     if k == NodeKind.COND:
         return eval_reloc(node.then if eval_int(node.cond) else node.els)
     return eval_int(node), None
+
+
+FLOAT_EVAL = {NodeKind.ADD: lambda a, b: a + b, NodeKind.SUB: lambda a, b: a - b,
+              NodeKind.MUL: lambda a, b: a * b}
+
+
+def eval_float(node: Node) -> float:
+    """The value of an arithmetic constant expression of floating type (a global's
+    initialiser), rounded to float after each operation on floats, as the machine would."""
+    k = node.kind
+    if not is_float(node.ty):
+        return float(eval_int(node))
+    if k == NodeKind.NUM:
+        return node.fval
+    if k == NodeKind.CAST:
+        value = eval_float(node.lhs) if is_float(node.lhs.ty) else float(eval_int(node.lhs))
+    elif k == NodeKind.NEG:
+        value = -eval_float(node.lhs)
+    elif k == NodeKind.COND:
+        return eval_float(node.then if eval_int(node.cond) else node.els)
+    elif k in FLOAT_EVAL or k == NodeKind.DIV:
+        a, b = eval_float(node.lhs), eval_float(node.rhs)
+        if k == NodeKind.DIV:
+            if b == 0:
+                raise NotConstant("division by zero in a constant expression")
+            value = a / b
+        else:
+            value = FLOAT_EVAL[k](a, b)
+    else:
+        raise NotConstant(f"{k.name.lower()} is not allowed here")
+    return f32(value) if node.ty.kind == TypeKind.FLOAT else value
 
 
 def eval_addr(node: Node) -> tuple[int, str | None]:

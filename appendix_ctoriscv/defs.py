@@ -48,6 +48,7 @@ class Token:
     line: int  # 1-based
     col: int  # 1-based, counted in characters
     val: int = 0  # NUM: the value
+    fval: float = 0.0  # NUM of a floating type: the value
     ty: Type | None = None  # NUM: int, long or unsigned by C's rules for constants; STR: char[N]
     str_val: bytes = b""  # STR: the bytes after escapes, with the terminating NUL
     at_bol: bool = False  # first token on its line: `#` there starts a directive
@@ -71,6 +72,8 @@ class TypeKind(Enum):
     PTR = auto()  # 4 bytes
     ARRAY = auto()
     FUNC = auto()
+    FLOAT = auto()  # IEEE single, 4 bytes; arithmetic by the soft-float runtime
+    DOUBLE = auto()  # IEEE double, 8 bytes, 8-aligned
     STRUCT = auto()  # members one after another, each at its alignment
     UNION = auto()  # members all at offset 0
 
@@ -218,4 +221,5 @@ class Node:
     var: Obj | None = None
     # NUM, CASE
     val: int = 0
+    fval: float = 0.0  # NUM of type float or double
 # --8<-- [end:node]

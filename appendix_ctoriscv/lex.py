@@ -8,11 +8,14 @@ may `#define` any identifier. Floating-point constants and wide literals (L'a') 
 as unsupported.
 """
 
+import math
 import re
+import struct
+from fractions import Fraction
 
 from appendix_ctoriscv.defs import SourceFile, Token, TokenKind, Type
 from appendix_ctoriscv.errors import Diagnostics
-from appendix_ctoriscv.type import CHAR, INT, LONG, UINT, ULONG, array_of
+from appendix_ctoriscv.type import CHAR, DOUBLE, FLOAT, INT, LONG, UINT, ULONG, array_of, f32
 
 # *** 1. the vocabulary ***
 
@@ -36,6 +39,8 @@ SIMPLE_ESCAPES.update({"\\": 92, "'": 39, '"': 34, "?": 63})
 DIGITS = set("0123456789")  # not str.isdigit(), which is true of '²' and '٣'
 IDENT_RE = re.compile(r"[A-Za-z_][A-Za-z_0-9]*")
 PP_NUMBER_RE = re.compile(r"\.?[0-9](?:[eEpP][+-]|[A-Za-z_0-9.])*")
+FLOAT_RE = re.compile(r"((?:[0-9]+\.[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?|[0-9]+[eE][+-]?[0-9]+)"
+                      r"([fFlL]?)")
 INT_RE = re.compile(r"(0[xX][0-9a-fA-F]+|0[0-7]*|[1-9][0-9]*)([uU][lL]?|[lL][uU]?)?")
 
 
@@ -136,12 +141,45 @@ def literal_bytes(tok: Token, text: str, start: int, quote: str, diag: Diagnosti
 # *** 3. the lexer ***
 
 
+def round_to_float(nearest_double: float, text: str) -> float:
+    """The float nearest to the decimal `text` (ties to even). Rounding its nearest double
+    again could be off by one in the last place, so the neighbours are compared exactly."""
+    exact = Fraction(text)
+    r = f32(nearest_double)
+    bits = struct.unpack("<I", struct.pack("<f", r))[0]
+    if math.isinf(r) or r == 0:
+        return r
+    neighbours = [struct.unpack("<f", struct.pack("<I", b))[0] for b in (bits - 1, bits + 1)]
+    best = r
+    for n in neighbours:
+        if math.isinf(n):
+            continue
+        closer = abs(Fraction(n) - exact) < abs(Fraction(best) - exact)
+        tie = abs(Fraction(n) - exact) == abs(Fraction(best) - exact)
+        even = struct.unpack("<I", struct.pack("<f", n))[0] % 2 == 0
+        if closer or (tie and even):
+            best = n
+    return best
+
+
 def lex_number(tok: Token, diag: Diagnostics) -> None:
-    """Fill in the value and type of an integer constant token."""
+    """Fill in the value and type of an integer or floating constant token."""
     m = INT_RE.fullmatch(tok.text)
     if not m:
-        if any(ch in tok.text for ch in ".eE") and not tok.text.lower().startswith("0x"):
-            diag.error(tok, "floating-point constants are not supported")
+        f = FLOAT_RE.fullmatch(tok.text)
+        if f and not tok.text.lower().startswith("0x"):
+            tok.fval = float(f.group(1))  # Python rounds the decimal to the nearest double
+            tok.ty = FLOAT if f.group(2) in ("f", "F") else DOUBLE
+            if f.group(2) in ("l", "L"):
+                diag.error(tok, "'long double' is not supported by this compiler")
+            elif tok.ty is FLOAT:  # to the nearest float, once, from the decimal: as gcc
+                tok.fval = round_to_float(tok.fval, f.group(1))
+            return
+        if re.fullmatch(r"[0-9]*\.?[0-9]*[eE][+-]?", tok.text):
+            diag.error(tok, "exponent has no digits")
+        elif FLOAT_RE.match(tok.text) and not tok.text.lower().startswith("0x"):
+            rest = tok.text[FLOAT_RE.match(tok.text).end(1) :]
+            diag.error(tok, f"invalid suffix \"{rest}\" on floating constant")
         else:
             diag.error(tok, f"invalid integer constant '{tok.text}'")
         tok.ty = INT

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 from appendix_ctoriscv.defs import Node, NodeKind, Obj, Type, TypeKind
 from appendix_ctoriscv.ir import Block, Instr, IRFunction, signed32
+from appendix_ctoriscv.lower_float import FloatLowering, is_float
+from appendix_ctoriscv.type import DOUBLE, INT
 
 # *** 1. operators and conversions as tables ***
 
@@ -60,14 +62,15 @@ def width(ty: Type) -> str:
 
 # their value is their address: arrays and functions decay to it, and a struct is copied
 # from it as a whole by `memcpy`
-AGGREGATE = (TypeKind.ARRAY, TypeKind.FUNC, TypeKind.STRUCT, TypeKind.UNION)
+AGGREGATE = (TypeKind.ARRAY, TypeKind.FUNC, TypeKind.STRUCT, TypeKind.UNION, TypeKind.DOUBLE)
 RETURN_SLOT = "$.result"  # the hidden parameter: where to write a struct result over 8 bytes
 VARARGS = "$.varargs"  # a variadic function's unnamed arguments (codegen places it)
 IN_REGISTERS = 8  # the ILP32 ABI passes and returns a struct of up to 8 bytes in registers
 
 
-def is_struct(ty: Type) -> bool:
-    return ty.kind in (TypeKind.STRUCT, TypeKind.UNION)
+def in_memory(ty: Type) -> bool:
+    """A struct, a union or a double: its value is the address of its bytes."""
+    return ty.kind in (TypeKind.STRUCT, TypeKind.UNION, TypeKind.DOUBLE)
 
 
 def words(ty: Type) -> int:
@@ -77,8 +80,10 @@ def words(ty: Type) -> int:
 # *** 2. the lowering ***
 
 
-class Lowering:
+class Lowering(FloatLowering):
     """Appends instructions to the current block; a label or a jump starts a new one."""
+
+    double_ty, int_ty = DOUBLE, INT
 
     def __init__(self, fn: Obj):
         self.ir = IRFunction(fn.asm_name, [], [], {}, is_static=fn.is_static)
@@ -87,7 +92,7 @@ class Lowering:
         # each local gets a unique slot name: `$x`, then `$x.1` for a second `x` in an inner block
         self.slot_of: dict[Obj, str] = {}  # the inverse of ir.frame_objects
         # a struct parameter over 8 bytes arrives as a pointer to the caller's copy
-        self.by_reference = {p for p in fn.params if is_struct(p.ty) and p.ty.size > IN_REGISTERS}
+        self.by_reference = {p for p in fn.params if in_memory(p.ty) and p.ty.size > IN_REGISTERS}
         self.return_ty = fn.ty.return_ty
         for var in fn.locals:
             name = self.new_slot(var.name or "tmp", max(var.ty.size, 1), var.ty.align)
@@ -157,7 +162,7 @@ class Lowering:
         if node.kind == NodeKind.COMMA:
             self.expr(node.lhs)
             return self.addr(node.rhs)
-        if is_struct(node.ty):  # f().x, (c ? a : b).x: a struct value is its address
+        if in_memory(node.ty):  # f().x, (c ? a : b).x: a struct value is its address
             return self.expr(node)
         raise AssertionError(f"not an lvalue: {node.kind}")  # add_type reported it
     # --8<-- [end:lower_addr]
@@ -167,7 +172,7 @@ class Lowering:
         """Lower an expression; the operand (a temporary or a constant) that holds its value."""
         k = node.kind
         if k == NodeKind.NUM:
-            return signed32(node.val)
+            return self.float_constant(node) if is_float(node.ty) else signed32(node.val)
         if k in (NodeKind.VAR, NodeKind.DEREF, NodeKind.MEMBER):
             address = self.addr(node)
             if node.ty.kind in AGGREGATE:
@@ -178,7 +183,7 @@ class Lowering:
         if k == NodeKind.ASSIGN:
             address = self.addr(node.lhs)
             value = self.expr(node.rhs)  # add_type made it the left side's type
-            if is_struct(node.ty):  # a struct is copied, and its value is its address
+            if in_memory(node.ty):  # a struct is copied, and its value is its address
                 self.emit("memcpy", address, value, node.ty.size, node.ty.align, dst=False)
                 return address
             self.emit(f"store.{width(node.ty)}", address, value, dst=False)
@@ -186,6 +191,8 @@ class Lowering:
         if k == NodeKind.COMMA:
             self.expr(node.lhs)
             return self.expr(node.rhs)
+        if k == NodeKind.CAST and (is_float(node.ty) or is_float(node.lhs.ty)):
+            return self.float_cast(node) if node.ty.kind != TypeKind.VOID else self.expr(node.lhs)
         if k == NodeKind.CAST:
             value = self.expr(node.lhs)
             if TypeKind.VOID in (node.ty.kind, node.lhs.ty.kind):
@@ -195,6 +202,8 @@ class Lowering:
         if k == NodeKind.MEMZERO:
             self.emit("memzero", self.slot(node.var), node.var.ty.size, dst=False)
             return 0
+        if k in UNARY_OPS and is_float(node.lhs.ty):
+            return self.float_expr(node)
         if k in UNARY_OPS:
             return self.emit(UNARY_OPS[k], self.expr(node.lhs))
         if k == NodeKind.FUNCALL:
@@ -203,6 +212,8 @@ class Lowering:
             return self.emit("addr", VARARGS)
         if k in (NodeKind.COND, NodeKind.LOGAND, NodeKind.LOGOR):
             return self.control_expr(node)
+        if is_float(node.lhs.ty):  # arithmetic and comparisons: calls to the runtime
+            return self.float_expr(node)
         lhs, rhs = self.expr(node.lhs), self.expr(node.rhs)
         if k in BINARY_OPS:
             return self.emit(BINARY_OPS[k], lhs, rhs)
@@ -219,14 +230,20 @@ class Lowering:
         where a hidden first argument points."""
         callee = node.func_name or self.expr(node.lhs)  # a name, or a function pointer
         args, result, ret = [], None, node.ty
-        if is_struct(ret):
+        if in_memory(ret):
             result = self.temp_slot(ret)
             if ret.size > IN_REGISTERS:
                 args.append(self.emit("addr", result))
-        for arg in node.args:
+        for i, arg in enumerate(node.args):
             value = self.expr(arg)
-            if not is_struct(arg.ty):
+            if not in_memory(arg.ty):
                 args.append(value)
+                continue
+            if arg.ty.kind == TypeKind.DOUBLE:  # two words; an unnamed one starts at an even
+                unnamed = node.func_ty.is_variadic and i >= len(node.func_ty.params)
+                if unnamed and len(args) % 2:  # register (an 8-aligned stack word): va_arg
+                    args.append(0)  # finds it at an 8-byte boundary
+                args += self.double_words(value)
                 continue
             copy = self.temp_slot(arg.ty)  # a copy: the callee may change its parameter
             address = self.emit("addr", copy)
@@ -248,6 +265,11 @@ class Lowering:
         return address
     # --8<-- [end:lower_call]
 
+    def narrow(self, value, to: Type):
+        """An int's value converted to the integer type `to` (a no-op unless `to` is narrower)."""
+        conversion = CAST_TABLE[type_id(INT)][type_id(to)]
+        return self.emit(conversion, value) if conversion else value
+
     def load_word(self, address: str, offset: int) -> str:
         return self.emit("load.i32", self.emit("add", address, offset) if offset else address)
 
@@ -255,7 +277,7 @@ class Lowering:
         """The operands of `ret`: a scalar, or a struct in registers or through the hidden
         pointer (which is returned too, as gcc does)."""
         value = self.expr(node)
-        if not is_struct(self.return_ty):
+        if not in_memory(self.return_ty):
             return [value]
         ty = self.return_ty
         if ty.size > IN_REGISTERS:
@@ -272,14 +294,14 @@ class Lowering:
         result = f"$.cond.{self.labels}"
         self.ir.slots[result] = (4, 4)
         then, els, end = self.new_label("then"), self.new_label("else"), self.new_label("end")
-        cond = self.expr(node.cond if node.kind == NodeKind.COND else node.lhs)
+        cond = self.truth(node.cond if node.kind == NodeKind.COND else node.lhs)
         self.emit("br", cond, then, els, dst=False)
         for branch in (then, els):
             self.label(branch)
             if node.kind == NodeKind.COND:
                 value = self.expr(node.then if branch == then else node.els)
             elif (node.kind == NodeKind.LOGAND) == (branch == then):
-                value = self.emit("ne", self.expr(node.rhs), 0)
+                value = self.emit("ne", self.truth(node.rhs), 0)
             else:
                 value = int(node.kind == NodeKind.LOGOR)  # decided by the left side
             if node.ty.kind != TypeKind.VOID:
@@ -297,7 +319,7 @@ class Lowering:
         k = node.kind
         if k == NodeKind.IF:
             then, els, end = self.new_label("then"), self.new_label("else"), self.new_label("end")
-            self.emit("br", self.expr(node.cond), then, els, dst=False)
+            self.emit("br", self.truth(node.cond), then, els, dst=False)
             self.label(then)
             self.stmt(node.then)
             self.emit("jmp", end, dst=False)
@@ -308,7 +330,7 @@ class Lowering:
         elif k in (NodeKind.FOR, NodeKind.DO):
             self.loop(node)
         elif k == NodeKind.SWITCH:
-            value = self.expr(node.cond)
+            value = self.expr(node.cond)  # an integer: parse_stmt.py checked
             for case in node.cases:  # a chain of compares, in the order of the source
                 nxt = self.new_label("case")
                 self.emit("br", self.emit("eq", value, signed32(case.val)), case.unique_label,
@@ -350,7 +372,7 @@ class Lowering:
         if node.inc is not None:
             self.expr(node.inc)
         self.label(test)
-        cond = self.expr(node.cond) if node.cond is not None else 1
+        cond = self.truth(node.cond) if node.cond is not None else 1
         self.emit("br", cond, body, node.brk_label, dst=False)
         self.label(node.brk_label)
 
@@ -360,12 +382,12 @@ class Lowering:
         then each parameter, a struct of up to 8 bytes as one or two words that the entry
         copies into the struct's own slot."""
         params = []
-        if is_struct(self.return_ty) and self.return_ty.size > IN_REGISTERS:
+        if in_memory(self.return_ty) and self.return_ty.size > IN_REGISTERS:
             self.ir.slots[RETURN_SLOT] = (4, 4)
             params.append(RETURN_SLOT)
         for p in fn.params:
             slot = self.slot(p)
-            if not is_struct(p.ty) or p in self.by_reference:
+            if not in_memory(p.ty) or p in self.by_reference:
                 params.append(slot)
                 continue
             parts = [self.new_slot(f"{slot[1:]}.word", 4, 4) for _ in range(words(p.ty))]

@@ -1,99 +1,38 @@
 """The driver: `python -m appendix_ctoriscv prog.c [-S] [-o OUT] [--run] [--dump-*]`.
 
-It runs the stages in order (tokenize, preprocess, parse with add_type, lower to IR, at -O1 the
-optimizer and the register allocator, codegen), then hands the assembly to asm.py, links it
-with the runtime into an ELF32 executable and, with --run, runs that on the emulator and exits
-with the program's exit code. Diagnostics go to stderr as `file:line:col: error: message`; an
-invalid program writes no output file.
+It runs the stages in order (pipeline.py: tokenize, preprocess, parse with add_type, lower to
+IR, at -O1 the optimizer and the register allocator, codegen), then hands the assembly to
+asm.py, links it with the runtime into an ELF32 executable and, with --run, runs that on the
+emulator and exits with the program's exit code. Diagnostics go to stderr as
+`file:line:col: error: message`; an invalid program writes no output file.
 """
 
 from __future__ import annotations
 
 import argparse
-import contextlib
 import io
 import os
 import sys
-from dataclasses import dataclass
 
 from appendix_ctoriscv import emu
 from appendix_ctoriscv.asm import AssemblerError, assemble
-from appendix_ctoriscv.codegen import codegen
-from appendix_ctoriscv.defs import Node, Obj, SourceFile, Token, TokenKind, TypeKind
-from appendix_ctoriscv.errors import CompileError, Diagnostic, Diagnostics
-from appendix_ctoriscv.ir import IRFunction, format_ir
-from appendix_ctoriscv.lex import SOURCE_BYTES, decode_source, read_source, tokenize
+from appendix_ctoriscv.defs import Node, Obj, SourceFile, Token, TypeKind
+from appendix_ctoriscv.errors import CompileError, Diagnostics
+from appendix_ctoriscv.ir import format_ir
+from appendix_ctoriscv.lex import SOURCE_BYTES, decode_source, read_source
 from appendix_ctoriscv.link import LinkError, link
-from appendix_ctoriscv.lower import lower_program
-from appendix_ctoriscv.optimize import optimize, pass_dump
-from appendix_ctoriscv.parse import parse
-from appendix_ctoriscv.preprocess import preprocess
-from appendix_ctoriscv.regalloc import allocate_registers
-from appendix_ctoriscv.runtime import INCLUDE_DIR, runtime_objects
+from appendix_ctoriscv.optimize import pass_dump
+from appendix_ctoriscv.pipeline import (  # noqa: F401 (re-exported: the driver's API)
+    RECURSION_LIMIT,
+    Compilation,
+    compile_c,
+    compile_source,
+    deep_recursion,
+)
+from appendix_ctoriscv.runtime import runtime_objects
 from appendix_ctoriscv.type import type_name
 
-# *** 1. the stages ***
-
-RECURSION_LIMIT = 50_000  # Python frames: a C expression nests 14 deep per parenthesis
-
-
-@dataclass
-class Compilation:
-    """Everything one compilation produced, stage by stage (the notebook shows each)."""
-
-    tokens: list[Token]  # after preprocessing
-    program: list[Obj]  # functions and globals with their ASTs
-    ir: list[IRFunction]  # the functions as codegen saw them (optimised at -O1)
-    asm: str
-    warnings: list[Diagnostic]
-
-
-def compile_source(
-    text: str, filename: str = "<stdin>", include_paths=(), std: str = "c99", opt_level: int = 0
-) -> Compilation:
-    """C source text -> assembly text. Raises CompileError with every diagnostic of the run."""
-    diag = Diagnostics()
-    file = SourceFile(filename, text)
-    with deep_recursion(file, diag):
-        # The parser goes on after the lexer's and the preprocessor's errors, as gcc does: the
-        # tokens are still all there (a stray character is dropped, a bad constant reads as 0),
-        # so one run also reports the syntax and type errors further down.
-        # the C library's headers come after the -I directories, as a system's do
-        paths = [*include_paths, str(INCLUDE_DIR)]
-        tokens = preprocess(tokenize(file, diag, std), diag, paths, std)
-        program = parse(tokens, diag, std)
-        diag.check()
-        functions, registers = lower_program(program), None
-        if opt_level >= 1:
-            optimize(functions)
-            registers = {fn.name: allocate_registers(fn) for fn in functions}
-        # far branches in the functions too long for near ones
-        asm = codegen(program, functions, registers, fuse_branches=opt_level >= 1)
-    return Compilation(tokens, program, functions, asm, diag.warnings)
-
-
-# --8<-- [start:deep_recursion]
-@contextlib.contextmanager
-def deep_recursion(file: SourceFile, diag: Diagnostics):
-    """Every stage, and the dumps, recurse on nested code: raise Python's recursion limit for
-    them, and turn nesting deeper than even that into a diagnostic, never a RecursionError."""
-    limit = sys.getrecursionlimit()
-    sys.setrecursionlimit(max(limit, RECURSION_LIMIT))
-    try:
-        yield
-    except RecursionError:
-        where = Token(TokenKind.EOF, "", file, 1, 1)
-        diag.error(where, "program nested too deeply for this compiler")
-        raise CompileError(diag.items) from None
-    finally:
-        sys.setrecursionlimit(limit)
-# --8<-- [end:deep_recursion]
-
-
-def compile_c(text: str, filename: str = "<stdin>", include_paths=(), std: str = "c99",
-              opt_level: int = 0) -> str:
-    """C source text -> RV32I assembly text."""
-    return compile_source(text, filename, include_paths, std, opt_level).asm
+# *** 1. building and linking (the stages are in pipeline.py) ***
 
 
 def build_executable(asm: str, filename: str = "<asm>") -> bytes:

@@ -312,6 +312,8 @@ class Parser(DeclarationParser, InitializerParser, StatementParser, ExpressionPa
         for var in self.globals:
             if var.ty.kind == TypeKind.ARRAY and var.ty.size < 0 and var.is_definition:
                 var.ty = array_of(var.ty.base, 1)  # `int a[];` alone has one element
+            if var.is_definition and var.ty.size < 0 and var.ty.kind != TypeKind.FUNC:
+                self.diag.error(var.tok, f"storage size of '{var.name}' isn't known")  # a struct
             if var.is_definition and MAX_STATIC_SIZE < var.ty.size <= MAX_OBJECT_SIZE:
                 self.diag.error(var.tok, f"'{var.name}' takes {var.ty.size} bytes, more than "
                                 f"the emulated machine's {MAX_STATIC_SIZE >> 20} MiB of memory")

@@ -11,6 +11,7 @@ from appendix_ctoriscv.const_expr import NotConstant, eval_int, wrap
 from appendix_ctoriscv.defs import Node, NodeKind, Obj, Token, TokenKind, Type, TypeKind
 from appendix_ctoriscv.errors import ParseError
 from appendix_ctoriscv.type import (
+    DOUBLE,
     INT,
     UINT,
     add_type,
@@ -18,7 +19,9 @@ from appendix_ctoriscv.type import (
     find_member,
     func_type,
     integer_promote,
+    is_arith,
     is_compatible,
+    is_float,
     is_integer,
     is_pointer,
     is_scalar,
@@ -261,6 +264,8 @@ class ExpressionParser:
             if ty.kind in (TypeKind.ARRAY, TypeKind.FUNC):
                 what = "array" if ty.kind == TypeKind.ARRAY else "function"
                 self.diag.error(tok, f"cast specifies {what} type")
+            elif (is_float(ty) and is_pointer(expr.ty)) or (is_pointer(ty) and is_float(expr.ty)):
+                self.diag.error(tok, f"cannot cast '{type_name(expr.ty)}' to '{type_name(ty)}'")
             elif ty.kind != TypeKind.VOID and not (is_scalar(ty) and is_scalar(expr.ty)):
                 self.diag.error(tok, f"cannot cast '{type_name(expr.ty)}' to '{type_name(ty)}'")
             node = Node(NodeKind.CAST, tok, ty=ty, lhs=expr)
@@ -284,7 +289,7 @@ class ExpressionParser:
         if self.consume("+"):
             node = self.cast()
             add_type(node, self.diag)
-            if not is_integer(node.ty):
+            if not is_arith(node.ty):
                 self.diag.error(tok, f"wrong type argument to unary + ('{type_name(node.ty)}')")
                 return node
             return new_cast(node, integer_promote(node.ty))
@@ -365,11 +370,28 @@ class ExpressionParser:
         ty = node.ty
         op, back = (NodeKind.ADD, -1) if tok.text == "++" else (NodeKind.SUB, 1)
         what = "increment" if tok.text == "++" else "decrement"
+        if is_float(ty):  # (x + 1) - 1 need not be x in floating point: keep the old value
+            return self.float_post_incdec(node, op, tok, what)
         updated = self.compound_assign(op, node, self.new_num(1, tok), tok, what)
         if is_pointer(ty):
             return self.new_add(updated, self.new_num(back, tok), tok)
         result = self.new_add(updated, self.new_num(back, tok), tok)
         return new_cast(result, ty)
+
+    def float_post_incdec(self, node: Node, op: NodeKind, tok: Token, what: str) -> Node:
+        """`x++` on a float: `(p = &x, old = *p, *p = old + 1, old)`."""
+        self.check_writable(node, tok, what)
+        ptr = self.new_temp(pointer_to(node.ty))
+        old = self.new_temp(node.ty)
+        save = self.assignment(self.new_var_node(ptr, tok), self.new_unary(NodeKind.ADDR, node,
+                                                                           tok), tok)  # fmt: skip
+        target = self.new_unary(NodeKind.DEREF, self.new_var_node(ptr, tok), tok)
+        keep = self.assignment(self.new_var_node(old, tok), target, tok)
+        step = self.binary_op(op, self.new_var_node(old, tok), self.new_num(1, tok), tok)
+        update = self.assignment(target, step, tok, None)
+        chain = self.new_binary(NodeKind.COMMA, save, keep, tok)
+        chain = self.new_binary(NodeKind.COMMA, chain, update, tok)
+        return self.new_binary(NodeKind.COMMA, chain, self.new_var_node(old, tok), tok)
 
     # primary = "(" expr ")" | ident | str | num
     #         | "__builtin_va_start" "(" ")" | "__builtin_va_arg" "(" assign "," type-name ")"
@@ -404,6 +426,8 @@ class ExpressionParser:
             return self.new_var_node(self.new_string_literal(tok), tok)
         if tok.kind == TokenKind.NUM:
             self.advance()
+            if is_float(tok.ty):
+                return Node(NodeKind.NUM, tok, ty=tok.ty, fval=tok.fval)
             return self.new_num(wrap(tok.val, tok.ty), tok, tok.ty)
         self.fail(tok, "expected expression" + self.before())
 
@@ -465,6 +489,8 @@ class ExpressionParser:
                 arg = new_cast(arg, pointer_to(base))
             elif is_integer(arg.ty):  # the default argument promotions
                 arg = new_cast(arg, integer_promote(arg.ty))
+            elif arg.ty.kind == TypeKind.FLOAT:  # ... which make a float a double
+                arg = new_cast(arg, DOUBLE)
             node.args.append(arg)
         return node
     # --8<-- [end:call]

@@ -4,9 +4,10 @@ globals as bytes. `InitializerParser` is a part of parse.py's `Parser`.
 
 from __future__ import annotations
 
+import struct
 from dataclasses import dataclass, field
 
-from appendix_ctoriscv.const_expr import NotConstant, eval_reloc
+from appendix_ctoriscv.const_expr import NotConstant, eval_float, eval_int, eval_reloc, wrap
 from appendix_ctoriscv.defs import Node, NodeKind, Obj, Token, TokenKind, Type, TypeKind
 from appendix_ctoriscv.type import (
     INT,
@@ -15,7 +16,9 @@ from appendix_ctoriscv.type import (
     array_of,
     check_conversion,
     is_compatible,
+    is_float,
     is_struct,
+    new_cast,
     type_name,
 )
 
@@ -199,6 +202,9 @@ class InitializerParser:
         expr = init.expr
         action = f"initialization of '{type_name(init.ty)}' from '{type_name(expr.ty)}'"
         check_conversion(init.ty, expr, self.diag, expr.tok, action)
+        if is_float(init.ty) or is_float(expr.ty):
+            self.write_float_data(init.ty, expr, buf, offset)
+            return
         try:
             value, label = eval_reloc(expr)
         except NotConstant as e:
@@ -212,3 +218,19 @@ class InitializerParser:
             return
         size = init.ty.size
         buf[offset : offset + size] = (value & ((1 << 8 * size) - 1)).to_bytes(size, "little")
+
+    def write_float_data(self, ty: Type, expr: Node, buf: bytearray, offset: int) -> None:
+        """A floating value (or an integer from one) as the bytes of `ty`: IEEE bits."""
+        try:
+            if is_float(ty):
+                value = eval_float(new_cast(expr, ty))
+                data = struct.pack("<f" if ty.kind == TypeKind.FLOAT else "<d", value)
+            else:
+                value = wrap(eval_int(new_cast(expr, ty)), ty)
+                data = (value & ((1 << 8 * ty.size) - 1)).to_bytes(ty.size, "little")
+        except NotConstant as e:
+            self.diag.error(expr.tok, f"initializer element is not constant: {e}")
+            return
+        except OverflowError:  # beyond the largest float: infinity, as at run time
+            data = struct.pack("<f", float("inf") if value > 0 else float("-inf"))
+        buf[offset : offset + len(data)] = data

@@ -8,6 +8,8 @@ mixes. The parser calls it as it builds each expression, as chibicc's type.c is 
 
 from __future__ import annotations
 
+import math
+import struct
 from dataclasses import replace
 
 from appendix_ctoriscv.defs import Member, Node, NodeKind, Token, Type, TypeKind
@@ -25,6 +27,8 @@ INT = Type(TypeKind.INT, 4, 4)
 UINT = Type(TypeKind.INT, 4, 4, is_unsigned=True)
 LONG = Type(TypeKind.LONG, 4, 4)
 ULONG = Type(TypeKind.LONG, 4, 4, is_unsigned=True)
+FLOAT = Type(TypeKind.FLOAT, 4, 4)
+DOUBLE = Type(TypeKind.DOUBLE, 8, 8)
 
 INTEGER_KINDS = (TypeKind.CHAR, TypeKind.SHORT, TypeKind.INT, TypeKind.LONG)
 
@@ -83,6 +87,23 @@ def find_member(ty: Type, name: str) -> Member | None:
     return next((m for m in ty.members if m.name.text == name), None)
 
 
+def is_float(ty: Type) -> bool:
+    return ty.kind in (TypeKind.FLOAT, TypeKind.DOUBLE)
+
+
+def is_arith(ty: Type) -> bool:
+    """What arithmetic applies to: an integer or a floating type."""
+    return is_integer(ty) or is_float(ty)
+
+
+def f32(value: float) -> float:
+    """`value` rounded to the nearest float (IEEE single), as a Python float."""
+    try:
+        return struct.unpack("<f", struct.pack("<f", value))[0]
+    except OverflowError:  # beyond the largest float: infinity, as the hardware rounds
+        return math.copysign(math.inf, value)
+
+
 def is_integer(ty: Type) -> bool:
     return ty.kind in INTEGER_KINDS
 
@@ -93,8 +114,8 @@ def is_pointer(ty: Type) -> bool:
 
 
 def is_scalar(ty: Type) -> bool:
-    """What a condition may test: an integer or a pointer."""
-    return is_integer(ty) or is_pointer(ty)
+    """What a condition may test: a number or a pointer."""
+    return is_arith(ty) or is_pointer(ty)
 
 
 def is_compatible(a: Type, b: Type) -> bool:
@@ -129,7 +150,8 @@ def type_name(ty: Type, inner: str = "") -> str:
     spelled (the declarator), to which each step from the outside in adds `*`, `[n]` or `()`.
     """
     names = {TypeKind.VOID: "void", TypeKind.CHAR: "char", TypeKind.SHORT: "short"}
-    names |= {TypeKind.INT: "int", TypeKind.LONG: "long"}
+    names |= {TypeKind.INT: "int", TypeKind.LONG: "long", TypeKind.FLOAT: "float"}
+    names |= {TypeKind.DOUBLE: "double"}
     if is_struct(ty) or ty.tag:  # 'struct point', 'enum color'
         space = "" if not inner or inner[0] == "[" else " "
         return ("const " if ty.is_const else "") + ty.tag + space + inner
@@ -170,6 +192,10 @@ def common_type(a: Type, b: Type) -> Type:
     every unsigned int, so long + unsigned int is unsigned long.
     """
     # EXERCISE A.4: the usual arithmetic conversions on ILP32 (see the docstring)
+    if TypeKind.DOUBLE in (a.kind, b.kind):  # a floating operand wins: double, then float
+        return DOUBLE
+    if TypeKind.FLOAT in (a.kind, b.kind):
+        return FLOAT
     a, b = integer_promote(a), integer_promote(b)
     is_long = TypeKind.LONG in (a.kind, b.kind)
     is_unsigned = a.is_unsigned or b.is_unsigned
@@ -184,6 +210,8 @@ def new_cast(expr: Node, ty: Type) -> Node:
     """`(ty) expr`; conversions the language makes implicitly are CASTs too (none is needed
     between two integer types of the same kind and sign)."""
     if is_struct(ty):  # a struct converts to nothing else; check_conversion said if it differs
+        return expr
+    if expr.ty is not None and is_float(ty) and expr.ty.kind == ty.kind:
         return expr
     same = expr.ty is not None and is_integer(ty) and expr.ty.kind == ty.kind
     if same and expr.ty.is_unsigned == ty.is_unsigned:
@@ -217,6 +245,8 @@ def check_conversion(to: Type, expr: Node, diag: Diagnostics, tok: Token, action
     elif is_struct(to) or is_struct(frm):
         if not is_compatible(to, frm):
             diag.error(tok, incompatible(to, frm, action))
+    elif (is_pointer(to) and is_float(frm)) or (is_float(to) and is_pointer(frm)):
+        diag.error(tok, incompatible(to, frm, action))
     elif is_pointer(to) and is_integer(frm) and not is_null_pointer_constant(expr):
         diag.error(tok, f"{action} makes pointer from integer without a cast")
     elif is_integer(to) and is_pointer(frm):
@@ -273,6 +303,8 @@ def add_type(node: Node | None, diag: Diagnostics) -> None:
         add_type_arith(node, diag)
     elif k in COMPARISONS:
         add_type_compare(node, diag)
+    elif k == NodeKind.NEG and is_float(node.lhs.ty):
+        node.ty = node.lhs.ty
     elif k in (NodeKind.NEG, NodeKind.BITNOT):
         if not is_integer(node.lhs.ty):
             op = "-" if k == NodeKind.NEG else "~"
@@ -317,8 +349,14 @@ def add_type(node: Node | None, diag: Diagnostics) -> None:
 
 # --8<-- [start:add_type_arith]
 def add_type_arith(node: Node, diag: Diagnostics) -> None:
-    """+ - * / % & | ^ << >> on integers (parse.py has already handled pointer + and -)."""
+    """+ - * / % & | ^ << >> on integers, + - * / on floating types too (parse.py has already
+    handled pointer + and -)."""
     lhs, rhs = node.lhs.ty, node.rhs.ty
+    on_floats = node.kind in (NodeKind.ADD, NodeKind.SUB, NodeKind.MUL, NodeKind.DIV)
+    if on_floats and is_arith(lhs) and is_arith(rhs) and (is_float(lhs) or is_float(rhs)):
+        usual_arith_conv(node)
+        node.ty = node.lhs.ty
+        return
     if not (is_integer(lhs) and is_integer(rhs)):
         op = ARITH_BINARY[node.kind]
         have = f"'{type_name(lhs)}' and '{type_name(rhs)}'"
@@ -347,7 +385,7 @@ def add_type_compare(node: Node, diag: Diagnostics) -> None:
         if operand.ty.kind == TypeKind.FUNC:
             setattr(node, side, Node(NodeKind.CAST, operand.tok, pointer_to(operand.ty), operand))
     lhs, rhs = node.lhs.ty, node.rhs.ty
-    if is_integer(lhs) and is_integer(rhs):
+    if is_arith(lhs) and is_arith(rhs):
         usual_arith_conv(node)
     elif is_pointer(lhs) and is_pointer(rhs):
         void = TypeKind.VOID in (lhs.base.kind, rhs.base.kind)
@@ -375,7 +413,7 @@ def add_type_assign(node: Node, diag: Diagnostics) -> None:
     check_conversion(lhs.ty, node.rhs, diag, node.tok, action)
     if is_struct(lhs.ty) and lhs.ty.size < 0:
         diag.error(node.tok, f"invalid use of incomplete type '{type_name(lhs.ty)}'")
-    if is_integer(lhs.ty):
+    if is_arith(lhs.ty) and is_arith(node.rhs.ty):
         node.rhs = new_cast(node.rhs, lhs.ty)
 
 
@@ -383,7 +421,7 @@ def add_type_cond(node: Node, diag: Diagnostics) -> None:
     then, els = node.then.ty, node.els.ty
     if not is_scalar(node.cond.ty):
         diag.error(node.cond.tok, "used a value where a scalar is required")
-    if is_integer(then) and is_integer(els):
+    if is_arith(then) and is_arith(els):
         ty = common_type(then, els)
         node.then, node.els = new_cast(node.then, ty), new_cast(node.els, ty)
         node.ty = ty

@@ -1,12 +1,15 @@
 """Chapter 3 on the GPU, in one run: check every CUDA kernel, then time it against its baseline.
 
 Usage (on a machine with an NVIDIA GPU, pycuda, and PyTorch built for CUDA):
-    python bench/ch3_cuda.py [--out DIR] [--check-only] [--small]
+    python bench/ch3_cuda.py [--out DIR] [--check-only] [--small] [--label "run 7"]
+    python bench/ch3_cuda.py --roofline-from run3.json run6.json --out DIR   (no GPU needed)
 Every kernel is first checked against a float64 reference (ch3_brrr/ladders/*_cuda.py), then
 timed with CUDA events beside its baseline in the same process: cuBLAS through PyTorch for the
 GEMMs, torch.softmax / layer_norm / cross_entropy and a device-to-device copy for the row
 kernels, torch's scaled_dot_product_attention for flash attention. Writes ch3_cuda.json (all
-numbers) and ch3_cuda.md (the tables bench/results/ch3_cuda.md holds) into --out.
+numbers) and ch3_cuda.md (the tables bench/results/ch3_cuda.md holds) into --out; each table
+names the GPU, the time and the command of its run, so a table copied into the results (and
+included by the book) keeps saying where it comes from.
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ import argparse
 import datetime
 import json
 import os
+import shlex
 import shutil
 import subprocess
 import sys
@@ -27,7 +31,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from ch3_brrr.ladders import attention_cuda, matmul_cuda, rows_cuda  # noqa: E402
+from ch3_brrr.ladders import attention_cuda, matmul_cuda, prims_cuda, rows_cuda  # noqa: E402
 from ch3_brrr.ladders.common_cuda import draw_roofline, kernel_source  # noqa: E402
 from ch3_brrr.runtime.device import get_device  # noqa: E402
 
@@ -102,8 +106,26 @@ def prebuild_all(capability: str) -> int:
     tiles = [t for t in matmul_cuda.CANDIDATES if matmul_cuda.tile_ok(t)]
     sources = [kernel_source(p.stem) for p in kernel_files()]
     sources += [kernel_source("matmul", t) for t in tiles] + [OVERRUN]
+    sources += [kernel_source("matmul_hopper", {"HP_STAGES": s}) for s in (3, 2)]
     prebuild(NoGpu, sources)
     print(f"{len(sources)} sources compiled for sm_{capability}")
+    return 0
+
+
+def roofline_from(paths: list[str], out: Path) -> int:
+    """Redraw the roofline from recorded ch3_cuda.json files, no GPU needed: a later file's row
+    replaces an earlier one's of the same name (e.g. run 3's tables with run 6's attention)."""
+    from ch3_brrr.ladders.common import Row
+    rows: dict = {}
+    for path in paths:
+        report = json.loads(Path(path).read_text())
+        for part in ("sgemm", "rows", "attention", "tensor cores"):
+            for r in report.get(part, []):
+                rows[r["rung"]] = Row(r["ladder"], r["rung"], r["size"], r["seconds"],
+                                      r["flops"], r["bytes"], r["baseline"])
+    out.mkdir(parents=True, exist_ok=True)
+    draw_roofline(list(rows.values()), out / "ch3_cuda_roofline.png")
+    print(f"{out / 'ch3_cuda_roofline.png'}: {len(rows)} kernels from {', '.join(paths)}")
     return 0
 
 
@@ -113,15 +135,21 @@ def main(argv=None) -> int:
     p.add_argument("--check-only", action="store_true")
     p.add_argument("--small", action="store_true", help="smaller timing sizes (a smoke run)")
     p.add_argument("--no-gpt", action="store_true", help="skip the ch2 GPT on cuda")
-    p.add_argument("--only", help="comma-separated parts: sgemm,rows,attention,gpt,tensor cores")
+    p.add_argument("--only",
+                   help="comma-separated parts: sgemm,rows,attention,prims,gpt,tensor cores")
     p.add_argument("--prebuild", metavar="MAJOR.MINOR",
                    help="only compile every kernel for this compute capability into the cache "
                         "(no GPU needed; e.g. 9.0), then exit")
     p.add_argument("--sanitizer-control", action="store_true",
                    help="only launch a kernel that overruns its buffer (run it under memcheck)")
+    p.add_argument("--label", default="", help="the run's name in the tables, e.g. 'run 7'")
+    p.add_argument("--roofline-from", nargs="+", metavar="JSON",
+                   help="only redraw the roofline from these recorded ch3_cuda.json files")
     args = p.parse_args(argv)
     if args.prebuild:
         return prebuild_all(args.prebuild)
+    if args.roofline_from:
+        return roofline_from(args.roofline_from, Path(args.out))
     if args.sanitizer_control:
         sanitizer_control(get_device("cuda"))
         return 0
@@ -146,6 +174,7 @@ def main(argv=None) -> int:
               lambda: rows_cuda.time_rows(dev, rng, torch, 2048 if args.small else 8192)),
              ("attention", attention_cuda.check, lambda: attention_cuda.time_attention(
                  dev, rng, torch, T=1024 if args.small else 2048)),
+             ("prims", lambda dev, rng: prims_cuda.check("cuda", rng), None),
              ("gpt", None, None),
              ("tensor cores", matmul_cuda.check_tensor_cores,
               lambda: matmul_cuda.time_tensor_cores(dev, rng, torch, n, nb))]
@@ -157,14 +186,18 @@ def main(argv=None) -> int:
             print("gpt:", report["gpt"], flush=True)
             continue
         ok = section(f"check {name}", lambda check=check: check(dev, rng), sec)
-        if ok is not None and not args.check_only:
+        if ok is not None and timing is not None and not args.check_only:
             tables[name] = section(f"time {name}", timing, sec)
             if tables[name]:
                 print(table(tables[name], "bytes" if name == "rows" else "flops"), flush=True)
         (out / "ch3_cuda.json").write_text(json.dumps(report, indent=1, default=str))
     report["sass"] = section("sass", lambda: sass_summary(dev), sec)
-    md = [f"Measured on {dev.gpu_name}, {report['date']}, PyTorch {torch.__version__} "
-          f"(`python bench/ch3_cuda.py`)."]
+    now = datetime.datetime.now(datetime.UTC)
+    command = shlex.join(["python", "bench/ch3_cuda.py", *(sys.argv[1:] if argv is None else argv)])
+    label = f"{args.label}: " if args.label else ""
+    stamp = (f"{label}{dev.gpu_name}, {now:%Y-%m-%d %H:%M} UTC, PyTorch {torch.__version__}, "
+             f"`{command}`")
+    md = [f"Measured on {stamp}."]
     titles = {"sgemm": "SGEMM ladder, fp32 (baseline: cuBLAS, TF32 off)",
               "tensor cores": "Tensor-core GEMM, C = A B^T (baseline: cuBLAS, same precision)",
               "rows": "Row kernels, 8192 x 8192 fp32 (baseline: PyTorch)",
@@ -178,7 +211,8 @@ def main(argv=None) -> int:
             note = [] if name != "sgemm" else [
                 "", f"Rung 8's tile, chosen by the autotuner: `{report.get('tile')}`."]
             md += ["", f"<!-- --8<-- [start:{markers[name]}] -->", f"**{titles[name]}**", "",
-                   table(rows, kind), *note, f"<!-- --8<-- [end:{markers[name]}] -->"]
+                   f"{stamp}.", "", table(rows, kind), *note,
+                   f"<!-- --8<-- [end:{markers[name]}] -->"]
             report[name] = [{**r.__dict__, "pct": r.pct} for r in rows]
     if tables:
         rows = [r for rs in tables.values() if rs for r in rs]

@@ -95,15 +95,22 @@ from ch2_lego.rand import (
 from ch2_lego.storage import Size, Storage, View
 from ch2_lego.tensor import Tensor, device
 from ch2_lego.tensor_extras import (
+    argwhere,
     bincount,
+    bucketize,
     column_stack,
+    diag,
     dstack,
     einsum,
     exp2,
     histc,
     histogram,
     hstack,
+    isin,
     meshgrid,
+    searchsorted,
+    triu_indices,
+    unique,
     vstack,
 )
 from ch2_lego.tensor_math import where
@@ -164,7 +171,7 @@ for _name in ("add sub mul div pow neg abs exp log log2 log10 log1p expm1 sqrt r
               "bitwise_left_shift bitwise_right_shift nansum nanmean count_nonzero aminmax "
               "addmm addmv baddbmm diagonal trace tile repeat_interleave rot90 fliplr flipud "
               "masked_select take take_along_dim index_fill as_strided clamp_min "
-              "clamp_max").split():
+              "clamp_max scatter median kthvalue quantile").split():
     globals()[_name] = _method(_name)
 del _name
 

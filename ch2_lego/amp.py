@@ -30,13 +30,15 @@ class autocast:  # noqa: N801 (torch's name)
     warns and disables autocast then). Works as a context manager and as a decorator.
     """
 
+    _caller = 2  # stack frames up to the script's line, for warnings (subclasses add one)
+
     def __init__(self, device_type: str, dtype=None, enabled: bool = True,
                  cache_enabled=None):
         if not isinstance(device_type, str):
             raise ValueError(f"Expected `device_type` of type `str`, got: `{type(device_type)}`")
         if enabled and _missing_device(device_type):
             warnings.warn(f"{device_type.upper()} is not available or torch_xla is imported. "
-                          "Disabling autocast.", stacklevel=2)  # PyTorch's words for CUDA
+                          "Disabling autocast.", stacklevel=self._caller)  # PyTorch's words
             enabled = False
         if enabled and (dtype is None or _dtype_name(dtype) not in FULL_PRECISION):
             lower = "bfloat16" if dtype is None else _dtype_name(dtype)
@@ -65,12 +67,14 @@ class GradScaler:
     disables it) work; scale(loss) is loss and step(optimizer) is optimizer.step().
     """
 
+    _caller = 2  # stack frames up to the script's line, for warnings (subclasses add one)
+
     def __init__(self, device: str = "cuda", init_scale: float = 2.0**16,
                  growth_factor: float = 2.0, backoff_factor: float = 0.5,
                  growth_interval: int = 2000, enabled: bool = True):
         if enabled and _missing_device(device):
             warnings.warn(f"torch.{device}.amp.GradScaler is enabled, but {device.upper()} is "
-                          "not available.  Disabling.", stacklevel=2)  # PyTorch's words
+                          "not available.  Disabling.", stacklevel=self._caller)  # PyTorch's words
             enabled = False
         if enabled:
             raise NotImplementedError(

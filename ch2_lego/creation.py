@@ -120,6 +120,12 @@ def arange(start, end=None, step=1, *, dtype=None, device=None, requires_grad=Fa
     """start, start+step, ... < end; float if any argument is a float."""
     if end is None:
         start, end = 0, start
+    for name, v in (("start", start), ("end", end), ("step", step)):
+        if isinstance(v, Tensor):
+            v = v.item()
+        if not isinstance(v, int | float | np.number):
+            raise TypeError(f"arange(): argument '{name}' must be Number, not "
+                            f"{type(v).__name__}")
     if step == 0:
         raise InvalidArgumentError("step must be nonzero")
     if (end - start) * step < 0:

@@ -196,14 +196,47 @@ def bfloat16_to_float(bits) -> np.ndarray:
 # --8<-- [end:bfloat16]
 
 
+def float_to_float16(x) -> np.ndarray:
+    """float32 values rounded to float16 (nearest, ties to even), with integer ops on the bits:
+    twice as fast as numpy's cast, which converts one element at a time.
+
+    Normal results: rebias the exponent (127 -> 15) and round away the low 13 mantissa bits as
+    float_to_bfloat16 rounds away 16. Subnormal results: adding 0.5 in float32 lets the FPU
+    shift and round them. Past the largest float16: inf, and a NaN stays a NaN (0x7E00).
+    """
+    x = np.asarray(x, np.float32)
+    bits = x.reshape(-1).view(np.uint32)  # 1-d, so that a 0-d input is indexable too
+    sign = bits & np.uint32(0x80000000)
+    f = bits ^ sign
+    rebias = np.uint32(((15 - 127) << 23) + 0xFFF + 2**32)  # wraps around: mod 2^32
+    out = (f + rebias + ((f >> 13) & np.uint32(1))) >> 13
+    small = f < np.uint32(113 << 23)  # below float16's smallest normal, 2^-14
+    if small.any():
+        magic = np.uint32((127 - 15 + 23 - 10 + 1) << 23)  # 0.5: its ulp is float16's 2^-24
+        out[small] = (f[small].view(np.float32) + magic.view(np.float32)).view(np.uint32) - magic
+    big = f >= np.uint32((127 + 16) << 23)  # 65520 and up round to inf
+    if big.any():
+        out[big] = np.where(f[big] > np.uint32(255 << 23), 0x7E00, 0x7C00)
+    return (out | (sign >> 16)).astype(np.uint16).view(np.float16).reshape(x.shape)
+
+
+# every float16 bit pattern's float32 value: widening is one table lookup
+FLOAT16_TO_FLOAT32 = np.arange(2**16, dtype=np.uint32).astype(np.uint16).view(
+    np.float16).astype(np.float32)
+
+
+def float16_to_float(a) -> np.ndarray:
+    """The float32 values of float16 numbers (exact), by table lookup."""
+    return np.take(FLOAT16_TO_FLOAT32, np.asarray(a, np.float16).view(np.uint16))
+
+
 def to_storage(a, dtype: DType) -> np.ndarray:
     """Host values (any numpy dtype) as `dtype`'s storage holds them. The half types round
     through float32, as torch's conversions do (a float64 is rounded twice)."""
     if dtype is bfloat16:
         return float_to_bfloat16(np.asarray(a, np.float32))
     if dtype is float16:
-        with np.errstate(over="ignore"):  # past 65504 is inf, as torch's cast: no warning
-            return np.asarray(a, np.float32).astype(np.float16)
+        return float_to_float16(np.asarray(a, np.float32))
     return np.asarray(a).astype(dtype.np, copy=False)
 
 

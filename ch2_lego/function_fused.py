@@ -292,8 +292,9 @@ def causal_bias(t: int, s: int, dtype, device: str) -> Buffer:
     """The additive mask of is_causal, built once per (T, S, dtype, device) and kept: 0 where
     query i may see key j (j <= i, top-left aligned as in PyTorch), -inf above. Shapes: (T, S).
     Nothing writes into it: the attention adds it to its scores."""
-    mask = np.triu(np.full((t, s), -np.inf, dtype=dtype.np), k=1)
-    return from_numpy(mask, device)
+    half = dtype.itemsize == 2  # float16, bfloat16: made in float32, then cast on the device
+    mask = np.triu(np.full((t, s), -np.inf, dtype=np.float32 if half else dtype.np), k=1)
+    return from_numpy(mask, device).cast(dtype) if half else from_numpy(mask, device)
 
 
 # --8<-- [start:sdpa_fused]

@@ -14,6 +14,7 @@ import numpy as np
 from ch2_lego import function_movement as movement
 from ch2_lego.dtype import PT_NAMES, int64
 from ch2_lego.errors import (
+    ArgumentError,
     DTypeError,
     IndexValueError,
     InvalidArgumentError,
@@ -96,7 +97,7 @@ def _reduce(loss: Tensor, reduction: str) -> Tensor:
         return loss.sum()
     if reduction == "none":
         return loss
-    raise ValueError(f"{reduction} is not a valid value for reduction")
+    raise ArgumentError(f"{reduction} is not a valid value for reduction")
 
 
 def _classes_last(x: Tensor, target: Tensor) -> tuple[Tensor, Tensor, tuple]:
@@ -152,6 +153,9 @@ def cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None,
     if (input.ndim == 2 and target.dtype is int64 and weight is None and label_smoothing == 0
             and reduction in ("mean", "sum", "none")):
         return _fused_cross_entropy(input, target, ignore_index, reduction)
+    if input.ndim == 0:
+        raise ShapeError("cross_entropy: input must have a class dim, (C,) or (N, C, ...), not "
+                         "a 0-d tensor")
     logp = log_softmax(input, 1 if input.ndim > 1 else 0)
     if target.dtype.is_floating_point:
         x, t, out_shape = _classes_last(logp, target)
@@ -264,7 +268,7 @@ def pad(input: Tensor, pad: tuple[int, ...], mode: str = "constant", value=None)
             elif mode == "circular":
                 i = i % n
             else:
-                raise ValueError(f"unsupported padding mode {mode!r}")
+                raise ArgumentError(f"unsupported padding mode {mode!r}")
             x = x.index_select(d, x._from_numpy(i.astype(np.int64), x._buf.device))
     return x
 

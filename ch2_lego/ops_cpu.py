@@ -17,6 +17,7 @@ from ch2_lego.dtype import (
     bfloat16,
     bfloat16_to_float,
     float16,
+    float16_to_float,
     float32,
     float64,
     int32,
@@ -182,15 +183,35 @@ def _quiet(kernel):
     def quiet_kernel(out, *srcs, **arg):
         with np.errstate(all="ignore"):
             kernel(out, *srcs, **arg)
+    quiet_kernel.half_aware = getattr(kernel, "half_aware", False)
     return quiet_kernel
 
 
-def _unary(fn):
-    return lambda out, x: fn(x, out=out)
+def _unary(fn, mixed: bool = False):
+    """out = fn(x). Half-precision operands go through in_float32 (section 5); `mixed`: out's
+    dtype may differ from x's (logical not), so x is checked too."""
+    def raw(out, x):
+        fn(x, out=out)
+
+    def kernel(out, x):
+        if out.itemsize == 2 or (mixed and x.itemsize == 2):
+            return in_float32(raw, out, (x,), {})
+        fn(x, out=out)
+    kernel.half_aware = True
+    return kernel
 
 
-def _binary(fn):
-    return lambda out, a, b: fn(a, b, out=out)
+def _binary(fn, round_numbers: bool = False, mixed: bool = False):
+    """out = fn(a, b), as _unary; `mixed`: a comparison, whose bool out says nothing of a, b."""
+    def raw(out, a, b):
+        fn(a, b, out=out)
+
+    def kernel(out, a, b):
+        if out.itemsize == 2 or (mixed and (a.itemsize == 2 or b.itemsize == 2)):
+            return in_float32(raw, out, (a, b), {}, round_numbers)
+        fn(a, b, out=out)
+    kernel.half_aware = True
+    return kernel
 
 
 # NOTE: two checks that need the values, so they live in the kernels, as in PyTorch; numpy
@@ -216,20 +237,23 @@ UNARY_KERNELS = {
     Ops.SIN: (_unary(np.sin), FLOATS), Ops.COS: (_unary(np.cos), FLOATS),
     Ops.TANH: (_unary(np.tanh), FLOATS), Ops.ABS: (_unary(np.abs), NUMBERS),
     Ops.ERF: (_erf, FLOATS),
-    Ops.SIGN: (_unary(np.sign), NUMBERS), Ops.NOT: (_unary(np.logical_not), ALL),
+    Ops.SIGN: (_unary(np.sign), NUMBERS), Ops.NOT: (_unary(np.logical_not, True), ALL),
     Ops.FLOOR: (_unary(np.floor), FLOATS), Ops.CEIL: (_unary(np.ceil), FLOATS),
     Ops.ROUND: (_unary(np.round), FLOATS),  # half to even, as torch.round
 }
 BINARY_KERNELS = {
-    Ops.ADD: (_binary(np.add), ALL), Ops.SUB: (_binary(np.subtract), NUMBERS),
+    Ops.ADD: (_binary(np.add, True), ALL), Ops.SUB: (_binary(np.subtract, True), NUMBERS),
     Ops.MUL: (_binary(np.multiply), ALL), Ops.DIV: (_quiet(_binary(np.divide)), FLOATS),
     Ops.POW: (_quiet(_pow), NUMBERS), Ops.MOD: (_quiet(_intdiv_check(np.mod)), NUMBERS),
     Ops.FLOORDIV: (_quiet(_intdiv_check(np.floor_divide)), NUMBERS),
     Ops.MAX: (_binary(np.maximum), ALL), Ops.MIN: (_binary(np.minimum), ALL),
-    Ops.CMPLT: (_binary(np.less), ALL), Ops.CMPLE: (_binary(np.less_equal), ALL),
-    Ops.CMPEQ: (_binary(np.equal), ALL), Ops.CMPNE: (_binary(np.not_equal), ALL),
-    Ops.AND: (_binary(np.logical_and), ALL), Ops.OR: (_binary(np.logical_or), ALL),
-    Ops.XOR: (_binary(np.logical_xor), ALL),
+    Ops.CMPLT: (_binary(np.less, mixed=True), ALL),
+    Ops.CMPLE: (_binary(np.less_equal, mixed=True), ALL),
+    Ops.CMPEQ: (_binary(np.equal, mixed=True), ALL),
+    Ops.CMPNE: (_binary(np.not_equal, mixed=True), ALL),
+    Ops.AND: (_binary(np.logical_and, mixed=True), ALL),
+    Ops.OR: (_binary(np.logical_or, mixed=True), ALL),
+    Ops.XOR: (_binary(np.logical_xor, mixed=True), ALL),
 }
 
 # *** 3. reductions ***
@@ -353,27 +377,33 @@ _HALF_NP = {float16.np: float16, bfloat16.np: bfloat16}  # the storage types (no
 # --8<-- [start:cpu_half]
 def _widen(a: np.ndarray) -> np.ndarray:
     """A half-precision operand as float32 values (bfloat16: its bits, shifted up)."""
-    return bfloat16_to_float(a) if a.dtype == bfloat16.np else a.astype(np.float32)
+    return bfloat16_to_float(a) if a.dtype == bfloat16.np else float16_to_float(a)
 
 
-def half_precision(kernel, mixed: bool, round_numbers: bool = False):
-    """`kernel` for float16 and bfloat16 as torch's cpu runs them: operands widened to float32,
-    the kernel computed in float32, the result rounded once (to nearest even) into `out`. Only
-    these types have 2-byte elements, so the itemsize tells them apart at no cost.
+def in_float32(kernel, out, srcs, arg, round_numbers: bool = False) -> None:
+    """Run `kernel` as torch's cpu runs float16 and bfloat16: operands widened to float32, the
+    kernel computed in float32, the result rounded once (to nearest even) into `out`.
     `round_numbers`: a python number (a 0-dim float32 here) is first rounded to out's type, as
     torch's add and sub do (its mul and div keep the number in float32)."""
+    if round_numbers and out.itemsize == 2:
+        srcs = [to_storage(s, _HALF_NP[out.dtype]) if s.ndim == 0 and s.itemsize == 4 else s
+                for s in srcs]
+    srcs = [_widen(s) if s.itemsize == 2 else s for s in srcs]
+    if out.itemsize != 2:
+        return kernel(out, *srcs, **arg)
+    wide = np.empty(out.shape, np.float32)
+    kernel(wide, *srcs, **arg)
+    out[...] = to_storage(wide, _HALF_NP[out.dtype])
+
+
+def half_precision(kernel, mixed: bool):
+    """`kernel`, taking float16 and bfloat16 operands through in_float32. Only these types
+    have 2-byte elements, so the itemsize tells them apart at no cost. (The elementwise
+    kernels, _unary and _binary, make the same check themselves: one call less per op.)"""
     def kernel_any_dtype(out, *srcs, **arg):
         if out.itemsize != 2 and not (mixed and any(s.itemsize == 2 for s in srcs)):
             return kernel(out, *srcs, **arg)  # the common case: no half operand
-        if round_numbers and out.itemsize == 2:
-            srcs = [to_storage(s, _HALF_NP[out.dtype]) if s.ndim == 0 and s.itemsize == 4
-                    else s for s in srcs]
-        srcs = [_widen(s) if s.itemsize == 2 else s for s in srcs]
-        if out.itemsize != 2:
-            return kernel(out, *srcs, **arg)
-        wide = np.empty(out.shape, np.float32)
-        kernel(wide, *srcs, **arg)
-        out[...] = to_storage(wide, _HALF_NP[out.dtype])
+        in_float32(kernel, out, srcs, arg)
     return kernel_any_dtype
 # --8<-- [end:cpu_half]
 
@@ -389,7 +419,10 @@ def _copy(out, x):
 half_copy = half_precision(OTHER_KERNELS[Ops.COPY][0], mixed=True)
 for table in (UNARY_KERNELS, BINARY_KERNELS, REDUCE_KERNELS, OTHER_KERNELS):
     for op, (kernel, dtypes) in table.items():
-        register("cpu", op, _copy if op is Ops.COPY else
-                 half_precision(kernel, op in MIXED, op in (Ops.ADD, Ops.SUB)), dtypes)
+        if op is Ops.COPY:
+            kernel = _copy
+        elif not getattr(kernel, "half_aware", False):
+            kernel = half_precision(kernel, op in MIXED)
+        register("cpu", op, kernel, dtypes)
 
 assert set(CPU.kernels) == set(Ops), "the cpu device implements every primitive"

@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 from ch2_lego.dtype import get_default_dtype, int64, to_dtype
-from ch2_lego.errors import InvalidArgumentError
+from ch2_lego.errors import InvalidArgumentError, ShapeError
 from ch2_lego.generator import (  # noqa: F401 (torch.random exports these too)
     Generator,
     _rng,
@@ -36,17 +36,26 @@ def _finish(a: np.ndarray, dtype, device, requires_grad) -> Tensor:
 # *** 1. uniform and normal ***
 
 
+def _random_shape(size) -> tuple[int, ...]:
+    shape = _shape_arg(size)
+    for n in shape:
+        if n < 0:
+            raise ShapeError(f"Trying to create tensor with negative dimension {n}: "
+                             f"{list(shape)}")
+    return shape
+
+
 def rand(*size, generator=None, dtype=None, device=None, requires_grad=False) -> Tensor:
     """Uniform on [0, 1)."""
     dtype = to_dtype(dtype or get_default_dtype())
-    a = uniform_array(_shape_arg(size), dtype, generator)
+    a = uniform_array(_random_shape(size), dtype, generator)
     return _finish(a, dtype, device, requires_grad)
 
 
 def randn(*size, generator=None, dtype=None, device=None, requires_grad=False) -> Tensor:
     """Standard normal."""
     dtype = to_dtype(dtype or get_default_dtype())
-    a = normal_array(_shape_arg(size), dtype, generator)
+    a = normal_array(_random_shape(size), dtype, generator)
     return _finish(a, dtype, device, requires_grad)
 
 

@@ -29,6 +29,8 @@ class Size(tuple):
 
 def normalize_dim(dim: int, ndim: int) -> int:
     """Wrap a possibly negative dim into [0, ndim); a 0-dim tensor accepts dims 0 and -1."""
+    if isinstance(dim, bool) or not hasattr(dim, "__index__"):  # 1.5 or "a": not a dim at all
+        raise TypeError(f"argument 'dim' must be int, not {type(dim).__name__}")
     lo, hi = (-ndim, ndim - 1) if ndim > 0 else (-1, 0)
     if not lo <= dim <= hi:
         raise OutOfRangeError(f"Dimension out of range (expected to be in range of [{lo}, {hi}], "

@@ -38,6 +38,7 @@ from ch2_lego.dtype import (
     to_storage,
 )
 from ch2_lego.errors import (
+    ArgumentError,
     AutogradError,
     DTypeError,
     ShapeError,
@@ -492,6 +493,9 @@ class _RemovableHandle:
 
 
 
+_NO_ODD = object()  # "every element is a number" (None may be the odd one)
+
+
 def _from_data(data, dtype, dev) -> Tensor:
     """A new tensor copied from nested lists, numbers, numpy arrays or tensors."""
     dev = device_name(dev)
@@ -507,7 +511,7 @@ def _from_data(data, dtype, dev) -> Tensor:
             a = np.array(data, dtype=to_dtype(dtype).np)
         except OverflowError:  # an int that the dtype cannot hold: numpy refuses, as torch
             if to_dtype(dtype) is int64:
-                raise ValueError("Overflow when unpacking long long") from None
+                raise ArgumentError("Overflow when unpacking long long") from None
             raise DTypeError(f"value cannot be converted to type {to_dtype(dtype).name} "
                              "without overflow") from None
     elif isinstance(data, np.ndarray | np.generic):
@@ -515,12 +519,12 @@ def _from_data(data, dtype, dev) -> Tensor:
     else:
         a = _array_of(data)
         if a.dtype.kind == "u":  # numpy took ints in [2**63, 2**64) as uint64; int64 wraps
-            raise ValueError("Overflow when unpacking long long")
+            raise ArgumentError("Overflow when unpacking long long")
         if a.dtype == object:  # numpy found no common type: too big an int, or a stray object
             flat = _flat(data) if isinstance(data, list | tuple) else [data]
-            odd = next((x for x in flat if not isinstance(x, int | float)), None)
-            if odd is None:
-                raise ValueError("Overflow when unpacking long long")
+            odd = next((x for x in flat if not isinstance(x, int | float)), _NO_ODD)
+            if odd is _NO_ODD:
+                raise ArgumentError("Overflow when unpacking long long")
             raise DTypeError(f"Could not infer dtype of {type(odd).__name__}")
         if a.dtype.kind == "f":
             a = a.astype(get_default_dtype().np)
@@ -538,7 +542,7 @@ def _array_of(data) -> np.ndarray:
         while level and all(isinstance(x, list | tuple) for x in level):
             for x in level:
                 if len(x) != len(level[0]):
-                    raise ValueError(f"expected sequence of length {len(level[0])} at dim "
+                    raise ArgumentError(f"expected sequence of length {len(level[0])} at dim "
                                      f"{dim} (got {len(x)})") from None
             level, dim = [y for x in level for y in x], dim + 1
         raise

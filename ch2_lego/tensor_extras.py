@@ -252,6 +252,84 @@ class ExtrasMixin:
         ishape[d] = indices.shape[d]
         return self.expand(shape).gather(d, indices.expand(ishape))
 
+    def scatter(self, dim: int, index, src=None, *, value=None, reduce=None) -> Tensor:
+        """out = self, then out[.., index[i, j, ..], ..] = src[i, j, ..] along dim (src a
+        tensor or a number). Shapes: index no larger than src, nor than self off dim."""
+        if reduce is not None:
+            raise NotImplementedError("scatter(reduce=...) is not supported; use scatter_add")
+        src = value if src is None else src
+        d = normalize_dim(dim, self.ndim)
+        if index.ndim != self.ndim:
+            raise ShapeError("Index tensor must have the same number of dimensions as self "
+                             "tensor")
+        index = index.long()
+        coords = []
+        for k, n in enumerate(index.shape):
+            if k == d:
+                coords.append(index)
+            else:
+                shape = [1] * index.ndim
+                shape[k] = n
+                coords.append(self._iota(n, self._buf.device).reshape(shape))
+        if isinstance(src, TensorBase):
+            src = src[tuple(slice(0, n) for n in index.shape)].to(self.dtype)
+        else:
+            src = self._scalar(src, self)
+        return self.index_put(tuple(coords), src)
+
+    def scatter_(self, dim: int, index, src=None, *, value=None, reduce=None) -> Tensor:
+        return self._inplace(lambda x: x.scatter(dim, index, src, value=value, reduce=reduce))
+
+    def _order_statistic(self, dim, keepdim: bool, position):
+        """Values and indices at sorted `position(n)` along dim (all dims flattened if None)."""
+        x, d = (self.reshape(-1), 0) if dim is None else (self, normalize_dim(dim, self.ndim))
+        if x.ndim == 0:
+            return x.clone(), self._zeros((), int64, self._buf.device)
+        n = x.shape[d]
+        k = position(n)
+        if not 0 <= k < n:
+            raise ShapeError(f"kthvalue(): selected number k out of range for dimension {d}")
+        order = x.argsort(d, stable=True).narrow(d, k, 1)
+        values = x.gather(d, order)
+        if dim is None or not keepdim:
+            values, order = values.squeeze(d), order.squeeze(d)
+        return values, order
+
+    def median(self, dim=None, keepdim: bool = False):
+        """The lower median (element (n-1)//2 in sorted order), as torch's; with dim,
+        (values, indices)."""
+        values, indices = self._order_statistic(dim, keepdim, lambda n: (n - 1) // 2)
+        return values if dim is None else _values_indices("median", values, indices)
+
+    def kthvalue(self, k: int, dim: int = -1, keepdim: bool = False):
+        """The k-th smallest (1-based) along dim, and its index."""
+        return _values_indices("kthvalue", *self._order_statistic(dim, keepdim,
+                                                                  lambda n: k - 1))
+
+    def quantile(self, q, dim=None, keepdim: bool = False, *, interpolation: str = "linear"):
+        """The q-quantile by linear interpolation between the two nearest sorted elements."""
+        if interpolation != "linear":
+            raise NotImplementedError("quantile: only interpolation='linear' is supported")
+        qs = q if isinstance(q, TensorBase) else None
+        scalar_q = not isinstance(q, TensorBase) or q.ndim == 0
+        qv = np.atleast_1d(qs._values() if qs is not None else np.asarray(q, np.float64))
+        if ((qv < 0) | (qv > 1)).any():
+            raise InvalidArgumentError("quantile() q values must be in the range [0, 1]")
+        x, d = (self.reshape(-1), 0) if dim is None else (self, normalize_dim(dim, self.ndim))
+        ordered = x.sort(d).values
+        n = x.shape[d]
+        outs = []
+        for p in qv.tolist():
+            pos = p * (n - 1)
+            lo, hi = int(math.floor(pos)), int(math.ceil(pos))
+            a, b = ordered.narrow(d, lo, 1), ordered.narrow(d, hi, 1)
+            out = a + (b - a) * (pos - lo)
+            outs.append(out if keepdim and dim is not None else out.squeeze(d))
+        if scalar_q:
+            return outs[0]
+        from ch2_lego.tensor_movement import stack
+        return stack(outs)
+
     def pin_memory(self, device=None) -> Tensor:
         """Page-locked host memory for faster uploads in torch; our host memory is the cpu's."""
         return self
@@ -282,8 +360,79 @@ del _name
 # *** 5. functions: stacking, grids, histograms ***
 
 
+def _values_indices(name: str, values, indices):
+    from collections import namedtuple
+    return namedtuple(name, ["values", "indices"])(values, indices)
+
+
 def exp2(x) -> Tensor:
     return x.exp2()
+
+
+def argwhere(input) -> Tensor:
+    return input.nonzero()
+
+
+def diag(input, diagonal: int = 0) -> Tensor:
+    """A vector -> the square matrix with it on the diagonal; a matrix -> its diagonal."""
+    if input.ndim == 2:
+        return input.diagonal(diagonal)
+    if input.ndim != 1:
+        raise ShapeError("diag(): Supports 1D or 2D tensors. Got " f"{input.ndim}D")
+    n = input.shape[0] + abs(diagonal)
+    out = input._zeros((n, n), input.dtype, input._buf.device)
+    rows = input._iota(input.shape[0], input._buf.device) + max(-diagonal, 0)
+    return out.index_put((rows, rows + diagonal), input)
+
+
+def triu_indices(row: int, col: int, offset: int = 0, *, dtype=None, device=None) -> Tensor:
+    from ch2_lego.tensor import Tensor as T
+    return T._from_numpy(np.stack(np.triu_indices(row, offset, col)).astype(np.int64))
+
+
+def searchsorted(sorted_sequence, input, *, right: bool = False, side=None, out_int32=False,
+                 sorter=None) -> Tensor:
+    """Where each value would go into the sorted last dim to keep it sorted (numpy's rule)."""
+    side = side or ("right" if right else "left")
+    seq = sorted_sequence.detach()._values()
+    values = input.detach()._values() if isinstance(input, TensorBase) else np.asarray(input)
+    if seq.ndim == 1:
+        found = np.searchsorted(seq, values, side=side)
+    else:
+        found = np.stack([np.searchsorted(s, v, side=side) for s, v in
+                          zip(seq.reshape(-1, seq.shape[-1]),
+                              values.reshape(-1, values.shape[-1]))]).reshape(values.shape)
+    dtype = "int32" if out_int32 else "int64"
+    return sorted_sequence._from_numpy(np.asarray(found, dtype=dtype),
+                                       sorted_sequence._buf.device)
+
+
+def bucketize(input, boundaries, *, out_int32: bool = False, right: bool = False) -> Tensor:
+    """The bucket of each value among 1-D boundaries: searchsorted with the roles swapped."""
+    return searchsorted(boundaries, input, right=right, out_int32=out_int32)
+
+
+def unique(input, sorted: bool = True, return_inverse: bool = False,
+           return_counts: bool = False, dim=None):
+    """The distinct values, sorted (computed on the host; no gradient, as torch's)."""
+    if dim is not None:
+        raise NotImplementedError("unique(dim=...) is not supported")
+    values, inverse, counts = np.unique(input.detach()._values(), return_inverse=True,
+                                        return_counts=True)
+    dev = input._buf.device
+    out = [input._from_host(values, input.dtype, dev)]
+    if return_inverse:
+        out.append(input._from_numpy(inverse.reshape(input.shape).astype(np.int64), dev))
+    if return_counts:
+        out.append(input._from_numpy(counts.astype(np.int64), dev))
+    return out[0] if len(out) == 1 else tuple(out)
+
+
+def isin(elements, test_elements, *, invert: bool = False) -> Tensor:
+    test = test_elements._values() if isinstance(test_elements, TensorBase) else \
+        np.asarray(test_elements)
+    hit = np.isin(elements.detach()._values(), test, invert=invert)
+    return elements._from_numpy(hit, elements._buf.device)
 
 
 def einsum(equation: str, *operands) -> Tensor:

@@ -34,6 +34,7 @@ from ch2_lego.errors import (
 from ch2_lego.generator import multinomial
 from ch2_lego.storage import (
     Size,
+    Storage,
     View,
     broadcast_shape,
     contiguous_strides,
@@ -180,6 +181,8 @@ class MovementMixin:
         if self.ndim == 0:
             return self.reshape(1)
         s, e = normalize_dim(start_dim, self.ndim), normalize_dim(end_dim, self.ndim)
+        if s > e:
+            raise ShapeError("flatten() has invalid args: start_dim cannot come after end_dim")
         return self.reshape(self.shape[:s] + (-1,) + self.shape[e + 1:]) if s < e else self
 
     def unflatten(self, dim: int, sizes) -> Tensor:
@@ -449,6 +452,9 @@ class MovementMixin:
         if mask.dtype is not bool_:
             raise DTypeError(f"masked_fill_ only supports boolean masks, but got mask with dtype "
                              f"{PT_NAMES[mask.dtype.name].lower()}")
+        if not isinstance(value, TensorBase | int | float | bool | np.number | np.bool_):
+            raise TypeError(f"masked_fill(): argument 'value' must be a Number or a Tensor, not "
+                            f"{type(value).__name__}")
         if isinstance(value, TensorBase):
             value = value.to(self.dtype)
         elif isinstance(value, np.number | np.bool_):
@@ -574,8 +580,15 @@ def _view_as_dtype(t: Tensor, dtype) -> Tensor:
     if t._buf.device != "cpu":
         raise DTypeError(f"view(dtype) reinterprets host memory; it runs on the cpu only, not on "
                          f"'{t._buf.device}'")
-    # numpy reinterprets the same memory; the result is a view of t (not differentiable)
-    out = type(t)._from_numpy(t.detach().numpy().view(dtype.np))
+    # numpy reinterprets the same memory; the result is a view of t (not differentiable).
+    # bfloat16's storage is uint16, which from_numpy would read as an integer type: its bits
+    # go in as float16 (also 2 bytes) and the buffer is then labelled bfloat16.
+    bits = t._buf.numpy().view(np.float16 if dtype.name == "bfloat16" else dtype.np)
+    out = type(t)._from_numpy(bits)
+    if dtype.name == "bfloat16":
+        b = out._buf
+        storage = Storage(b.storage.data.view(np.uint16), "cpu", dtype)
+        out = type(t)._wrap(type(b)(storage, b.view, dtype))
     out._base = t._base if t._base is not None else t
     return out
 

@@ -192,7 +192,7 @@ def where(out, c, a, b):
 
 
 def reduction(name):
-    """SUM / RMAX / ARGMAX over `axes` of a dense x: the kernel sees (kept..., reduced...)."""
+    """SUM / REDUCE_MAX / ARGMAX over `axes` of a dense x: the kernel sees (kept..., reduced...)."""
     def run(out, x, axes):
         kept = [d for d in range(len(x.shape)) if d not in axes]
         order = kept + list(axes)
@@ -338,7 +338,7 @@ KERNELS = {
                                                "allowed.")), NUMBERS),
     Ops.MAX: (binary("max"), ALL), Ops.CMPLT: (binary("cmplt"), ALL),
     Ops.CMPEQ: (binary("cmpeq"), ALL), Ops.WHERE: (where, ALL),
-    Ops.SUM: (reduction("sum"), ALL), Ops.RMAX: (reduction("rmax"), ALL),
+    Ops.SUM: (reduction("sum"), ALL), Ops.REDUCE_MAX: (reduction("rmax"), ALL),
     Ops.ARGMAX: (reduction("argmax"), ALL), Ops.MATMUL: (matmul, NUMBERS),
     Ops.GATHER: (gather, ALL), Ops.SCATTER_ADD: (scatter_add, NUMBERS),
     Ops.INDEX: (index, ALL), Ops.INDEX_PUT: (index_put, NUMBERS), Ops.ARGSORT: (argsort, ALL),

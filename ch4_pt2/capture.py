@@ -9,14 +9,16 @@ here the storage is a cell holding the graph of its current value, so an in-plac
 new value and every view of the storage reads it. Pending writes are realized with the next
 realize. An index out of range or an integer division by zero is noted by the kernel and raised
 after it, as eager mode's error. Not compiled (run on the host, as inductor's fallback kernels):
-argsort, index_put, a scatter_add too large for a masked sum, advanced indexing with several
-index tensors, cumsum over more than 1024 elements, and in-place writes through a view that is
-not a box of its storage.
+argsort, index_put without accumulate or with several index tensors, a scatter_add or
+accumulating index_put too large for a masked sum, advanced indexing with several index
+tensors, cumsum over more than 1024 elements, and in-place writes through a view that is not a
+box of its storage.
 """
 
 from __future__ import annotations
 
 import itertools
+import math
 import weakref
 
 import numpy as np
@@ -432,6 +434,15 @@ class LazyBuffer(Buffer):
 
     def index_put(self, positions, src: LazyBuffer, accumulate: bool, *indices: LazyBuffer,
                   out: LazyBuffer | None = None) -> LazyBuffer:
+        """x[.., idx, ..] = src (+= with accumulate). One index tensor, accumulating and small
+        enough: scatter_add's masked sum, fused (the backward of x[idx] and of unfold); else
+        on the host."""
+        if accumulate and len(positions) == 1 and \
+                self.view.numel * math.prod(indices[0].shape) <= SCATTER_WORK:
+            result = LazyBuffer.from_uop(self._put_sum(positions[0], value_of(src),
+                                                       value_of(indices[0])))
+            return out.assign(result) if out is not None else result
+
         def put(x, s, *idx):
             x = x.copy()
             key = [slice(None)] * x.ndim
@@ -488,6 +499,18 @@ class LazyBuffer(Buffer):
                                              const(0, self.dtype, full)))
         total = picked.r(Ops.ADD, (nd,)).reshape(x.shape)
         return UOp(Ops.ADD, self.dtype, (x, total))
+
+    def _put_sum(self, p: int, src: UOp, idx: UOp) -> UOp:
+        """x[.., idx, ..] += src as a scatter_add along p of idx's elements laid in a row."""
+        pre, post, n = self.shape[:p], self.shape[p + 1:], self.shape[p]
+        count = math.prod(idx.shape)
+        src = src.expand(tuple(pre) + idx.shape + tuple(post)).reshape(
+            tuple(pre) + (count,) + tuple(post))
+        idx = idx.reshape((count,)).cast(int64)
+        idx = UOp(Ops.WHERE, int64, (UOp(Ops.CMPLT, bool_, (idx, const(0, int64, (count,)))),
+                                     UOp(Ops.ADD, int64, (idx, const(n, int64, (count,)))), idx))
+        idx = idx.reshape((1,) * len(pre) + (count,) + (1,) * len(post)).expand(src.shape)
+        return self._scatter_sum(p, idx, src)
 
     def cumsum(self, axis: int, dtype: DType) -> LazyBuffer:
         """out[.., i, ..] = sum over j <= i of x[.., j, ..]: a reduction of x masked by j <= i,

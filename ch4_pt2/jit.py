@@ -104,6 +104,7 @@ class Traced:
         self.state = [(n, STORAGE_OF.get(n.arg[0])) for n in reads
                       if n not in self.placeholders]
         self.fingerprint = (fingerprint(values), tuple(self.outputs), len(writes))
+        self.bound: dict = {}  # state node -> (buffer id, its array) bound at the last replay
         self.checked = False  # replayed only once a second trace gave the same fingerprint
         self.changes = 0  # how many traces in a row differed from the one before
         # run it once: the trace's own result (the storages become realized buffers)
@@ -129,7 +130,10 @@ class Traced:
             base = base_buffer(storage.uop)
             if base.numel != node.numel:
                 return None
-            bind[node] = plans.BUFFER_DATA[base.arg[0]].reshape(node.shape)
+            uid, last = base.arg[0], self.bound.get(node)
+            if last is None or last[0] != uid:  # the same array object as last call if the
+                last = self.bound[node] = (uid, plans.BUFFER_DATA[uid].reshape(node.shape))
+            bind[node] = last[1]  # state did not change (weights): the plan keeps its pointer
         writes = [w() for w in self.writes]  # None: a storage nobody holds now, left unwritten
         arrays = self.plan.run(bind)
         outs = []

@@ -110,6 +110,7 @@ class Plan:
         self.reads = [n for item in self.items for n in item.inputs if n.op is Ops.BUFFER]
         self.scratch: dict[int, np.ndarray] | None = None
         self.fixed: dict[UOp, ctypes.c_void_p] = {}  # scratch nodes' addresses, made once
+        self.bound: dict[UOp, tuple] = {}  # bound node -> (its array at the last run, address)
 
     @property
     def kernel_count(self) -> int:
@@ -140,12 +141,19 @@ class Plan:
         pointers: dict[UOp, ctypes.c_void_p] = {}
 
         def pointer(node: UOp) -> ctypes.c_void_p:
-            """A kernel argument: scratch addresses are fixed, so made once per plan."""
+            """A kernel argument: scratch addresses and unbound buffers are fixed, so made once
+            per plan; a bound array, once per array object."""
+            if node in bind:
+                last = self.bound.get(node)
+                if last is None or last[0] is not bind[node]:
+                    last = self.bound[node] = (bind[node],
+                                               ctypes.c_void_p(bind[node].ctypes.data))
+                return last[1]
             if node in self.fixed:
                 return self.fixed[node]
             if node not in pointers:
                 pointers[node] = ctypes.c_void_p(array(node).ctypes.data)
-                if node.op is not Ops.BUFFER and self.slots[node] in self.scratch:
+                if node.op is Ops.BUFFER or self.slots[node] in self.scratch:
                     self.fixed[node] = pointers[node]
             return pointers[node]
 

@@ -73,6 +73,8 @@ GRADING: dict[str, list[str]] = {
     "3.7": ["test_cuda_compile.py::test_kernel_file_compiles_to_ptx",
             "test_cuda_kernels.py::test_sgemm_ladder"],
     "3.8": ["test_cuda_compile.py::test_kernel_file_compiles_to_ptx",
+            "test_cuda_kernels.py::test_sgemm_ladder"],
+    "3.9": ["test_cuda_compile.py::test_kernel_file_compiles_to_ptx",
             "test_cuda_kernels.py::test_row_kernels"],
     # ch4_pt2
     "4.1": ["test_rules_symbolic.py::test_division_of_a_sum_by_hand"],

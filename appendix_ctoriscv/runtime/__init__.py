@@ -25,10 +25,11 @@ import os
 from pathlib import Path
 
 from appendix_ctoriscv.asm import assemble
+from appendix_ctoriscv.errors import CompileError
 from appendix_ctoriscv.link import ObjectFile
+from appendix_ctoriscv.pipeline import INCLUDE_DIR, compile_c
 
 RUNTIME_DIR = Path(__file__).parent
-INCLUDE_DIR = RUNTIME_DIR / "include"
 LIBC_DIR = RUNTIME_DIR / "libc"
 ASM_FILES = ["crt0.s", "libgcc.s", "syscalls.s"]
 LIBC_OPT_LEVEL = 1
@@ -65,9 +66,6 @@ def compiled_libc() -> tuple[Path, ...]:
 
     Files already there (same sources, same compiler) are reused; new ones are written to a
     temporary name and renamed, so that parallel test workers never read half a file."""
-    from appendix_ctoriscv.errors import CompileError
-    from appendix_ctoriscv.main import compile_c
-
     out_dir = _cache_dir()
     out_dir.mkdir(parents=True, exist_ok=True)
     paths = []

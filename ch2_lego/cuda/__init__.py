@@ -8,7 +8,11 @@ Left out: streams, events, memory statistics, device properties.
 """
 
 from ch2_lego.backend import DEVICES
-from ch2_lego.errors import DeviceError
+
+
+class CudaUnavailableError(AssertionError):
+    """A call that needs a CUDA device, made where none is registered (AssertionError, the class
+    PyTorch raises for it)."""
 
 
 def is_available() -> bool:
@@ -60,17 +64,20 @@ def seed_all() -> None:
 
 
 def synchronize(device=None) -> None:
-    """No-op: ch2 has no streams; a result reaches Python only after its kernel has finished."""
+    """Wait for the CUDA device: an error without one (as in PyTorch); with chapter 3's device,
+    nothing to wait for, since a result reaches Python only after its kernel has finished."""
+    _require("synchronize")
 
 
 def empty_cache() -> None:
-    """No-op: ch2 keeps no cache of device memory."""
+    """No-op: ch2 keeps no cache of device memory (and PyTorch's does nothing without CUDA)."""
 
 
 def _require(what: str) -> None:
     if not is_available():
-        raise DeviceError(f"torch.cuda.{what}: Torch not compiled with CUDA enabled (ch2_lego has "
-                          "no 'cuda' device registered; chapter 3 registers one on a GPU)")
+        raise CudaUnavailableError(
+            f"Torch not compiled with CUDA enabled (torch.cuda.{what}: ch2_lego has no 'cuda' "
+            "device registered; chapter 3 registers one on a GPU)")
 
 
 from ch2_lego.cuda import amp  # noqa: E402,F401 (torch.cuda.amp: GradScaler and autocast)

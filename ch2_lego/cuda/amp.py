@@ -6,6 +6,8 @@ from ch2_lego import amp
 class GradScaler(amp.GradScaler):
     """torch.cuda.amp.GradScaler(...) == torch.amp.GradScaler("cuda", ...)."""
 
+    _caller = 3
+
     def __init__(self, init_scale=2.0**16, growth_factor=2.0, backoff_factor=0.5,
                  growth_interval=2000, enabled=True):
         super().__init__("cuda", init_scale, growth_factor, backoff_factor, growth_interval,
@@ -14,6 +16,8 @@ class GradScaler(amp.GradScaler):
 
 class autocast(amp.autocast):  # noqa: N801 (torch's name)
     """torch.cuda.amp.autocast(...) == torch.autocast("cuda", ...)."""
+
+    _caller = 3
 
     def __init__(self, enabled=True, dtype=None, cache_enabled=True):
         super().__init__("cuda", dtype or "float16", enabled, cache_enabled)

@@ -167,6 +167,9 @@ def conv2d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride=1, 
         )
     b, c, _, _ = input.shape
     o, c_per_group, kh, kw = weight.shape
+    if kh <= 0 or kw <= 0:  # a sum over no taps would be silently 0
+        raise ShapeError(f"kernel size should be greater than zero, but got kernel_height: {kh} "
+                         f"kernel_width: {kw}")
     if c != c_per_group * groups or o % groups != 0:
         raise ShapeError(
             f"Given groups={groups}, weight of size {list(weight.shape)}, expected input"

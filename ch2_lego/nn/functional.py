@@ -118,6 +118,8 @@ def embedding(input: Tensor, weight: Tensor, padding_idx: int | None = None) -> 
             "Expected tensor for argument #1 'indices' to have one of the following scalar "
             f"types: Long, Int; but got {input.dtype} instead"
         )
+    if weight.ndim != 2:
+        raise ShapeError("'weight' must be 2-D")
     flat = input.reshape(-1)
     # Unlike x[i], a lookup takes no negative rows: send them past the end, where the kernel's
     # range check (no sync: the values stay on the device) refuses them with the rest
@@ -145,6 +147,11 @@ def layer_norm(input: Tensor, normalized_shape, weight: Tensor | None = None,
     y = (x - mean) / sqrt(var + eps) * weight + bias, with the biased variance (divide by n).
     """
     normalized_shape = _check_normalized_shape(input, normalized_shape)
+    for name, t in (("weight", weight), ("bias", bias)):
+        if t is not None and tuple(t.shape) != normalized_shape:
+            raise ShapeError(f"Expected {name} to be of same shape as normalized_shape, but got "
+                             f"{name} of shape {list(t.shape)} and normalized_shape = "
+                             f"{list(normalized_shape)}")
     # One fused graph node, as PyTorch's native_layer_norm: the chain of a dozen Tensor ops
     # would cost a dozen nodes, buffers and dispatches each way (ch2_lego/function_fused.py).
     return LayerNormFn.apply(input, weight, bias, len(normalized_shape), eps)

@@ -147,6 +147,7 @@ def check(dev, rng: np.random.Generator, log=print) -> int:
     passed = 0
     prebuild(dev, [kernel_source("matmul"), kernel_source("matmul_tc"),
                    kernel_source("matmul_hopper")]
+             + [kernel_source("matmul_hopper", {"HP_STAGES": s}) for s in (3, 2)]
              + [kernel_source("matmul", t) for t in CANDIDATES if tile_ok(t)])
     for M, N, K in SHAPES:
         a, b = rng.standard_normal((M, K), np.float32), rng.standard_normal((K, N), np.float32)
@@ -163,18 +164,22 @@ def check(dev, rng: np.random.Generator, log=print) -> int:
 
 
 def check_tensor_cores(dev, rng: np.random.Generator, log=print) -> int:
-    """Validate the tensor-core rungs on every shape of TC_SHAPES."""
+    """Validate the tensor-core rungs on every shape of TC_SHAPES, and the bf16 TMA rung with the
+    shallower rings time_tensor_cores times."""
     passed = 0
     for M, N, K in TC_SHAPES:
         a, b = rng.standard_normal((M, K), np.float32), rng.standard_normal((N, K), np.float32)
         for name in TC:
             passed += check_tc(dev, name, a, b)
+        for stages in (3, 2):
+            passed += check_tc(dev, "bf16_wgmma_tma", a, b, stages)
     log(f"tensor cores: {passed} checks passed")
     return passed
 
 
-def check_tc(dev, name: str, a: np.ndarray, b: np.ndarray) -> int:
-    """One tensor-core rung against float64 on the operands as the tensor cores see them."""
+def check_tc(dev, name: str, a: np.ndarray, b: np.ndarray, stages: int | None = None) -> int:
+    """One tensor-core rung (a TMA rung with `stages` stages) against float64 on the operands as
+    the tensor cores see them."""
     (M, K), N = a.shape, b.shape[0]
     if name.startswith("tf32"):  # fp32 in and out, the products in tf32
         A, B, C = upload(dev, a), upload(dev, b), empty(dev, (M, N))
@@ -188,11 +193,12 @@ def check_tc(dev, name: str, a: np.ndarray, b: np.ndarray) -> int:
         return 1
     ab, bb = to_bf16(a), to_bf16(b)  # bf16 in, bf16 out: exact inputs, one output rounding
     A, B, C = upload(dev, ab), upload(dev, bb), empty(dev, (M, N), np.uint16)
-    tensor_core_gemm(dev, name)(A, B, poison(C), M, N, K)
+    tensor_core_gemm(dev, name, stages)(A, B, poison(C), M, N, K)
     a64, b64 = from_bf16(ab).astype(np.float64), from_bf16(bb).astype(np.float64)
     ref = a64 @ b64.T
     bound = K * EPS32 * (np.abs(a64) @ np.abs(b64.T)) + 2.0**-8 * np.abs(ref)
-    validate(f"{name} at {(M, N, K)}", from_bf16(C.numpy()), ref, bound)
+    validate(f"{name} {stages or 'default'} stages at {(M, N, K)}", from_bf16(C.numpy()), ref,
+             bound)
     return 1
 
 

@@ -47,25 +47,39 @@ def _cuda():
 
 
 class CUDAAllocator(Allocator):
-    """Device memory from cuMemAlloc, as pycuda DeviceAllocation handles."""
+    """Device memory from cuMemAlloc, as pycuda DeviceAllocation handles.
+
+    Copies synchronize with the GPU, so a fault of an earlier kernel (launches do not wait for
+    it) surfaces in the next copy: its CudaError says so."""
 
     def __init__(self, cuda):
         self.cuda = cuda
+
+    def _call(self, what: str, fn, *args):
+        try:
+            return fn(*args)
+        except self.cuda.Error as e:
+            raise CudaError(f"{what}: {e} (an earlier kernel's fault shows up at the next "
+                            "call that waits for the GPU)") from e
 
     def alloc(self, nbytes: int):
         try:
             return self.cuda.mem_alloc(max(nbytes, 1))
         except self.cuda.MemoryError as e:
             raise OutOfMemoryError("cuda", nbytes, str(e)) from e
+        except self.cuda.Error as e:
+            raise CudaError(f"cuMemAlloc of {nbytes} bytes: {e}") from e
 
     def free(self, buf) -> None:
-        buf.free()
+        self._call("cuMemFree", buf.free)
 
     def copyin(self, dest, src: memoryview) -> None:
-        self.cuda.memcpy_htod(dest, np.frombuffer(src, dtype=np.uint8))
+        self._call(f"cuMemcpyHtoD of {src.nbytes} bytes", self.cuda.memcpy_htod, dest,
+                   np.frombuffer(src, dtype=np.uint8))
 
     def copyout(self, dest: memoryview, src) -> None:
-        self.cuda.memcpy_dtoh(np.frombuffer(dest, dtype=np.uint8), src)
+        self._call(f"cuMemcpyDtoH of {dest.nbytes} bytes", self.cuda.memcpy_dtoh,
+                   np.frombuffer(dest, dtype=np.uint8), src)
 
 
 def headers_digest() -> str:

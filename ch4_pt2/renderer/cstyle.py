@@ -73,7 +73,7 @@ class CStyleLanguage:
     def render_alu(self, u: UOp, ops: list[str]) -> str:
         if u.op is Ops.CAST:
             return f"({self.render_type(u)})({ops[0]})"
-        if u.op in (Ops.IDIV, Ops.MOD) and not is_python_division(u):
+        if u.op in (Ops.IDIV, Ops.MOD) and u.dtype.category == 1 and not is_python_division(u):
             return f"({ops[0]}{'/' if u.op is Ops.IDIV else '%'}{ops[1]})"  # index arithmetic
         return self.code_for_op[u.op](*ops, u.dtype)
 

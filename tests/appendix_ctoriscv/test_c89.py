@@ -200,6 +200,7 @@ ERRORS = [
     (S + "int main(void) { struct s v; return v.c; }", "3:39",
      "'struct s' has no member named 'c'"),
     ("int main(void) { struct t v; return 0; }", "1:27", "storage size of 'v' isn't known"),
+    ("struct t;\nstruct t g;", "2:10", "storage size of 'g' isn't known"),
     ("struct t;\nint f(struct t *p) { return p->x; }", "2:32",
      "invalid use of undefined type 'struct t'"),
     (S + "struct s { int z; };", "3:8", "redefinition of 'struct s'"),

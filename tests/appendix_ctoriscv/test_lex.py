@@ -150,7 +150,8 @@ def test_line_comments_are_an_error_in_c89():
     "text, col, message",
     [
         ("int x = 1 @ 2;", 11, "stray '@' in program"),
-        ("x = 1.5;", 5, "floating-point constants are not supported"),
+        ("x = 1.5e;", 5, "exponent has no digits"),
+        ("x = 1.5x;", 5, 'invalid suffix "x" on floating constant'),
         ("x = 99999999999;", 5, "integer constant is too large for its type"),
         ("x = 09;", 5, "invalid integer constant '09'"),
         ("c = '';", 5, "empty character constant"),

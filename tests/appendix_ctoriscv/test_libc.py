@@ -401,3 +401,61 @@ def test_printf_alternate_g_keeps_its_digits():
     )
     lines = run_ours(source).stdout.decode().splitlines()
     assert lines == ["[1.00000e+06]13", "[1.00000]9", "[0.000100000]13", "[1.23457e+08]13"]
+
+
+STDIO_ECHO = r"""
+#include <stdio.h>
+#include <string.h>
+int main(void) {
+    char line[8];
+    int lines = 0, c;
+    while (fgets(line, sizeof line, stdin) != NULL) {   /* long lines come in pieces */
+        lines++;
+        fputs("[", stdout);
+        fwrite(line, 1, strlen(line), stdout);
+        fputc(']', stdout);
+        putc('\n', stdout);
+        if (lines == 3)
+            break;
+    }
+    while ((c = getc(stdin)) != EOF)
+        putchar(c == '\n' ? '|' : c);
+    fprintf(stderr, "%d lines\n", lines);
+    fflush(stdout);
+    puts("");
+    return lines;
+}
+"""
+
+
+def test_stdio_reads_and_writes_like_glibc(native_run):
+    stdin = b"short\na line longer than eight\nthird\nrest\nof it\xff\n"
+    native_code, native_out = native_run(STDIO_ECHO, stdin=stdin)
+    ours = run_ours(STDIO_ECHO, stdin=stdin)
+    assert (ours.stdout, ours.exit_code) == (native_out, native_code)
+    assert ours.stderr == b"3 lines\n"
+
+
+PRINTF_DOUBLES = r"""
+#include <stdio.h>
+int main(void) {
+    double x = 1.0 / 3, y = -2.5e-7, big = 1e300;
+    float f = 0.1f;
+    int i;
+    printf("%d %f %d %e %g\n", 1, x, 3, y, big);
+    printf("%.3f %s %8.2e %c %g\n", f, "mid", x * 1e10, 'z', (double)f);
+    for (i = 0; i < 5; i++)
+        printf("%d:%.*f|%-10.4g|%+.2e\n", i, i, x * i, y * i, big / (i + 1));
+    printf("%f %f %f\n", 0.5, 1.5, 2.5);
+    return 0;
+}
+"""
+
+
+@LEVELS
+def test_printf_of_real_doubles_matches_glibc(opt_level, native_run):
+    """doubles computed by compiled code (soft float) and passed through `...` at odd and even
+    argument positions (a variadic double sits at an 8-byte boundary), floats promoted"""
+    native_code, native_out = native_run(PRINTF_DOUBLES)
+    ours = run_ours(PRINTF_DOUBLES, opt_level)
+    assert (ours.stdout, ours.exit_code) == (native_out, native_code)

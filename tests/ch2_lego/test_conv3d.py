@@ -89,7 +89,7 @@ def test_conv3d_bad_shapes_raise_torchs_errors():
         w, tw = lego.ones(*args[0]), torch.ones(*args[0])
         with pytest.raises(RuntimeError):
             torch.nn.functional.conv3d(tx, tw)
-        with pytest.raises(RuntimeError, match="conv3d|Kernel size|channels"):
+        with pytest.raises(RuntimeError, match="conv3d|weight|stride|Kernel size|channels"):
             lego.nn.functional.conv3d(x, w)
     with pytest.raises(RuntimeError):
         torch.nn.functional.conv3d(torch.ones(4, 3), torch.ones(6, 4, 1, 1, 1))

@@ -9,6 +9,7 @@ import importlib
 import itertools
 import math
 import os
+import re
 
 import numpy as np
 import pytest
@@ -104,7 +105,8 @@ PATHS = [("dataloader", "DataLoader"), ("dataloader", "default_collate"),
          ("dataloader", "get_worker_info"), ("dataset", "Dataset"), ("dataset", "TensorDataset"),
          ("dataset", "Subset"), ("dataset", "random_split"), ("dataset", "IterableDataset"),
          ("sampler", "Sampler"), ("sampler", "BatchSampler"), ("sampler", "RandomSampler"),
-         ("sampler", "SequentialSampler"), ("sampler", "SubsetRandomSampler")]
+         ("sampler", "SequentialSampler"), ("sampler", "SubsetRandomSampler"),
+         ("sampler", "WeightedRandomSampler")]
 
 
 @pytest.mark.parametrize("module,name", PATHS)
@@ -151,16 +153,32 @@ def test_subset_random_sampler_permutes_its_indices():
     assert sorted(ours) == indices and len(lego.utils.data.SubsetRandomSampler(indices)) == 5
 
 
+def test_weighted_random_sampler_draws_in_proportion():
+    weights = [1.0, 0.0, 3.0, 4.0]
+    gen = lego.Generator().manual_seed(0)
+    draws = list(lego.utils.data.WeightedRandomSampler(weights, 8000, generator=gen))
+    counts = np.bincount(draws, minlength=4)
+    assert len(draws) == 8000 and counts[1] == 0  # a zero weight is never drawn
+    # each count is Binomial(8000, w/8): within 6 sd with probability > 1 - 1e-8
+    p = np.array(weights) / sum(weights)
+    assert (np.abs(counts - 8000 * p) <= 6 * np.sqrt(8000 * p * (1 - p)) + 1e-9).all()
+    once = list(lego.utils.data.WeightedRandomSampler([1, 1, 1, 0, 2], 4, replacement=False))
+    assert sorted(once) == [0, 1, 2, 4]  # without replacement: the four with weight
+
+
 @pytest.mark.parametrize("make,error", [
     (lambda lib: lib.utils.data.RandomSampler(range(3), num_samples=0), ValueError),
     (lambda lib: lib.utils.data.RandomSampler(range(3), replacement="yes"), TypeError),
     (lambda lib: lib.utils.data.BatchSampler(range(3), 0, False), ValueError),
     (lambda lib: lib.utils.data.BatchSampler(range(3), 2, drop_last=None), ValueError),
+    (lambda lib: lib.utils.data.WeightedRandomSampler([1.0], 0), ValueError),
+    (lambda lib: lib.utils.data.WeightedRandomSampler([1.0], 2, replacement=1), ValueError),
+    (lambda lib: lib.utils.data.WeightedRandomSampler([[1.0, 2.0]], 2), ValueError),
 ])
 def test_sampler_errors_match_torch(make, error):
     with pytest.raises(error) as ref:
         make(torch)
-    with pytest.raises(error, match=str(ref.value)):
+    with pytest.raises(error, match=re.escape(str(ref.value))):
         make(lego)
 
 
@@ -267,3 +285,32 @@ def test_concat_subset_and_random_split_match_torch():
                                          [0.5, 0.3, 0.2])
     ref_parts = torch.utils.data.random_split(range(10), [0.5, 0.3, 0.2])
     assert [len(p) for p in parts] == [len(p) for p in ref_parts]
+
+
+@pytest.mark.parametrize("n,replicas,drop_last", [(10, 3, False), (10, 3, True), (9, 3, False),
+                                                  (2, 5, False), (7, 2, True)])
+def test_distributed_sampler_shares_match_torch(n, replicas, drop_last):
+    from torch.utils.data.distributed import DistributedSampler as Ref
+
+    Ours = importlib.import_module(f"{ORACLE}.utils.data.distributed").DistributedSampler
+    for rank in range(replicas):
+        ours = Ours(range(n), replicas, rank, shuffle=False, drop_last=drop_last)
+        ref = Ref(range(n), replicas, rank, shuffle=False, drop_last=drop_last)
+        assert list(ours) == list(ref) and len(ours) == len(ref)
+
+
+def test_distributed_sampler_shuffles_by_seed_and_epoch():
+    Ours = importlib.import_module(f"{ORACLE}.utils.data.distributed").DistributedSampler
+    shares = [Ours(range(12), 3, rank, seed=4) for rank in range(3)]
+    first = [list(s) for s in shares]
+    assert sorted(sum(first, [])) == list(range(12))  # the shares split one permutation
+    assert [list(s) for s in shares] == first  # the same epoch, the same order
+    for s in shares:
+        s.set_epoch(1)
+    assert [list(s) for s in shares] != first
+    with pytest.raises(ValueError, match=re.escape("Invalid rank 3, rank should be in the "
+                                                   "interval [0, 2]")):
+        Ours(range(12), 3, 3)
+    if ORACLE == "ch2_lego":  # no process group to ask for the world size and rank
+        with pytest.raises(RuntimeError, match="Requires distributed package to be available"):
+            Ours(range(12))

@@ -21,6 +21,12 @@ RNG = np.random.default_rng(0)
 X, Y = RNG.standard_normal((8, 5)), RNG.standard_normal((8, 2))
 
 
+
+def at_scale(t, rel=1e-10) -> float:
+    """An absolute tolerance at the tensor's own scale: a weight that an update drove near 0
+    still carries the rounding of the larger values it was computed from."""
+    return rel * float(np.abs(np.asarray(t.detach().numpy())).max(initial=0.0))
+
 def np_of(t) -> np.ndarray:
     return np.array(t.detach().numpy(), copy=True)
 
@@ -88,7 +94,7 @@ def test_param_groups_have_their_own_lr():
     run_steps(lego, ours, opt_ours, 3)
     run_steps(torch, ref, opt_ref, 3)
     for a, b in zip(ours.parameters(), ref.parameters()):
-        np.testing.assert_allclose(np_of(a), np_of(b), rtol=1e-10)
+        np.testing.assert_allclose(np_of(a), np_of(b), rtol=1e-10, atol=at_scale(b))
 
 
 @pytest.mark.parametrize("name", ["sgd_momentum", "adam_amsgrad", "adamw_wd"])
@@ -110,7 +116,7 @@ def test_state_dict_round_trip_resumes_exactly(name):
     opt_resumed.load_state_dict(saved_opt)
     run_steps(lego, resumed, opt_resumed, 3)
     for a, b in zip(straight.parameters(), resumed.parameters()):
-        np.testing.assert_allclose(np_of(a), np_of(b), rtol=1e-12)
+        np.testing.assert_allclose(np_of(a), np_of(b), rtol=1e-12, atol=at_scale(b, 1e-12))
 
 
 @pytest.mark.parametrize("foreach", [True, False])
@@ -134,7 +140,7 @@ def test_adam_with_a_parameter_left_out_and_a_dtype_change(foreach):
     run_steps(lego, ours, opt_ours, 2)
     run_steps(torch, ref, opt_ref, 2)
     for a, b in zip(ours.parameters(), ref.parameters()):
-        np.testing.assert_allclose(np_of(a), np_of(b), rtol=1e-10)
+        np.testing.assert_allclose(np_of(a), np_of(b), rtol=1e-10, atol=at_scale(b))
     assert opt_ours.state[ours[0].weight]["step"] == 4
 
 

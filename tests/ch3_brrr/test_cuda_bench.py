@@ -1,6 +1,7 @@
 """`singsys bench --device D`: the spelling of issue 14, and the GPU roofline's drawing."""
 
 import importlib.util
+from pathlib import Path
 
 import pytest
 
@@ -9,6 +10,7 @@ from ch3_brrr.ladders.common import Row
 from ch3_brrr.ladders.matmul_c import RUNGS
 
 pytestmark = pytest.mark.sec_3_13
+REPO = Path(__file__).resolve().parents[2]
 
 
 def test_device_c_runs_the_c_ladder(tmp_path, capsys):
@@ -45,3 +47,17 @@ def test_gpu_roofline_is_drawn_under_the_measured_roofs(tmp_path):
     assert (tmp_path / "r.png").stat().st_size > 10_000
     draw_roofline(rows[1:], tmp_path / "none.png")  # no copy: no memory roof, nothing drawn
     assert not (tmp_path / "none.png").exists()
+
+
+def test_roofline_redrawn_from_recorded_runs(tmp_path, capsys):
+    # bench/ch3_cuda.py --roofline-from: the book's figure from the recorded JSON, no GPU
+    pytest.importorskip("matplotlib")
+    spec = importlib.util.spec_from_file_location("ch3_cuda", REPO / "bench" / "ch3_cuda.py")
+    script = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(script)
+    runs = [str(REPO / "bench" / "results" / f) for f in ("ch3_cuda_run3.json",
+                                                          "ch3_cuda_run6_attention.json")]
+    assert script.main(["--roofline-from", *runs, "--out", str(tmp_path)]) == 0
+    assert (tmp_path / "ch3_cuda_roofline.png").stat().st_size > 10_000
+    # run 6's rows replace run 3's of the same name and add the 4 wgmma rungs: 37 + 4
+    assert "41 kernels" in capsys.readouterr().out

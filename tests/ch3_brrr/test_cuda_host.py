@@ -40,3 +40,70 @@ def test_hopper_gets_the_wgmma_target():
 def test_tensor_map_refuses_what_tma_cannot_copy(cols, dtype, box_cols, what):
     with pytest.raises(ValueError, match=what):
         tensor_map_2d(0, 128, cols, dtype, 128, box_cols)
+
+
+class FakeDriver:
+    """Stands in for pycuda.driver: its error classes, and calls that fail as a faulted GPU's do."""
+
+    class Error(Exception):
+        pass
+
+    class MemoryError(Error):
+        pass
+
+    @staticmethod
+    def mem_alloc(nbytes):
+        if nbytes > 2**40:
+            raise FakeDriver.MemoryError("cuMemAlloc failed: out of memory")
+        raise FakeDriver.Error("cuMemAlloc failed: an illegal memory access was encountered")
+
+    @staticmethod
+    def memcpy_dtoh(dest, src):
+        raise FakeDriver.Error("cuMemcpyDtoH failed: an illegal memory access was encountered")
+
+
+def test_allocator_errors_are_named():
+    from ch3_brrr.runtime.device import OutOfMemoryError
+    from ch3_brrr.runtime.ops_cuda import CUDAAllocator, CudaError
+    alloc = CUDAAllocator(FakeDriver)
+    with pytest.raises(OutOfMemoryError, match=f"cuda out of memory. Tried to allocate {2**41}"):
+        alloc.alloc(2**41)
+    with pytest.raises(CudaError, match="cuMemAlloc of 64 bytes: .*illegal memory access"):
+        alloc.alloc(64)
+    out = memoryview(bytearray(16))
+    with pytest.raises(CudaError, match="cuMemcpyDtoH of 16 bytes: .*earlier kernel's fault"):
+        alloc.copyout(out, 0)
+
+
+@pytest.fixture(scope="module")
+def core_only():
+    """A ch2 device on the host with only the core primitives (the cpu device's kernels) and
+    dense operands: what device "cuda" offers the dispatcher, without a GPU."""
+    from ch2_lego import backend
+    cpu = backend.DEVICES["cpu"]
+    if "core_only" not in backend.DEVICES:
+        dev = backend.register_device(backend.Device(
+            "core_only", alloc=cpu.alloc, from_numpy=cpu.from_numpy, to_numpy=cpu.to_numpy,
+            operand=cpu.operand, scalar=cpu.scalar, dtypes=cpu.dtypes, contiguous_only=True))
+        dev.kernels.update({op: cpu.kernels[op] for op in backend.CORE})
+    return backend.DEVICES["core_only"]
+
+
+def test_primitive_cases_reach_every_core_op(core_only):
+    # the cases prims_cuda runs on "cuda" pass on the host and run every core primitive there
+    # (check raises if one never ran), so on a GPU each kernel of ops.cu is checked
+    from ch3_brrr.ladders import prims_cuda
+    assert prims_cuda.check("core_only", np.random.default_rng(5), log=lambda *a: None) > 40
+
+
+def test_primitive_cases_catch_a_kernel_that_writes_nothing(core_only):
+    from ch2_lego.backend import Ops
+    from ch3_brrr.ladders import prims_cuda
+    from ch3_brrr.ladders.common import ValidationError
+    fn, dtypes = core_only.kernels[Ops.GATHER]
+    core_only.kernels[Ops.GATHER] = (lambda *args, **kwargs: None, dtypes)
+    try:
+        with pytest.raises(ValidationError, match="gather on core_only"):
+            prims_cuda.check("core_only", np.random.default_rng(5), log=lambda *a: None)
+    finally:
+        core_only.kernels[Ops.GATHER] = (fn, dtypes)

@@ -36,8 +36,15 @@ def test_tensor_core_gemms(dev):
 @pytest.mark.sec_3_21
 def test_gpt_trains_on_cuda_as_on_cpu(dev):
     from ch3_brrr.ladders import gpt_cuda
-    result = gpt_cuda.train_both(steps=3, batch_size=8)  # raises if losses or weights disagree
+    result = gpt_cuda.train_both(steps=3, batch_size=8)  # raises if losses or gradients disagree
     assert len(result["cuda"]["losses"]) == 3
+    assert result["samples_equal"], result["samples"]  # same weights, same draws, same names
+
+
+@pytest.mark.sec_3_21
+def test_ch2_primitives_on_cuda(dev):
+    from ch3_brrr.ladders import prims_cuda
+    assert prims_cuda.check("cuda", np.random.default_rng(5), log=lambda *a: None) > 0
 
 
 @pytest.mark.sec_3_18

@@ -198,3 +198,68 @@ def test_mixing_devices_is_pytorchs_error():
         lego.ones(3, device="lazy") + lego.ones(3)
     with pytest.raises(lego.errors.DeviceError, match="Expected all tensors to be on the same"):
         lego.ones(3, 2, device="lazy") @ lego.ones(2, 4)
+
+
+def lib_of(x):
+    return torch if isinstance(x, torch.Tensor) else lego
+
+
+def fn_of(x):
+    return TF if isinstance(x, torch.Tensor) else LF
+
+
+def on(x, data):
+    """An index tensor on x's device (cpu for torch, lazy for ours)."""
+    return lib_of(x).tensor(data, device=x.device)
+
+
+MORE = {  # more of the ch2 op suite: ([shapes], fn called with torch and with ch2 tensors)
+    "expm1": ([(3, 4)], lambda x: x.expm1()),
+    "log1p": ([(3, 4)], lambda x: x.abs().log1p()),
+    "exp2": ([(3, 4)], lambda x: x.exp2()),
+    "rsqrt": ([(3, 4)], lambda x: (x.abs() + 0.1).rsqrt()),
+    "erf": ([(3, 4)], lambda x: x.erf()),
+    "floor_ceil_round": ([(3, 4)], lambda x: x.floor() + x.ceil() * 2 + (x * 3).round()),
+    "sign": ([(3, 4)], lambda x: x.sign() * x),
+    "silu": ([(3, 4)], lambda x: fn_of(x).silu(x)),
+    "softplus": ([(3, 4)], lambda x: fn_of(x).softplus(x)),
+    "elu": ([(3, 4)], lambda x: fn_of(x).elu(x)),
+    "leaky_relu": ([(3, 4)], lambda x: fn_of(x).leaky_relu(x, 0.1)),
+    "hardtanh": ([(3, 4)], lambda x: fn_of(x).hardtanh(x)),
+    "mish": ([(3, 4)], lambda x: fn_of(x).mish(x)),
+    "hardswish": ([(3, 4)], lambda x: fn_of(x).hardswish(x)),
+    "lerp": ([(3, 4), (3, 4)], lambda a, b: a.lerp(b, 0.3)),
+    "hypot": ([(3, 4), (3, 4)], lambda a, b: a.hypot(b)),
+    "fmod": ([(3, 4), (3, 4)], lambda a, b: a.fmod(b.abs() + 0.5)),
+    "remainder": ([(3, 4), (3, 4)], lambda a, b: a.remainder(b.abs() + 0.5)),
+    "floor_divide": ([(3, 4), (3, 4)], lambda a, b: ((a * 3) // (b.abs() + 0.5)).detach() * a),
+    "min_dim": ([(2, 5, 3)], lambda x: x.min(1)[0]),
+    "std": ([(2, 5, 3)], lambda x: x.std(2)),
+    "norm": ([(2, 5, 3)], lambda x: x.norm(dim=1)),
+    "roll": ([(3, 5)], lambda x: x.roll(2, 1) * x),
+    "tril_triu": ([(4, 4)], lambda x: x.tril() + x.triu(1) * 2),
+    "repeat": ([(2, 3)], lambda x: x.repeat(2, 3).sin()),
+    "gather": ([(3, 5)], lambda x: x.gather(1, on(x, [[0, 4], [2, 2], [1, 3]]))),
+    "index_select": ([(5, 3)], lambda x: x.index_select(0, on(x, [4, 0, 0, 2]))),
+    "advanced_index": ([(5, 3)], lambda x: x[on(x, [4, -1, 0, 4])] * 2),
+    "masked_fill": ([(3, 4)], lambda x: x.masked_fill(x > 0.5, 0.0)),
+    "chunk_split": ([(4, 6)], lambda x: x.chunk(2, 1)[1] * x.split(3, 1)[0]),
+    "movedim": ([(2, 3, 4)], lambda x: x.movedim(0, 2).reshape(3, 8)),
+    "unfold": ([(2, 9)], lambda x: x.unfold(1, 3, 2).sum(-1)),
+    "conv2d": ([(1, 2, 5, 5), (3, 2, 3, 3)], lambda x, w: fn_of(x).conv2d(x, w, padding=1)),
+    "max_pool2d": ([(1, 2, 4, 4)], lambda x: fn_of(x).max_pool2d(x, 2)),
+    "avg_pool2d": ([(1, 2, 4, 4)], lambda x: fn_of(x).avg_pool2d(x, 2)),
+    "batch_norm": ([(4, 3, 2), (3,), (3,)], lambda x, w, b: fn_of(x).batch_norm(
+        x, None, None, w, b, training=True)),
+    "rms_norm": ([(2, 3, 8), (8,)], lambda x, w: fn_of(x).rms_norm(x, (8,), w)),
+    "mse_loss": ([(3, 4), (3, 4)], lambda a, b: fn_of(a).mse_loss(a, b)),
+    "causal_sdpa": ([(1, 2, 4, 8)] * 3, lambda q, k, v: fn_of(q).scaled_dot_product_attention(
+        q, k, v, is_causal=True)),
+    "einsum": ([(2, 3, 4), (2, 4, 5)], lambda a, b: lib_of(a).einsum("bij,bjk->bik", a, b)),
+}
+
+
+@pytest.mark.parametrize("name", list(MORE))
+def test_more_of_the_op_suite(name):
+    shapes, fn = MORE[name]
+    check(shapes, fn)

@@ -9,12 +9,12 @@
 #ifndef _STDARG_H
 #define _STDARG_H
 
-// --8<-- [start:stdarg]
+/* --8<-- [start:stdarg] */
 typedef char *va_list;
 #define va_start(ap, last) ((void)((ap) = __builtin_va_start()))
 #define va_arg(ap, type) __builtin_va_arg(ap, type)
 #define va_end(ap) ((void)(ap))
 #define va_copy(dst, src) ((void)((dst) = (src)))
-// --8<-- [end:stdarg]
+/* --8<-- [end:stdarg] */
 
 #endif

@@ -25,27 +25,32 @@ static Bits64 significand64(Bits64 a)
 }
 
 /* --8<-- [start:round_pack64] */
-/* The double nearest to sig * 2^(exp - 1084), sig's leading 1 at bit 62 for a normal
- * result: float's __sf_round_pack32 with 10 rounding bits (0x200 is the half). */
-static Bits64 round_pack64(unsigned sign, int exp, Bits64 sig)
+/* The double nearest to (hi:lo) * 2^(exp - 1084), the leading 1 at bit 62 (bit 30 of hi) for
+ * a normal result: float's __sf_round_pack32 with 10 rounding bits (0x200 is the half). The
+ * 64-bit significand stays in two scalars here, not a Bits64, so that it lives in registers. */
+static Bits64 round_pack64(unsigned sign, int exp, unsigned hi, unsigned lo)
 {
     unsigned round_bits;
     if ((unsigned)exp >= 0x7FD) {
         if (exp < 0) {
-            sig = __sf_shr64_jam(sig, -exp);
+            Bits64 sig = __sf_shr64_jam(bits(hi, lo), -exp);
+            hi = sig.hi;
+            lo = sig.lo;
             exp = 0;
-        } else if (exp > 0x7FD || !__sf_lt64(__sf_add64(sig, bits(0, 0x200)),
-                                             bits(0x80000000U, 0))) {
-            return bits(sign | D_INF_HI, 0);
+        } else if (exp > 0x7FD || (hi == 0x7FFFFFFFU && lo >= 0xFFFFFE00U)) {
+            return bits(sign | D_INF_HI, 0);    /* rounding would reach 2^63: overflow */
         }
     }
-    round_bits = sig.lo & 0x3FF;
-    sig = __sf_shr64(__sf_add64(sig, bits(0, 0x200)), 10);
+    round_bits = lo & 0x3FF;
+    lo += 0x200;
+    hi += lo < 0x200;                           /* the carry into the high word */
+    lo = lo >> 10 | hi << 22;
+    hi >>= 10;
     if (round_bits == 0x200)
-        sig.lo &= ~1U;                          /* a tie: round to even */
-    if (sig.hi == 0 && sig.lo == 0)
+        lo &= ~1U;                              /* a tie: round to even */
+    if ((hi | lo) == 0)
         exp = 0;
-    return bits(sign | (((unsigned)exp << 20) + sig.hi), sig.lo);
+    return bits(sign | (((unsigned)exp << 20) + hi), lo);
 }
 /* --8<-- [end:round_pack64] */
 
@@ -64,8 +69,8 @@ static int unpack64(Bits64 a, Bits64 *sig)
 
 Bits64 __adddf3(Bits64 a, Bits64 b)
 {
-    unsigned sign;
-    Bits64 sig_a, sig_b, t;
+    unsigned sign, a_hi, a_lo, b_hi, b_lo, borrow;
+    Bits64 t;
     int exp_a, exp_b, shift;
     if (D_IS_NAN(a) || D_IS_NAN(b))
         return bits(D_NAN_HI, 0);
@@ -77,7 +82,7 @@ Bits64 __adddf3(Bits64 a, Bits64 b)
         return D_IS_ZERO(b) ? bits(a.hi & b.hi, 0) : b;
     if (D_IS_ZERO(b))
         return a;
-    if (__sf_lt64(bits(D_ABS_HI(a), a.lo), bits(D_ABS_HI(b), b.lo))) {
+    if (D_ABS_HI(a) < D_ABS_HI(b) || (D_ABS_HI(a) == D_ABS_HI(b) && a.lo < b.lo)) {
         t = a;
         a = b;
         b = t;
@@ -85,17 +90,37 @@ Bits64 __adddf3(Bits64 a, Bits64 b)
     sign = a.hi & SIGN;
     exp_a = D_EXP(a) + (D_EXP(a) == 0);
     exp_b = D_EXP(b) + (D_EXP(b) == 0);
-    sig_a = __sf_shl64(significand64(a), 9);
-    sig_b = __sf_shr64_jam(__sf_shl64(significand64(b), 9), exp_a - exp_b);
+    /* the significands with 9 bits more (the leading 1 at bit 61), as two words */
+    a_hi = (a.hi & 0x000FFFFFU) | (D_EXP(a) ? 0x00100000U : 0);
+    b_hi = (b.hi & 0x000FFFFFU) | (D_EXP(b) ? 0x00100000U : 0);
+    a_hi = a_hi << 9 | a.lo >> 23;
+    a_lo = a.lo << 9;
+    b_hi = b_hi << 9 | b.lo >> 23;
+    b_lo = b.lo << 9;
+    if (exp_a != exp_b) {                       /* line b up with a, keeping a sticky bit */
+        t = __sf_shr64_jam(bits(b_hi, b_lo), exp_a - exp_b);
+        b_hi = t.hi;
+        b_lo = t.lo;
+    }
     if ((a.hi ^ b.hi) & SIGN) {
-        sig_a = __sf_sub64(sig_a, sig_b);
-        if (sig_a.hi == 0 && sig_a.lo == 0)
+        borrow = a_lo < b_lo;
+        a_lo -= b_lo;
+        a_hi -= b_hi + borrow;
+        if ((a_hi | a_lo) == 0)
             return bits(0, 0);
     } else {
-        sig_a = __sf_add64(sig_a, sig_b);
+        a_lo += b_lo;
+        a_hi += b_hi + (a_lo < b_lo);
     }
-    shift = __sf_clz64(sig_a) - 1;
-    return round_pack64(sign, exp_a - shift, __sf_shl64(sig_a, shift));
+    shift = (a_hi ? __sf_clz32(a_hi) : 32 + __sf_clz32(a_lo)) - 1;     /* leading 1 to 62 */
+    if (shift >= 32) {
+        a_hi = a_lo << (shift - 32);
+        a_lo = 0;
+    } else if (shift > 0) {
+        a_hi = a_hi << shift | a_lo >> (32 - shift);
+        a_lo <<= shift;
+    }
+    return round_pack64(sign, exp_a - shift, a_hi, a_lo);
 }
 
 Bits64 __subdf3(Bits64 a, Bits64 b)
@@ -127,13 +152,13 @@ Bits64 __muldf3(Bits64 a, Bits64 b)
         exp--;
         sig = __sf_shl64(sig, 1);
     }
-    return round_pack64(sign, exp, sig);
+    return round_pack64(sign, exp, sig.hi, sig.lo);
 }
 
 Bits64 __divdf3(Bits64 a, Bits64 b)
 {
-    unsigned sign = (a.hi ^ b.hi) & SIGN;
-    Bits64 sig_a, sig_b, quotient = bits(0, 0);
+    unsigned sign = (a.hi ^ b.hi) & SIGN, r_hi, r_lo, b_hi, b_lo, q_hi = 0, q_lo = 0;
+    Bits64 sig_a, sig_b;
     int exp, i;
     if (D_IS_NAN(a) || D_IS_NAN(b))
         return bits(D_NAN_HI, 0);
@@ -150,16 +175,22 @@ Bits64 __divdf3(Bits64 a, Bits64 b)
         sig_a = __sf_shl64(sig_a, 1);
         exp--;
     }
+    r_hi = sig_a.hi;                            /* the remainder, in two scalars */
+    r_lo = sig_a.lo;
+    b_hi = sig_b.hi;
+    b_lo = sig_b.lo;
     for (i = 0; i < 63; i++) {                  /* 63 quotient bits, the leading 1 at bit 62 */
-        quotient = __sf_shl64(quotient, 1);
-        if (!__sf_lt64(sig_a, sig_b)) {
-            sig_a = __sf_sub64(sig_a, sig_b);
-            quotient.lo |= 1;
+        q_hi = q_hi << 1 | q_lo >> 31;
+        q_lo <<= 1;
+        if (r_hi > b_hi || (r_hi == b_hi && r_lo >= b_lo)) {
+            r_hi -= b_hi + (r_lo < b_lo);       /* the borrow, before r_lo changes */
+            r_lo -= b_lo;
+            q_lo |= 1;
         }
-        sig_a = __sf_shl64(sig_a, 1);
+        r_hi = r_hi << 1 | r_lo >> 31;
+        r_lo <<= 1;
     }
-    quotient.lo |= sig_a.hi != 0 || sig_a.lo != 0;
-    return round_pack64(sign, exp, quotient);
+    return round_pack64(sign, exp, q_hi, q_lo | ((r_hi | r_lo) != 0));
 }
 
 static int compare64(Bits64 a, Bits64 b)
@@ -224,7 +255,8 @@ Bits64 __floatunsidf(unsigned i)
     if (i == 0)
         return bits(0, 0);
     shift = __sf_clz32(i);
-    return round_pack64(0, 1053 - shift, __sf_shl64(bits(0, i), shift + 31));
+    i <<= shift;                                /* the leading 1 to bit 31 of i, 62 of all */
+    return round_pack64(0, 1053 - shift, i >> 1, i << 31);
 }
 
 Bits64 __floatsidf(int i)

@@ -8,7 +8,9 @@ Letters legend: N examples in the dataset, B batch size.
 
 from collections.abc import Iterable, Sized
 
-from ch2_lego.generator import Generator
+from ch2_lego.creation import as_tensor
+from ch2_lego.dtype import float64
+from ch2_lego.generator import Generator, multinomial
 from ch2_lego.rand import randint, randperm
 
 CHUNK = 32  # indices drawn per call when sampling with replacement
@@ -81,6 +83,32 @@ class SubsetRandomSampler(Sampler):
 
     def __len__(self) -> int:
         return len(self.indices)
+
+
+class WeightedRandomSampler(Sampler):
+    """num_samples indices drawn with probability proportional to `weights` (length N)."""
+
+    def __init__(self, weights, num_samples: int, replacement: bool = True,
+                 generator: Generator | None = None):
+        if isinstance(num_samples, bool) or not isinstance(num_samples, int) or num_samples <= 0:
+            raise ValueError("num_samples should be a positive integer value, but got "
+                             f"num_samples={num_samples}")
+        if not isinstance(replacement, bool):
+            raise ValueError("replacement should be a boolean value, but got "
+                             f"replacement={replacement}")
+        self.weights = as_tensor(weights, dtype=float64)
+        if self.weights.dim() != 1:
+            raise ValueError("weights should be a 1d sequence but given weights have shape "
+                             f"{tuple(self.weights.shape)}")
+        self.num_samples, self.replacement, self.generator = num_samples, replacement, generator
+
+    def __iter__(self):
+        draws = multinomial(self.weights, self.num_samples, self.replacement,
+                            generator=self.generator)
+        yield from draws.tolist()
+
+    def __len__(self) -> int:
+        return self.num_samples
 
 
 # --8<-- [start:batch_sampler]

@@ -113,7 +113,8 @@ __device__ void flash_attention(const __nv_bfloat16* Q, const __nv_bfloat16* K,
     if ((threadIdx.x & 3) == 0)
         for (int r = 0; r < 2; r++) {
             int query = qw + lane_row(2 * r);
-            if (query < T) lse[(size_t)blockIdx.y * T + query] = (m[r] + log2f(l[r])) / 1.4426950408889634f;
+            if (query < T)
+                lse[(size_t)blockIdx.y * T + query] = (m[r] + log2f(l[r])) / 1.4426950408889634f;
         }
 }
 // --8<-- [end:flash_attention]

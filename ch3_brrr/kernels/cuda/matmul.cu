@@ -91,10 +91,12 @@ extern "C" __global__ void matmul_v4_1d_blocktile(const float* A, const float* B
         int br = threadIdx.x / BN4, bc = threadIdx.x % BN4;
         Bs[br * BN4 + bc] = (k0 + br < K && n0 + bc < N) ? B[(k0 + br) * N + n0 + bc] : 0.f;
         __syncthreads();
+        // EXERCISE 3.8: for each k of the tile, one value of B in a register meets 8 of A
         for (int k = 0; k < BK4; k++) {
             float b = Bs[k * BN4 + tcol];
             for (int i = 0; i < TM4; i++) acc[i] += As[(trow * TM4 + i) * BK4 + k] * b;
         }
+        // END EXERCISE
         __syncthreads();
     }
     for (int i = 0; i < TM4; i++) {
@@ -188,10 +190,12 @@ extern "C" __global__ void __launch_bounds__(256) matmul_v6_vectorized(
 #pragma unroll
         for (int k = 0; k < BK6; k++) {
             float a_reg[8], b_reg[8];
-            *reinterpret_cast<float4*>(&a_reg[0]) = *reinterpret_cast<float4*>(&As[k][trow * 8]);
-            *reinterpret_cast<float4*>(&a_reg[4]) = *reinterpret_cast<float4*>(&As[k][trow * 8 + 4]);
-            *reinterpret_cast<float4*>(&b_reg[0]) = *reinterpret_cast<float4*>(&Bs[k][tcol * 8]);
-            *reinterpret_cast<float4*>(&b_reg[4]) = *reinterpret_cast<float4*>(&Bs[k][tcol * 8 + 4]);
+            const float4* a4 = reinterpret_cast<const float4*>(&As[k][trow * 8]);
+            const float4* b4 = reinterpret_cast<const float4*>(&Bs[k][tcol * 8]);
+            *reinterpret_cast<float4*>(&a_reg[0]) = a4[0];
+            *reinterpret_cast<float4*>(&a_reg[4]) = a4[1];
+            *reinterpret_cast<float4*>(&b_reg[0]) = b4[0];
+            *reinterpret_cast<float4*>(&b_reg[4]) = b4[1];
 #pragma unroll
             for (int i = 0; i < 8; i++)
 #pragma unroll

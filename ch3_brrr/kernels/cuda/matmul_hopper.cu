@@ -3,8 +3,8 @@
 // Shapes: A (M,K), B (N,K), C (M,N), row-major (B K-major, as in matmul_tc.cu). A and B reach
 // the kernel as CUtensorMaps in device memory (made on the host by cuTensorMapEncodeTiled,
 // boxes of 128 or 256 rows x 128 bytes, 128-byte swizzle): the TMA zero-fills what lies past
-// M, N and K, so the kernel has no edge cases on the way in. K: a multiple of 8 (bf16) or 4 (fp32), for 16-byte
-// row strides.
+// M, N and K, so the kernel has no edge cases on the way in. K: a multiple of 8 (bf16) or 4
+// (fp32), for 16-byte row strides.
 //
 // Warp specialization. A block has three warpgroups and a ring of STAGES shared-memory stages:
 //   producer   (warpgroup 0): one thread waits until a stage is empty, then asks the TMA to fill
@@ -38,7 +38,9 @@ struct alignas(1024) HpStage {
 template <typename T> struct Wgmma;
 template <> struct Wgmma<__nv_bfloat16> {  // 64 x 256 x 16
     static constexpr int BK = HP_ROW / 2;
-    __device__ __forceinline__ static void mma(float d[128], uint64_t a, uint64_t b) { wgmma_m64n256k16(d, a, b); }
+    __device__ __forceinline__ static void mma(float d[128], uint64_t a, uint64_t b) {
+        wgmma_m64n256k16(d, a, b);
+    }
 };
 template <> struct Wgmma<float> {  // 64 x 256 x 8, tf32
     static constexpr int BK = HP_ROW / 4;

@@ -50,8 +50,10 @@ extern "C" __global__ void __launch_bounds__(128) matmul_tf32_wmma(
             for (int i = 0; i < 2; i++) {
                 wmma::load_matrix_sync(a[i], &As[wm + 16 * i][kk], TF_BK + 8);
                 wmma::load_matrix_sync(b[i], &Bs[wn + 16 * i][kk], TF_BK + 8);  // B^T: col-major
-                for (int e = 0; e < a[i].num_elements; e++) a[i].x[e] = wmma::__float_to_tf32(a[i].x[e]);
-                for (int e = 0; e < b[i].num_elements; e++) b[i].x[e] = wmma::__float_to_tf32(b[i].x[e]);
+                for (int e = 0; e < a[i].num_elements; e++)
+                    a[i].x[e] = wmma::__float_to_tf32(a[i].x[e]);
+                for (int e = 0; e < b[i].num_elements; e++)
+                    b[i].x[e] = wmma::__float_to_tf32(b[i].x[e]);
             }
             for (int i = 0; i < 2; i++)
                 for (int j = 0; j < 2; j++) wmma::mma_sync(acc[i][j], a[i], b[j], acc[i][j]);
@@ -68,7 +70,8 @@ extern "C" __global__ void __launch_bounds__(128) matmul_tf32_wmma(
                 wmma::store_matrix_sync(Cs[warp], acc[i][j], 16, wmma::mem_row_major);
                 __syncwarp();
                 for (int e = threadIdx.x % 32; e < 256; e += 32)
-                    if (r0 + e / 16 < M && c0 + e % 16 < N) C[(size_t)(r0 + e / 16) * N + c0 + e % 16] = Cs[warp][e];
+                    if (r0 + e / 16 < M && c0 + e % 16 < N)
+                        C[(size_t)(r0 + e / 16) * N + c0 + e % 16] = Cs[warp][e];
                 __syncwarp();
             }
         }
@@ -128,7 +131,8 @@ extern "C" __global__ void __launch_bounds__(128) matmul_bf16_mma(
 #pragma unroll
     for (int i = 0; i < 4; i++)
 #pragma unroll
-        for (int j = 0; j < 4; j++) store(C, acc[i][j], m0 + wm + 16 * i, n0 + wn + 16 * j, M, N, N);
+        for (int j = 0; j < 4; j++)
+            store(C, acc[i][j], m0 + wm + 16 * i, n0 + wn + 16 * j, M, N, N);
 }
 // --8<-- [end:matmul_bf16_mma]
 

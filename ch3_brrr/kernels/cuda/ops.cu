@@ -27,7 +27,8 @@ __device__ __forceinline__ i64 strided_offset(const Strided& s, i64 i) {
 // --8<-- [end:strided]
 
 #define GRID_STRIDE(i, n) \
-    for (i64 i = blockIdx.x * (i64)blockDim.x + threadIdx.x; i < (n); i += (i64)gridDim.x * blockDim.x)
+    for (i64 i = blockIdx.x * (i64)blockDim.x + threadIdx.x; i < (n); \
+         i += (i64)gridDim.x * blockDim.x)
 
 // *** 1. FILL and COPY (with a cast) ***
 
@@ -241,7 +242,8 @@ __device__ void scatter_add(Strided os, Strided ss, T* out, const i64* index, co
         i64 idx = index[i], c = (i / inner) % axis_len;
         if (idx < -xdim || idx >= xdim) { *flag = 1; continue; }
         if (idx < 0) idx += xdim;
-        atomic_add(&out[strided_offset(os, i) + (idx - c) * axis_stride], src[strided_offset(ss, i)]);
+        atomic_add(&out[strided_offset(os, i) + (idx - c) * axis_stride],
+                   src[strided_offset(ss, i)]);
     }
 }
 
@@ -404,7 +406,8 @@ FOR_NUMBERS(SCATTER_K)
 FOR_ALL(INDEX_K)
 #define INDEX_PUT_K(s, T) extern "C" __global__ void index_put_##s(IndexMeta im, Strided ss, \
     T* out, const T* src, const i64* i0, const i64* i1, const i64* i2, const i64* i3, i64 n, \
-    int accumulate, int* flag) { index_put<T>(im, ss, out, src, i0, i1, i2, i3, n, accumulate, flag); }
+    int accumulate, int* flag) { \
+    index_put<T>(im, ss, out, src, i0, i1, i2, i3, n, accumulate, flag); }
 FOR_NUMBERS(INDEX_PUT_K)
 #define ARGSORT_K(s, T) extern "C" __global__ void argsort_##s(i64* out, const T* x, i64 rows, \
     i64 len, i64 inner, int desc) { argsort<T>(out, x, rows, len, inner, desc); }

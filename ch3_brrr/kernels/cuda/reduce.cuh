@@ -46,7 +46,7 @@ __device__ __forceinline__ float block_max(float x, float* scratch) {
 // lets a row be read once (softmax v3, cross-entropy) or in blocks (flash attention).
 struct MaxSum { float m, l; };
 __device__ __forceinline__ MaxSum online_merge(MaxSum a, MaxSum b) {
-    // EXERCISE 3.8: return the state of the union: the larger max, each sum rescaled to it
+    // EXERCISE 3.9: return the state of the union: the larger max, each sum rescaled to it
     float m = fmaxf(a.m, b.m);
     if (m == -INFINITY) return {m, 0.f};  // both empty: avoid (-inf) - (-inf) = NaN
     return {m, a.l * expf(a.m - m) + b.l * expf(b.m - m)};

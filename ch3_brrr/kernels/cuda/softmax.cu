@@ -33,7 +33,8 @@ extern "C" __global__ void softmax_v2_block(const float* x, float* y, int N, int
     m = block_max(m, scratch);
     for (int c = threadIdx.x; c < C; c += blockDim.x) l += expf(row[c] - m);
     l = block_sum(l, scratch);
-    for (int c = threadIdx.x; c < C; c += blockDim.x) y[(size_t)blockIdx.x * C + c] = expf(row[c] - m) / l;
+    for (int c = threadIdx.x; c < C; c += blockDim.x)
+        y[(size_t)blockIdx.x * C + c] = expf(row[c] - m) / l;
 }
 // --8<-- [end:softmax_v2_block]
 

@@ -166,8 +166,12 @@ __device__ __forceinline__ void mul_row(rt_fl& c, const float f[2]) {
 // *** 4. registers -> global ***
 
 // Element (i, j) of this lane's part of the tile: the row and column it stands for.
-__device__ __forceinline__ int lane_row(int i) { return ((threadIdx.x & 31) >> 2) + ((i >> 1) & 1) * 8; }
-__device__ __forceinline__ int lane_col(int i) { return ((threadIdx.x & 31) & 3) * 2 + (i & 1) + (i >> 2) * 8; }
+__device__ __forceinline__ int lane_row(int i) {
+    return ((threadIdx.x & 31) >> 2) + ((i >> 1) & 1) * 8;
+}
+__device__ __forceinline__ int lane_col(int i) {
+    return ((threadIdx.x & 31) & 3) * 2 + (i & 1) + (i >> 2) * 8;
+}
 
 // Store a 16x16 fp32 tile at (row0, col0) of a row-major (rows x cols) float matrix, clipped.
 __device__ __forceinline__ void store(float* dst, const rt_fl& c, int row0, int col0, int rows,
