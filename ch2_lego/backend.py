@@ -21,6 +21,10 @@ from ch2_lego.errors import DeviceError, DTypeError, UnsupportedOpError
 class Ops(Enum):
     """Every primitive; a device implements the CORE ones and may implement any of the others."""
 
+    # Members are singletons: hash by identity, in C, instead of Enum's hash of the name in
+    # Python (every op looks its op up in a few dicts and sets)
+    __hash__ = object.__hash__
+
     # constants: out[i] = value, a python scalar operand (no upload)
     FILL = auto()
     # unary: out[i] = f(x[i])
@@ -244,11 +248,22 @@ def run(op: Ops, out, *srcs, **arg) -> None:
                                  f"'{PT_NAMES[dtype.name]}' on device '{device}'")
     if dev.contiguous_only and op is not Ops.COPY:
         return _run_dense(dev, kernel, out, srcs, dtype, arg)
-    operand, scalar = dev.operand, dev.scalar
-    kernel(operand(out.storage, out.view),
-           *[scalar(s, dtype) if type(s) in NUMBERS else operand(s.storage, s.view)
-             for s in srcs], **arg)
+    scalar = dev.scalar
+    kernel(handle(dev, out),
+           *[scalar(s, dtype) if type(s) in NUMBERS else handle(dev, s) for s in srcs], **arg)
 # --8<-- [end:run]
+
+
+def handle(dev: Device, b):
+    """b's kernel handle, `dev.operand(b.storage, b.view)`, made once per buffer and kept
+    (a buffer is used by several kernels: written by one, read by the next ones)."""
+    try:
+        h = b.handle
+    except AttributeError:  # a buffer class that does not keep one
+        return dev.operand(b.storage, b.view)
+    if h is None:
+        h = b.handle = dev.operand(b.storage, b.view)
+    return h
 
 
 def _dense(b) -> bool:

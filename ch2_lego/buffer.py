@@ -53,11 +53,14 @@ def from_numpy(a: np.ndarray, device: str) -> Buffer:
 class Buffer:
     """An eager buffer: a View of a Storage, of one dtype, on the storage's device."""
 
-    __slots__ = ("storage", "view", "dtype", "shape")
+    __slots__ = ("storage", "view", "dtype", "shape", "handle")
 
     def __init__(self, storage: Storage, view: View, dtype: DType):
         self.storage, self.view, self.dtype = storage, view, dtype
         self.shape: Size = view.shape  # read on every op: an attribute, not a property
+        # the kernels' handle of this view (Device.operand), made by the first kernel that
+        # reads or writes it and kept: storage and view never change, so neither does it
+        self.handle = None
 
     @property
     def device(self) -> str:
@@ -131,18 +134,21 @@ class Buffer:
         a src: in place) they broadcast to out's shape. The result is bool for comparisons and
         logic, else the dtype of the values (WHERE: of its second operand).
         """
-        operands = (self, *srcs)
         if out is None:
-            shapes = [s.shape for s in operands if type(s) not in NUMBERS]
-            shape = shapes[0] if shapes.count(shapes[0]) == len(shapes) else \
-                broadcast_shape(*shapes)
+            shape = self.shape
+            for s in srcs:  # usually all one shape: broadcast only when they differ
+                if type(s) not in NUMBERS and s.shape != shape:
+                    shape = broadcast_shape(self.shape, *[s.shape for s in srcs
+                                                          if type(s) not in NUMBERS])
+                    break
             dtype = self.dtype
             if op is Ops.WHERE:  # the values' dtype, not the condition's
                 dtype = next((s.dtype for s in srcs if type(s) not in NUMBERS), dtype)
-            out = empty(shape, bool_ if op in COMPARE else dtype, self.device)
+            out = type(self).empty(shape, bool_ if op in COMPARE else dtype,
+                                   self.storage.device)
         shape = out.shape
-        run(op, out, *[s if type(s) in NUMBERS or s.shape == shape else s.expand(shape)
-                       for s in operands])
+        run(op, out, self if self.shape == shape else self.expand(shape),
+            *[s if type(s) in NUMBERS or s.shape == shape else s.expand(shape) for s in srcs])
         return out
     # --8<-- [end:buffer_alu]
 
