@@ -77,14 +77,16 @@ figures: $(VENV)/.installed-dev
 #   binutils-riscv64-unknown-elf, qemu-user: cross-check the appendix with GNU as and qemu
 #   gcc-riscv64-unknown-elf: gcc's columns of the appendix's code-quality benchmark
 #   chromium: open every page of the built book in a headless browser (tests/foundation)
-#   npm: fetch MathJax, so that the book typesets math with no network (make mathjax)
+#   npm: fetch MathJax, so that the book typesets math with no network (make mathjax); skipped
+#     where npm is already there (a nodesource nodejs bundles it and conflicts with the package)
 system-deps:
 ifeq ($(shell uname),Darwin)
 	brew install graphviz node
 else
 	$(SUDO) apt-get update -qq
 	$(SUDO) apt-get install -y -qq graphviz mesa-vulkan-drivers \
-		binutils-riscv64-unknown-elf gcc-riscv64-unknown-elf qemu-user chromium npm
+		binutils-riscv64-unknown-elf gcc-riscv64-unknown-elf qemu-user chromium \
+		$$(command -v npm >/dev/null || echo npm)
 endif
 
 clean:
