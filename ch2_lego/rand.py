@@ -106,4 +106,5 @@ def randint_like(t: Tensor, low, high=None, **kw) -> Tensor:
 
 def randperm(n: int, *, generator=None, dtype=None, device=None, requires_grad=False) -> Tensor:
     """A random permutation of 0 .. n-1."""
+    (n,) = _random_shape((n,))
     return _finish(_rng(generator).permutation(n), dtype or int64, device, requires_grad)

@@ -382,8 +382,11 @@ class Tensor(ExtrasMixin, MovementMixin, MathMixin, InplaceMixin, TensorBase):
         return self.to(other.dtype)
 
     def _new(self, fill, size, dtype, device, requires_grad) -> Tensor:
-        t = Tensor._full(tuple(_shape_arg((size,) if isinstance(size, int) else tuple(size))),
-                         fill, to_dtype(dtype or self.dtype),
+        shape = tuple(_shape_arg((size,) if isinstance(size, int) else tuple(size)))
+        if any(n < 0 for n in shape):
+            raise ShapeError(f"Trying to create tensor with negative dimension "
+                             f"{min(shape)}: {list(shape)}")
+        t = Tensor._full(shape, fill, to_dtype(dtype or self.dtype),
                          device_name(device) if device is not None else self._buf.device)
         return t.requires_grad_() if requires_grad else t
 

@@ -425,6 +425,10 @@ class MovementMixin:
 
     def index_select(self, dim: int, index: Tensor) -> Tensor:
         d = normalize_dim(dim, self.ndim)
+        if index.dtype.is_floating_point or index.dtype.name == "bool":  # torch: int32/int64
+            raise DTypeError("index_select(): Expected dtype int32 or int64 for index")
+        if index.ndim > 1:
+            raise OutOfRangeError("index_select(): Index is supposed to be a vector")
         return self[(slice(None),) * d + (index.long().reshape(-1),)]
 
     def index_add(self, dim: int, index: Tensor, source: Tensor, alpha=1) -> Tensor:
@@ -500,6 +504,8 @@ class MovementMixin:
         return self._tri(diagonal, upper=True)
 
     def repeat(self, *sizes) -> Tensor:
+        if not sizes:
+            raise TypeError('repeat() missing 1 required positional arguments: "repeats"')
         sizes = _shape_arg(sizes)
         if len(sizes) < self.ndim:
             raise ShapeError("Number of dimensions of repeat dims can not be smaller than number "
