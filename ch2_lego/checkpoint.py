@@ -167,7 +167,10 @@ def load(f, map_location=None, weights_only=None, mmap=None, **pickle_load_args)
     except CheckpointError:
         raise
     except Exception as e:  # SafetensorError, or numpy refusing a dtype/shape pair
-        raise CheckpointError(f"not a valid safetensors checkpoint: {e}") from None
+        why = str(e)
+        if data[:4] == b"PK\x03\x04" or data[:1] == b"\x80":  # torch.save's zip, or a pickle
+            why = "this is a pickle from torch.save; save with safetensors.torch.save_file"
+        raise CheckpointError(f"not a valid safetensors checkpoint: {why}") from None
     tensors = {name: _to_tensor(name, _widened(a) if name in bf16 else a, map_location)
                for name, a in arrays.items()}
     for name in bf16:

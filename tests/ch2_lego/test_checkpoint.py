@@ -259,11 +259,20 @@ def test_fuzzed_metadata_trees_load_or_raise_checkpoint_error(tree):
     ("list_as_dict_key", "a dict key"),
     ("unknown_tag", "unknown tag 'eval'"),
     ("negative_size", "not a valid safetensors checkpoint"),
+    ("pickle_magic", "a pickle from torch.save; save with safetensors.torch.save_file"),
 ])
 def test_errors_say_what_is_wrong(name, message):
     BAD_FILES[name].seek(0)
     with pytest.raises(CheckpointError, match=message):
         load(BAD_FILES[name])
+
+
+def test_a_torch_save_file_is_refused_with_the_way_out():
+    buf = io.BytesIO()
+    torch.save({"w": torch.ones(2)}, buf)  # a zip of pickles: loading it could run code
+    buf.seek(0)
+    with pytest.raises(CheckpointError, match="pickle from torch.save; save with safetensors"):
+        load(buf)
 
 
 @pytest.mark.parametrize("where", [None, "cpu", lego.device("cpu"), {"cpu": "cpu"}, {}])
