@@ -31,8 +31,15 @@ class Adagrad(Optimizer):
         super().__init__(params, defaults)
         for group in self.param_groups:  # PyTorch creates the state with the optimizer
             for p in group["params"]:
-                self._state_for(p).update(
-                    step=0, sum=full_like(p, group["initial_accumulator_value"]))
+                self._start(p, group)
+
+    def _start(self, p, group: dict) -> dict:
+        """p's state, created (step 0, the accumulator at its initial value) if it has none:
+        a group added by add_param_group gets its state at its first step."""
+        state = self._state_for(p)
+        if not state:
+            state.update(step=0, sum=full_like(p, group["initial_accumulator_value"]))
+        return state
 
     # --8<-- [start:adagrad_step]
     @no_grad()
@@ -45,7 +52,7 @@ class Adagrad(Optimizer):
             for p in group["params"]:
                 if p.grad is None:
                     continue
-                state = self.state[p]
+                state = self._start(p, group)
                 state["step"] += 1
                 g = -p.grad if group["maximize"] else p.grad
                 if wd != 0:

@@ -124,6 +124,26 @@ def test_state_holds_torchs_buffers():
     assert state_names(lego) == state_names(torch)
 
 
+@pytest.mark.parametrize("name", ["Adagrad", "RMSprop", "Adadelta"])
+def test_a_group_added_later_steps_as_in_torch(name):
+    """add_param_group after construction: the new group's state starts at its first step."""
+    after = []
+    for lib in (torch, lego):
+        w = lib.tensor([1.0, -2.0], dtype=lib.float64, requires_grad=True)
+        v = lib.tensor([0.5, 3.0, -1.0], dtype=lib.float64, requires_grad=True)
+        opt = getattr(lib.optim, name)([w], lr=0.1)
+        opt.add_param_group({"params": [v], "lr": 0.2})
+        for _ in range(3):
+            opt.zero_grad()
+            ((w * w).sum() + (v * v * v).sum()).backward()
+            opt.step()
+        after.append(np.concatenate([np_of(w), np_of(v)]))
+    # 3 steps of about 12 float64 ops, each within eps64 of its size; sizes stay below 12 (the
+    # gradients 3v^2 <= 27 are divided by their own root mean square; RMSprop's first steps
+    # are lr / sqrt(1 - alpha) = 2 long)
+    np.testing.assert_allclose(after[1], after[0], rtol=0, atol=3 * 12 * EPS64 * 12)
+
+
 BAD = [
     ("Adagrad", dict(lr=-1.0), "Invalid learning rate: -1.0"),
     ("Adagrad", dict(lr_decay=-0.1), "Invalid lr_decay value: -0.1"),
