@@ -10,12 +10,22 @@ Histograms (functions at the bottom) count on the host: they have no gradient in
 from __future__ import annotations
 
 import math
+from collections import namedtuple
 
 import numpy as np
 
 from ch2_lego import function_movement as movement
 from ch2_lego.autograd import TensorBase
-from ch2_lego.dtype import PT_NAMES, bool_, float32, float64, int64, result_type
+from ch2_lego.dtype import (
+    PT_NAMES,
+    bfloat16,
+    bool_,
+    float16,
+    float32,
+    float64,
+    int64,
+    result_type,
+)
 from ch2_lego.errors import DTypeError, InvalidArgumentError, ShapeError, UnsupportedOpError
 from ch2_lego.generator import uniform_array
 from ch2_lego.storage import Size, View, contiguous_strides, normalize_dim
@@ -56,7 +66,16 @@ class ExtrasMixin:
     # *** 2. elementwise ***
 
     def exp2(self) -> Tensor:
-        return (self._as_float() * math.log(2)).exp()  # 2^x = e^(x ln 2)
+        """2^x = e^(f ln 2) * 2^n with n = round(x) and f = x - n, both exact: e^(x ln 2) would
+        round x ln 2 first, an error of |x| ulps. 2^n is two exact powers, 2^(n//2) 2^(n - n//2),
+        so that neither overflows nor underflows before the product does. The half types
+        compute in float32 and round once, as torch's."""
+        x = self._as_float()
+        if x.dtype in (float16, bfloat16):
+            return x.float().exp2().to(x.dtype)
+        n = x.detach().clamp(-2000, 2000).round()  # beyond every dtype's range: +-inf stay
+        low = (n * 0.5).floor()
+        return ((x - n) * math.log(2)).exp() * 2.0 ** low * 2.0 ** (n - low)
 
     def sinh(self) -> Tensor:
         return (self.exp() - (-self).exp()) / 2
@@ -260,6 +279,8 @@ class ExtrasMixin:
             raise NotImplementedError("scatter(reduce=...) is not supported; use scatter_add")
         src = value if src is None else src
         d = normalize_dim(dim, self.ndim)
+        if index.dtype.is_floating_point or index.dtype.name == "bool":  # .long() would truncate
+            raise DTypeError("scatter(): Expected dtype int32/int64 for index")
         if index.ndim != self.ndim:
             raise ShapeError("Index tensor must have the same number of dimensions as self "
                              "tensor")
@@ -341,6 +362,7 @@ class ExtrasMixin:
     def bernoulli(self, p=None, *, generator=None) -> Tensor:
         """1 with probability self (or p), else 0, in self's dtype."""
         prob = self if p is None else p
+        _check_probability(prob)
         return (self._random(uniform_array, self.dtype, generator) < prob).to(self.dtype)
 
     def index_fill(self, dim: int, index, value) -> Tensor:
@@ -361,7 +383,6 @@ del _name
 
 
 def _values_indices(name: str, values, indices):
-    from collections import namedtuple
     return namedtuple(name, ["values", "indices"])(values, indices)
 
 
@@ -430,6 +451,13 @@ def isin(elements, test_elements, *, invert: bool = False) -> Tensor:
     return elements._from_numpy(hit, elements._buf.device)
 
 
+def _check_probability(p) -> None:
+    """bernoulli's p must lie in [0, 1] (a tensor or a number)."""
+    values = p.detach().to("cpu").numpy() if isinstance(p, TensorBase) else np.asarray(p)
+    if not ((values >= 0) & (values <= 1)).all():
+        raise InvalidArgumentError("Expected p_in >= 0 && p_in <= 1 to be true, but got false.")
+
+
 def einsum(equation: str, *operands) -> Tensor:
     """Einstein summation, e.g. einsum("bij,bjk->bik", a, b): every operand laid out over all
     the equation's letters (size-1 dims where it lacks one), multiplied with broadcasting, and
@@ -446,6 +474,13 @@ def einsum(equation: str, *operands) -> Tensor:
                                    f"operand ({len(operands)} given), without '...'")
     if not arrow:  # implicit output: the letters seen once, in alphabetical order
         output = "".join(sorted(c for c in set(inputs) - {","} if inputs.count(c) == 1))
+    for c in output:
+        if c not in inputs:
+            raise InvalidArgumentError(f"einsum(): output subscript {c} does not appear in the "
+                                       "equation for any input operand")
+        if output.count(c) > 1:
+            raise InvalidArgumentError(f"einsum(): output subscript {c} appears more than once "
+                                       "in the output")
     letters = sorted(set(inputs) - {","})
     product = None
     for term, x in zip(terms, operands):
@@ -512,6 +547,9 @@ def _check_float(name: str, x) -> None:
                                  f"same dtype, but got input {PT_NAMES[x.dtype.name].lower()}")
 
 
+histogram_result = namedtuple("histogram", ["hist", "bin_edges"])
+
+
 def histogram(input, bins=100, *, range=None, weight=None, density=False):
     """(hist, bin_edges): counts of input in equal bins over range (default: min..max), or in
     the given edges; the last bin includes its right edge, as torch's and numpy's."""
@@ -534,7 +572,8 @@ def histogram(input, bins=100, *, range=None, weight=None, density=False):
     edges = edges.astype(input.dtype.np if input.dtype.itemsize > 2 else np.float32)
     hist, _ = np.histogram(values, edges.astype(np.float64), weights=w, density=density)
     dev = input._buf.device
-    return (input._from_host(hist, input.dtype, dev), input._from_host(edges, input.dtype, dev))
+    return histogram_result(input._from_host(hist, input.dtype, dev),
+                            input._from_host(edges, input.dtype, dev))
 
 
 def histc(input, bins: int = 100, min=0, max=0) -> Tensor:

@@ -7,7 +7,7 @@ log that could overflow in the branch not taken is clamped first, since 0 * inf 
 is nan. Shapes: elementwise unless said otherwise; C channels (dim 1).
 """
 
-from ch2_lego.errors import ShapeError
+from ch2_lego.errors import InvalidArgumentError, ShapeError
 from ch2_lego.storage import normalize_dim
 from ch2_lego.tensor import Tensor
 
@@ -20,7 +20,10 @@ def hardtanh(input: Tensor, min_val: float = -1.0, max_val: float = 1.0,
     """clamp(x, min_val, max_val); the gradient is 1 strictly inside the bounds, else 0."""
     if min_val > max_val:
         raise ValueError("min_val cannot be greater than max_val")
+    if input.dtype.name == "bool":
+        raise InvalidArgumentError("Bool inputs not supported for hardtanh")
     out = input.where(input > min_val, min_val).where(input < max_val, max_val)
+    out = out if out.dtype is input.dtype else out.to(input.dtype)  # an int tensor stays int
     return input.copy_(out) if inplace else out
 # --8<-- [end:hardtanh]
 
@@ -61,7 +64,7 @@ def celu(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:
     """x for x > 0, alpha (exp(x / alpha) - 1) below: an ELU whose slope at 0 is 1 for any
     alpha."""
     if alpha == 0:
-        raise ValueError("ZeroDivisionError: alpha cannot be 0 for CELU")
+        raise InvalidArgumentError("ZeroDivisionError: alpha cannot be 0 for CELU")
     negative = ((input.clamp(max=0) / alpha).exp() - 1) * alpha
     out = input.where(input > 0, negative)
     return input.copy_(out) if inplace else out

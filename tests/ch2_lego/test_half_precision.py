@@ -245,7 +245,7 @@ def test_comparisons_and_sqrt_match_torch(dtype):
 
 
 @pytest.mark.parametrize("dtype", HALVES)
-@pytest.mark.parametrize("op", ["exp", "log", "tanh", "sigmoid", "sin", "erf", "rdiv"])
+@pytest.mark.parametrize("op", ["exp", "exp2", "log", "tanh", "sigmoid", "sin", "erf", "rdiv"])
 def test_transcendentals_within_one_ulp_of_torch(dtype, op):
     (a, _), (ta, _) = pair(dtype)
     a, ta = a.abs() / 4 + 0.01, ta.abs() / 4 + 0.01  # inside every op's domain, exp in range
