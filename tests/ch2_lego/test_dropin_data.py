@@ -184,26 +184,18 @@ def test_sampler_errors_match_torch(make, error):
 
 # *** the DataLoader's options ***
 
-class Reversed(lego.utils.data.Sampler):
-    def __init__(self, n):
-        self.n = n
+def reversed_sampler(lib):
+    """A Sampler subclass of `lib` that visits n-1, ..., 0."""
+    class Reversed(lib.utils.data.Sampler):
+        def __init__(self, n):
+            self.n = n
 
-    def __iter__(self):
-        return iter(range(self.n - 1, -1, -1))
+        def __iter__(self):
+            return iter(range(self.n - 1, -1, -1))
 
-    def __len__(self):
-        return self.n
-
-
-class TorchReversed(torch.utils.data.Sampler):
-    def __init__(self, n):
-        self.n = n
-
-    def __iter__(self):
-        return iter(range(self.n - 1, -1, -1))
-
-    def __len__(self):
-        return self.n
+        def __len__(self):
+            return self.n
+    return Reversed
 
 
 class Pairs:
@@ -236,7 +228,7 @@ def test_dataloader_options_match_torch(option, dataset):
             ds = Pairs()
         return lib.utils.data.DataLoader(ds, **LOADERS[option](lib, rev))
 
-    ours, ref = loader(lego, Reversed), loader(torch, TorchReversed)
+    ours, ref = loader(lego, reversed_sampler(lego)), loader(torch, reversed_sampler(torch))
     assert len(ours) == len(ref)
     for a, b in zip(ours, ref, strict=True):
         same_structure(a, b)
