@@ -396,6 +396,8 @@ def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False,
     """Accumulate d(tensors)/d(leaf) into every leaf's `.grad` (torch.autograd.backward); with
     `inputs`, into the `.grad` of those tensors only (leaves or not)."""
     tensors = _as_list(tensors)
+    if inputs is not None and not _as_list(inputs):
+        raise AutogradError("`inputs` argument to `backward()` cannot be empty.")
     grad_tensors = _as_list(grad_tensors) if grad_tensors is not None else [None] * len(tensors)
     retain = create_graph if retain_graph is None else retain_graph
     roots = _root_grads(tensors, grad_tensors)

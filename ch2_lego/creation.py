@@ -128,6 +128,8 @@ def arange(start, end=None, step=1, *, dtype=None, device=None, requires_grad=Fa
                             f"{type(v).__name__}")
     if step == 0:
         raise InvalidArgumentError("step must be nonzero")
+    if not all(math.isfinite(v) for v in (start, end, step)):  # ceil(inf) would leak
+        raise InvalidArgumentError(f"unsupported range: {start} -> {end}")
     if (end - start) * step < 0:
         raise InvalidArgumentError("upper bound and larger bound inconsistent with step sign")
     is_float = any(isinstance(v, float) for v in (start, end, step))
@@ -151,6 +153,8 @@ def linspace(start, end, steps: int, *, dtype=None, device=None,
              requires_grad=False) -> Tensor:
     """`steps` points from start to end inclusive; like torch, the second half is counted back
     from `end` so that both ends are exact."""
+    if not isinstance(steps, int | np.integer):  # 2.5 steps would quietly make 3 points
+        raise TypeError(f"linspace(): argument 'steps' must be int, not {type(steps).__name__}")
     if steps < 0:
         raise InvalidArgumentError("number of steps must be non-negative")
     dtype = to_dtype(dtype or get_default_dtype())
@@ -172,14 +176,22 @@ def eye(n: int, m: int | None = None, *, dtype=None, device=None,
                    requires_grad)
 
 
+def _check_triangle(row: int, col: int) -> None:
+    if row < 0 or col < 0:
+        raise InvalidArgumentError(f"{'row' if row < 0 else 'col'} must be non-negative, got"
+                                   f"{row if row < 0 else col}")
+
+
 def tril_indices(row: int, col: int, offset: int = 0, *, dtype=None, device=None) -> Tensor:
     """The (2, K) row and column indices of the lower triangle of a row x col matrix."""
+    _check_triangle(row, col)
     a = np.stack(np.tril_indices(row, offset, col))
     return Tensor._from_host(a, to_dtype(dtype or int64), _dev(device))
 
 
 def triu_indices(row: int, col: int, offset: int = 0, *, dtype=None, device=None) -> Tensor:
     """The (2, K) row and column indices of the upper triangle of a row x col matrix."""
+    _check_triangle(row, col)
     a = np.stack(np.triu_indices(row, offset, col))
     return Tensor._from_host(a, to_dtype(dtype or int64), _dev(device))
 

@@ -150,6 +150,9 @@ def cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None,
                   reduction: str = "mean", label_smoothing: float = 0.0) -> Tensor:
     """log_softmax over the class dim (1, or 0 for an unbatched input), then nll_loss; a float
     target of the input's shape is a probability distribution over classes instead."""
+    if not 0.0 <= label_smoothing <= 1.0:
+        raise InvalidArgumentError(f"label_smoothing must be between 0.0 and 1.0. Got: "
+                                   f"{label_smoothing:g}")
     if (input.ndim == 2 and target.dtype is int64 and weight is None and label_smoothing == 0
             and reduction in ("mean", "sum", "none")):
         return _fused_cross_entropy(input, target, ignore_index, reduction)

@@ -88,6 +88,10 @@ def multinomial(probs, num_samples: int, replacement: bool = False, *, generator
     invert the cumulative distribution at uniform points. Without: the Gumbel top-k trick, the
     k largest of log p + Gumbel noise are a sample without replacement.
     """
+    if probs.ndim not in (1, 2):
+        raise InvalidArgumentError("prob_dist must be 1 or 2 dim")
+    if num_samples <= 0:
+        raise InvalidArgumentError("cannot sample n_sample <= 0 samples")
     p = np.asarray(probs.detach().to("cpu").numpy(), dtype=np.float64)
     rows = p.reshape(-1, p.shape[-1]) if p.ndim else p.reshape(1, 1)
     if not np.isfinite(rows).all() or (rows < 0).any():

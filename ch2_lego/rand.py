@@ -71,6 +71,9 @@ def randn_like(t: Tensor, dtype=None, **kw) -> Tensor:
 
 def normal(mean, std, size=None, generator=None) -> Tensor:
     """normal(mean, std, size) with float mean and std, or elementwise with tensors."""
+    low = std.detach().to("cpu").numpy().min(initial=0.0) if isinstance(std, Tensor) else std
+    if low < 0:
+        raise InvalidArgumentError(f"normal expects std >= 0.0, but found std {low:g}")
     if size is not None:
         return randn(*_shape_arg((size,)), generator=generator) * std + mean
     shape = mean.shape if isinstance(mean, Tensor) else std.shape
@@ -80,7 +83,7 @@ def normal(mean, std, size=None, generator=None) -> Tensor:
 
 def bernoulli(p: Tensor, generator=None) -> Tensor:
     """1 with probability p[i], else 0, in p's dtype."""
-    return (rand(*p.shape, generator=generator, dtype=p.dtype) < p).to(p.dtype)
+    return p.bernoulli(generator=generator)
 
 
 # *** 2. integers ***

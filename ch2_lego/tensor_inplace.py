@@ -15,7 +15,7 @@ from ch2_lego import function_movement as movement
 from ch2_lego.autograd import TensorBase
 from ch2_lego.backend import Ops
 from ch2_lego.dtype import PT_NAMES, bool_, can_cast, get_default_dtype, result_type
-from ch2_lego.errors import AutogradError, DTypeError, ShapeError
+from ch2_lego.errors import AutogradError, DTypeError, InvalidArgumentError, ShapeError
 from ch2_lego.generator import normal_array, uniform_array
 from ch2_lego.grad_mode import is_grad_enabled, no_grad
 from ch2_lego.storage import View
@@ -194,9 +194,14 @@ class InplaceMixin:
         return self._from_host(a, dtype, self._buf.device)
 
     def uniform_(self, a=0.0, b=1.0, generator=None) -> Tensor:
+        if a > b:
+            raise InvalidArgumentError(f"uniform_ expects to return a [from, to) range, but "
+                                       f"found from={a:g} > to={b:g}")
         return self._inplace(lambda x: x._random(uniform_array, x.dtype, generator) * (b - a) + a)
 
     def normal_(self, mean=0.0, std=1.0, generator=None) -> Tensor:
+        if std < 0:
+            raise InvalidArgumentError(f"normal expects std >= 0.0, but found std {std:g}")
         return self._inplace(lambda x: x._random(normal_array, x.dtype, generator) * std + mean)
 
     def bernoulli_(self, p=0.5, generator=None) -> Tensor:

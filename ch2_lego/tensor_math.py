@@ -47,6 +47,7 @@ class MathMixin:
     """Elementwise math, comparisons, reductions and matmul."""
 
     __slots__ = ()
+    __array_priority__ = 1000  # numpy's scalars defer to us: np.float64(2) * x is x.__rmul__
 
     # *** 1. elementwise math: promote dtypes, then one Function each ***
 
@@ -156,6 +157,7 @@ class MathMixin:
         return self._wrap(self._buf.alu(Ops.NOT))
 
     def _bitwise(self, op: Ops, other) -> Tensor:
+        other = other.item() if isinstance(other, np.generic) else other  # np.bool_ -> bool
         other_bool = other.dtype is bool_ if isinstance(other, TensorBase) else \
             isinstance(other, bool | np.bool_)
         if self.dtype is bool_ and other_bool:
@@ -469,10 +471,11 @@ class MathMixin:
         if p == 1:
             return x.abs().sum(dims, keepdim)
         # 0 ** p and s ** (1/p) have infinite slopes at 0; where() keeps them out of the
-        # gradient, which is 0 there, as torch's
+        # gradient, which is 0 there, as torch's. For p < 0, 0 ** p is inf: the norm is 0
         a = x.abs()
         zero = a == 0
-        powered = (a.masked_fill(zero, 1) ** p).masked_fill(zero, 0).sum(dims, keepdim)
+        powered = (a.masked_fill(zero, 1) ** p).masked_fill(zero, 0 if p > 0 else math.inf)
+        powered = powered.sum(dims, keepdim)
         none = powered == 0
         return (powered.masked_fill(none, 1) ** (1 / p)).masked_fill(none, 0)
 
@@ -536,6 +539,9 @@ class MathMixin:
 
     def outer(self, other: Tensor) -> Tensor:
         _need_tensor("outer", other)
+        for name, v in (("self", self), ("vec2", other)):
+            if v.ndim != 1:
+                raise ShapeError(f"outer: Expected 1-D argument {name}, but got {v.ndim}-D")
         return self.unsqueeze(1) * other.unsqueeze(0)
 
 
@@ -548,10 +554,10 @@ def _as_dtype(x, dtype: DType, like: Tensor):
     """A tensor operand in `dtype`; a python number stays a number (the kernel gets it)."""
     if isinstance(x, TensorBase):
         return x if x.dtype is dtype else x.to(dtype)
+    if isinstance(x, np.number | np.bool_):  # first: np.float64 is a float, yet no kernel's
+        return x.item()
     if isinstance(x, NUMBERS):
         return x
-    if isinstance(x, np.number | np.bool_):
-        return x.item()
     raise TypeError(f"unsupported operand type: {type(x).__name__}")
 
 

@@ -170,6 +170,9 @@ class MovementMixin:
         else:
             dims = tuple(normalize_dim(d, self.ndim) for d in (dim if isinstance(dim, tuple | list)
                                                               else (dim,)))
+            for d in dims:
+                if dims.count(d) > 1:
+                    raise ShapeError(f"dim {d} appears multiple times in the list of dims")
         if self.ndim == 0 or not any(self.shape[d] == 1 for d in dims):
             return self
         return movement.Squeeze.apply(self, dims)
@@ -413,6 +416,8 @@ class MovementMixin:
 
     def scatter_add(self, dim: int, index: Tensor, src: Tensor) -> Tensor:
         d = normalize_dim(dim, self.ndim)
+        if index.dtype.is_floating_point or index.dtype.name == "bool":  # .long() would truncate
+            raise DTypeError("scatter(): Expected dtype int32/int64 for index")
         if index.ndim != self.ndim or src.ndim != self.ndim:
             raise ShapeError("Index tensor must have the same number of dimensions as self "
                              "tensor")
@@ -469,6 +474,8 @@ class MovementMixin:
 
     def flip(self, *dims) -> Tensor:
         """Reverse the order along dims: flip(0, 1), flip((0, 1)) and flip([0]) alike."""
+        if not dims:
+            raise TypeError('flip() missing 1 required positional arguments: "dims"')
         dims = dims[0] if len(dims) == 1 and isinstance(dims[0], tuple | list) else dims
         return movement.Flip.apply(self, self._dims(dims)) if len(dims) else self.clone()
 
