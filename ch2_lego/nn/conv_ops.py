@@ -267,15 +267,14 @@ def _stretch(x: Tensor, s: int, dim: int) -> Tensor:
 
 
 def _pad_or_crop(x: Tensor, dim: int, before: int, after: int) -> Tensor:
-    """Pad dim (of the last two) with zeros, or crop it where the amount is negative."""
+    """Pad any dim with zeros, or crop it where the amount is negative."""
     if before < 0:
         x, before = x.narrow(dim, -before, x.shape[dim] + before), 0
     if after < 0:
         x, after = x.narrow(dim, 0, x.shape[dim] + after), 0
     if before == 0 and after == 0:
         return x
-    pads = (0, 0, before, after) if dim == 2 else (before, after)
-    return pad(x, pads)
+    return pad(x, (0, 0) * (x.dim() - 1 - dim) + (before, after))
 
 
 # *** 4. pooling ***
@@ -433,22 +432,11 @@ def conv_transpose3d(input: Tensor, weight: Tensor, bias: Tensor | None = None, 
     x = input
     for dim, (s, p, d, k, e) in enumerate(zip(strides, pads, dilations, kernel, extra), start=2):
         x = _stretch(x, s, dim)
-        x = _pad_or_crop_dim(x, dim, d * (k - 1) - p, d * (k - 1) - p + e)
+        x = _pad_or_crop(x, dim, d * (k - 1) - p, d * (k - 1) - p + e)
     w = weight.reshape(groups, c // groups, o_per_group, *kernel).transpose(1, 2)
     w = w.reshape(groups * o_per_group, c // groups, *kernel).flip((2, 3, 4))
     out = conv3d(x, w, bias, 1, 0, dilations, groups)
     return out.squeeze(0) if unbatched else out
-
-
-def _pad_or_crop_dim(x: Tensor, dim: int, before: int, after: int) -> Tensor:
-    """Pad any dim with zeros, or crop it where the amount is negative."""
-    if before < 0:
-        x, before = x.narrow(dim, -before, x.shape[dim] + before), 0
-    if after < 0:
-        x, after = x.narrow(dim, 0, x.shape[dim] + after), 0
-    if before == 0 and after == 0:
-        return x
-    return pad(x, (0, 0) * (x.dim() - 1 - dim) + (before, after))
 
 
 # *** 6. one-dimensional and adaptive pooling ***
