@@ -490,6 +490,19 @@ def test_exp2_is_within_a_few_ulps_over_the_whole_float32_range():
     assert_close(x.grad, tx.grad, atol=4 * 45.3 * float(np.finfo(np.float32).eps))
 
 
+def test_numpy_scalars_are_numbers_on_either_side_as_torch():
+    # np.float64 subclasses float, yet is no kernel's number; and numpy must defer to the tensor
+    # (torch's __array_priority__) rather than make an array of it
+    x, tx = both([1.5, -2.0], "float32")
+    for f in (lambda t: t * np.float64(2), lambda t: np.float64(2) * t,
+              lambda t: np.float32(1) - t, lambda t: t / np.sqrt(4.0), lambda t: t ** np.int64(2),
+              lambda t: t.clamp(np.float64(-1)), lambda t: (t > 0) | True,
+              lambda t: t.long() ^ np.int32(1)):
+        ours, ref = f(x), f(tx)
+        assert isinstance(ours, lego.Tensor)
+        assert_close(ours, ref, atol=0)
+
+
 def test_clipped_activations_keep_an_int_dtype_and_refuse_bool_as_torch():
     for name, args in (("relu6", ()), ("hardtanh", (-1.5, 1.5))):
         for dtype in ("int64", "int32"):
