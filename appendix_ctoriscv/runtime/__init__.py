@@ -4,8 +4,7 @@ compiler, over a few assembly files that C cannot express.
 Assembly (ASM_FILES): crt0.s (_start: call main, then exit with its result), syscalls.s
 (_exit, read, write, brk: the `ecall` instruction has no C spelling), libgcc.s (multiply and
 divide: the compiler emits calls to them for `*`, `/` and `%`, so writing them in C would
-recurse) and softfloat_abi.s (the double-returning soft-float entries, until the compiler
-returns doubles in a0:a1).
+recurse).
 
 C (libc/*.c, headers in include/): string and memory functions, ctype, stdlib, malloc over
 brk, stdio with printf, assert, and the soft-float routines. One public function (or a family
@@ -22,6 +21,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import os
+import tempfile
 from pathlib import Path
 
 from appendix_ctoriscv.asm import assemble
@@ -44,20 +44,33 @@ def _cache_key() -> str:
     compiler (every .py file of the package)."""
     digest = hashlib.sha256(f"O{LIBC_OPT_LEVEL}".encode())
     package = RUNTIME_DIR.parent
-    inputs = [*sorted(package.glob("*.py")), *libc_sources(), *sorted(LIBC_DIR.glob("*.h")),
-              *sorted(INCLUDE_DIR.glob("*.h"))]
+    inputs = [*sorted(package.glob("*.py")), Path(__file__), *libc_sources(),
+              *sorted(LIBC_DIR.glob("*.h")), *sorted(INCLUDE_DIR.glob("*.h"))]
     for path in inputs:
         digest.update(path.name.encode() + b"\0" + path.read_bytes())
     return digest.hexdigest()[:16]
 
 
 def _cache_dir() -> Path:
+    """$XDG_CACHE_HOME (or ~/.cache)/singsys/appendix-libc/<key>, created if need be; where
+    that cannot be written (a CI runner's read-only or missing HOME), the same under the
+    system's temporary directory."""
     base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    return Path(base) / "singsys" / "appendix-libc" / _cache_key()
+    for root in (Path(base), Path(tempfile.gettempdir())):
+        out_dir = root / "singsys" / "appendix-libc" / _cache_key()
+        try:
+            out_dir.mkdir(parents=True, exist_ok=True)
+        except OSError:
+            continue
+        if os.access(out_dir, os.W_OK):
+            return out_dir
+    raise LibraryBuildError(f"no writable cache directory for the C library under {base} "
+                            f"or {tempfile.gettempdir()}")
 
 
 class LibraryBuildError(RuntimeError):
-    """A file of the C library did not compile: a bug in the library or in the compiler."""
+    """A file of the C library did not compile (a bug in the library or in the compiler), or
+    there is nowhere to write its assembly."""
 
 
 @functools.cache
@@ -67,7 +80,6 @@ def compiled_libc() -> tuple[Path, ...]:
     Files already there (same sources, same compiler) are reused; new ones are written to a
     temporary name and renamed, so that parallel test workers never read half a file."""
     out_dir = _cache_dir()
-    out_dir.mkdir(parents=True, exist_ok=True)
     paths = []
     for source in libc_sources():
         target = out_dir / (source.stem + ".s")

@@ -296,3 +296,18 @@ def test_qemu_passes_argc_and_argv_to_main(tmp_path):
     os.chmod(path, 0o755)
     done = subprocess.run([QEMU, str(path), "a", "b"], capture_output=True, timeout=30)
     assert done.returncode == 31  # argc 3: the program's name, "a" and "b"; then NULL
+
+
+def test_library_cache_falls_back_to_the_temporary_directory(tmp_path, monkeypatch):
+    """Where $XDG_CACHE_HOME (or HOME) cannot hold a directory, as on a CI runner with a
+    read-only or missing home, the compiled C library goes under the temporary directory."""
+    import tempfile
+
+    from appendix_ctoriscv import runtime
+
+    blocker = tmp_path / "a_file"
+    blocker.write_text("")
+    monkeypatch.setenv("XDG_CACHE_HOME", str(blocker / "cache"))  # under a file: mkdir fails
+    monkeypatch.setattr(tempfile, "gettempdir", lambda: str(tmp_path / "tmp"))
+    out = runtime._cache_dir()
+    assert out.is_dir() and out.is_relative_to(tmp_path / "tmp" / "singsys" / "appendix-libc")
