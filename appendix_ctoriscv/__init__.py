@@ -25,10 +25,15 @@ The files, in the order a program passes through them:
   isa.py         RV32I tables: registers, formats, immediates; encode/decode/disassemble
   asm.py         assembly text -> ObjectFile (sections, symbols, relocations)
   link.py        ObjectFiles + runtime/ -> laid-out image; elf.py writes/reads ELF32
-  runtime/       crt0, libgcc's multiply/divide, system-call wrappers, putchar/puts
+  runtime/       crt0, libgcc's multiply/divide and the system-call wrappers in assembly;
+                 the C library (libc/*.c: stdio with printf, stdlib, malloc over brk,
+                 string, ctype, assert, soft float) and its headers (include/)
   emu.py         ELF32 executable -> a run (basic blocks translated to Python functions)
   regions.py     hot code -> one Python function per region of blocks, for emu.py
-  main.py        the driver behind `python -m appendix_ctoriscv prog.c`
+  pipeline.py    the stages in order, C source in, assembly out (compile_source, compile_c);
+                 runtime/ compiles the C library through it
+  main.py        the driver behind `python -m appendix_ctoriscv prog.c` (and linking:
+                 compile_executable)
 
 The appendix imports no chapter package.
 """
