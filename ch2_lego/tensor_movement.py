@@ -472,8 +472,13 @@ class MovementMixin:
 
     # *** 3. shape-changing hlops ***
 
-    def flip(self, *dims) -> Tensor:
-        """Reverse the order along dims: flip(0, 1), flip((0, 1)) and flip([0]) alike."""
+    def flip(self, *dims, **kwargs) -> Tensor:
+        """Reverse the order along dims: flip(0, 1), flip((0, 1)), flip([0]) and
+        flip(dims=(0, 1)) alike."""
+        if set(kwargs) - {"dims"} or (dims and kwargs):
+            raise TypeError(f"flip() got an unexpected keyword argument or a second 'dims': "
+                            f"{sorted(kwargs)}")
+        dims = (kwargs["dims"],) if kwargs else dims
         if not dims:
             raise TypeError('flip() missing 1 required positional arguments: "dims"')
         dims = dims[0] if len(dims) == 1 and isinstance(dims[0], tuple | list) else dims

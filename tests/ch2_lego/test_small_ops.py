@@ -120,6 +120,7 @@ UNARY = {
     "index_fill": lambda m, x: x.reshape(4, 5).index_fill(1, m.tensor([0, 3]), -1.5),
     "nansum": lambda m, x: (x.log() * x).nansum(), "nanmean": lambda m, x: (x.log() + x).nanmean(0),
     "flip args": lambda m, x: x.reshape(4, 5).flip(0, 1),
+    "flip dims keyword": lambda m, x: m.flip(x.reshape(4, 5), dims=(1,)),
     "movedim tuple": lambda m, x: x.reshape(2, 2, 5).movedim((0, 2), (2, 0)),
     "where scalars": lambda m, x: m.where(x > 0, 1.5, -0.5) * x,
 }
@@ -171,6 +172,8 @@ def test_movedim_and_flip_errors_are_torchs():
     same_error(lambda: x.movedim((0, 0), (1, 2)), lambda: tx.movedim((0, 0), (1, 2)))
     same_error(lambda: x.flip(0, 0), lambda: tx.flip(0, 0))
     same_error(lambda: x.flip(3), lambda: tx.flip(3))
+    same_error(lambda: x.flip(), lambda: tx.flip())
+    same_error(lambda: x.flip(0, dims=(1,)), lambda: tx.flip(0, dims=(1,)))
 
 
 def test_glu_odd_dim_and_bad_prelu_are_torchs_errors():
