@@ -28,7 +28,7 @@ from ch2_lego import buffer
 from ch2_lego.backend import Ops as Ch2Ops
 from ch2_lego.buffer import Buffer
 from ch2_lego.dtype import DType, bool_, from_numpy_dtype, int64
-from ch2_lego.errors import DeviceError, IndexValueError, IntegerDivisionError
+from ch2_lego.errors import DeviceError, IndexValueError, IntegerDivisionError, OutOfRangeError
 from ch2_lego.storage import Size, View, broadcast_shape
 from ch4_pt2 import gemm
 from ch4_pt2 import plan as plans
@@ -426,10 +426,7 @@ class LazyBuffer(Buffer):
             return LazyBuffer.from_uop(UOp(Ops.GATHER, self.dtype, (x, at), p))
 
         def take(x, *idx):
-            key = [slice(None)] * x.ndim
-            for p, i in zip(positions, idx):
-                key[p] = i
-            return x[tuple(key)]
+            return x[host_key(x, positions, idx)]
         return self._host("index", take, shape, self.dtype, self, *indices)
 
     def index_put(self, positions, src: LazyBuffer, accumulate: bool, *indices: LazyBuffer,
@@ -444,14 +441,11 @@ class LazyBuffer(Buffer):
             return out.assign(result) if out is not None else result
 
         def put(x, s, *idx):
-            x = x.copy()
-            key = [slice(None)] * x.ndim
-            for p, i in zip(positions, idx):
-                key[p] = i
+            x, key = x.copy(), host_key(x, positions, idx)
             if accumulate:
-                np.add.at(x, tuple(key), s)
+                np.add.at(x, key, s)
             else:
-                x[tuple(key)] = s
+                x[key] = s
             return x
         result = self._host("index_put", put, self.shape, self.dtype, self, src, *indices)
         return out.assign(result) if out is not None else result
@@ -540,6 +534,18 @@ class LazyBuffer(Buffer):
 
     def _host(self, name, fn, shape, dtype, *bufs: LazyBuffer) -> LazyBuffer:
         return LazyBuffer.from_uop(extern(name, fn, tuple(shape), dtype, *map(value_of, bufs)))
+
+
+def host_key(x: np.ndarray, positions, indices) -> tuple:
+    """x[.., idx, ..]'s numpy key, each index checked as eager checks it: in [-size, size)."""
+    key = [slice(None)] * x.ndim
+    for p, i in zip(positions, indices):
+        if i.dtype.kind in "iu" and i.size and (i.min() < -x.shape[p] or i.max() >= x.shape[p]):
+            bad = int(i.max()) if i.max() >= x.shape[p] else int(i.min())
+            raise OutOfRangeError(f"index {bad} is out of bounds for dimension {p} with size "
+                                  f"{x.shape[p]}")
+        key[p] = i
+    return tuple(key)
 
 
 def value_of(b: Buffer) -> UOp:

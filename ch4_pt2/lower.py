@@ -125,6 +125,9 @@ class Indexer:
             at = UOp(Ops.CHECK, index_dtype, (at, bad), ("index", node.arg, size))
             src_idx = tuple(at if a == node.arg else i for a, i in enumerate(idx))
             out = self.scalar(node.src[0], src_idx, valid.alu(Ops.AND, inside))
+            if at not in out.toposort():  # x is a constant, so nothing reads at the index:
+                # a select on the checked index keeps the check (eager raises there too)
+                out = UOp(Ops.WHERE, node.dtype, (at.lt(size), out, UOp.const(0, node.dtype)))
         elif node.op is Ops.CONTIGUOUS:
             out = self.scalar(node.src[0], idx, valid)
         elif node.op in GroupOp.ALU:

@@ -48,6 +48,40 @@ def test_index_out_of_range_is_an_index_error(bad):
         lazy(x)[lazy([0, bad])].numpy()
 
 
+@pytest.mark.parametrize("table", ["ones", "full"])
+def test_a_gather_from_a_constant_tensor_is_checked_too(table):
+    """Nothing is loaded from a constant weight, so no load carries the check: it stays."""
+    with pytest.raises(IndexError):
+        torch.nn.functional.embedding(torch.tensor([9]), torch.ones(3, 2))
+    weight = lego.ones(3, 2, device="lazy") if table == "ones" else \
+        lego.full((3, 2), 0.5, device="lazy")
+    with pytest.raises(IndexError, match="index 9 is out of bounds for dimension 0 with size 3"):
+        LF.embedding(lazy([1, 9]), weight).numpy()
+    np.testing.assert_array_equal(LF.embedding(lazy([2, 0]), weight).numpy(),
+                                  np.full((2, 2), 1.0 if table == "ones" else 0.5))
+
+
+@pytest.mark.parametrize("write", [False, True])
+def test_two_index_tensors_out_of_range_are_eagers_index_error(write):
+    """x[i, j] and x[i, j] = v with two index tensors run on the host: checked there."""
+    rows, cols = [0, 5], [1, 2]
+    with pytest.raises(IndexError):
+        torch.zeros(3, 4)[torch.tensor(rows), torch.tensor(cols)]
+    x = lazy(np.zeros((3, 4)))
+    with pytest.raises(IndexError, match="index 5 is out of bounds for dimension 0 with size 3"):
+        if write:
+            x[lazy(rows), lazy(cols)] = lazy([1.0, 2.0])
+            x.numpy()
+        else:
+            x[lazy(rows), lazy(cols)].numpy()
+    x = lazy(np.arange(12.0).reshape(3, 4))
+    x[lazy([0, -1]), lazy([1, 2])] = lazy([-1.0, -2.0])
+    want = torch.arange(12.0, dtype=torch.float64).reshape(3, 4)
+    want[torch.tensor([0, -1]), torch.tensor([1, 2])] = torch.tensor([-1.0, -2.0],
+                                                                     dtype=torch.float64)
+    np.testing.assert_array_equal(x.numpy(), want.numpy())
+
+
 def test_index_computed_in_the_graph_is_checked():
     """The index is made by the fused kernel itself (no host ever sees it)."""
     logits = lazy(np.zeros((2, 3)))
