@@ -150,7 +150,7 @@ def test_unsaved_tensor_may_be_modified():
     assert x.grad.tolist() == [1.0, 1.0]
 
 
-def test_inplace_on_a_non_leaf_is_differentiated():
+def test_inplace_on_a_non_leaf_is_differentiated(bounds):
     rng = np.random.default_rng(0)
     a = rng.standard_normal(4)
     grads = []
@@ -161,7 +161,9 @@ def test_inplace_on_a_non_leaf_is_differentiated():
         y.add_(x)
         y.sum().backward()
         grads.append(x.grad.numpy())
-    np.testing.assert_allclose(grads[1], grads[0], rtol=1e-12)
+    # dx = 2 (2x + 1) + 1 = 4x + 3, which cancels near x = -0.75: a few roundings at the
+    # scale of its terms
+    bounds.check(grads[1], grads[0], bounds.op(grads[0], "float64", 4, 4 * np.abs(a) + 3))
 
 
 def test_inplace_on_a_leaf_that_requires_grad_is_refused():
