@@ -230,8 +230,19 @@ def _intdiv_check(fn):
     return kernel
 
 
+def _negative(x: np.ndarray, out: np.ndarray) -> None:
+    """out = -x. Into a strided `out`, through a fresh array: numpy 2.4's negative loop, given
+    an input stepped by 4 elements (4-byte types) or 8 (8-byte types) and an output that is
+    not dense, reads the input as if it were dense, a silent wrong answer (numpy 2.4.6, found
+    by tests/ch3_brrr/test_c_ops.py). Into a dense out, as every fresh buffer is, it is right."""
+    if out.flags.c_contiguous:
+        np.negative(x, out=out)
+    else:
+        out[...] = np.negative(x)
+
+
 UNARY_KERNELS = {
-    Ops.NEG: (_unary(np.negative), NUMBERS), Ops.EXP: (_quiet(_unary(np.exp)), FLOATS),
+    Ops.NEG: (_unary(_negative), NUMBERS), Ops.EXP: (_quiet(_unary(np.exp)), FLOATS),
     Ops.LOG: (_quiet(_unary(np.log)), FLOATS),
     Ops.SQRT: (_quiet(_unary(np.sqrt)), FLOATS),
     Ops.SIN: (_unary(np.sin), FLOATS), Ops.COS: (_unary(np.cos), FLOATS),
