@@ -3,8 +3,9 @@
 Shapes: a tensor of shape (d0, ..., dn-1) reads storage[offset + sum_k ik * strides[k]] of its
 Buffer (buffer.py). Math ops apply autograd Functions (function.py), whose forwards run Buffer
 ops; everything else is an hlop composed from those, as tinygrad's tensor.py composes its mlops.
-The methods live in three mixins, each written against Tensor's own methods: tensor_movement.py
-(views, indexing), tensor_math.py and tensor_inplace.py.
+The methods live in mixins, each written against Tensor's own methods: tensor_movement.py
+(views, indexing), tensor_math.py (elementwise, matmul), tensor_reduce.py, tensor_inplace.py and
+tensor_extras.py (aliases and small ops).
 """
 
 from __future__ import annotations
@@ -48,6 +49,7 @@ from ch2_lego.tensor_extras import ExtrasMixin
 from ch2_lego.tensor_inplace import InplaceMixin
 from ch2_lego.tensor_math import MathMixin
 from ch2_lego.tensor_movement import MovementMixin, _shape_arg
+from ch2_lego.tensor_reduce import ReduceMixin
 
 
 class device:
@@ -77,7 +79,7 @@ def device_name(d) -> str:
     return "cpu" if d is None else canonical_device(d)
 
 
-class Tensor(ExtrasMixin, MovementMixin, MathMixin, InplaceMixin, TensorBase):
+class Tensor(ExtrasMixin, MovementMixin, MathMixin, ReduceMixin, InplaceMixin, TensorBase):
     """A multi-dimensional array with autograd, like torch.Tensor."""
 
     __slots__ = ("__dict__", "__weakref__")

@@ -29,7 +29,7 @@ from ch2_lego.dtype import (
 from ch2_lego.errors import DTypeError, InvalidArgumentError, ShapeError, UnsupportedOpError
 from ch2_lego.generator import uniform_array
 from ch2_lego.storage import Size, View, contiguous_strides, normalize_dim
-from ch2_lego.tensor_math import MathMixin
+from ch2_lego.tensor_reduce import ReduceMixin
 
 # In annotations only: Tensor (tensor.py) is built from these mixins and TensorBase.
 Tensor = TensorBase
@@ -42,8 +42,8 @@ _REDUCTIONS = ("sum mean prod amax amin max min argmax argmin var std logsumexp 
 
 
 def _with_numpy_names(name: str):
-    """MathMixin.<name>, also taking numpy's `axis=` for dim and `keepdims=` for keepdim."""
-    method = getattr(MathMixin, name)
+    """ReduceMixin.<name>, also taking numpy's `axis=` for dim and `keepdims=` for keepdim."""
+    method = getattr(ReduceMixin, name)
 
     def reduction(self, *args, **kwargs):
         if kwargs:
