@@ -76,6 +76,9 @@ def run_script(path: str, args=(), torch_module: str = PACKAGE) -> dict:
     torch_module="torch" runs it under the real PyTorch instead (the same set-up otherwise),
     so a test can compare the two. Returns the script's globals.
     """
+    if isinstance(args, str):  # list("--a 1") would pass the script one character each
+        raise TypeError(f"run_script: args must be a list of strings, as sys.argv holds, not "
+                        f"the string {args!r} (shlex.split({args!r}) makes the list)")
     path = os.path.abspath(path)
     saved_argv, saved_path = sys.argv, list(sys.path)
     sys.argv = [path, *args]

@@ -66,6 +66,8 @@ def test_run_script_runs_a_script_and_its_modules_under_either_torch(tmp_path):
     assert ours == ([0, 2, 4], ["--a", "1"], "ch2_lego.tensor")
     assert ref == ([0, 2, 4], ["--b"], "torch")
     assert "helper" not in sys.modules
+    with pytest.raises(TypeError, match=r"args must be a list of strings.*shlex.split"):
+        run_script(str(tmp_path / "main.py"), "--a 1")
 
 
 def test_command_line(tmp_path):
