@@ -133,7 +133,7 @@ def test_integers_at_the_edge_are_kept():
         assert lego.tensor([v]).item() == torch.tensor([v]).item() == v
 
 
-@pytest.mark.parametrize("p", [2, 1, 3, 0.5, 0, math.inf, -math.inf, "fro"])
+@pytest.mark.parametrize("p", [2, 1, 3, 0.5, 0, math.inf, -math.inf, "fro", -1, -2.5])
 @pytest.mark.parametrize("data", [[3.0, 0.5, -2.0], [0.0, 0.0, 0.0], [0.0, -4.0, 0.0]])
 def test_norm_values_and_gradients(p, data):
     ref = torch.tensor(data, dtype=torch.float64, requires_grad=True)
