@@ -8,8 +8,10 @@ relocation. Anything else raises NotConstant, with the reason.
 
 from __future__ import annotations
 
+import math
+
 from appendix_ctoriscv.defs import Node, NodeKind, Type, TypeKind
-from appendix_ctoriscv.type import f32, is_float, is_integer, is_pointer
+from appendix_ctoriscv.type import f32, is_float, is_integer, is_pointer, type_name
 
 
 class NotConstant(Exception):
@@ -65,6 +67,8 @@ UNARY_EVAL = {
 def eval_int(node: Node) -> int:
     """The value of an integer constant expression, computed in its C type."""
     k = node.kind
+    if node.ty is not None and is_float(node.ty):
+        raise NotConstant(f"it has the floating type '{type_name(node.ty)}'")
     if k in (NodeKind.NUM, NodeKind.CAST, NodeKind.COND):
         value, label = eval_reloc(node)
         if label is not None:
@@ -145,9 +149,10 @@ def eval_float(node: Node) -> float:
         return eval_float(node.then if eval_int(node.cond) else node.els)
     elif k in FLOAT_EVAL or k == NodeKind.DIV:
         a, b = eval_float(node.lhs), eval_float(node.rhs)
-        if k == NodeKind.DIV:
-            if b == 0:
-                raise NotConstant("division by zero in a constant expression")
+        if k == NodeKind.DIV and b == 0:  # IEEE, as gcc folds it: an infinity, or NaN for 0/0
+            sign = math.copysign(1.0, a) * math.copysign(1.0, b)
+            value = a if a != a else math.copysign(math.nan if a == 0 else math.inf, sign)
+        elif k == NodeKind.DIV:
             value = a / b
         else:
             value = FLOAT_EVAL[k](a, b)

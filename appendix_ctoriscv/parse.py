@@ -154,6 +154,10 @@ class Parser(DeclarationParser, InitializerParser, StatementParser, ExpressionPa
                  storage: str | None = None) -> Obj:
         """A global object, merged with an earlier declaration of the same name."""
         old = self.scopes[0].get(name)
+        at_file_scope = len(self.scopes) == 1 and tok is not None
+        if old is not None and old.is_local and at_file_scope:  # a typedef or enum constant
+            self.diag.error(tok, f"'{name}' redeclared as different kind of symbol",
+                            [(old.tok, self.previous(old))] if old.tok is not None else [])
         if old is not None and not old.is_local:
             notes = [(old.tok, self.previous(old))] if old.tok is not None else []
             if not is_compatible(old.ty, ty):

@@ -427,6 +427,9 @@ class DeclarationParser:
                 self.bind(name, self.static_local(ty, name))
                 continue
             if self.equal("="):
+                if ty.size < 0 and is_struct(ty):
+                    self.diag.error(name, f"variable '{name.text}' has initializer but "
+                                    "incomplete type")
                 eq = self.advance()
                 var = self.new_lvar(name.text, ty, name)
                 block.body.append(self.lvar_initializer(var, eq))

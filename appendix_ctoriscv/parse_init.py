@@ -61,8 +61,14 @@ class InitializerParser:
     def initializer2(self, init: Initializer) -> None:
         ty = init.ty
         if ty.kind == TypeKind.ARRAY:
+            string_next = self.tokens[min(self.pos + 1, len(self.tokens) - 1)].kind
             if self.tok.kind == TokenKind.STR and ty.base.kind == TypeKind.CHAR:
                 self.string_initializer(init)
+            elif self.equal("{") and string_next == TokenKind.STR and ty.base.kind == TypeKind.CHAR:
+                self.advance()  # `char s[] = {"ab"}`: a string may be braced
+                self.string_initializer(init)
+                self.consume(",")
+                self.skip("}")
             elif self.equal("{"):
                 self.array_initializer(init, braced=True)
             else:
@@ -94,7 +100,9 @@ class InitializerParser:
             self.pos = start
         else:
             self.advance()
-        count = 1 if init.ty.kind == TypeKind.UNION else len(init.children)
+        count = len(init.children)  # 0 for an incomplete type: every element is excess
+        if init.ty.kind == TypeKind.UNION:
+            count = min(count, 1)
         i = 0
         while not self.equal("}"):
             if not braced and i == count:

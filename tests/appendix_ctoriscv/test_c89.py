@@ -265,3 +265,63 @@ def test_file_in_a_header_macro_names_the_using_file(tmp_path):
     src = '#include "h.h"\nint puts(const char *s);\nint main(void) { puts(WHERE); return 0; }\n'
     _, elf = compile_executable(src, str(tmp_path / "m.c"))
     assert emu.run(elf).stdout == f"{tmp_path / 'm.c'}\n".encode()
+
+
+# *** found by the audit: errors gcc reports, and a braced string initialiser ***
+
+AUDIT_ERRORS = [
+    ("union u;\nint main(void) { union u g = {1}; return 0; }", "2:26",
+     "variable 'g' has initializer but incomplete type"),
+    ("union u;\nunion u g = {1};", "2:9", "storage size of 'g' isn't known"),  # an IndexError
+    ("typedef int T;\nint T;", "2:5", "'T' redeclared as different kind of symbol"),
+    ("enum { A };\nint A(void);", "2:5", "'A' redeclared as different kind of symbol"),
+    ("int a[1.5];", "1:7", "expression is not an integer constant: it has the floating type "
+     "'double'"),
+    ("int main(void) { switch (1) { case 1.5: ; } return 0; }", "1:36",
+     "expression is not an integer constant: it has the floating type 'double'"),
+]
+
+
+@pytest.mark.sec_a_4
+@pytest.mark.parametrize("source, where, message", AUDIT_ERRORS)
+def test_audit_errors(source, where, message):
+    with pytest.raises(CompileError) as info:
+        compile_source(source, "t.c")
+    assert info.value.errors  # and the message is among the diagnostics
+    assert (where, message) in [(f"{d.line}:{d.col}", d.message) for d in info.value.diagnostics]
+
+
+def test_block_scope_extern_may_hide_a_typedef():
+    """C allows `extern int T;` in a block under a file-scope typedef T (gcc accepts it)."""
+    compile_source("typedef int T;\nint main(void) { extern int T; return T; }\nint T;", "t.c")
+
+
+BRACED_STRINGS = r"""
+#include "test.h"
+char g[] = {"abc"};
+char h[2][4] = {{"xy"}, "z"};
+int main(void) {
+    char s[] = {"hello"};
+    char t[6] = {"ab",};
+    ASSERT(4, sizeof g);
+    ASSERT(6, sizeof s);
+    ASSERT('c', g[2]);
+    ASSERT('y', h[0][1]);
+    ASSERT('z', h[1][0]);
+    ASSERT('o', s[4]);
+    ASSERT(0, t[2] + t[5]);
+    ASSERT('b', t[1]);
+    return 0;
+}
+"""
+
+
+@pytest.mark.sec_a_4
+@LEVELS
+def test_braced_string_initialisers_match_gcc(native_run, opt_level):
+    """`char s[] = {"hello"}`: C allows the braces around a string initialiser."""
+    expected = native_run(BRACED_STRINGS, b"", [f"-I{TEST_H_DIR}"])
+    assert expected[0] == 0
+    _, elf = compile_executable(BRACED_STRINGS, "braced.c", [str(TEST_H_DIR)], opt_level=opt_level)
+    result = emu.run(elf, max_steps=5_000_000)
+    assert (result.exit_code, result.stdout) == expected

@@ -11,7 +11,7 @@
 
 /* --8<-- [start:stdarg] */
 typedef char *va_list;
-#define va_start(ap, last) ((void)((ap) = __builtin_va_start()))
+#define va_start(ap, last) ((void)(last), (void)((ap) = __builtin_va_start()))
 #define va_arg(ap, type) __builtin_va_arg(ap, type)
 #define va_end(ap) ((void)(ap))
 #define va_copy(dst, src) ((void)((dst) = (src)))
