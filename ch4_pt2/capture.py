@@ -464,6 +464,7 @@ class LazyBuffer(Buffer):
             return out.assign(result) if out is not None else result
 
         def scatter(x, i, s):
+            check_host_index(i, x.shape[axis], axis, negative=False)
             x = x.copy()
             coords = list(np.indices(i.shape, sparse=True))
             coords[axis] = i
@@ -536,14 +537,21 @@ class LazyBuffer(Buffer):
         return LazyBuffer.from_uop(extern(name, fn, tuple(shape), dtype, *map(value_of, bufs)))
 
 
+def check_host_index(i: np.ndarray, size: int, dim: int, negative: bool) -> None:
+    """Eager's check of an index array used on the host: x[i] takes [-size, size) (else an
+    IndexError), scatter [0, size) (else a RuntimeError)."""
+    low = -size if negative else 0
+    if i.dtype.kind in "iu" and i.size and (i.min() < low or i.max() >= size):
+        bad = int(i.max()) if i.max() >= size else int(i.min())
+        message = f"index {bad} is out of bounds for dimension {dim} with size {size}"
+        raise OutOfRangeError(message) if negative else IndexValueError(message, bad)
+
+
 def host_key(x: np.ndarray, positions, indices) -> tuple:
-    """x[.., idx, ..]'s numpy key, each index checked as eager checks it: in [-size, size)."""
+    """x[.., idx, ..]'s numpy key, each index checked as eager checks it."""
     key = [slice(None)] * x.ndim
     for p, i in zip(positions, indices):
-        if i.dtype.kind in "iu" and i.size and (i.min() < -x.shape[p] or i.max() >= x.shape[p]):
-            bad = int(i.max()) if i.max() >= x.shape[p] else int(i.min())
-            raise OutOfRangeError(f"index {bad} is out of bounds for dimension {p} with size "
-                                  f"{x.shape[p]}")
+        check_host_index(i, x.shape[p], p, negative=True)
         key[p] = i
     return tuple(key)
 

@@ -87,3 +87,20 @@ def test_accumulating_index_put_out_of_range_raises():
     with pytest.raises(IndexError, match="index 5 is out of bounds for dimension 0 with size 5"):
         torch.zeros(5, 2).index_put_((torch.tensor([1, 5, 0]),), torch.ones(3, 2),
                                      accumulate=True)
+
+
+def test_a_scatter_add_on_the_host_checks_its_indices_as_eager_does():
+    """An index that does not span x's other dims takes the host path: torch's values, and an
+    index out of range is torch's RuntimeError with its words, not numpy's IndexError."""
+    index = [[0, 2], [1, 0]]
+    src = np.arange(6.0).reshape(2, 3)
+    lazy = lambda a: lego.tensor(np.asarray(a), device="lazy")  # noqa: E731
+    got = lazy(np.zeros((3, 4))).scatter_add(0, lazy(index), lazy(src))
+    assert not all(p is not None for p in plan_of(got).programs)  # a host call
+    want = torch.zeros(3, 4, dtype=torch.float64).scatter_add(0, torch.tensor(index),
+                                                              torch.tensor(src))
+    np.testing.assert_array_equal(got.numpy(), want.numpy())
+    with pytest.raises(RuntimeError, match="index 3 is out of bounds for dimension 0"):
+        torch.zeros(3, 4).scatter_add(0, torch.tensor([[0, 3]]), torch.ones(1, 2))
+    with pytest.raises(RuntimeError, match="index 3 is out of bounds for dimension 0 with size 3"):
+        lazy(np.zeros((3, 4))).scatter_add(0, lazy([[0, 3]]), lazy(np.ones((1, 2)))).numpy()
