@@ -6,10 +6,10 @@ backend.py (the primitive ops, the device contract and the dispatcher; ops_cpu.p
 "cpu"), buffer.py (Buffer: storage + view + dtype + device, the functional API under the
 Functions) and decompositions.py (non-core ops from core ones), autograd.py (graph and
 backward), function.py, function_movement.py and function_fused.py (the Functions: forwards on
-Buffers, backwards in Tensor ops), tensor.py with its mixins tensor_movement.py, tensor_math.py,
-tensor_reduce.py, tensor_inplace.py and tensor_extras.py (the front end), creation.py,
-generator.py and rand.py, functional.py; then nn, optim, utils and models. Each module imports
-only the ones before it.
+Buffers, backwards in Tensor ops), tensor.py with its mixins tensor_movement.py,
+tensor_indexing.py, tensor_math.py, tensor_reduce.py, tensor_inplace.py and tensor_extras.py (the
+front end), creation.py, generator.py and rand.py, functional.py; then nn, optim, utils and
+models. Each module imports only the ones before it.
 """
 # ruff: noqa: F401 (this file is the namespace: it imports in order to export)
 

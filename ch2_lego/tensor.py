@@ -4,8 +4,8 @@ Shapes: a tensor of shape (d0, ..., dn-1) reads storage[offset + sum_k ik * stri
 Buffer (buffer.py). Math ops apply autograd Functions (function.py), whose forwards run Buffer
 ops; everything else is an hlop composed from those, as tinygrad's tensor.py composes its mlops.
 The methods live in mixins, each written against Tensor's own methods: tensor_movement.py
-(views, indexing), tensor_math.py (elementwise, matmul), tensor_reduce.py, tensor_inplace.py and
-tensor_extras.py (aliases and small ops).
+(views), tensor_indexing.py (x[...]), tensor_math.py (elementwise, matmul), tensor_reduce.py,
+tensor_inplace.py and tensor_extras.py (aliases and small ops).
 """
 
 from __future__ import annotations
@@ -46,6 +46,7 @@ from ch2_lego.errors import (
 )
 from ch2_lego.storage import Size, Storage, View, normalize_dim
 from ch2_lego.tensor_extras import ExtrasMixin
+from ch2_lego.tensor_indexing import IndexingMixin
 from ch2_lego.tensor_inplace import InplaceMixin
 from ch2_lego.tensor_math import MathMixin
 from ch2_lego.tensor_movement import MovementMixin, _shape_arg
@@ -79,7 +80,8 @@ def device_name(d) -> str:
     return "cpu" if d is None else canonical_device(d)
 
 
-class Tensor(ExtrasMixin, MovementMixin, MathMixin, ReduceMixin, InplaceMixin, TensorBase):
+class Tensor(ExtrasMixin, MovementMixin, IndexingMixin, MathMixin, ReduceMixin, InplaceMixin,
+             TensorBase):
     """A multi-dimensional array with autograd, like torch.Tensor."""
 
     __slots__ = ("__dict__", "__weakref__")
