@@ -10,6 +10,9 @@ H heads, D head size, V vocabulary/embeddings.
 """
 
 import math
+import numbers
+
+import numpy as np
 
 from ch2_lego.creation import zeros
 from ch2_lego.dtype import bool_, float32, float64, int32, int64
@@ -242,6 +245,7 @@ def scaled_dot_product_attention(query: Tensor, key: Tensor, value: Tensor,
     is_causal lets query i see keys 0..i only (top-left aligned, as in PyTorch). One graph
     node, forward and backward: see ScaledDotProductAttention in function_fused.py.
     """
+    _check_attention_types(query, key, value, attn_mask, dropout_p, is_causal, scale, enable_gqa)
     groups = _check_attention(query, key, value, attn_mask, dropout_p, is_causal, enable_gqa)
     T, S = query.shape[-2], key.shape[-2]
     scale = 1.0 / math.sqrt(query.shape[-1]) if scale is None else scale
@@ -306,9 +310,33 @@ def _check_attention(query, key, value, attn_mask, dropout_p, is_causal,
     heads = (query.shape[-3],) if query.dim() >= 3 else ()
     lead = broadcast_shape(query.shape[:-2], key.shape[:-3] + heads if heads else key.shape[:-2],
                            value.shape[:-3] + heads if heads else value.shape[:-2])
-    if attn_mask is not None:
-        broadcast_shape(lead + (query.shape[-2], key.shape[-2]), attn_mask.shape)
+    if attn_mask is not None:  # it broadcasts to the scores, not the scores to it
+        scores = tuple(lead) + (query.shape[-2], key.shape[-2])
+        both = tuple(broadcast_shape(scores, attn_mask.shape))
+        if both != scores:
+            raise ShapeError(f"output with shape {list(scores)} doesn't match the broadcast "
+                             f"shape {list(both)}")
     return groups
+
+
+def _check_attention_types(query, key, value, attn_mask, dropout_p, is_causal, scale,
+                           enable_gqa) -> None:
+    """PyTorch's TypeErrors for an argument of the wrong type, in its words."""
+    def wrong(name: str, want: str, got) -> TypeError:
+        return TypeError(f"scaled_dot_product_attention(): argument '{name}' must be {want}, "
+                         f"not {type(got).__name__}")
+    for position, (name, x) in enumerate((("query", query), ("key", key), ("value", value)), 1):
+        if not isinstance(x, Tensor):
+            raise TypeError(f"scaled_dot_product_attention(): argument '{name}' (position "
+                            f"{position}) must be Tensor, not {type(x).__name__}")
+    if attn_mask is not None and not isinstance(attn_mask, Tensor):
+        raise wrong("attn_mask", "Tensor", attn_mask)
+    for name, x in (("dropout_p", dropout_p), ("scale", 0.0 if scale is None else scale)):
+        if not isinstance(x, numbers.Real):
+            raise wrong(name, "float", x)
+    for name, flag in (("is_causal", is_causal), ("enable_gqa", enable_gqa)):
+        if not isinstance(flag, bool | np.bool_):
+            raise wrong(name, "bool", flag)
 
 
 def _c_name(dtype) -> str:

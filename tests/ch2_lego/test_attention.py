@@ -174,8 +174,11 @@ BAD = {  # name: (shapes of q, k, v; keyword arguments)
     "mask and causal": ([(2, 4, 5, 8), (2, 4, 6, 8), (2, 4, 6, 3)],
                         {"attn_mask": "bool56", "is_causal": True}),
     "dropout": ([(2, 4, 5, 8), (2, 4, 6, 8), (2, 4, 6, 3)], {"dropout_p": 1.5}),
+    "mask wider than the scores": ([(2, 4, 5, 8), (2, 4, 6, 8), (2, 4, 6, 3)],
+                                   {"attn_mask": "bool3x56"}),
 }
-MASKS = {"bool55": ((5, 5), "bool"), "bool56": ((5, 6), "bool"), "int56": ((5, 6), "int64")}
+MASKS = {"bool55": ((5, 5), "bool"), "bool56": ((5, 6), "bool"), "int56": ((5, 6), "int64"),
+         "bool3x56": ((3, 2, 4, 5, 6), "bool")}
 
 
 @pytest.mark.parametrize("case", list(BAD))
@@ -203,3 +206,27 @@ def test_dtypes_must_agree():
         lego.nn.functional.scaled_dot_product_attention(q, q.double(), q)
     with pytest.raises(RuntimeError, match="expected scalar type Float but found Long"):
         lego.nn.functional.scaled_dot_product_attention(q.long(), q.long(), q.long())
+
+
+WRONG_TYPES = {  # name: (positional arguments after a good query, keyword arguments)
+    "key a list": (([[0.0] * 4] * 3, "q"), {}),
+    "value None": (("q", None), {}),
+    "mask a list": (("q", "q"), {"attn_mask": [[True] * 3] * 3}),
+    "dropout a string": (("q", "q"), {"dropout_p": "0.1"}),
+    "scale a string": (("q", "q"), {"scale": "2"}),
+    "is_causal an int": (("q", "q"), {"is_causal": 1}),
+    "enable_gqa a string": (("q", "q"), {"enable_gqa": "yes"}),
+}
+
+
+@pytest.mark.parametrize("case", list(WRONG_TYPES))
+def test_arguments_of_the_wrong_type_raise_torchs_type_error(case):
+    args, kwargs = WRONG_TYPES[case]
+    messages = []
+    for lib in (lego, torch):
+        q = lib.zeros(2, 3, 4)
+        with pytest.raises(TypeError) as info:
+            lib.nn.functional.scaled_dot_product_attention(
+                q, *[q if a == "q" else a for a in args], **kwargs)
+        messages.append(str(info.value))
+    assert messages[0] == messages[1]
