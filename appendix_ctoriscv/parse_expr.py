@@ -86,11 +86,12 @@ class ExpressionParser:
     def check_writable(self, lhs: Node, tok: Token, what: str) -> None:
         """gcc's error for changing a const object: "assignment of read-only variable 'x'"."""
         add_type(lhs, self.diag)
-        if not lhs.ty.is_const:
+        const_inside = has_const_member(lhs.ty)  # a struct with a const member is read-only
+        if not lhs.ty.is_const and not const_inside:
             return
         if lhs.kind == NodeKind.VAR:
             self.diag.error(tok, f"{what} of read-only variable '{lhs.var.name}'")
-        elif lhs.kind == NodeKind.MEMBER and not lhs.member.ty.is_const:
+        elif lhs.kind == NodeKind.MEMBER and not lhs.member.ty.is_const and not const_inside:
             self.diag.error(tok, f"{what} of member '{lhs.member.name.text}' in read-only object")
         elif lhs.kind == NodeKind.MEMBER:
             self.diag.error(tok, f"{what} of read-only member '{lhs.member.name.text}'")
@@ -556,3 +557,17 @@ class ExpressionParser:
         if self.tok.kind != TokenKind.EOF:
             self.diag.error(self.tok, f"missing binary operator before token '{self.tok.text}'")
         return value
+
+
+def has_const_member(ty: Type) -> bool:
+    """Whether a struct or union has a const member, at any depth (in arrays and nested
+    structs too): C forbids assigning such an object as a whole."""
+    if not is_struct(ty):
+        return False
+    for member in ty.members:
+        inner = member.ty
+        while inner.kind == TypeKind.ARRAY:
+            inner = inner.base
+        if inner.is_const or has_const_member(inner):
+            return True
+    return False

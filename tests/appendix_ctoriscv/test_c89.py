@@ -275,6 +275,11 @@ AUDIT_ERRORS = [
     ("union u;\nunion u g = {1};", "2:9", "storage size of 'g' isn't known"),  # an IndexError
     ("typedef int T;\nint T;", "2:5", "'T' redeclared as different kind of symbol"),
     ("enum { A };\nint A(void);", "2:5", "'A' redeclared as different kind of symbol"),
+    ("struct s { int b; const int a[2]; };\nint main(void) { struct s v, w; v = w; return 0; }",
+     "2:35", "assignment of read-only variable 'v'"),
+    ("struct s { const int a; };\nstruct t { struct s in; };\n"
+     "int main(void) { struct s v; struct t x; x.in = v; return 0; }", "3:47",
+     "assignment of read-only member 'in'"),
     ("int a[1.5];", "1:7", "expression is not an integer constant: it has the floating type "
      "'double'"),
     ("int main(void) { switch (1) { case 1.5: ; } return 0; }", "1:36",
