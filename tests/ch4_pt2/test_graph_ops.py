@@ -173,6 +173,15 @@ def test_a_strided_write_that_is_no_box_still_works():
     np.testing.assert_array_equal(ours.numpy(), t.numpy())
 
 
+def test_printing_runs_the_graph_and_shows_torchs_text():
+    a = np.arange(6.0).reshape(2, 3)
+    want = repr(torch.tensor(a).exp() * 2 + 1)
+    before = ch4_pt2.stats["realizes"]
+    got = repr(lego.tensor(a, device="lazy").exp() * 2 + 1)
+    assert ch4_pt2.stats["realizes"] == before + 1
+    assert got == want.replace("dtype=torch.", "device='lazy', dtype=ch2_lego.")
+
+
 def test_realize_and_stats_count_kernels():
     x = lego.randn(8, 8).to("lazy")
     y = (x * 2 + 1).tanh().sum(1)
