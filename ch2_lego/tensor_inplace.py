@@ -14,7 +14,7 @@ import numpy as np
 from ch2_lego import function_movement as movement
 from ch2_lego.autograd import TensorBase
 from ch2_lego.backend import Ops
-from ch2_lego.dtype import PT_NAMES, bool_, can_cast, get_default_dtype, result_type
+from ch2_lego.dtype import PT_NAMES, DType, bool_, can_cast, get_default_dtype, result_type
 from ch2_lego.errors import AutogradError, DTypeError, InvalidArgumentError, ShapeError
 from ch2_lego.generator import normal_array, uniform_array
 from ch2_lego.grad_mode import is_grad_enabled, no_grad
@@ -81,9 +81,7 @@ class InplaceMixin:
         if tuple(src.shape) != tuple(self.shape):
             raise ShapeError(f"output with shape {list(self.shape)} doesn't match the broadcast "
                              f"shape {list(src.shape)}")
-        if not can_cast(src.dtype, self.dtype):
-            raise DTypeError(f"result type {PT_NAMES[src.dtype.name]} can't be cast to the "
-                             f"desired output type {PT_NAMES[self.dtype.name]}")
+        _check_castable(src.dtype, self.dtype)
         self._buf.assign(src._buf)
 
     def _inplace(self, fn, *others) -> Tensor:
@@ -208,6 +206,12 @@ class InplaceMixin:
         return self._inplace(lambda x: (x._random(uniform_array, get_default_dtype(), generator)
                                         < p).to(x.dtype))
 
+    def _inplace_integer(self, fn, other) -> Tensor:
+        """A bitwise op or shift in place. torch checks the result type first: an int tensor
+        &= 1.5 is the cast error, not the kernel's missing float version."""
+        _check_castable(result_type(self, other), self.dtype)
+        return self._inplace(fn, other)
+
     def floor_divide_(self, other) -> Tensor:
         return self._inplace(MathMixin.__floordiv__, other)
 
@@ -215,19 +219,19 @@ class InplaceMixin:
         return self._inplace(MathMixin.remainder, other)
 
     def bitwise_and_(self, other) -> Tensor:
-        return self._inplace(lambda x, o: x & o, other)
+        return self._inplace_integer(lambda x, o: x & o, other)
 
     def bitwise_or_(self, other) -> Tensor:
-        return self._inplace(lambda x, o: x | o, other)
+        return self._inplace_integer(lambda x, o: x | o, other)
 
     def bitwise_xor_(self, other) -> Tensor:
-        return self._inplace(lambda x, o: x ^ o, other)
+        return self._inplace_integer(lambda x, o: x ^ o, other)
 
     def bitwise_left_shift_(self, other) -> Tensor:
-        return self._inplace(lambda x, o: x << o, other)
+        return self._inplace_integer(lambda x, o: x << o, other)
 
     def bitwise_right_shift_(self, other) -> Tensor:
-        return self._inplace(lambda x, o: x >> o, other)
+        return self._inplace_integer(lambda x, o: x >> o, other)
 
     def abs_(self) -> Tensor:
         return self._inplace(MathMixin.abs)
@@ -269,3 +273,10 @@ class InplaceMixin:
     __ifloordiv__, __imod__, __ipow__ = floor_divide_, remainder_, pow_
     __iand__, __ior__, __ixor__ = bitwise_and_, bitwise_or_, bitwise_xor_
     __ilshift__, __irshift__ = bitwise_left_shift_, bitwise_right_shift_
+
+
+def _check_castable(src: DType, dst: DType) -> None:
+    """An in-place op's result must fit the tensor's dtype, as torch's (no float -> int)."""
+    if not can_cast(src, dst):
+        raise DTypeError(f"result type {PT_NAMES[src.name]} can't be cast to the desired output "
+                         f"type {PT_NAMES[dst.name]}")

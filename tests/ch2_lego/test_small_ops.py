@@ -324,6 +324,11 @@ def test_inplace_errors_name_torchs_problem():
     with pytest.raises(RuntimeError, match="result type Float can't be cast to the desired "
                        "output type Long"):
         exec("t **= 0.5", {"t": i})
+    for op in ("&=", "|=", "^=", "<<=", ">>="):  # the result type is checked before the kernel
+        for t in (ti, i):
+            with pytest.raises(RuntimeError, match="result type Float can't be cast to the "
+                               "desired output type Long"):
+                exec(f"t {op} 1.5", {"t": t})
 
 
 def test_inplace_ops_on_a_non_leaf_keep_gradients_as_torch():
