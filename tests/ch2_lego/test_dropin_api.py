@@ -5,6 +5,7 @@ PyTorch's side is asked on this machine, so these comparisons assume it has no C
 machine they skip.
 """
 
+import importlib
 import subprocess
 import sys
 import tomllib
@@ -182,6 +183,25 @@ def test_backends_flags_read_back_and_follow_the_matmul_precision():
         if lib is torch:
             expected = seen
     assert seen == expected == [False, True, False, "high", False, True, "medium", True]
+
+
+def test_backends_are_modules_scripts_import():
+    """`import torch.backends.cudnn as cudnn; cudnn.benchmark = True`, as PyTorch's examples
+    write it: each backend is a module in both libraries."""
+    for name in ("cuda", "cudnn", "mps", "mkldnn", "openmp"):
+        assert importlib.import_module(f"torch.backends.{name}").__name__ == \
+            f"torch.backends.{name}"
+    with torch_is_ch2_lego():
+        import torch.backends.cudnn as cudnn
+
+        saved = cudnn.benchmark
+        try:
+            cudnn.benchmark = True
+            assert cudnn is ch2_lego.backends.cudnn and ch2_lego.backends.cudnn.benchmark
+        finally:
+            cudnn.benchmark = saved
+        from torch.backends import mps
+        assert mps is ch2_lego.backends.mps and mps.is_available() is False
 
 
 @no_cuda
