@@ -1,14 +1,14 @@
 """Fuzzing (book section A.5): no input makes the compiler fail with a Python exception.
 
 Thousands of inputs of three kinds: random bytes, token soup (random sequences of C's words and
-punctuators, which reach deep into the parser), and the test programs of tests/c mutated byte by
-byte and token by token. Each must be compiled or rejected with diagnostics (CompileError, or a
-LinkError for a function defined nowhere); what compiles must also survive the dumps and a short
-run on the emulator; through the driver, with each of its options, each must end in an exit
-status. Then random *valid* programs, in the style of Csmith (functions, globals,
-arrays, pointers, loops, switch; only behaviour that C defines, with gcc's -fwrapv), must print
-the same as the host's gcc makes them print. Hypothesis runs derandomized, so CI sees the same
-inputs every time; a failure prints the input that caused it.
+punctuators, which reach deep into the parser), and the test programs of tests/c, c89 and c89_float
+mutated byte by byte and token by token. Each must be compiled or rejected with diagnostics
+(CompileError, or a LinkError for a function defined nowhere); what compiles must also survive the
+dumps and a short run on the emulator; through the driver, with each of its options, each must end
+in an exit status. Then random *valid* programs, in the style of Csmith (functions, globals,
+arrays, pointers, loops, switch; only behaviour that C defines, with gcc's -fwrapv), must print the
+same as the host's gcc makes them print. Hypothesis runs derandomized, so CI sees the same inputs
+every time; a failure prints the input that caused it.
 """
 
 import pathlib
@@ -71,8 +71,9 @@ def test_random_bytes(data):
 
 WORDS = ("int char short long unsigned signed void static extern register const volatile if else "
          "while for do switch case default break continue return goto sizeof struct typedef "
-         "main x y f p a").split()
-LITERALS = ["0", "1", "42", "0x7fffffff", "4294967295u", "'a'", "'\\n'", '"s"', "0777", "1e3"]
+         "union enum float double __builtin_va_start __builtin_va_arg main x y f p a").split()
+LITERALS = ["0", "1", "42", "0x7fffffff", "4294967295u", "'a'", "'\\n'", '"s"', "0777", "1e3",
+            "1.5f", ".5e-3", "1e400"]
 DIRECTIVES = ["\n#define M(x) x\n", "\n#if 1\n", "\n#endif\n", "\n#include \"nope.h\"\n", "\n#"]
 TOKENS = WORDS + LITERALS + PUNCTUATORS + DIRECTIVES
 
@@ -92,7 +93,10 @@ def test_token_soup_inside_a_function(tokens):
 
 # *** 3. mutated test programs ***
 
-PROGRAMS = sorted(C_DIR.glob("*.c"))
+# tests/c, and the programs of the rest of C89 (struct, union, enum, typedef, initialisers,
+# function pointers, varargs, float and double)
+PROGRAMS = [*sorted(C_DIR.glob("*.c")), *sorted((C_DIR.parent / "c89").glob("*.c")),
+            *sorted((C_DIR.parent / "c89_float").glob("*.c"))]
 
 
 def mutate(text: str, rng: random.Random) -> str:
@@ -116,14 +120,14 @@ def mutate(text: str, rng: random.Random) -> str:
     return text
 
 
-@pytest.mark.parametrize("path", PROGRAMS, ids=lambda p: p.stem)
+@pytest.mark.parametrize("path", PROGRAMS, ids=lambda p: f"{p.parent.name}/{p.stem}")
 def test_mutated_programs(path):
     # include "test.h" and "macros.h" from tests/c: the mutants compile far enough to matter
     text = path.read_text()
     rng = random.Random(path.stem)
-    for _ in range(40):
+    for _ in range(40 if path.parent == C_DIR else 20):
         mutant = mutate(text, rng)
-        mutant = mutant.replace('#include "', f'#include "{C_DIR}/')
+        mutant = mutant.replace('#include "', f'#include "{path.parent}/')
         compile_or_reject(mutant)
 
 
