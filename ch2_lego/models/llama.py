@@ -108,6 +108,9 @@ class Attention(nn.Module):
                              f"{config.n_head}, and n_head by n_kv_head={config.n_kv_head}")
         self.n_head, self.n_kv_head = config.n_head, config.n_kv_head
         self.head_dim = config.n_embd // config.n_head
+        if self.head_dim % 2:
+            raise ValueError(f"head size n_embd / n_head = {self.head_dim} must be even: rotary "
+                             f"embeddings turn the features in pairs")
         kv_dim = self.n_kv_head * self.head_dim
         self.wq = nn.Linear(config.n_embd, config.n_embd, bias=False)
         self.wk = nn.Linear(config.n_embd, kv_dim, bias=False)

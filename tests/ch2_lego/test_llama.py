@@ -148,3 +148,14 @@ def test_sampling_with_the_cache_equals_sampling_without(names):
     np.testing.assert_array_equal(np_of(runs[0]), np_of(runs[1]))
     names_out = llama.sample(model, 5, generator=lego.Generator().manual_seed(1))
     assert len(names_out) == 5 and all(0 not in s for s in names_out)
+
+
+@pytest.mark.parametrize("sizes", [dict(n_embd=12, n_head=4), dict(n_embd=16, n_head=3),
+                                   dict(n_embd=16, n_head=4, n_kv_head=3)], ids=str)
+def test_a_config_that_cannot_work_is_refused_when_built(sizes):
+    # an odd head size (rotary pairs), heads not dividing C, kv heads not dividing the heads:
+    # a ValueError naming the sizes, not a shape error from deep inside the first forward
+    llama = load_with("ch2_lego.models.llama", lego)
+    config = dict(vocab_size=27, n_layer=1, n_head=4, n_kv_head=2, n_embd=16, hidden=32)
+    with pytest.raises(ValueError, match="n_head"):
+        llama.Llama(llama.LlamaConfig(**{**config, **sizes}))
