@@ -533,6 +533,8 @@ def _from_data(data, dtype, dev) -> Tensor:
             if odd is _NO_ODD:
                 raise ArgumentError("Overflow when unpacking long long")
             raise DTypeError(f"Could not infer dtype of {type(odd).__name__}")
+        if a.dtype.kind == "f" and get_default_dtype().itemsize == 2:  # a half type's storage
+            return Tensor._from_host(a, get_default_dtype(), dev)  # is not its values' dtype
         if a.dtype.kind == "f":
             a = a.astype(get_default_dtype().np)
         elif a.dtype.kind in "iu":

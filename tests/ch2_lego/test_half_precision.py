@@ -339,3 +339,26 @@ def test_causal_attention_in_half_precision_near_torch(dtype):
     assert ours.dtype == getattr(lego, dtype)
     big = float(np.abs(values(torch.tensor(x).to(getattr(torch, dtype)))).max())
     assert_within(ours, ref, 2 * (5 + 2 * 6) * ulp(np.array(big), dtype))
+
+
+@pytest.mark.parametrize("dtype", HALVES)
+def test_a_half_default_dtype_makes_half_tensors_as_torch(dtype):
+    # a Python float becomes the default dtype: its values rounded, not its storage type's
+    # (bfloat16's uint16 made tensor([1.1]) an integer tensor)
+    def made(m):
+        return [m.tensor([1.1, 2]), m.tensor(1.1), m.tensor([[1.5], [-2.75]]), m.ones(2),
+                m.arange(3.0), m.full((1,), 1.1), m.tensor([1, 2]) * 1.1, m.eye(2),
+                m.nn.Linear(2, 2).weight]
+    results = []
+    for m in (lego, torch):
+        m.set_default_dtype(getattr(m, dtype))
+        try:
+            results.append(made(m))
+        finally:
+            m.set_default_dtype(m.float32)
+    for k, (ours, ref) in enumerate(zip(*results)):
+        assert str(ours.dtype).split(".")[-1] == dtype
+        assert tuple(ours.shape) == tuple(ref.shape)
+        if k < len(results[0]) - 1:  # not the randomly initialised weight
+            np.testing.assert_array_equal(values(ours), values(ref))
+    assert lego.tensor([1, 2]).dtype == lego.int64
