@@ -61,10 +61,9 @@ class InitializerParser:
     def initializer2(self, init: Initializer) -> None:
         ty = init.ty
         if ty.kind == TypeKind.ARRAY:
-            string_next = self.tokens[min(self.pos + 1, len(self.tokens) - 1)].kind
             if self.tok.kind == TokenKind.STR and ty.base.kind == TypeKind.CHAR:
                 self.string_initializer(init)
-            elif self.equal("{") and string_next == TokenKind.STR and ty.base.kind == TypeKind.CHAR:
+            elif ty.base.kind == TypeKind.CHAR and self.braced_string():
                 self.advance()  # `char s[] = {"ab"}`: a string may be braced
                 self.string_initializer(init)
                 self.consume(",")
@@ -81,6 +80,12 @@ class InitializerParser:
             self.skip("}")
         else:
             init.expr = self.assign()
+
+    def braced_string(self) -> bool:
+        """Whether `{"ab"}` or `{"ab",}` comes next (and not `{"ab"[0], 'c'}`)."""
+        after = self.tokens[min(self.pos + 1, len(self.tokens) - 1)]
+        return (self.equal("{") and after.kind == TokenKind.STR
+                and (self.equal("}", 2) or (self.equal(",", 2) and self.equal("}", 3))))
 
     def struct_initializer(self, init: Initializer) -> None:
         """`{1, {2, 3}}` for a struct: the members in order (a union: its first member only);

@@ -308,6 +308,7 @@ char h[2][4] = {{"xy"}, "z"};
 int main(void) {
     char s[] = {"hello"};
     char t[6] = {"ab",};
+    char u[3] = {"yz"[1], 'q'};  /* braces, a string, but no string initialiser */
     ASSERT(4, sizeof g);
     ASSERT(6, sizeof s);
     ASSERT('c', g[2]);
@@ -316,6 +317,7 @@ int main(void) {
     ASSERT('o', s[4]);
     ASSERT(0, t[2] + t[5]);
     ASSERT('b', t[1]);
+    ASSERT('z' + 'q', u[0] + u[1] + u[2]);
     return 0;
 }
 """
