@@ -9,7 +9,7 @@ Left out: hooks, and the device/dtype dispatch of `_apply` beyond what `to()` ne
 from collections import OrderedDict, namedtuple
 from collections.abc import Callable, Iterator
 
-from ch2_lego.dtype import DType, float32, float64
+from ch2_lego.dtype import DType, bfloat16, float16, float32, float64
 from ch2_lego.grad_mode import no_grad
 from ch2_lego.nn.errors import LayerArgumentError, ModuleError, StateDictError
 from ch2_lego.nn.parameter import Parameter
@@ -354,6 +354,12 @@ class Module:
 
     def float(self) -> "Module":
         return self.to(float32)
+
+    def half(self) -> "Module":
+        return self.to(float16)
+
+    def bfloat16(self) -> "Module":
+        return self.to(bfloat16)
 
     # *** 6. printing ***
 

@@ -362,3 +362,15 @@ def test_a_half_default_dtype_makes_half_tensors_as_torch(dtype):
         if k < len(results[0]) - 1:  # not the randomly initialised weight
             np.testing.assert_array_equal(values(ours), values(ref))
     assert lego.tensor([1, 2]).dtype == lego.int64
+
+
+@pytest.mark.parametrize("dtype", HALVES)
+def test_module_half_and_bfloat16_cast_floating_state_as_torch(dtype):
+    seen = []
+    for m in (lego, torch):
+        net = m.nn.Sequential(m.nn.Linear(3, 4), m.nn.BatchNorm1d(4))
+        assert getattr(net, "half" if dtype == "float16" else dtype)() is net
+        out = net(m.ones(2, 3, dtype=getattr(m, dtype)))
+        seen.append([str(t.dtype).split(".")[-1] for t in net.state_dict().values()] +
+                    [str(out.dtype).split(".")[-1]])
+    assert seen[0] == seen[1]  # num_batches_tracked stays int64
