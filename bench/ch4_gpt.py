@@ -10,6 +10,8 @@ Reported: median milliseconds per call over interleaved rounds (the process's CP
 --wall: on a shared machine the wall clock also counts other jobs' turns), ratios, and kernel
 counts (ours per call; inductor's generated kernels per compiled graph, its matmuls being
 library calls; ours are library calls too, counted as kernels since their epilogues run in them).
+In the training step torch.compile compiles the model (forward and backward) and torch's AdamW
+runs eagerly after it; ours compiles the whole step, so our count includes AdamW's kernels.
 Every contender's output is checked against ch2 eager first. One thread everywhere.
 
     .venv/bin/python bench/ch4_gpt.py [--rounds 7] [--calls 10] [--no-inductor] [--wall]
