@@ -12,8 +12,6 @@ H heads, D head size, V vocabulary/embeddings.
 import math
 import numbers
 
-import numpy as np
-
 from ch2_lego.creation import zeros
 from ch2_lego.dtype import bool_, float32, float64, int32, int64
 from ch2_lego.errors import DTypeError, InvalidArgumentError, OutOfRangeError, ShapeError
@@ -248,7 +246,7 @@ def scaled_dot_product_attention(query: Tensor, key: Tensor, value: Tensor,
     _check_attention_types(query, key, value, attn_mask, dropout_p, is_causal, scale, enable_gqa)
     groups = _check_attention(query, key, value, attn_mask, dropout_p, is_causal, enable_gqa)
     T, S = query.shape[-2], key.shape[-2]
-    scale = 1.0 / math.sqrt(query.shape[-1]) if scale is None else scale
+    scale = 1.0 / math.sqrt(query.shape[-1]) if scale is None else float(scale)  # numpy's too
     bias = None  # added to the scores: 0 where a key is seen, -inf where it is not
     if is_causal:
         bias = causal_bias(T, S, query.dtype, query._buf.device)  # built once, then reused
@@ -322,20 +320,24 @@ def _check_attention(query, key, value, attn_mask, dropout_p, is_causal,
 def _check_attention_types(query, key, value, attn_mask, dropout_p, is_causal, scale,
                            enable_gqa) -> None:
     """PyTorch's TypeErrors for an argument of the wrong type, in its words."""
+    def type_name(x) -> str:  # as Python's C API names it: list, numpy.bool
+        t = type(x)
+        return t.__name__ if t.__module__ == "builtins" else f"{t.__module__}.{t.__name__}"
+
     def wrong(name: str, want: str, got) -> TypeError:
         return TypeError(f"scaled_dot_product_attention(): argument '{name}' must be {want}, "
-                         f"not {type(got).__name__}")
+                         f"not {type_name(got)}")
     for position, (name, x) in enumerate((("query", query), ("key", key), ("value", value)), 1):
         if not isinstance(x, Tensor):
             raise TypeError(f"scaled_dot_product_attention(): argument '{name}' (position "
-                            f"{position}) must be Tensor, not {type(x).__name__}")
+                            f"{position}) must be Tensor, not {type_name(x)}")
     if attn_mask is not None and not isinstance(attn_mask, Tensor):
         raise wrong("attn_mask", "Tensor", attn_mask)
     for name, x in (("dropout_p", dropout_p), ("scale", 0.0 if scale is None else scale)):
         if not isinstance(x, numbers.Real):
             raise wrong(name, "float", x)
     for name, flag in (("is_causal", is_causal), ("enable_gqa", enable_gqa)):
-        if not isinstance(flag, bool | np.bool_):
+        if not isinstance(flag, bool):  # numpy's bool too is refused, as by PyTorch
             raise wrong(name, "bool", flag)
 
 

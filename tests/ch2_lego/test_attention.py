@@ -216,6 +216,7 @@ WRONG_TYPES = {  # name: (positional arguments after a good query, keyword argum
     "scale a string": (("q", "q"), {"scale": "2"}),
     "is_causal an int": (("q", "q"), {"is_causal": 1}),
     "enable_gqa a string": (("q", "q"), {"enable_gqa": "yes"}),
+    "is_causal numpy's bool": (("q", "q"), {"is_causal": np.True_}),
 }
 
 
@@ -230,3 +231,8 @@ def test_arguments_of_the_wrong_type_raise_torchs_type_error(case):
                 q, *[q if a == "q" else a for a in args], **kwargs)
         messages.append(str(info.value))
     assert messages[0] == messages[1]
+
+
+@pytest.mark.parametrize("scale", [np.float64(0.5), np.float32(0.25), np.int64(2), 3])
+def test_a_numpy_or_int_scale_works_as_a_float(scale):
+    check(qkv((2, 3, 5, 4), (2, 3, 6, 4), (2, 3, 6, 4)) + [None], scale=scale)
