@@ -354,6 +354,36 @@ def sum_of_squares(x: Buffer, center: Buffer | None = None) -> Buffer:
     return partials.reduce(Ops.SUM, (0,))
 
 
+def sum_of_squares_over(x: Buffer, axes: tuple[int, ...], center: Buffer | None = None) -> Buffer:
+    """sum((x - center)^2) over `axes`, kept as size-1 dims. Shapes: x any, center the result's.
+
+    Done in slabs along the first kept dim, about CHUNK elements each (at least one slice),
+    through one reused scratch buffer: temporaries of a slab, not two copies of x.
+    """
+    kept = reduced_shape(x.shape, axes, True)
+    d0 = next(d for d in range(len(x.shape)) if d not in axes)
+    rows = x.shape[d0]
+    step = max(1, CHUNK // max(math.prod(x.shape) // rows, 1))
+    scratch = buffer.empty(tuple(min(step, n) if d == d0 else n for d, n in enumerate(x.shape)),
+                           x.dtype, x.device)
+    out = buffer.empty(kept, x.dtype, x.device)
+    for start in range(0, rows, step):
+        size = min(step, rows - start)
+        piece, tmp = _slab(x, d0, start, size), _slab(scratch, d0, 0, size)
+        if center is not None:
+            piece = piece.alu(Ops.SUB, _slab(center, d0, start, size), out=tmp)
+        piece.alu(Ops.MUL, piece, out=tmp)
+        sums = _slab(out, d0, start, size).reshape(reduced_shape(tmp.shape, axes, False))
+        tmp.reduce(Ops.SUM, axes, out=sums)
+    return out
+
+
+def _slab(b: Buffer, dim: int, start: int, size: int) -> Buffer:
+    """The view b[..., start:start + size, ...] along dim."""
+    return b.shrink(tuple((start, start + size) if d == dim else (0, n)
+                          for d, n in enumerate(b.shape)))
+
+
 class Norm2(Function):
     """The 2-norm over axes, sqrt(sum x^2). Its gradient x / norm is 0 where the norm is 0 (as
     torch's), not 0/0; a full reduction runs in pieces (sum_of_squares)."""
@@ -362,6 +392,8 @@ class Norm2(Function):
         kept = reduced_shape(x.shape, axes, True)
         if len(axes) == len(x.shape):
             squares = sum_of_squares(x).reshape(kept)
+        elif math.prod(x.shape):
+            squares = sum_of_squares_over(x, axes)
         else:
             squares = reduce(Ops.SUM, x.alu(Ops.MUL, x), axes, True)
         ctx.save_for_backward(x)
@@ -385,6 +417,8 @@ class Var(Function):
         mean = total.alu(Ops.DIV, n) if n else total.alu(Ops.MUL, math.nan)
         if len(axes) == len(x.shape):
             squares = sum_of_squares(x, mean.reshape(())).reshape(mean.shape)
+        elif math.prod(x.shape):
+            squares = sum_of_squares_over(x, axes, mean)
         else:
             centered = x.alu(Ops.SUB, mean)
             squares = reduce(Ops.SUM, centered.alu(Ops.MUL, centered), axes, True)

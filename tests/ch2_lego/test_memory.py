@@ -3,7 +3,8 @@ allocations to it). Bounds come from the sizes: the result itself, plus the fixe
 the code works in (creation.ARANGE_CHUNK, function.CHUNK), plus 64 KiB for Python objects.
 
 Before issue 11, arange(2e8, dtype=float32) built a float64 copy of the whole range (1.6 GB) and
-var/norm of 1e7 float32 values took about 76 MB of temporaries (torch: 3 MB)."""
+var/norm of 1e7 float32 values took about 76 MB of temporaries (torch: 3 MB), over all dims or
+over one."""
 
 import os
 import tracemalloc
@@ -56,6 +57,19 @@ def test_full_reductions_work_in_pieces(op):
     pieces = -(-N // CHUNK)
     peak = peak_bytes(lambda: getattr(x, op)())
     assert peak <= 4 * CHUNK + 8 * pieces + SLACK, peak  # one scratch piece, the partial sums
+
+
+@pytest.mark.parametrize("op", ["var", "std", "norm"])
+@pytest.mark.parametrize("shape,dim", [((1000, N // 1000), 1), ((N // 1000, 1000), 0)])
+def test_reductions_over_a_dim_work_in_slabs(op, shape, dim):
+    """Slabs of about CHUNK elements along the first kept dim (one slice if larger)."""
+    x = lego.randn(*shape)
+    kept = shape[1 - dim]
+    slab = max(CHUNK, shape[dim])
+    peak = peak_bytes(lambda: getattr(x, op)(dim) if op != "norm" else x.norm(dim=dim))
+    # the scratch slab, the sums and the result, and numpy's iterator buffers (a strided slab
+    # is reduced through buffers of np.getbufsize() elements per operand)
+    assert peak <= 4 * slab + 2 * 4 * kept + 3 * 8 * np.getbufsize() + SLACK, peak
 
 
 @pytest.mark.parametrize("op", ["var", "norm"])
