@@ -78,25 +78,34 @@ class ExtrasMixin:
         return ((x - n) * math.log(2)).exp() * 2.0 ** low * 2.0 ** (n - low)
 
     def sinh(self) -> Tensor:
-        return (self.exp() - (-self).exp()) / 2
+        """(e^x - e^-x) / 2 through expm1: the two terms have opposite signs, so nothing cancels
+        near 0 (exp(x) - exp(-x) would lose every digit of sinh(1e-6) but one)."""
+        return (self.expm1() - (-self).expm1()) / 2
 
     def cosh(self) -> Tensor:
         return (self.exp() + (-self).exp()) / 2
 
     def asinh(self) -> Tensor:
-        """log(x + sqrt(x^2 + 1)) for x >= 0, and -asinh(-x) below, where that sum would
-        cancel; each branch sees only its own half (clamped), so neither can overflow."""
+        """log1p(x + x^2 / (1 + sqrt(1 + x^2))) for x >= 0 (log(x + sqrt(x^2 + 1)) rearranged
+        so that tiny x keep their digits), log(2x) where x^2 would overflow, and -asinh(-x)
+        below 0. Each branch sees only its own inputs (clamped), so none makes a nan gradient."""
         x = self._as_float()
-        def positive(t): return (t + (t * t + 1).sqrt()).log()  # noqa: E306,E704
-        return positive(x.clamp(min=0)).where(x >= 0, -positive((-x).clamp(min=0)))
+        return _asinh_positive(x.clamp(min=0)).where(x >= 0, -_asinh_positive((-x).clamp(min=0)))
 
     def acosh(self) -> Tensor:
+        """log(x + sqrt(x^2 - 1)) as log1p(t + sqrt(t (t + 2))) with t = x - 1, exact near 1,
+        and log(2x) where x^2 would overflow."""
         x = self._as_float()
-        return (x + (x * x - 1).sqrt()).log()
+        t = x.clamp(max=_HUGE) - 1
+        near = (t + (t * (t + 2)).sqrt()).log1p()
+        return near.where(x < _HUGE, x.clamp(min=_HUGE).log() + math.log(2))
 
     def atanh(self) -> Tensor:
+        """log((1 + x) / (1 - x)) / 2 as log1p(2x / (1 - x)) / 2 for x >= 0, which keeps tiny
+        x's digits (and 1 - x is exact near 1), and -atanh(-x) below 0."""
         x = self._as_float()
-        return ((1 + x) / (1 - x)).log() / 2
+        def positive(t): return (2 * t / (1 - t)).log1p() / 2  # noqa: E306,E704
+        return positive(x.clamp(min=0)).where(x >= 0, -positive((-x).clamp(min=0)))
 
     def frac(self) -> Tensor:
         return self - self.trunc()
@@ -372,6 +381,15 @@ class ExtrasMixin:
         shape = [1] * self.ndim
         shape[d] = self.shape[d]
         return self.masked_fill(hit.reshape(shape), value)
+
+
+_HUGE = 2.0**28  # past it, x^2 +- 1 is x^2 in float64 (and in float32 long before)
+
+
+def _asinh_positive(t: Tensor) -> Tensor:
+    small = t.clamp(max=_HUGE)
+    near = (small + small * small / (1 + (1 + small * small).sqrt())).log1p()
+    return near.where(t < _HUGE, t.clamp(min=_HUGE).log() + math.log(2))
 
 
 for _name in _REDUCTIONS:

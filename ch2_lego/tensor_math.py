@@ -203,10 +203,34 @@ class MathMixin:
     def tan(self): return self.sin() / self.cos()  # noqa: E704
     def log2(self): return self.log() / math.log(2)  # noqa: E704
     def log10(self): return self.log() / math.log(10)  # noqa: E704
-    def log1p(self): return (self + 1).log()  # noqa: E704
-    def expm1(self): return self.exp() - 1  # noqa: E704
     def square(self): return self * self  # noqa: E704
     def reciprocal(self): return 1 / self  # noqa: E704
+
+    def log1p(self) -> Tensor:
+        """log(1 + x), accurate for tiny x, where log(u) of the rounded u = 1 + x is not (it
+        gives 0 for x = 1e-8). Goldberg's trick: log(u) * x / (u - 1) cancels the rounding of
+        u, to a few ulps; where u == 1 the answer is x itself."""
+        x = self._as_float()
+        if x.dtype.itemsize == 2:
+            return x._in_float32(MathMixin.log1p)
+        u = x + 1
+        xd, ud = x.detach(), u.detach()
+        plain = (ud == 1) | ud.isinf()
+        c = (xd / (ud - 1).masked_fill(plain, 1)).masked_fill(plain, 1)
+        return _corrected(u.log(), (ud.log() * c).where(ud != 1, xd))
+
+    def expm1(self) -> Tensor:
+        """e^x - 1, accurate for tiny x, where exp(x) - 1 cancels. Kahan's trick: with u =
+        exp(x) rounded, (u - 1) * x / log(u) is within a few ulps; where u == 1 it is x. From
+        |x| >= 1 on nothing cancels, and log(u) of a subnormal u would lose digits: u - 1."""
+        x = self._as_float()
+        if x.dtype.itemsize == 2:
+            return x._in_float32(MathMixin.expm1)
+        u = x.exp()
+        xd, ud = x.detach(), u.detach()
+        plain = (ud == 1) | (xd.abs() >= 1)
+        c = (xd / ud.log().masked_fill(plain, 1)).masked_fill(plain, 1)
+        return _corrected(u - 1, ((ud - 1) * c).where(ud != 1, xd))
 
     def _softmax_input(self, dim, dtype) -> tuple[Tensor, int]:
         if dim is None:
@@ -355,6 +379,13 @@ def _as_dtype(x, dtype: DType, like: Tensor):
     if isinstance(x, NUMBERS):
         return x
     raise TypeError(f"unsupported operand type: {type(x).__name__}")
+
+
+def _corrected(plain: Tensor, value: Tensor) -> Tensor:
+    """`value` (computed without gradient) carrying the gradient of `plain`, the naive formula
+    of the same function: plain + a constant, so every derivative is the formula's."""
+    correction = value - plain.detach()
+    return plain + correction.masked_fill(value == plain.detach(), 0)  # inf - inf is no nan
 
 
 def _buf_of(x):

@@ -525,3 +525,42 @@ def test_clipped_activations_keep_an_int_dtype_and_refuse_bool_as_torch():
             ours(b, *args)
     x, tx = both([1.0])
     same_error(lambda: lego.nn.functional.celu(x, 0.0), lambda: torch.nn.functional.celu(tx, 0.0))
+
+
+ACCURATE_NEAR_ZERO = {  # name: numpy's float64 function (within an ulp), the domain
+    "log1p": (np.log1p, lambda x: np.abs(x)), "expm1": (np.expm1, lambda x: np.clip(x, -100, 80)),
+    "sinh": (np.sinh, lambda x: np.clip(x, -80, 80)), "asinh": (np.arcsinh, lambda x: x),
+    "acosh": (np.arccosh, lambda x: 1 + np.abs(x)),
+    "atanh": (np.arctanh, lambda x: np.clip(x, -1, 1) * 0.9999),
+}
+
+
+@pytest.mark.parametrize("name", ACCURATE_NEAR_ZERO)
+def test_functions_that_cancel_near_zero_are_within_a_few_float32_ulps(name):
+    # log(1 + x), exp(x) - 1, exp(x) - exp(-x) and friends, computed as written, lose every
+    # digit for tiny x (log1p(1e-8) was 0, sinh(1e-6) 5% off); ours are exact to the float32
+    # result's rounding plus a few roundings of terms no larger than it: 4 ulps
+    truth_fn, domain = ACCURATE_NEAR_ZERO[name]
+    rng = np.random.default_rng(11)
+    a = np.sign(rng.standard_normal(3000)) * 10.0 ** rng.uniform(-30, 30, 3000)
+    x = np.concatenate([domain(a), [0.0, 1e-45]]).astype(np.float32)
+    if name in ("acosh", "log1p"):
+        x = x[x >= (1 if name == "acosh" else 0)]
+    with np.errstate(all="ignore"):
+        truth = truth_fn(x.astype(np.float64)).astype(np.float32)
+    ours = np.array(getattr(lego.tensor(x), name)().tolist(), dtype=np.float64)
+    finite = np.isfinite(truth)
+    assert (ours[~finite] == truth[~finite]).all()
+    ulps = np.spacing(np.abs(truth[finite])).astype(np.float64)
+    err = np.abs(ours[finite] - truth[finite].astype(np.float64))
+    assert (err <= 4 * ulps).all(), x[finite][err > 4 * ulps][:5]
+
+
+def test_log1p_and_expm1_gradients_are_the_formulas_to_second_order():
+    x, tx = both([1e-15, 1e-8, -0.5, 3.0], requires_grad=True)
+    for t, m in ((x, lego), (tx, torch)):
+        g, = m.autograd.grad(t.log1p().sum() + t.expm1().sum(), t, create_graph=True)
+        g2, = m.autograd.grad(g.sum(), t)
+        t.first, t.second = g, g2
+    assert_close(x.first, tx.first)
+    assert_close(x.second, tx.second)
