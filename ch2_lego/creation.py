@@ -73,6 +73,11 @@ def full(size, fill_value, *, dtype=None, device=None, requires_grad=False) -> T
         raise TypeError(f"full(): argument 'fill_value' (position 2) must be Number, not "
                         f"{type(fill_value).__name__}")
     dtype = to_dtype(dtype) if dtype is not None else scalar_dtype(fill_value)
+    if np.issubdtype(dtype.np, np.signedinteger) and isinstance(fill_value, float | np.floating):
+        info = np.iinfo(dtype.np)  # nan, inf or 1e30 would wrap or leak numpy's ValueError
+        if not (math.isfinite(fill_value) and info.min <= fill_value <= info.max):
+            raise InvalidArgumentError(f"value cannot be converted to type {dtype.name}_t "
+                                       "without overflow")
     return _finish(Tensor._full(_sizes("full", (size,)), fill_value, dtype, _dev(device)),
                    requires_grad)
 

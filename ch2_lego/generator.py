@@ -66,6 +66,8 @@ def set_rng_state(state: dict) -> None:
 
 
 def _rng(generator: Generator | None) -> np.random.Generator:
+    if generator is not None and not isinstance(generator, Generator):
+        raise TypeError(f"generator must be a ch2_lego.Generator, not {type(generator).__name__}")
     return (generator or default_generator)._rng
 
 
