@@ -90,11 +90,13 @@ def expected(op, dtype, *dense) -> tuple[np.ndarray, np.ndarray | None]:
 
 
 def check(op, dtype, out_layout, srcs) -> None:
-    """Run op's cpu kernel into `out_layout` over srcs [(flat, layout)], check it."""
+    """Run op's cpu kernel into `out_layout` over srcs [(flat, layout)] (the second may be a
+    python number, as the Functions pass constants), check it."""
     out_np = np.bool_ if op in TO_BOOL else dtype.np
     out_flat = np.full(extent(*LAYOUTS[out_layout]), SENTINEL, out_np)
     out, _ = strided(out_flat, LAYOUTS[out_layout])
-    buffers, dense = zip(*[strided(flat, layout) for flat, layout in srcs])
+    buffers, dense = zip(*[(src, np.array(src, dtype.np)) if isinstance(src, int) else
+                           strided(*src) for src in srcs])
     buffers[0].alu(op, *buffers[1:], out=out)
     got = out.numpy()
     exact, truth = expected(op, dtype, *dense)
@@ -143,6 +145,7 @@ def test_binary_kernel_over_every_layout_of_out_and_operands(op):
                 for b in (in_layouts[(i + 3) % len(in_layouts)], a):
                     srcs = [(values(dtype, op, extent(*lay), rng), lay) for lay in (a, b)]
                     check(op, dtype, out_layout, srcs)
+                check(op, dtype, out_layout, [srcs[0], 2])  # a python number on the right
 
 
 def test_negative_into_a_stepped_view_of_a_stepped_input():
