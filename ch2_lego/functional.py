@@ -9,6 +9,9 @@ embedding, layer_norm, dropout, attention, convolution).
 
 from __future__ import annotations
 
+import functools
+import inspect
+
 import numpy as np
 
 from ch2_lego import function_movement as movement
@@ -26,6 +29,27 @@ from ch2_lego.function_fused import CrossEntropy, Gelu
 from ch2_lego.tensor import Tensor
 from ch2_lego.tensor_math import where
 
+
+def half_in_float32(fn):
+    """fn(x, ...), for a float16 or bfloat16 x, computed in float32 and rounded once at the end,
+    as torch's cpu kernels do. Step by step in the half type each op would round on its own:
+    gelu's 1 + erf(x) cancels to nothing for x < -3, thousands of ulps. An `inplace=True` call
+    writes the rounded result into x."""
+    signature = inspect.signature(fn)
+    first = next(iter(signature.parameters))
+
+    @functools.wraps(fn)
+    def in_float32(x, *args, **kwargs):
+        if not (isinstance(x, Tensor) and x.dtype.itemsize == 2 and x.dtype.is_floating_point):
+            return fn(x, *args, **kwargs)
+        call = signature.bind(x, *args, **kwargs)
+        inplace = call.arguments.pop("inplace", False)
+        call.arguments[first] = x.float()
+        out = fn(*call.args, **call.kwargs).to(x.dtype)
+        return x.copy_(out) if inplace else out
+    return in_float32
+
+
 # *** 1. activations ***
 
 
@@ -42,6 +66,7 @@ def tanh(x: Tensor) -> Tensor:
 
 
 # --8<-- [start:gelu]
+@half_in_float32
 def gelu(x: Tensor, approximate: str = "none") -> Tensor:
     """x * Phi(x), Phi the standard normal CDF; "tanh" is GPT-2's approximation of Phi."""
     if approximate not in ("none", "tanh"):
@@ -51,10 +76,12 @@ def gelu(x: Tensor, approximate: str = "none") -> Tensor:
 # --8<-- [end:gelu]
 
 
+@half_in_float32
 def silu(x: Tensor, inplace: bool = False) -> Tensor:
     return x * x.sigmoid()
 
 
+@half_in_float32
 def softplus(x: Tensor, beta: float = 1.0, threshold: float = 20.0) -> Tensor:
     """log(1 + exp(beta x)) / beta, and x itself where beta x > threshold (no overflow)."""
     bx = x * beta
@@ -66,10 +93,12 @@ def leaky_relu(x: Tensor, negative_slope: float = 0.01, inplace: bool = False) -
     return where(x > 0, x, x * negative_slope)
 
 
+@half_in_float32
 def elu(x: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:
     return where(x > 0, x, (x.clamp(max=0).exp() - 1) * alpha)
 
 
+@half_in_float32
 def logsigmoid(x: Tensor) -> Tensor:
     return -softplus(-x)
 

@@ -8,6 +8,7 @@ is nan. Shapes: elementwise unless said otherwise; C channels (dim 1).
 """
 
 from ch2_lego.errors import InvalidArgumentError, ShapeError
+from ch2_lego.functional import half_in_float32
 from ch2_lego.storage import normalize_dim
 from ch2_lego.tensor import Tensor
 
@@ -33,12 +34,14 @@ def relu6(input: Tensor, inplace: bool = False) -> Tensor:
     return hardtanh(input, 0.0, 6.0, inplace)
 
 
+@half_in_float32
 def hardsigmoid(input: Tensor, inplace: bool = False) -> Tensor:
     """relu6(x + 3) / 6: a piecewise-linear sigmoid."""
     out = hardtanh(input + 3, 0.0, 6.0) / 6
     return input.copy_(out) if inplace else out
 
 
+@half_in_float32
 def hardswish(input: Tensor, inplace: bool = False) -> Tensor:
     """x * relu6(x + 3) / 6: 0 up to -3, x from 3, x (x + 3) / 6 between; so the gradient at
     -3 is 0 and at 3 is 1, as torch's."""
@@ -60,6 +63,7 @@ def relu_(input: Tensor) -> Tensor:
 # *** 2. smooth units ***
 
 
+@half_in_float32
 def celu(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:
     """x for x > 0, alpha (exp(x / alpha) - 1) below: an ELU whose slope at 0 is 1 for any
     alpha."""
@@ -73,6 +77,7 @@ def celu(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:
 SELU_ALPHA, SELU_SCALE = 1.6732632423543772848170429916717, 1.0507009873554804934193349852946
 
 
+@half_in_float32
 def selu(input: Tensor, inplace: bool = False) -> Tensor:
     """scale * elu(x, alpha) with the constants that keep unit mean and variance."""
     negative = (input.clamp(max=0).exp() - 1) * (SELU_ALPHA * SELU_SCALE)
@@ -85,6 +90,7 @@ def softsign(input: Tensor) -> Tensor:
     return input / (input.abs() + 1)
 
 
+@half_in_float32
 def mish(input: Tensor, inplace: bool = False) -> Tensor:
     """x * tanh(softplus(x))."""
     from ch2_lego.functional import softplus

@@ -13,7 +13,7 @@ import math
 import numbers
 
 from ch2_lego.creation import zeros
-from ch2_lego.dtype import bool_, float32, float64, int32, int64
+from ch2_lego.dtype import bool_, finfo, float32, float64, int32, int64
 from ch2_lego.errors import DTypeError, InvalidArgumentError, OutOfRangeError, ShapeError
 from ch2_lego.function_fused import LayerNorm as LayerNormFn
 from ch2_lego.function_fused import ScaledDotProductAttention, causal_bias
@@ -23,6 +23,7 @@ from ch2_lego.functional import (  # noqa: F401  (the core's activations and los
     cross_entropy,
     elu,
     gelu,
+    half_in_float32,
     l1_loss,
     leaky_relu,
     log_softmax,
@@ -140,6 +141,7 @@ def embedding(input: Tensor, weight: Tensor, padding_idx: int | None = None) -> 
 
 
 # --8<-- [start:layer_norm]
+@half_in_float32
 def layer_norm(input: Tensor, normalized_shape, weight: Tensor | None = None,
                bias: Tensor | None = None, eps: float = 1e-5) -> Tensor:
     """Normalize over the last len(normalized_shape) dims to mean 0 and variance 1, then scale.
@@ -159,16 +161,18 @@ def layer_norm(input: Tensor, normalized_shape, weight: Tensor | None = None,
 # --8<-- [end:layer_norm]
 
 
+@half_in_float32
 def rms_norm(input: Tensor, normalized_shape, weight: Tensor | None = None,
              eps: float | None = None) -> Tensor:
     """y = x / sqrt(mean(x^2) + eps) * weight: LayerNorm without centring (Zhang and Sennrich).
 
-    Shapes: as layer_norm. eps defaults to the machine epsilon of the input's dtype.
+    Shapes: as layer_norm. eps defaults to the machine epsilon of the dtype computed in (float32
+    for the half types, as torch's).
     """
+    if eps is None:  # of the dtype computed in: float32 for the half types, as torch's
+        eps = finfo(input.dtype).eps
     normalized_shape = _check_normalized_shape(input, normalized_shape)
     dims = tuple(range(-len(normalized_shape), 0))
-    if eps is None:
-        eps = _EPS[input.dtype]
     out = input * ((input * input).mean(dim=dims, keepdim=True) + eps).rsqrt()
     return out if weight is None else out * weight
 
@@ -349,10 +353,6 @@ def _c_name(dtype) -> str:
 
 
 # *** helpers ***
-
-# The machine epsilon of each floating dtype (torch.finfo(dtype).eps).
-_EPS = {float32: 2.0**-23, float64: 2.0**-52}
-
 
 def _check_normalized_shape(input: Tensor, normalized_shape) -> tuple[int, ...]:
     """normalized_shape as a tuple, checked to be the trailing dims of input."""
