@@ -203,6 +203,11 @@ class InplaceMixin:
         return self._inplace(lambda x: x._random(normal_array, x.dtype, generator) * std + mean)
 
     def bernoulli_(self, p=0.5, generator=None) -> Tensor:
+        if not isinstance(p, TensorBase) and not 0 <= p <= 1:
+            raise InvalidArgumentError(f"bernoulli_ expects p to be in [0, 1], but got p={p:g}")
+        if isinstance(p, TensorBase) and not ((p >= 0) & (p <= 1)).all():
+            raise InvalidArgumentError("Expected p_in >= 0 && p_in <= 1 to be true, but got "
+                                       "false.")
         return self._inplace(lambda x: (x._random(uniform_array, get_default_dtype(), generator)
                                         < p).to(x.dtype))
 
