@@ -44,6 +44,7 @@ from ch2_lego.dtype import (
 )
 from ch2_lego.dtype import (
     bfloat16,
+    can_cast,
     finfo,
     float16,
     float32,

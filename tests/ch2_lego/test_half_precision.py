@@ -152,6 +152,13 @@ def test_iinfo_matches_torch(dtype):
     assert (ours.bits, ours.min, ours.max) == (ref.bits, ref.min, ref.max)
 
 
+def test_can_cast_matches_torch():
+    pairs = itertools.product(ALL, ALL)
+    assert [lego.can_cast(getattr(lego, a), getattr(lego, b)) for a, b in pairs] == \
+        [torch.can_cast(getattr(torch, a), getattr(torch, b)) for a, b in itertools.product(
+            ALL, ALL)]
+
+
 def test_finfo_and_iinfo_refuse_the_other_kind_as_torch():
     for ours, ref, arg in ((lego.finfo, torch.finfo, "int64"), (lego.iinfo, torch.iinfo,
                                                                 "float32")):
