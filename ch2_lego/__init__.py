@@ -8,8 +8,8 @@ Functions) and decompositions.py (non-core ops from core ones), autograd.py (gra
 backward), function.py, function_movement.py and function_fused.py (the Functions: forwards on
 Buffers, backwards in Tensor ops), tensor.py with its mixins tensor_movement.py,
 tensor_indexing.py, tensor_math.py, tensor_reduce.py, tensor_inplace.py and tensor_extras.py (the
-front end), creation.py, generator.py and rand.py, functional.py; then nn, optim, utils and
-models. Each module imports only the ones before it.
+front end), creation.py, tensor_functions.py, generator.py and rand.py, functional.py; then
+nn, optim, utils and models. Each module imports only the ones before it.
 """
 # ruff: noqa: F401 (this file is the namespace: it imports in order to export)
 
@@ -97,7 +97,7 @@ from ch2_lego.rand import (
 )
 from ch2_lego.storage import Size, Storage, View
 from ch2_lego.tensor import Tensor, device
-from ch2_lego.tensor_extras import (
+from ch2_lego.tensor_functions import (
     argwhere,
     bincount,
     bucketize,
