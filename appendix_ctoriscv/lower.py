@@ -66,6 +66,7 @@ AGGREGATE = (TypeKind.ARRAY, TypeKind.FUNC, TypeKind.STRUCT, TypeKind.UNION, Typ
 RETURN_SLOT = "$.result"  # the hidden parameter: where to write a struct result over 8 bytes
 VARARGS = "$.varargs"  # a variadic function's unnamed arguments (codegen places it)
 IN_REGISTERS = 8  # the ILP32 ABI passes and returns a struct of up to 8 bytes in registers
+ARGUMENT_REGISTERS = 8  # a0-a7; the words after them go on the stack
 
 
 def in_memory(ty: Type) -> bool:
@@ -76,6 +77,14 @@ def in_memory(ty: Type) -> bool:
 def words(ty: Type) -> int:
     """How many 4-byte registers a struct of at most 8 bytes takes."""
     return (ty.size + 3) // 4
+
+
+def skips_a_word(ty: Type, position: int, unnamed: bool) -> bool:
+    """Whether an 8-aligned argument of two words (a double, a struct holding one) leaves the
+    word at `position` empty: the psABI starts it at an even register when it is a variadic
+    argument, and at an 8-aligned stack word when it lies wholly on the stack."""
+    aligned_pair = ty.align == 8 and ty.size <= IN_REGISTERS
+    return aligned_pair and position % 2 == 1 and (unnamed or position >= ARGUMENT_REGISTERS)
 
 # *** 2. the lowering ***
 
@@ -239,10 +248,10 @@ class Lowering(FloatLowering):
             if not in_memory(arg.ty):
                 args.append(value)
                 continue
-            if arg.ty.kind == TypeKind.DOUBLE:  # two words; an unnamed one starts at an even
-                unnamed = node.func_ty.is_variadic and i >= len(node.func_ty.params)
-                if unnamed and len(args) % 2:  # register (an 8-aligned stack word): va_arg
-                    args.append(0)  # finds it at an 8-byte boundary
+            unnamed = node.func_ty.is_variadic and i >= len(node.func_ty.params)
+            if skips_a_word(arg.ty, len(args), unnamed):  # va_arg, or the callee, finds it
+                args.append(0)  # at an 8-byte boundary
+            if arg.ty.kind == TypeKind.DOUBLE:  # two words
                 args += self.double_words(value)
                 continue
             copy = self.temp_slot(arg.ty)  # a copy: the callee may change its parameter
@@ -390,6 +399,8 @@ class Lowering(FloatLowering):
             if not in_memory(p.ty) or p in self.by_reference:
                 params.append(slot)
                 continue
+            if skips_a_word(p.ty, len(params), unnamed=False):  # an empty stack word
+                params.append(self.new_slot(f"{slot[1:]}.skip", 4, 4))
             parts = [self.new_slot(f"{slot[1:]}.word", 4, 4) for _ in range(words(p.ty))]
             target = self.emit("addr", slot)
             for i, part in enumerate(parts):

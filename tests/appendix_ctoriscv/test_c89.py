@@ -332,3 +332,78 @@ def test_braced_string_initialisers_match_gcc(native_run, opt_level):
     _, elf = compile_executable(BRACED_STRINGS, "braced.c", [str(TEST_H_DIR)], opt_level=opt_level)
     result = emu.run(elf, max_steps=5_000_000)
     assert (result.exit_code, result.stdout) == expected
+
+
+# *** 8-aligned pairs: on the stack at an 8-byte boundary, as a variadic at an even register ***
+
+PAIRS_DECL = """
+union U { double d; int i; };
+struct D { double d; };
+struct FI { float f; int i; };
+union U mku(int k);
+struct D mkd(int k);
+double dtake(int a, double b, int c, double d, double e, double f, float g, double h);
+int stake(int a, int b, int c, int d, int e, int f, int g, int h, int i, struct D x, int j,
+          union U u, struct FI fi);
+int vtake(int n, ...);
+"""
+PAIRS_CALLEE = PAIRS_DECL + """
+union U mku(int k) { union U u; u.i = k; return u; }
+struct D mkd(int k) { struct D d; d.d = k * 0.5; return d; }
+double dtake(int a, double b, int c, double d, double e, double f, float g, double h) {
+    return a + b * 2 + c * 3 + d * 4 + e * 5 + f * 6 + g * 7 + h * 8;
+}
+int stake(int a, int b, int c, int d, int e, int f, int g, int h, int i, struct D x, int j,
+          union U u, struct FI fi) {
+    return a + b + c + d + e + f + g + h + i * 2 + (int)(x.d * 4) + j * 3 + u.i * 5
+           + (int)(fi.f * 8) + fi.i * 7;
+}
+int vtake(int n, ...) {
+    __builtin_va_list ap;
+    struct D d;
+    int s;
+    __builtin_va_start(ap, n);
+    d = __builtin_va_arg(ap, struct D);
+    s = (int)(d.d * 2) + __builtin_va_arg(ap, int) * 3;
+    s += (int)(__builtin_va_arg(ap, double) * 4);
+    __builtin_va_end(ap);
+    return s;
+}
+"""
+PAIRS_CALLER = PAIRS_DECL + """
+int write(int fd, const void *buf, int n);
+int results[8];
+int main(void) {
+    struct FI fi;
+    fi.f = 2.5f;
+    fi.i = -4;
+    results[0] = (int)dtake(1, 2.5, 3, 4.5, 5.5, 6.5, 7.5f, 8.5);
+    results[1] = stake(1, 2, 3, 4, 5, 6, 7, 8, 9, mkd(7), 10, mku(11), fi);
+    results[2] = vtake(1, mkd(9), 5, 2.25);
+    results[3] = (int)mkd(6).d + mku(4).i;
+    write(1, results, sizeof results);
+    return 0;
+}
+"""
+# by hand: 1 + 5 + 9 + 18 + 27.5 + 39 + 52.5 + 68; 36 + 18 + 14 + 30 + 55 + 20 - 28;
+# 9 + 15 + 9; 3 + 4
+PAIRS_EXPECTED = [220, 145, 33, 7, 0, 0, 0, 0]
+
+
+@pytest.mark.sec_a_6
+@NEEDS_RISCV_GCC
+@LEVELS
+@pytest.mark.parametrize("ours", ["caller", "callee"])
+def test_aligned_pairs_match_riscv_gcc(tmp_path, opt_level, ours):
+    """A double (or a struct holding one) wholly on the stack starts at an 8-byte boundary,
+    and an unnamed one at an even register: our calls used the next word (audit)."""
+    mine, theirs = (PAIRS_CALLER, PAIRS_CALLEE) if ours == "caller" else (PAIRS_CALLEE,
+                                                                           PAIRS_CALLER)
+    if ours == "callee":
+        mine = mine.replace("__builtin_va_list", "char *")
+        mine = mine.replace("__builtin_va_start(ap, n)", "ap = __builtin_va_start()")
+        mine = mine.replace("__builtin_va_end(ap)", "(void)ap")
+    asm = compile_c(mine, "ours.c", opt_level=opt_level)
+    elf = link([assemble(asm, "ours.s"), gnu_object(theirs, tmp_path)],
+               library=runtime_objects())
+    assert results_of(elf) == PAIRS_EXPECTED
