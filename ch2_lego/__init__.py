@@ -99,6 +99,9 @@ from ch2_lego.storage import Size, Storage, View
 from ch2_lego.tensor import Tensor, device
 from ch2_lego.tensor_functions import (
     argwhere,
+    atleast_1d,
+    atleast_2d,
+    atleast_3d,
     bincount,
     bucketize,
     column_stack,
@@ -112,7 +115,9 @@ from ch2_lego.tensor_functions import (
     isin,
     meshgrid,
     searchsorted,
+    std_mean,
     unique,
+    var_mean,
     vstack,
 )
 from ch2_lego.tensor_math import where
@@ -173,7 +178,9 @@ for _name in ("add sub mul div pow neg abs exp log log2 log10 log1p expm1 sqrt r
               "bitwise_left_shift bitwise_right_shift nansum nanmean count_nonzero aminmax "
               "addmm addmv baddbmm diagonal trace tile repeat_interleave rot90 fliplr flipud "
               "masked_select take take_along_dim index_fill as_strided clamp_min "
-              "clamp_max scatter median kthvalue quantile").split():
+              "clamp_max scatter median kthvalue quantile negative absolute true_divide "
+              "deg2rad rad2deg addcmul addcdiv fmax fmin logaddexp dist inner diff moveaxis "
+              "ravel").split():
     globals()[_name] = _method(_name)
 del _name
 

@@ -171,6 +171,60 @@ class ExtrasMixin:
     def bitwise_xor(self, other): return self ^ other  # noqa: E704
     def bitwise_not(self): return ~self  # noqa: E704
 
+    def negative(self): return -self  # noqa: E704
+    def absolute(self): return self.abs()  # noqa: E704
+    def true_divide(self, other): return self / other  # noqa: E704
+    def deg2rad(self): return self._as_float() * (math.pi / 180)  # noqa: E704
+    def rad2deg(self): return self._as_float() * (180 / math.pi)  # noqa: E704
+
+    def addcmul(self, tensor1, tensor2, *, value=1) -> Tensor:
+        return self + value * tensor1 * tensor2
+
+    def addcdiv(self, tensor1, tensor2, *, value=1) -> Tensor:
+        return self + value * tensor1 / tensor2
+
+    def fmax(self, other) -> Tensor:
+        """maximum that ignores a nan operand (nan only where both are)."""
+        return self.maximum(other).where(~other.isnan(), self).where(~self.isnan(), other)
+
+    def fmin(self, other) -> Tensor:
+        return self.minimum(other).where(~other.isnan(), self).where(~self.isnan(), other)
+
+    def logaddexp(self, other) -> Tensor:
+        """log(e^a + e^b) = max(a, b) + log1p(e^-|a - b|): nothing overflows. Where a == b
+        (both infinite, say) the difference is 0, not inf - inf."""
+        d = (self - other).masked_fill(self == other, 0)
+        return self.maximum(other) + (-d.abs()).exp().log1p()
+
+    def dist(self, other, p=2) -> Tensor:
+        return (self - other).norm(p)
+
+    def inner(self, other) -> Tensor:
+        """The sum over the last dims: shape self.shape[:-1] + other.shape[:-1]."""
+        if self.ndim == 0 or other.ndim == 0:
+            return self * other
+        n = self.shape[-1]
+        flat = self.reshape(-1, n) @ other.reshape(-1, n).t()
+        return flat.reshape(*self.shape[:-1], *other.shape[:-1])
+
+    def diff(self, n: int = 1, dim: int = -1, prepend=None, append=None) -> Tensor:
+        """x[1:] - x[:-1] along dim, n times (!= for bool, as torch)."""
+        from ch2_lego.tensor_movement import cat
+        d = normalize_dim(dim, self.ndim)
+        x = cat([t for t in (prepend, self, append) if t is not None], d) \
+            if prepend is not None or append is not None else self
+        for _ in range(n):
+            m = x.shape[d]
+            a, b = x.narrow(d, 1, max(m - 1, 0)), x.narrow(d, 0, max(m - 1, 0))
+            x = a != b if x.dtype is bool_ else a - b
+        return x
+
+    def moveaxis(self, source, destination) -> Tensor:
+        return self.movedim(source, destination)
+
+    def ravel(self) -> Tensor:
+        return self.reshape(-1)
+
     # *** 3. reductions and linear algebra ***
 
     def nansum(self, dim=None, keepdim=False, dtype=None) -> Tensor:

@@ -239,3 +239,40 @@ def bincount(input, weights=None, minlength: int = 0) -> Tensor:
     dtype = int64 if weights is None else weights.dtype if weights.dtype in (float32, float64) \
         else float64  # torch counts integer (and half) weights in double
     return input._from_host(counts, dtype, input._buf.device)
+
+
+def std_mean(input, dim=None, *, correction=1, keepdim: bool = False):
+    """(std, mean) over dim, as torch.std_mean."""
+    return (input.std(dim, keepdim=keepdim, correction=correction),
+            input.mean(dim, keepdim=keepdim) if dim is not None else input.mean())
+
+
+def var_mean(input, dim=None, *, correction=1, keepdim: bool = False):
+    """(var, mean) over dim, as torch.var_mean."""
+    return (input.var(dim, keepdim=keepdim, correction=correction),
+            input.mean(dim, keepdim=keepdim) if dim is not None else input.mean())
+
+
+def _atleast(ndim: int, tensors):
+    one = len(tensors) == 1 and not isinstance(tensors[0], list | tuple)
+    items = tensors[0] if len(tensors) == 1 and not one else tensors
+    out = []
+    for t in items:
+        if t.ndim < ndim:  # torch: 0-d -> (1,), (n,) -> (1, n), 2-d -> (r, c, 1)
+            shape = {0: (1,) * ndim, 1: (1, t.numel()) + (1,) * (ndim - 2),
+                     2: (*t.shape, 1)}[t.ndim]
+            t = t.reshape(shape)
+        out.append(t)
+    return out[0] if one else tuple(out)
+
+
+def atleast_1d(*tensors):
+    return _atleast(1, tensors)
+
+
+def atleast_2d(*tensors):
+    return _atleast(2, tensors)
+
+
+def atleast_3d(*tensors):
+    return _atleast(3, tensors)

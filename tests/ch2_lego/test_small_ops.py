@@ -123,6 +123,23 @@ UNARY = {
     "flip dims keyword": lambda m, x: m.flip(x.reshape(4, 5), dims=(1,)),
     "movedim tuple": lambda m, x: x.reshape(2, 2, 5).movedim((0, 2), (2, 0)),
     "where scalars": lambda m, x: m.where(x > 0, 1.5, -0.5) * x,
+    "negative": lambda m, x: m.negative(x), "absolute": lambda m, x: x.absolute(),
+    "true_divide": lambda m, x: m.true_divide(x, x.flip(0) + 3),
+    "deg2rad": lambda m, x: m.deg2rad(x * 90), "rad2deg": lambda m, x: x.rad2deg(),
+    "addcmul": lambda m, x: m.addcmul(x, x.flip(0), x * x, value=0.5),
+    "addcdiv": lambda m, x: x.addcdiv(x.flip(0), x.abs() + 1, value=-2),
+    "fmax": lambda m, x: m.fmax(x, x.flip(0)), "fmin": lambda m, x: x.fmin(x.flip(0)),
+    "logaddexp": lambda m, x: m.logaddexp(x * 10, x.flip(0) * 10),
+    "logaddexp ties": lambda m, x: m.logaddexp(x, x),
+    "dist": lambda m, x: m.dist(x, x.flip(0) * 0.5), "dist 1": lambda m, x: x.dist(x * 2, 1),
+    "inner": lambda m, x: m.inner(x.reshape(4, 5), x[:15].reshape(3, 5)),
+    "diff": lambda m, x: m.diff(x.reshape(4, 5), 2, 0),
+    "diff prepend": lambda m, x: x.diff(dim=-1, prepend=x[:3], append=x[5:7]),
+    "moveaxis": lambda m, x: m.moveaxis(x.reshape(2, 2, 5), 0, -1), "ravel": lambda m, x: x.ravel(),
+    "std_mean": lambda m, x: m.std_mean(x.reshape(4, 5), 1)[0] + m.std_mean(x)[1],
+    "var_mean": lambda m, x: m.var_mean(x.reshape(4, 5), 0, keepdim=True)[0],
+    "atleast_3d": lambda m, x: m.atleast_3d(x.reshape(4, 5)) + m.atleast_3d([x[0]])[0],
+    "atleast_2d": lambda m, x: m.atleast_2d(x) * m.atleast_1d(x[0], x)[0],
 }
 # points on the kinks of the piecewise ops (0, +-0.5, +-1, 1.5, +-3/2 for hardswish's 2x = +-3)
 POINTS = np.array([-2.5, -1.5, -1.0, -0.5, -0.2, 0.0, 0.2, 0.5, 1.0, 1.5, 2.0, 2.5, -2.2, 0.7,
@@ -564,3 +581,15 @@ def test_log1p_and_expm1_gradients_are_the_formulas_to_second_order():
         t.first, t.second = g, g2
     assert_close(x.first, tx.first)
     assert_close(x.second, tx.second)
+
+
+
+def test_fmax_fmin_ignore_a_nan_and_diff_of_bools_as_torch():
+    a, ta = both([1.0, np.nan, np.nan, -2.0])
+    b, tb = both([np.nan, 3.0, np.nan, 5.0])
+    assert_close(lego.fmax(a, b), torch.fmax(ta, tb), atol=0)
+    assert_close(lego.fmin(a, b), torch.fmin(ta, tb), atol=0)
+    c, tc = both([True, True, False, True], "bool")
+    assert_close(c.diff(), tc.diff(), atol=0)
+    inf, tinf = both([np.inf, -np.inf, 1.0])
+    assert_close(lego.logaddexp(inf, inf), torch.logaddexp(tinf, tinf), atol=0)
