@@ -219,6 +219,10 @@ class ExtrasMixin:
             x = a != b if x.dtype is bool_ else a - b
         return x
 
+    def equal(self, other) -> bool:
+        """The same shape and the same values (torch.equal)."""
+        return tuple(self.shape) == tuple(other.shape) and bool((self == other).all())
+
     def moveaxis(self, source, destination) -> Tensor:
         return self.movedim(source, destination)
 

@@ -216,19 +216,48 @@ def batch_norm(input: Tensor, running_mean: Tensor | None, running_var: Tensor |
 # *** 3. regularisation ***
 
 
-def dropout(input: Tensor, p: float = 0.5, training: bool = True) -> Tensor:
+def dropout(input: Tensor, p: float = 0.5, training: bool = True,
+            inplace: bool = False) -> Tensor:
     """Zero each element with probability p and scale the rest by 1/(1-p) (inverted dropout).
 
     Scaling at training time keeps the expected activation unchanged, so eval is the identity.
     """
+    return _dropout(input, p, training, inplace, input.shape)
+
+
+def _dropout(input: Tensor, p: float, training: bool, inplace: bool, mask_shape) -> Tensor:
+    """Dropout with one random draw per element of mask_shape, broadcast over the rest."""
     if not 0.0 <= p <= 1.0:
         raise LayerArgumentError(f"dropout probability has to be between 0 and 1, but got {p}")
     if not training or p == 0.0:
         return input
     if p == 1.0:
-        return input * 0.0
-    keep = rand(*input.shape, device=input.device) >= p
-    return input * keep / (1.0 - p)
+        out = input * 0.0
+    else:
+        out = input * (rand(*mask_shape, device=input.device) >= p) / (1.0 - p)
+    return input.copy_(out) if inplace else out
+
+
+def _channel_dropout(name: str, spatial: int, input: Tensor, p: float, training: bool,
+                     inplace: bool) -> Tensor:
+    """Zero whole channels: input (N, C, *S) or (C, *S) with `spatial` dims S; each channel is
+    kept or dropped as one (neighbouring pixels are correlated, so single ones carry little)."""
+    if spatial == 1 and input.ndim not in (2, 3):  # torch only warns for 2d and 3d
+        raise ShapeError(f"{name}: Expected {spatial + 1}D or {spatial + 2}D input, but received "
+                         f"a {input.ndim}D input")
+    return _dropout(input, p, training, inplace, (*input.shape[:-spatial], *(1,) * spatial))
+
+
+def dropout1d(input: Tensor, p: float = 0.5, training: bool = True, inplace: bool = False):
+    return _channel_dropout("dropout1d", 1, input, p, training, inplace)
+
+
+def dropout2d(input: Tensor, p: float = 0.5, training: bool = True, inplace: bool = False):
+    return _channel_dropout("dropout2d", 2, input, p, training, inplace)
+
+
+def dropout3d(input: Tensor, p: float = 0.5, training: bool = True, inplace: bool = False):
+    return _channel_dropout("dropout3d", 3, input, p, training, inplace)
 
 
 # *** 4. attention ***

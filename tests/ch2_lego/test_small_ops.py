@@ -593,3 +593,35 @@ def test_fmax_fmin_ignore_a_nan_and_diff_of_bools_as_torch():
     assert_close(c.diff(), tc.diff(), atol=0)
     inf, tinf = both([np.inf, -np.inf, 1.0])
     assert_close(lego.logaddexp(inf, inf), torch.logaddexp(tinf, tinf), atol=0)
+
+
+
+@pytest.mark.parametrize("spatial", [1, 2, 3])
+def test_channel_dropout_drops_whole_channels_as_torch(spatial):
+    # torch's and ours draw different random numbers: compare what must hold for any draw.
+    # Each (sample, channel) is all 0 or all 1/(1-p); over 8 x 64 channels the dropped
+    # fraction is within 5 standard deviations, sqrt(p (1 - p) / 512), of p
+    p, shape = 0.3, (8, 64) + (3,) * spatial
+    for m in (lego, torch):
+        layer = getattr(m.nn, f"Dropout{spatial}d")(p)
+        assert repr(layer) == f"Dropout{spatial}d(p=0.3, inplace=False)"
+        y = layer(m.ones(*shape)).reshape(8, 64, -1)
+        dropped, kept = (y == 0).all(-1), (y == 1 / (1 - p)).all(-1)
+        assert bool((dropped | kept).all())
+        assert abs(dropped.double().mean().item() - p) < 5 * (p * (1 - p) / 512) ** 0.5
+        x = m.ones(*shape)
+        assert layer.eval()(x).equal(x) and m.equal(layer(x), x)
+        if spatial == 1:  # torch only warns for the others
+            with pytest.raises(RuntimeError, match="dropout1d: Expected 2D or 3D input"):
+                m.nn.functional.dropout1d(m.ones(2, 2, 2, 2))
+
+
+def test_dropout_inplace_and_unflatten_as_torch():
+    for m in (lego, torch):
+        x = m.ones(4, 100)
+        y = m.nn.functional.dropout(x, 0.5, True, inplace=True)
+        assert y is x and bool(((x == 0) | (x == 2)).all())
+    x, tx = both(np.arange(30.0).reshape(3, 10))
+    ours, ref = lego.nn.Unflatten(1, (2, 5)), torch.nn.Unflatten(1, (2, 5))
+    assert repr(ours) == repr(ref)
+    assert_close(ours(x), ref(tx), atol=0)
