@@ -56,7 +56,7 @@ from ch2_lego.nn.loss import (
     SmoothL1Loss,
 )
 from ch2_lego.nn.module import Module
-from ch2_lego.nn.normalization import BatchNorm1d, BatchNorm2d, LayerNorm, RMSNorm
+from ch2_lego.nn.normalization import BatchNorm1d, BatchNorm2d, GroupNorm, LayerNorm, RMSNorm
 from ch2_lego.nn.parameter import Parameter
 from ch2_lego.nn.pooling import (
     AdaptiveAvgPool1d,
@@ -72,7 +72,7 @@ from ch2_lego.nn.rnn import GRU, LSTM, RNN, GRUCell, LSTMCell, RNNCell
 __all__ = [
     "AvgPool2d", "BatchNorm1d", "BatchNorm2d", "Conv1d", "Conv2d", "ConvTranspose2d",
     "CrossEntropyLoss", "Dropout", "Dropout1d", "Dropout2d", "Dropout3d", "Embedding", "Flatten",
-    "Unflatten", "GELU", "Identity", "LayerNorm",
+    "Unflatten", "GELU", "GroupNorm", "Identity", "LayerNorm",
     "Linear", "LogSoftmax", "MSELoss", "MaxPool2d", "Module", "ModuleDict", "ModuleList",
     "Parameter", "RMSNorm", "ReLU", "Sequential", "SiLU", "Sigmoid", "Softmax", "Tanh",
     "functional", "init", "utils",

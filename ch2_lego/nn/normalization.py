@@ -1,8 +1,10 @@
-"""Normalization layers: LayerNorm, RMSNorm (per example) and BatchNorm1d/2d (per channel).
+"""Normalization layers: LayerNorm, RMSNorm, GroupNorm (per example) and BatchNorm1d/2d (per
+channel).
 
-LayerNorm and RMSNorm normalise each example over its last dims and hold no state besides their
-affine weights. BatchNorm normalises each channel over the batch; it keeps running estimates
-of the mean and variance as buffers for eval mode, which is why train()/eval() matter.
+LayerNorm and RMSNorm normalise each example over its last dims, GroupNorm over groups of its
+channels; they hold no state besides their affine weights. BatchNorm normalises each channel
+over the batch; it keeps running estimates of the mean and variance as buffers for eval mode,
+which is why train()/eval() matter.
 """
 
 from ch2_lego.creation import empty, ones, tensor, zeros
@@ -130,3 +132,33 @@ class BatchNorm2d(_BatchNorm):
     """Shapes: (B,C,H,W) -> same."""
 
     _ranks = (4,)
+
+
+class GroupNorm(Module):
+    """Shapes: (N, C, *) -> same; C split into num_groups groups that share statistics.
+    weight starts at 1, bias at 0."""
+
+    def __init__(self, num_groups: int, num_channels: int, eps: float = 1e-5,
+                 affine: bool = True, bias: bool = True, device=None, dtype=None):
+        super().__init__()
+        if num_groups <= 0 or num_channels % num_groups:
+            raise LayerArgumentError("num_channels must be divisible by num_groups")
+        self.num_groups, self.num_channels, self.eps = num_groups, num_channels, eps
+        self.affine = affine
+        if affine:
+            self.weight = Parameter(init.ones_(empty(num_channels, device=device, dtype=dtype)))
+            if bias:
+                self.bias = Parameter(init.zeros_(empty(num_channels, device=device,
+                                                        dtype=dtype)))
+            else:
+                self.register_parameter("bias", None)
+        else:
+            self.register_parameter("weight", None)
+            self.register_parameter("bias", None)
+
+    def forward(self, input: Tensor) -> Tensor:
+        return F.group_norm(input, self.num_groups, self.weight, self.bias, self.eps)
+
+    def extra_repr(self) -> str:
+        return (f"{self.num_groups}, {self.num_channels}, eps={self.eps}, affine={self.affine}, "
+                f"bias={self.bias is not None}")

@@ -625,3 +625,29 @@ def test_dropout_inplace_and_unflatten_as_torch():
     ours, ref = lego.nn.Unflatten(1, (2, 5)), torch.nn.Unflatten(1, (2, 5))
     assert repr(ours) == repr(ref)
     assert_close(ours(x), ref(tx), atol=0)
+
+
+@pytest.mark.parametrize("groups, affine", [(1, True), (2, True), (4, False)])
+def test_group_norm_values_and_gradients_match_torch(groups, affine):
+    # each group's mean and variance are sums of K = 2 * 4 / groups * 3 <= 24 terms below 64, and
+    # a dozen more float64 ops follow, on values below 64: within 2 (K + 12) 64 eps64 of each other
+    x, tx = both(np.concatenate([POINTS, POINTS[:4]]).reshape(1, 8, 3), requires_grad=True)
+    ours_layer, ref_layer = lego.nn.GroupNorm(groups, 8, affine=affine), \
+        torch.nn.GroupNorm(groups, 8, affine=affine)
+    assert repr(ours_layer) == repr(ref_layer)
+    ours_layer.double(), ref_layer.double()
+    if affine:
+        w = np.linspace(0.5, 2.0, 8)
+        ours_layer.load_state_dict({"weight": lego.tensor(w), "bias": lego.tensor(w - 1)})
+        ref_layer.load_state_dict({"weight": torch.tensor(w), "bias": torch.tensor(w - 1)})
+    ours, ref = ours_layer(x), ref_layer(tx)
+    atol = 2 * (24 + 12) * 64 * float(np.finfo(np.float64).eps)
+    assert_close(ours, ref, atol=atol)
+    weights = np.linspace(-1, 2, 24).reshape(1, 8, 3)
+    (ours * lego.tensor(weights)).sum().backward()
+    (ref * torch.tensor(weights)).sum().backward()
+    assert_close(x.grad, tx.grad, atol=atol)
+    if affine:
+        assert_close(ours_layer.weight.grad, ref_layer.weight.grad, atol=atol)
+    same_error(lambda: lego.nn.functional.group_norm(x, 3), lambda: torch.nn.functional.group_norm(
+        tx, 3))
