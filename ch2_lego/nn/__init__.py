@@ -42,6 +42,7 @@ from ch2_lego.nn.containers import ModuleDict, ModuleList, Sequential
 from ch2_lego.nn.conv import Conv1d, Conv2d, Conv3d, ConvTranspose2d, ConvTranspose3d
 from ch2_lego.nn.dropout import Dropout, Dropout1d, Dropout2d, Dropout3d
 from ch2_lego.nn.embedding import Embedding
+from ch2_lego.nn.interpolate import Upsample
 from ch2_lego.nn.linear import Flatten, Identity, Linear, Unflatten
 from ch2_lego.nn.loss import (
     BCELoss,
@@ -72,7 +73,7 @@ from ch2_lego.nn.rnn import GRU, LSTM, RNN, GRUCell, LSTMCell, RNNCell
 __all__ = [
     "AvgPool2d", "BatchNorm1d", "BatchNorm2d", "Conv1d", "Conv2d", "ConvTranspose2d",
     "CrossEntropyLoss", "Dropout", "Dropout1d", "Dropout2d", "Dropout3d", "Embedding", "Flatten",
-    "Unflatten", "GELU", "GroupNorm", "Identity", "LayerNorm",
+    "Unflatten", "Upsample", "GELU", "GroupNorm", "Identity", "LayerNorm",
     "Linear", "LogSoftmax", "MSELoss", "MaxPool2d", "Module", "ModuleDict", "ModuleList",
     "Parameter", "RMSNorm", "ReLU", "Sequential", "SiLU", "Sigmoid", "Softmax", "Tanh",
     "functional", "init", "utils",

@@ -77,6 +77,7 @@ from ch2_lego.nn.conv_ops import (  # noqa: F401  (convolution and pooling)
     unfold,
 )
 from ch2_lego.nn.errors import LayerArgumentError
+from ch2_lego.nn.interpolate import interpolate  # noqa: F401 (re-exported)
 from ch2_lego.nn.loss_ops import (  # noqa: F401  (more losses)
     huber_loss,
     kl_div,

@@ -651,3 +651,46 @@ def test_group_norm_values_and_gradients_match_torch(groups, affine):
         assert_close(ours_layer.weight.grad, ref_layer.weight.grad, atol=atol)
     same_error(lambda: lego.nn.functional.group_norm(x, 3), lambda: torch.nn.functional.group_norm(
         tx, 3))
+
+
+INTERPOLATE = [((1, 2, 5), {"scale_factor": 2}), ((1, 2, 5), {"size": 7}),
+               ((1, 2, 5), {"size": 3}), ((1, 2, 5), {"scale_factor": 1.7}),
+               ((2, 3, 4, 5), {"scale_factor": 2, "mode": "bilinear"}),
+               ((2, 3, 4, 5), {"size": (7, 3), "mode": "bilinear", "align_corners": True}),
+               ((2, 3, 4, 5), {"size": (7, 3), "mode": "bilinear", "align_corners": False}),
+               ((2, 3, 4, 5), {"scale_factor": (1.5, 0.5), "mode": "bilinear"}),
+               ((1, 2, 5), {"scale_factor": 2.5, "mode": "linear"}),
+               ((1, 1, 3, 4, 5), {"size": (5, 2, 6), "mode": "trilinear"}),
+               ((1, 1, 3, 4, 5), {"scale_factor": 2}),
+               ((2, 3, 4, 5), {"size": 1, "mode": "bilinear", "align_corners": True})]
+
+
+@pytest.mark.parametrize("shape, kwargs", INTERPOLATE, ids=[str(c) for c in INTERPOLATE])
+def test_interpolate_values_and_gradients_match_torch(shape, kwargs):
+    # each output blends at most 2^3 inputs (below 5 in size) with weights in [0, 1]: a dozen
+    # float64 operations on values below 64, as the module's ATOL assumes
+    a = np.random.default_rng(len(str(kwargs))).standard_normal(shape)
+    x, tx = lego.tensor(a, requires_grad=True), torch.tensor(a, requires_grad=True)
+    ours = lego.nn.functional.interpolate(x, **kwargs)
+    ref = torch.nn.functional.interpolate(tx, **kwargs)
+    assert_close(ours, ref)
+    weights = np.linspace(-1, 2, ref.numel()).reshape(tuple(ref.shape))
+    (ours * lego.tensor(weights)).sum().backward()
+    (ref * torch.tensor(weights)).sum().backward()
+    assert_close(x.grad, tx.grad)
+
+
+def test_upsample_module_and_interpolate_errors_as_torch():
+    for spec in ("Upsample(scale_factor=2)", "Upsample(size=(3, 4), mode='bilinear')",
+                 "Upsample(scale_factor=(2, 1.5), mode='bilinear', align_corners=True)"):
+        ours, ref = eval(f"lego.nn.{spec}"), eval(f"torch.nn.{spec}")
+        assert repr(ours) == repr(ref)
+        a = np.arange(24.0).reshape(1, 2, 3, 4)
+        assert_close(ours(lego.tensor(a)), ref(torch.tensor(a)))
+    x, tx = both(np.ones((1, 2, 3)))
+    same_error(lambda: lego.nn.functional.interpolate(x),
+               lambda: torch.nn.functional.interpolate(tx))
+    same_error(lambda: lego.nn.functional.interpolate(x, (2, 2)),
+               lambda: torch.nn.functional.interpolate(tx, (2, 2)))
+    same_error(lambda: lego.nn.functional.interpolate(x, 2, align_corners=True),
+               lambda: torch.nn.functional.interpolate(tx, 2, align_corners=True))
