@@ -180,7 +180,7 @@ for _name in ("add sub mul div pow neg abs exp log log2 log10 log1p expm1 sqrt r
               "masked_select take take_along_dim index_fill as_strided clamp_min "
               "clamp_max scatter median kthvalue quantile negative absolute true_divide "
               "deg2rad rad2deg addcmul addcdiv fmax fmin logaddexp dist inner diff moveaxis "
-              "ravel").split():
+              "ravel cumprod").split():
     globals()[_name] = _method(_name)
 del _name
 

@@ -219,6 +219,23 @@ class ExtrasMixin:
             x = a != b if x.dtype is bool_ else a - b
         return x
 
+    def cumprod(self, dim: int, *, dtype=None) -> Tensor:
+        """Running products along dim, one multiplication per step as torch's loop does: n - 1
+        graph nodes, so the gradient is exact even through zeros (where dividing the output by
+        x, the usual shortcut, is not)."""
+        from ch2_lego.tensor_movement import stack
+        x = self.to(dtype) if dtype is not None else \
+            self if self.dtype.is_floating_point else self.to(int64)
+        if x.ndim == 0:
+            return x.clone()
+        d = normalize_dim(dim, x.ndim)
+        if x.shape[d] == 0:
+            return x.clone()
+        out = list(x.unbind(d))
+        for k in range(1, len(out)):
+            out[k] = out[k - 1] * out[k]
+        return stack(out, d)
+
     def equal(self, other) -> bool:
         """The same shape and the same values (torch.equal)."""
         return tuple(self.shape) == tuple(other.shape) and bool((self == other).all())

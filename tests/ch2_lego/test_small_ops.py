@@ -135,6 +135,8 @@ UNARY = {
     "inner": lambda m, x: m.inner(x.reshape(4, 5), x[:15].reshape(3, 5)),
     "diff": lambda m, x: m.diff(x.reshape(4, 5), 2, 0),
     "diff prepend": lambda m, x: x.diff(dim=-1, prepend=x[:3], append=x[5:7]),
+    "cumprod": lambda m, x: x.reshape(4, 5).cumprod(1),  # POINTS hold a 0: exact gradients
+    "cumprod dim 0": lambda m, x: m.cumprod(x.reshape(4, 5) / 2, 0),
     "moveaxis": lambda m, x: m.moveaxis(x.reshape(2, 2, 5), 0, -1), "ravel": lambda m, x: x.ravel(),
     "std_mean": lambda m, x: m.std_mean(x.reshape(4, 5), 1)[0] + m.std_mean(x)[1],
     "var_mean": lambda m, x: m.var_mean(x.reshape(4, 5), 0, keepdim=True)[0],
@@ -172,7 +174,8 @@ def test_shifts_and_int_ops_match_torch(dtype):
     for f in (lambda a, b: a << 2, lambda a, b: a >> 1, lambda a, b: a << b, lambda a, b: a >> b,
               lambda a, b: a.bitwise_left_shift(b), lambda a, b: a.fmod(3),
               lambda a, b: a.count_nonzero(), lambda a, b: a.signbit(),
-              lambda a, b: a.repeat_interleave(b.abs(), 0)):
+              lambda a, b: a.repeat_interleave(b.abs(), 0), lambda a, b: a.cumprod(0),
+              lambda a, b: (a > 0).cumprod(0)):
         assert_close(f(x, n), f(tx, tn))
     same_error(lambda: lego.tensor([1.5]) << 1, lambda: torch.tensor([1.5]) << 1)
 
