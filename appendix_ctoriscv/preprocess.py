@@ -1,9 +1,10 @@
 """The preprocessor: tokens -> tokens with the directives carried out and the macros expanded.
 
-`#include "file"` (next to the including file, then each -I directory), object-like and
-function-like `#define` with `#` and `##`, `#undef`, `#if`/`#ifdef`/`#ifndef`/`#elif`/`#else`/
-`#endif` with `defined`. Expansion follows Prosser's algorithm: a token's hideset names the
-macros that may not expand it again. There are no system headers; `#line` is ignored.
+`#include "file"` (next to the including file, then each -I directory), `<file>`, and a macro
+that expands to either; object-like and function-like `#define` with `#` and `##`, `#undef`,
+`#if`/`#ifdef`/`#ifndef`/`#elif`/`#else`/`#endif` with `defined`. Expansion follows Prosser's
+algorithm: a token's hideset names the macros that may not expand it again.
+There are no system headers; `#line` is ignored.
 """
 
 from __future__ import annotations
@@ -68,6 +69,13 @@ def stringize(tok: Token, arg: list[Token]) -> Token:
         str_val=text.encode() + b"\0",
         ty=array_of(CHAR, len(text.encode()) + 1),
     )
+
+
+def is_header_name(line: list[Token]) -> bool:
+    """Whether a (macro-expanded) #include line is one "file" or <file> and nothing else."""
+    if len(line) == 1:
+        return line[0].kind == TokenKind.STR
+    return len(line) > 2 and line[0].text == "<" and line[-1].text == ">"
 
 
 # *** 2. the preprocessor ***
@@ -169,6 +177,14 @@ class Preprocessor:
         # cascade of errors about the names it should have declared.
         # "name" is searched for beside the including file, then in the include path;
         # <name> (a system header, such as the runtime's <stdio.h>) in the include path only
+        if line and line[0].kind == TokenKind.IDENT:  # C89 3.8.2: `#include MACRO`
+            expanded = self.expand_all(line)
+            if not is_header_name(expanded):
+                spelling = " ".join(t.text for t in expanded) or "nothing"
+                self.diag.error(line[0], f"#include {' '.join(t.text for t in line)} expands to "
+                                f'{spelling}, not "FILENAME" or <FILENAME>')
+                return
+            line = expanded
         if line and line[0].text == "<" and line[-1].text == ">" and len(line) > 2:
             name = line[1].text + "".join(" " * t.has_space + t.text for t in line[2:-1])
             directories = self.include_paths

@@ -151,3 +151,54 @@ def test_a_file_including_itself_is_stopped(tmp_path):
     (tmp_path / "self.h").write_text('#include "self.h"\nint x;\n')
     with pytest.raises(CompileError, match="a recursive #include"):
         pp('#include "self.h"\n', name=str(tmp_path / "m.c"))
+
+
+def gcc_expand(src, directory, include_paths=()):
+    """`gcc -E` of `src` saved as main.c in `directory`, as our tokens (None without gcc)."""
+    if shutil.which("gcc") is None:
+        return None
+    (directory / "main.c").write_text(src)
+    flags = [f"-I{p}" for p in include_paths]
+    out = subprocess.run(["gcc", "-E", "-P", *flags, str(directory / "main.c")],
+                         capture_output=True, text=True, check=True).stdout
+    tokens, _ = pp(out)
+    return " ".join(t.text for t in tokens[:-1])
+
+
+@pytest.mark.parametrize(
+    "src, expected",
+    [
+        ('#define HDR "h.h"\n#include HDR\nH', "int h ; 1"),
+        ("#define SYS <sys.h>\n#include SYS\nS", "int s ; 2"),
+        ("#define S(x) #x\n#define NAME h.h\n#define X(x) S(x)\n#include X(NAME)\nH",
+         "int h ; 1"),
+        ("#define F(a) <a.h>\n#include F(sys)\nS", "int s ; 2"),
+    ],
+)
+def test_include_of_a_macro(tmp_path, src, expected):
+    # C89 3.8.2: the line is macro-expanded and must then be one of the two header-name forms
+    (tmp_path / "h.h").write_text("int h;\n#define H 1\n")
+    inc = tmp_path / "inc"
+    inc.mkdir()
+    (inc / "sys.h").write_text("int s;\n#define S 2\n")
+    assert expand(src, name=str(tmp_path / "main.c"), include_paths=[str(inc)]) == expected
+    assert gcc_expand(src, tmp_path, [inc]) in (None, expected)
+
+
+@pytest.mark.parametrize(
+    "src, message",
+    [
+        ("#define N 3\n#include N\n", '#include N expands to 3, not "FILENAME" or <FILENAME>'),
+        ("#define E\n#include E\n", '#include E expands to nothing, not "FILENAME" or <FILENAME>'),
+        ("#include UNDEFINED\n",
+         '#include UNDEFINED expands to UNDEFINED, not "FILENAME" or <FILENAME>'),
+    ],
+)
+def test_include_of_a_macro_that_is_no_header_name(tmp_path, src, message):
+    _, diag = pp(src)
+    assert [(e.line, e.message) for e in diag.errors] == [(2 - src.startswith("#include"),
+                                                           message)]
+    if shutil.which("gcc") is not None:  # gcc rejects each of them too
+        (tmp_path / "main.c").write_text(src)
+        assert subprocess.run(["gcc", "-E", str(tmp_path / "main.c")],
+                              capture_output=True).returncode != 0
