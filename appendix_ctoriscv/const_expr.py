@@ -3,7 +3,8 @@
 Array sizes, `case` labels, `#if` lines and the initialisers of globals must be constants. An
 integer constant is computed in its C type (32-bit, wrapping, signed or unsigned); an address
 constant is a label plus an offset (`&a[2]` is `a+8`), which the assembler turns into a
-relocation. Anything else raises NotConstant, with the reason.
+relocation; the difference of two addresses in one object (`&a[2] - &a[0]`) is an integer.
+Anything else raises NotConstant, with the reason.
 """
 
 from __future__ import annotations
@@ -86,6 +87,8 @@ def eval_int(node: Node) -> int:
         return int(eval_float(node.lhs) == 0)
     if node.ty is None or not is_integer(node.ty):
         raise NotConstant("not an integer")
+    if k == NodeKind.SUB and is_pointer(node.lhs.ty) and is_pointer(node.rhs.ty):
+        return wrap(address_difference(node.lhs, node.rhs), node.ty)
     if k in UNARY_EVAL:
         return wrap(UNARY_EVAL[k](eval_int(node.lhs)), node.ty)
     if k not in BINARY_EVAL:
@@ -95,6 +98,15 @@ def eval_int(node: Node) -> int:
     if k in (NodeKind.DIV, NodeKind.MOD) and b == 0:
         raise NotConstant("division by zero in a constant expression")
     return wrap(BINARY_EVAL[k](a, b), node.ty)
+
+
+def address_difference(lhs: Node, rhs: Node) -> int:
+    """The bytes between two address constants in one object (`&a[3] - &a[1]`): the labels
+    cancel, so the difference is an integer constant even though neither address is."""
+    (a, label_a), (b, label_b) = eval_reloc(lhs), eval_reloc(rhs)
+    if label_a != label_b:  # two objects: only the linker knows how far apart they are
+        raise NotConstant("the difference of addresses in two objects is not a constant")
+    return a - b
 
 
 def eval_reloc(node: Node) -> tuple[int, str | None]:
