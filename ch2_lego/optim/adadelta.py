@@ -6,7 +6,7 @@ eps inside both square roots, and a learning rate (default 1) that scales the fi
 
 from ch2_lego.creation import zeros_like
 from ch2_lego.grad_mode import no_grad
-from ch2_lego.optim.optimizer import Optimizer, OptimizerError
+from ch2_lego.optim.optimizer import Optimizer, OptimizerError, check_nonnegative
 
 
 class Adadelta(Optimizer):
@@ -14,14 +14,10 @@ class Adadelta(Optimizer):
 
     def __init__(self, params, lr=1.0, rho=0.9, eps=1e-6, weight_decay=0.0, foreach=None, *,
                  capturable=False, maximize=False):
-        if lr < 0.0:
-            raise OptimizerError(f"Invalid learning rate: {lr}")
+        check_nonnegative(lr=lr)
         if not 0.0 <= rho <= 1.0:
             raise OptimizerError(f"Invalid rho value: {rho}")
-        if eps < 0.0:
-            raise OptimizerError(f"Invalid epsilon value: {eps}")
-        if weight_decay < 0.0:
-            raise OptimizerError(f"Invalid weight_decay value: {weight_decay}")
+        check_nonnegative(eps=eps, weight_decay=weight_decay)
         defaults = dict(lr=lr, rho=rho, eps=eps, weight_decay=weight_decay, foreach=foreach,
                         capturable=capturable, maximize=maximize)
         super().__init__(params, defaults)

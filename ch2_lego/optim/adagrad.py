@@ -6,7 +6,7 @@ value, eps added after the square root, and the learning-rate decay by step coun
 
 from ch2_lego.creation import full_like
 from ch2_lego.grad_mode import no_grad
-from ch2_lego.optim.optimizer import Optimizer, OptimizerError
+from ch2_lego.optim.optimizer import Optimizer, check_nonnegative
 
 
 class Adagrad(Optimizer):
@@ -14,17 +14,8 @@ class Adagrad(Optimizer):
 
     def __init__(self, params, lr=1e-2, lr_decay=0.0, weight_decay=0.0,
                  initial_accumulator_value=0.0, eps=1e-10, foreach=None, *, maximize=False):
-        if lr < 0.0:
-            raise OptimizerError(f"Invalid learning rate: {lr}")
-        if lr_decay < 0.0:
-            raise OptimizerError(f"Invalid lr_decay value: {lr_decay}")
-        if weight_decay < 0.0:
-            raise OptimizerError(f"Invalid weight_decay value: {weight_decay}")
-        if initial_accumulator_value < 0.0:
-            raise OptimizerError(
-                f"Invalid initial_accumulator_value value: {initial_accumulator_value}")
-        if eps < 0.0:
-            raise OptimizerError(f"Invalid epsilon value: {eps}")
+        check_nonnegative(lr=lr, lr_decay=lr_decay, weight_decay=weight_decay,
+                          initial_accumulator_value=initial_accumulator_value, eps=eps)
         defaults = dict(lr=lr, lr_decay=lr_decay, weight_decay=weight_decay,
                         initial_accumulator_value=initial_accumulator_value, eps=eps,
                         foreach=foreach, maximize=maximize)

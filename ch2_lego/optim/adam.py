@@ -20,7 +20,7 @@ from ch2_lego.creation import tensor, zeros_like
 from ch2_lego.dtype import float32
 from ch2_lego.grad_mode import no_grad
 from ch2_lego.optim.flat import FlatGroup
-from ch2_lego.optim.optimizer import Optimizer, OptimizerError
+from ch2_lego.optim.optimizer import Optimizer, OptimizerError, check_nonnegative
 from ch2_lego.tensor import Tensor
 
 
@@ -32,15 +32,11 @@ class Adam(Optimizer):
     def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0,
                  amsgrad=False, *, foreach: bool | None = None, maximize=False,
                  capturable=False):
-        if lr < 0.0:
-            raise OptimizerError(f"Invalid learning rate: {lr}")
-        if eps < 0.0:
-            raise OptimizerError(f"Invalid epsilon value: {eps}")
+        check_nonnegative(lr=lr, eps=eps)
         for i, beta in enumerate(betas):
             if not 0.0 <= beta < 1.0:
                 raise OptimizerError(f"Invalid beta parameter at index {i}: {beta}")
-        if weight_decay < 0.0:
-            raise OptimizerError(f"Invalid weight_decay value: {weight_decay}")
+        check_nonnegative(weight_decay=weight_decay)
         defaults = dict(lr=lr, betas=tuple(betas), eps=eps, weight_decay=weight_decay,
                         amsgrad=amsgrad, foreach=foreach, maximize=maximize,
                         capturable=capturable)

@@ -13,6 +13,15 @@ class OptimizerError(ValueError):
     """Invalid hyperparameters or parameter groups, or a state dict that does not fit."""
 
 
+def check_nonnegative(**hyperparameters) -> None:
+    """Raise PyTorch's error for the first negative one, in the order given: `lr=-1` gives
+    "Invalid learning rate: -1", `eps` "Invalid epsilon value", any other "Invalid <name> value"."""
+    for name, value in hyperparameters.items():
+        if value < 0.0:
+            label = {"lr": "learning rate", "eps": "epsilon value"}.get(name, f"{name} value")
+            raise OptimizerError(f"Invalid {label}: {value}")
+
+
 class _RequiredParameter:
     """Marks a hyperparameter with no default (PyTorch's `required`)."""
 

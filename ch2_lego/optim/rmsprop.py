@@ -7,7 +7,7 @@ subtracting the square of a running mean gradient.
 
 from ch2_lego.creation import zeros_like
 from ch2_lego.grad_mode import no_grad
-from ch2_lego.optim.optimizer import Optimizer, OptimizerError
+from ch2_lego.optim.optimizer import Optimizer, check_nonnegative
 
 
 class RMSprop(Optimizer):
@@ -15,16 +15,8 @@ class RMSprop(Optimizer):
 
     def __init__(self, params, lr=1e-2, alpha=0.99, eps=1e-8, weight_decay=0.0, momentum=0.0,
                  centered=False, capturable=False, foreach=None, maximize=False):
-        if lr < 0.0:
-            raise OptimizerError(f"Invalid learning rate: {lr}")
-        if eps < 0.0:
-            raise OptimizerError(f"Invalid epsilon value: {eps}")
-        if momentum < 0.0:
-            raise OptimizerError(f"Invalid momentum value: {momentum}")
-        if weight_decay < 0.0:
-            raise OptimizerError(f"Invalid weight_decay value: {weight_decay}")
-        if alpha < 0.0:
-            raise OptimizerError(f"Invalid alpha value: {alpha}")
+        check_nonnegative(lr=lr, eps=eps, momentum=momentum, weight_decay=weight_decay,
+                          alpha=alpha)
         defaults = dict(lr=lr, alpha=alpha, eps=eps, weight_decay=weight_decay,
                         momentum=momentum, centered=centered, capturable=capturable,
                         foreach=foreach, maximize=maximize)

@@ -5,7 +5,7 @@ model trained here and in PyTorch from the same weights takes the same steps.
 """
 
 from ch2_lego.grad_mode import no_grad
-from ch2_lego.optim.optimizer import Optimizer, OptimizerError, required
+from ch2_lego.optim.optimizer import Optimizer, OptimizerError, check_nonnegative, required
 
 
 class SGD(Optimizer):
@@ -15,10 +15,7 @@ class SGD(Optimizer):
                  nesterov=False, maximize=False):
         if lr is not required and lr < 0.0:
             raise OptimizerError(f"Invalid learning rate: {lr}")
-        if momentum < 0.0:
-            raise OptimizerError(f"Invalid momentum value: {momentum}")
-        if weight_decay < 0.0:
-            raise OptimizerError(f"Invalid weight_decay value: {weight_decay}")
+        check_nonnegative(momentum=momentum, weight_decay=weight_decay)
         if nesterov and (momentum <= 0 or dampening != 0):
             raise OptimizerError("Nesterov momentum requires a momentum and zero dampening")
         defaults = dict(lr=lr, momentum=momentum, dampening=dampening,
