@@ -77,11 +77,11 @@ def wrap_negative(idx: UOp, n: int) -> UOp:
                                   idx))
 
 
-def checked(idx: UOp, n: int, axis: int, kind: str) -> UOp:
+def checked(idx: UOp, n: int, dim: int, kind: str) -> UOp:
     """idx (int64, >= 0 expected) read through a gather of 0..n-1: the kernel checks it against
-    [0, n) and a bad one is noted with kind's error (and reads 0, a safe place)."""
+    [0, n) and a bad one is noted with kind's error for dim (and reads 0, a safe place)."""
     flat = idx.reshape((idx.numel,))
-    return UOp(Ops.GATHER, int64, (iota(n), flat), (0, kind)).reshape(idx.shape)
+    return UOp(Ops.GATHER, int64, (iota(n), flat), (0, kind, dim)).reshape(idx.shape)
 
 
 def merged_index(shape, positions, indices: list[UOp], kind: str) -> UOp:

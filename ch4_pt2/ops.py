@@ -113,8 +113,9 @@ class GroupOp:
 
 
 # --8<-- [start:index_faults]
-# What an index out of range means to the user, by the kind capture gave the GATHER or SCATTER
-# (its CHECK's arg is ("index", axis, size, kind)): eager ch2's exception and torch's words.
+# What an index out of range means to the user, by the kind capture gave the GATHER or SCATTER:
+# eager ch2's exception and torch's words. A CHECK's arg is ("index", axis, size, kind, dim):
+# dim, if given, is the dim the user indexed (x[i, j] checks j through a gather along 0).
 # x[i] wraps a negative i before the kernel sees it: its message shows the i the user wrote.
 OUT_OF_BOUNDS = "index {value} is out of bounds for dimension {axis} with size {size}"
 INDEX_FAULTS = {
@@ -125,12 +126,14 @@ INDEX_FAULTS = {
 }
 
 
-def index_fault(kind: str, value: int, axis: int, size: int) -> Exception:
-    """The exception eager mode raises for an index `value` out of range [0, size) along axis."""
+def index_fault(fault: tuple, value: int) -> Exception:
+    """The exception eager mode raises for an index `value` that a CHECK with arg `fault`
+    found out of range [0, size)."""
+    _, axis, size, kind, *dim = fault
     error, words = INDEX_FAULTS[kind]
     if kind == "index" and value < 0:
         value -= size  # the kernel saw i + size
-    message = words.format(value=value, axis=axis, size=size)
+    message = words.format(value=value, axis=dim[0] if dim else axis, size=size)
     return error(message, value) if error is IndexValueError else error(message)
 # --8<-- [end:index_faults]
 

@@ -187,9 +187,9 @@ def raise_fault(fault: np.ndarray, faults: list[tuple]) -> None:
     fault[:] = 0
     if code == -1:
         raise IntegerDivisionError("ZeroDivisionError")
-    _, axis, size, *kind = faults[code - 1]
-    if kind:  # capture said which op it was: eager's error for it (ops.INDEX_FAULTS)
-        raise index_fault(kind[0], value, axis, size)
+    if len(faults[code - 1]) > 3:  # capture said which op it was: eager's error for it
+        raise index_fault(faults[code - 1], value)
+    _, axis, size = faults[code - 1]
     raise KernelIndexError(f"index {value} is out of bounds for dimension {axis} with size "
                            f"{size}", value)
 
