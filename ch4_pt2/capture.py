@@ -4,7 +4,8 @@ Device "lazy" (PyTorch's Lazy Tensor Core uses the same name): ch2's Tensor, Fun
 autograd run unchanged on it, and every Buffer method adds UOps to a graph. `numpy()` (so
 `item()`, printing, `.to("cpu")`) realizes: schedules, compiles and runs the graph on the C
 backend. Like ch2's eager Buffer, a LazyBuffer is a view (shape, strides, offset) of a storage;
-here the storage is a cell holding the graph of its current value, so an in-place write
+here the storage is a cell holding the graph of its current value (lazy_storage.py: the cell,
+its pending writes and realize), so an in-place write
 (`assign`, `alu(out=...)`: optimizer steps, a KV-cache update) is functionalized: the cell gets a
 new value and every view of the storage reads it. Pending writes are realized with the next
 realize. An index out of range or an integer division by zero is noted by the kernel and raised
@@ -17,9 +18,7 @@ box of its storage.
 
 from __future__ import annotations
 
-import itertools
 import math
-import weakref
 
 import numpy as np
 
@@ -28,13 +27,23 @@ from ch2_lego import buffer
 from ch2_lego.backend import Ops as Ch2Ops
 from ch2_lego.buffer import Buffer
 from ch2_lego.dtype import DType, bool_, from_numpy_dtype, int64
-from ch2_lego.errors import DeviceError, IndexValueError, IntegerDivisionError, OutOfRangeError
+from ch2_lego.errors import DeviceError, IndexValueError, OutOfRangeError
 from ch2_lego.storage import Size, View, broadcast_shape
 from ch4_pt2 import gemm
 from ch4_pt2 import plan as plans
+from ch4_pt2.lazy_storage import (
+    LazyStorage,
+    base_buffer,
+    const,
+    expand,
+    extern,
+    movement,
+    realize_storages,
+    reshape,
+)
 from ch4_pt2.ops import GroupOp, Ops, UOp
 
-# *** 1. building the tensor graph (with the simplifications that keep it small) ***
+# *** 1. ch2's primitives in our ops ***
 
 # ch2's primitive -> our ALU op (FLOORDIV is IDIV; the rest share names)
 ALU_OPS = {op: Ops[op.name] for op in ch2.ELEMENTWISE if op.name in Ops.__members__}
@@ -44,113 +53,7 @@ REDUCE_OPS = {Ch2Ops.SUM: Ops.ADD, Ch2Ops.PROD: Ops.MUL, Ch2Ops.RMAX: Ops.MAX,
 LOGICAL = {Ops.AND, Ops.OR, Ops.XOR, Ops.NOT}
 SCATTER_WORK = 1 << 22  # elements x scattered rows up to which scatter_add is a fused kernel
 
-
-def reshape(u: UOp, shape) -> UOp:
-    return u.reshape(shape)
-
-
-def expand(u: UOp, shape) -> UOp:
-    return u.expand(shape)
-
-
-def const(value, dtype: DType, shape) -> UOp:
-    return UOp.full(value, dtype, tuple(shape))
-
-
-def movement(op: Ops, u: UOp, arg) -> UOp:
-    return u.movement(op, arg)
-
-
-def extern(name: str, fn, shape, dtype: DType, *srcs: UOp) -> UOp:
-    return UOp(Ops.EXTERN, dtype, srcs, plans.ExternCall(name, fn, tuple(shape)))
-
-
-# *** 2. the storage cell and its pending writes ***
-
-
-class LazyStorage:
-    """A flat buffer's current value as a graph (`uop`, 1-D); `version` counts in-place writes
-    as ch2's Storage does (autograd checks it); `generation` also counts realizes."""
-
-    __slots__ = ("uop", "device", "version", "generation", "epoch", "written", "__weakref__")
-
-    def __init__(self, uop: UOp):
-        self.uop, self.device, self.version, self.generation = uop, "lazy", 0, 0
-        self.epoch = self.written = EPOCH[0]  # the realize count at its birth, at its last write
-        ALL.add(self)
-        if uop.op is Ops.BUFFER or uop.op is Ops.RESHAPE and uop.src[0].op is Ops.BUFFER:
-            STORAGE_OF[base_buffer(uop).arg[0]] = self
-
-    def __len__(self) -> int:
-        return self.uop.numel
-
-    @property
-    def dtype(self) -> DType:
-        return self.uop.dtype
-
-    @property
-    def data(self) -> LazyStorage:
-        """What ch2's untyped_storage() compares (data_ptr is id(data)): the cell itself."""
-        return self
-
-    @property
-    def nbytes(self) -> int:
-        return len(self) * self.uop.dtype.itemsize
-
-    @property
-    def realized(self) -> bool:
-        return base_buffer(self.uop) is not None
-
-    def set(self, uop: UOp, write: bool) -> None:
-        """Give the storage a new value: an in-place write (write=True), or its realized form."""
-        self.uop, self.generation = uop, self.generation + 1
-        if write:
-            PENDING.add(self)
-            self.written = EPOCH[0]
-        if self.realized:
-            STORAGE_OF[base_buffer(uop).arg[0]] = self
-
-    def __repr__(self) -> str:
-        return f"LazyStorage(size={len(self)}, version={self.version})"
-
-
-def base_buffer(u: UOp) -> UOp | None:
-    """The BUFFER under u if u is one, or a reshape of one (a realized value), else None."""
-    u = u.src[0] if u.op is Ops.RESHAPE else u
-    return u if u.op is Ops.BUFFER else None
-
-
-# A storage written in place after the graph it was born in (parameters, optimizer state) is
-# realized with the next realize, so its graph does not grow from step to step; one born and
-# written within one graph (a Function's temporary) is just a value of that graph.
-PENDING: weakref.WeakSet = weakref.WeakSet()  # storages written in place, not yet realized
-ALL: weakref.WeakSet = weakref.WeakSet()  # every live storage (compile realizes them first)
-FAILED: weakref.WeakSet = weakref.WeakSet()  # storages whose realize raised (compile skips them)
-STORAGE_OF: weakref.WeakValueDictionary = weakref.WeakValueDictionary()  # buffer id -> storage
-EPOCH = [0]  # how many realizes have run (outside compile's traces)
-TRACING = [False]  # inside compile's trace: a realize computes only what was asked for
-
-
-def realize_storages(storages) -> None:
-    """Realize the given storages and every older storage written in place, in one schedule."""
-    old_writes = [] if TRACING[0] else [s for s in list(PENDING) if s.written > s.epoch]
-    todo = list(dict.fromkeys(itertools.chain(storages, old_writes)))
-    todo = [s for s in todo if not s.realized]
-    # realize the value under a storage's top-level reshape: the flat view of it is free
-    values = [s.uop.src[0] if s.uop.op is Ops.RESHAPE else s.uop for s in todo]
-    try:
-        nodes = plans.realize(values)
-    except (IndexValueError, IntegerDivisionError):  # a kernel's fault: these stay graphs,
-        FAILED.update(todo)  # raising again when asked for, but no later realize takes them
-        PENDING.difference_update(todo)
-        raise
-    for storage, node in zip(todo, nodes):
-        storage.set(reshape(node, (len(storage),)), write=False)
-    PENDING.difference_update(todo)
-    EPOCH[0] += not TRACING[0]
-
-
-# *** 3. the lazy buffer ***
+# *** 2. the lazy buffer ***
 
 
 class LazyBuffer(Buffer):
@@ -595,7 +498,7 @@ def scatter_into(v: View):
     return write
 
 
-# *** 4. the device ***
+# *** 3. the device ***
 
 
 def _unused(*args, **kwargs):

@@ -31,14 +31,14 @@ import numpy as np
 from ch2_lego.grad_mode import is_grad_enabled
 from ch2_lego.tensor import Tensor
 from ch4_pt2 import plan as plans
-from ch4_pt2.capture import (
+from ch4_pt2.capture import LazyBuffer
+from ch4_pt2.lazy_storage import (
     ALL,
     EPOCH,
     FAILED,
     PENDING,
     STORAGE_OF,
     TRACING,
-    LazyBuffer,
     base_buffer,
     realize_storages,
     reshape,

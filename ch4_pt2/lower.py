@@ -35,8 +35,8 @@ SPLIT_WIDTHS = (16, 8, 4)  # reduction lanes: each output then adds up its lanes
 class Indexer:
     """Lowers tensor-graph nodes at a given index; `params` are the buffers the kernel reads."""
 
-    def __init__(self, inputs: list[UOp], out: UOp | None = None):
-        self.params = {node: UOp(Ops.DEFINE_GLOBAL, node.dtype, (), k + 1)
+    def __init__(self, inputs: list[UOp], out: UOp | None = None, first: int = 1):
+        self.params = {node: UOp(Ops.DEFINE_GLOBAL, node.dtype, (), k + first)
                        for k, node in enumerate(inputs)}
         self.memo: dict = {}
         self.views: dict[UOp, tuple | None] = {}
@@ -266,7 +266,7 @@ def split_reductions(store: UOp, reduces: list[UOp]) -> UOp:
 @dataclass
 class Kernel:
     """A lowered kernel. lines: ("loop", range, attrs) ... ("end", range), ("acc", reduce),
-    ("update", reduce), ("stmt", node); params: the DEFINE_GLOBALs, output first."""
+    ("update", reduce), ("stmt", node); params: the DEFINE_GLOBALs, the outputs first."""
 
     name: str
     lines: list[tuple]
@@ -274,6 +274,7 @@ class Kernel:
     loops: list[UOp] = field(default_factory=list)
     faults: list[tuple] = field(default_factory=list)  # what a run may note: see faults_of
     gemm: GemmCall | None = None  # a library matmul into data0, run before the lines
+    outputs: int = 1  # params[:outputs] are written
 
 
 def linearize(store: UOp, loops: list[UOp], work: int) -> list[tuple]:
@@ -308,7 +309,7 @@ def linearize(store: UOp, loops: list[UOp], work: int) -> list[tuple]:
 
     body: dict[UOp | None, list[UOp]] = {}
     for u in nodes:
-        if u.op not in (Ops.CONST, Ops.RANGE, Ops.DEFINE_GLOBAL):
+        if u.op not in (Ops.CONST, Ops.RANGE, Ops.DEFINE_GLOBAL, Ops.SINK):
             body.setdefault(home(u), []).append(u)
     lines: list[tuple] = []
 
@@ -354,7 +355,8 @@ def linearize(store: UOp, loops: list[UOp], work: int) -> list[tuple]:
 
 @dataclass
 class KernelIR:
-    """A kernel between passes: its STORE (the scalar IR) and its output loops, outer first."""
+    """A kernel between passes: its STORE (the scalar IR; a SINK of STOREs for a kernel with
+    several outputs) and its output loops, outer first."""
 
     store: UOp
     loops: list[UOp]
@@ -362,16 +364,24 @@ class KernelIR:
     gemm: GemmCall | None = None
 
 
-def index_pass(root: UOp, inputs: list[UOp], library: bool = True) -> KernelIR:
-    """Tensor graph -> scalar IR: out[idx] = value(idx) over one RANGE per output dim."""
-    out = UOp(Ops.DEFINE_GLOBAL, root.dtype, (), 0)
-    ix = Indexer(inputs, out if library else None)
+def index_pass(root: UOp, inputs: list[UOp], library: bool = True,
+               extra: tuple[UOp, ...] = ()) -> KernelIR:
+    """Tensor graph -> scalar IR: out[idx] = value(idx) over one RANGE per output dim.
+
+    Each of `extra` (root's shape with trailing axes reduced to 1) is stored too, at idx with
+    those axes 0: the linearizer then puts its store outside the loops it does not use."""
+    outs = [UOp(Ops.DEFINE_GLOBAL, node.dtype, (), k) for k, node in enumerate((root, *extra))]
+    ix = Indexer(inputs, outs[0] if library and not extra else None, len(outs))
     loops = [ix.new_range(n, "gidx") for n in root.shape]
-    offset, _ = View.contiguous(root.shape).to_index(tuple(loops))
-    value = ix.scalar(root.src[0] if root.op is Ops.CONTIGUOUS else root, tuple(loops),
-                      UOp.const(True, bool_))
-    store = UOp(Ops.STORE, None, (out, offset, value.cast(root.dtype)))
-    return KernelIR(store, [r for r in loops if r.op is Ops.RANGE], [out, *ix.params.values()],
+    stores = []
+    for out, node in zip(outs, (root, *extra)):
+        idx = tuple(r if n > 1 else UOp.const(0) for r, n in zip(loops, node.shape))
+        offset, _ = View.contiguous(node.shape).to_index(idx)
+        value = ix.scalar(node.src[0] if node.op is Ops.CONTIGUOUS else node, idx,
+                          UOp.const(True, bool_))
+        stores.append(UOp(Ops.STORE, None, (out, offset, value.cast(node.dtype))))
+    store = stores[0] if len(stores) == 1 else UOp(Ops.SINK, None, tuple(stores))
+    return KernelIR(store, [r for r in loops if r.op is Ops.RANGE], [*outs, *ix.params.values()],
                     ix.gemm)
 
 
@@ -434,16 +444,18 @@ def deep_recursion(limit: int = 20000):
 
 
 # --8<-- [start:lower]
-def lower(root: UOp, inputs: list[UOp], name: str = "kernel", after_pass=None) -> Kernel:
-    """Lower the kernel computing `root` (reading the realized `inputs`) to a linear program.
+def lower(root: UOp, inputs: list[UOp], name: str = "kernel", after_pass=None,
+          extra: tuple[UOp, ...] = ()) -> Kernel:
+    """Lower the kernel computing `root` (and `extra`, reading the realized `inputs`) to a linear
+    program.
 
     `after_pass(name, ir)` sees the IR after indexing and after every pass (DEBUG dumps and the
     spec checks in the tests use it).
     """
     with deep_recursion():  # rewrites recurse on the depth of the expression
-        k = index_pass(root, inputs)
+        k = index_pass(root, inputs, extra=extra)
         if k.gemm and not reads_own_output_in_place(simplify_pass(k).store):
-            k = index_pass(root, inputs, library=False)  # the matmul as generated loops
+            k = index_pass(root, inputs, False, extra)  # the matmul as generated loops
         if after_pass:
             after_pass("index: movement ops become index arithmetic", k)
         for pass_name, run_pass in PASSES:
@@ -452,13 +464,13 @@ def lower(root: UOp, inputs: list[UOp], name: str = "kernel", after_pass=None) -
                 after_pass(pass_name, k)
         inner = [r.arg[1] for r in ranges_in(k.store) if r not in k.loops]
         work = max(1, root.numel) * max(inner or [1])  # elements x the longest reduction
-        value = k.store.src[2]
-        if k.gemm and value.op is Ops.LOAD and value.src[:2] == k.store.src[:2]:
+        if k.gemm and k.store.src[2].op is Ops.LOAD and k.store.src[2].src[:2] == k.store.src[:2]:
             lines = []  # out = the matmul itself: nothing after the call
         else:
             lines = [line for part in split_at_conditions(k)
                      for line in linearize(part.store, part.loops, work)]
-        return Kernel(name, lines, k.params, k.loops, faults_of(k.store), k.gemm)
+        return Kernel(name, lines, k.params, k.loops, faults_of(k.store), k.gemm,
+                      1 + len(extra))
 # --8<-- [end:lower]
 
 

@@ -91,7 +91,7 @@ class CStyleLanguage:
         params = []
         for p in kernel.params:
             names[p] = f"data{p.arg}"
-            const = "" if p.arg == 0 else "const "
+            const = "" if p.arg < kernel.outputs else "const "
             params.append(f"{const}{self.type_map[p.dtype.name]}* restrict data{p.arg}")
         if kernel.faults:  # fault[0]: which (1 + its place in kernel.faults), fault[1]: a value
             params.append("long* restrict fault")
