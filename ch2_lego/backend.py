@@ -2,8 +2,10 @@
 
 `Ops` lists the primitives. A device implements at least the `CORE` ops (26); every other
 primitive has a decomposition into core ops (decompositions.py), used when the device has no
-kernel of its own. Chapter 3 registers "c", "cuda" and "wgpu" through `register_device` and
-`register`, chapter 4 a device whose `buffer_class` records a graph; this chapter knows neither.
+kernel of its own. The `FUSED` ones are whole layers (softmax, layer norm, cross-entropy), which
+a device may run as one kernel each instead of the half dozen the decomposition launches.
+Chapter 3 registers "c", "cuda" and "wgpu" through `register_device` and `register`, chapter 4
+a device whose `buffer_class` records a graph; this chapter knows neither.
 """
 
 from __future__ import annotations
@@ -80,6 +82,14 @@ class Ops(Enum):
     SCATTER_ADD = auto()  # out = x, then out[.., index[i], ..] += src[i] along arg `axis`
     INDEX = auto()  # out = x[indices]: numpy-style advanced indexing with int arrays
     INDEX_PUT = auto()  # out = x, then out[indices] = src (or += with arg `accumulate`)
+    # fused layers, optional (FUSED): a device may run each in one pass over memory
+    SOFTMAX = auto()  # out = softmax(x) along arg `axis`
+    LOG_SOFTMAX = auto()  # out = log softmax(x) along arg `axis`
+    SOFTMAX_BACKWARD = auto()  # (dx, y, dy): dx = y (dy - sum(dy y)) along `axis`, y = softmax
+    LAYER_NORM = auto()  # (out, mean, rstd, x, w, b) over the last arg `n_dims` dims, arg `eps`
+    LAYER_NORM_BACKWARD = auto()  # (dx, dw, db, dout, x, mean, rstd, w)
+    CROSS_ENTROPY = auto()  # (loss, logits, target): loss[n] = -log softmax(logits[n])[target[n]]
+    CROSS_ENTROPY_BACKWARD = auto()  # (dlogits, logits, target, dloss): (p - onehot) dloss[n]
     # NOTE: the old names of REDUCE_MAX and REDUCE_MIN, kept while chapter 3 moves over
     RMAX = REDUCE_MAX
     RMIN = REDUCE_MIN
@@ -108,6 +118,15 @@ CORE = frozenset({
     Ops.ARGSORT,                                                           # sort
 })
 # --8<-- [end:core]
+
+# --8<-- [start:fused]
+# Layers a device may fuse into one kernel each; their decompositions are the compositions ch2
+# runs everywhere else. Their kernels may take only some dtypes, and may decline the operands
+# they get (return NotImplemented: a layout or an axis they do not handle); the dispatcher then
+# runs the decomposition. Outputs beyond `out` (mean, rstd, dw, db) come first among the srcs.
+FUSED = frozenset({Ops.SOFTMAX, Ops.LOG_SOFTMAX, Ops.SOFTMAX_BACKWARD, Ops.LAYER_NORM,
+                   Ops.LAYER_NORM_BACKWARD, Ops.CROSS_ENTROPY, Ops.CROSS_ENTROPY_BACKWARD})
+# --8<-- [end:fused]
 
 # *** 2. devices ***
 
@@ -224,7 +243,8 @@ def run(op: Ops, out, *srcs, **arg) -> None:
     - a python number wherever an operand is constant (`Device.scalar` makes its handle), so
       constants need no upload; elementwise operands are broadcast to out's shape;
     - the compute dtype: the first buffer operand's (WHERE: the values'), already promoted.
-    A device without a kernel for `op` gets its decomposition into core ops.
+    A device without a kernel for `op` gets its decomposition into core ops (and so does a FUSED
+    op whose kernel does not take the dtype, or returns NotImplemented).
     """
     device = out.storage.device
     dev = DEVICES.get(device) or get_device(device)
@@ -244,13 +264,18 @@ def run(op: Ops, out, *srcs, **arg) -> None:
         return DECOMPOSITIONS[op](out, *srcs, **arg)
     kernel, dtypes = entry or (None, ())
     if dtype not in dtypes:
+        if op in FUSED:  # a fused kernel for some dtypes only: the others decompose
+            return DECOMPOSITIONS[op](out, *srcs, **arg)
         raise UnsupportedOpError(f'"{op.name.lower()}" not implemented for '
                                  f"'{PT_NAMES[dtype.name]}' on device '{device}'")
     if dev.contiguous_only and op is not Ops.COPY:
-        return _run_dense(dev, kernel, out, srcs, dtype, arg)
-    scalar = dev.scalar
-    kernel(handle(dev, out),
-           *[scalar(s, dtype) if type(s) in NUMBERS else handle(dev, s) for s in srcs], **arg)
+        done = _run_dense(dev, kernel, out, srcs, dtype, arg)
+    else:
+        scalar = dev.scalar
+        done = kernel(handle(dev, out), *[scalar(s, dtype) if type(s) in NUMBERS
+                                          else handle(dev, s) for s in srcs], **arg)
+    if done is NotImplemented:  # a fused kernel declined these operands
+        DECOMPOSITIONS[op](out, *srcs, **arg)
 # --8<-- [end:run]
 
 
@@ -279,8 +304,9 @@ def _run_dense(dev: Device, kernel, out, srcs, dtype, arg) -> None:
             s = s.contiguous(force=True)
         dense.append(s)
     target = out if _dense(out) else type(out).empty(out.shape, out.dtype, out.device)
-    kernel(dev.operand(target.storage, target.view),
-           *[dev.scalar(s, dtype) if type(s) in NUMBERS else dev.operand(s.storage, s.view)
-             for s in dense], **arg)
-    if target is not out:
+    done = kernel(dev.operand(target.storage, target.view),
+                  *[dev.scalar(s, dtype) if type(s) in NUMBERS else dev.operand(s.storage, s.view)
+                    for s in dense], **arg)
+    if target is not out and done is not NotImplemented:
         run(Ops.COPY, out, target)
+    return done

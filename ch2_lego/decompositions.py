@@ -3,9 +3,10 @@
 `backend.run` calls `DECOMPOSITIONS[op](out, *srcs, **arg)` when the device holding `out` has no
 kernel for `op`; each function here computes the result with Buffer ops (which end in core
 kernels, or in other decompositions, never in a cycle) and copies it into `out`. The "cpu" device
-has a kernel for every op, so these run only on devices that implement the core alone. They are
-exact wherever the identity is (x - y = x + -y, ceil x = -floor -x); ERF is a polynomial (abs.
-error < 1.5e-7), TANH and COS go through EXP and SIN, and CUMSUM adds in a different order.
+has a kernel for every op but the FUSED layers (section 5: softmax, layer norm, cross-entropy), so
+the others run only on devices that implement the core alone. They are exact wherever the
+identity is (x - y = x + -y, ceil x = -floor -x); ERF is a polynomial (abs. error < 1.5e-7),
+TANH and COS go through EXP and SIN, and CUMSUM adds in a different order.
 """
 
 from __future__ import annotations
@@ -223,3 +224,122 @@ def cumsum(out, x, axis):
         shift *= 2
     write(out, y)
 # --8<-- [end:decompose_cumsum]
+
+
+# *** 5. the fused layers: the compositions ch2's Functions run where no device fuses them ***
+# Each writes its outputs with `out=` (no COPY of a finished result); the arithmetic, op for op,
+# is what the Functions did before these ops existed, so "cpu" gives the same bits.
+
+
+def keep_reduce(op: Ops, x: Buffer, axes: tuple[int, ...]) -> Buffer:
+    """Reduce over axes, kept as size-1 dims. Shapes: (2, 3, 4) over (1,) -> (2, 1, 4)."""
+    kept = tuple(1 if d in axes else n for d, n in enumerate(x.shape))
+    return x.reduce(op, axes).reshape(kept)
+
+
+def last_dims(x: Buffer, n_dims: int) -> tuple[int, ...]:
+    return tuple(range(len(x.shape) - n_dims, len(x.shape)))
+
+
+# --8<-- [start:decompose_softmax]
+@decomposition(Ops.SOFTMAX)
+def softmax(out, x, axis):  # exp(x - max) / sum exp(x - max): no exp overflows
+    x.alu(Ops.SUB, keep_reduce(Ops.REDUCE_MAX, x, (axis,)), out=out)
+    out.alu(Ops.EXP, out=out)
+    out.alu(Ops.DIV, keep_reduce(Ops.SUM, out, (axis,)), out=out)
+# --8<-- [end:decompose_softmax]
+
+
+# --8<-- [start:decompose_log_softmax]
+@decomposition(Ops.LOG_SOFTMAX)
+def log_softmax(out, x, axis):  # (x - max) - log sum exp(x - max)
+    # EXERCISE 2.8: subtract the max before exp so that no exp overflows
+    shifted = x.alu(Ops.SUB, keep_reduce(Ops.REDUCE_MAX, x, (axis,)))
+    total = keep_reduce(Ops.SUM, shifted.alu(Ops.EXP), (axis,))
+    shifted.alu(Ops.SUB, total.alu(Ops.LOG), out=out)
+    # END EXERCISE
+# --8<-- [end:decompose_log_softmax]
+
+
+@decomposition(Ops.SOFTMAX_BACKWARD)
+def softmax_backward(dx, y, dy, axis):  # dx = dy y - y sum(dy y) = y (dy - sum(dy y))
+    dy.alu(Ops.MUL, y, out=dx)
+    dy.alu(Ops.SUB, keep_reduce(Ops.SUM, dx, (axis,)), out=dx)
+    dx.alu(Ops.MUL, y, out=dx)
+
+
+# --8<-- [start:decompose_layer_norm]
+@decomposition(Ops.LAYER_NORM)
+def layer_norm(out, mean, rstd, x, w, b, n_dims, eps):
+    """out = (x - mean) rstd w + b, rstd = 1 / sqrt(var + eps), biased var, over the last n_dims
+    dims. Shapes: x and out (*, *D); mean and rstd (*, 1, ..); w and b D, or python numbers (a
+    layer without them passes 1 and 0, which are then skipped)."""
+    axes, m = last_dims(x, n_dims), math.prod(x.shape[len(x.shape) - n_dims:])
+    # EXERCISE 2.25: normalize with the mean and biased variance over dims
+    keep_reduce(Ops.SUM, x, axes).alu(Ops.DIV, m, out=mean)
+    xhat = x.alu(Ops.SUB, mean)
+    xhat.alu(Ops.MUL, xhat, out=out)  # out holds the squares until the result overwrites it
+    keep_reduce(Ops.SUM, out, axes).alu(Ops.DIV, m, out=rstd)  # the biased variance
+    rstd.alu(Ops.ADD, eps, out=rstd)
+    rstd.alu(Ops.SQRT, out=rstd)
+    buffer.full((), 1.0, rstd.dtype, rstd.device).alu(Ops.DIV, rstd, out=rstd)
+    xhat.alu(Ops.MUL, rstd, out=xhat)
+    # END EXERCISE
+    if type(w) not in NUMBERS or w != 1:
+        xhat.alu(Ops.MUL, w, out=out)
+    else:
+        out.assign(xhat)
+    if type(b) not in NUMBERS or b != 0:
+        out.alu(Ops.ADD, b, out=out)
+# --8<-- [end:decompose_layer_norm]
+
+
+@decomposition(Ops.LAYER_NORM_BACKWARD)
+def layer_norm_backward(dx, dw, db, g, x, mean, rstd, w):
+    """With xhat = (x - mean) rstd, dxhat = g w and means over the normalized dims D:
+    dx = (dxhat - mean(dxhat) - xhat mean(dxhat xhat)) rstd; dw, db = sums over * of g xhat, g.
+    Shapes: dx, g, x (*, *D); mean, rstd (*, 1, ..); w D or a number; dw, db D."""
+    n_dims = len(dw.shape)
+    axes, m = last_dims(x, n_dims), math.prod(x.shape[len(x.shape) - n_dims:])
+    lead = tuple(range(len(x.shape) - n_dims))
+    xhat = x.alu(Ops.SUB, mean)
+    xhat.alu(Ops.MUL, rstd, out=xhat)  # op for op the forward's xhat
+    g_xhat = g.alu(Ops.MUL, xhat)
+    g_xhat.reduce(Ops.SUM, lead, out=dw)
+    g.reduce(Ops.SUM, lead, out=db)
+    weighted = type(w) not in NUMBERS or w != 1
+    dxhat = g.alu(Ops.MUL, w) if weighted else g
+    if weighted:  # without a weight, dxhat xhat is g_xhat already
+        dxhat.alu(Ops.MUL, xhat, out=g_xhat)
+    mean_dxhat = keep_reduce(Ops.SUM, dxhat, axes)
+    mean_dxhat.alu(Ops.DIV, m, out=mean_dxhat)
+    mean_proj = keep_reduce(Ops.SUM, g_xhat, axes)
+    mean_proj.alu(Ops.DIV, m, out=mean_proj)
+    xhat.alu(Ops.MUL, mean_proj, out=dx)
+    dxhat.alu(Ops.SUB, dx, out=dx)
+    dx.alu(Ops.SUB, mean_dxhat, out=dx)
+    dx.alu(Ops.MUL, rstd, out=dx)
+
+
+def log_probs(logits: Buffer) -> Buffer:
+    """log softmax over the class dim, as cross-entropy has always computed it. (N, C) -> (N, C)"""
+    logp = logits.alu(Ops.SUB, keep_reduce(Ops.REDUCE_MAX, logits, (1,)))
+    total = keep_reduce(Ops.SUM, logp.alu(Ops.EXP), (1,))
+    return logp.alu(Ops.SUB, total.alu(Ops.LOG, out=total), out=logp)
+
+
+@decomposition(Ops.CROSS_ENTROPY)
+def cross_entropy(loss, logits, target):
+    """loss[n] = -log softmax(logits[n])[target[n]]. Shapes: (N, C), (N,) int64 -> (N,)."""
+    picked = log_probs(logits).gather(1, target.reshape((target.shape[0], 1)))
+    picked.reshape(loss.shape).alu(Ops.NEG, out=loss)
+
+
+@decomposition(Ops.CROSS_ENTROPY_BACKWARD)
+def cross_entropy_backward(dlogits, logits, target, dloss):
+    """dlogits[n] = (softmax(logits[n]) - onehot(target[n])) dloss[n]: p scaled, then -dloss[n]
+    scattered into column target[n]. Shapes: (N, C), (N,) int64, (N,) -> (N, C)."""
+    c = dloss.reshape((dloss.shape[0], 1))
+    log_probs(logits).alu(Ops.EXP, out=dlogits)
+    dlogits.alu(Ops.MUL, c, out=dlogits)
+    dlogits.scatter_add(1, target.reshape(c.shape), c.alu(Ops.NEG), out=dlogits)

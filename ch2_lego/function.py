@@ -14,7 +14,7 @@ import math
 
 from ch2_lego import buffer
 from ch2_lego.autograd import Function
-from ch2_lego.backend import NUMBERS, Ops
+from ch2_lego.backend import NUMBERS, Ops, run
 from ch2_lego.buffer import Buffer
 from ch2_lego.dtype import float64
 from ch2_lego.grad_mode import is_grad_enabled
@@ -499,11 +499,9 @@ class LogSoftmax(Function):
     """log_softmax(x)_i = x_i - log sum_j exp(x_j) along `dim`, without overflow."""
 
     def forward(ctx, x, dim):
-        # EXERCISE 2.8: subtract the max before exp so that no exp overflows
-        shifted = x.alu(Ops.SUB, reduce(Ops.REDUCE_MAX, x, (dim,), True))
-        total = reduce(Ops.SUM, shifted.alu(Ops.EXP), (dim,), True)
-        y = shifted.alu(Ops.SUB, total.alu(Ops.LOG))
-        # END EXERCISE
+        # one fused op: a device's kernel, or the composition in decompositions.py (E2.8)
+        y = buffer.empty(x.shape, x.dtype, x.device)
+        run(Ops.LOG_SOFTMAX, y, x, axis=dim)
         ctx.dim = dim
         ctx.save_for_backward(y)
         return y
@@ -517,10 +515,8 @@ class LogSoftmax(Function):
 
 class Softmax(Function):
     def forward(ctx, x, dim):
-        y = x.alu(Ops.SUB, reduce(Ops.REDUCE_MAX, x, (dim,), True))
-        # NOTE: y is fresh, so exp and the division may overwrite it: two buffers fewer
-        y.alu(Ops.EXP, out=y)
-        y.alu(Ops.DIV, reduce(Ops.SUM, y, (dim,), True), out=y)
+        y = buffer.empty(x.shape, x.dtype, x.device)
+        run(Ops.SOFTMAX, y, x, axis=dim)  # a device's kernel, or decompositions.softmax
         ctx.dim = dim
         ctx.save_for_backward(y)
         return y
@@ -529,9 +525,8 @@ class Softmax(Function):
         (y,) = ctx.saved_tensors
         if is_grad_enabled():  # create_graph: Tensor ops, so that the gradient has a graph too
             return (y * (g - (g * y).sum(ctx.dim, keepdim=True)), None)
-        # a plain backward: the same formula as four kernels writing into one fresh buffer
-        gb, yb = g._buf, y._buf
-        dx = gb.alu(Ops.MUL, yb)
-        gb.alu(Ops.SUB, reduce(Ops.SUM, dx, (ctx.dim,), True), out=dx)
-        dx.alu(Ops.MUL, yb, out=dx)
+        # a plain backward: one fused op (decompositions.softmax_backward: four kernels)
+        yb = y._buf
+        dx = buffer.empty(yb.shape, yb.dtype, yb.device)
+        run(Ops.SOFTMAX_BACKWARD, dx, yb, g._buf, axis=ctx.dim)
         return g._wrap(dx), None

@@ -4,8 +4,10 @@ kernels (gelu / gelu_backward, native_layer_norm / native_layer_norm_backward, l
 Composed from Tensor ops, GELU is 10 nodes forward and twice that backward, each allocating and
 each paying Python's dispatch cost; here forward and backward are a short list of Buffer ops
 writing in place (`out=`) into a few fresh buffers. They are compositions of primitives, so a
-device needs no new kernel. When the backward is itself recorded (create_graph), it is written
-with Tensor ops instead, so it can be differentiated again.
+device needs no new kernel; layer_norm and cross_entropy call the optional FUSED ops, whose
+decompositions are such compositions, so that a device with a one-pass kernel runs its own.
+When the backward is itself recorded (create_graph), it is written with Tensor ops instead, so
+it can be differentiated again.
 """
 
 from __future__ import annotations
@@ -16,9 +18,8 @@ import math
 import numpy as np
 
 from ch2_lego.autograd import Function
-from ch2_lego.backend import Ops
-from ch2_lego.buffer import Buffer, from_numpy
-from ch2_lego.function import const
+from ch2_lego.backend import Ops, run
+from ch2_lego.buffer import Buffer, empty, from_numpy
 from ch2_lego.grad_mode import is_grad_enabled
 from ch2_lego.storage import broadcast_shape
 
@@ -34,11 +35,6 @@ def row_sum(x: Buffer, n_dims: int) -> Buffer:
 def row_max(x: Buffer) -> Buffer:
     """The max over the last dim, kept as a size-1 dim. Shapes: (*, C) -> (*, 1)."""
     return x.reduce(Ops.REDUCE_MAX, (len(x.shape) - 1,)).reshape(x.shape[:-1] + (1,))
-
-
-def lead_sum(x: Buffer, n_dims: int) -> Buffer:
-    """Sum over all but the last n_dims dims. Shapes: (*, *D) -> D."""
-    return x.reduce(Ops.SUM, tuple(range(len(x.shape) - n_dims)))
 
 
 # *** 2. GELU ***
@@ -121,55 +117,35 @@ class LayerNorm(Function):
     Backward, with dxhat = g w and the means taken over the normalized dims:
         dx = (dxhat - mean(dxhat) - xhat mean(dxhat xhat)) / sqrt(var + eps)
         dw = sum over * of g xhat,   db = sum over * of g
-    Forward keeps xhat and rstd = 1 / sqrt(var + eps), as native_layer_norm keeps mean and rstd.
+    Forward keeps mean and rstd = 1 / sqrt(var + eps), as native_layer_norm does; both ways are
+    one fused op (LAYER_NORM, LAYER_NORM_BACKWARD), a device's kernel or decompositions.py's.
     """
 
     def forward(ctx, x, weight, bias, n_dims, eps):
-        m = math.prod(x.shape[len(x.shape) - n_dims:])
-        # EXERCISE 2.25: normalize with the mean and biased variance over dims
-        mean = row_sum(x, n_dims)
-        mean.alu(Ops.DIV, m, out=mean)
-        xhat = x.alu(Ops.SUB, mean)
-        y = xhat.alu(Ops.MUL, xhat)  # y holds the squares until the output overwrites it
-        rstd = row_sum(y, n_dims)
-        rstd.alu(Ops.DIV, m, out=rstd)  # the biased variance
-        rstd.alu(Ops.ADD, eps, out=rstd)
-        rstd.alu(Ops.SQRT, out=rstd)
-        const(1.0, rstd).alu(Ops.DIV, rstd, out=rstd)
-        xhat.alu(Ops.MUL, rstd, out=xhat)
-        # END EXERCISE
+        stats = tuple(x.shape[: len(x.shape) - n_dims]) + (1,) * n_dims  # mean's and rstd's
+        y = empty(x.shape, x.dtype, x.device)
+        mean, rstd = empty(stats, x.dtype, x.device), empty(stats, x.dtype, x.device)
+        # one fused op: a device's kernel, or decompositions.layer_norm (E2.25); a missing
+        # weight or bias is the constant 1 or 0, which the decomposition skips
+        run(Ops.LAYER_NORM, y, mean, rstd, x, 1 if weight is None else weight,
+            0 if bias is None else bias, n_dims=n_dims, eps=eps)
         ctx.n_dims, ctx.eps = n_dims, eps
-        ctx.save_for_backward(x, weight, xhat, rstd)
-        if weight is not None:
-            xhat.alu(Ops.MUL, weight, out=y)
-        else:
-            y.assign(xhat)  # xhat is saved, so the output must not be it
-        return y.alu(Ops.ADD, bias, out=y) if bias is not None else y
+        ctx.save_for_backward(x, weight, mean, rstd)
+        return y
 
     def backward(ctx, g):
-        x, weight, xhat, rstd = ctx.saved_tensors
+        x, weight, mean, rstd = ctx.saved_tensors
         n, need = ctx.n_dims, ctx.needs_input_grad
         if is_grad_enabled():  # create_graph: the same formulas in Tensor ops, xhat from x
             return layer_norm_backward_graph(g, x, weight, n, ctx.eps, need)
-        wrap, g, xhat, rstd = g._wrap, g._buf, xhat._buf, rstd._buf
-        m = math.prod(xhat.shape[len(xhat.shape) - n:])
-        g_xhat = g.alu(Ops.MUL, xhat)
-        dw = wrap(lead_sum(g_xhat, n)) if need[1] else None
-        db = wrap(lead_sum(g, n)) if need[2] else None
-        if not need[0]:
-            return None, dw, db, None, None
-        dxhat = g.alu(Ops.MUL, weight._buf) if weight is not None else g
-        if weight is not None:  # without a weight, dxhat * xhat is g_xhat already
-            dxhat.alu(Ops.MUL, xhat, out=g_xhat)
-        mean_dxhat = row_sum(dxhat, n)
-        mean_dxhat.alu(Ops.DIV, m, out=mean_dxhat)
-        mean_proj = row_sum(g_xhat, n)
-        mean_proj.alu(Ops.DIV, m, out=mean_proj)
-        dx = xhat.alu(Ops.MUL, mean_proj, out=g_xhat)  # g_xhat is spent: reuse its buffer
-        dxhat.alu(Ops.SUB, dx, out=dx)
-        dx.alu(Ops.SUB, mean_dxhat, out=dx)
-        dx.alu(Ops.MUL, rstd, out=dx)
-        return wrap(dx), dw, db, None, None
+        wrap, g, x = g._wrap, g._buf, x._buf
+        normalized = tuple(x.shape[len(x.shape) - n:])
+        dx = empty(x.shape, x.dtype, x.device)
+        dw, db = empty(normalized, x.dtype, x.device), empty(normalized, x.dtype, x.device)
+        run(Ops.LAYER_NORM_BACKWARD, dx, dw, db, g, x, mean._buf, rstd._buf,
+            1 if weight is None else weight._buf)
+        return (wrap(dx) if need[0] else None, wrap(dw) if need[1] else None,
+                wrap(db) if need[2] else None, None, None)
 # --8<-- [end:layer_norm_fused]
 
 
@@ -198,44 +174,40 @@ class CrossEntropy(Function):
     Shapes: x (N, C) float, target (N,) int64 -> () for "mean" and "sum", (N,) for "none".
     With p = softmax(x) and c_n the weight of row n in the reduction (1 / valid rows for "mean",
     1 for "sum" and "none"; 0 for an ignored row): dx_n = g c_n (p_n - onehot(t_n)).
-    The forward keeps log p, from which the backward gets p with one exp.
+    Forward and backward are one fused op each (CROSS_ENTROPY, CROSS_ENTROPY_BACKWARD): a
+    device's kernel, or the composition in decompositions.py, which recomputes log p.
     """
 
     def forward(ctx, x, target, ignore_index, reduction):
-        # log p with no overflow: (x - max) - log sum exp(x - max), along the class dim
-        logp = x.alu(Ops.SUB, row_max(x))
-        total = row_sum(logp.alu(Ops.EXP), 1)
-        logp.alu(Ops.SUB, total.alu(Ops.LOG, out=total), out=logp)
-        # nll: loss_n = -logp[n, t_n] for valid rows, 0 for ignored ones
+        # ignored rows: any class (0) for the fused op, then a weight of 0
         valid = target.alu(Ops.CMPNE, ignore_index)
-        safe_target = valid.alu(Ops.WHERE, target, 0).reshape((target.shape[0], 1))
+        safe_target = valid.alu(Ops.WHERE, target, 0)
         weight = valid.cast(x.dtype)
-        loss = logp.gather(1, safe_target).reshape(target.shape)
-        loss.alu(Ops.NEG, out=loss)
+        loss = empty(target.shape, x.dtype, x.device)
+        run(Ops.CROSS_ENTROPY, loss, x, safe_target)  # a kernel, or log_softmax and a gather
         loss.alu(Ops.MUL, weight, out=loss)
         if reduction != "none":
             loss = loss.reduce(Ops.SUM, (0,))
         if reduction == "mean":
             loss.alu(Ops.DIV, weight.reduce(Ops.SUM, (0,)), out=loss)
         ctx.safe_target, ctx.reduction = safe_target, reduction
-        ctx.save_for_backward(x, logp, weight)
+        ctx.save_for_backward(x, weight)
         return loss
 
     def backward(ctx, g):
-        x, logp, valid = ctx.saved_tensors
-        # c_n g: the weight of each row in the reduction times the incoming gradient, (N, 1)
+        x, valid = ctx.saved_tensors
+        # c_n g: the weight of each row in the reduction times the incoming gradient, (N,)
         if ctx.reduction == "mean":
             g = g / valid.sum()
-        c = (valid * g).reshape(-1, 1)
+        c = valid * g
         if is_grad_enabled():  # create_graph: p from x by Tensor ops, differentiable again
             classes = x._from_numpy(np.arange(x.shape[1]), x._buf.device)
-            onehot = (x._wrap(ctx.safe_target) == classes).to(x.dtype)
-            return (x.softmax(1) - onehot) * c, None, None, None
-        dx = logp._buf.alu(Ops.EXP)
-        c = c._buf
-        dx.alu(Ops.MUL, c, out=dx)
-        # subtract c_n at (n, t_n): a scatter-add of -c into column t_n of each row
-        dx.scatter_add(1, ctx.safe_target, c.alu(Ops.NEG), out=dx)
+            target = x._wrap(ctx.safe_target.reshape((x.shape[0], 1)))
+            onehot = (target == classes).to(x.dtype)
+            return (x.softmax(1) - onehot) * c.reshape(-1, 1), None, None, None
+        xb = x._buf
+        dx = empty(xb.shape, xb.dtype, xb.device)
+        run(Ops.CROSS_ENTROPY_BACKWARD, dx, xb, ctx.safe_target, c._buf)
         return x._wrap(dx), None, None, None
 # --8<-- [end:cross_entropy_fused]
 

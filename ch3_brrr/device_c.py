@@ -4,7 +4,9 @@ Importing this module registers "c" through ch2's device contract (ch2_lego.back
 `model.to("c")` runs the ch2 models on the kernels of kernels/c/ without ch2 knowing of them.
 Memory is host memory from the C runtime's Allocator (64-byte aligned), and an operand is a
 numpy view of it, as on "cpu": the C kernels read and write the tensors' own bytes. It stores
-every ch2 dtype (bool, int32, int64, float32, float64) and takes any strides.
+every ch2 dtype (bool, int32, int64, float32, float64) and takes any strides. Besides the
+primitives, it runs ch2's optional fused layers (softmax, layer norm, cross-entropy) as the
+one-pass kernels of kernels/c/nn.c.
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ import numpy as np
 
 from ch2_lego.backend import Device, Ops, register, register_device
 from ch2_lego.dtype import DTYPES, float32, float64, int32, int64
-from ch2_lego.errors import DTypeError, IntegerDivisionError
+from ch2_lego.errors import DTypeError, IndexValueError, IntegerDivisionError
 from ch3_brrr import kernels_c as K
 from ch3_brrr.runtime import get_device
 
@@ -94,6 +96,83 @@ def reduction(name):
     return lambda out, x, axes: K.reduce(name, out, x, axes)
 
 
+# *** 3. the fused layers (ch2's optional FUSED ops): kernels/c/nn.c, one pass per row ***
+# They take rows of the last dim: a softmax along another axis moves it last (a view, which the
+# launcher copies dense), a layer norm over several dims flattens them into one row. A layer
+# norm's outputs are fresh dense buffers from ch2's Functions; other layouts are declined.
+
+
+def last_axis(a: np.ndarray, axis: int) -> np.ndarray:
+    return np.moveaxis(a, axis, -1)
+
+
+def softmax(out, x, axis):
+    K.softmax(last_axis(x, axis), out=last_axis(out, axis))
+
+
+def log_softmax(out, x, axis):
+    K.log_softmax(last_axis(x, axis), out=last_axis(out, axis))
+
+
+def softmax_backward(dx, y, dy, axis):
+    K.softmax_backward(last_axis(y, axis), last_axis(dy, axis), out=last_axis(dx, axis))
+
+
+def rows_of(a: np.ndarray, n_dims: int) -> np.ndarray:
+    """(*, *D) -> (R, m): the last n_dims dims merged (a copy if a's strides do not allow)."""
+    return a.reshape(-1, int(np.prod(a.shape[a.ndim - n_dims:])))
+
+
+def dense_outputs(*outs: np.ndarray) -> bool:
+    return all(o.flags.c_contiguous for o in outs)
+
+
+def layer_norm(out, mean, rstd, x, w, b, n_dims, eps):
+    if not dense_outputs(out, mean, rstd) or x.size == 0:
+        return NotImplemented
+    normalized = x.shape[x.ndim - n_dims:]
+    w, b = (np.broadcast_to(v, normalized).reshape(-1) for v in (w, b))
+    rows = rows_of(x, n_dims)
+    K.layer_norm(rows, w, b, eps, out=(out.reshape(rows.shape), mean.reshape(-1),
+                                       rstd.reshape(-1)))
+
+
+def layer_norm_backward(dx, dw, db, g, x, mean, rstd, w):
+    if not dense_outputs(dx, dw, db) or x.size == 0:
+        return NotImplemented
+    n_dims = dw.ndim
+    w = np.broadcast_to(w, dw.shape).reshape(-1)
+    rows = rows_of(x, n_dims)
+    K.layer_norm_backward(rows_of(g, n_dims), rows, mean, rstd, w,
+                          out=(dx.reshape(rows.shape), dw.reshape(-1), db.reshape(-1)))
+
+
+def checked_targets(target: np.ndarray, classes: int) -> np.ndarray:
+    """The targets, or ch2's IndexValueError naming the first one out of range (as the GATHER
+    of the decomposition raises it)."""
+    bad = (target < 0) | (target >= classes)
+    if bad.any():
+        value = int(target[bad][0])
+        raise IndexValueError(f"index {value} is out of bounds for dimension 1 with size "
+                              f"{classes}", value)
+    return target
+
+
+def cross_entropy(loss, logits, target):
+    K.cross_entropy(logits, checked_targets(target, logits.shape[1]), out=loss)
+
+
+def cross_entropy_backward(dlogits, logits, target, dloss):
+    K.cross_entropy_backward(logits, checked_targets(target, logits.shape[1]), dloss,
+                             out=dlogits)
+
+
+FUSED_KERNELS = {
+    Ops.SOFTMAX: softmax, Ops.LOG_SOFTMAX: log_softmax, Ops.SOFTMAX_BACKWARD: softmax_backward,
+    Ops.LAYER_NORM: layer_norm, Ops.LAYER_NORM_BACKWARD: layer_norm_backward,
+    Ops.CROSS_ENTROPY: cross_entropy, Ops.CROSS_ENTROPY_BACKWARD: cross_entropy_backward,
+}
+
 KERNELS = {
     # elementwise
     Ops.NEG: (unary("neg"), NUMBERS), Ops.EXP: (unary("exp"), FLOATS),
@@ -115,7 +194,7 @@ KERNELS = {
     Ops.FILL: (K.copy, ALL), Ops.COPY: (K.copy, ALL),
     # reductions, scans, sorts
     Ops.SUM: (reduction("sum"), ALL), Ops.PROD: (reduction("prod"), ALL),
-    Ops.RMAX: (reduction("max"), ALL), Ops.RMIN: (reduction("min"), ALL),
+    Ops.REDUCE_MAX: (reduction("max"), ALL), Ops.REDUCE_MIN: (reduction("min"), ALL),
     Ops.ARGMAX: (reduction("argmax"), ALL), Ops.ARGMIN: (reduction("argmin"), ALL),
     Ops.ANY: (reduction("any"), ALL), Ops.ALL: (reduction("all"), ALL),
     Ops.CUMSUM: (K.cumsum, ALL), Ops.ARGSORT: (K.argsort, ALL),
@@ -123,6 +202,8 @@ KERNELS = {
     Ops.MATMUL: (K.matmul, NUMBERS),
     Ops.GATHER: (K.gather, ALL), Ops.SCATTER_ADD: (K.scatter_add, ALL),
     Ops.INDEX: (K.index, ALL), Ops.INDEX_PUT: (K.index_put, ALL),
+    # the fused layers, float only (others decompose)
+    **{op: (kernel, FLOATS) for op, kernel in FUSED_KERNELS.items()},
 }
 
 for op, (kernel, dtypes) in KERNELS.items():

@@ -324,50 +324,82 @@ def index_put(out: np.ndarray, x: np.ndarray, src: np.ndarray, *indices, positio
 
 
 # *** 6. fused nn kernels: rows of the last dim ***
+# Each launcher returns its result; given `out` (any layout), it writes there instead: into out's
+# own memory when out is dense, else through a dense temporary (result_buffer, finish).
 
 
 def _rows2d(x: np.ndarray) -> np.ndarray:
     return dense(x).reshape(-1, x.shape[-1]) if x.ndim else dense(x).reshape(1, 1)
 
 
-def softmax(x: np.ndarray) -> np.ndarray:
+def _target(out: np.ndarray | None, shape, dtype, *inputs) -> np.ndarray:
+    return np.empty(shape, dtype) if out is None else result_buffer(out, *inputs)
+
+
+def _done(out: np.ndarray | None, result: np.ndarray) -> np.ndarray:
+    if out is None:
+        return result
+    finish(out, result)
+    return out
+
+
+def softmax(x: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
     """softmax over the last dim. Shapes: (.., C) -> (.., C)."""
     rows = _rows2d(x)
-    out = np.empty_like(rows)
+    result = _target(out, x.shape, rows.dtype, x)
     if rows.size:
-        kernel("nn", f"softmax_forward_{suffix(rows)}")(out, rows, vals=rows.shape)
-    return out.reshape(x.shape)
+        kernel("nn", f"softmax_forward_{suffix(rows)}")(result.reshape(rows.shape), rows,
+                                                        vals=rows.shape)
+    return _done(out, result)
 
 
-def softmax_backward(y: np.ndarray, dy: np.ndarray) -> np.ndarray:
+def log_softmax(x: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
+    """log softmax over the last dim. Shapes: (.., C) -> (.., C)."""
+    rows = _rows2d(x)
+    result = _target(out, x.shape, rows.dtype, x)
+    if rows.size:
+        kernel("nn", f"log_softmax_forward_{suffix(rows)}")(result.reshape(rows.shape), rows,
+                                                            vals=rows.shape)
+    return _done(out, result)
+
+
+def softmax_backward(y: np.ndarray, dy: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
     """dx from the softmax output y and the upstream gradient dy. Shapes: all (.., C)."""
     yr, dyr = _rows2d(y), _rows2d(dy)
-    dx = np.empty_like(yr)
+    dx = _target(out, y.shape, yr.dtype, y, dy)
     if yr.size:
-        kernel("nn", f"softmax_backward_{suffix(yr)}")(dx, yr, dyr, vals=yr.shape)
-    return dx.reshape(y.shape)
+        kernel("nn", f"softmax_backward_{suffix(yr)}")(dx.reshape(yr.shape), yr, dyr,
+                                                       vals=yr.shape)
+    return _done(out, dx)
 
 
-def layer_norm(x: np.ndarray, w: np.ndarray, b: np.ndarray, eps: float = 1e-5):
+def layer_norm(x: np.ndarray, w: np.ndarray, b: np.ndarray, eps: float = 1e-5, out=None):
     """(out, mean, rstd) of layer norm over the last dim. Shapes: x (.., C), w, b (C) ->
-    out (.., C), mean and rstd (..)."""
+    out (.., C), mean and rstd (..). `out`: three arrays to write, of those sizes."""
     rows = _rows2d(x)
-    out = np.empty_like(rows)
-    mean, rstd = np.empty(rows.shape[0], x.dtype), np.empty(rows.shape[0], x.dtype)
+    out = out or (None, None, None)
+    y = _target(out[0], x.shape, x.dtype, x)
+    mean = _target(out[1], x.shape[:-1], x.dtype)
+    rstd = _target(out[2], x.shape[:-1], x.dtype)
     if rows.size:
-        kernel("nn", f"layernorm_forward_{suffix(rows)}")(out, mean, rstd, rows, dense(w),
-                                                          dense(b), vals=(*rows.shape, eps))
-    return out.reshape(x.shape), mean.reshape(x.shape[:-1]), rstd.reshape(x.shape[:-1])
+        kernel("nn", f"layernorm_forward_{suffix(rows)}")(
+            y.reshape(rows.shape), mean.reshape(-1), rstd.reshape(-1), rows, dense(w),
+            dense(b), vals=(*rows.shape, eps))
+    return _done(out[0], y), _done(out[1], mean), _done(out[2], rstd)
 
 
-def layer_norm_backward(dout, x, mean, rstd, w):
-    """(dx, dw, db) of layer_norm. Shapes: dout, x (.., C); mean, rstd (..); w (C)."""
+def layer_norm_backward(dout, x, mean, rstd, w, out=None):
+    """(dx, dw, db) of layer_norm. Shapes: dout, x (.., C); mean, rstd (..); w (C).
+    `out`: three arrays to write, of those sizes."""
     rows, drows = _rows2d(x), _rows2d(dout)
-    dx, dw, db = np.empty_like(rows), np.empty(x.shape[-1], x.dtype), np.empty(x.shape[-1], x.dtype)
+    out = out or (None, None, None)
+    dx = _target(out[0], x.shape, x.dtype, x, dout)
+    dw = _target(out[1], x.shape[-1:], x.dtype)
+    db = _target(out[2], x.shape[-1:], x.dtype)
     kernel("nn", f"layernorm_backward_{suffix(rows)}")(
-        dx, dw, db, drows, rows, dense(mean).ravel(), dense(rstd).ravel(), dense(w),
-        vals=rows.shape)
-    return dx.reshape(x.shape), dw, db
+        dx.reshape(rows.shape), dw, db, drows, rows, dense(mean).ravel(), dense(rstd).ravel(),
+        dense(w), vals=rows.shape)
+    return _done(out[0], dx), _done(out[1], dw), _done(out[2], db)
 
 
 def _check_targets(target: np.ndarray, classes: int) -> np.ndarray:
@@ -378,24 +410,24 @@ def _check_targets(target: np.ndarray, classes: int) -> np.ndarray:
     return target
 
 
-def cross_entropy(logits: np.ndarray, target: np.ndarray) -> np.ndarray:
+def cross_entropy(logits: np.ndarray, target: np.ndarray, out=None) -> np.ndarray:
     """Per-row loss -log softmax(logits)[target]. Shapes: logits (R, C), target (R) -> (R)."""
     rows = _rows2d(logits)
     target = _check_targets(target, rows.shape[1])
-    loss = np.empty(rows.shape[0], logits.dtype)
+    loss = _target(out, rows.shape[:1], logits.dtype)
     if rows.size:
         kernel("nn", f"cross_entropy_forward_{suffix(rows)}")(loss, rows, target,
                                                               vals=rows.shape)
-    return loss
+    return _done(out, loss)
 
 
-def cross_entropy_backward(logits: np.ndarray, target: np.ndarray, dloss: np.ndarray):
+def cross_entropy_backward(logits: np.ndarray, target: np.ndarray, dloss: np.ndarray, out=None):
     """dlogits = (softmax(logits) - onehot(target)) * dloss[:, None]. Shapes: (R, C), (R), (R)."""
     rows = _rows2d(logits)
     target = _check_targets(target, rows.shape[1])
-    dlogits = np.empty_like(rows)
+    dlogits = _target(out, rows.shape, rows.dtype, logits)
     if rows.size:
         kernel("nn", f"cross_entropy_backward_{suffix(rows)}")(dlogits, rows, target,
                                                                dense(dloss).ravel(),
                                                                vals=rows.shape)
-    return dlogits
+    return _done(out, dlogits)

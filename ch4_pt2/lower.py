@@ -28,6 +28,8 @@ PARALLEL_WORK = 1 << 20  # below about this many multiply-adds, waking threads c
 # (on a quiet machine the break-even is lower; on a shared one, spinning threads cost far more)
 UPCAST_WIDTHS = (64, 32, 16, 8, 4)  # output lanes: 64 floats are 4 independent FMA chains
 SPLIT_WIDTHS = (16, 8, 4)  # reduction lanes: each output then adds up its lanes, so fewer
+STAGE = 64  # longest reduction whose values are staged in a local row (see linearize)
+SPLIT_ROWS = 32  # shortest row reduction that gets lanes when no output loop vectorizes it
 
 # *** 1. the tensor graph of one kernel -> scalar IR ***
 
@@ -35,8 +37,8 @@ SPLIT_WIDTHS = (16, 8, 4)  # reduction lanes: each output then adds up its lanes
 class Indexer:
     """Lowers tensor-graph nodes at a given index; `params` are the buffers the kernel reads."""
 
-    def __init__(self, inputs: list[UOp], out: UOp | None = None):
-        self.params = {node: UOp(Ops.DEFINE_GLOBAL, node.dtype, (), k + 1)
+    def __init__(self, inputs: list[UOp], out: UOp | None = None, first: int = 1):
+        self.params = {node: UOp(Ops.DEFINE_GLOBAL, node.dtype, (), k + first)
                        for k, node in enumerate(inputs)}
         self.memo: dict = {}
         self.views: dict[UOp, tuple | None] = {}
@@ -172,6 +174,10 @@ def ranges_in(u: UOp) -> set[UOp]:
 
 def stride_along(index: UOp, r: UOp) -> int | None:
     """How far index moves when range r steps by one (None: not affine in r, or unknown)."""
+    # a loaded value that does not move with r (a gathered row's start) only shifts the index
+    fixed = {n: UOp.const(0) for n in index.toposort() if n.op in (Ops.LOAD, Ops.CHECK) and
+             r not in ranges_in(n)}
+    index = substitute(index, fixed) if fixed else index
     others = [n for n in ranges_in(index) if n is not r]
     steps = set()
     for base in (0, 1, 2):  # three points: an affine index moves the same at each
@@ -215,12 +221,12 @@ def upcast(store: UOp, loops: list[UOp]) -> tuple[UOp, list[UOp]]:
     acc[w] += a[m, ko*W + w] * W[n, ko*W + w], then add up the W lanes.
     """
     if not loops:
-        return store, loops
+        return split_rows(store), loops
     r = loops[-1]
     reduces = [u for u in store.toposort() if u.op is Ops.REDUCE and r in ranges_in(u.src[0])]
     nested = any(n.op is Ops.REDUCE for red in reduces for n in red.src[0].toposort())
     if not reduces or nested:  # NOTE: a reduce inside a reduce stays scalar
-        return store, loops
+        return split_rows(store), loops
     if not all(dense_along(red.src[0], r) for red in reduces) and \
             all(dense_along(red.src[0], red.src[-1]) for red in reduces):
         return split_reductions(store, reduces), loops
@@ -239,6 +245,21 @@ def upcast(store: UOp, loops: list[UOp]) -> tuple[UOp, list[UOp]]:
         mapping[red] = UOp(Ops.LOAD, red.dtype, (acc, lane))
     store = graph_rewrite(substitute(store, mapping), symbolic + pm_lower)
     return store, loops[:-1] + [r for r in (outer, lane) if r.op is Ops.RANGE]
+
+
+def split_rows(store: UOp) -> UOp:
+    """Every reduction over one long dense loop (a layer norm's row of 64) gets reduction
+    lanes, one at a time (a split one may sit inside the next: a variance holds its mean).
+    In order, its additions would be one chain of dependent adds, one per element."""
+    done: set[UOp] = set()
+    while True:
+        red = next((u for u in store.toposort() if u.op is Ops.REDUCE and u not in done and
+                    len(u.src) == 2 and not isinstance(u.arg, tuple) and
+                    u.src[1].arg[1] >= SPLIT_ROWS and dense_along(u.src[0], u.src[1])), None)
+        if red is None:
+            return store
+        done.add(red)
+        store = split_reductions(store, [red])
 
 
 def split_reductions(store: UOp, reduces: list[UOp]) -> UOp:
@@ -267,7 +288,9 @@ def split_reductions(store: UOp, reduces: list[UOp]) -> UOp:
 @dataclass
 class Kernel:
     """A lowered kernel. lines: ("loop", range, attrs) ... ("end", range), ("acc", reduce),
-    ("update", reduce), ("stmt", node); params: the DEFINE_GLOBALs, output first."""
+    ("update", reduce), ("stmt", node); a staged reduction: ("stage", reduce) (a value into the
+    local row) in its loop, then ("update", reduce, "staged") (the row added up in order);
+    params: the DEFINE_GLOBALs, the outputs first."""
 
     name: str
     lines: list[tuple]
@@ -275,6 +298,7 @@ class Kernel:
     loops: list[UOp] = field(default_factory=list)
     faults: list[tuple] = field(default_factory=list)  # what a run may note: see faults_of
     gemm: GemmCall | None = None  # a library matmul into data0, run before the lines
+    outputs: int = 1  # params[:outputs] are written
 
 
 def linearize(store: UOp, loops: list[UOp], work: int) -> list[tuple]:
@@ -309,15 +333,29 @@ def linearize(store: UOp, loops: list[UOp], work: int) -> list[tuple]:
 
     body: dict[UOp | None, list[UOp]] = {}
     for u in nodes:
-        if u.op not in (Ops.CONST, Ops.RANGE, Ops.DEFINE_GLOBAL):
+        if u.op not in (Ops.CONST, Ops.RANGE, Ops.DEFINE_GLOBAL, Ops.SINK):
             body.setdefault(home(u), []).append(u)
     lines: list[tuple] = []
+
+    def staged(u: UOp) -> bool:
+        """A short reduction over one loop whose values cost float arithmetic (a softmax's
+        exponentials): the values go to a local row in a vectorized loop first, then are
+        added up in order from there. Same additions in the same order, so the same result."""
+        inside = body.get(u.src[-1], [])
+        return len(u.src) == 2 and not isinstance(u.arg, tuple) and u.src[1].arg[1] <= STAGE \
+            and not any(s.op is Ops.REDUCE for s in inside) and any(
+                s.op is not Ops.LOAD and s.dtype is not None and s.dtype.category == 2
+                for s in inside)
 
     def emit(scope: UOp | None) -> None:
         for u in body.get(scope, []):
             if u.op is Ops.REDUCE:
                 lines.append(("acc", u))
-                nest(list(u.src[1:]), ("update", u))
+                if staged(u):
+                    nest([u.src[1]], ("stage", u))
+                    lines.append(("update", u, "staged"))
+                else:
+                    nest(list(u.src[1:]), ("update", u))
             else:
                 lines.append(("stmt", u))
 
@@ -337,7 +375,7 @@ def linearize(store: UOp, loops: list[UOp], work: int) -> list[tuple]:
         attrs = set()
         if final is None and r is chain[0] and work >= PARALLEL_WORK and r.arg[1] > 1:
             attrs.add("parallel")
-        lanes = final is not None and isinstance(final[1].arg, tuple)
+        lanes = final is not None and (isinstance(final[1].arg, tuple) or final[0] == "stage")
         if r is chain[-1] and not any(u.op is Ops.REDUCE for u in inside):
             if final is None or lanes:
                 attrs.add("simd")
@@ -355,7 +393,8 @@ def linearize(store: UOp, loops: list[UOp], work: int) -> list[tuple]:
 
 @dataclass
 class KernelIR:
-    """A kernel between passes: its STORE (the scalar IR) and its output loops, outer first."""
+    """A kernel between passes: its STORE (the scalar IR; a SINK of STOREs for a kernel with
+    several outputs) and its output loops, outer first."""
 
     store: UOp
     loops: list[UOp]
@@ -363,16 +402,24 @@ class KernelIR:
     gemm: GemmCall | None = None
 
 
-def index_pass(root: UOp, inputs: list[UOp], library: bool = True) -> KernelIR:
-    """Tensor graph -> scalar IR: out[idx] = value(idx) over one RANGE per output dim."""
-    out = UOp(Ops.DEFINE_GLOBAL, root.dtype, (), 0)
-    ix = Indexer(inputs, out if library else None)
+def index_pass(root: UOp, inputs: list[UOp], library: bool = True,
+               extra: tuple[UOp, ...] = ()) -> KernelIR:
+    """Tensor graph -> scalar IR: out[idx] = value(idx) over one RANGE per output dim.
+
+    Each of `extra` (root's shape with trailing axes reduced to 1) is stored too, at idx with
+    those axes 0: the linearizer then puts its store outside the loops it does not use."""
+    outs = [UOp(Ops.DEFINE_GLOBAL, node.dtype, (), k) for k, node in enumerate((root, *extra))]
+    ix = Indexer(inputs, outs[0] if library and not extra else None, len(outs))
     loops = [ix.new_range(n, "gidx") for n in root.shape]
-    offset, _ = View.contiguous(root.shape).to_index(tuple(loops))
-    value = ix.scalar(root.src[0] if root.op is Ops.CONTIGUOUS else root, tuple(loops),
-                      UOp.const(True, bool_))
-    store = UOp(Ops.STORE, None, (out, offset, value.cast(root.dtype)))
-    return KernelIR(store, [r for r in loops if r.op is Ops.RANGE], [out, *ix.params.values()],
+    stores = []
+    for out, node in zip(outs, (root, *extra)):
+        idx = tuple(r if n > 1 else UOp.const(0) for r, n in zip(loops, node.shape))
+        offset, _ = View.contiguous(node.shape).to_index(idx)
+        value = ix.scalar(node.src[0] if node.op is Ops.CONTIGUOUS else node, idx,
+                          UOp.const(True, bool_))
+        stores.append(UOp(Ops.STORE, None, (out, offset, value.cast(node.dtype))))
+    store = stores[0] if len(stores) == 1 else UOp(Ops.SINK, None, tuple(stores))
+    return KernelIR(store, [r for r in loops if r.op is Ops.RANGE], [*outs, *ix.params.values()],
                     ix.gemm)
 
 
@@ -435,8 +482,10 @@ def deep_recursion(limit: int = 20000):
 
 
 # --8<-- [start:lower]
-def lower(root: UOp, inputs: list[UOp], name: str = "kernel", after_pass=None) -> Kernel:
-    """Lower the kernel computing `root` (reading the realized `inputs`) to a linear program.
+def lower(root: UOp, inputs: list[UOp], name: str = "kernel", after_pass=None,
+          extra: tuple[UOp, ...] = ()) -> Kernel:
+    """Lower the kernel computing `root` (and `extra`, reading the realized `inputs`) to a linear
+    program.
 
     `after_pass(name, ir)` sees the IR after indexing and after every pass (DEBUG dumps and the
     spec checks in the tests use it).
@@ -445,9 +494,9 @@ def lower(root: UOp, inputs: list[UOp], name: str = "kernel", after_pass=None) -
         from ch4_pt2.lower_indexed import lower_indexed  # stores at loaded indices, scans
         return lower_indexed(root, inputs, name)
     with deep_recursion():  # rewrites recurse on the depth of the expression
-        k = index_pass(root, inputs)
+        k = index_pass(root, inputs, extra=extra)
         if k.gemm and not reads_own_output_in_place(simplify_pass(k).store):
-            k = index_pass(root, inputs, library=False)  # the matmul as generated loops
+            k = index_pass(root, inputs, False, extra)  # the matmul as generated loops
         if after_pass:
             after_pass("index: movement ops become index arithmetic", k)
         for pass_name, run_pass in PASSES:
@@ -456,13 +505,13 @@ def lower(root: UOp, inputs: list[UOp], name: str = "kernel", after_pass=None) -
                 after_pass(pass_name, k)
         inner = [r.arg[1] for r in ranges_in(k.store) if r not in k.loops]
         work = max(1, root.numel) * max(inner or [1])  # elements x the longest reduction
-        value = k.store.src[2]
-        if k.gemm and value.op is Ops.LOAD and value.src[:2] == k.store.src[:2]:
+        if k.gemm and k.store.src[2].op is Ops.LOAD and k.store.src[2].src[:2] == k.store.src[:2]:
             lines = []  # out = the matmul itself: nothing after the call
         else:
             lines = [line for part in split_at_conditions(k)
                      for line in linearize(part.store, part.loops, work)]
-        return Kernel(name, lines, k.params, k.loops, faults_of(k.store), k.gemm)
+        return Kernel(name, lines, k.params, k.loops, faults_of(k.store), k.gemm,
+                      1 + len(extra))
 # --8<-- [end:lower]
 
 

@@ -97,7 +97,7 @@ class Plan:
                 self.faults.append([])
                 self.blas.append(())
                 continue
-            kernel = lower(item.root, list(item.inputs))
+            kernel = lower(item.root, list(item.inputs), extra=item.extra)
             kernel.name = kernel_name(kernel, item.root)
             src = self.renderer.render(kernel)
             self.sources.append(src)
@@ -164,9 +164,10 @@ class Plan:
                 result = item.root.arg.fn(*(array(x) for x in item.inputs))
                 array(item.root)[...] = np.asarray(result).reshape(item.root.shape)
             elif hasattr(program, "fn"):  # a C function: call it with raw pointers, no checks
-                program.fn(pointer(item.root), *(pointer(x) for x in item.inputs), *extra)
+                program.fn(*(pointer(o) for o in item.outputs), *(pointer(x) for x in item.inputs),
+                           *extra)
             elif program is not None:
-                program(array(item.root), *(array(x) for x in item.inputs),
+                program(*(array(o) for o in item.outputs), *(array(x) for x in item.inputs),
                         *((self.fault,) if faults else ()), *blas)
             if faults and self.fault[0]:
                 raise_fault(self.fault, faults)
@@ -221,8 +222,10 @@ def explain_plan(plan: Plan, source: bool = True) -> str:
     """The graph, the kernels (with why each is a kernel) and their C source, as text."""
     text = ["graph:", render_graph(UOp(Ops.SINK, None, tuple(plan.outputs))), "kernels:"]
     for k, (item, src) in enumerate(zip(plan.items, plan.sources)):
-        text.append(f"  kernel {k}: {list(item.root.shape)} {item.root.dtype.name} "
-                    f"<- {len(item.inputs)} inputs ({item.reason})")
+        more = f" and {len(item.extra)} more outputs" if item.extra else ""
+        inside = f", {len(item.members)} realized nodes inside" if item.members else ""
+        text.append(f"  kernel {k}: {list(item.root.shape)} {item.root.dtype.name}{more} "
+                    f"<- {len(item.inputs)} inputs ({item.reason}{inside})")
         if source and src is not None:  # the kernel function, without the shared prelude
             text.append(src[src.rindex("\nvoid ") + 1:])
     return "\n".join(text)

@@ -9,6 +9,8 @@ profit (`score_fusion`) are kept apart, as in inductor; a refusal comes with its
 
 from __future__ import annotations
 
+import heapq
+import math
 from dataclasses import dataclass
 
 from ch4_pt2 import gemm
@@ -19,11 +21,21 @@ RECOMPUTE_LIMIT = 16  # ALU ops an elementwise node may cost before two kernels 
 
 @dataclass(frozen=True, eq=False)
 class ScheduleItem:
-    """One kernel (or host call, for EXTERN): writes `root`, reads `inputs`."""
+    """One kernel (or host call, for EXTERN): writes `root` (and `extra`), reads `inputs`.
+
+    `root` has the kernel's loop shape; each of `extra` has it with trailing axes reduced to 1
+    (a row's mean beside the row), and is stored once per iteration of the loops outside those.
+    `members` are the realized nodes computed inside (stored or not)."""
 
     root: UOp
     inputs: tuple[UOp, ...]
     reason: str  # why root is realized (a kernel boundary), for DEBUG output
+    extra: tuple[UOp, ...] = ()
+    members: tuple[UOp, ...] = ()
+
+    @property
+    def outputs(self) -> tuple[UOp, ...]:
+        return (self.root, *self.extra)
 
 
 # *** 1. realize points: which nodes get memory of their own ***
@@ -97,7 +109,12 @@ def score_fusion(node: UOp, info: FusionInfo) -> tuple[int, str]:
 
 
 def realize_points(outputs: list[UOp]) -> dict[UOp, str]:
-    """Every node that becomes a kernel output, with the reason.
+    """Every node that becomes a kernel output, with the reason."""
+    return fusion_decisions(outputs)[0]
+
+
+def fusion_decisions(outputs: list[UOp]) -> tuple[dict[UOp, str], dict[UOp, FusionInfo]]:
+    """The realized nodes (with the reason) and what the decisions knew of every node.
 
     Pass 1 (operands first) measures each node's fused expression, cut at the realized nodes
     below it; pass 2 (readers first) adds what depends on the kernels above.
@@ -147,37 +164,204 @@ def realize_points(outputs: list[UOp]) -> dict[UOp, str]:
             if profit <= 0:
                 realized[n] = why
         kernels_of[n] = {n} if n in realized else kernels
-    return realized
+    return realized, info
 
 
 # *** 2. grouping: each realized node with the graph above its inputs ***
 
 
-def kernel_inputs(root: UOp, realized: dict) -> tuple[UOp, ...]:
-    """The realized nodes (and BUFFERs) root's kernel reads, in first-seen order."""
+def kernel_inputs(root: UOp, realized: dict, inside=()) -> tuple[UOp, ...]:
+    """The realized nodes (and BUFFERs) root's kernel reads, in first-seen order; the realized
+    nodes `inside` the kernel (its other members) are computed there, not read."""
     found, seen, stack = [], set(), list(reversed(root.src))
     while stack:
         n = stack.pop()
         if n in seen:
             continue
         seen.add(n)
-        if n.op is Ops.BUFFER or n in realized:
+        if n.op is Ops.BUFFER or (n in realized and n not in inside):
             found.append(n)
         else:
             stack.extend(reversed(n.src))
     return tuple(found)
 
 
-# *** 3. order and memory plan ***
+# *** 3. multi-output kernels: realized nodes that share a loop nest share a kernel ***
+
+
+def nested_in(small: tuple, big: tuple) -> bool:
+    """Whether small is big with some trailing axes reduced to 1: (B, T, 1) in (B, T, C). In
+    big's loops, small's element is then made once per iteration of the loops outside those."""
+    if len(small) != len(big):
+        return False
+    j = next((i for i, (a, b) in enumerate(zip(small, big)) if a != b), len(big))
+    return small[:j] == big[:j] and all(n == 1 for n in small[j:])
+
+
+def loop_shape(shapes) -> tuple | None:
+    """The one of shapes that all of them nest in (the loops of their shared kernel), if any."""
+    big = max(shapes, key=math.prod)
+    return big if all(nested_in(s, big) for s in shapes) else None
+
+
+def aligned_read(reader: UOp, node: UOp, realized: dict) -> bool:
+    """Whether reader's fused expression reads node only at the reader's own element (through
+    ALU ops and trailing expands): one computation of node then serves its store and reader."""
+    stack, seen = [(reader, True)], set()
+    while stack:
+        n, aligned = stack.pop()
+        if (n, aligned) in seen:
+            continue
+        seen.add((n, aligned))
+        keeps = n.op in GroupOp.ALU or (n.op is Ops.EXPAND and trailing_expand(n))
+        for s in n.src:
+            if s is node and not (aligned and keeps):
+                return False
+            if s not in realized and s.op not in (Ops.BUFFER, Ops.CONST):
+                stack.append((s, aligned and keeps))
+    return True
+
+
+@dataclass
+class KernelGraph:
+    """The realized nodes as a graph of kernels: what each reads, and groups being merged."""
+
+    order: list[UOp]  # realized nodes, operands first
+    realized: dict[UOp, str]
+    info: dict[UOp, FusionInfo]
+    reads: dict[UOp, list[UOp]]  # realized node -> the realized nodes its kernel reads
+    has_matmul: dict[UOp, bool]  # its fused expression holds a matmul
+    group: dict[UOp, int]  # realized node -> its group's id
+    members: dict[int, list[UOp]]  # group id -> its nodes
+
+    def __post_init__(self):
+        self.position = {n: i for i, n in enumerate(self.order)}
+        self.readers: dict[UOp, list[UOp]] = {n: [] for n in self.order}
+        for n in self.order:
+            for x in self.reads[n]:
+                self.readers[x].append(n)
+
+    def deps(self, g: int) -> set[int]:
+        return {self.group[x] for m in self.members[g] for x in self.reads[m]} - {g}
+
+    def path_between(self, a: int, b: int) -> bool:
+        """Whether a kernel outside groups a and b runs after one of them and before the other."""
+        for start, goal in ((a, b), (b, a)):
+            stack, seen = list(self.deps(start) - {goal}), set()
+            while stack:
+                g = stack.pop()
+                if g == goal:
+                    return True
+                if g not in seen:
+                    seen.add(g)
+                    stack.extend(self.deps(g))
+        return False
+
+
+# --8<-- [start:can_share]
+def can_share(k: KernelGraph, a: int, b: int) -> tuple[bool, str]:
+    """Legality and profit of one kernel for groups a and b: (False, why) if not.
+
+    Shared, each node's loads and arithmetic are done once for all its readers in the kernel,
+    and it is stored only if a later kernel or the user reads it."""
+    members = k.members[a] + k.members[b]
+    if any(m.op in (Ops.CONTIGUOUS, Ops.EXTERN) or m.numel == 0 for m in members):
+        return False, "contiguous() or a host call: a kernel of its own"
+    if any(k.has_matmul[m] for m in members):
+        return False, "a matmul: its kernel is a library call with an epilogue, or loops of its own"
+    if loop_shape([m.shape for m in members]) is None:
+        return False, "no shared loop nest: the shapes differ in more than trailing 1s"
+    for reader in members:
+        for node in k.reads[reader]:
+            if node in members and k.info[node].unhoisted and \
+                    not aligned_read(reader, node, k.realized):
+                return False, "a reduction read at other elements than its own would run twice"
+    if k.path_between(a, b):
+        return False, "another kernel must run after one and before the other"
+    return True, ""
+# --8<-- [end:can_share]
+
+
+def fused_expression(node: UOp, realized: dict) -> list[UOp]:
+    """The nodes node's kernel computes inline: down to realized nodes and buffers."""
+    out, seen, stack = [], set(), [node]
+    while stack:
+        n = stack.pop()
+        if n in seen:
+            continue
+        seen.add(n)
+        out.append(n)
+        stack.extend(s for s in n.src if s not in realized and s.op is not Ops.BUFFER)
+    return out
+
+
+def kernel_graph(outputs: list[UOp]) -> KernelGraph:
+    realized, info = fusion_decisions(outputs)
+    order = [n for n in UOp(Ops.SINK, None, tuple(outputs)).toposort() if n in realized]
+    reads = {n: [x for x in kernel_inputs(n, realized) if x in realized] for n in order}
+    has_matmul = {n: any(u in gemm.MATMULS for u in fused_expression(n, realized))
+                  for n in order}
+    return KernelGraph(order, realized, info, reads, has_matmul,
+                       {n: i for i, n in enumerate(order)}, {i: [n] for i, n in enumerate(order)})
+
+
+def merge_groups(k: KernelGraph) -> None:
+    """Producer into consumer first (a kernel and one it reads), then siblings of one loop
+    shape that read the same input (a layer norm's dgamma and dbeta)."""
+    def merge(a: int, b: int) -> None:
+        if a != b and can_share(k, a, b)[0]:
+            for m in k.members[b]:
+                k.group[m] = a
+            k.members[a] += k.members.pop(b)
+
+    for node in k.order:
+        for x in k.reads[node]:
+            merge(k.group[x], k.group[node])
+    readers: dict[UOp, list[UOp]] = {}
+    for node in k.order:
+        for x in kernel_inputs(node, k.realized):
+            readers.setdefault(x, []).append(node)
+    for group in readers.values():
+        for a, b in zip(group, group[1:]):
+            if a.shape == b.shape:
+                merge(k.group[a], k.group[b])
+
+
+def schedule_item(k: KernelGraph, g: int, keep: set[UOp]) -> ScheduleItem:
+    """The kernel of group g: it stores the members that the user or another kernel reads."""
+    members = sorted(k.members[g], key=k.position.__getitem__)
+    stored = [m for m in members if m in keep or any(k.group[r] != g for r in k.readers[m])]
+    stored = stored or members[-1:]
+    shape = loop_shape([m.shape for m in stored])
+    root = [m for m in stored if m.shape == shape][-1]
+    inputs = dict.fromkeys(x for m in stored for x in kernel_inputs(m, k.realized, members))
+    return ScheduleItem(root, tuple(inputs), k.realized[root],
+                        tuple(m for m in stored if m is not root),
+                        tuple(members) if len(members) > 1 else ())
+
+
+# *** 4. order and memory plan ***
 
 
 # --8<-- [start:schedule]
 def create_schedule(outputs: list[UOp]) -> list[ScheduleItem]:
-    """Kernels in dependency order (a topological order of the realized nodes)."""
-    realized = realize_points(outputs)
-    order = UOp(Ops.SINK, None, tuple(outputs)).toposort()
-    return [ScheduleItem(n, kernel_inputs(n, realized), realized[n])
-            for n in order if n in realized]
+    """Kernels in dependency order (a topological order of the kernels' groups)."""
+    k = kernel_graph(outputs)
+    merge_groups(k)
+    position = {g: min(k.position[m] for m in ms) for g, ms in k.members.items()}
+    waiting = {g: k.deps(g) for g in k.members}
+    ready = [(position[g], g) for g, d in waiting.items() if not d]
+    heapq.heapify(ready)
+    items = []
+    while ready:
+        _, g = heapq.heappop(ready)
+        items.append(schedule_item(k, g, set(outputs)))
+        for h, d in waiting.items():
+            if g in d:
+                d.discard(g)
+                if not d:
+                    heapq.heappush(ready, (position[h], h))
+    return items
 # --8<-- [end:schedule]
 
 
@@ -196,15 +380,16 @@ def memory_plan(items: list[ScheduleItem], keep: set[UOp]) -> dict[UOp, int]:
     slot_of: dict[UOp, int] = {}
     free: list[int] = []
     for i, item in enumerate(items):
-        node = item.root
-        if node in keep or not free:
-            slot_of[node] = len(set(slot_of.values()) | set(free))
-        else:
-            slot_of[node] = free.pop()
+        for node in item.outputs:
+            if node in keep or not free:
+                slot_of[node] = len(set(slot_of.values()) | set(free))
+            else:
+                slot_of[node] = free.pop()
         for x in item.inputs:  # their last reader has run: their slots come free after it
             if last_use.get(x) == i and x in slot_of and x not in keep:
                 free.append(slot_of[x])
-        if last_use.get(node) is None and node not in keep:
-            free.append(slot_of[node])  # never read: its slot is free at once
+        for node in item.outputs:
+            if last_use.get(node) is None and node not in keep:
+                free.append(slot_of[node])  # never read: its slot is free at once
     return slot_of
 # --8<-- [end:memory_plan]

@@ -3,7 +3,8 @@
 `tensor_spec` checks the tensor graph (capture's output): operands of an ALU op share a shape,
 comparisons give bool, movement and reduce arguments fit their input. `kernel_spec` checks the
 scalar kernel IR after each lowering pass: loads and stores address a parameter (or an
-accumulator) with an integer index, ranges have a positive size. `verify` raises SpecError
+accumulator) with an integer index, ranges have a positive size, a kernel with several
+outputs is a SINK of STOREs. `verify` raises SpecError
 naming the first node no rule accepts. The tests run both after every pass.
 """
 
@@ -72,8 +73,9 @@ kernel_spec = PatternMatcher([
     Rule("load", UPat(Ops.LOAD, name="u"), lambda u: u.src[0].op in (
         Ops.DEFINE_GLOBAL, Ops.REDUCE) and is_index(u.src[1]) and (
         len(u.src) == 2 or u.src[2].dtype is bool_)),
-    Rule("store", UPat(Ops.STORE, src=(UPat(Ops.DEFINE_GLOBAL, arg=0), UPat.var("i"),
+    Rule("store", UPat(Ops.STORE, src=(UPat(Ops.DEFINE_GLOBAL), UPat.var("i"),
                                        UPat.var("v"))), lambda i, v: is_index(i)),
+    Rule("outputs", UPat(Ops.SINK, name="u"), lambda u: all(s.op is Ops.STORE for s in u.src)),
     Rule("reduce", UPat(Ops.REDUCE, name="u"),
          lambda u: all(r.op is Ops.RANGE for r in u.src[1:]) and len(u.src) > 1),
     Rule("check", UPat(Ops.CHECK, src=(UPat.var("i"), UPat.var("bad"))),

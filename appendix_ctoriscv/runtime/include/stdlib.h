@@ -1,5 +1,4 @@
-/* stdlib.h: C89's section 4.10 (no floating point conversions yet, no multibyte, no
- * environment). */
+/* stdlib.h: C89's section 4.10 (no multibyte characters, no environment, no system). */
 #ifndef _STDLIB_H
 #define _STDLIB_H
 
@@ -16,8 +15,10 @@ typedef struct {
     long quot, rem;
 } ldiv_t;
 
+double atof(const char *s);
 int atoi(const char *s);
 long atol(const char *s);
+double strtod(const char *s, char **end);
 long strtol(const char *s, char **end, int base);
 unsigned long strtoul(const char *s, char **end, int base);
 int abs(int x);

@@ -1,4 +1,5 @@
-// Fused neural-net kernels of device "c": softmax, layernorm, cross-entropy, forward and back.
+// Fused neural-net kernels of device "c": softmax, log-softmax, layernorm, cross-entropy, forward
+// and back (ch2 runs them for its FUSED ops, registered in device_c.py).
 //
 // Shapes: R rows (all leading dims flattened) of C channels, dense; w, b (C); mean, rstd (R);
 // targets (R) int64. One row per loop iteration, rows split among threads. Each is one pass
@@ -24,6 +25,21 @@
         }                                                                                     \
     }
 // --8<-- [end:softmax_forward]
+
+// out[r, :] = (x[r, :] - max) - log(sum(exp(x[r, :] - max))): the log of the softmax without
+// forming it, so a tiny probability does not underflow to log(0)
+#define LOG_SOFTMAX_FORWARD(NAME, T)                                                          \
+    void NAME(T *out, const T *x, int64_t R, int64_t C) {                                     \
+        _Pragma("omp parallel for if (R * C >= 262144)")                                       \
+        for (int64_t r = 0; r < R; r++) {                                                     \
+            const T *xr = x + r * C;                                                          \
+            T *o = out + r * C, maxval = -INFINITY, sum = 0;                                  \
+            for (int64_t c = 0; c < C; c++) maxval = xr[c] > maxval ? xr[c] : maxval;         \
+            for (int64_t c = 0; c < C; c++) sum += VEXP(xr[c] - maxval);                       \
+            T logsum = log(sum);                                                              \
+            for (int64_t c = 0; c < C; c++) o[c] = (xr[c] - maxval) - logsum;                 \
+        }                                                                                     \
+    }
 
 // dx[r, :] = y * (dy - sum(dy * y)), y the softmax output
 #define SOFTMAX_BACKWARD(NAME, T)                                                             \
@@ -124,6 +140,7 @@
 
 #define NN(T, S)                                                                              \
     SOFTMAX_FORWARD(softmax_forward_##S, T)                                                   \
+    LOG_SOFTMAX_FORWARD(log_softmax_forward_##S, T)                                           \
     SOFTMAX_BACKWARD(softmax_backward_##S, T)                                                 \
     LAYERNORM_FORWARD(layernorm_forward_##S, T)                                               \
     LAYERNORM_BACKWARD(layernorm_backward_##S, T)                                             \

@@ -1,0 +1,338 @@
+#include <ctype.h>
+#include <errno.h>
+#include <stdlib.h>
+
+/* strtod and atof: decimal text to the nearest double, exactly (C89 4.10.1.4).
+ *
+ * The text is D * 10^s for an integer D (its significant digits) and an integer s. That is
+ * R / Q * 2^s with integers R = D * 5^s, Q = 1 when s >= 0, and R = D, Q = 5^-s when s < 0.
+ * Both are computed in full as big integers; long division then gives the first 64 bits of
+ * the quotient, and whether the remainder is zero. Rounding those 64 bits (the last one
+ * "sticky": set when anything non-zero lies below) to 53 is as exact as rounding the infinite
+ * binary expansion, so the result is the nearest double, ties to even, as glibc's.
+ * No floating point arithmetic is used, so nothing rounds along the way.
+ *
+ * Only the first MAX_DIGITS significant digits are kept; a digit 1 appended after them stands
+ * for any non-zero digits dropped. A boundary between two doubles (a midpoint) has at most
+ * 767 significant digits, so it cannot lie between the kept number and the true one: both
+ * round alike. Also read: "inf", "infinity", "nan" and "nan(chars)" in any case (C99).
+ * Not read: hexadecimal floating point ("0x1p3" gives 0, ending at the x). */
+
+#define MAX_DIGITS 800                  /* significant digits kept */
+#define LIMB_BITS 16                    /* a limb: 16 bits in an unsigned, so limb * factor */
+#define LIMB_MASK 0xFFFFU               /* (factor < 2^16) + carry fits in 32 bits */
+#define MAX_LIMBS 240                   /* 3840 bits: 10^801 * 2^64, or 5^1150 * 2^64 */
+
+typedef union {
+    double d;
+    unsigned w[2];                      /* little endian: w[0] the low word */
+} DoubleBits;
+
+static double from_bits(unsigned hi, unsigned lo)
+{
+    DoubleBits u;
+    u.w[0] = lo;
+    u.w[1] = hi;
+    return u.d;
+}
+
+/* *** big integers: n limbs of 16 bits, least significant first, no leading zero limb *** */
+
+/* a = a * factor + addend (factor and addend < 2^16); the new limb count. The factors of
+ * the long loops, 625 and 10000, are multiplied by shifts and adds: RV32I has no multiply
+ * instruction, and __mulsi3 takes a loop step per bit of the factor. */
+static int big_mul_add(unsigned *a, int n, unsigned factor, unsigned addend)
+{
+    unsigned carry = addend, x;
+    int i;
+    for (i = 0; i < n; i++) {
+        x = a[i];
+        if (factor == 625)
+            x = (x << 9) + (x << 7) - (x << 4) + x;
+        else if (factor == 10000)
+            x = (x << 13) + (x << 10) + (x << 9) + (x << 8) + (x << 4);
+        else
+            x = x * factor;
+        x += carry;
+        a[i] = x & LIMB_MASK;
+        carry = x >> LIMB_BITS;
+    }
+    if (carry)
+        a[n++] = carry;
+    return n;
+}
+
+/* a = a * 5^k */
+static int big_mul_pow5(unsigned *a, int n, int k)
+{
+    for (; k >= 4; k -= 4)
+        n = big_mul_add(a, n, 625, 0);
+    for (; k > 0; k--)
+        n = big_mul_add(a, n, 5, 0);
+    return n;
+}
+
+/* a = a * 2^k; the new limb count */
+static int big_shift_left(unsigned *a, int n, int k)
+{
+    int words = k / LIMB_BITS, bits = k % LIMB_BITS, i;
+    if (n == 0)
+        return 0;
+    a[n + words] = 0;
+    for (i = n - 1; i >= 0; i--) {
+        a[i + words + 1] |= a[i] >> (LIMB_BITS - bits);
+        a[i + words] = (a[i] << bits) & LIMB_MASK;
+    }
+    for (i = 0; i < words; i++)
+        a[i] = 0;
+    n += words + 1;
+    return a[n - 1] ? n : n - 1;
+}
+
+static int big_bit_length(const unsigned *a, int n)
+{
+    int bits = (n - 1) * LIMB_BITS;
+    unsigned top = a[n - 1];
+    for (; top; top >>= 1)
+        bits++;
+    return bits;
+}
+
+/* -1, 0 or 1 as a < b, a == b, a > b */
+static int big_compare(const unsigned *a, int na, const unsigned *b, int nb)
+{
+    int i;
+    if (na != nb)
+        return na < nb ? -1 : 1;
+    for (i = na - 1; i >= 0; i--)
+        if (a[i] != b[i])
+            return a[i] < b[i] ? -1 : 1;
+    return 0;
+}
+
+/* One step of long division in one pass: a = 2 * (a - b) if subtract, else 2 * a; b has
+ * at least na limbs (zeros on top). The new limb count. */
+static int big_step(unsigned *a, int na, const unsigned *b, int subtract)
+{
+    unsigned borrow = 0, carry = 0, mask = subtract ? LIMB_MASK : 0, x;
+    int i;
+    for (i = 0; i < na; i++) {
+        x = a[i] - (b[i] & mask) - borrow;
+        borrow = x >> 31;               /* wrapped below zero */
+        x &= LIMB_MASK;
+        a[i] = (x << 1 | carry) & LIMB_MASK;
+        carry = x >> (LIMB_BITS - 1);
+    }
+    if (carry)
+        a[na++] = carry;
+    while (na > 0 && a[na - 1] == 0)
+        na--;
+    return na;
+}
+
+/* --8<-- [start:strtod_round] */
+/* The double nearest to q * 2^(e2 - 63), for the 64-bit q = hi:lo with bit 63 set (bit 0
+ * sticky). Sets errno to ERANGE on overflow and on a tiny inexact result, as glibc does
+ * (tiny: below 2^-1022 after rounding to 53 bits with an unbounded exponent). */
+static double round_to_double(unsigned sign, unsigned hi, unsigned lo, int e2)
+{
+    int exp = e2 + 1022, shift;         /* the exponent field, one too low (see below) */
+    unsigned round_bits, half = 0x400, mask = 0x7FF;
+    int tiny = exp < 0 && !(exp == -1 && hi == 0xFFFFFFFFU && lo >= 0xFFFFFC00U);
+    if (exp < 0) {                      /* subnormal: fewer bits than 53 are kept */
+        shift = -exp;                   /* shift right by `shift`, jamming what falls out */
+        if (shift >= 64) {
+            lo = (hi | lo) != 0;
+            hi = 0;
+        } else if (shift >= 32) {
+            unsigned lost = lo | (shift > 32 ? hi << (64 - shift) : 0);
+            lo = hi >> (shift - 32) | (lost != 0);
+            hi = 0;
+        } else if (shift > 0) {
+            unsigned lost = lo << (32 - shift);
+            lo = lo >> shift | hi << (32 - shift) | (lost != 0);
+            hi >>= shift;
+        }
+        exp = 0;
+    }
+    round_bits = lo & mask;
+    if (tiny && round_bits)
+        errno = ERANGE;
+    /* keep the top 53 bits (hi:lo >> 11), then add 1 if the bits below are over half,
+     * or exactly half and the kept number is odd (ties to even) */
+    lo = lo >> 11 | hi << 21;
+    hi >>= 11;
+    if (round_bits > half || (round_bits == half && (lo & 1))) {
+        lo++;
+        hi += lo == 0;
+    }
+    /* The leading 1 (bit 52, bit 20 of hi) adds one to the exponent field, which is why it
+     * was one too low: a carry to 2^53 moves the exponent up by itself, and a subnormal
+     * that rounds up to 2^52 becomes the smallest normal number. */
+    hi += (unsigned)exp << 20;
+    if (hi >= 0x7FF00000U) {
+        errno = ERANGE;
+        return from_bits(sign | 0x7FF00000U, 0);        /* HUGE_VAL */
+    }
+    return from_bits(sign | hi, lo);
+}
+/* --8<-- [end:strtod_round] */
+
+/* --8<-- [start:strtod_exact] */
+/* The nearest double to (digits, n of them, each 0-9, the first not 0) * 10^scale. */
+static double decimal_to_double(unsigned sign, const char *digits, int n, int scale)
+{
+    unsigned r[MAX_LIMBS], q[MAX_LIMBS], hi = 0, lo = 0;
+    int nr = 0, nq = 1, e2 = scale, shift, i;
+    for (i = 0; i + 4 <= n; i += 4)     /* R = D, four digits at a time */
+        nr = big_mul_add(r, nr, 10000, ((digits[i] * 10 + digits[i + 1]) * 10
+                                        + digits[i + 2]) * 10 + digits[i + 3]);
+    for (; i < n; i++)
+        nr = big_mul_add(r, nr, 10, digits[i]);
+    if (scale >= 0) {                   /* Q = 1: R's top 64 bits, and whether any lower is set */
+        nr = big_mul_pow5(r, nr, scale);
+        shift = (LIMB_BITS - big_bit_length(r, nr) % LIMB_BITS) % LIMB_BITS;
+        nr = big_shift_left(r, nr, shift);      /* a full top limb */
+        for (i = 1; i <= 4; i++) {
+            hi = hi << LIMB_BITS | lo >> LIMB_BITS;
+            lo = lo << LIMB_BITS | (nr - i >= 0 ? r[nr - i] : 0);
+        }
+        for (i = 0; i < nr - 4; i++)
+            lo |= r[i] != 0;            /* sticky */
+        return round_to_double(sign, hi, lo, scale - shift + LIMB_BITS * (nr - 4) + 63);
+    }
+    q[0] = 1;
+    nq = big_mul_pow5(q, nq, -scale);
+    /* line up the leading bits, then make 1 <= R / Q < 2 */
+    shift = big_bit_length(r, nr) - big_bit_length(q, nq);
+    if (shift > 0)
+        nq = big_shift_left(q, nq, shift);
+    else
+        nr = big_shift_left(r, nr, -shift);
+    e2 += shift;
+    if (big_compare(r, nr, q, nq) < 0) {
+        nr = big_shift_left(r, nr, 1);
+        e2--;
+    }
+    /* long division, one quotient bit per step: 64 bits of R / Q, the first one 1. R < 2Q
+     * all along, so R has at most one limb more than Q: a zero limb on Q's top. */
+    q[nq] = 0;
+    for (i = 0; i < 64; i++) {
+        unsigned bit = big_compare(r, nr, q, nq) >= 0;
+        nr = big_step(r, nr, q, bit);
+        hi = hi << 1 | lo >> 31;
+        lo = lo << 1 | bit;
+    }
+    lo |= nr != 0;                      /* sticky: the remainder is not zero */
+    return round_to_double(sign, hi, lo, e2);
+}
+/* --8<-- [end:strtod_exact] */
+
+/* Does s start with `word` (lower case), in any case? */
+static int starts_with(const char *s, const char *word)
+{
+    for (; *word; s++, word++)
+        if (tolower((unsigned char)*s) != *word)
+            return 0;
+    return 1;
+}
+
+/* inf, infinity, nan, nan(letters, digits, _): the length read, or 0 */
+static int special_value(const char *p, double *value, unsigned sign)
+{
+    int n = 0;
+    if (starts_with(p, "inf")) {
+        *value = from_bits(sign | 0x7FF00000U, 0);
+        return starts_with(p, "infinity") ? 8 : 3;
+    }
+    if (!starts_with(p, "nan"))
+        return 0;
+    *value = from_bits(sign | 0x7FF80000U, 0);  /* the payload in ( ) is not used */
+    if (p[3] == '(') {
+        for (n = 4; isalnum((unsigned char)p[n]) || p[n] == '_'; n++)
+            ;
+        if (p[n] == ')')
+            return n + 1;
+    }
+    return 3;
+}
+
+/* --8<-- [start:strtod] */
+double strtod(const char *s, char **end)
+{
+    const char *p = s;
+    char digits[MAX_DIGITS + 1];
+    int n = 0, scale = 0, any = 0, dropped_nonzero = 0, special, point = 0;
+    long exponent = 0;
+    unsigned sign = 0;
+    double value;
+    while (isspace((unsigned char)*p))
+        p++;
+    if (*p == '-' || *p == '+')
+        sign = *p++ == '-' ? 0x80000000U : 0;
+    if ((special = special_value(p, &value, sign)) > 0) {
+        if (end)
+            *end = (char *)p + special;
+        return value;
+    }
+    /* the significand: digits with at most one point; leading zeros are not significant */
+    for (;; p++) {
+        if (*p == '.' && !point) {
+            point = 1;
+        } else if (isdigit((unsigned char)*p)) {
+            any = 1;
+            if (n == 0 && *p == '0') {
+                scale -= point;         /* 0.00d: each zero after the point is a place */
+            } else if (n < MAX_DIGITS) {
+                digits[n++] = *p - '0';
+                scale -= point;
+            } else {
+                dropped_nonzero |= *p != '0';
+                scale += !point;        /* a dropped digit before the point is a place */
+            }
+        } else {
+            break;
+        }
+    }
+    if (!any) {                         /* no digits: no number, nothing read */
+        if (end)
+            *end = (char *)s;
+        return 0;
+    }
+    if ((*p == 'e' || *p == 'E')
+        && (isdigit((unsigned char)p[1])
+            || ((p[1] == '+' || p[1] == '-') && isdigit((unsigned char)p[2])))) {
+        int negative = p[1] == '-';
+        for (p += 1 + (p[1] == '+' || p[1] == '-'); isdigit((unsigned char)*p); p++)
+            if (exponent < 100000)      /* far beyond any double: saturate */
+                exponent = exponent * 10 + (*p - '0');
+        scale += negative ? -exponent : exponent;
+    }
+    if (end)
+        *end = (char *)p;
+    if (dropped_nonzero) {              /* a 1 after the kept digits: "a little more" */
+        digits[n++] = 1;
+        scale--;
+    }
+    while (n > 0 && digits[n - 1] == 0) {       /* trailing zeros: a smaller D */
+        n--;
+        scale++;
+    }
+    if (n == 0)
+        return from_bits(sign, 0);
+    if (n + scale > 310) {              /* >= 10^310: beyond DBL_MAX, about 1.8e308 */
+        errno = ERANGE;
+        return from_bits(sign | 0x7FF00000U, 0);
+    }
+    if (n + scale < -323) {             /* < 10^-324: below half the least subnormal */
+        errno = ERANGE;
+        return from_bits(sign, 0);
+    }
+    return decimal_to_double(sign, digits, n, scale);
+}
+/* --8<-- [end:strtod] */
+
+double atof(const char *s)
+{
+    return strtod(s, NULL);
+}

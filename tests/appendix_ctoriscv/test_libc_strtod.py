@@ -1,0 +1,167 @@
+"""strtod and atof (runtime/libc/strtod.c) against glibc's, bit for bit: one C program reads a
+table of strings with strtod and prints each result's bits, where the number ended and whether
+errno became ERANGE; compiled by our compiler it runs on the emulator, compiled by the host's
+gcc it runs against glibc (whose strtod is correctly rounded: exact multi-precision), and the
+two outputs must be equal line for line. Inputs: random doubles of the whole finite range
+printed with %.17g and with fewer digits, short decimals, the edges of the subnormal and
+overflow ranges, exact midpoints between neighbouring doubles (hundreds of digits; they must
+round to even) and their neighbours one unit in the last digit away, and text that is only
+partly a number."""
+
+import random
+import struct
+from decimal import Decimal, localcontext
+
+import pytest
+
+from appendix_ctoriscv import emu
+from appendix_ctoriscv.main import compile_executable
+
+pytestmark = pytest.mark.sec_a_10
+
+
+def c_string(text: str) -> str:
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def strtod_program(inputs: list[str]) -> str:
+    table = ",\n    ".join(c_string(s) for s in inputs)
+    return f"""
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+static const char *inputs[] = {{
+    {table}
+}};
+int main(void) {{
+    int i;
+    for (i = 0; i < (int)(sizeof inputs / sizeof inputs[0]); i++) {{
+        union {{ double d; unsigned w[2]; }} u, v;
+        char *end;
+        errno = 0;
+        u.d = strtod(inputs[i], &end);
+        v.d = atof(inputs[i]);
+        printf("%08x%08x %d %d %d\\n", u.w[1], u.w[0], (int)(end - inputs[i]), errno == ERANGE,
+               u.w[0] == v.w[0] && u.w[1] == v.w[1]);
+    }}
+    return 0;
+}}
+"""
+
+
+def compare_with_glibc(inputs: list[str], native_run) -> None:
+    source = strtod_program(inputs)
+    native_code, native_out = native_run(source)
+    _, exe = compile_executable(source, "strtod_check.c", opt_level=1)
+    ours = emu.run(exe, max_steps=2_000_000_000)
+    got, want = ours.stdout.decode().splitlines(), native_out.decode().splitlines()
+    wrong = [(s, g, w) for s, g, w in zip(inputs, got, want, strict=True) if g != w]
+    assert wrong[:5] == [] and len(wrong) == 0
+    assert ours.exit_code == native_code == 0
+
+
+def random_double(rng: random.Random) -> float:
+    """a finite double of any exponent, subnormals included: uniform random bits"""
+    while True:
+        x = struct.unpack("<d", struct.pack("<Q", rng.getrandbits(64)))[0]
+        if x == x and abs(x) != float("inf"):
+            return x
+
+
+def test_random_doubles_printed_with_17_digits(native_run):
+    """17 significant digits name one double exactly: a round trip"""
+    rng = random.Random(4)
+    compare_with_glibc([f"{random_double(rng):.17g}" for _ in range(150)], native_run)
+
+
+def test_random_doubles_printed_with_fewer_digits(native_run):
+    """1 to 16 digits: most are not the double printed, and must round to the nearest"""
+    rng = random.Random(5)
+    inputs = [f"{random_double(rng):.{rng.randrange(1, 17)}{rng.choice('eEg')}}"
+              for _ in range(150)]  # fmt: skip
+    compare_with_glibc(inputs, native_run)
+
+
+def short_decimal(rng: random.Random) -> str:
+    """a decimal of 1 to 12 digits, a point anywhere (or none), maybe an exponent, a sign,
+    leading spaces, leading or trailing zeros"""
+    digits = str(rng.randrange(1, 10 ** rng.randrange(1, 13))).rjust(rng.randrange(1, 4), "0")
+    if rng.random() < 0.3:
+        digits += "0" * rng.randrange(1, 6)
+    point = rng.randrange(0, len(digits) + 1)
+    text = digits[:point] + rng.choice([".", ".", ""]) + digits[point:]
+    if rng.random() < 0.5:
+        text += f"{rng.choice('eE')}{rng.choice(['', '+', '-'])}{rng.randrange(0, 40)}"
+    return rng.choice(["", "", "-", "+", " ", "\t -"]) + text
+
+
+def test_short_decimals(native_run):
+    rng = random.Random(6)
+    compare_with_glibc([short_decimal(rng) for _ in range(250)], native_run)
+
+
+def near_the_edges(rng: random.Random) -> list[str]:
+    """17 random digits with exponents where doubles end: about 1e308 (overflow), 2.2e-308
+    (subnormals begin), 4.9e-324 (the least subnormal), and beyond both ends"""
+    inputs = []
+    for exponent in [*range(300, 312), *range(-310, -300), *range(-326, -315)]:
+        mantissa = f"{rng.randrange(1, 10)}.{rng.randrange(10**16):016d}"
+        inputs.append(f"{mantissa}e{exponent}")
+    return inputs + [
+        "1.7976931348623157e308", "1.7976931348623158e308", "1.7976931348623159e308",
+        "-1.797693134862315807937289714053e308", "1.797693134862315807937289714054e308",
+        "2.2250738585072014e-308", "2.2250738585072011e-308", "2.2250738585072012e-308",
+        "2.2250738585072013e-308", "2.2250738585072009e-308", "4.9406564584124654e-324",
+        "2.4703282292062327e-324", "2.4703282292062328e-324", "7.4109846876186982e-324",
+        "1e-400", "1e400", "-1e-400", "0e999999", "1e-99999999999", "123e-99999999999999",
+        "1e309", "0.000000000000000000000000000001e330",
+    ]  # fmt: skip
+
+
+def test_exponents_at_the_ends_of_the_range(native_run):
+    """overflow to infinity and underflow to zero or a subnormal set errno = ERANGE"""
+    compare_with_glibc(near_the_edges(random.Random(8)), native_run)
+
+
+def exact_decimal(value: Decimal) -> str:
+    sign, digits, exponent = value.as_tuple()
+    return ("-" if sign else "") + "".join(map(str, digits)) + f"e{exponent}"
+
+
+def midpoints(rng: random.Random) -> list[str]:
+    """the exact decimal value halfway between two neighbouring doubles (ties: to even), and
+    the same plus or minus one unit in its last digit; normal, subnormal and near DBL_MAX"""
+    bits = [rng.getrandbits(63) % 0x7FEFFFFFFFFFFFFF for _ in range(6)]
+    bits += [rng.randrange(1, 2**52) for _ in range(3)]  # subnormals
+    bits += [0, 0x000FFFFFFFFFFFFF, 0x7FEFFFFFFFFFFFFE]  # 0 and 2^-1074, both sides of 2^-1022
+    inputs = []
+    for b in bits:
+        low, high = (struct.unpack("<d", struct.pack("<Q", b + k))[0] for k in (0, 1))
+        with localcontext() as exact:
+            exact.prec = 2000  # enough for every digit: the sums below are exact
+            mid = (Decimal(low) + Decimal(high)) / 2
+            unit = Decimal((0, (1,), mid.as_tuple().exponent))
+            inputs += [exact_decimal(mid), exact_decimal(mid + unit), exact_decimal(mid - unit)]
+    return inputs
+
+
+def test_midpoints_between_doubles_round_to_even(native_run):
+    """exact ties with up to 767 digits, and the numbers one digit away from them"""
+    compare_with_glibc(midpoints(random.Random(9)), native_run)
+
+
+PARTIAL = ["", " ", "-", "+", ".", "-.", "e5", ".e5", "1e", "1e+", "1e-x", "1.5e+7x", "5.", ".5",
+           "  -0", "-0.0e-5", "+.5e1", "1..5", "1.2.3", "0x10", "inf", "-INF", "Infinity",
+           "infinit", "in", "nan", "-NaN", "nan()", "nan(x_1)", "nan(x", "12abc", "00000001.5",
+           "0.000000000000000000000000000000000000000000000000000000000000000000000000001",
+           "1" + "0" * 400 + "e-400", "0." + "0" * 350 + "1e340",
+           "3." + "1415926535" * 90, "9" * 850 + "e-600"]  # fmt: skip
+
+
+def test_text_that_is_partly_a_number(native_run):
+    """where the number ends (end pointer), no number at all, inf and nan in any case, long
+    runs of digits (past the 800 kept), and hexadecimal left out: '0x10' reads as 0"""
+    compare_with_glibc([s for s in PARTIAL if not s.startswith("0x")], native_run)
+    source = strtod_program(["0x10"])
+    _, exe = compile_executable(source, "hex.c")
+    assert emu.run(exe).stdout == b"0000000000000000 1 0 1\n"  # "0" read, stopping at the x
