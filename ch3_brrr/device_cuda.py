@@ -373,9 +373,11 @@ def dense_row(v: Operand, n: int) -> Operand:
 def fused_layer_norm(out, mean, rstd, x, w, b, n_dims, eps):
     n, c = row_shape(x, n_dims)
     name = "layernorm_v2_registers" if c <= ROW_CAP else "layernorm_v1_block"
+    # NOTE: held in names until the launch: a freed row's memory would go to the next one
+    w, b = dense_row(w, c), dense_row(b, c)
     if n:
-        row_kernel("layernorm", name)(x.ptr, dense_row(w, c).ptr, dense_row(b, c).ptr, out.ptr,
-                                      mean.ptr, rstd.ptr, global_size=(n,), local_size=(256,),
+        row_kernel("layernorm", name)(x.ptr, w.ptr, b.ptr, out.ptr, mean.ptr, rstd.ptr,
+                                      global_size=(n,), local_size=(256,),
                                       vals=(n, c, float(eps)))
 
 
@@ -407,8 +409,8 @@ def fused_cross_entropy_backward(dlogits, logits, target, dloss):
     n, v = logits.shape
     if not n:
         return
-    cross_entropy_launch(logits, target, Operand(CudaMemory(n, dloss.dtype), (n,), (1,), 0),
-                         dlogits)
+    loss = Operand(CudaMemory(n, dloss.dtype), (n,), (1,), 0)  # computed again, not needed
+    cross_entropy_launch(logits, target, loss, dlogits)
     scale = Operand(CudaMemory(n * v, dloss.dtype), (n, v), (v, 1), 0)
     copy(scale, Operand(dloss.mem, (n, v), (1, 0), dloss.offset))  # dloss[n] along each row
     binary("mul")(dlogits, dlogits, scale)
