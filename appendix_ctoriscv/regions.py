@@ -16,29 +16,10 @@ itself a system call or not an instruction: the basic-block translator handles t
 from __future__ import annotations
 
 from appendix_ctoriscv import isa
-from appendix_ctoriscv.blocks import BRANCHES, LOADS, MAX_BLOCK, SEMANTICS, M, _operands
+from appendix_ctoriscv.blocks import BRANCHES, MAX_BLOCK, M
+from appendix_ctoriscv.fastpath import Layout, block_code
 
 MAX_BLOCKS = 48  # per region: more makes the if-chain on pc long and the translation slow
-
-# Loads and stores inline when the address is in the stack or in the data from the writable
-# segment up to the initial break, which stay valid all run long (constants of this machine:
-# `lo`..`hi`, `dlo`..`dhi`); else they call the checked helpers of emu.Memory. `a :=` keeps the
-# unmasked address: it is in range only if no wrap-around happened, and the helper masks it.
-# `mv` views memory as 32-bit words, so an aligned word is one subscript.
-# --8<-- [start:inline_memory]
-IN_RANGE = "({lo} <= (a := {rs1} + {imm}) <= {hi4} or {dlo} <= a <= {dhi4})"
-IN_RANGE_BYTE = "({lo} <= (a := {rs1} + {imm}) < {hi} or {dlo} <= a < {dhi})"
-INLINE_MEMORY = {
-    "lw": ["{rd} = mv[a >> 2] if " + IN_RANGE + " and not a & 3 else lw(a & M, {pc})"],
-    "lbu": ["{rd} = ram[a] if " + IN_RANGE_BYTE + " else lbu(a & M, {pc})"],
-    "sw": ["if " + IN_RANGE + " and not a & 3:", "    mv[a >> 2] = {rs2}",
-           "else:", "    sw(a & M, {rs2}, {pc})"],
-    "sb": ["if " + IN_RANGE_BYTE + ":", "    ram[a] = {rs2} & 0xFF",
-           "else:", "    sb(a & M, {rs2}, {pc})"],
-}  # fmt: skip
-# Two common cases of addi: `li rd, imm` (from x0) and `mv rd, rs1` (adding 0)
-LI, MV = "{rd} = {uimm}", "{rd} = {rs1}"
-# --8<-- [end:inline_memory]
 
 
 def region_blocks(fetch, entry: int) -> dict[int, list[tuple[int, isa.Decoded]]]:
@@ -76,65 +57,11 @@ def region_blocks(fetch, entry: int) -> dict[int, list[tuple[int, isa.Decoded]]]
             if d.name == "jalr":
                 break
             pc += 4
+        else:  # a long block: the region goes on where it stopped
+            todo.append(pc)
         if instrs:
             blocks[start] = instrs
     return blocks
-
-
-def forwarded_loads(instrs: list[tuple[int, isa.Decoded]]) -> dict[int, int]:
-    """Loads that read back a word stored earlier in the same block, with the same base
-    register unchanged and no store between that may overlap it: load index -> store index.
-    The stack machine's push then pop is the common case."""
-    stores: dict[tuple[int, int], int] = {}  # (base register, offset) -> index of its sw
-    found = {}
-    for i, (_, d) in enumerate(instrs):
-        if d.name == "lw" and (d.rs1, d.imm) in stores:
-            found[i] = stores[(d.rs1, d.imm)]
-        if d.name == "sw":  # other words at 4 or more bytes from it, off the same base, stay
-            stores = {k: j for k, j in stores.items() if k[0] == d.rs1 and abs(k[1] - d.imm) >= 4}
-            stores[(d.rs1, d.imm)] = i
-        elif d.name in ("sb", "sh"):
-            stores = {}
-        elif d.rd and d.name not in BRANCHES:  # a new base value: its entries are stale
-            stores = {k: j for k, j in stores.items() if k[0] != d.rd}
-    return found
-
-
-def block_lines(instrs: list[tuple[int, isa.Decoded]], mem) -> tuple[list[str], tuple]:
-    """Python lines for one block's instructions but its last jump or branch, and how the block
-    ends: ("branch", condition, taken pc, next pc), ("jump", target pc), ("indirect",) after
-    `pc = <target>` (a jalr), or ("fall", next pc)."""
-    lines = []
-    constants = {"lo": hex(mem.stack_lo), "hi": hex(mem.top), "hi4": hex(mem.top - 4),
-                 "dlo": hex(mem.write_lo), "dhi": hex(mem.brk_start),
-                 "dhi4": hex(mem.brk_start - 4)}  # fmt: skip
-    forwarded = forwarded_loads(instrs)
-    sources = set(forwarded.values())
-    for i, (pc, d) in enumerate(instrs):
-        f = _operands(d, pc) | constants
-        if d.name in BRANCHES:
-            return lines, ("branch", BRANCHES[d.name].format(**f), (pc + d.imm) & M,
-                           pc + 4)  # fmt: skip
-        if d.name in ("jal", "jalr"):
-            if d.name == "jalr":  # the target before the link: rd may be rs1
-                lines.append(f"pc = ({f['rs1']} + {d.imm}) & 0xFFFFFFFE")
-            if d.rd:
-                lines.append(f"{f['rd']} = {pc + 4:#x}")
-            return lines, ("jump", (pc + d.imm) & M) if d.name == "jal" else ("indirect",)
-        if i in forwarded:  # the value stored before: no memory access needed
-            if d.rd:
-                lines.append(f"{f['rd']} = f{forwarded[i]}")
-        elif d.name == "addi" and d.rd and (d.rs1 == 0 or d.imm == 0):
-            lines.append((LI if d.rs1 == 0 else MV).format(**f))
-        elif d.name in INLINE_MEMORY and (d.rd or d.name in ("sw", "sb")):
-            lines += [line.format(**f) for line in INLINE_MEMORY[d.name]]
-            if i in sources:
-                lines.append(f"f{i} = {f['rs2']}")
-        elif d.rd or not SEMANTICS[d.name].startswith("{rd}"):
-            lines.append(SEMANTICS[d.name].format(**f))
-        elif d.name in LOADS:  # a load into x0 still faults on a bad address
-            lines.append(SEMANTICS[d.name].format(**f | {"rd": "_"}))
-    return lines, ("fall", instrs[-1][0] + 4)  # it ended before a system call, or was long
 
 
 def registers(blocks) -> tuple[set[int], set[int]]:
@@ -159,48 +86,63 @@ def translate_region(fetch, entry: int, mem) -> tuple[str, str] | None:
     edge: the first test), then those before it, each under `if pc == start:`, so falling
     through to the next block costs one comparison; a block that branches to itself becomes a
     `for` loop over as many rounds as the limit allows, and counts its steps when it leaves.
+    Each block runs its fast version when its guards pass, else its slow one (fastpath.py).
     """
     blocks = region_blocks(fetch, entry)
     if not blocks:
         return None
+    layout = Layout(mem.stack_lo, mem.top, mem.write_lo, mem.brk_start, mem.ro_lo, mem.ro_hi)
     named, written = registers(blocks)
     store = [f"X[{r}] = x{r}" for r in sorted(written)]
 
     def leave(pc: str) -> list[str]:  # registers back to X, then out to the run loop
         return store + [f"return {pc}, steps"]
 
-    def go(target: int) -> list[str]:
-        return [f"pc = {target:#x}"] if target in blocks else leave(hex(target))
+    order = sorted(blocks, key=lambda s: (s < entry, s))  # the entry, a loop head, first
+    position = {start: k for k, start in enumerate(order)}
+
+    def go(target: int, here: int | None = None) -> list[str]:
+        """Lines that go on at `target`: back to the top of the loop if its test comes before
+        the test at position `here` (skipping the tests after it), else on through them."""
+        if target not in blocks:
+            return leave(hex(target))
+        back = here is not None and position[target] <= here
+        return [f"pc = {target:#x}"] + (["continue"] if back else [])
 
     body = []
-    for start in sorted(blocks, key=lambda s: (s < entry, s)):  # the entry, a loop head, first
-        lines, end = block_lines(blocks[start], mem)
+    for k, start in enumerate(order):
+        code = block_code(blocks[start], layout)
+        lines, end = code.slow, code.end
+        if code.guards:
+            lines = [f"if {' and '.join(g.condition(layout) for g in code.guards)}:",
+                     *("    " + s for s in [g.setup() for g in code.guards] + code.fast),
+                     "else:", *("    " + s for s in code.slow or ["pass"])]  # fmt: skip
         n = len(blocks[start])
-        check = [f"if steps + {n} > limit:", *("    " + s for s in leave(hex(start))),
-                 f"steps += {n}"]
+        check = [f"steps += {n}", "if steps > limit:", f"    steps -= {n}",
+                 *("    " + s for s in leave(hex(start)))]  # fmt: skip
         if end[0] == "branch" and end[2] == start:  # a loop of one block: a Python for loop
-            inner = lines + [f"if {end[1]}:", "    continue", f"steps += it * {n}", *go(end[3]),
-                             "break"]  # fmt: skip
+            inner = lines + [f"if {end[1]}:", "    continue", f"steps += it * {n}",
+                             *go(end[3]), "break"]  # fmt: skip
             done = [f"steps += rounds * {n}", *leave(hex(start))]  # the limit stops it
             body += [f"if pc == {start:#x}:", f"    rounds = (limit - steps) // {n}",
                      "    for it in range(1, rounds + 1):", *("        " + s for s in inner),
                      "    else:", *("        " + s for s in done)]  # fmt: skip
             continue
         if end[0] == "branch":
-            taken, fall = go(end[2]), go(end[3])
+            taken, fall = go(end[2], k), go(end[3], k)
             if len(taken) == 1 and len(fall) == 1:
                 lines.append(f"pc = {end[2]:#x} if {end[1]} else {end[3]:#x}")
             else:  # `else:` too: a taken branch inside the region must not run the leaving
                 lines += [f"if {end[1]}:", *("    " + s for s in taken), "else:",
                           *("    " + s for s in fall)]  # fmt: skip
         elif end[0] in ("jump", "fall"):
-            lines += go(end[1])
+            lines += go(end[1], k)
         else:  # an indirect jump, a `ret` most often: stay if it lands in the region
             lines += ["if pc not in inside:", *("    " + s for s in leave("pc"))]
         body += [f"if pc == {start:#x}:", *("    " + s for s in check + lines)]
     name = f"region_{entry:x}"
     inside = "frozenset((" + ", ".join(hex(start) for start in blocks) + ",))"
-    source = [f"def {name}(X, limit, M=M, S=S, mv=mv, ram=ram, lb=lb, lh=lh, lw=lw, lbu=lbu, "
+    source = [f"def {name}(X, limit, M=M, mv=mv, ram=ram, lb=lb, lh=lh, lw=lw, lbu=lbu, "
               f"lhu=lhu, sb=sb, sh=sh, sw=sw, inside={inside}):",
               *(f"    x{r} = X[{r}]" for r in sorted(named)),
               f"    pc, steps = {entry:#x}, 0", "    while True:",

@@ -28,6 +28,8 @@ PARALLEL_WORK = 1 << 20  # below about this many multiply-adds, waking threads c
 # (on a quiet machine the break-even is lower; on a shared one, spinning threads cost far more)
 UPCAST_WIDTHS = (64, 32, 16, 8, 4)  # output lanes: 64 floats are 4 independent FMA chains
 SPLIT_WIDTHS = (16, 8, 4)  # reduction lanes: each output then adds up its lanes, so fewer
+STAGE = 64  # longest reduction whose values are staged in a local row (see linearize)
+SPLIT_ROWS = 32  # shortest row reduction that gets lanes when no output loop vectorizes it
 
 # *** 1. the tensor graph of one kernel -> scalar IR ***
 
@@ -171,6 +173,10 @@ def ranges_in(u: UOp) -> set[UOp]:
 
 def stride_along(index: UOp, r: UOp) -> int | None:
     """How far index moves when range r steps by one (None: not affine in r, or unknown)."""
+    # a loaded value that does not move with r (a gathered row's start) only shifts the index
+    fixed = {n: UOp.const(0) for n in index.toposort() if n.op in (Ops.LOAD, Ops.CHECK) and
+             r not in ranges_in(n)}
+    index = substitute(index, fixed) if fixed else index
     others = [n for n in ranges_in(index) if n is not r]
     steps = set()
     for base in (0, 1, 2):  # three points: an affine index moves the same at each
@@ -214,12 +220,12 @@ def upcast(store: UOp, loops: list[UOp]) -> tuple[UOp, list[UOp]]:
     acc[w] += a[m, ko*W + w] * W[n, ko*W + w], then add up the W lanes.
     """
     if not loops:
-        return store, loops
+        return split_rows(store), loops
     r = loops[-1]
     reduces = [u for u in store.toposort() if u.op is Ops.REDUCE and r in ranges_in(u.src[0])]
     nested = any(n.op is Ops.REDUCE for red in reduces for n in red.src[0].toposort())
     if not reduces or nested:  # NOTE: a reduce inside a reduce stays scalar
-        return store, loops
+        return split_rows(store), loops
     if not all(dense_along(red.src[0], r) for red in reduces) and \
             all(dense_along(red.src[0], red.src[-1]) for red in reduces):
         return split_reductions(store, reduces), loops
@@ -238,6 +244,21 @@ def upcast(store: UOp, loops: list[UOp]) -> tuple[UOp, list[UOp]]:
         mapping[red] = UOp(Ops.LOAD, red.dtype, (acc, lane))
     store = graph_rewrite(substitute(store, mapping), symbolic + pm_lower)
     return store, loops[:-1] + [r for r in (outer, lane) if r.op is Ops.RANGE]
+
+
+def split_rows(store: UOp) -> UOp:
+    """Every reduction over one long dense loop (a layer norm's row of 64) gets reduction
+    lanes, one at a time (a split one may sit inside the next: a variance holds its mean).
+    In order, its additions would be one chain of dependent adds, one per element."""
+    done: set[UOp] = set()
+    while True:
+        red = next((u for u in store.toposort() if u.op is Ops.REDUCE and u not in done and
+                    len(u.src) == 2 and not isinstance(u.arg, tuple) and
+                    u.src[1].arg[1] >= SPLIT_ROWS and dense_along(u.src[0], u.src[1])), None)
+        if red is None:
+            return store
+        done.add(red)
+        store = split_reductions(store, [red])
 
 
 def split_reductions(store: UOp, reduces: list[UOp]) -> UOp:
@@ -266,7 +287,9 @@ def split_reductions(store: UOp, reduces: list[UOp]) -> UOp:
 @dataclass
 class Kernel:
     """A lowered kernel. lines: ("loop", range, attrs) ... ("end", range), ("acc", reduce),
-    ("update", reduce), ("stmt", node); params: the DEFINE_GLOBALs, the outputs first."""
+    ("update", reduce), ("stmt", node); a staged reduction: ("stage", reduce) (a value into the
+    local row) in its loop, then ("update", reduce, "staged") (the row added up in order);
+    params: the DEFINE_GLOBALs, the outputs first."""
 
     name: str
     lines: list[tuple]
@@ -313,11 +336,25 @@ def linearize(store: UOp, loops: list[UOp], work: int) -> list[tuple]:
             body.setdefault(home(u), []).append(u)
     lines: list[tuple] = []
 
+    def staged(u: UOp) -> bool:
+        """A short reduction over one loop whose values cost float arithmetic (a softmax's
+        exponentials): the values go to a local row in a vectorized loop first, then are
+        added up in order from there. Same additions in the same order, so the same result."""
+        inside = body.get(u.src[-1], [])
+        return len(u.src) == 2 and not isinstance(u.arg, tuple) and u.src[1].arg[1] <= STAGE \
+            and not any(s.op is Ops.REDUCE for s in inside) and any(
+                s.op is not Ops.LOAD and s.dtype is not None and s.dtype.category == 2
+                for s in inside)
+
     def emit(scope: UOp | None) -> None:
         for u in body.get(scope, []):
             if u.op is Ops.REDUCE:
                 lines.append(("acc", u))
-                nest(list(u.src[1:]), ("update", u))
+                if staged(u):
+                    nest([u.src[1]], ("stage", u))
+                    lines.append(("update", u, "staged"))
+                else:
+                    nest(list(u.src[1:]), ("update", u))
             else:
                 lines.append(("stmt", u))
 
@@ -337,7 +374,7 @@ def linearize(store: UOp, loops: list[UOp], work: int) -> list[tuple]:
         attrs = set()
         if final is None and r is chain[0] and work >= PARALLEL_WORK and r.arg[1] > 1:
             attrs.add("parallel")
-        lanes = final is not None and isinstance(final[1].arg, tuple)
+        lanes = final is not None and (isinstance(final[1].arg, tuple) or final[0] == "stage")
         if r is chain[-1] and not any(u.op is Ops.REDUCE for u in inside):
             if final is None or lanes:
                 attrs.add("simd")

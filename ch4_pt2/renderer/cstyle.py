@@ -96,6 +96,7 @@ class CStyleLanguage:
         if kernel.faults:  # fault[0]: which (1 + its place in kernel.faults), fault[1]: a value
             params.append("long* restrict fault")
         body, depth, top, fresh = [], 1, set(), itertools.count(len(names))
+        staged = {line[1] for line in kernel.lines if line[0] == "stage"}
         if kernel.gemm:  # a library matmul into data0 first; the lines are its epilogue
             params.append("void* gemm")
             body += ["  " + line for line in
@@ -113,6 +114,12 @@ class CStyleLanguage:
                 depth -= 1
             elif kind == "acc":
                 body.append(pad + self.render_acc(u, names))
+                if u in staged:
+                    body[-1] += f" {self.render_type(u)} {names[u]}_row[{u.src[1].arg[1]}];"
+            elif kind == "stage":  # the value into the row; the row is declared with the acc
+                body.append(f"{pad}{names[u]}_row[{u.src[1].arg[0]}] = {name(u.src[0])};")
+            elif kind == "update" and len(line) > 2:  # the row added up, in order
+                body += [pad + p for p in self.render_staged(u, names)]
             elif kind == "update":
                 body.append(pad + self.render_update(u, names, name))
             elif u.op is Ops.STORE:
@@ -158,6 +165,14 @@ class CStyleLanguage:
         acc = names[u] if lanes is None else f"{names[u]}[{u.src[-1].arg[0]}]"
         fake = UOp(op, u.dtype, (u.src[0], u.src[0]))  # op(acc, value), rendered like any ALU op
         return f"{acc} = {self.render_alu(fake, [acc, name(u.src[0])])};"
+
+    def render_staged(self, u: UOp, names: dict) -> list[str]:
+        """The loop that adds up a staged reduction's row, in order."""
+        var, size = u.src[1].arg
+        row = f"{names[u]}_row[{var}]"
+        return [*self.render_pragmas(frozenset({"unroll"})),
+                f"for (long {var} = 0; {var} < {size}; {var}++) "
+                + self.render_update(u, names, lambda _: row)]
 
     def render(self, kernel: Kernel) -> str:
         self.faults = kernel.faults

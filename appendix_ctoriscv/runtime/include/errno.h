@@ -1,8 +1,10 @@
-/* errno.h: the error number the library sets (strtol's ERANGE); Linux's values. */
+/* errno.h: the error numbers the library sets (strtol and strtod: ERANGE; fopen: ENOENT);
+ * Linux's values. */
 #ifndef _ERRNO_H
 #define _ERRNO_H
 
 extern int errno;
+#define ENOENT 2
 #define EDOM 33
 #define ERANGE 34
 

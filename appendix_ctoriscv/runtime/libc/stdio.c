@@ -1,46 +1,40 @@
 #include <stdio.h>
 #include <string.h>
 
-/* Streams over file descriptors: a FILE * is the descriptor itself (stdout is (FILE *)1).
- * stdout is line-buffered, as glibc's on a terminal: characters collect in __stdout_buffer and go
- * out in one write(2) at each newline, when the buffer is full, at fflush and at exit; other
- * descriptors (stderr) are written at once. Reading from stdin flushes stdout first, so that a
- * prompt shows before the program waits. */
+/* Output on a stream: fwrite and what is built on it (fputc, putc, putchar, fputs, puts), and
+ * fflush. A buffered stream collects bytes and makes one write(2) per buffer-full, or per line
+ * when line-buffered (stdout, as glibc's on a terminal); an unbuffered one (stderr) writes
+ * each call's bytes at once. */
 
-int write(int fd, const void *buf, int n);
-int read(int fd, void *buf, int n);
+int __flush(FILE *stream);              /* these two in stdfiles.c */
+int __write_all(FILE *stream, const void *bytes, int n);
 
-extern char __stdout_buffer[];          /* in exit.c, which flushes it at the end */
-extern int __stdout_used;
-
+/* Every output stream when stream is NULL; nothing to do for stdin. */
 int fflush(FILE *stream)
 {
-    int done = 0;
-    if (stream != stdout && stream != NULL)
-        return 0;                       /* nothing else is buffered */
-    while (done < __stdout_used) {
-        int n = write(1, __stdout_buffer + done, __stdout_used - done);
-        if (n <= 0) {
-            __stdout_used = 0;
-            return EOF;
-        }
-        done += n;
-    }
-    __stdout_used = 0;
-    return 0;
+    if (stream == NULL)
+        return __flush(stdout) | __flush(stderr);
+    return stream == stdin ? 0 : __flush(stream);
 }
 
 /* --8<-- [start:fwrite] */
 size_t fwrite(const void *p, size_t size, size_t count, FILE *stream)
 {
-    const char *bytes = p;
+    const unsigned char *bytes = p;
     size_t n = size * count, i;
-    if (stream != stdout)
-        return write((int)stream, bytes, n) == (int)n ? count : 0;
+    if (n == 0)
+        return 0;
+    if (stream == stdin) {              /* an input stream */
+        stream->error = 1;
+        return 0;
+    }
+    if (stream->mode == _IONBF)         /* straight out */
+        return __write_all(stream, bytes, n) / size;
     for (i = 0; i < n; i++) {
-        __stdout_buffer[__stdout_used++] = bytes[i];
-        if ((bytes[i] == '\n' || __stdout_used == BUFSIZ) && fflush(stdout) == EOF)
-            return 0;
+        stream->buffer[stream->used++] = bytes[i];
+        if ((stream->used == stream->size || (bytes[i] == '\n' && stream->mode == _IOLBF))
+            && __flush(stream) == EOF)
+            return i / size;
     }
     return count;
 }
@@ -74,34 +68,4 @@ int puts(const char *s)
     if (fputs(s, stdout) == EOF || fputc('\n', stdout) == EOF)
         return EOF;
     return strlen(s) + 1;
-}
-
-int fgetc(FILE *stream)
-{
-    unsigned char ch;
-    if (stream == stdin)
-        fflush(stdout);
-    return read((int)stream, &ch, 1) == 1 ? ch : EOF;
-}
-
-int getc(FILE *stream)
-{
-    return fgetc(stream);
-}
-
-int getchar(void)
-{
-    return fgetc(stdin);
-}
-
-/* A line (with its newline) or up to n - 1 characters; NULL at the end with nothing read. */
-char *fgets(char *s, int n, FILE *stream)
-{
-    int i = 0, c = 0;
-    while (i < n - 1 && c != '\n' && (c = fgetc(stream)) != EOF)
-        s[i++] = c;
-    if (i == 0 && n > 1)
-        return NULL;
-    s[i] = 0;
-    return s;
 }

@@ -1,0 +1,277 @@
+#include <ctype.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* The scanf family (C89 4.9.6.2), over one scanner that reads from a stream or a string:
+ * conversions d i u o x X p (through strtol/strtoul), e f g E G (through strtod), s c [ and n,
+ * with `*` (read, do not assign), a width, and h, l or L. The text of a number is collected
+ * first, as far as it can still become one (one character of look-ahead, pushed back after);
+ * then strtol or strtod converts that text. Not read: inf and nan, hexadecimal floating point. */
+
+#define NUMBER_MAX 128                  /* longer numbers are cut (glibc: no limit) */
+
+/* Where the characters come from: a stream, or a string; `count` is how many were read, for
+ * %n. */
+typedef struct {
+    FILE *stream;
+    const char *s;
+    int count;
+} Source;
+
+static int next(Source *in)
+{
+    int c = in->stream ? fgetc(in->stream) : *in->s ? (unsigned char)*in->s++ : EOF;
+    in->count += c != EOF;
+    return c;
+}
+
+static void back(Source *in, int c)
+{
+    if (c == EOF)
+        return;
+    in->count--;
+    if (in->stream)
+        ungetc(c, in->stream);
+    else
+        in->s--;
+}
+
+/* skips white space; the first character after it (pushed back), or EOF */
+static int skip_space(Source *in)
+{
+    int c;
+    while (isspace(c = next(in)))
+        ;
+    back(in, c);
+    return c;
+}
+
+/* May c extend text[0..n) towards a number of this conversion (lower case)? Integers: a
+ * sign, then "0x" for hex (x, p, and i), then digits of the base (i: 0x is hex, a leading 0
+ * octal); floating point: a sign, digits with one point, then e, a sign and digits. */
+static int extends_number(const char *text, int n, int c, int conversion)
+{
+    int start = n > 0 && (text[0] == '+' || text[0] == '-'), digits = n - start, i;
+    int base = conversion == 'o' ? 8 : conversion == 'x' || conversion == 'p' ? 16 : 10;
+    if (n == 0 && (c == '+' || c == '-'))
+        return 1;
+    if (conversion == 'e' || conversion == 'f' || conversion == 'g') {
+        const char *e = NULL;
+        int any_digit = 0;
+        for (i = start; i < n; i++) {
+            if (text[i] == 'e' || text[i] == 'E')
+                e = text + i;
+            any_digit |= isdigit((unsigned char)text[i]) != 0;
+        }
+        if (isdigit(c))
+            return 1;
+        if (c == '+' || c == '-')       /* the exponent's sign, right after the e */
+            return e != NULL && e == text + n - 1;
+        if (c == '.')
+            return e == NULL && memchr(text, '.', n) == NULL;
+        return (c == 'e' || c == 'E') && e == NULL && any_digit;
+    }
+    if (digits == 1 && text[start] == '0' && (c == 'x' || c == 'X'))
+        return base == 16 || conversion == 'i';
+    if (base == 16 || (conversion == 'i' && digits > 1 && (text[start + 1] | 0x20) == 'x'))
+        return isxdigit(c);
+    if (conversion == 'i' && digits > 0 && text[start] == '0')
+        base = 8;
+    return isdigit(c) && c - '0' < base;
+}
+
+/* Reads the longest text that may still be a number (at most width characters); returns its
+ * length. */
+static int read_number(Source *in, char *text, int width, int conversion)
+{
+    int n = 0, c;
+    if (width <= 0 || width >= NUMBER_MAX)
+        width = NUMBER_MAX - 1;
+    while (n < width && (c = next(in)) != EOF) {
+        if (!extends_number(text, n, c, conversion)) {
+            back(in, c);
+            break;
+        }
+        text[n++] = c;
+    }
+    text[n] = 0;
+    return n;
+}
+
+/* %[: the end of the set that starts at `set` (after the '['): its closing ']' (a ']' first
+ * is one of the set, not its end) */
+static const char *set_end(const char *set)
+{
+    const char *p = set + (*set == '^');
+    p += *p == ']';
+    while (*p && *p != ']')
+        p++;
+    return p;
+}
+
+/* Is c in the set [set, end)? a-z is a range, as in glibc (C89 leaves '-' to the library),
+ * except first or last, where '-' is itself. */
+static int in_set(const char *set, const char *end, int c)
+{
+    int negate = *set == '^', found = 0;
+    const unsigned char *p = (const unsigned char *)set + negate;
+    for (; p < (const unsigned char *)end; p++) {
+        if (p[1] == '-' && p + 2 < (const unsigned char *)end) {
+            found |= c >= p[0] && c <= p[2];
+            p += 2;
+        } else {
+            found |= c == p[0];
+        }
+    }
+    return found != negate;
+}
+
+/* --8<-- [start:scan] */
+static int scan(Source *in, const char *format, va_list ap)
+{
+    int assigned = 0, conversions = 0, c;
+    for (; *format; format++) {
+        int suppress = 0, width = 0, length = 0, conversion, n;
+        char text[NUMBER_MAX], *end;
+        if (isspace((unsigned char)*format)) {  /* white space matches any amount */
+            skip_space(in);
+            continue;
+        }
+        if (*format != '%' || format[1] == '%') {       /* a character that must be there */
+            format += *format == '%';
+            if (*format == '%')
+                skip_space(in);
+            if ((c = next(in)) != (unsigned char)*format) {
+                back(in, c);
+                return c == EOF && conversions == 0 ? EOF : assigned;
+            }
+            continue;
+        }
+        if (*++format == '*') {
+            suppress = 1;
+            format++;
+        }
+        for (; isdigit((unsigned char)*format); format++)
+            width = width * 10 + (*format - '0');
+        if (*format == 'h' || *format == 'l' || *format == 'L')
+            length = *format++;
+        conversion = *format;
+        if (conversion == 'n') {
+            if (!suppress)
+                *va_arg(ap, int *) = in->count;
+            continue;
+        }
+        if (conversion != 'c' && conversion != '[' && skip_space(in) == EOF)
+            return conversions == 0 ? EOF : assigned;
+        if (conversion == 'c' || conversion == 's' || conversion == '[') {
+            char *out = suppress ? NULL : va_arg(ap, char *);
+            const char *set = format + 1, *end_of_set = set_end(set);
+            if (width == 0)
+                width = conversion == 'c' ? 1 : 0x7FFFFFFF;
+            c = 0;
+            for (n = 0; n < width && (c = next(in)) != EOF; n++) {
+                if ((conversion == 's' && isspace(c))
+                    || (conversion == '[' && !in_set(set, end_of_set, c))) {
+                    back(in, c);
+                    break;
+                }
+                if (out)
+                    out[n] = c;
+            }
+            if (conversion == '[')
+                format = *end_of_set ? end_of_set : end_of_set - 1;
+            if (n == 0 || (conversion == 'c' && n < width))
+                return c == EOF && conversions == 0 ? EOF : assigned;
+            if (out && conversion != 'c')
+                out[n] = 0;
+        } else if (conversion && strchr("diuoxXpeEfgG", conversion)) {
+            int lower = conversion == 'X' || conversion == 'E' || conversion == 'G'
+                            ? conversion | 0x20 : conversion;  /* fmt: skip */
+            if (read_number(in, text, width, lower) == 0)
+                return assigned;
+            if (lower == 'e' || lower == 'f' || lower == 'g') {
+                double d = strtod(text, &end);
+                if (*end)               /* "1e" or "-": not a number after all */
+                    return assigned;
+                if (suppress)
+                    ;
+                else if (length == 'l' || length == 'L')
+                    *va_arg(ap, double *) = d;
+                else
+                    *va_arg(ap, float *) = (float)d;
+            } else {
+                int base = lower == 'd' || lower == 'u' ? 10 : lower == 'o' ? 8
+                           : lower == 'i' ? 0 : 16;     /* fmt: skip */
+                unsigned long value = lower == 'd' || lower == 'i'
+                                      ? (unsigned long)strtol(text, &end, base)
+                                      : strtoul(text, &end, base);  /* fmt: skip */
+                if (*end)               /* "-" or "0x" alone */
+                    return assigned;
+                if (suppress)
+                    ;
+                else if (lower == 'p')
+                    *va_arg(ap, void **) = (void *)value;
+                else if (length == 'h')
+                    *va_arg(ap, short *) = (short)value;
+                else
+                    *va_arg(ap, int *) = (int)value;    /* long is int's size on RV32 */
+            }
+        } else {
+            return assigned;            /* an unknown conversion */
+        }
+        conversions++;
+        assigned += !suppress;
+    }
+    return assigned;
+}
+/* --8<-- [end:scan] */
+
+int vfscanf(FILE *stream, const char *format, va_list ap)
+{
+    Source in;
+    in.stream = stream;
+    in.s = NULL;
+    in.count = 0;
+    return scan(&in, format, ap);
+}
+
+int vsscanf(const char *s, const char *format, va_list ap)
+{
+    Source in;
+    in.stream = NULL;
+    in.s = s;
+    in.count = 0;
+    return scan(&in, format, ap);
+}
+
+int fscanf(FILE *stream, const char *format, ...)
+{
+    va_list ap;
+    int n;
+    va_start(ap, format);
+    n = vfscanf(stream, format, ap);
+    va_end(ap);
+    return n;
+}
+
+int scanf(const char *format, ...)
+{
+    va_list ap;
+    int n;
+    va_start(ap, format);
+    n = vfscanf(stdin, format, ap);
+    va_end(ap);
+    return n;
+}
+
+int sscanf(const char *s, const char *format, ...)
+{
+    va_list ap;
+    int n;
+    va_start(ap, format);
+    n = vsscanf(s, format, ap);
+    va_end(ap);
+    return n;
+}
