@@ -15,8 +15,8 @@
  * Only the first MAX_DIGITS significant digits are kept; a digit 1 appended after them stands
  * for any non-zero digits dropped. A boundary between two doubles (a midpoint) has at most
  * 767 significant digits, so it cannot lie between the kept number and the true one: both
- * round alike. Also read: "inf", "infinity", "nan" and "nan(chars)" in any case (C99).
- * Not read: hexadecimal floating point ("0x1p3" gives 0, ending at the x). */
+ * round alike. Also read (C99): "inf", "infinity", "nan" and "nan(chars)" in any case, and
+ * hexadecimal floating point ("0x1.8p3" is 1.5 * 2^3), whose digits are bits: no division. */
 
 #define MAX_DIGITS 800                  /* significant digits kept */
 #define LIMB_BITS 16                    /* a limb: 16 bits in an unsigned, so limb * factor */
@@ -257,6 +257,54 @@ static int special_value(const char *p, double *value, unsigned sign)
     return 3;
 }
 
+/* The hex digits (with at most one point) and binary exponent at p, after "0x": the nearest
+ * double, through the same rounding. The first 64 bits of the digits are kept, the rest only
+ * as a sticky bit. */
+static double hex_to_double(unsigned sign, const char *p, char **end)
+{
+    unsigned hi = 0, lo = 0, d;
+    int point = 0, negative;
+    long e2 = 0, exponent = 0;
+    for (;; p++) {
+        if (*p == '.' && !point) {
+            point = 1;
+            continue;
+        }
+        if (!isxdigit((unsigned char)*p))
+            break;
+        d = isdigit((unsigned char)*p) ? *p - '0' : (*p | 0x20) - 'a' + 10;
+        if (hi >> 28 == 0) {            /* room for 4 more bits */
+            hi = hi << 4 | lo >> 28;
+            lo = lo << 4 | d;
+            e2 -= 4 * point;
+        } else {
+            lo |= d != 0;
+            e2 += 4 * !point;
+        }
+    }
+    if ((*p == 'p' || *p == 'P')
+        && (isdigit((unsigned char)p[1])
+            || ((p[1] == '+' || p[1] == '-') && isdigit((unsigned char)p[2])))) {
+        negative = p[1] == '-';
+        for (p += 1 + (p[1] == '+' || p[1] == '-'); isdigit((unsigned char)*p); p++)
+            if (exponent < 100000)
+                exponent = exponent * 10 + (*p - '0');
+        e2 += negative ? -exponent : exponent;
+    }
+    if (end)
+        *end = (char *)p;
+    if ((hi | lo) == 0)
+        return from_bits(sign, 0);
+    for (; !(hi >> 31); e2--) {         /* the leading 1 to bit 63 */
+        hi = hi << 1 | lo >> 31;
+        lo <<= 1;
+    }
+    e2 += 63;                           /* the value is hi:lo * 2^(e2 - 63) */
+    if (e2 > 1100 || e2 < -1200)        /* far out of range: saturate, as round would */
+        e2 = e2 > 0 ? 1100 : -1200;
+    return round_to_double(sign, hi, lo, e2);
+}
+
 /* --8<-- [start:strtod] */
 double strtod(const char *s, char **end)
 {
@@ -275,6 +323,9 @@ double strtod(const char *s, char **end)
             *end = (char *)p + special;
         return value;
     }
+    if (p[0] == '0' && (p[1] | 0x20) == 'x'
+        && (isxdigit((unsigned char)p[2]) || (p[2] == '.' && isxdigit((unsigned char)p[3]))))
+        return hex_to_double(sign, p + 2, end);
     /* the significand: digits with at most one point; leading zeros are not significant */
     for (;; p++) {
         if (*p == '.' && !point) {
