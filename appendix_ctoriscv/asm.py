@@ -231,9 +231,13 @@ PSEUDO = {  # (name, number of operands) -> the base instruction it stands for
     ("ret", 0): "jalr zero, 0(ra)",
 }
 # --8<-- [end:pseudo]
+# the same, split once: (base instruction, a template per operand)
+PSEUDO_PARTS = {key: (text.split(None, 1)[0], split_operands(text.partition(" ")[2]))
+                for key, text in PSEUDO.items()}  # fmt: skip
 
 # *** 4. the assembler ***
 
+SYNTAX = {name: op.syntax.split(",") if op.syntax else [] for name, op in isa.INSTRUCTIONS.items()}
 MEMORY_OPERAND = re.compile(r"^(?P<offset>.*)\(\s*(?P<reg>[\w$]+)\s*\)$")
 RELOC_OPERATOR = re.compile(r"^%(?P<kind>hi|lo)\((?P<expr>.*)\)$")
 LABEL = re.compile(r"^\s*(?P<name>[A-Za-z_.$][\w.$]*|\d+)\s*:")
@@ -375,7 +379,7 @@ class Assembler:
             word = isa.encode(name, imm=bits[0] << 4 | bits[1])
             self.emit(word.to_bytes(4, "little"))
             return
-        syntax = op.syntax.split(",") if op.syntax else []
+        syntax = SYNTAX[name]
         if len(operands) != len(syntax):
             raise _LineError(f"`{name}` takes {len(syntax)} operands ({op.syntax or 'none'}), "
                              f"got {len(operands)}")  # fmt: skip
@@ -401,8 +405,8 @@ class Assembler:
         """Expand a pseudo-instruction; False if `name` is none."""
         n = len(operands)
         if (name, n) in PSEUDO:
-            base, *rest = PSEUDO[(name, n)].format(*operands).split(None, 1)
-            self.instruction(base, split_operands(rest[0]) if rest else [])
+            base, templates = PSEUDO_PARTS[(name, n)]
+            self.instruction(base, [t.format(*operands) for t in templates])
         elif name == "li" and n == 2:
             value = self.constant(operands[1])
             if not -(1 << 31) <= value < 1 << 32:
