@@ -39,7 +39,7 @@ static double from_bits(unsigned hi, unsigned lo)
 /* *** big integers: n limbs of 16 bits, least significant first, no leading zero limb *** */
 
 /* a = a * factor + addend (factor and addend < 2^16); the new limb count. The factors of
- * the long loops, 625 and 10000, are multiplied by shifts and adds: RV32I has no multiply
+ * the long loops, 15625 and 10000, are multiplied by shifts and adds: RV32I has no multiply
  * instruction, and __mulsi3 takes a loop step per bit of the factor. */
 static int big_mul_add(unsigned *a, int n, unsigned factor, unsigned addend)
 {
@@ -47,8 +47,8 @@ static int big_mul_add(unsigned *a, int n, unsigned factor, unsigned addend)
     int i;
     for (i = 0; i < n; i++) {
         x = a[i];
-        if (factor == 625)
-            x = (x << 9) + (x << 7) - (x << 4) + x;
+        if (factor == 15625)            /* 16384 - 512 - 256 + 8 + 1 */
+            x = (x << 14) - (x << 9) - (x << 8) + (x << 3) + x;
         else if (factor == 10000)
             x = (x << 13) + (x << 10) + (x << 9) + (x << 8) + (x << 4);
         else
@@ -65,8 +65,8 @@ static int big_mul_add(unsigned *a, int n, unsigned factor, unsigned addend)
 /* a = a * 5^k */
 static int big_mul_pow5(unsigned *a, int n, int k)
 {
-    for (; k >= 4; k -= 4)
-        n = big_mul_add(a, n, 625, 0);
+    for (; k >= 6; k -= 6)
+        n = big_mul_add(a, n, 15625, 0);       /* 5^6, the largest power below 2^16 */
     for (; k > 0; k--)
         n = big_mul_add(a, n, 5, 0);
     return n;
@@ -110,18 +110,28 @@ static int big_compare(const unsigned *a, int na, const unsigned *b, int nb)
     return 0;
 }
 
-/* One step of long division in one pass: a = 2 * (a - b) if subtract, else 2 * a; b has
- * at least na limbs (zeros on top). The new limb count. */
+/* Two 16-bit limbs to a 32-bit word, in place: the division needs no products, so it can
+ * take 32 bits at a time. The new count, in words. */
+static int big_to_words(unsigned *a, int n)
+{
+    int i;
+    for (i = 0; 2 * i < n; i++)
+        a[i] = a[2 * i] | (2 * i + 1 < n ? a[2 * i + 1] << LIMB_BITS : 0);
+    return i;
+}
+
+/* One step of long division, in one pass over 32-bit words: a = 2 * (a - b) if subtract,
+ * else 2 * a; b has at least na words (zeros on top). The new word count. */
 static int big_step(unsigned *a, int na, const unsigned *b, int subtract)
 {
-    unsigned borrow = 0, carry = 0, mask = subtract ? LIMB_MASK : 0, x;
+    unsigned borrow = 0, carry = 0, mask = subtract ? 0xFFFFFFFFU : 0, x, y;
     int i;
     for (i = 0; i < na; i++) {
-        x = a[i] - (b[i] & mask) - borrow;
-        borrow = x >> 31;               /* wrapped below zero */
-        x &= LIMB_MASK;
-        a[i] = (x << 1 | carry) & LIMB_MASK;
-        carry = x >> (LIMB_BITS - 1);
+        y = b[i] & mask;
+        x = a[i] - y - borrow;
+        borrow = a[i] < y || (a[i] == y && borrow);     /* a[i] - y - borrow < 0 */
+        a[i] = x << 1 | carry;
+        carry = x >> 31;
     }
     if (carry)
         a[na++] = carry;
@@ -215,7 +225,9 @@ static double decimal_to_double(unsigned sign, const char *digits, int n, int sc
         e2--;
     }
     /* long division, one quotient bit per step: 64 bits of R / Q, the first one 1. R < 2Q
-     * all along, so R has at most one limb more than Q: a zero limb on Q's top. */
+     * all along, so R has at most one word more than Q: a zero word on Q's top. */
+    nr = big_to_words(r, nr);
+    nq = big_to_words(q, nq);
     q[nq] = 0;
     for (i = 0; i < 64; i++) {
         unsigned bit = big_compare(r, nr, q, nq) >= 0;
