@@ -3,8 +3,11 @@ tests/appendix_ctoriscv/libc/ is run on the emulator and, compiled by the host's
 glibc, natively; both must print the same. Where glibc's answers differ by design (its rand,
 64-bit long) the reference is the C standard's formula or a Python computation."""
 
+import errno
+import os
 import random
 import struct
+import sys
 from pathlib import Path
 
 import pytest
@@ -34,6 +37,8 @@ def run_ours(source: str, opt_level: int = 1, stdin: bytes = b"", max_steps=200_
         ("sort", 0),
         ("sort", 1),
         ("malloc_stress", 1),
+        ("tokens", 0),
+        ("tokens", 1),
     ],
 )
 def test_program_matches_glibc(name, opt_level, native_run):
@@ -258,6 +263,26 @@ def test_assert_reports_on_stderr_and_aborts():
     assert ours.stdout == b"before\n"
     assert ours.stderr == b"prog.c:7: Assertion `x + 1 == 5' failed.\n"
     assert ours.exit_code == 134  # as a shell shows SIGABRT: 128 + 6
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="the messages are glibc's (os.strerror)")
+def test_perror_writes_the_message_of_errno_on_stderr():
+    """perror's format and strerror's words are glibc's, which Python's os.strerror gives"""
+    source = r"""
+    #include <errno.h>
+    #include <stdio.h>
+    int main(void) {
+        errno = ERANGE; perror("strtod");
+        errno = ENOENT; perror("");
+        errno = 7777; perror(NULL);
+        printf("done\n");
+        return 0;
+    }"""
+    ours = run_ours(source)
+    assert ours.stdout == b"done\n"
+    messages = [f"strtod: {os.strerror(errno.ERANGE)}", os.strerror(errno.ENOENT),
+                os.strerror(7777)]  # fmt: skip
+    assert ours.stderr.decode().splitlines() == messages
 
 
 def test_ndebug_removes_asserts():
