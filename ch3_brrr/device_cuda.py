@@ -5,7 +5,9 @@ the GPU. It is `contiguous_only`: the dispatcher hands every kernel dense row-ma
 except COPY, which takes any strided view (ch2_lego/backend.py). A python-number operand becomes
 a one-element device buffer read with step 0. Memory is ours (ops_cuda's Allocator); the
 launchers describe shapes to the kernels in small int64 structs passed by value.
-Left out: the non-core ops (ch2 decomposes them), streams, a caching allocator.
+Of ch2's optional fused layers it runs softmax, the layer norm forward and cross-entropy as the
+row kernels of chapter 3's ladders (section 4). Left out: the other non-core ops (ch2 decomposes
+them), streams, a caching allocator.
 """
 
 from __future__ import annotations
@@ -16,7 +18,13 @@ import numpy as np
 
 from ch2_lego.backend import Device, Ops, register, register_device
 from ch2_lego.dtype import DTYPES, float32, float64, int32, int64
-from ch2_lego.errors import DTypeError, IntegerDivisionError, OutOfRangeError, UnsupportedOpError
+from ch2_lego.errors import (
+    DTypeError,
+    IndexValueError,
+    IntegerDivisionError,
+    OutOfRangeError,
+    UnsupportedOpError,
+)
 from ch3_brrr.ladders.common_cuda import kernel_source
 from ch3_brrr.runtime.device import get_device
 
@@ -326,6 +334,88 @@ def argsort(out, x, axis, descending):
                                     global_size=(min(rows, 65535),), local_size=(128,))
 
 
+# *** 4. ch2's fused layers: the row kernels of softmax.cu, layernorm.cu, cross_entropy.cu ***
+# float32 rows of the last dim, dense (the dispatcher copies every operand dense first); what
+# they do not take (another axis, float64) and the layer norm backward run as ch2's
+# decompositions.
+
+ROW_CAP = 256 * 8 * 4  # the longest row the register-cached rungs hold; longer ones stream
+
+
+def row_kernel(file: str, name: str):
+    return GPU.build(name, kernel_source(file))
+
+
+def row_shape(x: Operand, n_dims: int = 1) -> tuple[int, int]:
+    cols = math.prod(x.shape[len(x.shape) - n_dims:])
+    return (x.numel // cols if cols else 0), cols
+
+
+def fused_softmax(out, x, axis):
+    if axis != len(x.shape) - 1:
+        return NotImplemented
+    n, c = row_shape(x)
+    name = "softmax_v4_registers" if c <= ROW_CAP else "softmax_v3_online"
+    if n:
+        row_kernel("softmax", name)(x.ptr, out.ptr, global_size=(n,), local_size=(256,),
+                                    vals=(n, c))
+
+
+def dense_row(v: Operand, n: int) -> Operand:
+    """A weight or bias as n dense floats: itself, or a python number's constant spread out."""
+    if v.step:
+        return v
+    row = Operand(CudaMemory(n, v.dtype), (n,), (1,), 0)
+    copy(row, v)
+    return row
+
+
+def fused_layer_norm(out, mean, rstd, x, w, b, n_dims, eps):
+    n, c = row_shape(x, n_dims)
+    name = "layernorm_v2_registers" if c <= ROW_CAP else "layernorm_v1_block"
+    # NOTE: held in names until the launch: a freed row's memory would go to the next one
+    w, b = dense_row(w, c), dense_row(b, c)
+    if n:
+        row_kernel("layernorm", name)(x.ptr, w.ptr, b.ptr, out.ptr, mean.ptr, rstd.ptr,
+                                      global_size=(n,), local_size=(256,),
+                                      vals=(n, c, float(eps)))
+
+
+def cross_entropy_launch(logits, target, loss, dlogits):
+    """cross_entropy_fused: loss per row, and dlogits = softmax - onehot (dloss 1) if given.
+    ch2 passes ignored rows' targets as 0, so no target equals the ignore_index -1."""
+    n, v = logits.shape
+    row_kernel("cross_entropy", "cross_entropy_fused")(
+        logits.ptr, target.ptr, loss.ptr, 0 if dlogits is None else dlogits.ptr,
+        global_size=(n,), local_size=(256,), vals=(n, v, 1.0, I64(-1)))
+
+
+def fused_cross_entropy(loss, logits, target):
+    n, v = logits.shape
+    if not n:
+        return
+    targets = download(target.mem)  # the range check reads them, as gather's check syncs
+    bad = (targets < 0) | (targets >= v)
+    if bad.any():
+        value = int(targets[bad][0])
+        raise IndexValueError(f"index {value} is out of bounds for dimension 1 with size {v}",
+                              value)
+    cross_entropy_launch(logits, target, loss, None)
+
+
+def fused_cross_entropy_backward(dlogits, logits, target, dloss):
+    """softmax - onehot from the fused kernel, then times dloss[n] per row (the kernel takes one
+    dloss for all rows): three passes where the decomposition makes eight."""
+    n, v = logits.shape
+    if not n:
+        return
+    loss = Operand(CudaMemory(n, dloss.dtype), (n,), (1,), 0)  # computed again, not needed
+    cross_entropy_launch(logits, target, loss, dlogits)
+    scale = Operand(CudaMemory(n * v, dloss.dtype), (n, v), (v, 1), 0)
+    copy(scale, Operand(dloss.mem, (n, v), (1, 0), dloss.offset))  # dloss[n] along each row
+    binary("mul")(dlogits, dlogits, scale)
+
+
 ALL, NUMBERS, FLOATS = DTYPES, (int32, int64, float32, float64), (float32, float64)
 KERNELS = {
     Ops.FILL: (fill, ALL), Ops.COPY: (copy, ALL),
@@ -343,6 +433,11 @@ KERNELS = {
     Ops.GATHER: (gather, ALL), Ops.SCATTER_ADD: (scatter_add, NUMBERS),
     Ops.INDEX: (index, ALL), Ops.INDEX_PUT: (index_put, NUMBERS), Ops.ARGSORT: (argsort, ALL),
 }
-for _op, (_fn, _dtypes) in KERNELS.items():
+FUSED_KERNELS = {
+    Ops.SOFTMAX: (fused_softmax, (float32,)), Ops.LAYER_NORM: (fused_layer_norm, (float32,)),
+    Ops.CROSS_ENTROPY: (fused_cross_entropy, (float32,)),
+    Ops.CROSS_ENTROPY_BACKWARD: (fused_cross_entropy_backward, (float32,)),
+}
+for _op, (_fn, _dtypes) in {**KERNELS, **FUSED_KERNELS}.items():
     register("cuda", _op, _fn, _dtypes)
 assert not DEVICE.missing_core(), DEVICE.missing_core()

@@ -10,6 +10,7 @@ The dtype policy, as WGSL has no 64-bit and no bool storage:
   bool     stored as i32 words holding 0 or 1;
   float64  not supported: ch2 raises its DTypeError naming the dtype and the device.
 Kernels come from kernels_wgpu.py; each op's scalar function is one WGSL expression below.
+Of ch2's optional fused layers it runs softmax and the cross-entropy forward as row kernels.
 A GPU kernel cannot raise: the checks ch2 wants from kernels (integer // or % by zero, integer
 ** negative, index ranges) are made in the kernel, which flags a fault word; the error is raised
 at the next download, as CUDA reports device-side asserts at the next sync.
@@ -157,8 +158,10 @@ def where(out, cond, a, b) -> None:
 REDUCE = {  # op: (out type, x type) -> (combine, identity, element as out's type or None)
     Ops.SUM: lambda o, x: ("a + b", "0", None),
     Ops.PROD: lambda o, x: ("a * b", "1", None),
-    Ops.RMAX: lambda o, x: ("max_f32(a, b)" if o == "f32" else "max(a, b)", NEG_INF[o], None),
-    Ops.RMIN: lambda o, x: ("-max_f32(-a, -b)" if o == "f32" else "min(a, b)", POS_INF[o], None),
+    Ops.REDUCE_MAX: lambda o, x: ("max_f32(a, b)" if o == "f32" else "max(a, b)", NEG_INF[o],
+                                  None),
+    Ops.REDUCE_MIN: lambda o, x: ("-max_f32(-a, -b)" if o == "f32" else "min(a, b)", POS_INF[o],
+                                  None),
     Ops.ANY: lambda o, x: ("max(a, b)", "0", f"select(0, 1, v != {ZERO[x]})"),
     Ops.ALL: lambda o, x: ("min(a, b)", "1", f"select(0, 1, v != {ZERO[x]})"),
 }
@@ -174,7 +177,38 @@ def argmax(out, x, axes) -> None:
     K.argmax(out, x, axes[0])
 
 
-# *** 4. registration ***
+# *** 4. ch2's fused layers: the row kernels (softmax.wgsl, cross_entropy.wgsl) ***
+# They take a dense (R, C) matrix from word 0 of its buffer, R <= 65535 workgroups; other
+# operands are declined, and ch2 runs the decomposition. The layer norm kernel keeps no mean
+# and rstd, which ch2's backward needs, and there are no backward kernels: those decompose.
+
+
+def dense_rows(v: K.WGPUView) -> K.WGPUView | None:
+    """v as a (R, C) matrix over the last dim, or None if it is not dense from word 0."""
+    row_major = tuple(int(np.prod(v.shape[d + 1:])) for d in range(len(v.shape)))
+    if v.offset or any(s != r for s, r, n in zip(v.strides, row_major, v.shape) if n > 1):
+        return None
+    cols = v.shape[-1] if v.shape else 1
+    rows = v.numel // cols if cols else 0
+    return v._replace(shape=(rows, cols), strides=(cols, 1)) if 0 < rows <= 65535 else None
+
+
+def softmax(out, x, axis):
+    rows_out, rows_x = dense_rows(out), dense_rows(x)
+    if axis != len(x.shape) - 1 or rows_out is None or rows_x is None:
+        return NotImplemented
+    K.softmax(rows_out, rows_x)
+
+
+def cross_entropy(loss, logits, target):
+    rows = dense_rows(logits)
+    if rows is None or dense_rows(target) is None or dense_rows(loss) is None:
+        return NotImplemented
+    # ch2 passes the targets of ignored rows as 0, so no target equals ignore_index -1 here
+    K.cross_entropy(loss, rows, target, ignore_index=-1)
+
+
+# *** 5. registration ***
 
 
 def register() -> backend.Device:
@@ -198,6 +232,7 @@ def register() -> backend.Device:
         Ops.GATHER: (K.gather, ALL), Ops.SCATTER_ADD: (K.scatter_add, ALL),
         Ops.INDEX: (K.index, ALL), Ops.INDEX_PUT: (K.index_put, ALL),
         Ops.ARGSORT: (K.argsort, ALL),
+        Ops.SOFTMAX: (softmax, FLOAT), Ops.CROSS_ENTROPY: (cross_entropy, FLOAT),
     }
     for op, (kernel, dtypes) in others.items():
         backend.register("wgpu", op, kernel, dtypes)

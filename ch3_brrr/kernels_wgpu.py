@@ -455,8 +455,9 @@ def argsort(out: WGPUView, x: WGPUView, axis: int, descending: bool) -> None:
 # *** 7. fused row kernels: softmax, layer norm, cross-entropy ***
 
 
-def _rows(file: str, out: WGPUView, inputs, extra=(0, 0)) -> None:
-    """Run a rows.wgsl kernel: one workgroup per row of contiguous (R, C) matrices."""
+def _rows(file: str, out: WGPUView, inputs, extra=(0, 0), buffers=()) -> None:
+    """Run a rows.wgsl kernel: one workgroup per row of contiguous (R, C) matrices; `buffers`
+    are bound after the inputs (the fault word)."""
     for v in (out, *inputs):  # the kernels index whole buffers from word 0, row-major
         row_major = tuple(math.prod(v.shape[d + 1:]) for d in range(len(v.shape)))
         if v.offset or (v.strides != row_major and v.numel > 1):
@@ -467,7 +468,7 @@ def _rows(file: str, out: WGPUView, inputs, extra=(0, 0)) -> None:
     src = source("rows") + source(file)
     prog = device().build(file, src)
     if rows:  # the uniform dims is the Program's vals buffer (cached by content)
-        prog(out.data.buf, *[v.data.buf for v in inputs], global_size=(rows, 1, 1),
+        prog(out.data.buf, *[v.data.buf for v in inputs], *buffers, global_size=(rows, 1, 1),
              vals=(rows, cols, *extra))
 
 
@@ -486,7 +487,9 @@ def layernorm(out: WGPUView, x: WGPUView, weight: WGPUView, bias: WGPUView,
 
 def cross_entropy(loss: WGPUView, logits: WGPUView, target: WGPUView,
                   ignore_index: int = -100) -> None:
-    """loss[r] = logsumexp(logits[r]) - logits[r, target[r]] (0 where target == ignore_index).
+    """loss[r] = logsumexp(logits[r]) - logits[r, target[r]] (0 where target == ignore_index;
+    a target out of range raises GATHER_FAULT at the next download).
 
     Shapes: logits (R, C), target (R,) int -> loss (R,), all contiguous."""
-    _rows("cross_entropy", loss, [logits, target], (ignore_index, 0))
+    _rows("cross_entropy", loss, [logits, target], (ignore_index, GATHER_FAULT),
+          (FAULT.binding(),))
