@@ -129,8 +129,9 @@ class Indexer:
             src_idx = tuple(at if a == axis else i for a, i in enumerate(idx))
             out = self.scalar(node.src[0], src_idx, valid.alu(Ops.AND, inside))
             if at not in out.toposort():  # x is a constant, so nothing reads at the index:
-                # a select on the checked index keeps the check (eager raises there too)
-                out = UOp(Ops.WHERE, node.dtype, (at.lt(size), out, UOp.const(0, node.dtype)))
+                # a select on the checked index keeps the check (eager raises there too); its
+                # other side is the index itself, so no rule folds where(c, 0, 0) away
+                out = UOp(Ops.WHERE, node.dtype, (at.lt(size), out, at.cast(node.dtype)))
         elif node.op is Ops.CONTIGUOUS:
             out = self.scalar(node.src[0], idx, valid)
         elif node.op in GroupOp.ALU:

@@ -29,8 +29,6 @@ _spec.loader.exec_module(diff)
 GAPS = {
     "remainder_special": "a float % renders as a - b*floor(a/b): inf divisors give nan and a "
                          "zero loses its sign, where torch computes fmod and adjusts",
-    "nll_target_oob": "the target is checked by a gather from a constant (zero) input; "
-                      "constant folding removes the gather with its check",
     "view_dtype_same_size": "view(dtype) reinterprets host memory: ch2 allows it on cpu only",
     "view_dtype_bigger": "view(dtype) reinterprets host memory: ch2 allows it on cpu only",
 }
