@@ -4,12 +4,14 @@
 that expands to either; object-like and function-like `#define` with `#` and `##`, `#undef`,
 `#if`/`#ifdef`/`#ifndef`/`#elif`/`#else`/`#endif` with `defined`. Expansion follows Prosser's
 algorithm: a token's hideset names the macros that may not expand it again.
-There are no system headers; `#line` is ignored.
+Predefined: __FILE__, __LINE__, __DATE__, __TIME__, __STDC__ (C89 3.8.8) and __riscv. The C
+library's headers are runtime/include; `#line` is ignored.
 """
 
 from __future__ import annotations
 
 import os
+import time
 from dataclasses import dataclass, field
 
 from appendix_ctoriscv.defs import SourceFile, Token, TokenKind
@@ -478,6 +480,16 @@ def join_adjacent_strings(tokens: list[Token]) -> list[Token]:
     return out
 
 
+def translation_time() -> dict[str, str]:
+    """__DATE__ ("Dec  5 2026") and __TIME__ ("18:30:00") of now, in local time; as gcc, the
+    UTC time of $SOURCE_DATE_EPOCH instead where it is set, for reproducible builds."""
+    epoch = os.environ.get("SOURCE_DATE_EPOCH", "")
+    now = time.gmtime(int(epoch)) if epoch.isdigit() else time.localtime()
+    month = "Jan Feb Mar Apr May Jun Jul Aug Sep Oct Nov Dec".split()[now.tm_mon - 1]
+    return {"__DATE__": f"{month} {now.tm_mday:2d} {now.tm_year}",
+            "__TIME__": time.strftime("%H:%M:%S", now)}
+
+
 def preprocess(
     tokens: list[Token], diag: Diagnostics, include_paths=(), std: str = "c99"
 ) -> list[Token]:
@@ -485,6 +497,8 @@ def preprocess(
     pp = Preprocessor(diag, list(include_paths), std)
     pp.macros["__STDC__"] = Macro("__STDC__", [new_num(tokens[-1], 1)])
     pp.macros["__riscv"] = Macro("__riscv", [new_num(tokens[-1], 1)])
+    for name, text in translation_time().items():  # C89 3.8.8: __DATE__ and __TIME__
+        pp.macros[name] = Macro(name, [stringize(tokens[-1], [copy_token(tokens[-1], text=text)])])
     out = join_adjacent_strings(pp.run(tokens))
     convert_keywords(out)
     return out

@@ -202,3 +202,17 @@ def test_include_of_a_macro_that_is_no_header_name(tmp_path, src, message):
         (tmp_path / "main.c").write_text(src)
         assert subprocess.run(["gcc", "-E", str(tmp_path / "main.c")],
                               capture_output=True).returncode != 0
+
+
+@pytest.mark.parametrize("epoch", [0, 1_700_000_000, 1_709_251_199, 4_102_444_799])
+def test_date_and_time_are_gccs_for_the_same_source_date_epoch(native_run, monkeypatch, epoch):
+    """C89's __DATE__ ("Mmm dd yyyy", the day padded with a space) and __TIME__; with
+    $SOURCE_DATE_EPOCH set, gcc uses that moment in UTC, and so do we."""
+    from appendix_ctoriscv import emu
+    from appendix_ctoriscv.main import compile_executable
+
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", str(epoch))
+    src = ('#include <stdio.h>\nint main(void) { printf("%s|%s|%d|%d\\n", __DATE__, __TIME__,'
+           " (int)sizeof __DATE__, (int)sizeof __TIME__); return 0; }\n")
+    _, exe = compile_executable(src, "t.c")
+    assert emu.run(exe).stdout == native_run(src)[1]
