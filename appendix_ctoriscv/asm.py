@@ -29,8 +29,14 @@ class _LineError(Exception):
     """One statement is wrong; assemble() adds the file and line and carries on."""
 
 
+SPECIAL_IN_LINE = re.compile("[\"'#;]")  # what makes a line more than one plain statement
+QUOTES = re.compile("[\"']")
+
+
 def split_statements(line: str) -> list[str]:
     """The statements of one line: `#` starts a comment, `;` separates, quotes protect both."""
+    if not SPECIAL_IN_LINE.search(line):  # most lines: one statement, nothing to scan for
+        return [line.strip()] if line.strip() else []
     statements, start, quote, i = [], 0, None, 0
     while i < len(line):
         ch = line[i]
@@ -53,6 +59,11 @@ def split_statements(line: str) -> list[str]:
 
 def split_operands(text: str) -> list[str]:
     """Split at commas outside parentheses and quotes: `a0, %lo(x)(a1)` -> [a0, %lo(x)(a1)]."""
+    paren = text.find("(")
+    if (paren < 0 or text.rfind(",") < paren) and not QUOTES.search(text):
+        # no comma inside parentheses or quotes (`t0, -12(s0)`): a plain split does
+        parts = [part.strip() for part in text.split(",")]
+        return parts if parts != [""] else []
     parts, depth, quote, start, i = [], 0, None, 0, 0
     while i < len(text):
         ch = text[i]
@@ -106,6 +117,7 @@ def parse_string(text: str) -> bytes:
 
 TOKEN = re.compile(r"\s*(?:(?P<num>0[xX][0-9a-fA-F]+|0[bB][01]+|\d+[bf]?)|(?P<chr>'(?:\\.|[^'])+')|"
                    r"(?P<sym>[A-Za-z_.$][\w.$]*)|(?P<op><<|>>|[-+*/%&|^~()]))")  # fmt: skip
+PLAIN_OPERAND = re.compile(r"\s*(?:(?P<num>-?(?:[1-9]\d*|0))|(?P<sym>[A-Za-z_.$][\w.$]*))\s*")
 BINARY = {"|": 1, "^": 2, "&": 3, "<<": 4, ">>": 4, "+": 5, "-": 5, "*": 6, "/": 6, "%": 6}
 
 
@@ -219,9 +231,13 @@ PSEUDO = {  # (name, number of operands) -> the base instruction it stands for
     ("ret", 0): "jalr zero, 0(ra)",
 }
 # --8<-- [end:pseudo]
+# the same, split once: (base instruction, a template per operand)
+PSEUDO_PARTS = {key: (text.split(None, 1)[0], split_operands(text.partition(" ")[2]))
+                for key, text in PSEUDO.items()}  # fmt: skip
 
 # *** 4. the assembler ***
 
+SYNTAX = {name: op.syntax.split(",") if op.syntax else [] for name, op in isa.INSTRUCTIONS.items()}
 MEMORY_OPERAND = re.compile(r"^(?P<offset>.*)\(\s*(?P<reg>[\w$]+)\s*\)$")
 RELOC_OPERATOR = re.compile(r"^%(?P<kind>hi|lo)\((?P<expr>.*)\)$")
 LABEL = re.compile(r"^\s*(?P<name>[A-Za-z_.$][\w.$]*|\d+)\s*:")
@@ -274,7 +290,12 @@ class Assembler:
         return sym.value if sym is not None and sym.section == "*ABS*" else None
 
     def expr(self, text: str) -> tuple[str | None, int]:
-        sym, val = Expr(text, self.lookup).value
+        if m := PLAIN_OPERAND.fullmatch(text):  # most operands: a decimal number or a name
+            const = None if m["num"] is None else int(m["num"])
+            const = self.lookup(m["sym"]) if m["sym"] is not None else const
+            sym, val = (None, const) if const is not None else (m["sym"], 0)
+        else:
+            sym, val = Expr(text, self.lookup).value
         if sym == ".":  # the location counter: a hidden label at the start of this statement
             self.dots += 1
             sym = f".\x02{self.dots}"
@@ -358,7 +379,7 @@ class Assembler:
             word = isa.encode(name, imm=bits[0] << 4 | bits[1])
             self.emit(word.to_bytes(4, "little"))
             return
-        syntax = op.syntax.split(",") if op.syntax else []
+        syntax = SYNTAX[name]
         if len(operands) != len(syntax):
             raise _LineError(f"`{name}` takes {len(syntax)} operands ({op.syntax or 'none'}), "
                              f"got {len(operands)}")  # fmt: skip
@@ -384,8 +405,8 @@ class Assembler:
         """Expand a pseudo-instruction; False if `name` is none."""
         n = len(operands)
         if (name, n) in PSEUDO:
-            base, *rest = PSEUDO[(name, n)].format(*operands).split(None, 1)
-            self.instruction(base, split_operands(rest[0]) if rest else [])
+            base, templates = PSEUDO_PARTS[(name, n)]
+            self.instruction(base, [t.format(*operands) for t in templates])
         elif name == "li" and n == 2:
             value = self.constant(operands[1])
             if not -(1 << 31) <= value < 1 << 32:

@@ -5,7 +5,7 @@ run(elf, stdin, stdout, max_steps) -> RunResult. The program gets 32 registers, 
 Linux's read, write, exit, exit_group and brk. A bad access, a jump outside the code or an
 illegal instruction raises EmulatorFault. Only stdin, stdout and stderr touch the host. Each
 basic block is translated once into Python (blocks.py); where code runs hot, regions.py
-translates the blocks around it into one function.
+translates the blocks around it into one function, with fastpath.py's fast paths.
 """
 
 from __future__ import annotations
@@ -70,6 +70,7 @@ class Memory:
         self.ram = mmap.mmap(-1, size)
         # the same memory as 32-bit words, in the host's byte order: little-endian, as RV32I
         self.words = memoryview(self.ram).cast("I")
+        self.stack = [0] * (STACK_SIZE // 4)  # the stack's words (see stack_bytes)
         self.top, self.stack_lo = size, size - STACK_SIZE
         if not exe.segments:
             raise EmulatorFault("the executable has no loadable segments", exe.entry)
@@ -112,58 +113,90 @@ class Memory:
             why = f"stack overflow: beyond the {STACK_SIZE >> 20} MiB stack limit"
         raise EmulatorFault(f"{kind} {size} bytes at 0x{address:08x} ({why})", pc, address)
 
+    # The stack is a Python list of 32-bit words (self.stack, word k at stack_lo + 4k), not part
+    # of `ram`: locals are most loads and stores of compiled code, and a list subscript costs
+    # half what a memoryview's does. Aligned words there are one subscript; anything else on
+    # the stack goes through its bytes (stack_bytes, put_stack_bytes).
+
+    def stack_bytes(self, a: int, size: int) -> bytes:
+        """`size` bytes of the stack at `a` (all of them in the stack)."""
+        first, last = (a - self.stack_lo) >> 2, (a + size - 1 - self.stack_lo) >> 2
+        words = self.stack[first : last + 1]
+        return struct.pack(f"<{len(words)}I", *words)[a & 3 : (a & 3) + size]
+
+    def put_stack_bytes(self, a: int, data: bytes) -> None:
+        first, last = (a - self.stack_lo) >> 2, (a + len(data) - 1 - self.stack_lo) >> 2
+        words = bytearray(struct.pack(f"<{last - first + 1}I", *self.stack[first : last + 1]))
+        words[a & 3 : (a & 3) + len(data)] = data
+        self.stack[first : last + 1] = struct.unpack(f"<{last - first + 1}I", words)
+
     # What translated code calls: a quick test of the three ranges (the stack first: most loads
-    # and stores are to locals), then struct; anything else goes to the full check.
+    # and stores are to locals), then a subscript or struct; anything else goes to the full check.
     # --8<-- [start:memory_ops]
     def lw(self, a: int, pc: int) -> int:
-        if not (self.stack_lo <= a <= self.top - 4 or self.write_lo <= a <= self.brk - 4
-                or self.ro_lo <= a <= self.ro_hi - 4):
+        if self.stack_lo <= a <= self.top - 4:
+            if not a & 3:
+                return self.stack[(a - self.stack_lo) >> 2]
+            return U32.unpack(self.stack_bytes(a, 4))[0]
+        if not (self.write_lo <= a <= self.brk - 4 or self.ro_lo <= a <= self.ro_hi - 4):
             self.check(a, 4, False, pc)
         return U32.unpack_from(self.ram, a)[0]
 
     def sw(self, a: int, value: int, pc: int) -> None:
-        if not (self.stack_lo <= a <= self.top - 4 or self.write_lo <= a <= self.brk - 4):
+        if self.stack_lo <= a <= self.top - 4:
+            if not a & 3:
+                self.stack[(a - self.stack_lo) >> 2] = value
+            else:
+                self.put_stack_bytes(a, U32.pack(value))
+            return
+        if not self.write_lo <= a <= self.brk - 4:
             self.check(a, 4, True, pc)
         U32.pack_into(self.ram, a, value)
     # --8<-- [end:memory_ops]
 
     # Halfwords are rare in compiled C: they take the slow path, the full check, every time.
     def lh(self, a: int, pc: int) -> int:
-        self.check(a, 2, False, pc)
-        return I16.unpack_from(self.ram, a)[0] & M  # sign-extend to 32 bits
+        return I16.unpack(self.read(a, 2, pc))[0] & M  # sign-extend to 32 bits
 
     def lhu(self, a: int, pc: int) -> int:
-        self.check(a, 2, False, pc)
-        return U16.unpack_from(self.ram, a)[0]
+        return U16.unpack(self.read(a, 2, pc))[0]
+
+    def sh(self, a: int, value: int, pc: int) -> None:
+        self.write(a, U16.pack(value & 0xFFFF), pc)
 
     def lb(self, a: int, pc: int) -> int:
-        if not (self.stack_lo <= a < self.top or self.write_lo <= a < self.brk
-                or self.ro_lo <= a < self.ro_hi):
-            self.check(a, 1, False, pc)
-        return I8.unpack_from(self.ram, a)[0] & M
+        value = self.lbu(a, pc)
+        return value | 0xFFFFFF00 if value & 0x80 else value  # sign-extend to 32 bits
 
     def lbu(self, a: int, pc: int) -> int:
-        if not (self.stack_lo <= a < self.top or self.write_lo <= a < self.brk
-                or self.ro_lo <= a < self.ro_hi):
+        if self.stack_lo <= a < self.top:
+            return self.stack[(a - self.stack_lo) >> 2] >> ((a & 3) << 3) & 0xFF
+        if not (self.write_lo <= a < self.brk or self.ro_lo <= a < self.ro_hi):
             self.check(a, 1, False, pc)
         return self.ram[a]
 
-    def sh(self, a: int, value: int, pc: int) -> None:
-        self.check(a, 2, True, pc)
-        U16.pack_into(self.ram, a, value & 0xFFFF)
-
     def sb(self, a: int, value: int, pc: int) -> None:
-        if not (self.stack_lo <= a < self.top or self.write_lo <= a < self.brk):
+        if self.stack_lo <= a < self.top:
+            k, shift = (a - self.stack_lo) >> 2, (a & 3) << 3
+            self.stack[k] = self.stack[k] & ~(0xFF << shift) | (value & 0xFF) << shift
+            return
+        if not self.write_lo <= a < self.brk:
             self.check(a, 1, True, pc)
         self.ram[a] = value & 0xFF
 
     def read(self, address: int, size: int, pc: int) -> bytes:
         self.check(address, size, False, pc)
+        if self.stack_lo <= address:
+            return self.stack_bytes(address, size) if size else b""
         return bytes(self.ram[address : address + size])
 
     def write(self, address: int, data: bytes, pc: int) -> None:
         self.check(address, len(data), True, pc)
-        self.ram[address : address + len(data)] = data
+        if self.stack_lo <= address:
+            if data:
+                self.put_stack_bytes(address, data)
+        else:
+            self.ram[address : address + len(data)] = data
 
 
 # *** 3. translation: blocks.py turns a basic block into Python; hot code into regions ***
@@ -285,12 +318,12 @@ class Machine:
 
     def region(self, pc: int, block: list) -> list:
         """The region translated at a hot entry, as [function, 0, 0]; else `block`, kept."""
-        translated = regions.translate_region(self.fetch, pc, self.mem)
+        translated = regions.translate_region(self.fetch, pc, self.mem, self.x)
         if translated is None:
             block[2] = -(1 << 62)  # never hot again: a system call, say
             return block
         source, name = translated
-        namespace = dict(self.helpers, mv=self.mem.words, ram=self.mem.ram)
+        namespace = dict(self.helpers, stk=self.mem.stack, mv=self.mem.words, ram=self.mem.ram)
         exec(compile(source, f"<region 0x{pc:x}>", "exec"), namespace)
         return [namespace[name], 0, 0]
 

@@ -47,9 +47,11 @@ class Layout:
     rhi: int
 
     def fits(self, address: int, size: int, store: bool) -> bool:
+        """Whether `size` bytes at `address` are in the static data (or, for a load, in the
+        read-only segment): the ranges `mv` and `ram` serve."""
         end = address + size
-        return (self.lo <= address and end <= self.hi or self.dlo <= address and end <= self.dhi
-                or not store and self.rlo <= address and end <= self.rhi)  # fmt: skip
+        return self.dlo <= address and end <= self.dhi or \
+            not store and self.rlo <= address and end <= self.rhi  # fmt: skip
 
 
 class Op(NamedTuple):
@@ -121,20 +123,23 @@ def alu_lines(d: isa.Decoded, f: dict[str, str]) -> list[str]:
 
 
 # Loads and stores whose base is not known: an inline test of the two ranges that stay valid all
-# run long, else the checked helper of emu.Memory. `a :=` keeps the unmasked address: it is in
-# range only if no wrap-around happened, and the helper masks it.
+# run long (the stack, a list of words `stk`; the static data, in `mv` and `ram`), else the
+# checked helper of emu.Memory. `a :=` keeps the unmasked address: it is in range only if no
+# wrap-around happened, and the helper masks it.
 # --8<-- [start:inline_memory]
-IN_RANGE = "({lo} <= (a := {rs1} + {imm}) <= {hi4} or {dlo} <= a <= {dhi4})"
-IN_RANGE_BYTE = "({lo} <= (a := {rs1} + {imm}) < {hi} or {dlo} <= a < {dhi})"
+IN_STACK = "{lo} <= (a := {rs1} + {imm}) <= {hi4} and not a & 3"
 INLINE_MEMORY = {
-    "lw": ["{rd} = mv[a >> 2] if " + IN_RANGE + " and not a & 3 else lw(a & M, {pc})"],
-    "lbu": ["{rd} = ram[a] if " + IN_RANGE_BYTE + " else lbu(a & M, {pc})"],
-    "sw": ["if " + IN_RANGE + " and not a & 3:", "    mv[a >> 2] = {rs2}",
+    "lw": ["{rd} = stk[(a - {lo}) >> 2] if " + IN_STACK + " else mv[a >> 2] if "
+           "{dlo} <= a <= {dhi4} and not a & 3 else lw(a & M, {pc})"],
+    "sw": ["if " + IN_STACK + ":", "    stk[(a - {lo}) >> 2] = {rs2}",
+           "elif {dlo} <= a <= {dhi4} and not a & 3:", "    mv[a >> 2] = {rs2}",
            "else:", "    sw(a & M, {rs2}, {pc})"],
-    "sb": ["if " + IN_RANGE_BYTE + ":", "    ram[a] = {rs2} & 0xFF",
+    "lbu": ["{rd} = ram[a] if {dlo} <= (a := {rs1} + {imm}) < {dhi} else lbu(a & M, {pc})"],
+    "sb": ["if {dlo} <= (a := {rs1} + {imm}) < {dhi}:", "    ram[a] = {rs2} & 0xFF",
            "else:", "    sb(a & M, {rs2}, {pc})"],
 }  # fmt: skip
-# Where the address is known to be legal: a guarded origin, or a constant in range.
+# Where the address is known to be legal: a guarded origin, or a constant in range. In the
+# stack, a byte is a part of its word: the guard made the origin aligned, so which part is known.
 DIRECT_MEMORY = {
     "lw": ["{rd} = mv[{word}]"],
     "lbu": ["{rd} = ram[{byte}]"],
@@ -142,44 +147,54 @@ DIRECT_MEMORY = {
     "sw": ["mv[{word}] = {rs2}"],
     "sb": ["ram[{byte}] = {rs2} & 0xFF"],
 }
+DIRECT_STACK = {
+    "lw": ["{rd} = stk[{word}]"],
+    "lbu": ["{rd} = stk[{word}] >> {shift} & 0xFF"],
+    "lb": ["{rd} = stk[{word}] >> {shift} & 0xFF", "if {rd} > 127: {rd} |= 0xFFFFFF00"],
+    "sw": ["stk[{word}] = {rs2}"],
+    "sb": ["stk[{word}] = stk[{word}] & {keep} | ({rs2} & 0xFF) << {shift}"],
+}
 # --8<-- [end:inline_memory]
 
 
 @dataclass
 class Guard:
-    """The accesses off one origin that its guard covers: offsets from the origin's entry value
-    [low, high) in bytes, and `k0`, the offset of the first word access (all covered words are
-    aligned alike: the guard checks origin + k0 is a multiple of 4)."""
+    """The accesses off one origin that its guard covers, in the stack or in the static data:
+    offsets from the origin's entry value [low, high) in bytes, and `k0`, the offset of the
+    first word access (all covered words are aligned alike: the guard checks that origin + k0
+    is a multiple of 4; in the stack, the origin itself, so that bytes are parts of words)."""
 
     origin: int
+    stack: bool
     low: int = 1 << 40
     high: int = -(1 << 40)
     k0: int | None = None
     covered: set[int] = field(default_factory=set)
 
+    def bounds(self, layout: Layout) -> tuple[int, int]:
+        """Where the origin's entry value lies once its guard passed (both ends included)."""
+        lo, hi = (layout.lo, layout.hi) if self.stack else (layout.dlo, layout.dhi)
+        return lo - self.low, hi - self.high
+
     def condition(self, layout: Layout) -> str:
-        x = f"x{self.origin}"
-        ranges = (f"({layout.lo - self.low:#x} <= {x} <= {layout.hi - self.high:#x} or "
-                  f"{layout.dlo - self.low:#x} <= {x} <= {layout.dhi - self.high:#x})")  # fmt: skip
-        if self.k0 is None:
-            return ranges
-        base = self.base()
-        return f"{ranges} and not ({x} + {base}) & 3" if base else f"{ranges} and not {x} & 3"
-
-    def interval(self, layout: Layout) -> tuple[int, int]:
-        """Where the origin's entry value lies once its guard passed."""
-        return (min(layout.lo, layout.dlo) - self.low, max(layout.hi, layout.dhi) - self.high)
-
-    def word(self, offset: int) -> str:
-        """The index into mv of the word at origin + offset (a covered one)."""
-        k = (offset - self.base()) // 4
-        return f"w{self.origin}" + (f" + {k}" if k > 0 else f" - {-k}" if k < 0 else "")
+        x, (first, last), base = f"x{self.origin}", self.bounds(layout), self.base()
+        inside = f"{first:#x} <= {x} <= {last:#x}"
+        if self.k0 is None and not self.stack:
+            return inside
+        return f"{inside} and not ({x} + {base}) & 3" if base else f"{inside} and not {x} & 3"
 
     def base(self) -> int:  # w<origin> is the word at origin + base
-        return self.k0 % 4 if self.k0 is not None else 0
+        return self.k0 % 4 if self.k0 is not None and not self.stack else 0
 
-    def setup(self) -> str:
+    def word(self, offset: int) -> str:
+        """The index of the word that holds origin + offset, in stk or mv (a covered one)."""
+        k = (offset - self.base()) >> 2
+        return f"w{self.origin}" + (f" + {k}" if k > 0 else f" - {-k}" if k < 0 else "")
+
+    def setup(self, layout: Layout) -> str:
         x, base = f"x{self.origin}", self.base()
+        if self.stack:
+            return f"w{self.origin} = ({x} - {layout.lo:#x}) >> 2"
         return f"w{self.origin} = ({x} + {base}) >> 2" if base else f"w{self.origin} = {x} >> 2"
 
 
@@ -197,29 +212,35 @@ class BlockCode(NamedTuple):
 MIN_COVERED = 2  # accesses off one origin worth a guard (and a second version of the block)
 
 
-def block_code(instrs: list[tuple[int, isa.Decoded]], layout: Layout) -> BlockCode:
-    """Translate one block of a region (its last instruction may be a branch or jump)."""
+# --8<-- [start:block_code]
+def block_code(instrs: list[tuple[int, isa.Decoded]], layout: Layout,
+               min_covered: int = MIN_COVERED, in_stack=lambda r: r == 2) -> BlockCode:
+    """Translate one block of a region (its last instruction may be a branch or jump); an
+    origin gets a guard if it covers at least `min_covered` accesses, for the stack where
+    in_stack(register) says it most likely points there (sp always does), else for the data."""
     slow, end, accesses = emit(instrs, layout, {})
     guards: dict[int, Guard] = {}
     for i, origin, offset, width in accesses:
-        guard = guards.setdefault(origin, Guard(origin))
+        guard = guards.setdefault(origin, Guard(origin, in_stack(origin)))
         if width == 4:
             if guard.k0 is None:
                 guard.k0 = offset
-            if (offset - guard.k0) % 4:
+            if (offset - guard.k0) % 4 or guard.stack and offset % 4:
                 continue  # aligned differently from the first word: not covered
         guard.covered.add(i)
         guard.low, guard.high = min(guard.low, offset), max(guard.high, offset + width)
-    guards = {o: g for o, g in guards.items() if len(g.covered) >= MIN_COVERED}
+    guards = {o: g for o, g in guards.items() if len(g.covered) >= min_covered}
     if not guards:
         return BlockCode([], [], slow, end)
     fast, _, _ = emit(instrs, layout, guards)
     return BlockCode(list(guards.values()), fast, slow, end)
+# --8<-- [end:block_code]
 
-
-def emit(instrs, layout: Layout, guards: dict[int, Guard]) -> tuple[list[str], tuple, list]:
+def emit(instrs, layout: Layout, guards: dict[int, Guard],
+         no_wrap: frozenset[int] = frozenset()) -> tuple[list[str], tuple, list]:  # fmt: skip
     """The block's lines (with the accesses that `guards` cover made direct), its ending, and
-    the accesses off origins it makes: [(index, origin, offset, width)] of lw, sw, lb, lbu, sb."""
+    the accesses off origins it makes: [(index, origin, offset, width)] of lw, sw, lb, lbu, sb.
+    `addi r, r, c` of a register in no_wrap needs no wrap-around: the caller knows it cannot."""
     constants = {"lo": hex(layout.lo), "hi": hex(layout.hi), "hi4": hex(layout.hi - 4),
                  "dlo": hex(layout.dlo), "dhi": hex(layout.dhi), "dhi4": hex(layout.dhi - 4)}
     origin = {r: (r, 0) for r in range(1, 32)}  # register -> (origin, offset)
@@ -298,12 +319,15 @@ def emit(instrs, layout: Layout, guards: dict[int, Guard]) -> tuple[list[str], t
                     layout.fits(address, width, store):  # fmt: skip
                 direct = {"word": hex(address >> 2), "byte": hex(address)}
             elif key is not None and key[0] in guards and i in guards[key[0]].covered:
+                guard, shift = guards[key[0]], (key[1] & 3) * 8
                 byte = f"{f['rs1']} + {d.imm}" if d.imm else f["rs1"]
-                direct = {"word": guards[key[0]].word(key[1]), "byte": byte}
+                direct = {"word": guard.word(key[1]), "byte": byte, "shift": shift,
+                          "keep": hex(M ^ (0xFF << shift)), "stack": guard.stack}
             if direct is not None:
-                lines = [s.format(**f, **direct) for s in DIRECT_MEMORY[d.name]]
+                table = DIRECT_STACK if direct.get("stack") else DIRECT_MEMORY
+                lines = [s.format(**f, **direct) for s in table[d.name]]
             elif d.name in INLINE_MEMORY:
-                lines = [s.format(**f) for s in INLINE_MEMORY[d.name]]
+                lines = [s.format(**f).replace(" + 0)", ")") for s in INLINE_MEMORY[d.name]]
             else:
                 lines = [SEMANTICS[d.name].format(**f)]
             if not store:
@@ -338,9 +362,11 @@ def emit(instrs, layout: Layout, guards: dict[int, Guard]) -> tuple[list[str], t
             known = (o, offset + d.imm)
             lines = alu_lines(d, f)
             if o in guards:  # no wrap-around possible: the guard bounds the origin
-                low, high = guards[o].interval(layout)
+                low, high = guards[o].bounds(layout)
                 if 0 <= low + known[1] and high + known[1] <= M:
                     lines = lines[:1]
+            if d.rd == d.rs1 and d.rd in no_wrap:
+                lines = lines[:1]
             write(d.rd, lines, rs1, known=known)
         else:
             write(d.rd, alu_lines(d, f), rs1 | rs2)

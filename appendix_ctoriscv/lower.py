@@ -363,6 +363,7 @@ class Lowering(FloatLowering):
             raise AssertionError(f"invalid statement {k}")
     # --8<-- [end:lower_stmt]
 
+    # --8<-- [start:switch_dispatch]
     def dispatch(self, value: str, cases: list[Node], default: str, unsigned: bool) -> None:
         """Jump to the case label whose value `value` equals, else to `default`. A few cases
         are a chain of compares; more are a binary search over the sorted values, as gcc does
@@ -384,6 +385,7 @@ class Lowering(FloatLowering):
         self.dispatch(value, cases[:mid], default, unsigned)
         self.label(high)
         self.dispatch(value, cases[mid:], default, unsigned)
+    # --8<-- [end:switch_dispatch]
 
     def loop(self, node: Node) -> None:
         """for (init; cond; inc) then, and do then while (cond). The test is at the bottom of

@@ -43,6 +43,7 @@ class Parser(DeclarationParser, InitializerParser, StatementParser, ExpressionPa
         self.brk_labels: list[str] = []  # innermost last
         self.cont_labels: list[str] = []
         self.switch: Node | None = None
+        self.case_values: dict[int, Node] = {}  # the innermost switch's cases by value
         self.gotos: list[Node] = []
         self.labels: dict[str, Node] = {}
         self.used: set[Obj] = set()  # variables read or written somewhere, for -Wunused
@@ -310,6 +311,7 @@ class Parser(DeclarationParser, InitializerParser, StatementParser, ExpressionPa
                 self.fn = None
                 self.scopes = self.scopes[:1]
                 self.brk_labels, self.cont_labels, self.switch = [], [], None
+                self.case_values = {}
                 self.synchronize(start)
                 if self.equal("}"):
                     self.advance()

@@ -185,8 +185,10 @@ class DeclarationParser:
                                 f"before '{storage}'")
             while True:
                 mty, name = self.declarator(base)
-                if self.equal(":"):
-                    self.fail(self.tok, "bit-fields are not supported by this compiler")
+                if self.equal(":"):  # then stay silent, as for 'long double': no cascade
+                    self.diag.error(self.tok, "bit-fields are not supported by this compiler")
+                    self.diag.mute()
+                    raise ParseError
                 if name is None:
                     self.fail(self.tok, "expected identifier" + self.before())
                 if mty.size < 0 or mty.kind in (TypeKind.VOID, TypeKind.FUNC):

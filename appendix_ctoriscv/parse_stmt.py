@@ -207,13 +207,14 @@ class StatementParser:
         else:
             node.cond = new_cast(node.cond, integer_promote(node.cond.ty))
         outer, self.switch = self.switch, node
+        outer_values, self.case_values = self.case_values, {}
         node.brk_label = self.new_label("break")
         self.brk_labels.append(node.brk_label)
         try:
             node.then = self.stmt()
         finally:
             self.brk_labels.pop()
-            self.switch = outer
+            self.switch, self.case_values = outer, outer_values
         return node
 
     def case_stmt(self, tok: Token) -> Node:
@@ -232,10 +233,12 @@ class StatementParser:
         else:
             ty = self.switch.cond.ty  # not an integer (already reported): say int
             node.val = wrap(node.val, ty if ty is not None and is_integer(ty) else INT)
-            earlier = [c for c in self.switch.cases if c.val == node.val]
-            if earlier:
-                first = (earlier[0].tok, "previously used here")
+            earlier = self.case_values.get(node.val)
+            if earlier is not None:
+                first = (earlier.tok, "previously used here")
                 self.diag.error(tok, "duplicate case value", [first])
+            else:
+                self.case_values[node.val] = node
             self.switch.cases.append(node)
         node.lhs = self.stmt()
         return node

@@ -280,8 +280,13 @@ class Preprocessor:
                 return True
             body = self.substitute(macro, args)
         hideset = tok.hideset | {macro.name}
-        expansion = [copy_token(t, hideset=t.hideset | hideset, origin=tok, at_bol=False)
-                     for t in body]
+        # Each token remembers the macro use it came from, for diagnostics, but not that use's
+        # hideset: a chain of n macros would keep n sets of up to n names alive. A token whose
+        # own hideset is within the new one (none yet, or the name's) shares that one set.
+        use = copy_token(tok, hideset=frozenset())
+        expansion = [copy_token(t, origin=use, at_bol=False, hideset=hideset if not t.hideset
+                                or t.hideset is tok.hideset else t.hideset | hideset)
+                     for t in body]  # fmt: skip
         if expansion:  # the expansion is spaced as the macro's name was, for `#` later
             expansion[0].has_space = tok.has_space
         self.expanded += len(expansion)

@@ -5,9 +5,11 @@ looks up the next one; each block also loads its registers from the list X and s
 A *region* is the set of blocks that direct branches and jumps reach from one entry pc (at most
 MAX_BLOCKS, stopping at calls' targets, indirect jumps and system calls). Translated together,
 control passes between its blocks inside one Python function (`while True:` over an if-chain on
-pc), registers stay in local variables the whole time, and loads and stores to the stack, the
-most frequent by far, are inlined. The run loop translates a region for an entry only once the
-entry is hot (emu.HOT_ENTRY uses), so short runs do not pay for translating what runs once.
+pc), registers stay in local variables the whole time, and each block gets the fast paths of
+fastpath.py (a fast version behind guards, a checked slow one); a block that loops on itself
+has its guards checked once before the loop (fast_loop). The run loop translates a region for
+an entry only once the entry is hot (emu.HOT_ENTRY uses), so short runs do not pay for
+translating what runs once.
 
 translate_region(fetch, entry, mem) -> (Python source, function name), or None if the entry is
 itself a system call or not an instruction: the basic-block translator handles those.
@@ -17,7 +19,7 @@ from __future__ import annotations
 
 from appendix_ctoriscv import isa
 from appendix_ctoriscv.blocks import BRANCHES, MAX_BLOCK, M
-from appendix_ctoriscv.fastpath import Layout, block_code
+from appendix_ctoriscv.fastpath import MIN_COVERED, Layout, block_code, emit
 
 MAX_BLOCKS = 48  # per region: more makes the if-chain on pc long and the translation slow
 
@@ -64,6 +66,51 @@ def region_blocks(fetch, entry: int) -> dict[int, list[tuple[int, isa.Decoded]]]
     return blocks
 
 
+# --8<-- [start:fast_loop]
+def fast_loop(instrs, code, layout) -> tuple[list[str], list[str], list[str]] | None:
+    """A block that branches back to itself, with its guards checked once before the loop:
+    (lines that bound `safe`, the rounds the fast version may run; lines each round starts
+    with; the fast version's lines), or None where that cannot be shown.
+
+    An origin no instruction of the block writes keeps its guard all loop long. One that only
+    `addi r, r, c` moves (a pointer stepping through an array) stays in the range it starts in
+    for a number of rounds that its distance to the range's end gives; and so does a counter,
+    stepped the same way, stay clear of wrapping around. Past `safe` rounds the block runs its
+    slow version for a round, and the loop starts again (which checks again).
+    """
+    writes: dict[int, list] = {}
+    for _, d in instrs:
+        if d.rd and d.name not in BRANCHES and d.name not in ("sw", "sh", "sb"):
+            writes.setdefault(d.rd, []).append(d)
+    steps = {r: ds[0].imm for r, ds in writes.items()
+             if len(ds) == 1 and ds[0].name == "addi" and ds[0].rs1 == r and ds[0].imm}
+    guards = {g.origin: g for g in code.guards}
+    if any(o in writes and o not in steps for o in guards):
+        return None
+    if any((g.k0 is not None or g.stack) and steps.get(o, 0) % 4 for o, g in guards.items()):
+        return None  # the origin would not stay aligned
+    counters = frozenset(r for r in steps if r not in guards)
+    if not guards and not counters:
+        return None
+    fixed = [g for o, g in guards.items() if o not in steps]
+    hoisted = [f"if not ({' and '.join(g.condition(layout) for g in fixed)}):",
+               "    safe = 0"] if fixed else []  # fmt: skip
+    for o, g in guards.items():
+        if o in steps:  # its guard holds for the first round: for how many more?
+            c, (first, last) = steps[o], g.bounds(layout)
+            rounds = f"({last:#x} - x{o}) // {c}" if c > 0 else f"(x{o} - {first:#x}) // {-c}"
+            hoisted += [f"if {g.condition(layout)}:", f"    safe = min(safe, {rounds} + 1)",
+                        "else:", "    safe = 0"]  # fmt: skip
+    for r in sorted(counters):  # x + c * rounds must stay in 0..2**32-1
+        c = steps[r]
+        hoisted.append(f"safe = min(safe, (0xFFFFFFFF - x{r}) // {c})" if c > 0 else
+                       f"safe = min(safe, x{r} // {-c})")  # fmt: skip
+    hoisted += [g.setup(layout) for g in fixed]
+    per_round = [guards[o].setup(layout) for o in guards if o in steps]
+    lines, _, _ = emit(instrs, layout, guards, counters)
+    return hoisted, per_round, lines
+# --8<-- [end:fast_loop]
+
 def registers(blocks) -> tuple[set[int], set[int]]:
     """The registers the region names, and those it writes (and must store when it leaves)."""
     named, written = set(), set()
@@ -76,7 +123,7 @@ def registers(blocks) -> tuple[set[int], set[int]]:
 
 
 # --8<-- [start:translate_region]
-def translate_region(fetch, entry: int, mem) -> tuple[str, str] | None:
+def translate_region(fetch, entry: int, mem, values=None) -> tuple[str, str] | None:
     """Python source for the region at `entry`, and its function's name.
 
     The function takes the registers X and how many instructions it may still run; it returns
@@ -86,12 +133,17 @@ def translate_region(fetch, entry: int, mem) -> tuple[str, str] | None:
     edge: the first test), then those before it, each under `if pc == start:`, so falling
     through to the next block costs one comparison; a block that branches to itself becomes a
     `for` loop over as many rounds as the limit allows, and counts its steps when it leaves.
-    Each block runs its fast version when its guards pass, else its slow one (fastpath.py).
+    Each block runs its fast version when its guards pass, else its slow one (fastpath.py);
+    `values`, the registers now, tell which guards to make for the stack.
     """
     blocks = region_blocks(fetch, entry)
     if not blocks:
         return None
     layout = Layout(mem.stack_lo, mem.top, mem.write_lo, mem.brk_start, mem.ro_lo, mem.ro_hi)
+
+    def in_stack(r: int) -> bool:  # sp, or a register that points into the stack now
+        return r == 2 or values is not None and mem.stack_lo <= values[r] < mem.top
+
     named, written = registers(blocks)
     store = [f"X[{r}] = x{r}" for r in sorted(written)]
 
@@ -111,15 +163,33 @@ def translate_region(fetch, entry: int, mem) -> tuple[str, str] | None:
 
     body = []
     for k, start in enumerate(order):
-        code = block_code(blocks[start], layout)
+        last_pc, last = blocks[start][-1]
+        loop = last.name in BRANCHES and (last_pc + last.imm) & M == start
+        code = block_code(blocks[start], layout, 1 if loop else MIN_COVERED, in_stack)
         lines, end = code.slow, code.end
         if code.guards:
             lines = [f"if {' and '.join(g.condition(layout) for g in code.guards)}:",
-                     *("    " + s for s in [g.setup() for g in code.guards] + code.fast),
+                     *("    " + s for s in [g.setup(layout) for g in code.guards] + code.fast),
                      "else:", *("    " + s for s in code.slow or ["pass"])]  # fmt: skip
         n = len(blocks[start])
         check = [f"steps += {n}", "if steps > limit:", f"    steps -= {n}",
                  *("    " + s for s in leave(hex(start)))]  # fmt: skip
+        if end[0] == "branch" and end[2] == start:
+            fast = fast_loop(blocks[start], code, layout)
+        if end[0] == "branch" and end[2] == start and fast is not None:
+            hoisted, per_round, rounds_body = fast
+            inner = per_round + rounds_body + [f"if {end[1]}:", "    continue",
+                                               f"steps += it * {n}", *go(end[3]), "break"]
+            taken, fall = go(end[2], k), go(end[3], k)
+            done = [f"steps += safe * {n}", f"if steps + {n} > limit:",
+                    *("    " + s for s in leave(hex(start))), f"steps += {n}", *lines,
+                    f"if {end[1]}:", *("    " + s for s in taken), "else:",
+                    *("    " + s for s in fall)]  # fmt: skip
+            body += [f"if pc == {start:#x}:", f"    safe = (limit - steps) // {n}",
+                     *("    " + s for s in hoisted), "    for it in range(1, safe + 1):",
+                     *("        " + s for s in inner), "    else:",
+                     *("        " + s for s in done)]  # fmt: skip
+            continue
         if end[0] == "branch" and end[2] == start:  # a loop of one block: a Python for loop
             inner = lines + [f"if {end[1]}:", "    continue", f"steps += it * {n}",
                              *go(end[3]), "break"]  # fmt: skip
@@ -142,7 +212,7 @@ def translate_region(fetch, entry: int, mem) -> tuple[str, str] | None:
         body += [f"if pc == {start:#x}:", *("    " + s for s in check + lines)]
     name = f"region_{entry:x}"
     inside = "frozenset((" + ", ".join(hex(start) for start in blocks) + ",))"
-    source = [f"def {name}(X, limit, M=M, mv=mv, ram=ram, lb=lb, lh=lh, lw=lw, lbu=lbu, "
+    source = [f"def {name}(X, limit, M=M, stk=stk, mv=mv, ram=ram, lb=lb, lh=lh, lw=lw, lbu=lbu, "
               f"lhu=lhu, sb=sb, sh=sh, sw=sw, inside={inside}):",
               *(f"    x{r} = X[{r}]" for r in sorted(named)),
               f"    pc, steps = {entry:#x}, 0", "    while True:",

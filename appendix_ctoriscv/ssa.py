@@ -123,12 +123,12 @@ def remove_trivial_phis(fn: IRFunction) -> None:
 def split_critical_edges(fn: IRFunction) -> None:
     """An edge from a block with two successors to a block with two predecessors gets a block
     of its own, where the copies for the phis can go without running on the other edges."""
-    preds = fn.predecessors()
+    preds, by_name = fn.predecessors(), {b.name: b for b in fn.blocks}
     for b in list(fn.blocks):
         if not any(i.op == "phi" for i in b.instrs) or len(preds[b.name]) < 2:
             continue
         for pred_name in dict.fromkeys(preds[b.name]):
-            pred = fn.block(pred_name)
+            pred = by_name[pred_name]
             if len(pred.successors()) < 2:
                 continue
             for k, target in enumerate(pred.terminator.args):
@@ -148,12 +148,13 @@ def from_ssa(fn: IRFunction) -> None:
     `d = mov d'` in its place: the fresh d' keeps parallel phis from overwriting each other's
     operands (the "swap problem"); regalloc.py merges the copies where it can."""
     split_critical_edges(fn)
+    by_name = {b.name: b for b in fn.blocks}
     for b in fn.blocks:
         phis = [i for i in b.instrs if i.op == "phi"]
         for phi in phis:
             fresh = fn.new_temp()
             for value, pred_name in zip(phi.args, phi.incoming):
-                pred = fn.block(pred_name)
+                pred = by_name[pred_name]
                 at = len(pred.instrs) - 1
                 if at >= 1 and pred.instrs[at - 1].op in BINARY and pred.terminator.op == "br":
                     at -= 1  # keep a compare next to its branch, for one compare-and-branch

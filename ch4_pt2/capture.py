@@ -9,11 +9,10 @@ its pending writes and realize), so an in-place write
 (`assign`, `alu(out=...)`: optimizer steps, a KV-cache update) is functionalized: the cell gets a
 new value and every view of the storage reads it. Pending writes are realized with the next
 realize. An index out of range or an integer division by zero is noted by the kernel and raised
-after it, as eager mode's error. Not compiled (run on the host, as inductor's fallback kernels):
-argsort, index_put without accumulate or with several index tensors, a scatter_add or
-accumulating index_put too large for a masked sum, advanced indexing with several index
-tensors, cumsum over more than 1024 elements, and in-place writes through a view that is not a
-box of its storage.
+after it, as eager mode's error. The index primitives (gather, x[i], index_put, scatter_add,
+cumsum) are graphs built in indexing.py: fused gathers, and SCATTER and SCAN kernels for
+writes at loaded indices and long running sums. Not compiled (run on the host, as inductor's
+fallback kernels): argsort alone (its docstring says why).
 """
 
 from __future__ import annotations
@@ -27,9 +26,9 @@ from ch2_lego import buffer
 from ch2_lego.backend import Ops as Ch2Ops
 from ch2_lego.buffer import Buffer
 from ch2_lego.dtype import DType, bool_, from_numpy_dtype, int64
-from ch2_lego.errors import DeviceError, IndexValueError, OutOfRangeError
+from ch2_lego.errors import DeviceError
 from ch2_lego.storage import Size, View, broadcast_shape
-from ch4_pt2 import gemm
+from ch4_pt2 import gemm, indexing
 from ch4_pt2 import plan as plans
 from ch4_pt2.lazy_storage import (
     LazyStorage,
@@ -51,7 +50,6 @@ ALU_OPS[Ch2Ops.FLOORDIV] = Ops.IDIV
 REDUCE_OPS = {Ch2Ops.SUM: Ops.ADD, Ch2Ops.PROD: Ops.MUL, Ch2Ops.RMAX: Ops.MAX,
               Ch2Ops.RMIN: Ops.MIN, Ch2Ops.ANY: Ops.MAX, Ch2Ops.ALL: Ops.MIN}
 LOGICAL = {Ops.AND, Ops.OR, Ops.XOR, Ops.NOT}
-SCATTER_WORK = 1 << 22  # elements x scattered rows up to which scatter_add is a fused kernel
 
 # *** 2. the lazy buffer ***
 
@@ -257,13 +255,14 @@ class LazyBuffer(Buffer):
 
         The whole storage: the new value replaces the old. A box of it (a slice, as cat
         writes): where(inside the box, the value padded out, the old value), fused like any
-        elementwise op. Any other view: a host scatter into a copy (still a new value).
+        elementwise op. Any other view (a diagonal, a strided slice of a transposed tensor): a
+        SCATTER kernel storing the value at the view's offsets (still a new value).
         """
         value = value.cast(self.dtype)
         v, n, old = self.view, len(self.storage), self.storage.uop
         box = box_of(v, n)
         if box is None:
-            new = extern("assign", scatter_into(v), (n,), self.dtype, old, value)
+            new = indexing.write_view(old, v.shape, v.strides, v.offset, value)
         else:
             parent, bounds = box
             pads = tuple((lo, p - hi) for p, (lo, hi) in zip(parent, bounds))
@@ -312,151 +311,55 @@ class LazyBuffer(Buffer):
                                           for d, n in enumerate(x.shape)))
         if x.shape == self.uop.shape:
             x = self.uop
-        return LazyBuffer.from_uop(UOp(Ops.GATHER, self.dtype, (x, value_of(index)), axis))
+        return LazyBuffer.from_uop(UOp(Ops.GATHER, self.dtype, (x, value_of(index)),
+                                       (axis, indexing.fault_kind("gather"))))
 
     def index(self, shape, positions, *indices: LazyBuffer) -> LazyBuffer:
-        """x[.., idx, ..] with one index tensor is a gather (fused); several run on the host."""
-        if len(positions) == 1:
-            p, idx, x = positions[0], value_of(indices[0]), self.uop
-            n = const(x.shape[p], idx.dtype, idx.shape)  # x[-1] is x[n - 1], as in eager
-            idx = UOp(Ops.WHERE, idx.dtype, (UOp(Ops.CMPLT, bool_, (idx, const(0, idx.dtype,
-                      idx.shape))), UOp(Ops.ADD, idx.dtype, (idx, n)), idx))
-            pre, post = x.shape[:p], x.shape[p + 1:]
-            ones = (1,) * (len(idx.shape) - 1)
-            x = expand(reshape(x, (*pre, x.shape[p], *ones, *post)),
-                       (*pre, x.shape[p], *idx.shape[1:], *post))
-            at = expand(reshape(idx, (1,) * len(pre) + idx.shape + (1,) * len(post)), shape)
-            return LazyBuffer.from_uop(UOp(Ops.GATHER, self.dtype, (x, at), p))
-
-        def take(x, *idx):
-            return x[host_key(x, positions, idx)]
-        return self._host("index", take, shape, self.dtype, self, *indices)
+        """x[.., i0, .., i1, ..]: one GATHER, fused into its readers (indexing.py)."""
+        out = indexing.index(self.uop, positions, [value_of(i) for i in indices],
+                             indexing.fault_kind("index"))
+        assert out.shape == tuple(shape), (out.shape, shape)
+        return LazyBuffer.from_uop(out)
 
     def index_put(self, positions, src: LazyBuffer, accumulate: bool, *indices: LazyBuffer,
                   out: LazyBuffer | None = None) -> LazyBuffer:
         """x[.., idx, ..] = src (+= with accumulate). One index tensor, accumulating and small
         enough: scatter_add's masked sum, fused (the backward of x[idx] and of unfold); else
-        on the host."""
+        a SCATTER kernel."""
+        x, value = self.uop, value_of(src)
         if accumulate and len(positions) == 1 and \
-                self.view.numel * math.prod(indices[0].shape) <= SCATTER_WORK:
-            result = LazyBuffer.from_uop(self._put_sum(positions[0], value_of(src),
-                                                       value_of(indices[0])))
-            return out.assign(result) if out is not None else result
-
-        def put(x, s, *idx):
-            x, key = x.copy(), host_key(x, positions, idx)
-            if accumulate:
-                np.add.at(x, key, s)
-            else:
-                x[key] = s
-            return x
-        result = self._host("index_put", put, self.shape, self.dtype, self, src, *indices)
+                self.view.numel * math.prod(indices[0].shape) <= indexing.SCATTER_WORK:
+            result = indexing.put_sum(x, positions[0], value, value_of(indices[0]))
+        elif any(i.view.numel == 0 for i in indices):
+            result = x  # nothing to write
+        else:
+            result = indexing.index_put(x, positions, value, accumulate,
+                                        [value_of(i) for i in indices])
+        result = LazyBuffer.from_uop(result)
         return out.assign(result) if out is not None else result
 
     def scatter_add(self, axis: int, index: LazyBuffer, src: LazyBuffer,
                     out: LazyBuffer | None = None) -> LazyBuffer:
-        """out[.., i, ..] = x[.., i, ..] + sum over j of src[.., j, ..] where index[.., j, ..]
-        is i: a masked reduction over j, fused (the embedding's and cross-entropy's backward),
-        where index spans x in every other dim and the work is small; else on the host."""
-        n_j = index.shape[axis] if index.shape else 1
-        spans = index.shape and all(index.shape[d] == n for d, n in enumerate(self.shape)
-                                    if d != axis)
-        if spans and self.view.numel * n_j <= SCATTER_WORK and n_j > 0:
-            result = LazyBuffer.from_uop(self._scatter_sum(axis, value_of(index),
-                                                           value_of(src)))
-            return out.assign(result) if out is not None else result
-
-        def scatter(x, i, s):
-            check_host_index(i, x.shape[axis], axis, negative=False)
-            x = x.copy()
-            coords = list(np.indices(i.shape, sparse=True))
-            coords[axis] = i
-            np.add.at(x, tuple(coords), s[tuple(slice(0, n) for n in i.shape)])
-            return x
-        result = self._host("scatter_add", scatter, self.shape, self.dtype, self, index, src)
+        """out[.., index[j], ..] = x + src[j]: a fused masked sum, or a SCATTER kernel."""
+        result = LazyBuffer.from_uop(indexing.scatter_add(self.uop, axis, value_of(index),
+                                                          value_of(src)))
         return out.assign(result) if out is not None else result
 
-    def _scatter_sum(self, axis: int, index: UOp, src: UOp) -> UOp:
-        """x + the masked sum, over a new last axis j: hit[.., i, .., j] = index[.., j, ..] == i.
-        The index is read through a gather of iota (its own value where it is in range), so an
-        index out of range is noted by the kernel and raised, as eager mode does."""
-        x, nd, n_i = self.uop, len(self.shape), self.shape[axis]
-        src = movement(Ops.SHRINK, src, tuple((0, n) for n in index.shape)) \
-            if src.shape != index.shape else src
-        order = tuple(d for d in range(nd) if d != axis) + (axis,)
-        lifted = tuple(1 if d == axis else n for d, n in enumerate(x.shape)) + (index.shape[axis],)
-        full = tuple(x.shape) + (index.shape[axis],)  # (.., n_i, .., n_j)
-
-        def lift(u: UOp) -> UOp:  # (.., n_j, ..) -> (.., n_i, .., n_j), j moved last
-            return u.permute(order).reshape(lifted).expand(full)
-        iota = plans.buffer_node(np.arange(n_i, dtype=np.int64), int64)
-        iota_i = iota.reshape(tuple(n_i if d == axis else 1 for d in range(nd + 1))).expand(full)
-        at = UOp(Ops.GATHER, int64, (iota_i, lift(index).cast(int64)), axis)
-        hit = UOp(Ops.CMPEQ, bool_, (at, iota_i))
-        picked = UOp(Ops.WHERE, self.dtype, (hit, lift(src).cast(self.dtype),
-                                             const(0, self.dtype, full)))
-        total = picked.r(Ops.ADD, (nd,)).reshape(x.shape)
-        return UOp(Ops.ADD, self.dtype, (x, total))
-
-    def _put_sum(self, p: int, src: UOp, idx: UOp) -> UOp:
-        """x[.., idx, ..] += src as a scatter_add along p of idx's elements laid in a row."""
-        pre, post, n = self.shape[:p], self.shape[p + 1:], self.shape[p]
-        count = math.prod(idx.shape)
-        src = src.expand(tuple(pre) + idx.shape + tuple(post)).reshape(
-            tuple(pre) + (count,) + tuple(post))
-        idx = idx.reshape((count,)).cast(int64)
-        idx = UOp(Ops.WHERE, int64, (UOp(Ops.CMPLT, bool_, (idx, const(0, int64, (count,)))),
-                                     UOp(Ops.ADD, int64, (idx, const(n, int64, (count,)))), idx))
-        idx = idx.reshape((1,) * len(pre) + (count,) + (1,) * len(post)).expand(src.shape)
-        return self._scatter_sum(p, idx, src)
-
     def cumsum(self, axis: int, dtype: DType) -> LazyBuffer:
-        """out[.., i, ..] = sum over j <= i of x[.., j, ..]: a reduction of x masked by j <= i,
-        summed in the order numpy's cumsum adds (n^2 work: fine for an arange's n)."""
-        n = self.shape[axis] if self.shape else 1
-        if not self.shape or n > 1024:
-            return self._host("cumsum", lambda x: np.cumsum(x, axis, dtype=dtype.np),
-                              self.shape, dtype, self)
-        order = tuple(d for d in range(len(self.shape)) if d != axis) + (axis,)
-        x = self.uop.cast(dtype).permute(order)  # (A.., n): the scanned axis last
-        lead = x.shape[:-1]
-        iota = plans.buffer_node(np.arange(n, dtype=np.int64), int64)
-        below = UOp(Ops.CMPLE, bool_, (iota.reshape((1, n)).expand((n, n)),  # j <= i
-                                       iota.reshape((n, 1)).expand((n, n))))
-        xj = x.reshape(lead + (1, n)).expand(lead + (n, n))
-        masked = UOp(Ops.WHERE, dtype, (below.expand(lead + (n, n)), xj,
-                                        const(0, dtype, lead + (n, n))))
-        total = masked.r(Ops.ADD, (len(lead) + 1,)).reshape(lead + (n,))
-        back = tuple(order.index(d) for d in range(len(order)))
-        return LazyBuffer.from_uop(total.permute(back))
+        return LazyBuffer.from_uop(indexing.cumsum(self.uop, axis, dtype))
 
+    # --8<-- [start:argsort]
     def argsort(self, axis: int, descending: bool, dtype: DType) -> LazyBuffer:
+        """The one op left on the host (an EXTERN node: the plan calls numpy between kernels).
+        A sort's comparisons decide where each element goes, which our loop nests (each store
+        at an index known from the loop variables or a loaded index) cannot say without a
+        sorting network per row; it is rarely on a hot path, and inductor falls back to
+        aten's sort as well."""
         def order(x):
             x = x.astype(np.float64) if x.dtype == np.bool_ else x
             return np.argsort(-x if descending else x, axis=axis, kind="stable")
-        return self._host("argsort", order, self.shape, dtype, self)
-
-    def _host(self, name, fn, shape, dtype, *bufs: LazyBuffer) -> LazyBuffer:
-        return LazyBuffer.from_uop(extern(name, fn, tuple(shape), dtype, *map(value_of, bufs)))
-
-
-def check_host_index(i: np.ndarray, size: int, dim: int, negative: bool) -> None:
-    """Eager's check of an index array used on the host: x[i] takes [-size, size) (else an
-    IndexError), scatter [0, size) (else a RuntimeError)."""
-    low = -size if negative else 0
-    if i.dtype.kind in "iu" and i.size and (i.min() < low or i.max() >= size):
-        bad = int(i.max()) if i.max() >= size else int(i.min())
-        message = f"index {bad} is out of bounds for dimension {dim} with size {size}"
-        raise OutOfRangeError(message) if negative else IndexValueError(message, bad)
-
-
-def host_key(x: np.ndarray, positions, indices) -> tuple:
-    """x[.., idx, ..]'s numpy key, each index checked as eager checks it."""
-    key = [slice(None)] * x.ndim
-    for p, i in zip(positions, indices):
-        check_host_index(i, x.shape[p], p, negative=True)
-        key[p] = i
-    return tuple(key)
+        return LazyBuffer.from_uop(extern("argsort", order, self.shape, dtype, self.uop))
+    # --8<-- [end:argsort]
 
 
 def value_of(b: Buffer) -> UOp:
@@ -486,16 +389,6 @@ def box_of(v: View, n: int):
     if check != v.offset or any(hi > p for (_, hi), p in zip(bounds, parent)):
         return None
     return tuple(parent), tuple(bounds)
-
-
-def scatter_into(v: View):
-    """A host function writing `part` through view v of a copy of the flat `old`."""
-    def write(old, part):
-        out = old.copy()
-        np.lib.stride_tricks.as_strided(out[v.offset:], tuple(v.shape),
-                                        tuple(s * out.itemsize for s in v.strides))[...] = part
-        return out
-    return write
 
 
 # *** 3. the device ***

@@ -17,7 +17,7 @@ import itertools
 import weakref
 
 from ch2_lego.dtype import DType
-from ch2_lego.errors import IndexValueError, IntegerDivisionError
+from ch2_lego.errors import IndexValueError, IntegerDivisionError, OutOfRangeError
 from ch4_pt2 import plan as plans
 from ch4_pt2.ops import Ops, UOp
 
@@ -119,8 +119,9 @@ def realize_storages(storages) -> None:
     values = [s.uop.src[0] if s.uop.op is Ops.RESHAPE else s.uop for s in todo]
     try:
         nodes = plans.realize(values)
-    except (IndexValueError, IntegerDivisionError):  # a kernel's fault: these stay graphs,
-        FAILED.update(todo)  # raising again when asked for, but no later realize takes them
+    except (IndexValueError, OutOfRangeError, IntegerDivisionError):  # a kernel's fault:
+        FAILED.update(todo)  # these stay graphs, raising again when asked for; no later
+        # realize takes them
         PENDING.difference_update(todo)
         raise
     for storage, node in zip(todo, nodes):

@@ -119,13 +119,14 @@ class Indexer:
             out = UOp(Ops.REDUCE, node.dtype, (value, *loops), op) if loops else value
         elif node.op is Ops.GATHER:  # x[..., index[idx], ...] along axis: a load at a load
             at = self.scalar(node.src[1], idx, valid).cast(index_dtype)
-            size = node.src[0].shape[node.arg]
+            axis, *kind = node.arg if isinstance(node.arg, tuple) else (node.arg,)
+            size = node.src[0].shape[axis]
             # an index out of range is noted (the plan raises after the kernel) and reads
             # nothing: the load is gated, so no memory outside x is touched
             inside = at.ge(0).alu(Ops.AND, at.lt(size))
             bad = valid.alu(Ops.AND, inside.alu(Ops.NOT))
-            at = UOp(Ops.CHECK, index_dtype, (at, bad), ("index", node.arg, size))
-            src_idx = tuple(at if a == node.arg else i for a, i in enumerate(idx))
+            at = UOp(Ops.CHECK, index_dtype, (at, bad), ("index", axis, size, *kind))
+            src_idx = tuple(at if a == axis else i for a, i in enumerate(idx))
             out = self.scalar(node.src[0], src_idx, valid.alu(Ops.AND, inside))
             if at not in out.toposort():  # x is a constant, so nothing reads at the index:
                 # a select on the checked index keeps the check (eager raises there too)
@@ -489,6 +490,9 @@ def lower(root: UOp, inputs: list[UOp], name: str = "kernel", after_pass=None,
     `after_pass(name, ir)` sees the IR after indexing and after every pass (DEBUG dumps and the
     spec checks in the tests use it).
     """
+    if root.op is Ops.CONTIGUOUS and root.src[0].op in (Ops.SCATTER, Ops.SCAN):
+        from ch4_pt2.lower_indexed import lower_indexed  # stores at loaded indices, scans
+        return lower_indexed(root, inputs, name)
     with deep_recursion():  # rewrites recurse on the depth of the expression
         k = index_pass(root, inputs, extra=extra)
         if k.gemm and not reads_own_output_in_place(simplify_pass(k).store):

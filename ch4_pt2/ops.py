@@ -17,6 +17,7 @@ from functools import cached_property
 from typing import Any
 
 from ch2_lego.dtype import DType, bool_, int64
+from ch2_lego.errors import IndexValueError, OutOfRangeError
 
 
 # --8<-- [start:ops]
@@ -82,7 +83,11 @@ class Ops(Enum):
     # *** memory and kernels ***
     LOAD = auto()  # kernel IR: src = (buffer, index) or (buffer, index, valid)
     STORE = auto()  # kernel IR: src = (buffer, index, value)
-    GATHER = auto()  # tensor graph: src = (x, index), arg = axis; a load at a loaded index
+    GATHER = auto()  # tensor graph: src = (x, index), arg = axis or (axis, fault kind); a
+    # load at a loaded index
+    SCATTER = auto()  # tensor graph: src = (x, index, value), arg = (axis, accumulate, fault
+    # kind); x with value[j] stored (or added) at j's place, its axis coordinate index[j]
+    SCAN = auto()  # tensor graph: src = (x,), arg = axis; the running sum along axis
     CHECK = auto()  # kernel IR: src = (value, bad), arg = the fault; value, the fault noted if bad
     CONTIGUOUS = auto()  # tensor graph: realize here (a kernel boundary)
     EXTERN = auto()  # tensor graph: a host function we do not compile; arg = ExternCall
@@ -105,6 +110,32 @@ class GroupOp:
     Commutative = frozenset({Ops.ADD, Ops.MUL, Ops.MAX, Ops.MIN, Ops.CMPEQ, Ops.CMPNE, Ops.AND,
                              Ops.OR, Ops.XOR})
     Reduce = frozenset({Ops.ADD, Ops.MUL, Ops.MAX, Ops.MIN})  # the ops a reduction may use
+
+
+# --8<-- [start:index_faults]
+# What an index out of range means to the user, by the kind capture gave the GATHER or SCATTER:
+# eager ch2's exception and torch's words. A CHECK's arg is ("index", axis, size, kind, dim):
+# dim, if given, is the dim the user indexed (x[i, j] checks j through a gather along 0).
+# x[i] wraps a negative i before the kernel sees it: its message shows the i the user wrote.
+OUT_OF_BOUNDS = "index {value} is out of bounds for dimension {axis} with size {size}"
+INDEX_FAULTS = {
+    "gather": (IndexValueError, OUT_OF_BOUNDS),  # gather, scatter_add: torch's RuntimeError
+    "index": (OutOfRangeError, OUT_OF_BOUNDS),  # x[i], x[i] = v, index_select: IndexError
+    "embedding": (OutOfRangeError, "index out of range in self"),
+    "target": (OutOfRangeError, "Target {value} is out of bounds."),  # nll_loss, cross_entropy
+}
+
+
+def index_fault(fault: tuple, value: int) -> Exception:
+    """The exception eager mode raises for an index `value` that a CHECK with arg `fault`
+    found out of range [0, size)."""
+    _, axis, size, kind, *dim = fault
+    error, words = INDEX_FAULTS[kind]
+    if kind == "index" and value < 0:
+        value -= size  # the kernel saw i + size
+    message = words.format(value=value, axis=dim[0] if dim else axis, size=size)
+    return error(message, value) if error is IndexValueError else error(message)
+# --8<-- [end:index_faults]
 
 
 index_dtype = int64  # loop variables and offsets

@@ -20,7 +20,7 @@ from ch2_lego.dtype import DType
 from ch2_lego.errors import IndexValueError, IntegerDivisionError, OutOfRangeError
 from ch4_pt2.gemm import BLAS
 from ch4_pt2.lower import Kernel, lower
-from ch4_pt2.ops import Ops, UOp, render_graph
+from ch4_pt2.ops import Ops, UOp, index_fault, render_graph
 from ch4_pt2.renderer.c import ClangRenderer
 from ch4_pt2.rewrite import DEBUG
 from ch4_pt2.schedule import ScheduleItem, create_schedule, memory_plan
@@ -188,6 +188,8 @@ def raise_fault(fault: np.ndarray, faults: list[tuple]) -> None:
     fault[:] = 0
     if code == -1:
         raise IntegerDivisionError("ZeroDivisionError")
+    if len(faults[code - 1]) > 3:  # capture said which op it was: eager's error for it
+        raise index_fault(faults[code - 1], value)
     _, axis, size = faults[code - 1]
     raise KernelIndexError(f"index {value} is out of bounds for dimension {axis} with size "
                            f"{size}", value)

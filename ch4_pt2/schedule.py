@@ -205,20 +205,34 @@ def loop_shape(shapes) -> tuple | None:
 
 
 def aligned_read(reader: UOp, node: UOp, realized: dict) -> bool:
-    """Whether reader's fused expression reads node only at the reader's own element (through
-    ALU ops and trailing expands): one computation of node then serves its store and reader."""
-    stack, seen = [(reader, True)], set()
+    """Whether reader's fused expression reads node only at node's own element, so that one
+    computation of node serves its store and its reader. Followed axis by axis: each is "own"
+    (the loop's index), 0 (after an expand over it) or "other" (a reduction's index); ALU ops
+    keep the index, other movement ops lose track (not aligned)."""
+    start = tuple("own" if n > 1 else 0 for n in reader.shape)
+    stack, seen = [(reader, start)], set()
     while stack:
-        n, aligned = stack.pop()
-        if (n, aligned) in seen:
+        n, axes = stack.pop()
+        if (n, axes) in seen:
             continue
-        seen.add((n, aligned))
-        keeps = n.op in GroupOp.ALU or (n.op is Ops.EXPAND and trailing_expand(n))
+        seen.add((n, axes))
         for s in n.src:
-            if s is node and not (aligned and keeps):
+            if n.op in GroupOp.ALU:
+                below = axes
+            elif n.op is Ops.EXPAND:
+                below = tuple(0 if a != b else x for x, a, b in zip(axes, s.shape, n.shape))
+            elif n.op is Ops.REDUCE_AXIS:
+                below = tuple("other" if i in n.arg[1] and s.shape[i] > 1 else x
+                              for i, x in enumerate(axes))
+            else:
+                below = None
+            if s is node and below != tuple("own" if k > 1 else 0 for k in node.shape):
                 return False
             if s not in realized and s.op not in (Ops.BUFFER, Ops.CONST):
-                stack.append((s, aligned and keeps))
+                if below is None and node in fused_expression(s, realized):
+                    return False
+                if below is not None:
+                    stack.append((s, below))
     return True
 
 

@@ -4,9 +4,10 @@ NaN-propagating max/min (as torch.maximum), and OpenMP pragmas for the loop attr
 Integer division by zero gives 0 instead of trapping (C leaves it undefined) and notes the fault
 in the kernel's fault word (code -1), as a gather index out of range does (its code is given by
 `checked`); the plan raises eager mode's error after the kernel. The math functions
-take the `f` suffix in float32 (expf, not exp) so nothing is computed in double by accident. exp
-and tanh in float32 are our own inline functions (c_math.h): libm's are calls the compiler cannot
-vectorize, and glibc's tanhf costs tens of nanoseconds, more than a whole matmul row here.
+take the `f` suffix in float32 (expf, not exp) so nothing is computed in double by accident. exp,
+tanh and sqrt in float32 are our own inline functions (c_math.h): libm's are calls the compiler
+cannot vectorize (sqrtf for its errno), and glibc's tanhf costs tens of nanoseconds, more than a
+whole matmul row here.
 """
 
 from __future__ import annotations
@@ -50,7 +51,8 @@ class ClangRenderer(CStyleLanguage):
         **CStyleLanguage.code_for_op,
         Ops.EXP: lambda x, t: f"exp_f32({x})" if t.name == "float32" else math_fn("exp")(x, t),
         Ops.TANH: lambda x, t: f"tanh_f32({x})" if t.name == "float32" else math_fn("tanh")(x, t),
-        Ops.LOG: math_fn("log"), Ops.SQRT: math_fn("sqrt"),
+        Ops.LOG: math_fn("log"),
+        Ops.SQRT: lambda x, t: f"sqrt_f32({x})" if t.name == "float32" else math_fn("sqrt")(x, t),
         Ops.SIN: math_fn("sin"), Ops.COS: math_fn("cos"),
         Ops.ERF: math_fn("erf"), Ops.FLOOR: math_fn("floor"), Ops.CEIL: math_fn("ceil"),
         Ops.ROUND: math_fn("rint"),  # rint rounds half to even, as torch.round

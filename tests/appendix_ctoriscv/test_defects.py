@@ -269,10 +269,20 @@ def test_exponential_macro_expansion_is_bounded(monkeypatch):
     assert "macro expansion produced over" in errors[0].message
 
 
-def test_no_cascade_after_an_unsupported_keyword():
-    src = b"int main(void) { long double d; int a = 1; d = a; a = d; v.a = 2; return a + v.a; }"
+UNSUPPORTED = [  # C89 that this compiler rejects: one clear error, then nothing it guessed
+    (b"int main(void) { long double d; int a = 1; d = a; a = d; v.a = 2; return a + v.a; }",
+     "1:18", "'long double' is not supported by this compiler"),
+    (b"struct S { int a : 3; int b; };\nint main(void) { struct S s; s.a = 1; return s.a; }",
+     "1:18", "bit-fields are not supported by this compiler"),
+    (b"struct S { unsigned a : 3, b : 5; };\nint f(struct S *p) { return p->a + p->b; }",
+     "1:23", "bit-fields are not supported by this compiler"),
+]
+
+
+@pytest.mark.parametrize("src, where, message", UNSUPPORTED)
+def test_no_cascade_after_an_unsupported_keyword(src, where, message):
     errors = our_diagnostics(src)
-    assert [e.message for e in errors] == ["'long double' is not supported by this compiler"]
+    assert [(f"{e.line}:{e.col}", e.message) for e in errors] == [(where, message)]
 
 
 def test_guest_stderr_reaches_ours_under_run(tmp_path, capfd):

@@ -97,3 +97,45 @@ def test_a_3000_case_switch_tests_logarithmically_many_times(opt_level):
         steps.append(run.steps)
     # a chain would differ by at least 2 instructions a compare, 6000 in all
     assert max(steps) - min(steps) < 200
+
+
+def macro_chain(n: int, function_like: bool) -> str:
+    """`#define A1 A0` ... `#define A{n-1} A{n-2}` (or `A1(x) A0(x)`), used once."""
+    if function_like:
+        lines = ["#define A0(x) (x + 1)"] + [f"#define A{i}(x) A{i - 1}(x)" for i in range(1, n)]
+        use = f"A{n - 1}(41)"
+    else:
+        lines = ["#define A0 42"] + [f"#define A{i} A{i - 1}" for i in range(1, n)]
+        use = f"A{n - 1}"
+    return "\n".join(lines) + f"\nint main(void) {{ return {use}; }}\n"
+
+
+@pytest.mark.parametrize("function_like", [False, True])
+def test_a_chain_of_macros_takes_memory_linear_in_its_length(function_like):
+    """Each level of a chain of macros adds a name to the hideset of what it expands to. Every
+    token kept a link to the use it came from, with that use's hideset, so a chain of n macros
+    kept n sets of up to n names (and spent most of its time building them): the peak memory
+    of preprocessing must about double when the chain does, not quadruple."""
+    import tracemalloc
+
+    from appendix_ctoriscv.defs import SourceFile
+    from appendix_ctoriscv.errors import Diagnostics
+    from appendix_ctoriscv.lex import tokenize
+    from appendix_ctoriscv.preprocess import preprocess
+
+    def peak(n: int) -> int:
+        diag = Diagnostics()
+        tokens = tokenize(SourceFile("t.c", macro_chain(n, function_like)), diag)
+        tracemalloc.start()
+        try:
+            out = preprocess(tokens, diag)
+            return tracemalloc.get_traced_memory()[1]
+        finally:
+            tracemalloc.stop()
+            assert not diag.errors and [t.text for t in out][5:7] != []
+
+    small, large = peak(1500), peak(3000)
+    assert large < 2.6 * small  # the sets alone would make it about 4x
+    for n in (1, 2, 3000):
+        _, exe = compile_executable(macro_chain(n, function_like), "t.c")
+        assert emu.run(exe).exit_code == 42

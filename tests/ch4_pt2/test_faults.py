@@ -55,7 +55,7 @@ def test_a_gather_from_a_constant_tensor_is_checked_too(table):
         torch.nn.functional.embedding(torch.tensor([9]), torch.ones(3, 2))
     weight = lego.ones(3, 2, device="lazy") if table == "ones" else \
         lego.full((3, 2), 0.5, device="lazy")
-    with pytest.raises(IndexError, match="index 9 is out of bounds for dimension 0 with size 3"):
+    with pytest.raises(IndexError, match="index out of range in self"):  # eager's words
         LF.embedding(lazy([1, 9]), weight).numpy()
     np.testing.assert_array_equal(LF.embedding(lazy([2, 0]), weight).numpy(),
                                   np.full((2, 2), 1.0 if table == "ones" else 0.5))
@@ -63,7 +63,7 @@ def test_a_gather_from_a_constant_tensor_is_checked_too(table):
 
 @pytest.mark.parametrize("write", [False, True])
 def test_two_index_tensors_out_of_range_are_eagers_index_error(write):
-    """x[i, j] and x[i, j] = v with two index tensors run on the host: checked there."""
+    """x[i, j] and x[i, j] = v with two index tensors: each index checked in the kernel."""
     rows, cols = [0, 5], [1, 2]
     with pytest.raises(IndexError):
         torch.zeros(3, 4)[torch.tensor(rows), torch.tensor(cols)]
@@ -87,7 +87,7 @@ def test_index_computed_in_the_graph_is_checked():
     logits = lazy(np.zeros((2, 3)))
     with pytest.raises(IndexError):
         torch.nn.functional.cross_entropy(torch.zeros(2, 3), torch.tensor([0, 7]))
-    with pytest.raises(RuntimeError, match="index 7 is out of bounds"):
+    with pytest.raises(IndexError, match="Target 7 is out of bounds."):  # eager's words
         LF.cross_entropy(logits, lazy([0, 7])).item()
     ok = LF.cross_entropy(logits, lazy([0, 2])).item()  # the error left nothing behind
     assert ok == pytest.approx(np.log(3.0), rel=1e-6)

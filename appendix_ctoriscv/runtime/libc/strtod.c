@@ -15,8 +15,8 @@
  * Only the first MAX_DIGITS significant digits are kept; a digit 1 appended after them stands
  * for any non-zero digits dropped. A boundary between two doubles (a midpoint) has at most
  * 767 significant digits, so it cannot lie between the kept number and the true one: both
- * round alike. Also read: "inf", "infinity", "nan" and "nan(chars)" in any case (C99).
- * Not read: hexadecimal floating point ("0x1p3" gives 0, ending at the x). */
+ * round alike. Also read (C99): "inf", "infinity", "nan" and "nan(chars)" in any case, and
+ * hexadecimal floating point ("0x1.8p3" is 1.5 * 2^3), whose digits are bits: no division. */
 
 #define MAX_DIGITS 800                  /* significant digits kept */
 #define LIMB_BITS 16                    /* a limb: 16 bits in an unsigned, so limb * factor */
@@ -39,7 +39,7 @@ static double from_bits(unsigned hi, unsigned lo)
 /* *** big integers: n limbs of 16 bits, least significant first, no leading zero limb *** */
 
 /* a = a * factor + addend (factor and addend < 2^16); the new limb count. The factors of
- * the long loops, 625 and 10000, are multiplied by shifts and adds: RV32I has no multiply
+ * the long loops, 15625 and 10000, are multiplied by shifts and adds: RV32I has no multiply
  * instruction, and __mulsi3 takes a loop step per bit of the factor. */
 static int big_mul_add(unsigned *a, int n, unsigned factor, unsigned addend)
 {
@@ -47,8 +47,8 @@ static int big_mul_add(unsigned *a, int n, unsigned factor, unsigned addend)
     int i;
     for (i = 0; i < n; i++) {
         x = a[i];
-        if (factor == 625)
-            x = (x << 9) + (x << 7) - (x << 4) + x;
+        if (factor == 15625)            /* 16384 - 512 - 256 + 8 + 1 */
+            x = (x << 14) - (x << 9) - (x << 8) + (x << 3) + x;
         else if (factor == 10000)
             x = (x << 13) + (x << 10) + (x << 9) + (x << 8) + (x << 4);
         else
@@ -65,8 +65,8 @@ static int big_mul_add(unsigned *a, int n, unsigned factor, unsigned addend)
 /* a = a * 5^k */
 static int big_mul_pow5(unsigned *a, int n, int k)
 {
-    for (; k >= 4; k -= 4)
-        n = big_mul_add(a, n, 625, 0);
+    for (; k >= 6; k -= 6)
+        n = big_mul_add(a, n, 15625, 0);       /* 5^6, the largest power below 2^16 */
     for (; k > 0; k--)
         n = big_mul_add(a, n, 5, 0);
     return n;
@@ -110,18 +110,28 @@ static int big_compare(const unsigned *a, int na, const unsigned *b, int nb)
     return 0;
 }
 
-/* One step of long division in one pass: a = 2 * (a - b) if subtract, else 2 * a; b has
- * at least na limbs (zeros on top). The new limb count. */
+/* Two 16-bit limbs to a 32-bit word, in place: the division needs no products, so it can
+ * take 32 bits at a time. The new count, in words. */
+static int big_to_words(unsigned *a, int n)
+{
+    int i;
+    for (i = 0; 2 * i < n; i++)
+        a[i] = a[2 * i] | (2 * i + 1 < n ? a[2 * i + 1] << LIMB_BITS : 0);
+    return i;
+}
+
+/* One step of long division, in one pass over 32-bit words: a = 2 * (a - b) if subtract,
+ * else 2 * a; b has at least na words (zeros on top). The new word count. */
 static int big_step(unsigned *a, int na, const unsigned *b, int subtract)
 {
-    unsigned borrow = 0, carry = 0, mask = subtract ? LIMB_MASK : 0, x;
+    unsigned borrow = 0, carry = 0, mask = subtract ? 0xFFFFFFFFU : 0, x, y;
     int i;
     for (i = 0; i < na; i++) {
-        x = a[i] - (b[i] & mask) - borrow;
-        borrow = x >> 31;               /* wrapped below zero */
-        x &= LIMB_MASK;
-        a[i] = (x << 1 | carry) & LIMB_MASK;
-        carry = x >> (LIMB_BITS - 1);
+        y = b[i] & mask;
+        x = a[i] - y - borrow;
+        borrow = a[i] < y || (a[i] == y && borrow);     /* a[i] - y - borrow < 0 */
+        a[i] = x << 1 | carry;
+        carry = x >> 31;
     }
     if (carry)
         a[na++] = carry;
@@ -215,7 +225,9 @@ static double decimal_to_double(unsigned sign, const char *digits, int n, int sc
         e2--;
     }
     /* long division, one quotient bit per step: 64 bits of R / Q, the first one 1. R < 2Q
-     * all along, so R has at most one limb more than Q: a zero limb on Q's top. */
+     * all along, so R has at most one word more than Q: a zero word on Q's top. */
+    nr = big_to_words(r, nr);
+    nq = big_to_words(q, nq);
     q[nq] = 0;
     for (i = 0; i < 64; i++) {
         unsigned bit = big_compare(r, nr, q, nq) >= 0;
@@ -257,6 +269,54 @@ static int special_value(const char *p, double *value, unsigned sign)
     return 3;
 }
 
+/* The hex digits (with at most one point) and binary exponent at p, after "0x": the nearest
+ * double, through the same rounding. The first 64 bits of the digits are kept, the rest only
+ * as a sticky bit. */
+static double hex_to_double(unsigned sign, const char *p, char **end)
+{
+    unsigned hi = 0, lo = 0, d;
+    int point = 0, negative;
+    long e2 = 0, exponent = 0;
+    for (;; p++) {
+        if (*p == '.' && !point) {
+            point = 1;
+            continue;
+        }
+        if (!isxdigit((unsigned char)*p))
+            break;
+        d = isdigit((unsigned char)*p) ? *p - '0' : (*p | 0x20) - 'a' + 10;
+        if (hi >> 28 == 0) {            /* room for 4 more bits */
+            hi = hi << 4 | lo >> 28;
+            lo = lo << 4 | d;
+            e2 -= 4 * point;
+        } else {
+            lo |= d != 0;
+            e2 += 4 * !point;
+        }
+    }
+    if ((*p == 'p' || *p == 'P')
+        && (isdigit((unsigned char)p[1])
+            || ((p[1] == '+' || p[1] == '-') && isdigit((unsigned char)p[2])))) {
+        negative = p[1] == '-';
+        for (p += 1 + (p[1] == '+' || p[1] == '-'); isdigit((unsigned char)*p); p++)
+            if (exponent < 100000)
+                exponent = exponent * 10 + (*p - '0');
+        e2 += negative ? -exponent : exponent;
+    }
+    if (end)
+        *end = (char *)p;
+    if ((hi | lo) == 0)
+        return from_bits(sign, 0);
+    for (; !(hi >> 31); e2--) {         /* the leading 1 to bit 63 */
+        hi = hi << 1 | lo >> 31;
+        lo <<= 1;
+    }
+    e2 += 63;                           /* the value is hi:lo * 2^(e2 - 63) */
+    if (e2 > 1100 || e2 < -1200)        /* far out of range: saturate, as round would */
+        e2 = e2 > 0 ? 1100 : -1200;
+    return round_to_double(sign, hi, lo, e2);
+}
+
 /* --8<-- [start:strtod] */
 double strtod(const char *s, char **end)
 {
@@ -275,6 +335,9 @@ double strtod(const char *s, char **end)
             *end = (char *)p + special;
         return value;
     }
+    if (p[0] == '0' && (p[1] | 0x20) == 'x'
+        && (isxdigit((unsigned char)p[2]) || (p[2] == '.' && isxdigit((unsigned char)p[3]))))
+        return hex_to_double(sign, p + 2, end);
     /* the significand: digits with at most one point; leading zeros are not significant */
     for (;; p++) {
         if (*p == '.' && !point) {

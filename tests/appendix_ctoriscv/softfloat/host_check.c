@@ -66,79 +66,87 @@ static int same32(unsigned got, unsigned want)
     return got == want || (isnan(f32(got)) && isnan(f32(want)));
 }
 
-static int wrong_shown;
+/* Each check counts its wrong results and shows the first five: begin_check, then report
+ * for each wrong one, then end_check prints "name checked wrong". */
+static long wrong_count;
+
+static void begin_check(void)
+{
+    wrong_count = 0;
+}
+
+static void end_check(const char *name, long count)
+{
+    printf("%s %ld %ld\n", name, count, wrong_count);
+}
 
 static void report(const char *name, unsigned a, unsigned b, unsigned got, unsigned want)
 {
-    if (wrong_shown++ < 5)
+    if (wrong_count++ < 5)
         printf("  %s(%08x, %08x) = %08x, hardware %08x\n", name, a, b, got, want);
+}
+
+/* The i-th pair of operands of a check: every pair of special values first, then random
+ * operands of every kind, b often near a. */
+static void pair32(long i, unsigned *a, unsigned *b)
+{
+    *a = i < NSPECIAL32 * NSPECIAL32 ? special32[i / NSPECIAL32] : operand32(random32());
+    *b = i < NSPECIAL32 * NSPECIAL32 ? special32[i % NSPECIAL32] : operand32(*a);
 }
 
 typedef unsigned (*binary32)(unsigned, unsigned);
 
 static void check_binary32(const char *name, binary32 ours, int op, long count)
 {
-    long i, wrong = 0;
-    wrong_shown = 0;
+    long i;
+    begin_check();
     for (i = 0; i < count; i++) {
-        unsigned a = i < NSPECIAL32 * NSPECIAL32 ? special32[i / NSPECIAL32]
-                     : operand32(random32());
-        unsigned b = i < NSPECIAL32 * NSPECIAL32 ? special32[i % NSPECIAL32] : operand32(a);
+        unsigned a, b;
+        pair32(i, &a, &b);
         volatile float x = f32(a), y = f32(b);
         float z = op == 0 ? x + y : op == 1 ? x - y : op == 2 ? x * y : x / y;
         unsigned got = ours(a, b);
-        if (!same32(got, u32(z))) {
-            wrong++;
+        if (!same32(got, u32(z)))
             report(name, a, b, got, u32(z));
-        }
     }
-    printf("%s %ld %ld\n", name, count, wrong);
+    end_check(name, count);
 }
 
 static void check_compare32(long count)
 {
-    long i, wrong = 0;
-    wrong_shown = 0;
+    long i;
+    begin_check();
     for (i = 0; i < count; i++) {
-        unsigned a = i < NSPECIAL32 * NSPECIAL32 ? special32[i / NSPECIAL32]
-                     : operand32(random32());
-        unsigned b = i < NSPECIAL32 * NSPECIAL32 ? special32[i % NSPECIAL32] : operand32(a);
+        unsigned a, b;
+        pair32(i, &a, &b);
         volatile float x = f32(a), y = f32(b);
         int ok = ((__eqsf2(a, b) == 0) == (x == y)) && ((__nesf2(a, b) != 0) == (x != y))
                  && ((__ltsf2(a, b) < 0) == (x < y)) && ((__lesf2(a, b) <= 0) == (x <= y))
                  && ((__gtsf2(a, b) > 0) == (x > y)) && ((__gesf2(a, b) >= 0) == (x >= y))
                  && ((__unordsf2(a, b) != 0) == (isnan(x) || isnan(y)));
-        if (!ok) {
-            wrong++;
+        if (!ok)
             report("compare", a, b, 0, 0);
-        }
     }
-    printf("compare32 %ld %ld\n", count, wrong);
+    end_check("compare32", count);
 }
 
 static void check_conversions32(long count)
 {
-    long i, wrong = 0;
-    wrong_shown = 0;
+    long i;
+    begin_check();
     for (i = 0; i < count; i++) {
         unsigned a = i < NSPECIAL32 ? special32[i] : operand32(random32());
         int n = (int)random32() >> (random32() % 32);       /* integers of every size */
         unsigned un = random32() >> (random32() % 32);
         volatile float x = f32(a);
-        if (u32((float)n) != __floatsisf(n) || u32((float)un) != __floatunsisf(un)) {
-            wrong++;
+        if (u32((float)n) != __floatsisf(n) || u32((float)un) != __floatunsisf(un))
             report("floatsisf/floatunsisf", n, un, __floatsisf(n), u32((float)n));
-        }
-        if (!isnan(x) && x > -2147483649.0 && x < 2147483648.0 && (int)x != __fixsfsi(a)) {
-            wrong++;
+        if (!isnan(x) && x > -2147483649.0 && x < 2147483648.0 && (int)x != __fixsfsi(a))
             report("fixsfsi", a, 0, __fixsfsi(a), (int)x);
-        }
-        if (!isnan(x) && x > -1.0 && x < 4294967296.0 && (unsigned)x != __fixunssfsi(a)) {
-            wrong++;
+        if (!isnan(x) && x > -1.0 && x < 4294967296.0 && (unsigned)x != __fixunssfsi(a))
             report("fixunssfsi", a, 0, __fixunssfsi(a), (unsigned)x);
-        }
     }
-    printf("convert32 %ld %ld\n", count, wrong);
+    end_check("convert32", count);
 }
 
 #ifdef WITH_DOUBLE
@@ -196,41 +204,41 @@ static int same64(unsigned long long got, unsigned long long want)
 static void report64(const char *name, unsigned long long a, unsigned long long b,
                      unsigned long long got, unsigned long long want)
 {
-    if (wrong_shown++ < 5)
+    if (wrong_count++ < 5)
         printf("  %s(%016llx, %016llx) = %016llx, hardware %016llx\n", name, a, b, got, want);
+}
+
+static void pair64(long i, unsigned long long *a, unsigned long long *b)
+{
+    *a = i < NSPECIAL64 * NSPECIAL64 ? special64[i / NSPECIAL64] : operand64(random64());
+    *b = i < NSPECIAL64 * NSPECIAL64 ? special64[i % NSPECIAL64] : operand64(*a);
 }
 
 typedef Bits64 (*binary64)(Bits64, Bits64);
 
 static void check_binary64(const char *name, binary64 ours, int op, long count)
 {
-    long i, wrong = 0;
-    wrong_shown = 0;
+    long i;
+    begin_check();
     for (i = 0; i < count; i++) {
-        unsigned long long a = i < NSPECIAL64 * NSPECIAL64 ? special64[i / NSPECIAL64]
-                               : operand64(random64());
-        unsigned long long b = i < NSPECIAL64 * NSPECIAL64 ? special64[i % NSPECIAL64]
-                               : operand64(a);
+        unsigned long long a, b;
+        pair64(i, &a, &b);
         volatile double x = f64(a), y = f64(b);
         double z = op == 0 ? x + y : op == 1 ? x - y : op == 2 ? x * y : x / y;
         unsigned long long got = w64(ours(b64(a), b64(b)));
-        if (!same64(got, u64(z))) {
-            wrong++;
+        if (!same64(got, u64(z)))
             report64(name, a, b, got, u64(z));
-        }
     }
-    printf("%s %ld %ld\n", name, count, wrong);
+    end_check(name, count);
 }
 
 static void check_other64(long count)
 {
-    long i, wrong = 0;
-    wrong_shown = 0;
+    long i;
+    begin_check();
     for (i = 0; i < count; i++) {
-        unsigned long long a = i < NSPECIAL64 * NSPECIAL64 ? special64[i / NSPECIAL64]
-                               : operand64(random64());
-        unsigned long long b = i < NSPECIAL64 * NSPECIAL64 ? special64[i % NSPECIAL64]
-                               : operand64(a);
+        unsigned long long a, b;
+        pair64(i, &a, &b);
         unsigned f = i < NSPECIAL32 ? special32[i] : operand32(random32());
         int n = (int)random32() >> (random32() % 32);
         unsigned un = random32() >> (random32() % 32);
@@ -241,36 +249,22 @@ static void check_other64(long count)
                  && ((__ltdf2(A, B) < 0) == (x < y)) && ((__ledf2(A, B) <= 0) == (x <= y))
                  && ((__gtdf2(A, B) > 0) == (x > y)) && ((__gedf2(A, B) >= 0) == (x >= y))
                  && ((__unorddf2(A, B) != 0) == (isnan(x) || isnan(y)));
-        if (!ok) {
-            wrong++;
+        if (!ok)
             report64("compare64", a, b, 0, 0);
-        }
-        if (w64(__floatsidf(n)) != u64((double)n) || w64(__floatunsidf(un)) != u64((double)un)) {
-            wrong++;
+        if (w64(__floatsidf(n)) != u64((double)n) || w64(__floatunsidf(un)) != u64((double)un))
             report64("floatsidf/floatunsidf", n, un, w64(__floatsidf(n)), u64((double)n));
-        }
-        if (!isnan(x) && x > -2147483649.0 && x < 2147483648.0 && (int)x != __fixdfsi(A)) {
-            wrong++;
+        if (!isnan(x) && x > -2147483649.0 && x < 2147483648.0 && (int)x != __fixdfsi(A))
             report64("fixdfsi", a, 0, __fixdfsi(A), (int)x);
-        }
-        if (!isnan(x) && x > -1.0 && x < 4294967296.0 && (unsigned)x != __fixunsdfsi(A)) {
-            wrong++;
+        if (!isnan(x) && x > -1.0 && x < 4294967296.0 && (unsigned)x != __fixunsdfsi(A))
             report64("fixunsdfsi", a, 0, __fixunsdfsi(A), (unsigned)x);
-        }
-        if (!same64(w64(__extendsfdf2(f)), u64((double)xf))) {
-            wrong++;
+        if (!same64(w64(__extendsfdf2(f)), u64((double)xf)))
             report64("extendsfdf2", f, 0, w64(__extendsfdf2(f)), u64((double)xf));
-        }
-        if (!same32(__truncdfsf2(A), u32((float)x))) {
-            wrong++;
+        if (!same32(__truncdfsf2(A), u32((float)x)))
             report64("truncdfsf2", a, 0, __truncdfsf2(A), u32((float)x));
-        }
-        if (w64(__negdf2(A)) != (a ^ 0x8000000000000000ULL) || __negsf2(f) != (f ^ SIGN)) {
-            wrong++;
+        if (w64(__negdf2(A)) != (a ^ 0x8000000000000000ULL) || __negsf2(f) != (f ^ SIGN))
             report64("negdf2/negsf2", a, f, 0, 0);
-        }
     }
-    printf("compare_convert64 %ld %ld\n", count, wrong);
+    end_check("compare_convert64", count);
 }
 
 static void check_double(long count)

@@ -1,0 +1,193 @@
+"""Kernels with several outputs (book 4.6) and the per-row passes of softmax and layer norm
+(book 4.7): kernel counts, which nodes share a kernel and which may not, the memory plan of a
+kernel with several outputs, and values and gradients against torch in float64."""
+
+import numpy as np
+import pytest
+import torch
+import torch.nn.functional as TF
+
+import ch2_lego as lego
+import ch2_lego.nn.functional as LF
+import ch4_pt2
+from ch2_lego.dtype import float32, float64
+from ch4_pt2.ops import Ops, UOp
+from ch4_pt2.plan import Plan, buffer_node
+from ch4_pt2.schedule import create_schedule, memory_plan
+
+pytestmark = pytest.mark.sec_4_6
+
+EPS32 = np.finfo(np.float32).eps
+
+
+def arrays(*shapes, seed=0):
+    rng = np.random.default_rng(seed)
+    return [rng.standard_normal(s).astype(np.float32) for s in shapes]
+
+
+def layer_norm_fwd_bwd(x, w, b, g):
+    """(y, dx, dw, db) of sum(layer_norm(x) * g), in ch2 on "lazy" and in torch float64."""
+    lx, lw, lb = (lego.tensor(a, device="lazy", requires_grad=True) for a in (x, w, b))
+    y = LF.layer_norm(lx, (x.shape[-1],), lw, lb)
+    (y * lego.tensor(g, device="lazy")).sum().backward()
+    ch4_pt2.realize(y, lx.grad, lw.grad, lb.grad)
+    kernels = ch4_pt2.stats["last_kernels"]
+    tx, tw, tb = (torch.tensor(a, dtype=torch.float64, requires_grad=True) for a in (x, w, b))
+    ty = TF.layer_norm(tx, (x.shape[-1],), tw, tb)
+    (ty * torch.tensor(g, dtype=torch.float64)).sum().backward()
+    ours = [t.detach().numpy() for t in (y, lx.grad, lw.grad, lb.grad)]
+    want = [t.detach().numpy() for t in (ty, tx.grad, tw.grad, tb.grad)]
+    return kernels, ours, want
+
+
+def test_layer_norm_forward_and_backward_share_kernels():
+    x, w, b, g = arrays((24, 64), (64,), (64,), (24, 64))
+    kernels, ours, want = layer_norm_fwd_bwd(x, w, b, g)
+    # before kernels had several outputs: 6 (centered input, inverse deviation, normalized
+    # value, dx, dgamma, dbeta); now the row statistics and dx share one kernel, dgamma and dbeta
+    # (a sum over the rows, another loop nest) the other
+    assert kernels <= 2
+    y, dx, dw, db = ours
+    ty, tdx, tdw, tdb = want
+    xhat = (x - x.mean(1, keepdims=True)) / np.sqrt(x.var(1, keepdims=True) + 1e-5)
+    # a mean and a variance of C = 64 float32 terms: relative error ~ 2C eps on xhat (|xhat|
+    # up to sqrt(C)); dx sums C products of those with g * w, dw and db sum N = 24 rows
+    c, n = 64, 24
+    scale_y = np.abs(xhat) * np.abs(w) + np.abs(b) + 1
+    assert np.all(np.abs(y - ty) <= 4 * c * EPS32 * scale_y)
+    gw = np.abs(g * w)
+    scale_dx = (gw + gw.mean(1, keepdims=True) * (1 + np.abs(xhat) * np.sqrt(c))) / \
+        np.sqrt(x.var(1, keepdims=True) + 1e-5)
+    assert np.all(np.abs(dx - tdx) <= 8 * c * EPS32 * scale_dx)
+    assert np.all(np.abs(dw - tdw) <= 4 * (c + n) * EPS32 * (np.abs(g) * (np.abs(xhat) + 1)).sum(0))
+    assert np.all(np.abs(db - tdb) <= 2 * n * EPS32 * np.abs(g).sum(0))
+
+
+def test_layer_norm_statistics_are_one_kernel_with_three_outputs():
+    """Mean, inverse deviation and normalized rows asked for together: one kernel, storing
+    the row statistics once per row (trailing axis reduced to 1) beside the rows."""
+    (a,) = arrays((5, 33))
+    a = a.astype(np.float64)
+    x = buffer_node(a, float64)
+    n, c = a.shape
+    mean = UOp(Ops.MUL, float64, (x.r(Ops.ADD, (1,)), UOp.full(1.0 / c, float64, (n, 1))))
+    xc = UOp(Ops.SUB, float64, (x, mean.expand((n, c))))
+    var = UOp(Ops.MUL, float64, (UOp(Ops.MUL, float64, (xc, xc)).r(Ops.ADD, (1,)),
+                                 UOp.full(1.0 / c, float64, (n, 1))))
+    rstd = UOp(Ops.RECIP, float64, (UOp(Ops.SQRT, float64, (var,)),))
+    xhat = UOp(Ops.MUL, float64, (xc, rstd.expand((n, c))))
+    items = create_schedule([mean, rstd, xhat])
+    assert len(items) == 1 and items[0].root is xhat and set(items[0].extra) == {mean, rstd}
+    plan = Plan([mean, rstd, xhat])
+    got_mean, got_rstd, got_xhat = plan.run()
+    want_mean = a.mean(1, keepdims=True)
+    want_rstd = 1 / a.std(1, keepdims=True)
+    want_xhat = (a - want_mean) * want_rstd
+    eps = np.finfo(np.float64).eps
+    assert np.all(np.abs(got_mean - want_mean) <= 2 * c * eps * np.abs(a).max(1, keepdims=True))
+    assert np.all(np.abs(got_rstd - want_rstd) <= 4 * c * eps * want_rstd)
+    assert np.all(np.abs(got_xhat - want_xhat) <= 6 * c * eps * (np.abs(want_xhat) + 1))
+
+
+def test_a_reduction_read_at_other_elements_keeps_its_own_kernel():
+    """colsum (1, 6) is read by every row: (1, 6) is not (4, 6) with trailing axes reduced,
+    so it cannot be made once per iteration of an outer loop, and stays a kernel of its own."""
+    (a,) = arrays((4, 6))
+    x = buffer_node(a.astype(np.float64), float64)
+    colsum = x.r(Ops.ADD, (0,))
+    out = UOp(Ops.SUB, float64, (x, colsum.expand((4, 6))))
+    assert [i.root for i in create_schedule([out])] == [colsum, out]
+
+
+def test_two_outputs_of_one_loop_nest_share_a_kernel():
+    (a,) = arrays((6, 10))
+    x = buffer_node(a.astype(np.float64), float64)
+    p = UOp(Ops.EXP, float64, (x,))
+    c = UOp(Ops.MUL, float64, (p, UOp.full(2.0, float64, (6, 10))))
+    items = create_schedule([p, c])
+    assert len(items) == 1 and set(items[0].outputs) == {p, c}
+    got_p, got_c = Plan([p, c]).run()
+    want = np.exp(a.astype(np.float64))
+    eps = np.finfo(np.float64).eps
+    assert np.all(np.abs(got_p - want) <= 4 * eps * want)
+    assert np.all(np.abs(got_c - 2 * want) <= 8 * eps * want)
+
+
+def test_kernels_that_another_kernel_runs_between_stay_apart():
+    """c reads p and q, q reads p and must be a buffer of its own (contiguous): q's kernel runs
+    after p's and before c's, so p and c cannot be one kernel."""
+    (a,) = arrays((6, 10))
+    x = buffer_node(a.astype(np.float64), float64)
+    p = UOp(Ops.EXP, float64, (x,))
+    q = UOp(Ops.CONTIGUOUS, float64, (UOp(Ops.SIN, float64, (p,)),))
+    c = UOp(Ops.ADD, float64, (p, q))
+    assert [i.root for i in create_schedule([p, c])] == [p, q, c]
+    got_p, got_c = Plan([p, c]).run()
+    want_p = np.exp(a.astype(np.float64))
+    want_c = want_p + np.sin(want_p)
+    eps = np.finfo(np.float64).eps
+    assert np.all(np.abs(got_c - want_c) <= 8 * eps * (want_p + 1))
+
+
+def test_memory_plan_keeps_every_output_of_a_kernel_apart():
+    (a,) = arrays((16, 32))
+    x = buffer_node(a.astype(np.float64), float64)
+    y = x
+    outs = []
+    for _ in range(4):  # each step: row sums and the rows minus them, one kernel each
+        s = y.r(Ops.ADD, (1,))
+        y = UOp(Ops.SUB, float64, (UOp(Ops.EXP, float64, (y,)), s.expand((16, 32))))
+        y = UOp(Ops.MUL, float64, (y, UOp.full(0.01, float64, (16, 32))))
+        outs.append(s)
+    items = create_schedule([y, *outs])
+    slots = memory_plan(items, {y, *outs})
+    for item in items:
+        written = [slots[o] for o in item.outputs]
+        assert len(set(written)) == len(written)
+        assert not set(written) & {slots.get(i) for i in item.inputs}
+
+
+def test_softmax_stages_its_exponentials_and_is_right():
+    (a,) = arrays((64, 16))
+    x = lego.tensor(a, device="lazy")
+    y = LF.softmax(x, -1)
+    source = ch4_pt2.explain_tensors(y)
+    assert "_row[" in source  # exp(x - max) of a row computed once, in a vectorized loop
+    want = TF.softmax(torch.tensor(a, dtype=torch.float64), -1).numpy()
+    spread = a.max(-1, keepdims=True) - a.min(-1, keepdims=True)
+    assert np.all(np.abs(y.numpy() - want) <= (16 + 4 + 2 * spread) * EPS32 * want)
+
+
+def test_a_long_row_reduction_gets_lanes():
+    (a,) = arrays((8, 256))
+    y = lego.tensor(a, device="lazy").sum(-1)
+    source = ch4_pt2.explain_tensors(y)
+    assert "[16]" in source  # 16 partial sums per row, then added up
+    want = a.astype(np.float64).sum(-1)
+    assert np.all(np.abs(y.numpy() - want) <= 256 * EPS32 * np.abs(a).sum(-1))
+
+
+def sqrt_f32(values: np.ndarray) -> np.ndarray:
+    x = buffer_node(values, float32)
+    (got,) = Plan([UOp(Ops.SQRT, float32, (x,))]).run()
+    return got
+
+
+def test_float32_sqrt_is_correctly_rounded():
+    """sqrt_f32 (c_math.h) against numpy's IEEE sqrt, bit for bit, on 2^20 random bit patterns
+    (every exponent, subnormals, negatives, NaNs) and the special values."""
+    bits = np.random.default_rng(0).integers(0, 2**32, 2**20, dtype=np.uint64).astype(np.uint32)
+    special = np.array([0.0, -0.0, np.inf, -np.inf, np.nan, 1.0, 4.0, 2.0, -1.0,
+                        np.finfo(np.float32).max, np.finfo(np.float32).tiny,
+                        np.finfo(np.float32).smallest_subnormal], np.float32)
+    values = np.concatenate([bits.view(np.float32), special])
+    got = sqrt_f32(values)
+    with np.errstate(invalid="ignore"):
+        want = np.sqrt(values)
+    same = (got.view(np.uint32) == want.view(np.uint32)) | (np.isnan(got) & np.isnan(want))
+    assert same.all(), f"{(~same).sum()} differ, e.g. sqrt({values[~same][:3]})"
+
+
+def test_float32_sqrt_of_minus_zero_keeps_the_sign():
+    got = sqrt_f32(np.array([-0.0, 0.0], np.float32))
+    assert np.signbit(got[0]) and not np.signbit(got[1])
