@@ -26,7 +26,7 @@ from ch2_lego import buffer
 from ch2_lego.backend import Ops as Ch2Ops
 from ch2_lego.buffer import Buffer
 from ch2_lego.dtype import DType, bool_, from_numpy_dtype, int64
-from ch2_lego.errors import DeviceError
+from ch2_lego.errors import DeviceError, DTypeError
 from ch2_lego.storage import Size, View, broadcast_shape
 from ch4_pt2 import gemm, indexing
 from ch4_pt2 import plan as plans
@@ -140,6 +140,9 @@ class LazyBuffer(Buffer):
         shape = out.shape if out is not None else broadcast_shape(
             *(tuple(s.shape) for s in operands if isinstance(s, LazyBuffer)))
         ours = ALU_OPS[op]
+        if ours is Ops.POW and dtype.category == 1 and isinstance(srcs[0], ch2.SCALARS) and \
+                srcs[0] < 0:  # eager's kernel checks it; a tensor exponent is not checked here
+            raise DTypeError("Integers to negative integer powers are not allowed.")
         uops = []
         for k, s in enumerate(operands):
             want = bool_ if ours in LOGICAL or (op is Ch2Ops.WHERE and k == 0) else dtype
@@ -168,11 +171,15 @@ class LazyBuffer(Buffer):
         return out.assign_uop(result) if out is not None else LazyBuffer.from_uop(result)
 
     def _argbest(self, op: Ch2Ops, axis: int) -> UOp:
-        """argmax as a fusable pair of reductions: the least index where x equals its max."""
+        """argmax as a fusable pair of reductions: the least index where x equals its max.
+        A NaN is the max (and min), as in torch: MAX propagates it, and NaN != NaN, so a NaN
+        (x != x) is a hit too; with one in the row, the best is NaN and only NaNs hit."""
         x, n = self.uop, self.shape[axis]
         best = UOp(Ops.REDUCE_AXIS, x.dtype, (x,),
                    (Ops.MAX if op is Ch2Ops.ARGMAX else Ops.MIN, (axis,)))
         hit = UOp(Ops.CMPEQ, bool_, (x, expand(best, x.shape)))
+        if x.dtype.is_floating_point:
+            hit = UOp(Ops.OR, bool_, (hit, UOp(Ops.CMPNE, bool_, (x, x))))
         iota = plans.buffer_node(np.arange(n, dtype=np.int64), int64)
         iota = expand(reshape(iota, tuple(n if d == axis else 1 for d in range(len(x.shape)))),
                       x.shape)
@@ -287,6 +294,8 @@ class LazyBuffer(Buffer):
         for the BLAS (gemm.py), which reads b where it lies; else b read across its rows gets a
         dense copy first."""
         a, b = self.uop, value_of(other)
+        if a.shape[-1] == 0:  # a sum of no products
+            return LazyBuffer.from_uop(const(0, self.dtype, (*a.shape[:-1], b.shape[-1])))
         library = gemm.wants_library(a, b)  # a BLAS call reads b transposed where it lies
         if not library and other.view.strides[-1] != 1 and other.shape[-1] > 1:
             # b read across its rows (x @ W.T): a dense copy first lets the kernel run 64

@@ -23,7 +23,7 @@ import sys
 
 import numpy as np
 
-from ch2_lego.dtype import bool_, int64
+from ch2_lego.dtype import bool_, float32, float64, int64
 from ch4_pt2 import plan as plans
 from ch4_pt2.lazy_storage import const
 from ch4_pt2.ops import Ops, UOp
@@ -229,13 +229,18 @@ def write_view(old: UOp, shape, strides, offset: int, value: UOp) -> UOp:
 
 
 def cumsum(x: UOp, axis: int, dtype) -> UOp:
-    """out[.., i, ..] = sum over j <= i of x[.., j, ..], added in order (numpy's and eager's).
-    A short axis: a reduction of x masked by j <= i, which fuses; a long one: a SCAN kernel."""
-    x = x.cast(dtype)
+    """out[.., i, ..] = sum over j <= i of x[.., j, ..], added in order. float32 accumulates in
+    float64, rounding each output once, as torch's CPU scan and eager ch2 do (1e5 times 0.1 in
+    float32 steps gives 9998.6). A short axis: a reduction of x masked by j <= i, which fuses;
+    a long one: a SCAN kernel, O(n) per row."""
+    wide = float64 if dtype is float32 else dtype
+    x = x.cast(wide)
     if not x.shape:
-        return x
+        return x.cast(dtype)
     n = x.shape[axis]
-    if n > SCAN_FUSED:
+    if n > SCAN_FUSED:  # a reduction in x: a kernel before the scan's (lower_indexed.py)
+        if any(u.op is Ops.REDUCE_AXIS for u in x.toposort()):
+            x = UOp(Ops.CONTIGUOUS, wide, (x,))
         return UOp(Ops.CONTIGUOUS, dtype, (UOp(Ops.SCAN, dtype, (x,), axis),))
     order = tuple(d for d in range(len(x.shape)) if d != axis) + (axis,)
     x = x.permute(order)  # (A.., n): the scanned axis last
@@ -244,7 +249,7 @@ def cumsum(x: UOp, axis: int, dtype) -> UOp:
     below = UOp(Ops.CMPLE, bool_, (ramp.reshape((1, n)).expand((n, n)),  # j <= i
                                    ramp.reshape((n, 1)).expand((n, n))))
     xj = x.reshape(lead + (1, n)).expand(lead + (n, n))
-    masked = UOp(Ops.WHERE, dtype, (below.expand(lead + (n, n)), xj,
-                                    const(0, dtype, lead + (n, n))))
-    total = masked.r(Ops.ADD, (len(lead) + 1,)).reshape(lead + (n,))
+    masked = UOp(Ops.WHERE, wide, (below.expand(lead + (n, n)), xj,
+                                   const(0, wide, lead + (n, n))))
+    total = masked.r(Ops.ADD, (len(lead) + 1,)).reshape(lead + (n,)).cast(dtype)
     return total.permute(tuple(order.index(d) for d in range(len(order))))

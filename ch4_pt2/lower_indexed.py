@@ -19,6 +19,7 @@ from __future__ import annotations
 
 from ch2_lego.dtype import bool_
 from ch4_pt2.lower import (
+    PARALLEL_WORK,
     Indexer,
     Kernel,
     KernelIR,
@@ -43,10 +44,12 @@ def lower_indexed(root: UOp, inputs: list[UOp], name: str = "kernel") -> Kernel:
             [scan_part(node, out, ix)]
         params = [out, *ix.params.values()]
         lines, faults = [], []
-        for store, loops, sequential in parts:
+        for store, loops, how in parts:
             store = simplify_pass(KernelIR(store, loops, params)).store
-            if sequential:
+            if how == "in order":
                 lines += in_order(linearize(store, loops, 0), store, loops)
+            elif how == "scan":
+                lines += scan_lines(store, loops, node.numel)
             else:
                 lines += linearize(store, loops, node.numel)
             faults += [f for f in faults_of(store) if f not in faults]
@@ -54,8 +57,8 @@ def lower_indexed(root: UOp, inputs: list[UOp], name: str = "kernel") -> Kernel:
 
 
 # --8<-- [start:scatter]
-def scatter_parts(node: UOp, out: UOp, ix: Indexer) -> list[tuple[UOp, list[UOp], bool]]:
-    """(store, loops, sequential) of out = x, then out[.., index[j], ..] (+)= value[j].
+def scatter_parts(node: UOp, out: UOp, ix: Indexer) -> list[tuple[UOp, list[UOp], str]]:
+    """(store, loops, how) of out = x, then out[.., index[j], ..] (+)= value[j] in order.
 
     An index out of [0, size) is noted by a CHECK (the plan raises the error of the op that
     capture named) and writes nothing: the store then puts back the element already there."""
@@ -65,7 +68,7 @@ def scatter_parts(node: UOp, out: UOp, ix: Indexer) -> list[tuple[UOp, list[UOp]
     loops = [ix.new_range(n, "gidx") for n in x.shape]
     copy = UOp(Ops.STORE, None, (out, dense.to_index(tuple(loops))[0],
                                  ix.scalar(x, tuple(loops), TRUE).cast(node.dtype)))
-    parts = [(copy, ranges(loops), False)]
+    parts = [(copy, ranges(loops), "plain")]
     if index.numel == 0:
         return parts
     j = tuple(ix.new_range(n, "sidx") for n in index.shape)
@@ -80,26 +83,47 @@ def scatter_parts(node: UOp, out: UOp, ix: Indexer) -> list[tuple[UOp, list[UOp]
     if accumulate:
         new = UOp(Ops.ADD, node.dtype, (old, new))
     store = UOp(Ops.STORE, None, (out, dest, UOp(Ops.WHERE, node.dtype, (inside, new, old))))
-    return parts + [(store, ranges(j), True)]
+    return parts + [(store, ranges(j), "in order")]
 # --8<-- [end:scatter]
 
 
 # --8<-- [start:scan]
-def scan_part(node: UOp, out: UOp, ix: Indexer) -> tuple[UOp, list[UOp], bool]:
+def scan_part(node: UOp, out: UOp, ix: Indexer) -> tuple[UOp, list[UOp], str]:
     """out[.., k, ..] = acc + x[.., k, ..], then acc += x[.., k, ..]: the store sits inside the
     accumulator's loop, before its update, and adds what the update adds (the same rounding).
-    The rows (every other axis) are the kernel's loops, parallel when the work is large."""
+    acc has x's dtype (float64 for a float32 cumsum), each store rounds to the node's.
+    The rows (every other axis) are the outer loops, then k; scan_lines places the statements.
+    Returns (store, the row loops, "scan")."""
     (x,), axis = node.src, node.arg
     idx = [ix.new_range(n, "gidx") for n in node.shape[:axis]]
     k = ix.new_range(node.shape[axis], "sidx")
     idx += [k] + [ix.new_range(n, "gidx") for n in node.shape[axis + 1:]]
-    value = ix.scalar(x, tuple(idx), TRUE).cast(node.dtype)
+    value = ix.scalar(x, tuple(idx), TRUE)  # in x's dtype, the accumulator's
     if k.op is Ops.RANGE:
-        acc = UOp(Ops.REDUCE, node.dtype, (value, k), Ops.ADD)
-        value = UOp(Ops.ADD, node.dtype, (acc, value))
+        acc = UOp(Ops.REDUCE, x.dtype, (value, k), Ops.ADD)
+        value = UOp(Ops.ADD, x.dtype, (acc, value))
     offset = View.contiguous(node.shape).to_index(tuple(idx))[0]
     rows = [r for r in idx if r is not k]
-    return UOp(Ops.STORE, None, (out, offset, value)), ranges(rows), False
+    return UOp(Ops.STORE, None, (out, offset, value.cast(node.dtype))), ranges(rows), "scan"
+
+
+def scan_lines(store: UOp, rows: list[UOp], work: int) -> list[tuple]:
+    """The loops of a scan: rows (the first parallel if the work is large), acc = 0, then the
+    loop over k with every statement inside it (no hoisting: the linearizer would take the
+    add to acc out of k's loop when x does not move with k), the store, the update. x holds
+    no reduction (capture makes one a kernel of its own), so the scan's is the only one."""
+    acc = next((u for u in store.toposort() if u.op is Ops.REDUCE), None)
+    attrs = [frozenset({"parallel"}) if i == 0 and work >= PARALLEL_WORK else frozenset()
+             for i in range(len(rows))]
+    lines = [("loop", r, a) for r, a in zip(rows, attrs)]
+    body = [("stmt", u) for u in store.toposort()
+            if u.op not in (Ops.CONST, Ops.RANGE, Ops.DEFINE_GLOBAL, Ops.REDUCE)]
+    if acc is None:  # a scan over one element: a copy
+        lines += body
+    else:
+        k = acc.src[1]
+        lines += [("acc", acc), ("loop", k, frozenset())] + body + [("update", acc), ("end", k)]
+    return lines + [("end", r) for r in reversed(rows)]
 # --8<-- [end:scan]
 
 
