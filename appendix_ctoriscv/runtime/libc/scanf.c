@@ -48,16 +48,17 @@ static int skip_space(Source *in)
     return c;
 }
 
-/* May c extend text[0..n) towards a number of this conversion (lower case)? Integers: a
- * sign, then "0x" for hex (x, p, and i), then digits of the base (i: 0x is hex, a leading 0
- * octal); floating point: a sign, digits with one point, then e, a sign and digits. */
+/* May c extend text[0..n) towards a number of this conversion: d i u o x p, or f for every
+ * floating point one? Integers: a sign, then "0x" for hex (x, p, and i), then digits of the
+ * base (i: 0x is hex, a leading 0 octal); floating point: a sign, digits with one point, then
+ * e, a sign and digits. */
 static int extends_number(const char *text, int n, int c, int conversion)
 {
     int start = n > 0 && (text[0] == '+' || text[0] == '-'), digits = n - start, i;
     int base = conversion == 'o' ? 8 : conversion == 'x' || conversion == 'p' ? 16 : 10;
     if (n == 0 && (c == '+' || c == '-'))
         return 1;
-    if (conversion == 'e' || conversion == 'f' || conversion == 'g') {
+    if (conversion == 'f') {
         const char *e = NULL;
         int any_digit = 0;
         for (i = start; i < n; i++) {
@@ -128,101 +129,148 @@ static int in_set(const char *set, const char *end, int c)
     return found != negate;
 }
 
+/* What one directive did: matched (a conversion stored, or skipped with *), failed to match,
+ * or met the end of the input */
+enum { MATCHED, NO_MATCH, AT_END };
+
+static int status_of(int c)
+{
+    return c == EOF ? AT_END : NO_MATCH;
+}
+
+/* a character of the format other than a conversion: it must come next */
+static int scan_literal(Source *in, int expected)
+{
+    int c = next(in);
+    if (c == expected)
+        return MATCHED;
+    back(in, c);
+    return status_of(c);
+}
+
+/* %c (width characters, white space included), %s (up to white space) and %[ (characters of
+ * the set [set, set_end)); into out unless it is NULL; %s and %[ end with a NUL */
+static int scan_text(Source *in, int conversion, int width, const char *set, const char *set_end,
+                     char *out)
+{
+    int n, c = 0;
+    if (width == 0)
+        width = conversion == 'c' ? 1 : 0x7FFFFFFF;
+    for (n = 0; n < width && (c = next(in)) != EOF; n++) {
+        if ((conversion == 's' && isspace(c))
+            || (conversion == '[' && !in_set(set, set_end, c))) {
+            back(in, c);
+            break;
+        }
+        if (out)
+            out[n] = c;
+    }
+    if (n == 0 || (conversion == 'c' && n < width))
+        return status_of(c);
+    if (out && conversion != 'c')
+        out[n] = 0;
+    return MATCHED;
+}
+
+/* %d %i %u %o %x %p (conversion in lower case), stored as length says (h: short) */
+static int scan_integer(Source *in, int conversion, int width, int length, void *out)
+{
+    char text[NUMBER_MAX], *end;
+    int base = conversion == 'd' || conversion == 'u' ? 10 : conversion == 'o' ? 8
+               : conversion == 'i' ? 0 : 16;    /* fmt: skip */
+    unsigned long value;
+    if (read_number(in, text, width, conversion) == 0)
+        return NO_MATCH;
+    value = conversion == 'd' || conversion == 'i' ? (unsigned long)strtol(text, &end, base)
+                                                   : strtoul(text, &end, base);  /* fmt: skip */
+    if (*end)                           /* "-" or "0x" alone */
+        return NO_MATCH;
+    if (out == NULL)
+        return MATCHED;
+    if (conversion == 'p')
+        *(void **)out = (void *)value;
+    else if (length == 'h')
+        *(short *)out = (short)value;
+    else
+        *(int *)out = (int)value;       /* long is int's size on RV32 */
+    return MATCHED;
+}
+
+/* %e %f %g: a float, or with l (or L) a double */
+static int scan_real(Source *in, int width, int length, void *out)
+{
+    char text[NUMBER_MAX], *end;
+    double d;
+    if (read_number(in, text, width, 'f') == 0)
+        return NO_MATCH;
+    d = strtod(text, &end);
+    if (*end)                           /* "1e" or "-": not a number after all */
+        return NO_MATCH;
+    if (out && (length == 'l' || length == 'L'))
+        *(double *)out = d;
+    else if (out)
+        *(float *)out = (float)d;
+    return MATCHED;
+}
+
 /* --8<-- [start:scan] */
+/* The scanner under the whole family: the count of items assigned, or EOF when the input
+ * ended before the first conversion. */
 static int scan(Source *in, const char *format, va_list ap)
 {
-    int assigned = 0, conversions = 0, c;
+    int assigned = 0, conversions = 0, status;
     for (; *format; format++) {
-        int suppress = 0, width = 0, length = 0, conversion, n;
-        char text[NUMBER_MAX], *end;
+        int suppress = 0, width = 0, length = 0, conversion;
+        const char *set = NULL, *end_of_set = NULL;
+        void *out;
         if (isspace((unsigned char)*format)) {  /* white space matches any amount */
             skip_space(in);
             continue;
         }
-        if (*format != '%' || format[1] == '%') {       /* a character that must be there */
-            format += *format == '%';
-            if (*format == '%')
+        if (*format != '%' || format[1] == '%') {
+            if (*format == '%') {       /* %% matches a %, after white space */
+                format++;
                 skip_space(in);
-            if ((c = next(in)) != (unsigned char)*format) {
-                back(in, c);
-                return c == EOF && conversions == 0 ? EOF : assigned;
             }
-            continue;
-        }
-        if (*++format == '*') {
-            suppress = 1;
-            format++;
-        }
-        for (; isdigit((unsigned char)*format); format++)
-            width = width * 10 + (*format - '0');
-        if (*format == 'h' || *format == 'l' || *format == 'L')
-            length = *format++;
-        conversion = *format;
-        if (conversion == 'n') {
-            if (!suppress)
-                *va_arg(ap, int *) = in->count;
-            continue;
-        }
-        if (conversion != 'c' && conversion != '[' && skip_space(in) == EOF)
-            return conversions == 0 ? EOF : assigned;
-        if (conversion == 'c' || conversion == 's' || conversion == '[') {
-            char *out = suppress ? NULL : va_arg(ap, char *);
-            const char *set = format + 1, *end_of_set = set_end(set);
-            if (width == 0)
-                width = conversion == 'c' ? 1 : 0x7FFFFFFF;
-            c = 0;
-            for (n = 0; n < width && (c = next(in)) != EOF; n++) {
-                if ((conversion == 's' && isspace(c))
-                    || (conversion == '[' && !in_set(set, end_of_set, c))) {
-                    back(in, c);
-                    break;
-                }
-                if (out)
-                    out[n] = c;
-            }
-            if (conversion == '[')
-                format = *end_of_set ? end_of_set : end_of_set - 1;
-            if (n == 0 || (conversion == 'c' && n < width))
-                return c == EOF && conversions == 0 ? EOF : assigned;
-            if (out && conversion != 'c')
-                out[n] = 0;
-        } else if (conversion && strchr("diuoxXpeEfgG", conversion)) {
-            int lower = conversion == 'X' || conversion == 'E' || conversion == 'G'
-                            ? conversion | 0x20 : conversion;  /* fmt: skip */
-            if (read_number(in, text, width, lower) == 0)
-                return assigned;
-            if (lower == 'e' || lower == 'f' || lower == 'g') {
-                double d = strtod(text, &end);
-                if (*end)               /* "1e" or "-": not a number after all */
-                    return assigned;
-                if (suppress)
-                    ;
-                else if (length == 'l' || length == 'L')
-                    *va_arg(ap, double *) = d;
-                else
-                    *va_arg(ap, float *) = (float)d;
-            } else {
-                int base = lower == 'd' || lower == 'u' ? 10 : lower == 'o' ? 8
-                           : lower == 'i' ? 0 : 16;     /* fmt: skip */
-                unsigned long value = lower == 'd' || lower == 'i'
-                                      ? (unsigned long)strtol(text, &end, base)
-                                      : strtoul(text, &end, base);  /* fmt: skip */
-                if (*end)               /* "-" or "0x" alone */
-                    return assigned;
-                if (suppress)
-                    ;
-                else if (lower == 'p')
-                    *va_arg(ap, void **) = (void *)value;
-                else if (length == 'h')
-                    *va_arg(ap, short *) = (short)value;
-                else
-                    *va_arg(ap, int *) = (int)value;    /* long is int's size on RV32 */
-            }
+            status = scan_literal(in, (unsigned char)*format);
         } else {
-            return assigned;            /* an unknown conversion */
+            if (*++format == '*') {
+                suppress = 1;
+                format++;
+            }
+            for (; isdigit((unsigned char)*format); format++)
+                width = width * 10 + (*format - '0');
+            if (*format == 'h' || *format == 'l' || *format == 'L')
+                length = *format++;
+            conversion = *format;
+            if (conversion == '[') {    /* the set runs to its ']' */
+                set = format + 1;
+                end_of_set = set_end(set);
+                format = *end_of_set ? end_of_set : end_of_set - 1;
+            }
+            out = suppress ? NULL : va_arg(ap, void *);     /* every argument is a pointer */
+            if (conversion == 'n') {
+                if (out)
+                    *(int *)out = in->count;
+                continue;
+            }
+            if (conversion != 'c' && conversion != '[' && skip_space(in) == EOF)
+                status = AT_END;
+            else if (conversion == 'c' || conversion == 's' || conversion == '[')
+                status = scan_text(in, conversion, width, set, end_of_set, out);
+            else if (conversion && strchr("diuoxXp", conversion))
+                status = scan_integer(in, conversion | 0x20, width, length, out);
+            else if (conversion && strchr("eEfgG", conversion))
+                status = scan_real(in, width, length, out);
+            else
+                status = NO_MATCH;      /* an unknown conversion */
+            conversions += status == MATCHED;
+            assigned += status == MATCHED && out != NULL;
         }
-        conversions++;
-        assigned += !suppress;
+        if (status == AT_END)
+            return conversions == 0 ? EOF : assigned;
+        if (status == NO_MATCH)
+            return assigned;
     }
     return assigned;
 }

@@ -54,5 +54,17 @@ int main(void) {
     printf("%d %d\n", n, p == (void *)0x1234);
     n = sscanf("  42  ", " %d %n", &i, &k);
     printf("%d %d %d\n", n, i, k);
+    n = sscanf("skip these words 17", "%*s %*[a-z] %*5c%d", &i);
+    printf("%d %d\n", n, i);
+    n = sscanf("abcdef", "%3[a-z]%s", s1, s2);
+    printf("%d [%s] [%s]\n", n, s1, s2);
+    n = sscanf("-0x1F 0XaB 1E3 -2.5E-1 7G", "%i %X %E %lE %d", &i, &u, &f, &d, &k);
+    printf("%d %d %u %.9g %.17g %d\n", n, i, u, f, d, k);
+    n = sscanf("5 % 6", "%d%%%d", &i, &k);
+    printf("%d %d %d\n", n, i, k);
+    n = sscanf("12", "%d%n%*n", &i, &k);
+    printf("%d %d %d\n", n, i, k);
+    n = sscanf("0.5", "%lg", &d);
+    printf("%d %.17g\n", n, d);
     return 0;
 }
