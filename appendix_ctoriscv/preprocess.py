@@ -4,12 +4,14 @@
 that expands to either; object-like and function-like `#define` with `#` and `##`, `#undef`,
 `#if`/`#ifdef`/`#ifndef`/`#elif`/`#else`/`#endif` with `defined`. Expansion follows Prosser's
 algorithm: a token's hideset names the macros that may not expand it again.
-There are no system headers; `#line` is ignored.
+Predefined: __FILE__, __LINE__, __DATE__, __TIME__, __STDC__ (C89 3.8.8) and __riscv. The C
+library's headers are runtime/include. `#line` changes what __LINE__ and __FILE__ say.
 """
 
 from __future__ import annotations
 
 import os
+import time
 from dataclasses import dataclass, field
 
 from appendix_ctoriscv.defs import SourceFile, Token, TokenKind
@@ -91,6 +93,8 @@ class Preprocessor:
     pending: list[Token] = field(default_factory=list)  # the input, reversed: pop() is next
     includes: int = 0  # files included so far
     expanded: int = 0  # tokens produced by macro expansion so far
+    # id of a file -> (line of its last #line, the number it gave, the name it gave)
+    line_maps: dict[int, tuple[int, int, str]] = field(default_factory=dict)
 
     # -- the token stream --
 
@@ -164,7 +168,9 @@ class Preprocessor:
         elif name == "error":
             line = self.read_line()
             self.diag.error(tok, "#error " + " ".join(t.text for t in line))
-        elif name in ("pragma", "line"):
+        elif name == "line":
+            self.line_directive(tok, self.expand_all(self.read_line()))
+        elif name == "pragma":
             self.read_line()
         else:
             self.diag.error(tok, f"invalid preprocessing directive #{name}")
@@ -253,6 +259,34 @@ class Preprocessor:
 
     # -- macro expansion --
 
+    def line_directive(self, tok: Token, line: list[Token]) -> None:
+        """`#line N` or `#line N "name"` (C89 3.8.4): the next line's __LINE__ is N, and its
+        __FILE__ "name". Diagnostics go on naming the physical line, which they quote."""
+        if not line:
+            self.diag.error(tok, "unexpected end of file after #line")
+            return
+        if line[0].kind != TokenKind.NUM or not line[0].text.isdigit():
+            self.diag.error(line[0], f'"{line[0].text}" after #line is not a positive integer')
+            return
+        number, name = int(line[0].text), self.presumed(tok)[1]
+        if not 0 < number <= 2147483647:
+            self.diag.warning(line[0], "line number out of range")
+        if len(line) > 1:
+            if line[1].kind != TokenKind.STR or line[1].text[0] != '"':
+                self.diag.error(line[1], f'"{line[1].text}" is not a valid filename')
+                return
+            name = line[1].str_val[:-1].decode("utf-8", "surrogateescape")
+        if len(line) > 2:
+            self.diag.warning(line[2], "extra tokens at end of #line directive")
+        self.line_maps[id(tok.file)] = (tok.line, number, name)
+
+    def presumed(self, tok: Token) -> tuple[int, str]:
+        """The line and the file name of `tok` as __LINE__ and __FILE__ say them (#line)."""
+        if id(tok.file) not in self.line_maps:
+            return tok.line, tok.file.name
+        at, number, name = self.line_maps[id(tok.file)]
+        return number + tok.line - at - 1, name
+
     # --8<-- [start:expand_macro]
     def expand_macro(self, tok: Token) -> bool:
         """If `tok` names a macro, push its expansion back onto the input and return True."""
@@ -262,10 +296,11 @@ class Preprocessor:
             use = tok
             while use.origin is not None:  # inside a macro, the line and file of its use
                 use = use.origin
+            line, name = self.presumed(use)
             if tok.text == "__LINE__":
-                self.push([new_num(tok, use.line)])
+                self.push([new_num(tok, line)])
             else:  # as gcc: assert() in a header names the file that uses it
-                self.push([stringize(tok, [copy_token(tok, text=use.file.name)])])
+                self.push([stringize(tok, [copy_token(tok, text=name)])])
             return True
         macro = self.macros.get(tok.text)
         if macro is None:
@@ -478,6 +513,16 @@ def join_adjacent_strings(tokens: list[Token]) -> list[Token]:
     return out
 
 
+def translation_time() -> dict[str, str]:
+    """__DATE__ ("Dec  5 2026") and __TIME__ ("18:30:00") of now, in local time; as gcc, the
+    UTC time of $SOURCE_DATE_EPOCH instead where it is set, for reproducible builds."""
+    epoch = os.environ.get("SOURCE_DATE_EPOCH", "")
+    now = time.gmtime(int(epoch)) if epoch.isdigit() else time.localtime()
+    month = "Jan Feb Mar Apr May Jun Jul Aug Sep Oct Nov Dec".split()[now.tm_mon - 1]
+    return {"__DATE__": f"{month} {now.tm_mday:2d} {now.tm_year}",
+            "__TIME__": time.strftime("%H:%M:%S", now)}
+
+
 def preprocess(
     tokens: list[Token], diag: Diagnostics, include_paths=(), std: str = "c99"
 ) -> list[Token]:
@@ -485,6 +530,8 @@ def preprocess(
     pp = Preprocessor(diag, list(include_paths), std)
     pp.macros["__STDC__"] = Macro("__STDC__", [new_num(tokens[-1], 1)])
     pp.macros["__riscv"] = Macro("__riscv", [new_num(tokens[-1], 1)])
+    for name, text in translation_time().items():  # C89 3.8.8: __DATE__ and __TIME__
+        pp.macros[name] = Macro(name, [stringize(tokens[-1], [copy_token(tokens[-1], text=text)])])
     out = join_adjacent_strings(pp.run(tokens))
     convert_keywords(out)
     return out

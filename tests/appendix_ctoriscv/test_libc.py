@@ -3,10 +3,15 @@ tests/appendix_ctoriscv/libc/ is run on the emulator and, compiled by the host's
 glibc, natively; both must print the same. Where glibc's answers differ by design (its rand,
 64-bit long) the reference is the C standard's formula or a Python computation."""
 
+import errno
+import math
+import os
 import random
 import struct
+import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from appendix_ctoriscv import elf, emu
@@ -34,6 +39,8 @@ def run_ours(source: str, opt_level: int = 1, stdin: bytes = b"", max_steps=200_
         ("sort", 0),
         ("sort", 1),
         ("malloc_stress", 1),
+        ("tokens", 0),
+        ("tokens", 1),
     ],
 )
 def test_program_matches_glibc(name, opt_level, native_run):
@@ -260,9 +267,68 @@ def test_assert_reports_on_stderr_and_aborts():
     assert ours.exit_code == 134  # as a shell shows SIGABRT: 128 + 6
 
 
+@pytest.mark.skipif(sys.platform != "linux", reason="the messages are glibc's (os.strerror)")
+def test_perror_writes_the_message_of_errno_on_stderr():
+    """perror's format and strerror's words are glibc's, which Python's os.strerror gives"""
+    source = r"""
+    #include <errno.h>
+    #include <stdio.h>
+    int main(void) {
+        errno = ERANGE; perror("strtod");
+        errno = ENOENT; perror("");
+        errno = 7777; perror(NULL);
+        printf("done\n");
+        return 0;
+    }"""
+    ours = run_ours(source)
+    assert ours.stdout == b"done\n"
+    messages = [f"strtod: {os.strerror(errno.ERANGE)}", os.strerror(errno.ENOENT),
+                os.strerror(7777)]  # fmt: skip
+    assert ours.stderr.decode().splitlines() == messages
+
+
 def test_ndebug_removes_asserts():
     source = "#define NDEBUG\n#include <assert.h>\nint main(void) { assert(0); return 5; }\n"
     assert run_ours(source).exit_code == 5
+
+
+def test_float_h_describes_ieee_single_and_double():
+    """the constants against Python's float (binary64) and numpy's float32, bit for bit"""
+    source = r"""
+    #include <float.h>
+    #include <stdio.h>
+    #include <string.h>
+    static void bits(double d) {
+        unsigned w[2];
+        memcpy(w, &d, 8);
+        printf("%08x%08x\n", w[1], w[0]);
+    }
+    int main(void) {
+        float f[3];
+        unsigned u[3];
+        f[0] = FLT_MAX; f[1] = FLT_EPSILON; f[2] = FLT_MIN;
+        memcpy(u, f, sizeof f);
+        printf("%d %d %d %d %d %d %d %d\n", FLT_RADIX, FLT_ROUNDS, FLT_MANT_DIG, FLT_DIG,
+               FLT_MIN_EXP, FLT_MIN_10_EXP, FLT_MAX_EXP, FLT_MAX_10_EXP);
+        printf("%08x %08x %08x\n", u[0], u[1], u[2]);
+        printf("%d %d %d %d %d %d\n", DBL_MANT_DIG, DBL_DIG, DBL_MIN_EXP, DBL_MIN_10_EXP,
+               DBL_MAX_EXP, DBL_MAX_10_EXP);
+        bits(DBL_MAX);
+        bits(DBL_EPSILON);
+        bits(DBL_MIN);
+        return 0;
+    }"""
+    lines = run_ours(source).stdout.decode().splitlines()
+    f32, info = np.finfo(np.float32), sys.float_info
+    # C's *_MIN_EXP: the least e with 2^(e-1) normal; *_10_EXP: powers of ten in range
+    ten_min, ten_max = math.ceil(math.log10(f32.tiny)), math.floor(math.log10(f32.max))
+    flt = [2, 1, f32.nmant + 1, f32.precision, f32.minexp + 1, ten_min, f32.maxexp, ten_max]
+    assert lines[0].split() == [str(x) for x in flt]
+    as_bits = np.array([f32.max, f32.eps, f32.tiny], np.float32).view(np.uint32)
+    assert lines[1].split() == [f"{x:08x}" for x in as_bits]
+    dbl = [info.mant_dig, info.dig, info.min_exp, info.min_10_exp, info.max_exp, info.max_10_exp]
+    assert lines[2].split() == [str(x) for x in dbl]
+    assert lines[3:] == [struct.pack(">d", x).hex() for x in (info.max, info.epsilon, info.min)]
 
 
 # *** malloc's own properties ***

@@ -4,6 +4,7 @@ Each case states its expected token sequence by hand, as the C standard's rules 
 examples follow C89 3.8.3's); where gcc is installed, `gcc -E` must agree on the same input.
 """
 
+import os
 import shutil
 import subprocess
 
@@ -202,3 +203,66 @@ def test_include_of_a_macro_that_is_no_header_name(tmp_path, src, message):
         (tmp_path / "main.c").write_text(src)
         assert subprocess.run(["gcc", "-E", str(tmp_path / "main.c")],
                               capture_output=True).returncode != 0
+
+
+@pytest.mark.parametrize("epoch", [0, 1_700_000_000, 1_709_251_199, 4_102_444_799])
+def test_date_and_time_are_gccs_for_the_same_source_date_epoch(native_run, monkeypatch, epoch):
+    """C89's __DATE__ ("Mmm dd yyyy", the day padded with a space) and __TIME__; with
+    $SOURCE_DATE_EPOCH set, gcc uses that moment in UTC, and so do we."""
+    from appendix_ctoriscv import emu
+    from appendix_ctoriscv.main import compile_executable
+
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", str(epoch))
+    src = ('#include <stdio.h>\nint main(void) { printf("%s|%s|%d|%d\\n", __DATE__, __TIME__,'
+           " (int)sizeof __DATE__, (int)sizeof __TIME__); return 0; }\n")
+    _, exe = compile_executable(src, "t.c")
+    assert emu.run(exe).stdout == native_run(src)[1]
+
+
+LINE_PROGRAM = """#include <stdio.h>
+int first = __LINE__;
+#line 100
+int second = __LINE__;
+#define WHERE printf("%s:%d\\n", __FILE__, __LINE__)
+#line 7 "other.c"
+int main(void) {
+    printf("%d %d\\n", first, second);
+    WHERE;
+#define N 41
+#line N
+    WHERE;
+#if 0
+#line 1 "skipped.c"
+#endif
+    WHERE;
+    return 0;
+}
+"""
+
+
+def test_line_directive_sets_what_line_and_file_say(native_run):
+    """#line N ["name"] (C89 3.8.4), also through a macro and not in a skipped group: the
+    program prints what gcc's build of it prints."""
+    from appendix_ctoriscv import emu
+    from appendix_ctoriscv.main import compile_executable
+
+    _, exe = compile_executable(LINE_PROGRAM, "t.c")
+    assert emu.run(exe).stdout == native_run(LINE_PROGRAM)[1]
+
+
+@pytest.mark.parametrize("directive, col, message", [
+    ("#line x", 7, '"x" after #line is not a positive integer'),
+    ("#line 0x10", 7, '"0x10" after #line is not a positive integer'),
+    ("#line 5 foo", 9, '"foo" is not a valid filename'),
+    ("#line 5 \"a.c\" 3", 15, "extra tokens at end of #line directive"),
+    ("#line 0", 7, "line number out of range"),
+])  # fmt: skip
+def test_bad_line_directives_are_gccs_diagnostics(tmp_path, directive, col, message):
+    src = directive + "\nint x;\n"
+    _, diag = pp(src)
+    assert [(d.line, d.col, d.message) for d in diag.items] == [(1, col, message)]
+    if shutil.which("gcc") is not None:
+        (tmp_path / "l.c").write_text(src)
+        done = subprocess.run(["gcc", "-E", "-pedantic", "l.c"], capture_output=True, text=True,
+                              cwd=tmp_path, env=dict(os.environ, LC_ALL="C"))
+        assert f"l.c:1:{col}: " in done.stderr and message in done.stderr

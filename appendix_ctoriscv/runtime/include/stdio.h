@@ -45,6 +45,7 @@ void setbuf(FILE *stream, char *buffer);
 int feof(FILE *stream);
 int ferror(FILE *stream);
 void clearerr(FILE *stream);
+void perror(const char *s);
 
 int putchar(int c);
 int fputc(int c, FILE *stream);

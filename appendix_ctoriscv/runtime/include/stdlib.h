@@ -1,4 +1,4 @@
-/* stdlib.h: C89's section 4.10 (no multibyte characters, no environment, no system). */
+/* stdlib.h: C89's section 4.10 (no multibyte characters, no system; getenv finds nothing). */
 #ifndef _STDLIB_H
 #define _STDLIB_H
 
@@ -37,5 +37,6 @@ void free(void *p);
 void exit(int status);
 int atexit(void (*function)(void));
 void abort(void);
+char *getenv(const char *name);
 
 #endif
