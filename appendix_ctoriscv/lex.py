@@ -1,13 +1,14 @@
 """The lexer: C source text -> a list of Tokens ending in an EOF token.
 
-It recognises every C89 token: identifiers, integer constants (decimal, octal, hex, with `u`/`l`
-suffixes) and character constants with their escapes, string literals, and the punctuators. It
-skips comments (`/* */`, and C99's `//` unless std is "c89") and records each token's line and
-column. Keywords stay IDENTs here and become KEYWORDs after preprocessing, as the preprocessor
-may `#define` any identifier. Floating-point constants and wide literals (L'a') are reported
-as unsupported.
+It recognises every C89 token: identifiers, integer and floating constants, character
+constants with their escapes, string literals, and the punctuators. It first joins lines that
+end in a backslash (and replaces trigraphs when std is "c89"), skips comments (`/* */`, and
+C99's `//` unless std is "c89") and records each token's line and column in the file. Keywords
+stay IDENTs here and become KEYWORDs after preprocessing, as the preprocessor may `#define` any
+identifier. Wide literals (L'a') are reported as unsupported.
 """
 
+import bisect
 import math
 import re
 import struct
@@ -197,9 +198,10 @@ def lex_number(tok: Token, diag: Diagnostics) -> None:
     tok.ty = int_constant_type(digits, suffix, tok.val)
 
 
-def lex_char(file: SourceFile, text: str, start: int, add, diag: Diagnostics) -> int:
-    """Lex the character constant at text[start] == "'"; return the index after it."""
-    data, i = literal_bytes(position_token(file, text, start), text, start, "'", diag)
+def lex_char(where: Token, text: str, start: int, add, diag: Diagnostics) -> int:
+    """Lex the character constant at text[start] == "'" (`where` is); return the index after
+    it."""
+    data, i = literal_bytes(where, text, start, "'", diag)
     tok = add(TokenKind.NUM, start, i + 1)
     tok.ty = INT
     if i >= len(text) or text[i] != "'":
@@ -216,9 +218,9 @@ def lex_char(file: SourceFile, text: str, start: int, add, diag: Diagnostics) ->
     return i + 1
 
 
-def lex_string(file: SourceFile, text: str, start: int, add, diag: Diagnostics) -> int:
-    """Lex the string literal at text[start] == '"'; return the index after it."""
-    data, i = literal_bytes(position_token(file, text, start), text, start, '"', diag)
+def lex_string(where: Token, text: str, start: int, add, diag: Diagnostics) -> int:
+    """Lex the string literal at text[start] == '"' (`where` is); return the index after it."""
+    data, i = literal_bytes(where, text, start, '"', diag)
     tok = add(TokenKind.STR, start, i + 1)
     if i >= len(text) or text[i] != '"':
         diag.error(tok, 'missing terminating " character')
@@ -227,28 +229,62 @@ def lex_string(file: SourceFile, text: str, start: int, add, diag: Diagnostics) 
     return i + 1
 
 
-def position_token(file: SourceFile, text: str, pos: int) -> Token:
-    """A position-only token at text[pos], for diagnostics inside a token."""
-    line = text.count("\n", 0, pos) + 1
-    col = pos - (text.rfind("\n", 0, pos) + 1) + 1
-    return Token(TokenKind.EOF, "", file, line, col)
+# translation phases 1 and 2 (C89 2.1.1.2): trigraphs (in ISO C89 mode, as gcc -std=c89), then
+# a backslash at the end of a line joins it to the next, anywhere, even inside a token
+TRIGRAPHS = dict(zip("=(/)'<!>-", "#[\\]^{|}~"))
+SPLICE = re.compile(r"\\\r?\n")
+SPLICE_OR_TRIGRAPH = re.compile(r"\?\?/\r?\n|\\\r?\n|\?\?[=(/)'<!>-]")
+
+
+# --8<-- [start:join_lines]
+def join_lines(text: str, std: str) -> tuple[str, list[tuple[int, int]] | None]:
+    """The text after translation phases 1 and 2, and where its characters came from: a list
+    of (offset in the new text, characters removed before it), or None if nothing changed."""
+    pattern = SPLICE_OR_TRIGRAPH if std == "c89" else SPLICE
+    if not pattern.search(text):
+        return text, None
+    pieces, shifts, last, removed = [], [(0, 0)], 0, 0
+    for m in pattern.finditer(text):
+        spliced = m.group().endswith("\n")
+        replacement = "" if spliced else TRIGRAPHS[m.group()[2]]
+        pieces += [text[last : m.start()], replacement]
+        after = m.start() - removed + len(replacement)  # where the next character lands
+        removed += len(m.group()) - len(replacement)
+        shifts.append((after, removed))
+        last = m.end()
+    pieces.append(text[last:])
+    return "".join(pieces), shifts
+# --8<-- [end:join_lines]
+
+
+def physical_position(file: SourceFile, shifts: list[tuple[int, int]], line_starts: list[int],
+                      pos: int) -> Token:  # fmt: skip
+    """A position-only token at the place in `file` that offset `pos` of its joined text
+    (join_lines) came from; line_starts are the offsets in file.text where its lines begin."""
+    at = pos + shifts[bisect.bisect_right(shifts, (pos, math.inf)) - 1][1]
+    line = bisect.bisect_right(line_starts, at)
+    return Token(TokenKind.EOF, "", file, line, at - line_starts[line - 1] + 1)
 
 
 # --8<-- [start:tokenize_setup]
 def tokenize(file: SourceFile, diag: Diagnostics, std: str = "c99") -> list[Token]:
     """Split `file` into tokens; problems go to `diag` and the lexer carries on after them."""
-    text = file.text
+    text, shifts = join_lines(file.text, std)  # usually no change: shifts is None
+    line_starts = [0, *(m.end() for m in re.finditer("\n", file.text))] if shifts else []
     tokens: list[Token] = []
     i, line, line_start = 0, 1, 0
     at_bol, has_space = True, False
 
     def here(pos: int) -> Token:
         # a stand-in token that only carries a position, for diagnostics
+        if shifts is not None:  # lines were joined: find the place in the file
+            return physical_position(file, shifts, line_starts, pos)
         return Token(TokenKind.EOF, "", file, line, pos - line_start + 1)
 
     def add(kind: TokenKind, start: int, end: int) -> Token:
         nonlocal at_bol, has_space
-        tok = Token(kind, text[start:end], file, line, start - line_start + 1)
+        where = here(start)
+        tok = Token(kind, text[start:end], file, where.line, where.col)
         tok.at_bol, tok.has_space = at_bol, has_space
         at_bol = has_space = False
         tokens.append(tok)
@@ -263,8 +299,6 @@ def tokenize(file: SourceFile, diag: Diagnostics, std: str = "c99") -> list[Toke
             at_bol, has_space = True, False
         elif c in " \t\r\v\f":
             i, has_space = i + 1, True
-        elif text.startswith("\\\n", i):  # a line splice inside a #define
-            i, line, line_start, has_space = i + 2, line + 1, i + 2, True
         elif text.startswith("//", i):
             if std == "c89":
                 diag.error(here(i), "C++ style comments are not allowed in ISO C90")
@@ -288,9 +322,9 @@ def tokenize(file: SourceFile, diag: Diagnostics, std: str = "c99") -> list[Toke
             lex_number(tok, diag)
             i = m.end()
         elif c == "'":
-            i = lex_char(file, text, i, add, diag)
+            i = lex_char(here(i), text, i, add, diag)
         elif c == '"':
-            i = lex_string(file, text, i, add, diag)
+            i = lex_string(here(i), text, i, add, diag)
         elif text.startswith(("L'", 'L"'), i):  # wide literals: their type, wchar_t, is not here
             diag.error(here(i), "wide character and string literals are not supported")
             i += 1  # then lex the literal as a narrow one, so that parsing can go on
@@ -306,7 +340,7 @@ def tokenize(file: SourceFile, diag: Diagnostics, std: str = "c99") -> list[Toke
             else:
                 diag.error(here(i), f"stray '{spell_char(c)}' in program")
                 i += 1
-    eof = Token(TokenKind.EOF, "", file, line, i - line_start + 1)
+    eof = here(i)
     eof.at_bol = True
     tokens.append(eof)
     return tokens

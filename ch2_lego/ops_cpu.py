@@ -1,4 +1,5 @@
-"""The "cpu" device: numpy buffers, and a kernel for every primitive over strided numpy views.
+"""The "cpu" device: numpy buffers, and a kernel for every primitive over strided numpy views
+(but the FUSED layers, which run as their decompositions).
 
 An operand is a numpy array made over the storage with ndarray(buffer=..., strides=...), so a
 transposed or broadcast (stride 0) input is read in place; numpy runs the inner loops. Kernels

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import ctypes
 import itertools
+import sys
 import weakref
 from dataclasses import dataclass
 
@@ -73,6 +74,9 @@ def device():
     return get_device("c")
 
 
+SPARE_REFS = 3  # references to a spare output that nobody else holds: the list, the loop, ours
+
+
 class Plan:
     """The schedule of `outputs`, lowered, rendered and built once; `run` replays it."""
 
@@ -111,10 +115,43 @@ class Plan:
         self.scratch: dict[int, np.ndarray] | None = None
         self.fixed: dict[UOp, ctypes.c_void_p] = {}  # scratch nodes' addresses, made once
         self.bound: dict[UOp, tuple] = {}  # bound node -> (its array at the last run, address)
+        self.spare: dict[int, list[np.ndarray]] = {}  # output slot -> memory of earlier runs
+        self.calls: tuple | None = None  # (the bound nodes, prepare()'s calls) of the last run
 
     @property
     def kernel_count(self) -> int:
         return sum(p is not None for p in self.programs)
+
+    def output_memory(self, slot: int) -> np.ndarray:
+        """Memory for an output: an earlier run's that nobody holds any more (a training step's
+        new weights replace the old ones, which die one step later), else fresh memory, whose
+        pages cost a page fault each when first written."""
+        spare = self.spare.setdefault(slot, [])
+        for raw in spare:
+            if sys.getrefcount(raw) <= SPARE_REFS:
+                return raw
+        raw = np.empty(self.slot_bytes[slot], np.uint8)
+        if len(spare) < 3:
+            spare.append(raw)
+        return raw
+
+    def prepare(self, pointer, bound) -> list:
+        """Per kernel, what a run calls: (C function, its argument list, [(position, node)] of
+        the arguments that change between runs), so that a replay only fills those in."""
+        calls = []
+        for item, program, faults, blas in zip(self.items, self.programs, self.faults,
+                                               self.blas):
+            extra = ((self.fault_ptr,) if faults else ()) + blas
+            if program is None:
+                calls.append(None)
+            elif hasattr(program, "fn"):
+                nodes = item.outputs + item.inputs
+                args = [pointer(n) for n in nodes] + list(extra)
+                calls.append((program.fn, args, [(k, n) for k, n in enumerate(nodes)
+                                                 if n in bound or n not in self.fixed]))
+            else:
+                calls.append((program, ((self.fault,) if faults else ()) + blas))
+        return calls
 
     def run(self, bind: dict[UOp, np.ndarray] | None = None) -> list[np.ndarray]:
         """Run every kernel; `bind` gives BUFFER nodes new arrays. Returns the outputs' arrays.
@@ -130,7 +167,7 @@ class Plan:
         memory = dict(self.scratch)
         for o in self.outputs:
             if o in self.slots and self.slots[o] not in memory:
-                memory[self.slots[o]] = np.empty(self.slot_bytes[self.slots[o]], np.uint8)
+                memory[self.slots[o]] = self.output_memory(self.slots[o])
 
         def array(node: UOp) -> np.ndarray:
             if node.op is Ops.BUFFER:
@@ -157,18 +194,20 @@ class Plan:
                     self.fixed[node] = pointers[node]
             return pointers[node]
 
-        for item, program, faults, blas in zip(self.items, self.programs, self.faults,
-                                               self.blas):
-            extra = ((self.fault_ptr,) if faults else ()) + blas
+        if self.calls is None or self.calls[0] != bind.keys():
+            self.calls = (set(bind), self.prepare(pointer, bind))
+        for item, call, faults in zip(self.items, self.calls[1], self.faults):
             if item.root.op is Ops.EXTERN:
                 result = item.root.arg.fn(*(array(x) for x in item.inputs))
                 array(item.root)[...] = np.asarray(result).reshape(item.root.shape)
-            elif hasattr(program, "fn"):  # a C function: call it with raw pointers, no checks
-                program.fn(*(pointer(o) for o in item.outputs), *(pointer(x) for x in item.inputs),
-                           *extra)
-            elif program is not None:
-                program(*(array(o) for o in item.outputs), *(array(x) for x in item.inputs),
-                        *((self.fault,) if faults else ()), *blas)
+            elif call is not None and isinstance(call[1], list):  # a C function: raw pointers
+                fn, args, changing = call
+                for k, node in changing:  # bound arrays and outputs; the rest stays
+                    args[k] = pointer(node)
+                fn(*args)
+            elif call is not None:
+                call[0](*(array(o) for o in item.outputs), *(array(x) for x in item.inputs),
+                        *call[1])
             if faults and self.fault[0]:
                 raise_fault(self.fault, faults)
         stats["kernels"] += self.kernel_count

@@ -17,6 +17,7 @@ from ch4_pt2 import gemm
 from ch4_pt2.ops import GroupOp, Ops, UOp
 
 RECOMPUTE_LIMIT = 16  # ALU ops an elementwise node may cost before two kernels share a store
+CHEAP_OPS = 4  # ALU ops below which pass 3 gives a node read by several kernels back to them
 
 
 @dataclass(frozen=True, eq=False)
@@ -164,7 +165,30 @@ def fusion_decisions(outputs: list[UOp]) -> tuple[dict[UOp, str], dict[UOp, Fusi
             if profit <= 0:
                 realized[n] = why
         kernels_of[n] = {n} if n in realized else kernels
+    refused_in_pass_2 = [n for n in nodes if realized.get(n, "").startswith("read by")]
+    for n in refused_in_pass_2:  # pass 3: measured again, cut at what pass 2 realized below
+        if cheap_over_realized(n, realized):
+            del realized[n]  # a few ALU ops over buffers: each reader redoes them
     return realized, info
+
+
+def cheap_over_realized(node: UOp, realized: dict) -> bool:
+    """Whether node's fused expression is only a few ALU ops over realized nodes, buffers and
+    constants. Pass 1 measured it down to operands that pass 2 realized later (an activation
+    read by two kernels: x * x seemed to cost the matmul below x)."""
+    ops, stack, seen = 0, list(node.src), set()
+    while stack:
+        n = stack.pop()
+        if n in seen or n in realized or n.op in (Ops.BUFFER, Ops.CONST):
+            continue
+        seen.add(n)
+        if n.op not in GroupOp.ALU and n.op not in GroupOp.Movement:
+            return False
+        if n.op is Ops.PAD or (n.op is Ops.EXPAND and not trailing_expand(n)):
+            return False
+        ops += n.op in GroupOp.ALU
+        stack.extend(n.src)
+    return node.op in GroupOp.ALU and ops < CHEAP_OPS
 
 
 # *** 2. grouping: each realized node with the graph above its inputs ***

@@ -124,6 +124,44 @@ def test_s_type_stores_only_their_bytes():
     assert x[reg("s1")] == 0x1234
 
 
+def test_the_stack_holds_bytes_halves_and_unaligned_words():
+    """The stack is a list of words (emu.Memory.stack): stores of every width and alignment,
+    loads back across word boundaries, and system calls that read and write its bytes; the
+    values worked out by hand, little-endian."""
+    exe = program("""
+        addi sp, sp, -16
+        sw zero, 0(sp)
+        sw zero, 4(sp)
+        li t0, 0x44434241       # "ABCD"
+        sw t0, 1(sp)            # unaligned: bytes 1..4
+        li t1, 0x4645           # "EF"
+        sh t1, 5(sp)            # a half at an odd address: bytes 5..6
+        li t2, 0x47             # "G"
+        sb t2, 7(sp)
+        lw s0, 3(sp)            # bytes 3..6: "CDEF"
+        lh s1, 4(sp)            # bytes 4..5: "DE"
+        lbu s2, 7(sp)
+        li a0, 1
+        addi a1, sp, 1
+        li a2, 7
+        li a7, 64
+        ecall                   # write "ABCDEFG"
+        li a0, 0
+        addi a1, sp, 2
+        li a2, 3
+        li a7, 63
+        ecall                   # read "xyz" over bytes 2..4
+        lw s3, 0(sp)
+        li a0, 0
+        """)
+    machine = emu.Machine(elf.read_executable(exe), io.BytesIO(b"xyz"), io.BytesIO(), io.BytesIO())
+    assert machine.run(10_000) == 0
+    x = machine.x
+    assert (x[reg("s0")], x[reg("s1")], x[reg("s2")]) == (0x46454443, 0x4544, 0x47)
+    assert machine.stdout.getvalue() == b"ABCDEFG"
+    assert x[reg("s3")] == int.from_bytes(b"\x00Axy", "little")
+
+
 def test_b_type_branches_compare_signed_and_unsigned():
     # Each taken branch adds its bit to s0; not-taken ones must fall through.
     x = registers("""

@@ -182,3 +182,49 @@ def test_no_module_shadows_the_standard_library():
     folder = pathlib.Path(__file__).parents[2] / "appendix_ctoriscv"
     names = {p.stem for p in folder.glob("*.py")}
     assert names and not names & set(sys.stdlib_module_names)
+
+
+SPLICED = (  # a backslash-newline anywhere, even inside a token (C89 2.1.1.2, phase 2)
+    '#include <stdio.h>\n'
+    '#define TWICE(x) \\\n  ((x) + \\\n   (x))\n'
+    'int ma\\\nin(void) {\n'
+    '    char *s = "ab\\\ncd";\n'
+    '    int n = 12\\\n34, m = 1;\n'
+    '    m +\\\n= 2; /* a comment \\\n */\n'
+    '    printf("%s %d %d %d\\n", s, n, m, TWICE(n));\n'
+    '    return s[2];\n'
+    '}\n'
+)
+TRIGRAPH = ('??=include <stdio.h>\n'
+            'int main(void) { int a??(2??) = ??< 5, 6 ??>; printf("%d %d??/n", a??(1??) ??! 8,'
+            ' ??-a[0] ??\' 3); return 0; }\n')
+
+
+@pytest.mark.parametrize("source, std", [(SPLICED, "c99"), (SPLICED, "c89"),
+                                         (TRIGRAPH, "c89"), (SPLICED.replace("\n", "\r\n"), "c99")])
+def test_joined_lines_and_trigraphs_run_as_gccs(native_run, source, std):
+    """Lines joined inside a string, a name, a number and a punctuator; trigraphs in ISO C89
+    mode, as gcc -std=c89: the program prints what gcc's build prints."""
+    from appendix_ctoriscv import emu
+    from appendix_ctoriscv.main import compile_executable
+
+    _, exe = compile_executable(source, "t.c", std=std)
+    flags = ["-std=c89"] if std == "c89" else []
+    run, (code, out) = emu.run(exe), native_run(source, flags=flags)
+    assert (run.stdout, run.exit_code) == (out, code)
+
+
+def test_trigraphs_are_left_alone_outside_c89():
+    """gcc's default (gnu) modes ignore trigraphs, and so does our default."""
+    assert texts('"??="') == ['"??="']
+    tokens, diag = lex('"??="', std="c89")
+    assert [t.str_val for t in tokens[:-1]] == [b"#\0"]
+
+
+def test_tokens_after_joined_lines_keep_their_place_in_the_file():
+    """Each token's line and column are where it starts in the file, as gcc reports them."""
+    tokens, diag = lex("int a\\\nb = 1 +\\\n  2; x\n  ??= y", std="c89")
+    assert not diag.errors
+    where = [(t.text, t.line, t.col) for t in tokens[:-1]]
+    assert where == [("int", 1, 1), ("ab", 1, 5), ("=", 2, 3), ("1", 2, 5), ("+", 2, 7),
+                     ("2", 3, 3), (";", 3, 4), ("x", 3, 6), ("#", 4, 3), ("y", 4, 7)]

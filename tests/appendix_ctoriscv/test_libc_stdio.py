@@ -34,6 +34,23 @@ def test_sscanf_matches_glibc(opt_level, native_run):
     assert_same_as_glibc(source, native_run, opt_level=opt_level)
 
 
+def test_a_number_cut_short_fails_to_match_as_c_says():
+    """C89 4.9.6.2's example: "100ergs of energy" with "%f%20s of %20s" stores nothing, since
+    "100e" is no number (glibc converts the 100 and goes on: 3, its known difference)"""
+    source = r"""
+    #include <stdio.h>
+    int main(void) {
+        float quant = -1;
+        char units[21] = "-", item[21] = "-";
+        int n = sscanf("100ergs of energy", "%f%20s of %20s", &quant, units, item);
+        printf("%d %g %s %s\n", n, quant, units, item);
+        n = sscanf("1e+", "%f", &quant);
+        printf("%d %g\n", n, quant);
+        return 0;
+    }"""
+    assert run_ours(source).stdout == b"0 -1 - -\n0 -1\n"
+
+
 SCANF_STDIN = r"""
 #include <stdio.h>
 int main(void) {

@@ -178,7 +178,7 @@ def test_select_fill_copy(op):
             np.testing.assert_array_equal(c, cpu)
 
 
-@pytest.mark.parametrize("op", [Ops.SUM, Ops.PROD, Ops.RMAX, Ops.RMIN, Ops.ANY, Ops.ALL,
+@pytest.mark.parametrize("op", [Ops.SUM, Ops.PROD, Ops.REDUCE_MAX, Ops.REDUCE_MIN, Ops.ANY, Ops.ALL,
                                 Ops.ARGMAX, Ops.ARGMIN], ids=lambda o: o.name)
 @pytest.mark.parametrize("axes", [(0,), (1,), (0, 2), (0, 1, 2)], ids=str)
 def test_reductions(op, axes):

@@ -306,7 +306,7 @@ def test_max_min_prod_any_all():
     rng = np.random.default_rng(5)
     x = rng.standard_normal((7, 130)).astype(np.float32)
     x[3, 17] = np.nan
-    cases = {Ops.RMAX: np.max(x, 1), Ops.RMIN: np.min(x, 1)}
+    cases = {Ops.REDUCE_MAX: np.max(x, 1), Ops.REDUCE_MIN: np.min(x, 1)}
     for op, truth in cases.items():
         out = fresh((7,), "float32")
         D.reduce_kernel(D.REDUCE[op])(out, view_of(x, x, "float32"), (1,))
@@ -330,7 +330,7 @@ def test_integer_sum_and_max_are_exact():
     out = fresh((3,), "int64")
     D.reduce_kernel(D.REDUCE[Ops.SUM])(out, view_of(x, x, "int64"), (1,))
     np.testing.assert_array_equal(result(out), x.sum(1))
-    D.reduce_kernel(D.REDUCE[Ops.RMAX])(out, view_of(x, x, "int64"), (1,))
+    D.reduce_kernel(D.REDUCE[Ops.REDUCE_MAX])(out, view_of(x, x, "int64"), (1,))
     np.testing.assert_array_equal(result(out), x.max(1))
 
 

@@ -191,3 +191,31 @@ def test_float32_sqrt_is_correctly_rounded():
 def test_float32_sqrt_of_minus_zero_keeps_the_sign():
     got = sqrt_f32(np.array([-0.0, 0.0], np.float32))
     assert np.signbit(got[0]) and not np.signbit(got[1])
+
+
+def test_an_activation_squared_is_recomputed_not_stored():
+    """x @ w1 -> gelu(tanh) -> @ w2 -> tanh, forward and backward in one graph. Pass 1 measured
+    h * h (inside gelu) down to the matmul below h; once pass 2 stored h, h * h is one multiply
+    over a buffer (pass 3): the gelu kernel stores its output and tanh, not h * h as well."""
+    import ch4_pt2.schedule as schedule
+
+    a, b1, b2 = arrays((64, 32), (32, 48), (48, 16))
+    x = lego.tensor(a.astype(np.float64), device="lazy")
+    w1, w2 = (lego.tensor(m.astype(np.float64), device="lazy", requires_grad=True)
+              for m in (b1, b2))
+    z = (LF.gelu(x @ w1, approximate="tanh") @ w2).tanh()
+    (z * z).sum().backward()
+    items = schedule.create_schedule([w1.grad._buf.uop, w2.grad._buf.uop])
+    assert max(len(i.outputs) for i in items) == 2
+    tx = torch.tensor(a, dtype=torch.float64)
+    t1, t2 = (torch.tensor(m, dtype=torch.float64, requires_grad=True) for m in (b1, b2))
+    tz = (TF.gelu(tx @ t1, approximate="tanh") @ t2).tanh()
+    (tz * tz).sum().backward()
+    eps = np.finfo(np.float64).eps
+    # |dz| <= 2, |gelu'| <= 1.13: magnitudes of the backward's sums, 32 + 48 + 16 terms deep
+    h = np.abs(a.astype(np.float64) @ b1)
+    g2 = 2 * np.abs(b2).sum(1)  # |dz @ w2.T| <= sum_j 2 |w2[i, j]|
+    bound1 = 400 * eps * (np.abs(a).T @ (1.2 * np.ones_like(h) * g2)) + 1e-13
+    bound2 = 400 * eps * ((h + 1).T @ (2 * np.ones((64, 16))))
+    assert np.all(np.abs(w1.grad.numpy() - t1.grad.numpy()) <= bound1)
+    assert np.all(np.abs(w2.grad.numpy() - t2.grad.numpy()) <= bound2)

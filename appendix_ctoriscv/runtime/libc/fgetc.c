@@ -63,7 +63,7 @@ char *fgets(char *s, int n, FILE *stream)
     int i = 0, c = 0;
     while (i < n - 1 && c != '\n' && (c = fgetc(stream)) != EOF)
         s[i++] = c;
-    if ((i == 0 && n > 1) || ferror(stream))
+    if ((i == 0 && n > 1) || (c == EOF && ferror(stream)))
         return NULL;
     s[i] = 0;
     return s;

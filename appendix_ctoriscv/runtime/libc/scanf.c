@@ -8,7 +8,8 @@
  * conversions d i u o x X p (through strtol/strtoul), e f g E G (through strtod), s c [ and n,
  * with `*` (read, do not assign), a width, and h, l or L. The text of a number is collected
  * first, as far as it can still become one (one character of look-ahead, pushed back after);
- * then strtol or strtod converts that text. Not read: inf and nan, hexadecimal floating point. */
+ * then strtol or strtod converts that text (for %f and its kind: decimal or hexadecimal, inf,
+ * infinity and nan, as strtod reads them). */
 
 #define NUMBER_MAX 128                  /* longer numbers are cut (glibc: no limit) */
 
@@ -48,32 +49,53 @@ static int skip_space(Source *in)
     return c;
 }
 
+/* Is text[0..n) followed by c, in any case, the start of `word`? */
+static int starts_word(const char *text, int n, int c, const char *word)
+{
+    int i;
+    for (i = 0; i < n; i++)
+        if (tolower((unsigned char)text[i]) != word[i])
+            return 0;
+    return word[n] != 0 && tolower(c) == word[n];
+}
+
+/* May c extend text[0..n), no sign, towards what strtod reads? Digits with one point, then
+ * e (p for hex, after 0x), a sign and digits; or inf, infinity or nan. */
+static int extends_real(const char *text, int n, int c)
+{
+    int hex = n >= 2 && text[0] == '0' && (text[1] | 0x20) == 'x', i, digits = 0;
+    int mark = hex ? 'p' : 'e';         /* the exponent's letter */
+    const char *e = NULL;
+    if (starts_word(text, n, c, "infinity") || starts_word(text, n, c, "nan"))
+        return 1;
+    if (n == 1 && text[0] == '0' && (c | 0x20) == 'x')
+        return 1;
+    for (i = hex ? 2 : 0; i < n; i++) {
+        if ((text[i] | 0x20) == mark)
+            e = text + i;
+        digits += e == NULL && (hex ? isxdigit((unsigned char)text[i])
+                                    : isdigit((unsigned char)text[i]));  /* fmt: skip */
+    }
+    if (e != NULL)                      /* the exponent: a sign right after the letter, digits */
+        return isdigit(c) || ((c == '+' || c == '-') && e == text + n - 1);
+    if (hex ? isxdigit(c) : isdigit(c))
+        return 1;
+    if (c == '.')
+        return memchr(text, '.', n) == NULL;
+    return (c | 0x20) == mark && digits > 0;
+}
+
 /* May c extend text[0..n) towards a number of this conversion: d i u o x p, or f for every
  * floating point one? Integers: a sign, then "0x" for hex (x, p, and i), then digits of the
- * base (i: 0x is hex, a leading 0 octal); floating point: a sign, digits with one point, then
- * e, a sign and digits. */
+ * base (i: 0x is hex, a leading 0 octal). */
 static int extends_number(const char *text, int n, int c, int conversion)
 {
-    int start = n > 0 && (text[0] == '+' || text[0] == '-'), digits = n - start, i;
+    int start = n > 0 && (text[0] == '+' || text[0] == '-'), digits = n - start;
     int base = conversion == 'o' ? 8 : conversion == 'x' || conversion == 'p' ? 16 : 10;
     if (n == 0 && (c == '+' || c == '-'))
         return 1;
-    if (conversion == 'f') {
-        const char *e = NULL;
-        int any_digit = 0;
-        for (i = start; i < n; i++) {
-            if (text[i] == 'e' || text[i] == 'E')
-                e = text + i;
-            any_digit |= isdigit((unsigned char)text[i]) != 0;
-        }
-        if (isdigit(c))
-            return 1;
-        if (c == '+' || c == '-')       /* the exponent's sign, right after the e */
-            return e != NULL && e == text + n - 1;
-        if (c == '.')
-            return e == NULL && memchr(text, '.', n) == NULL;
-        return (c == 'e' || c == 'E') && e == NULL && any_digit;
-    }
+    if (conversion == 'f')
+        return extends_real(text + start, digits, c);
     if (digits == 1 && text[start] == '0' && (c == 'x' || c == 'X'))
         return base == 16 || conversion == 'i';
     if (base == 16 || (conversion == 'i' && digits > 1 && (text[start + 1] | 0x20) == 'x'))

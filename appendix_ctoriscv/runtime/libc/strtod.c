@@ -299,7 +299,7 @@ static double hex_to_double(unsigned sign, const char *p, char **end)
             || ((p[1] == '+' || p[1] == '-') && isdigit((unsigned char)p[2])))) {
         negative = p[1] == '-';
         for (p += 1 + (p[1] == '+' || p[1] == '-'); isdigit((unsigned char)*p); p++)
-            if (exponent < 100000)
+            if (exponent < 100000000)
                 exponent = exponent * 10 + (*p - '0');
         e2 += negative ? -exponent : exponent;
     }
@@ -367,7 +367,7 @@ double strtod(const char *s, char **end)
             || ((p[1] == '+' || p[1] == '-') && isdigit((unsigned char)p[2])))) {
         int negative = p[1] == '-';
         for (p += 1 + (p[1] == '+' || p[1] == '-'); isdigit((unsigned char)*p); p++)
-            if (exponent < 100000)      /* far beyond any double: saturate */
+            if (exponent < 100000000)   /* far beyond any double: saturate */
                 exponent = exponent * 10 + (*p - '0');
         scale += negative ? -exponent : exponent;
     }

@@ -66,5 +66,15 @@ int main(void) {
     printf("%d %d %d\n", n, i, k);
     n = sscanf("0.5", "%lg", &d);
     printf("%d %.17g\n", n, d);
+    {
+        static const char *reals[] = {"inf", "-INF", "nan", "Infinity", "+infinity", "0x1p3",
+                                      "-0X.8P-1", "0x1.8", "0x1e", "0xAp+2"};
+        for (i = 0; i < (int)(sizeof reals / sizeof reals[0]); i++) {
+            double r = -7;
+            k = -1;
+            n = sscanf(reals[i], "%lf%n", &r, &k);
+            printf("[%s] %d %g %d\n", reals[i], n, r, k);
+        }
+    }
     return 0;
 }
