@@ -335,6 +335,10 @@ class ExpressionParser:
                     self.diag.error(tok, "subscripted value is neither array nor pointer")
                     node = self.new_num(0, tok)
                     continue
+                if not is_integer(index.ty if is_pointer(node.ty) else node.ty):
+                    self.diag.error(tok, "array subscript is not an integer")
+                    # element 0 of the array or pointer: its type, and no cascade
+                    node, index = node if is_pointer(node.ty) else index, self.new_num(0, tok)
                 node = self.new_unary(NodeKind.DEREF, self.new_add(node, index, tok), tok)
             elif self.consume("++") or self.consume("--"):
                 node = self.post_incdec(node, tok)
