@@ -16,8 +16,9 @@ import torch
 import ch2_lego as lego
 import ch2_lego.nn.functional as F
 import ch3_brrr.device_c  # noqa: F401  (registers "c" with ch2)
+from ch2_lego import backend
 from ch2_lego.backend import DECOMPOSITIONS, DEVICES, FUSED, Ops
-from ch2_lego.errors import OutOfRangeError
+from ch2_lego.errors import DTypeError, OutOfRangeError
 
 pytestmark = pytest.mark.sec_3_7
 
@@ -188,10 +189,19 @@ def test_a_target_out_of_range_with_weights_or_smoothing_is_torchs_error_on_c(op
         F.cross_entropy(logits, lego.tensor([0, bad, 1], device="c"), **option)
 
 
-def test_a_weight_of_another_dtype_is_declined_by_the_layer_norm_kernel(ran):
-    """The kernel would read a float64 weight's bytes as float32: it declines, and the
-    decomposition runs (and refuses the mixed dtypes as the C kernels always have)."""
+def test_a_weight_of_another_dtype_is_torchs_error_and_the_kernel_declines_it(ran):
+    """F.layer_norm refuses a float64 weight on float32 rows as torch does; the kernel, called
+    through the contract, declines it (it would read the float64 bytes as float32), and the
+    decomposition's C kernels refuse the mixed dtypes."""
     x = lego.tensor(data((3, 4), np.float32), device="c")
+    w = lego.ones(4, dtype=lego.float64, device="c")
+    with pytest.raises(DTypeError, match="expected scalar type Float but found Double"):
+        F.layer_norm(x, (4,), w)
+    with pytest.raises(DTypeError, match="expected scalar type Double but found Float"):
+        F.layer_norm(x.double(), (4,), None, x[0])
+    assert ran["kernel"] == {}
+    stats = lego.empty(3, 1, device="c")._buf
     with pytest.raises(TypeError, match="must share a dtype"):
-        F.layer_norm(x, (4,), lego.ones(4, dtype=lego.float64, device="c"))
+        backend.run(Ops.LAYER_NORM, lego.empty(3, 4, device="c")._buf, stats, stats, x._buf,
+                    w._buf, 0, n_dims=1, eps=1e-5)
     assert ran["kernel"] == {Ops.LAYER_NORM: 1} and ran["decomposition"] == {Ops.LAYER_NORM: 1}
