@@ -144,17 +144,23 @@ def index(x: UOp, positions, indices: list[UOp], kind: str) -> UOp:
 # *** 4. writes: index_put, scatter_add, a strided view ***
 
 
-def scatter(x: UOp, axis: int, index: UOp, value: UOp, accumulate: bool, kind: str) -> UOp:
-    """The SCATTER kernel (lower_indexed.py): index and value (J..), len(J) == len(x.shape)."""
-    node = UOp(Ops.SCATTER, x.dtype, (x, index.cast(int64), value.cast(x.dtype)),
-               (axis, accumulate, kind))
+def scatter(x: UOp, axis: int, index: UOp, value: UOp, accumulate: bool, kind: str,
+            dim: int | None = None) -> UOp:
+    """The SCATTER kernel (lower_indexed.py): index and value (J..), len(J) == len(x.shape).
+    Its check names `dim` (if given: the user's dim, where x is a merged view) or axis."""
+    arg = (axis, accumulate, kind) + (() if dim is None else (dim,))
+    node = UOp(Ops.SCATTER, x.dtype, (x, index.cast(int64), value.cast(x.dtype)), arg)
     return UOp(Ops.CONTIGUOUS, x.dtype, (node,))
 
 
 def index_put(x: UOp, positions, value: UOp, accumulate: bool, indices: list[UOp]) -> UOp:
     """x with x[.., i0, .., i1, ..] = value (+= if accumulate): value has numpy's result shape.
-    The indexed dims merged first, the value's rows are scattered along them in order."""
-    at = merged_index(x.shape, positions, indices, "index")
+    The indexed dims merged first, the value's rows are scattered along them in order. One index
+    tensor is checked by the scatter itself; several, each against its own dim first."""
+    if len(positions) == 1:
+        at, dim = wrap_negative(indices[0], x.shape[positions[0]]), positions[0]
+    else:
+        at, dim = merged_index(x.shape, positions, indices, "index"), None
     rows, order = indexed_first(x, positions)
     rest = rows.shape[1:]
     back = result_order(positions, len(at.shape), len(rest))
@@ -162,7 +168,7 @@ def index_put(x: UOp, positions, value: UOp, accumulate: bool, indices: list[UOp
     count = at.numel
     value = value.reshape((count, *rest))
     at = at.reshape((count,) + (1,) * len(rest)).expand((count, *rest))
-    out = scatter(rows, 0, at, value, accumulate, "index")
+    out = scatter(rows, 0, at, value, accumulate, "index", dim)
     out = out.reshape(tuple(x.shape[d] for d in order))
     return out.permute(tuple(order.index(d) for d in range(len(order))))
 

@@ -63,7 +63,7 @@ def scatter_parts(node: UOp, out: UOp, ix: Indexer) -> list[tuple[UOp, list[UOp]
     An index out of [0, size) is noted by a CHECK (the plan raises the error of the op that
     capture named) and writes nothing: the store then puts back the element already there."""
     x, index, value = node.src
-    axis, accumulate, kind = node.arg
+    axis, accumulate, kind, *dim = node.arg
     dense = View.contiguous(x.shape)
     loops = [ix.new_range(n, "gidx") for n in x.shape]
     copy = UOp(Ops.STORE, None, (out, dense.to_index(tuple(loops))[0],
@@ -75,7 +75,8 @@ def scatter_parts(node: UOp, out: UOp, ix: Indexer) -> list[tuple[UOp, list[UOp]
     at = ix.scalar(index, j, TRUE).cast(index_dtype)
     size = x.shape[axis]
     inside = at.ge(0).alu(Ops.AND, at.lt(size))
-    at = UOp(Ops.CHECK, index_dtype, (at, inside.alu(Ops.NOT)), ("index", axis, size, kind))
+    at = UOp(Ops.CHECK, index_dtype, (at, inside.alu(Ops.NOT)),
+             ("index", axis, size, kind, *dim))
     at = UOp(Ops.WHERE, index_dtype, (inside, at, UOp.const(0)))
     dest = dense.to_index(tuple(at if d == axis else r for d, r in enumerate(j)))[0]
     old = UOp(Ops.LOAD, node.dtype, (out, dest))

@@ -86,7 +86,7 @@ class Ops(Enum):
     GATHER = auto()  # tensor graph: src = (x, index), arg = axis or (axis, fault kind); a
     # load at a loaded index
     SCATTER = auto()  # tensor graph: src = (x, index, value), arg = (axis, accumulate, fault
-    # kind); x with value[j] stored (or added) at j's place, its axis coordinate index[j]
+    # kind[, dim]); x with value[j] stored (or added) at j's place, its axis coordinate index[j]
     SCAN = auto()  # tensor graph: src = (x,), arg = axis; the running sum along axis
     CHECK = auto()  # kernel IR: src = (value, bad), arg = the fault; value, the fault noted if bad
     CONTIGUOUS = auto()  # tensor graph: realize here (a kernel boundary)
