@@ -435,3 +435,16 @@ def test_a_subscript_that_is_no_integer_is_one_error(tmp_path):
               b"  arr[1.5] = 2; p[d] = 3; 2.0[arr] = 1; arr[p] = 0; return arr[0]; }\n")
     ours = [(f"{e.line}:{e.col}", e.message) for e in our_diagnostics(source)]
     assert ours == gcc_diagnostics(tmp_path, source) and len(ours) == 4
+
+
+def test_warnings_come_before_a_link_error(tmp_path, capsys):
+    """The driver printed nothing but the link error when a program with warnings named a
+    function defined nowhere; gcc prints its warnings, then the linker its error."""
+    prog = tmp_path / "w.c"
+    prog.write_text("int missing(void);\nint main(void) { int unused; return missing(); }\n")
+    assert main.main([str(prog), "-o", str(tmp_path / "w")]) == 1
+    err = [line for line in capsys.readouterr().err.splitlines() if ": warning: " in line
+           or ": error: " in line]  # fmt: skip
+    assert len(err) == 2
+    assert err[0].endswith("w.c:2:22: warning: unused variable 'unused'")
+    assert ": error: " in err[1] and err[1].endswith("undefined reference to `missing'")
