@@ -448,3 +448,15 @@ def test_warnings_come_before_a_link_error(tmp_path, capsys):
     assert len(err) == 2
     assert err[0].endswith("w.c:2:22: warning: unused variable 'unused'")
     assert ": error: " in err[1] and err[1].endswith("undefined reference to `missing'")
+
+
+def test_sizeof_of_what_has_no_size_in_gccs_words(tmp_path):
+    """At the operand, naming what kind of type it is, as gcc (which only warns about void and
+    functions, a GNU extension that C89 does not have: we keep those errors)."""
+    source = (b"struct B; void v(void);\nint main(void) { struct B *p = 0; int n = sizeof("
+              b"struct B) + sizeof *p + sizeof(void) + sizeof v + sizeof(int[]); return n; }\n")
+    ours = [(f"{e.line}:{e.col}", e.message) for e in our_diagnostics(source)]
+    theirs = gcc_diagnostics(tmp_path, source)  # gcc -pedantic adds the void and function ones:
+    pedantic = [("2:81", "invalid application of 'sizeof' to a void type"),
+                ("2:96", "invalid application of 'sizeof' to a function type")]
+    assert ours == sorted(theirs + pedantic, key=lambda d: int(d[0].split(":")[1]))
