@@ -85,7 +85,8 @@ ifeq ($(shell uname),Darwin)
 else
 	$(SUDO) apt-get update -qq
 	$(SUDO) apt-get install -y -qq graphviz mesa-vulkan-drivers \
-		binutils-riscv64-unknown-elf gcc-riscv64-unknown-elf qemu-user chromium \
+		binutils-riscv64-unknown-elf gcc-riscv64-unknown-elf picolibc-riscv64-unknown-elf \
+		qemu-user chromium \
 		$$(command -v npm >/dev/null || echo npm)
 endif
 

@@ -145,12 +145,14 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {args.file}: {e.strerror}", file=sys.stderr)
         return 1
     try:
-        level = args.opt_level
+        level = 0 if args.dump_passes else args.opt_level  # the passes run again for the dump
+        result = compile_source(text, filename, args.include, std, level)
+        for warning in result.warnings:  # before a link error, as gcc's come before ld's
+            print(warning.render(), file=sys.stderr)
         if args.S or args.dump_tokens or args.dump_ast or args.dump_ir or args.dump_passes:
-            level = 0 if args.dump_passes else level  # the passes run again for the dump
-            result, elf = compile_source(text, filename, args.include, std, level), b""
+            elf = b""
         else:
-            result, elf = compile_executable(text, filename, args.include, std, level)
+            elf = build_executable(result.asm, os.path.splitext(filename)[0] + ".s")
     except CompileError as e:
         print(e, file=sys.stderr)
         n = len(e.errors)
@@ -162,9 +164,6 @@ def main(argv: list[str] | None = None) -> int:
     except AssemblerError as e:  # our own output did not assemble: a bug in this compiler
         print(f"{filename}: internal compiler error: {e}", file=sys.stderr)
         return 2
-    for warning in result.warnings:
-        print(warning.render(), file=sys.stderr)
-
     if args.dump_tokens:
         sys.stdout.flush()  # then the tokens as the source's bytes, UTF-8 or not
         sys.stdout.buffer.write((format_tokens(result.tokens) + "\n").encode(*SOURCE_BYTES))

@@ -304,14 +304,17 @@ class ExpressionParser:
         if self.consume("sizeof"):
             if self.equal("(") and self.is_typename_at(1):
                 self.advance()
+                operand = self.tok
                 ty = self.typename()
                 self.skip(")")
             else:
                 expr = self.unary()
                 add_type(expr, self.diag)
-                ty = expr.ty
-            if ty.kind in (TypeKind.FUNC, TypeKind.VOID) or ty.size < 0:
-                self.diag.error(tok, f"invalid application of 'sizeof' to '{type_name(ty)}'")
+                operand, ty = expr.tok, expr.ty
+            kind = {TypeKind.FUNC: "a function type", TypeKind.VOID: "a void type"}.get(ty.kind)
+            if kind is not None or ty.size < 0:  # in gcc's words, at the operand
+                kind = kind or f"incomplete type '{type_name(ty)}'"
+                self.diag.error(operand, f"invalid application of 'sizeof' to {kind}")
             return self.new_num(ty.size, tok, UINT)  # size_t is unsigned int on ILP32
         return self.postfix()
 
@@ -335,6 +338,10 @@ class ExpressionParser:
                     self.diag.error(tok, "subscripted value is neither array nor pointer")
                     node = self.new_num(0, tok)
                     continue
+                if not is_integer(index.ty if is_pointer(node.ty) else node.ty):
+                    self.diag.error(tok, "array subscript is not an integer")
+                    # element 0 of the array or pointer: its type, and no cascade
+                    node, index = node if is_pointer(node.ty) else index, self.new_num(0, tok)
                 node = self.new_unary(NodeKind.DEREF, self.new_add(node, index, tok), tok)
             elif self.consume("++") or self.consume("--"):
                 node = self.post_incdec(node, tok)

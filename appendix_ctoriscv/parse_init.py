@@ -15,8 +15,10 @@ from appendix_ctoriscv.type import (
     add_type,
     array_of,
     check_conversion,
+    decayed,
     is_compatible,
     is_float,
+    is_scalar,
     is_struct,
     new_cast,
     type_name,
@@ -176,9 +178,22 @@ class InitializerParser:
         if var.ty.kind == TypeKind.ARRAY or (is_struct(var.ty) and not whole):  # the rest is 0
             node = Node(NodeKind.MEMZERO, eq, ty=VOID, var=var)
         for lhs, expr in self.init_assignments(init, self.new_var_node(var, eq)):
+            expr = self.checked_initial_value(lhs.ty, expr)
             assign = self.assignment(lhs, expr, eq, what=None)  # may set a const
             node = assign if node is None else self.new_binary(NodeKind.COMMA, node, assign, eq)
         return Node(NodeKind.EXPR_STMT, eq, lhs=node)
+
+    def checked_initial_value(self, ty: Type, expr: Node) -> Node:
+        """Check `expr` as the initial value of a `ty`, in gcc's words for an initialisation
+        and at the value, as for a global; what it reports, the assignment that stores the
+        value will not report again (it gets the value converted already)."""
+        reported = len(self.diag.items)
+        action = f"initialization of '{type_name(ty)}' from '{type_name(decayed(expr.ty))}'"
+        check_conversion(ty, expr, self.diag, expr.tok, action)
+        value = is_scalar(expr.ty) or expr.ty.kind == TypeKind.FUNC  # a function's address
+        if len(self.diag.items) > reported and is_scalar(ty) and value:
+            return new_cast(expr, ty)
+        return expr
 
     def init_assignments(self, init: Initializer, lhs: Node):
         if init.ty.kind == TypeKind.ARRAY:

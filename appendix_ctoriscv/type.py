@@ -255,8 +255,27 @@ def check_conversion(to: Type, expr: Node, diag: Diagnostics, tok: Token, action
     elif is_pointer(to) and is_pointer(frm):
         void = TypeKind.VOID in (to.base.kind, frm.base.kind)
         if not void and not is_compatible(to.base, frm.base):
-            diag.warning(tok, f"{action} from incompatible pointer type")
+            diag.warning(tok, incompatible_pointers(to, frm, action))
 # --8<-- [end:check_conversion]
+
+
+def incompatible_pointers(to: Type, frm: Type, action: str) -> str:
+    """gcc's words for a pointer to another type where one was due, by what `action` does."""
+    frm = decayed(frm)
+    if action.startswith(("assignment", "initialization")):  # "assignment to 'T *' from ..."
+        return f"{action.split(' from ')[0]} from incompatible pointer type '{type_name(frm)}'"
+    if action.startswith("returning"):
+        return (f"returning '{type_name(frm)}' from a function with incompatible return type "
+                f"'{type_name(to)}'")
+    return f"{action} from incompatible pointer type"  # passing argument 1 of 'f'
+
+
+def decayed(ty: Type) -> Type:
+    """The type an expression of type `ty` has as a value: an array is a pointer to its
+    first element, a function a pointer to it."""
+    if ty.kind == TypeKind.ARRAY:
+        return pointer_to(ty.base)
+    return pointer_to(ty) if ty.kind == TypeKind.FUNC else ty
 
 
 def incompatible(to: Type, frm: Type, action: str) -> str:
@@ -410,7 +429,7 @@ def add_type_assign(node: Node, diag: Diagnostics) -> None:
     if not is_lvalue(lhs):
         diag.error(node.tok, "lvalue required as left operand of assignment")
         return
-    action = f"assignment to '{type_name(lhs.ty)}' from '{type_name(node.rhs.ty)}'"
+    action = f"assignment to '{type_name(lhs.ty)}' from '{type_name(decayed(node.rhs.ty))}'"
     check_conversion(lhs.ty, node.rhs, diag, node.tok, action)
     if is_struct(lhs.ty) and lhs.ty.size < 0:
         diag.error(node.tok, f"invalid use of incomplete type '{type_name(lhs.ty)}'")

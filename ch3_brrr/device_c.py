@@ -96,10 +96,32 @@ def reduction(name):
     return lambda out, x, axes: K.reduce(name, out, x, axes)
 
 
+# NOTE: as on "cpu", gather and scatter_add take indices in [0, size): the C launchers follow
+# numpy (a negative index counts from the end), and ch2 wants its IndexValueError with the value
+def checked_index(index: np.ndarray, size: int, axis: int) -> np.ndarray:
+    """index, or IndexValueError (torch's words) naming its first value outside [0, size)."""
+    bad = (index < 0) | (index >= size)
+    if bad.any():
+        value = int(index[bad][0])
+        raise IndexValueError(f"index {value} is out of bounds for dimension {axis} with size "
+                              f"{size}", value)
+    return index
+
+
+def gather(out, x, index, axis):
+    K.gather(out, x, checked_index(index, x.shape[axis], axis), axis)
+
+
+def scatter_add(out, x, index, src, axis):
+    K.scatter_add(out, x, checked_index(index, x.shape[axis], axis), src, axis)
+
+
 # *** 3. the fused layers (ch2's optional FUSED ops): kernels/c/nn.c, one pass per row ***
 # They take rows of the last dim: a softmax along another axis moves it last (a view, which the
 # launcher copies dense), a layer norm over several dims flattens them into one row. A layer
-# norm's outputs are fresh dense buffers from ch2's Functions; other layouts are declined.
+# norm's outputs are fresh dense buffers from ch2's Functions; other layouts are declined, and
+# so are operands of another dtype than the first (a float64 weight on float32 rows: the kernel
+# would read its bytes as float32).
 
 
 def last_axis(a: np.ndarray, axis: int) -> np.ndarray:
@@ -115,6 +137,8 @@ def log_softmax(out, x, axis):
 
 
 def softmax_backward(dx, y, dy, axis):
+    if not one_dtype(y, dy):
+        return NotImplemented
     K.softmax_backward(last_axis(y, axis), last_axis(dy, axis), out=last_axis(dx, axis))
 
 
@@ -127,8 +151,12 @@ def dense_outputs(*outs: np.ndarray) -> bool:
     return all(o.flags.c_contiguous for o in outs)
 
 
+def one_dtype(*arrays: np.ndarray) -> bool:
+    return all(a.dtype == arrays[0].dtype for a in arrays)
+
+
 def layer_norm(out, mean, rstd, x, w, b, n_dims, eps):
-    if not dense_outputs(out, mean, rstd) or x.size == 0:
+    if not dense_outputs(out, mean, rstd) or not one_dtype(x, w, b) or x.size == 0:
         return NotImplemented
     normalized = x.shape[x.ndim - n_dims:]
     w, b = (np.broadcast_to(v, normalized).reshape(-1) for v in (w, b))
@@ -138,7 +166,7 @@ def layer_norm(out, mean, rstd, x, w, b, n_dims, eps):
 
 
 def layer_norm_backward(dx, dw, db, g, x, mean, rstd, w):
-    if not dense_outputs(dx, dw, db) or x.size == 0:
+    if not dense_outputs(dx, dw, db) or not one_dtype(x, g, mean, rstd, w) or x.size == 0:
         return NotImplemented
     n_dims = dw.ndim
     w = np.broadcast_to(w, dw.shape).reshape(-1)
@@ -147,23 +175,15 @@ def layer_norm_backward(dx, dw, db, g, x, mean, rstd, w):
                           out=(dx.reshape(rows.shape), dw.reshape(-1), db.reshape(-1)))
 
 
-def checked_targets(target: np.ndarray, classes: int) -> np.ndarray:
-    """The targets, or ch2's IndexValueError naming the first one out of range (as the GATHER
-    of the decomposition raises it)."""
-    bad = (target < 0) | (target >= classes)
-    if bad.any():
-        value = int(target[bad][0])
-        raise IndexValueError(f"index {value} is out of bounds for dimension 1 with size "
-                              f"{classes}", value)
-    return target
-
-
 def cross_entropy(loss, logits, target):
-    K.cross_entropy(logits, checked_targets(target, logits.shape[1]), out=loss)
+    # a target out of range: the IndexValueError of the decomposition's GATHER
+    K.cross_entropy(logits, checked_index(target, logits.shape[1], 1), out=loss)
 
 
 def cross_entropy_backward(dlogits, logits, target, dloss):
-    K.cross_entropy_backward(logits, checked_targets(target, logits.shape[1]), dloss,
+    if not one_dtype(logits, dloss):
+        return NotImplemented
+    K.cross_entropy_backward(logits, checked_index(target, logits.shape[1], 1), dloss,
                              out=dlogits)
 
 
@@ -200,7 +220,7 @@ KERNELS = {
     Ops.CUMSUM: (K.cumsum, ALL), Ops.ARGSORT: (K.argsort, ALL),
     # matmul and the index ops
     Ops.MATMUL: (K.matmul, NUMBERS),
-    Ops.GATHER: (K.gather, ALL), Ops.SCATTER_ADD: (K.scatter_add, ALL),
+    Ops.GATHER: (gather, ALL), Ops.SCATTER_ADD: (scatter_add, ALL),
     Ops.INDEX: (K.index, ALL), Ops.INDEX_PUT: (K.index_put, ALL),
     # the fused layers, float only (others decompose)
     **{op: (kernel, FLOATS) for op, kernel in FUSED_KERNELS.items()},

@@ -371,6 +371,8 @@ def dense_row(v: Operand, n: int) -> Operand:
 
 
 def fused_layer_norm(out, mean, rstd, x, w, b, n_dims, eps):
+    if w.dtype != x.dtype or b.dtype != x.dtype:  # a float64 weight: not the kernel's floats
+        return NotImplemented
     n, c = row_shape(x, n_dims)
     name = "layernorm_v2_registers" if c <= ROW_CAP else "layernorm_v1_block"
     # NOTE: held in names until the launch: a freed row's memory would go to the next one
@@ -407,6 +409,8 @@ def fused_cross_entropy_backward(dlogits, logits, target, dloss):
     """softmax - onehot from the fused kernel, then times dloss[n] per row (the kernel takes one
     dloss for all rows): three passes where the decomposition makes eight."""
     n, v = logits.shape
+    if dloss.dtype != logits.dtype:
+        return NotImplemented
     if not n:
         return
     loss = Operand(CudaMemory(n, dloss.dtype), (n,), (1,), 0)  # computed again, not needed

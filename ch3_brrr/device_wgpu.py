@@ -41,6 +41,7 @@ FAULTS = {
     NEGATIVE_POWER: (DTypeError, "Integers to negative integer powers are not allowed."),
     K.GATHER_FAULT: (IndexValueError, "index {} is out of bounds for its dimension"),
     K.INDEX_FAULT: (OutOfRangeError, "index {} is out of bounds for its dimension"),
+    K.TARGET_FAULT: (OutOfRangeError, "Target {} is out of bounds."),
 }
 
 

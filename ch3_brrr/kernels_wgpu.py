@@ -174,7 +174,8 @@ class FaultWord:
 
 
 FAULT = FaultWord()
-GATHER_FAULT, INDEX_FAULT = 3, 4  # index out of range: in gather/scatter_add, in x[index]
+# index out of range: in gather/scatter_add, in x[index], a cross-entropy target
+GATHER_FAULT, INDEX_FAULT, TARGET_FAULT = 3, 4, 5
 
 
 class KernelFault(DeviceError):
@@ -488,8 +489,8 @@ def layernorm(out: WGPUView, x: WGPUView, weight: WGPUView, bias: WGPUView,
 def cross_entropy(loss: WGPUView, logits: WGPUView, target: WGPUView,
                   ignore_index: int = -100) -> None:
     """loss[r] = logsumexp(logits[r]) - logits[r, target[r]] (0 where target == ignore_index;
-    a target out of range raises GATHER_FAULT at the next download).
+    a target out of range raises TARGET_FAULT at the next download).
 
     Shapes: logits (R, C), target (R,) int -> loss (R,), all contiguous."""
-    _rows("cross_entropy", loss, [logits, target], (ignore_index, GATHER_FAULT),
+    _rows("cross_entropy", loss, [logits, target], (ignore_index, TARGET_FAULT),
           (FAULT.binding(),))

@@ -13,7 +13,7 @@ import math
 import numbers
 
 from ch2_lego.creation import zeros
-from ch2_lego.dtype import bool_, finfo, float32, float64, int32, int64
+from ch2_lego.dtype import PT_NAMES, bool_, finfo, float32, float64, int32, int64
 from ch2_lego.errors import DTypeError, InvalidArgumentError, OutOfRangeError, ShapeError
 from ch2_lego.function_fused import LayerNorm as LayerNormFn
 from ch2_lego.function_fused import ScaledDotProductAttention, causal_bias
@@ -156,6 +156,9 @@ def layer_norm(input: Tensor, normalized_shape, weight: Tensor | None = None,
             raise ShapeError(f"Expected {name} to be of same shape as normalized_shape, but got "
                              f"{name} of shape {list(t.shape)} and normalized_shape = "
                              f"{list(normalized_shape)}")
+        if t is not None and {t.dtype, input.dtype} == {float32, float64}:  # torch refuses it
+            raise DTypeError(f"expected scalar type {PT_NAMES[input.dtype.name]} but found "
+                             f"{PT_NAMES[t.dtype.name]}")
     # One fused graph node, as PyTorch's native_layer_norm: the chain of a dozen Tensor ops
     # would cost a dozen nodes, buffers and dispatches each way (ch2_lego/function_fused.py).
     return LayerNormFn.apply(input, weight, bias, len(normalized_shape), eps)

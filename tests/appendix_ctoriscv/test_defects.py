@@ -407,3 +407,56 @@ def test_a_semicolon_after_a_function_body_is_only_a_warning(tmp_path):
                           capture_output=True, text=True, env=dict(os.environ, LC_ALL="C"))
     assert ours == [("1:26", "ISO C does not allow extra ';' outside of a function")]
     assert "t.c:1:26: warning: ISO C does not allow extra ';' outside of a function" in done.stderr
+
+
+POINTER_WARNINGS = (  # each kind of mismatch of pointers, by gcc's wording for its action
+    b"int f(int *p);\nint g(void);\nint h(char *c);\nint *r(char *c) { return c; }\n"
+    b"int main(void) {\n"
+    b"    char *q = 0; char arr[4]; int *p = q; int *a = arr; int (*fp)(int *) = g;\n"
+    b"    void *v = q; char *c = v; double *s;\n"
+    b"    s = p; p = arr; fp = h; f(q); f(arr);\n"
+    b"    return *p + *a + (int)*s + *c + fp(0);\n}\n"
+)
+
+
+def test_incompatible_pointers_in_gccs_words_and_places(tmp_path):
+    """An initialiser is an 'initialization of', at its value (it said 'assignment to', at
+    the '=', and named an array's type where the value is a pointer); a return and a call
+    have their own words. Each warning once, as gcc's."""
+    ours = compile_source(POINTER_WARNINGS.decode(), "t.c").warnings
+    ours = [(f"{w.line}:{w.col}", w.message) for w in ours if "unused" not in w.message]
+    assert ours == gcc_diagnostics(tmp_path, POINTER_WARNINGS, ("warning",))
+
+
+def test_a_subscript_that_is_no_integer_is_one_error(tmp_path):
+    """`a[1.5]` said 'invalid operands to binary +' and then 'invalid type argument of unary
+    *': now gcc's one error for each, in either order of array and index."""
+    source = (b"int main(void) { int arr[3]; int *p = arr; double d = 1;\n"
+              b"  arr[1.5] = 2; p[d] = 3; 2.0[arr] = 1; arr[p] = 0; return arr[0]; }\n")
+    ours = [(f"{e.line}:{e.col}", e.message) for e in our_diagnostics(source)]
+    assert ours == gcc_diagnostics(tmp_path, source) and len(ours) == 4
+
+
+def test_warnings_come_before_a_link_error(tmp_path, capsys):
+    """The driver printed nothing but the link error when a program with warnings named a
+    function defined nowhere; gcc prints its warnings, then the linker its error."""
+    prog = tmp_path / "w.c"
+    prog.write_text("int missing(void);\nint main(void) { int unused; return missing(); }\n")
+    assert main.main([str(prog), "-o", str(tmp_path / "w")]) == 1
+    err = [line for line in capsys.readouterr().err.splitlines() if ": warning: " in line
+           or ": error: " in line]  # fmt: skip
+    assert len(err) == 2
+    assert err[0].endswith("w.c:2:22: warning: unused variable 'unused'")
+    assert ": error: " in err[1] and err[1].endswith("undefined reference to `missing'")
+
+
+def test_sizeof_of_what_has_no_size_in_gccs_words(tmp_path):
+    """At the operand, naming what kind of type it is, as gcc (which only warns about void and
+    functions, a GNU extension that C89 does not have: we keep those errors)."""
+    source = (b"struct B; void v(void);\nint main(void) { struct B *p = 0; int n = sizeof("
+              b"struct B) + sizeof *p + sizeof(void) + sizeof v + sizeof(int[]); return n; }\n")
+    ours = [(f"{e.line}:{e.col}", e.message) for e in our_diagnostics(source)]
+    theirs = gcc_diagnostics(tmp_path, source)  # gcc -pedantic adds the void and function ones:
+    pedantic = [("2:81", "invalid application of 'sizeof' to a void type"),
+                ("2:96", "invalid application of 'sizeof' to a function type")]
+    assert ours == sorted(theirs + pedantic, key=lambda d: int(d[0].split(":")[1]))

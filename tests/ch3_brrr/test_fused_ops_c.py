@@ -16,8 +16,9 @@ import torch
 import ch2_lego as lego
 import ch2_lego.nn.functional as F
 import ch3_brrr.device_c  # noqa: F401  (registers "c" with ch2)
+from ch2_lego import backend
 from ch2_lego.backend import DECOMPOSITIONS, DEVICES, FUSED, Ops
-from ch2_lego.errors import OutOfRangeError
+from ch2_lego.errors import DTypeError, OutOfRangeError
 
 pytestmark = pytest.mark.sec_3_7
 
@@ -150,3 +151,57 @@ def test_a_target_out_of_range_is_torchs_error_on_c():
     logits = lego.tensor(data((3, 4), np.float32), device="c")
     with pytest.raises(OutOfRangeError, match="Target 4 is out of bounds"):
         F.cross_entropy(logits, lego.tensor([0, 4, 1], device="c"))
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("option", [{"label_smoothing": 0.2}, {"weight": True}])
+@pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
+def test_cross_entropy_with_weights_or_label_smoothing_runs_the_log_softmax_kernel(
+        bounds, ran, reduction, option, dtype):
+    logits = data((9, 11), dtype)
+    target = np.random.default_rng(5).integers(0, 11, 9)
+    target[2] = -100  # ignored: no loss, no gradient, not counted in the mean
+    option = dict(option)
+    theirs = dict(option)
+    if option.pop("weight", False):  # class weights: the nll_loss path, not CROSS_ENTROPY
+        w = np.random.default_rng(6).random(11).astype(dtype) + 0.5
+        option["weight"] = lego.tensor(w, device="c")
+        theirs["weight"] = torch.tensor(w.astype(np.float64))
+    x, xt = pair(logits)
+    loss = F.cross_entropy(x, lego.tensor(target, device="c"), reduction=reduction, **option)
+    (loss.sum() if reduction == "none" else loss).backward()
+    lt = torch.nn.functional.cross_entropy(xt, torch.tensor(target), reduction=reduction,
+                                           **theirs)
+    (lt.sum() if reduction == "none" else lt).backward()
+    bounds.at_scale(host(loss), lt.detach().numpy(), (2 * 11 + 9 + 8) * eps(dtype))
+    bounds.at_scale(host(x.grad), xt.grad.numpy(), (2 * 11 + 9 + 8) * eps(dtype))
+    assert ran["kernel"] == {Ops.LOG_SOFTMAX: 1} and ran["decomposition"] == {}
+
+
+@pytest.mark.parametrize("option", [{"label_smoothing": 0.2}, {"weight": True}])
+@pytest.mark.parametrize("bad", [4, -1])
+def test_a_target_out_of_range_with_weights_or_smoothing_is_torchs_error_on_c(option, bad):
+    option = dict(option)
+    if option.pop("weight", False):
+        option["weight"] = lego.ones(4, device="c")
+    logits = lego.tensor(data((3, 4), np.float32), device="c")
+    with pytest.raises(OutOfRangeError, match=f"Target {bad} is out of bounds"):
+        F.cross_entropy(logits, lego.tensor([0, bad, 1], device="c"), **option)
+
+
+def test_a_weight_of_another_dtype_is_torchs_error_and_the_kernel_declines_it(ran):
+    """F.layer_norm refuses a float64 weight on float32 rows as torch does; the kernel, called
+    through the contract, declines it (it would read the float64 bytes as float32), and the
+    decomposition's C kernels refuse the mixed dtypes."""
+    x = lego.tensor(data((3, 4), np.float32), device="c")
+    w = lego.ones(4, dtype=lego.float64, device="c")
+    with pytest.raises(DTypeError, match="expected scalar type Float but found Double"):
+        F.layer_norm(x, (4,), w)
+    with pytest.raises(DTypeError, match="expected scalar type Double but found Float"):
+        F.layer_norm(x.double(), (4,), None, x[0])
+    assert ran["kernel"] == {}
+    stats = lego.empty(3, 1, device="c")._buf
+    with pytest.raises(TypeError, match="must share a dtype"):
+        backend.run(Ops.LAYER_NORM, lego.empty(3, 4, device="c")._buf, stats, stats, x._buf,
+                    w._buf, 0, n_dims=1, eps=1e-5)
+    assert ran["kernel"] == {Ops.LAYER_NORM: 1} and ran["decomposition"] == {Ops.LAYER_NORM: 1}

@@ -82,13 +82,14 @@ def test_softmax_runs_the_row_kernel(bounds, ran, shape):
     assert ran["decomposition"] == {Ops.SOFTMAX_BACKWARD: 1}
 
 
-def test_softmax_along_another_axis_and_float64_decompose(ran):
+def test_softmax_along_another_axis_and_float64_decompose(bounds, ran):
     a = data(SHAPE)
     y = F.softmax(lego.tensor(a, device="cuda"), dim=0)
     z = F.softmax(lego.tensor(a.astype(np.float64), device="cuda"), dim=-1)
     truth = torch.tensor(a.astype(np.float64))
-    np.testing.assert_allclose(host(y), torch.softmax(truth, 0).numpy(), atol=16 * EPS)
-    np.testing.assert_allclose(host(z), torch.softmax(truth, -1).numpy(), atol=1e-14)
+    bounds.at_scale(host(y), torch.softmax(truth, 0).numpy(), (SHAPE[0] + 16) * EPS)
+    bounds.at_scale(host(z), torch.softmax(truth, -1).numpy(),
+                    (SHAPE[-1] + 16) * float(np.finfo(np.float64).eps))
     assert ran["kernel"] == {Ops.SOFTMAX: 1}  # dim 0: called, declined; float64: not called
     assert ran["decomposition"] == {Ops.SOFTMAX: 2}
 
@@ -137,3 +138,40 @@ def test_a_target_out_of_range_is_torchs_error_on_cuda():
     logits = lego.tensor(data((3, 4)), device="cuda")
     with pytest.raises(OutOfRangeError, match="Target 4 is out of bounds"):
         F.cross_entropy(logits, lego.tensor([0, 4, 1], device="cuda"))
+
+
+@pytest.mark.parametrize("option", [{"label_smoothing": 0.2}, {"weight": True}])
+@pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
+def test_cross_entropy_with_weights_or_label_smoothing_decomposes(bounds, ran, reduction,
+                                                                  option):
+    """Class weights and label smoothing take log_softmax and nll_loss: no kernel for
+    LOG_SOFTMAX on "cuda", so its decomposition runs."""
+    logits = data((9, 11))
+    target = np.random.default_rng(5).integers(0, 11, 9)
+    target[2] = -100  # ignored: no loss, no gradient, not counted in the mean
+    option = dict(option)
+    theirs = dict(option)
+    if option.pop("weight", False):
+        w = np.random.default_rng(6).random(11).astype(np.float32) + 0.5
+        option["weight"] = lego.tensor(w, device="cuda")
+        theirs["weight"] = torch.tensor(w.astype(np.float64))
+    x, xt = pair(logits)
+    loss = F.cross_entropy(x, lego.tensor(target, device="cuda"), reduction=reduction, **option)
+    (loss.sum() if reduction == "none" else loss).backward()
+    lt = torch.nn.functional.cross_entropy(xt, torch.tensor(target), reduction=reduction,
+                                           **theirs)
+    (lt.sum() if reduction == "none" else lt).backward()
+    bounds.at_scale(host(loss), lt.detach().numpy(), (2 * 11 + 9 + 16) * EPS)
+    bounds.at_scale(host(x.grad), xt.grad.numpy(), (2 * 11 + 9 + 16) * EPS)
+    assert ran["kernel"] == {} and ran["decomposition"] == {Ops.LOG_SOFTMAX: 1}
+
+
+@pytest.mark.parametrize("shape", [(7, 3), (3, 9000)])  # a short row; one past 8192 (v1_block)
+def test_layer_norm_forward_rows_of_any_length(bounds, ran, shape):
+    x, xt = pair(data(shape))
+    w, wt = pair(data(shape[-1:], seed=2, scale=1.0))
+    b, bt = pair(data(shape[-1:], seed=3, scale=1.0))
+    y = F.layer_norm(x, shape[-1:], w, b)
+    yt = torch.nn.functional.layer_norm(xt, shape[-1:], wt, bt)
+    bounds.at_scale(host(y), yt.detach().numpy(), (shape[-1] + 16) * EPS)
+    assert ran["kernel"] == {Ops.LAYER_NORM: 1}

@@ -24,7 +24,7 @@ import ch2_lego as lego  # noqa: E402
 import ch2_lego.nn.functional as F  # noqa: E402
 import ch3_brrr.device_wgpu  # noqa: E402, F401  (registers "wgpu" with ch2)
 from ch2_lego.backend import DECOMPOSITIONS, DEVICES, FUSED, Ops  # noqa: E402
-from ch2_lego.errors import IndexValueError  # noqa: E402
+from ch2_lego.errors import OutOfRangeError  # noqa: E402
 
 pytestmark = pytest.mark.sec_3_11
 EPS = float(np.finfo(np.float32).eps)
@@ -113,5 +113,31 @@ def test_a_target_out_of_range_is_reported_at_the_next_read(ran):
     logits = lego.tensor(data((3, 4)), device="wgpu")
     loss = F.cross_entropy(logits, lego.tensor([0, 4, 1], device="wgpu"))
     assert ran["kernel"] == {Ops.CROSS_ENTROPY: 1}
-    with pytest.raises(IndexValueError, match="index 4 is out of bounds"):
+    with pytest.raises(OutOfRangeError, match="Target 4 is out of bounds"):  # torch's words
         loss.item()
+
+
+@pytest.mark.parametrize("option", [{"label_smoothing": 0.2}, {"weight": True}])
+@pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
+def test_cross_entropy_with_weights_or_label_smoothing_decomposes(bounds, ran, reduction,
+                                                                  option):
+    """Class weights and label smoothing take log_softmax and nll_loss: no kernel for
+    LOG_SOFTMAX on "wgpu", so its decomposition runs."""
+    logits = data((9, 11))
+    target = np.random.default_rng(5).integers(0, 11, 9)
+    target[2] = -100  # ignored: no loss, no gradient, not counted in the mean
+    option = dict(option)
+    theirs = dict(option)
+    if option.pop("weight", False):
+        w = np.random.default_rng(6).random(11).astype(np.float32) + 0.5
+        option["weight"] = lego.tensor(w, device="wgpu")
+        theirs["weight"] = torch.tensor(w.astype(np.float64))
+    x, xt = pair(logits)
+    loss = F.cross_entropy(x, lego.tensor(target, device="wgpu"), reduction=reduction, **option)
+    (loss.sum() if reduction == "none" else loss).backward()
+    lt = torch.nn.functional.cross_entropy(xt, torch.tensor(target), reduction=reduction,
+                                           **theirs)
+    (lt.sum() if reduction == "none" else lt).backward()
+    bounds.at_scale(host(loss), lt.detach().numpy(), (2 * 11 + 9 + 16) * EPS)
+    bounds.at_scale(host(x.grad), xt.grad.numpy(), (2 * 11 + 9 + 16) * EPS)
+    assert ran["kernel"] == {} and ran["decomposition"] == {Ops.LOG_SOFTMAX: 1}
