@@ -491,9 +491,6 @@ def lower(root: UOp, inputs: list[UOp], name: str = "kernel", after_pass=None,
     `after_pass(name, ir)` sees the IR after indexing and after every pass (DEBUG dumps and the
     spec checks in the tests use it).
     """
-    if root.op is Ops.CONTIGUOUS and root.src[0].op in (Ops.SCATTER, Ops.SCAN):
-        from ch4_pt2.lower_indexed import lower_indexed  # stores at loaded indices, scans
-        return lower_indexed(root, inputs, name)
     with deep_recursion():  # rewrites recurse on the depth of the expression
         k = index_pass(root, inputs, extra=extra)
         if k.gemm and not reads_own_output_in_place(simplify_pass(k).store):

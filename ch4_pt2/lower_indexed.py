@@ -34,6 +34,11 @@ from ch4_pt2.view import View
 TRUE = UOp.const(True, bool_)
 
 
+def is_indexed(root: UOp) -> bool:
+    """Whether a kernel's root is one of ours (capture puts each under a CONTIGUOUS)."""
+    return root.op is Ops.CONTIGUOUS and root.src[0].op in (Ops.SCATTER, Ops.SCAN)
+
+
 def lower_indexed(root: UOp, inputs: list[UOp], name: str = "kernel") -> Kernel:
     """The Kernel of CONTIGUOUS(SCATTER(..)) or CONTIGUOUS(SCAN(..)), reading `inputs`."""
     node = root.src[0]

@@ -21,6 +21,7 @@ from ch2_lego.dtype import DType
 from ch2_lego.errors import IndexValueError, IntegerDivisionError, OutOfRangeError
 from ch4_pt2.gemm import BLAS
 from ch4_pt2.lower import Kernel, lower
+from ch4_pt2.lower_indexed import is_indexed, lower_indexed
 from ch4_pt2.ops import Ops, UOp, index_fault, render_graph
 from ch4_pt2.renderer.c import ClangRenderer
 from ch4_pt2.rewrite import DEBUG
@@ -101,7 +102,10 @@ class Plan:
                 self.faults.append([])
                 self.blas.append(())
                 continue
-            kernel = lower(item.root, list(item.inputs), extra=item.extra)
+            if is_indexed(item.root):  # stores at loaded indices, scans: loops of their own
+                kernel = lower_indexed(item.root, list(item.inputs))
+            else:
+                kernel = lower(item.root, list(item.inputs), extra=item.extra)
             kernel.name = kernel_name(kernel, item.root)
             src = self.renderer.render(kernel)
             self.sources.append(src)
