@@ -32,7 +32,7 @@ KEYWORDS = set(
     "auto break case char const continue default do else enum extern float for goto if int long "
     "register return short signed sizeof static struct switch typedef union unsigned void "
     "volatile while double".split()
-)
+) | {"_Bool", "_Complex", "_Imaginary"}  # C99's; reserved names in C89: rejected, clearly
 
 SIMPLE_ESCAPES = {"n": 10, "t": 9, "r": 13, "a": 7, "b": 8, "f": 12, "v": 11, "0": 0}
 SIMPLE_ESCAPES.update({"\\": 92, "'": 39, '"': 34, "?": 63})

@@ -63,7 +63,7 @@ STORAGE_WORDS = {"static", "extern", "auto", "register"}
 QUALIFIER_WORDS = {"const", "volatile"}
 STORAGE_WORDS |= {"typedef"}  # a storage class in the grammar, though it declares no object
 TAG_WORDS = {"struct", "union", "enum"}
-UNSUPPORTED_WORDS: set[str] = set()
+UNSUPPORTED_WORDS = {"_Bool", "_Complex", "_Imaginary"}  # C99 types this compiler lacks
 SPECIFIER_WORDS = TYPE_WORDS | STORAGE_WORDS | QUALIFIER_WORDS | TAG_WORDS | UNSUPPORTED_WORDS
 
 
