@@ -141,7 +141,7 @@ class LazyBuffer(Buffer):
             *(tuple(s.shape) for s in operands if isinstance(s, LazyBuffer)))
         ours = ALU_OPS[op]
         if ours is Ops.POW and dtype.category == 1 and isinstance(srcs[0], ch2.SCALARS) and \
-                srcs[0] < 0:  # eager's kernel checks it; a tensor exponent is not checked here
+                srcs[0] < 0:  # as torch; a tensor exponent is not checked (torch does not)
             raise DTypeError("Integers to negative integer powers are not allowed.")
         uops = []
         for k, s in enumerate(operands):

@@ -27,8 +27,16 @@ CASES = {  # name -> fn(module, make) where make(array) builds a tensor of that 
     "scatter_add": lambda m, t: t(np.zeros((2, 3))).scatter_add(1, t([[0, 3]]), t([[1.0, 1.0]])),
     "cross_entropy": lambda m, t: m.nn.functional.cross_entropy(t(ONES[:2]), t([0, 3])),
     "nll_loss": lambda m, t: m.nn.functional.nll_loss(t(ONES[:2]), t([0, -2])),
+    "int ** negative number": lambda m, t: t([2, 3]) ** -2,
 }
 TORCH_CLASS_DIFFERS = {"index_select"}  # ch2 eager raises IndexError where torch RuntimeError
+
+
+def test_int_powers_of_tensors_without_negatives_are_torchs():
+    base, exponent = [[2, -3], [0, 7]], [[3, 2], [0, 1]]
+    ours = lego.tensor(base, device="lazy") ** lego.tensor(exponent, device="lazy")
+    want = torch.tensor(base) ** torch.tensor(exponent)
+    assert ours.numpy().tolist() == want.tolist()
 
 
 def error_of(fn, module, make, realize):

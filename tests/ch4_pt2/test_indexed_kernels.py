@@ -138,15 +138,23 @@ def test_a_large_scatter_add_is_a_kernel_within_the_additions_bound():
     x = rng.standard_normal((1000, 64)).astype(np.float32)
     src = rng.standard_normal((5000, 64)).astype(np.float32)
     index = np.repeat(rng.integers(0, 1000, (5000, 1)), 64, 1)
-    got = lazy(x).scatter_add(0, lazy(index), lazy(src))
-    assert host_calls(plan_of(got)) == 0
+    lx, lsrc = lazy(x, True), lazy(src, True)
+    got = lx.scatter_add(0, lazy(index), lsrc)
+    plan = plan_of(got)
+    assert host_calls(plan) == 0 and plan.kernel_count == 1
     truth, mass = x.astype(np.float64), np.abs(x).astype(np.float64)
     np.add.at(truth, (index, np.arange(64)), src.astype(np.float64))
     np.add.at(mass, (index, np.arange(64)), np.abs(src).astype(np.float64))
     repeats = np.bincount(index[:, 0], minlength=1000).max()
-    assert np.all(np.abs(got.numpy() - truth) <= (repeats + 1) * EPS32 * mass)
+    assert np.all(np.abs(got.detach().numpy() - truth) <= (repeats + 1) * EPS32 * mass)
     want = torch.tensor(x).scatter_add(0, torch.tensor(index), torch.tensor(src)).numpy()
-    assert np.all(np.abs(got.numpy() - want) <= 2 * (repeats + 1) * EPS32 * mass)
+    assert np.all(np.abs(got.detach().numpy() - want) <= 2 * (repeats + 1) * EPS32 * mass)
+    w = rng.standard_normal((1000, 64)).astype(np.float32)
+    tx, tsrc = torch.tensor(x, requires_grad=True), torch.tensor(src, requires_grad=True)
+    (tx.scatter_add(0, torch.tensor(index), tsrc) * torch.tensor(w)).sum().backward()
+    (got * lazy(w)).sum().backward()  # x's gradient is w, src's is w gathered: no rounding
+    np.testing.assert_array_equal(lx.grad.numpy(), tx.grad.numpy())
+    np.testing.assert_array_equal(lsrc.grad.numpy(), tsrc.grad.numpy())
 
 
 def test_a_partial_scatter_add_has_torchs_values_and_gradients():
