@@ -232,3 +232,23 @@ def test_float32_tanh_keeps_its_digits_near_zero_and_is_1_far_out():
     spacing = np.spacing(np.abs(want).astype(np.float32)).astype(np.float64)
     assert np.max(np.abs(got - want) / spacing) <= 3
     np.testing.assert_array_equal(got[-4:], np.tanh(x[-4:]))
+
+
+def test_a_matmul_summed_by_its_softmax_backward_is_stored_once(bounds):
+    """softmax(a @ b) @ v: the backward's dP = g @ v.T is summed over each row (dP * P) by the
+    kernel that would run dP's library call as its epilogue; that sum reads dP at other elements
+    than the call writes, so dP is stored by a kernel of its own instead of generated again."""
+    import ch4_pt2.schedule as schedule
+
+    a, b, v, g = (m.astype(np.float64) for m in arrays((32, 32), (32, 32), (32, 32), (32, 32)))
+    la = lego.tensor(a, device="lazy", requires_grad=True)
+    lb, lv, lg = (lego.tensor(m, device="lazy") for m in (b, v, g))
+    ((LF.softmax(la @ lb, -1) @ lv) * lg).sum().backward()
+    reasons = [i.reason for i in schedule.create_schedule([la.grad._buf.uop])]
+    assert any("a reduction of its kernel reads" in r for r in reasons), reasons
+    ta = torch.tensor(a, requires_grad=True)
+    ((torch.softmax(ta @ torch.tensor(b), -1) @ torch.tensor(v)) * torch.tensor(g)).sum().backward()
+    # dS = P (dP - rowsum(dP P)), dA = dS @ b.T: sums of 32 terms of magnitude <= |g| |v|
+    dp = np.abs(g) @ np.abs(v).T
+    scale = (dp + dp.max(1, keepdims=True)) @ np.abs(b).T
+    bounds.within(la.grad.numpy(), ta.grad.numpy(), bounds.op(0, "float64", 200, scale))
