@@ -32,7 +32,7 @@ KEYWORDS = set(
     "auto break case char const continue default do else enum extern float for goto if int long "
     "register return short signed sizeof static struct switch typedef union unsigned void "
     "volatile while double".split()
-)
+) | {"_Bool", "_Complex", "_Imaginary"}  # C99's; reserved names in C89: rejected, clearly
 
 SIMPLE_ESCAPES = {"n": 10, "t": 9, "r": 13, "a": 7, "b": 8, "f": 12, "v": 11, "0": 0}
 SIMPLE_ESCAPES.update({"\\": 92, "'": 39, '"': 34, "?": 63})
@@ -350,8 +350,15 @@ def tokenize(file: SourceFile, diag: Diagnostics, std: str = "c99") -> list[Toke
 # *** 4. after preprocessing ***
 
 
-def convert_keywords(tokens: list[Token]) -> None:
-    """Turn identifiers that are C keywords into KEYWORD tokens."""
+# C99's hints, which a compiler may ignore (a single translation unit: an inline function is
+# also an ordinary one); their GNU spellings are keywords in every mode, as for gcc
+HINT_KEYWORDS = {"__inline", "__inline__", "__restrict", "__restrict__"}
+C99_HINT_KEYWORDS = {"inline", "restrict"}
+
+
+def convert_keywords(tokens: list[Token], std: str = "c99") -> None:
+    """Turn identifiers that are C keywords into KEYWORD tokens (in C89, `inline` is a name)."""
+    words = KEYWORDS | HINT_KEYWORDS | (C99_HINT_KEYWORDS if std != "c89" else set())
     for tok in tokens:
-        if tok.kind == TokenKind.IDENT and tok.text in KEYWORDS:
+        if tok.kind == TokenKind.IDENT and tok.text in words:
             tok.kind = TokenKind.KEYWORD

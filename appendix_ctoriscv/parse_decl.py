@@ -60,11 +60,13 @@ TYPE_SPECIFIERS = {
 TYPE_WORDS = {"void", "char", "short", "int", "long", "signed", "unsigned", "float", "double"}
 DATA_TYPE_WORDS = {"void", "char", "int", "float", "double"}  # at most one: `char int` is none
 STORAGE_WORDS = {"static", "extern", "auto", "register"}
-QUALIFIER_WORDS = {"const", "volatile"}
+QUALIFIER_WORDS = {"const", "volatile", "restrict", "__restrict", "__restrict__"}  # C99's hint
+FUNCTION_SPECIFIER_WORDS = {"inline", "__inline", "__inline__"}  # a hint: nothing to do
 STORAGE_WORDS |= {"typedef"}  # a storage class in the grammar, though it declares no object
 TAG_WORDS = {"struct", "union", "enum"}
-UNSUPPORTED_WORDS: set[str] = set()
-SPECIFIER_WORDS = TYPE_WORDS | STORAGE_WORDS | QUALIFIER_WORDS | TAG_WORDS | UNSUPPORTED_WORDS
+UNSUPPORTED_WORDS = {"_Bool", "_Complex", "_Imaginary"}  # C99 types this compiler lacks
+SPECIFIER_WORDS = (TYPE_WORDS | STORAGE_WORDS | QUALIFIER_WORDS | TAG_WORDS | UNSUPPORTED_WORDS
+                   | FUNCTION_SPECIFIER_WORDS)  # fmt: skip
 
 
 MAX_OBJECT_SIZE = 2**31 - 1  # gcc's limit on ILP32: a pointer difference must fit an int

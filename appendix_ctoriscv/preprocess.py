@@ -533,5 +533,5 @@ def preprocess(
     for name, text in translation_time().items():  # C89 3.8.8: __DATE__ and __TIME__
         pp.macros[name] = Macro(name, [stringize(tokens[-1], [copy_token(tokens[-1], text=text)])])
     out = join_adjacent_strings(pp.run(tokens))
-    convert_keywords(out)
+    convert_keywords(out, std)
     return out

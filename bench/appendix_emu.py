@@ -138,7 +138,9 @@ TAKEN = {
 
 
 def interpret(exe_bytes: bytes, max_steps: int = 10**9) -> tuple[int, int]:
-    """Run with a plain interpreter loop: fetch, decode, dispatch. Returns (exit code, steps)."""
+    """Run with a plain interpreter loop: fetch, decode, dispatch. Returns (exit code, steps).
+    System calls go to the emulator's own handlers; a bad access, fetch or instruction raises
+    emu.EmulatorFault with its pc and address, as the emulator does (the tests compare them)."""
     exe = elf.read_executable(exe_bytes)
     machine = emu.Machine(exe, io.BytesIO(), io.BytesIO(), io.BytesIO())
     x, mem, pc, steps = machine.x, machine.mem, exe.entry, 0

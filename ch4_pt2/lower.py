@@ -248,6 +248,7 @@ def upcast(store: UOp, loops: list[UOp]) -> tuple[UOp, list[UOp]]:
     return store, loops[:-1] + [r for r in (outer, lane) if r.op is Ops.RANGE]
 
 
+# --8<-- [start:split_rows]
 def split_rows(store: UOp) -> UOp:
     """Every reduction over one long dense loop (a layer norm's row of 64) gets reduction
     lanes, one at a time (a split one may sit inside the next: a variance holds its mean).
@@ -261,6 +262,7 @@ def split_rows(store: UOp) -> UOp:
             return store
         done.add(red)
         store = split_reductions(store, [red])
+# --8<-- [end:split_rows]
 
 
 def split_reductions(store: UOp, reduces: list[UOp]) -> UOp:

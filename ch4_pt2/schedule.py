@@ -169,7 +169,27 @@ def fusion_decisions(outputs: list[UOp]) -> tuple[dict[UOp, str], dict[UOp, Fusi
     for n in refused_in_pass_2:  # pass 3: measured again, cut at what pass 2 realized below
         if cheap_over_realized(n, realized):
             del realized[n]  # a few ALU ops over buffers: each reader redoes them
+    for n in nodes:
+        if n in gemm.MATMULS and n not in realized and gemm.wants_library(*gemm.MATMULS[n]) \
+                and reduced_in_its_kernel(n, users, realized):
+            realized[n] = "a library matmul that a reduction of its kernel reads: stored once"
     return realized, info
+
+
+def reduced_in_its_kernel(node: UOp, users: dict, realized: dict) -> bool:
+    """Whether a reduction in the kernel that computes node reads it (a softmax's backward sums
+    dP * P over a row, dP a matmul): in the epilogue of a library call that is a read at other
+    elements than it writes, which lowering can only do by generating the matmul again."""
+    stack, seen = list(users[node]), set()
+    while stack:
+        u = stack.pop()
+        if u in seen or u in realized:
+            continue
+        seen.add(u)
+        if u.op is Ops.REDUCE_AXIS:
+            return True
+        stack.extend(users[u])
+    return False
 
 
 def cheap_over_realized(node: UOp, realized: dict) -> bool:

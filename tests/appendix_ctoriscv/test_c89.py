@@ -407,3 +407,31 @@ def test_aligned_pairs_match_riscv_gcc(tmp_path, opt_level, ours):
     elf = link([assemble(asm, "ours.s"), gnu_object(theirs, tmp_path)],
                library=runtime_objects())
     assert results_of(elf) == PAIRS_EXPECTED
+
+
+HINTS = r"""#include <stdio.h>
+static inline int sq(int x) { return x * x; }
+inline static int cube(int x) { return x * sq(x); }
+static __inline__ int four(void) { return 4; }
+void add(int *restrict a, const int *__restrict b, int n) {
+    int i;
+    for (i = 0; i < n; i++) a[i] += b[i];
+}
+int main(void) {
+    int a[3] = {1, 2, 3}, b[3] = {10, 20, 30}; int *restrict p = a;
+    add(p, b, 3);
+    printf("%d %d %d %d %d\n", sq(5), cube(3), four(), a[0], a[2]);
+    return 0;
+}
+"""
+
+
+@pytest.mark.parametrize("opt_level", [0, 1])
+def test_c99_inline_and_restrict_are_hints_we_may_ignore(native_run, opt_level):
+    """`static inline` and `restrict` (C99, the default mode, as gcc's gnu99) compile and run as
+    gcc's build; their GNU spellings too. In C89 mode `inline` is only a name, as for gcc
+    -std=c89, so the same file is rejected."""
+    _, exe = compile_executable(HINTS, "t.c", opt_level=opt_level)
+    assert emu.run(exe).stdout == native_run(HINTS)[1]
+    with pytest.raises(CompileError, match="expected ',' or ';' before 'int'"):
+        compile_source(HINTS, "t.c", std="c89")

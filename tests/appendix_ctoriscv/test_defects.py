@@ -276,6 +276,10 @@ UNSUPPORTED = [  # C89 that this compiler rejects: one clear error, then nothing
      "1:18", "bit-fields are not supported by this compiler"),
     (b"struct S { unsigned a : 3, b : 5; };\nint f(struct S *p) { return p->a + p->b; }",
      "1:23", "bit-fields are not supported by this compiler"),
+    (b"int main(void) { _Bool b = 1; int x = b; return x + y; }",  # C99's, not C89
+     "1:18", "'_Bool' is not supported by this compiler"),
+    (b"int main(void) { return (_Bool)3 + sizeof(_Complex double) + q; }",
+     "1:26", "'_Bool' is not supported by this compiler"),
 ]
 
 

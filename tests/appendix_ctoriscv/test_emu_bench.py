@@ -5,7 +5,7 @@ emu.py with basic blocks only, and emu.py with regions. Here, at small sizes and
 entry hot at once, the three must agree on the exit code and on the exact number of instructions:
 on the bench's four programs (exit codes worked out in Python), and on random loops of ALU
 instructions, loads and stores of every width at aligned and misaligned offsets, often to the
-same word, and forward branches: what regions.py inlines and forwards from a store to a load
+same word, and forward branches: what fastpath.py inlines and forwards from a store to a load
 (a forwarding that missed a byte store in between fails here).
 """
 
@@ -70,13 +70,15 @@ def fib(n: int) -> int:
     return n if n < 2 else fib(n - 1) + fib(n - 2)
 
 
-@pytest.mark.parametrize("name", ["TIGHT", "MIXED", "C_LOOPS", "C_CALLS"])
+@pytest.mark.parametrize("name", ["TIGHT", "MIXED", "C_LOOPS", "C_CALLS", "C_LOOPS -O1",
+                                  "C_CALLS -O1"])  # fmt: skip
 def test_the_bench_programs_run_alike_three_ways(monkeypatch, bench, name):
+    name, _, level = name.partition(" -O")
     n, expected = {"TIGHT": (300, tight_loop(300)), "MIXED": (50, mixed(50)),
                    "C_LOOPS": (2, c_loops(2)), "C_CALLS": (12, fib(12) & 255)}[name]  # fmt: skip
     template = getattr(bench, name)
     if name.startswith("C_"):
-        exe = compile_executable(template.format(n=n), "bench.c")[1]
+        exe = compile_executable(template.format(n=n), "bench.c", opt_level=int(level or 0))[1]
     else:
         exe = bench.build(template, n)
     runs = three_ways(monkeypatch, bench, exe)
@@ -133,3 +135,20 @@ def test_random_loops_run_alike_three_ways(monkeypatch, bench, seed):
     exe = link([assemble(random_loop(random.Random(seed)))], library=runtime_objects())
     plain, blocks, regions = three_ways(monkeypatch, bench, exe)
     assert blocks == plain and regions == plain
+
+
+def test_the_before_column_runs_the_emulator_of_that_revision(bench, tmp_path):
+    """bench.emulator_at loads emu.py and its translators as they were at bench.BEFORE (from
+    git) into a package of their own: it runs the C bench program to the same exit code and
+    instruction count as the emulator now, and its regions.py is the old file, not ours."""
+    import subprocess
+
+    if subprocess.run(["git", "cat-file", "-e", f"{bench.BEFORE}^{{commit}}"], cwd=bench.REPO,
+                      capture_output=True).returncode:  # fmt: skip
+        pytest.skip(f"revision {bench.BEFORE} not in this checkout (a shallow clone?)")
+    old = bench.emulator_at(bench.BEFORE, str(tmp_path))
+    assert old.regions.__name__ == f"emu_{bench.BEFORE}.regions"
+    assert not hasattr(old.regions, "fast_loop")  # the translator before fastpath.py
+    exe = compile_executable(bench.C_CALLS.format(n=10), "bench.c")[1]
+    then, now = old.run(exe), emu.run(exe)
+    assert (then.exit_code, then.steps) == (now.exit_code, now.steps) and then.exit_code == 55

@@ -219,3 +219,36 @@ def test_an_activation_squared_is_recomputed_not_stored():
     bound2 = 400 * eps * ((h + 1).T @ (2 * np.ones((64, 16))))
     assert np.all(np.abs(w1.grad.numpy() - t1.grad.numpy()) <= bound1)
     assert np.all(np.abs(w2.grad.numpy() - t2.grad.numpy()) <= bound2)
+
+
+def test_float32_tanh_keeps_its_digits_near_zero_and_is_1_far_out():
+    """tanh_f32 (c_math.h) is e / (e + 2) with e = e^(2|x|) - 1 computed without cancellation:
+    within 3 ulp of float64 numpy from 1e-30 up (log-spaced, both signs), and exactly +-1 from
+    |x| = 10 on, as numpy's float32 tanh."""
+    small = np.geomspace(1e-30, 20.0, 200001)
+    x = np.concatenate([small, -small, [10.0, 10.5, 50.0, -12.0]]).astype(np.float32)
+    (got,) = Plan([UOp(Ops.TANH, float32, (buffer_node(x, float32),))]).run()
+    want = np.tanh(x.astype(np.float64))
+    spacing = np.spacing(np.abs(want).astype(np.float32)).astype(np.float64)
+    assert np.max(np.abs(got - want) / spacing) <= 3
+    np.testing.assert_array_equal(got[-4:], np.tanh(x[-4:]))
+
+
+def test_a_matmul_summed_by_its_softmax_backward_is_stored_once(bounds):
+    """softmax(a @ b) @ v: the backward's dP = g @ v.T is summed over each row (dP * P) by the
+    kernel that would run dP's library call as its epilogue; that sum reads dP at other elements
+    than the call writes, so dP is stored by a kernel of its own instead of generated again."""
+    import ch4_pt2.schedule as schedule
+
+    a, b, v, g = (m.astype(np.float64) for m in arrays((32, 32), (32, 32), (32, 32), (32, 32)))
+    la = lego.tensor(a, device="lazy", requires_grad=True)
+    lb, lv, lg = (lego.tensor(m, device="lazy") for m in (b, v, g))
+    ((LF.softmax(la @ lb, -1) @ lv) * lg).sum().backward()
+    reasons = [i.reason for i in schedule.create_schedule([la.grad._buf.uop])]
+    assert any("a reduction of its kernel reads" in r for r in reasons), reasons
+    ta = torch.tensor(a, requires_grad=True)
+    ((torch.softmax(ta @ torch.tensor(b), -1) @ torch.tensor(v)) * torch.tensor(g)).sum().backward()
+    # dS = P (dP - rowsum(dP P)), dA = dS @ b.T: sums of 32 terms of magnitude <= |g| |v|
+    dp = np.abs(g) @ np.abs(v).T
+    scale = (dp + dp.max(1, keepdims=True)) @ np.abs(b).T
+    bounds.within(la.grad.numpy(), ta.grad.numpy(), bounds.op(0, "float64", 200, scale))
