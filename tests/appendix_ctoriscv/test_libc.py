@@ -6,7 +6,6 @@ glibc, natively; both must print the same. Where glibc's answers differ by desig
 import errno
 import math
 import os
-import random
 import struct
 import sys
 from pathlib import Path
@@ -19,7 +18,6 @@ from appendix_ctoriscv.main import compile_executable
 
 pytestmark = pytest.mark.sec_a_10
 LIBC_TESTS = Path(__file__).parent / "libc"
-LEVELS = pytest.mark.parametrize("opt_level", [0, 1], ids=["O0", "O1"])
 
 
 def run_ours(source: str, opt_level: int = 1, stdin: bytes = b"", max_steps=200_000_000):
@@ -49,130 +47,6 @@ def test_program_matches_glibc(name, opt_level, native_run):
     ours = run_ours(source, opt_level)
     assert ours.stdout.decode().splitlines() == native_out.decode().splitlines()
     assert ours.exit_code == native_code == 0
-
-
-# *** printf against glibc over a table of formats ***
-
-INT_VALUES = ["0", "1", "-1", "42", "-42", "7", "255", "65535", "100000", "123456789",
-              "2147483647", "-2147483647 - 1"]  # fmt: skip
-FLAG_SETS = ["", "-", "+", " ", "#", "0", "-+", "+0", " 0", "#0", "-#", "- ", "+ ", "-0", "#-+ 0"]
-
-
-def integer_formats(rng: random.Random, count: int) -> list[str]:
-    """Every flag set with each conversion, plus random widths, precisions and lengths."""
-    formats = [f"%{flags}{conv}" for flags in FLAG_SETS for conv in "diuxXo"]
-    for _ in range(count):
-        flags = rng.choice(FLAG_SETS)
-        width = rng.choice(["", "1", "5", "12", "*"])
-        precision = rng.choice(["", ".", ".0", ".1", ".4", ".11", ".*"])
-        length = rng.choice(["", "", "h", "hh", "l"])
-        formats.append(f"%{flags}{width}{precision}{length}{rng.choice('diuxXo')}")
-    return formats
-
-
-def c_string(text: str) -> str:
-    return '"' + text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n") + '"'
-
-
-def printf_program(formats: list[str]) -> str:
-    """A program that prints each format with each value; `*` takes 6 (width) and 3
-    (precision), or -6 and -1 on odd lines, to test the negative cases too. With `l` the value
-    goes as a long (unsigned long for u x X o): x86-64's long is wider, and printing an int
-    with %ld is undefined."""
-    table = ",\n    ".join(c_string(f"[{f}]\n") for f in formats)
-    kinds = ", ".join("0" if "l" not in f else "1" if f[-1] in "di" else "2" for f in formats)
-    values = ", ".join(INT_VALUES)
-    return f"""
-#include <stdio.h>
-static const char *formats[] = {{
-    {table}
-}};
-static int kinds[] = {{{kinds}}};
-static int values[] = {{{values}}};
-#define CALL(x) (stars == 2 ? printf(formats[f], star, star2, x) \\
-                 : stars == 1 ? printf(formats[f], one, x) : printf(formats[f], x))
-int main(void) {{
-    int f, v, k = 0;
-    for (f = 0; f < (int)(sizeof formats / sizeof formats[0]); f++) {{
-        for (v = 0; v < (int)(sizeof values / sizeof values[0]); v++, k++) {{
-            const char *p = formats[f];
-            int stars = 0, star = k % 2 ? -6 : 6, star2 = k % 2 ? -1 : 3, one, n;
-            for (; *p; p++)
-                stars += *p == '*';
-            for (p = formats[f]; *p != '*' && *p; p++)
-                ;
-            one = *p && p[-1] == '.' ? star2 : star;
-            n = kinds[f] == 0 ? CALL(values[v]) : kinds[f] == 1 ? CALL((long)values[v])
-                : CALL((unsigned long)(unsigned)values[v]);
-            printf("%d\\n", n);
-        }}
-    }}
-    return 0;
-}}
-"""
-
-
-def test_printf_integers_match_glibc(native_run):
-    formats = integer_formats(random.Random(15), 300)
-    source = printf_program(formats)
-    native_code, native_out = native_run(source)
-    ours = run_ours(source)
-    got, want = ours.stdout.decode().splitlines(), native_out.decode().splitlines()
-    wrong = [(k, g, w) for k, (g, w) in enumerate(zip(got, want)) if g != w]
-    assert wrong[:10] == []
-    assert len(got) == len(want) and ours.exit_code == native_code == 0
-
-
-PRINTF_OTHERS = r"""
-#include <stdio.h>
-int main(void) {
-    char buf[40];
-    int n, count = -1;
-    static const char *strings[] = {"", "a", "hello", "hello, world", 0};
-    static const char *formats[] = {"[%s]", "[%10s]", "[%-10s]", "[%.3s]", "[%10.3s]",
-                                    "[%-8.0s]", "[%.10s]", "[%.7s]", "[%.5s]"};
-    int s, f;
-    for (s = 0; s < 5; s++)
-        for (f = 0; f < 9; f++) {
-            n = printf(formats[f], strings[s]);
-            printf(" %d\n", n);
-        }
-    printf("[%c][%3c][%-3c][%c]\n", 'x', 'y', 'z', 256 + 'A');
-    printf("[%%][%5%][%p][%10p][%-10p][%p]\n", (void *)0x1234, (void *)0x10, (void *)0xbeef,
-           (void *)0);
-    printf("ab%ncd\n", &count);
-    printf("count %d\n", count);
-    for (n = 0; n < 12; n++) {
-        int r = snprintf(buf, n, "%d-%s", 12345, "xyz");
-        printf("snprintf %d: %d [%s]\n", n, r, n ? buf : "-");
-    }
-    n = sprintf(buf, "%5d|%-5x|%s", -3, 255, "end");
-    printf("sprintf %d [%s]\n", n, buf);
-    fprintf(stdout, "fprintf %s %d\n", "to stdout", 7);
-    printf("%d %d %d %d %d %d %d %d %d %d\n", 1, 2, 3, 4, 5, 6, 7, 8, 9, 10);
-    printf("[%5s|%-5d|%05u|%x]\n", "many", -1, 42u, 3735928559u);
-    printf("%s", "no newline at the end");
-    return 0;
-}
-"""
-
-
-@LEVELS
-def test_printf_strings_chars_pointers_and_snprintf_match_glibc(opt_level, native_run):
-    native_code, native_out = native_run(PRINTF_OTHERS)
-    ours = run_ours(PRINTF_OTHERS, opt_level)
-    assert ours.stdout.decode().splitlines() == native_out.decode().splitlines()
-    assert ours.stdout.endswith(b"no newline at the end")  # exit flushed the buffer
-
-
-def test_long_printf_output_goes_through_malloc(native_run):
-    source = r"""
-    #include <stdio.h>
-    int main(void) {
-        printf("%300d|%-400s|\n", 7, "left");
-        return 0;
-    }"""
-    assert run_ours(source).stdout == native_run(source)[1]
 
 
 # *** what glibc cannot be the reference for ***
@@ -363,6 +237,41 @@ def test_freed_neighbours_merge_and_impossible_requests_are_null():
     assert run_ours(MALLOC_PROPERTIES).stdout == b"1 1\n1 1 1\n1\n"
 
 
+REALLOC_EDGES = r"""
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+void *sbrk(int increment);
+int main(void) {
+    char *p, *q, *top = 0;
+    int i, same = 1, kept;
+    for (i = 0; i < 1000; i++) {        /* 1000 x 4000 bytes: the heap grows unless freed */
+        p = realloc(NULL, 4000);        /* realloc(NULL, n) is malloc(n) */
+        memset(p, 'x', 4000);
+        q = realloc(p, 0);              /* frees p and gives NULL, as glibc's */
+        if (i == 1)
+            top = sbrk(0);
+        same &= q == NULL && (i < 1 || (char *)sbrk(0) == top);
+    }
+    p = malloc(10);
+    strcpy(p, "abcdefghi");
+    p = realloc(p, 5000);               /* grows: moved, contents kept */
+    kept = strcmp(p, "abcdefghi") == 0;
+    p = realloc(p, 3);                  /* shrinks: the first 3 bytes kept */
+    printf("%d %d %d\n", same, kept, memcmp(p, "abc", 3) == 0);
+    free(p);
+    free(NULL);                         /* does nothing */
+    return 0;
+}
+"""
+
+
+def test_realloc_of_null_is_malloc_and_realloc_to_zero_frees():
+    """C89 4.10.3.4: realloc(NULL, n) acts as malloc(n); realloc(p, 0) frees p (and gives
+    NULL, as glibc's): a thousand rounds of 4000 bytes leave the heap's top where it was"""
+    assert run_ours(REALLOC_EDGES).stdout == b"1 1 1\n"
+
+
 def test_only_what_a_program_uses_is_linked():
     _, exe = compile_executable('#include <string.h>\nint main(void) { return strlen("ab"); }')
     symbols = elf.read_executable(exe).symbols
@@ -379,94 +288,6 @@ def test_a_program_may_define_its_own_library_function():
     int main(void) { char b[8]; strcpy(b, "hi"); printf("%s %s\n", b, strcat(b, b)); return 0; }
     """
     assert run_ours(source).stdout == b"hi mine\n"
-
-
-# *** printf's floating point conversions against glibc ***
-
-# no %#g: glibc drops digits when rounding carries into a new one (999999.5 gives "1.e+06";
-# C89 4.9.6.1 asks for "1.00000e+06"), see test_printf_alternate_g_keeps_its_digits
-FLOAT_FORMATS = ["%f", "%.0f", "%.3f", "%#.0f", "%+012.4f", "%e", "%.0e", "%-14.3E", "%.12e",
-                 "%g", "%G", "%.3g", "%.10g", "%.17g", "% 10g"]  # fmt: skip
-FLOAT_EXTREMES = [
-    0x7FEFFFFFFFFFFFFF,
-    1,
-    0x000FFFFFFFFFFFFF,
-    0x0010000000000000,
-    0x7FF0000000000000,
-    0xFFF0000000000000,
-    0x7FF8000000000000,
-    1 << 63,
-]
-
-
-def float_values(rng: random.Random, count: int) -> list[int]:
-    """double bit patterns: exact ties at several places (x.5, x.125, 2.5e-1 ...), decimal
-    fractions that are not exact in binary, and random significands over 2^-40..2^70"""
-    values = [0.5, 1.5, 2.5, 0.125, 0.375, 1e21, 1e22, 123456789.0, 0.1, 0.3, 2.0 / 3, 1e-5,
-              9.9999996e-5, 999999.5, 0.00001234, 5e-324 * 3]  # fmt: skip
-    values += [rng.randrange(1, 10**6) / 10 ** rng.randrange(0, 7) for _ in range(count // 2)]
-    values += [rng.random() * 2.0 ** rng.randrange(-40, 70) * rng.choice([1, -1])
-               for _ in range(count // 2)]  # fmt: skip
-    return [int.from_bytes(struct.pack("<d", v), "little") for v in values]
-
-
-def float_printf_program(values: list[int], formats: list[str]) -> str:
-    """sprintf of each value with each format. Our compiler passes the double as a struct of
-    its two words (a variadic double's slot pair: sprintf's third argument, a2:a3, is one);
-    gcc passes a double."""
-    words = ", ".join(f"{{{v >> 32}u, {v & 0xFFFFFFFF}u}}" for v in values)
-    table = ", ".join(c_string(f"[{f}]") for f in formats)
-    return f"""
-#include <stdio.h>
-#include <string.h>
-#ifdef HOST
-typedef double D;
-static D make(unsigned hi, unsigned lo) {{
-    unsigned long long u = (unsigned long long)hi << 32 | lo;
-    double d;
-    memcpy(&d, &u, 8);
-    return d;
-}}
-#else
-typedef struct {{ unsigned lo, hi; }} D;
-static D make(unsigned hi, unsigned lo) {{ D d; d.hi = hi; d.lo = lo; return d; }}
-#endif
-static unsigned words[][2] = {{{words}}};
-static const char *formats[] = {{{table}}};
-int main(void) {{
-    char buf[1000];
-    int i, f, n;
-    for (i = 0; i < (int)(sizeof words / sizeof words[0]); i++) {{
-        for (f = 0; f < (int)(sizeof formats / sizeof formats[0]); f++) {{
-            n = sprintf(buf, formats[f], make(words[i][0], words[i][1]));
-            printf("%s%d", buf, n);
-        }}
-        printf("\\n");
-    }}
-    return 0;
-}}
-"""
-
-
-@pytest.mark.parametrize("which", ["typical", "extremes"])
-def test_printf_floating_point_matches_glibc(which, native_run):
-    if which == "typical":
-        source = float_printf_program(float_values(random.Random(7), 20), FLOAT_FORMATS)
-    else:  # 2^1024 and 2^-1074 take millions of instructions each: three formats
-        source = float_printf_program(FLOAT_EXTREMES, ["%e", "%.3g", "%.0f"])
-    native_code, native_out = native_run(source, flags=("-DHOST",))
-    ours = run_ours(source, max_steps=2_000_000_000)
-    assert ours.stdout.decode().splitlines() == native_out.decode().splitlines()
-
-
-def test_printf_alternate_g_keeps_its_digits():
-    """%#g keeps trailing zeros: P = 6 significant digits, hand-derived from C89 4.9.6.1."""
-    values = [999999.5, 1.0, 0.0001, 123456789.0]
-    source = float_printf_program(
-        [int.from_bytes(struct.pack("<d", v), "little") for v in values], ["%#g"]
-    )
-    lines = run_ours(source).stdout.decode().splitlines()
-    assert lines == ["[1.00000e+06]13", "[1.00000]9", "[0.000100000]13", "[1.23457e+08]13"]
 
 
 STDIO_ECHO = r"""
@@ -502,26 +323,39 @@ def test_stdio_reads_and_writes_like_glibc(native_run):
     assert ours.stderr == b"3 lines\n"
 
 
-PRINTF_DOUBLES = r"""
+QSORT_COMPARISONS = r"""
 #include <stdio.h>
+#include <stdlib.h>
+static long comparisons;
+static int by_int(const void *a, const void *b)
+{
+    int x = *(const int *)a, y = *(const int *)b;
+    comparisons++;
+    return (x > y) - (x < y);
+}
 int main(void) {
-    double x = 1.0 / 3, y = -2.5e-7, big = 1e300;
-    float f = 0.1f;
-    int i;
-    printf("%d %f %d %e %g\n", 1, x, 3, y, big);
-    printf("%.3f %s %8.2e %c %g\n", f, "mid", x * 1e10, 'z', (double)f);
-    for (i = 0; i < 5; i++)
-        printf("%d:%.*f|%-10.4g|%+.2e\n", i, i, x * i, y * i, big / (i + 1));
-    printf("%f %f %f\n", 0.5, 1.5, 2.5);
+    static int a[2048];
+    int i, kind, sorted;
+    for (kind = 0; kind < 3; kind++) {
+        for (i = 0; i < 2048; i++)      /* one key; two keys; ascending with a repeated run */
+            a[i] = kind == 0 ? 5 : kind == 1 ? i % 2 : i < 1000 ? 7 : i;
+        comparisons = 0;
+        qsort(a, 2048, sizeof a[0], by_int);
+        for (i = 1, sorted = 1; i < 2048; i++)
+            sorted &= a[i - 1] <= a[i];
+        printf("%d %ld\n", sorted, comparisons);
+    }
     return 0;
 }
 """
 
 
-@LEVELS
-def test_printf_of_real_doubles_matches_glibc(opt_level, native_run):
-    """doubles computed by compiled code (soft float) and passed through `...` at odd and even
-    argument positions (a variadic double sits at an 8-byte boundary), floats promoted"""
-    native_code, native_out = native_run(PRINTF_DOUBLES)
-    ours = run_ours(PRINTF_DOUBLES, opt_level)
-    assert (ours.stdout, ours.exit_code) == (native_out, native_code)
+def test_qsort_of_equal_keys_takes_n_log_n_comparisons():
+    """many equal keys are the classic quadratic case of a partition that puts equal elements
+    on one side: n^2 / 2 = 2 million comparisons for n = 2048; a balanced split needs about
+    n log2 n = 22528, and we allow three times that"""
+    lines = run_ours(QSORT_COMPARISONS).stdout.decode().splitlines()
+    assert len(lines) == 3
+    for line in lines:
+        sorted_flag, comparisons = map(int, line.split())
+        assert sorted_flag == 1 and comparisons <= 3 * 2048 * 11, line

@@ -115,6 +115,10 @@ int main(void) {
     printf("reads %c, then %d\n", c, d);
     clearerr(stdin);
     printf("cleared: eof %d error %d\n", feof(stdin), ferror(stdin));
+    got = fgets(line, 1, stdin);        /* room for the NUL only: an empty string */
+    printf("fgets of 1: %d [%s]\n", got == line, line);
+    got = fgets(line, 0, stdin);        /* no room at all */
+    printf("fgets of 0: %d\n", got == NULL);
     printf("ungetc(EOF) %d\n", ungetc(EOF, stdin));
     errno = 0;
     f = fopen("no/such/dir/file.txt", "r");

@@ -183,3 +183,37 @@ def hexadecimal(rng: random.Random) -> list[str]:
 
 def test_hexadecimal_floating_point(native_run):
     compare_with_glibc(hexadecimal(random.Random(10)), native_run)
+
+
+# the classic hard cases: 2.2250738585072011e-308 (which hung PHP and Java), 2^53 + 1 (a tie
+# that must go to even), 1e23 (halfway-looking, not a tie), 2^-1075 exactly (a tie with
+# zero) and one digit past it, 1 + 2^-53 exactly and one digit either side, and the inputs of
+# Paxson's "A Program for Testing IEEE Decimal-Binary Conversion" (1991), tables 1 and 2,
+# whose decimal values lie closest to a half-way point between two doubles
+with localcontext() as _exact:
+    _exact.prec = 1000  # 2^-1075 = 5^1075 / 10^1075 in full: 752 digits
+    TIE_1075 = str(Decimal(2) ** -1075)
+HARD = [
+    "2.2250738585072011e-308", "2.2250738585072012e-308", "9007199254740993",
+    "9007199254740993.0000000000000000000000000000001", "9007199254740995", "1e23",
+    "8.533e+68", "4.1006e-184", "9.998e+307", "9.9538452227e-280", "6.47660115e-260",
+    "7.4e+47", "5.92e+48", "7.35e+66", "8.32116e+55", TIE_1075, TIE_1075.replace("E", "1E"),
+    "1.00000000000000011102230246251565404236316680908203125",
+    "1.00000000000000011102230246251565404236316680908203124",
+    "1.00000000000000011102230246251565404236316680908203126",
+    "9e-265", "85e-37", "623e+100", "3571e+263", "81661e+153", "920657e-23", "4603303e-159",
+    "6206069e-15", "21652115e-60", "718881e-256", "2002592e-35", "61444431e-37", "9e+252",
+    "57e+123", "15e-298", "8e+250", "5e-20", "67e+14", "985e+15", "7693e-42", "55895e-16",
+    "996622e-44", "7038531e-32", "60419369e-46", "702990899e-20", "6930161142e-48",
+    "25933168707e+13", "596428896559e+20", "3e-23", "57e+18", "789e-35", "2539e-18",
+    "76173e+28", "887745e-11", "5382571e-37", "82381273e-35", "750486563e-38",
+    "3752006927e-48", "75224575729e-45", "459926601011e+15",
+]  # fmt: skip
+
+
+def test_known_hard_cases(native_run):
+    """with long runs of 9s next to powers of ten, which round up across a binade or to
+    infinity"""
+    nines = ["0." + "9" * 1000, "9" * 309, "9" * 400, "1" + "0" * 308, "9" * 17 + "e-17",
+             "9" * 18 + "e290", "0." + "9" * 60 + "e-307"]  # fmt: skip
+    compare_with_glibc(HARD + nines, native_run)

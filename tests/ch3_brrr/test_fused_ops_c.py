@@ -17,7 +17,7 @@ import ch2_lego as lego
 import ch2_lego.nn.functional as F
 import ch3_brrr.device_c  # noqa: F401  (registers "c" with ch2)
 from ch2_lego import backend
-from ch2_lego.backend import DECOMPOSITIONS, DEVICES, FUSED, Ops
+from ch2_lego.backend import Ops
 from ch2_lego.errors import DTypeError, OutOfRangeError
 
 pytestmark = pytest.mark.sec_3_7
@@ -26,23 +26,9 @@ SHAPE = (4, 5, 6)
 
 
 @pytest.fixture
-def ran(monkeypatch):
-    """Counts of the kernels of "c" and of the decompositions, per FUSED op:
-    ran["kernel"][op], ran["decomposition"][op]."""
-    counts = {"kernel": {}, "decomposition": {}}
-    dev = DEVICES["c"]
-
-    def counting(kind, op, fn):
-        def run(*args, **kwargs):
-            counts[kind][op] = counts[kind].get(op, 0) + 1
-            return fn(*args, **kwargs)
-        return run
-
-    for op in FUSED:
-        kernel, dtypes = dev.kernels[op]
-        monkeypatch.setitem(dev.kernels, op, (counting("kernel", op, kernel), dtypes))
-        monkeypatch.setitem(DECOMPOSITIONS, op, counting("decomposition", op, DECOMPOSITIONS[op]))
-    return counts
+def ran(fused_runs):
+    """Counts of the kernels of "c" and of the decompositions: ran[kind][op] (conftest)."""
+    return fused_runs("c")
 
 
 def data(shape, dtype, seed=0, scale=3.0) -> np.ndarray:
@@ -154,27 +140,14 @@ def test_a_target_out_of_range_is_torchs_error_on_c():
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
-@pytest.mark.parametrize("option", [{"label_smoothing": 0.2}, {"weight": True}])
+@pytest.mark.parametrize("option", ["label_smoothing", "weight"])
 @pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
 def test_cross_entropy_with_weights_or_label_smoothing_runs_the_log_softmax_kernel(
-        bounds, ran, reduction, option, dtype):
-    logits = data((9, 11), dtype)
-    target = np.random.default_rng(5).integers(0, 11, 9)
-    target[2] = -100  # ignored: no loss, no gradient, not counted in the mean
-    option = dict(option)
-    theirs = dict(option)
-    if option.pop("weight", False):  # class weights: the nll_loss path, not CROSS_ENTROPY
-        w = np.random.default_rng(6).random(11).astype(dtype) + 0.5
-        option["weight"] = lego.tensor(w, device="c")
-        theirs["weight"] = torch.tensor(w.astype(np.float64))
-    x, xt = pair(logits)
-    loss = F.cross_entropy(x, lego.tensor(target, device="c"), reduction=reduction, **option)
-    (loss.sum() if reduction == "none" else loss).backward()
-    lt = torch.nn.functional.cross_entropy(xt, torch.tensor(target), reduction=reduction,
-                                           **theirs)
-    (lt.sum() if reduction == "none" else lt).backward()
-    bounds.at_scale(host(loss), lt.detach().numpy(), (2 * 11 + 9 + 8) * eps(dtype))
-    bounds.at_scale(host(x.grad), xt.grad.numpy(), (2 * 11 + 9 + 8) * eps(dtype))
+        bounds, ran, cross_entropy_case, reduction, option, dtype):
+    """Class weights and label smoothing take log_softmax and nll_loss (conftest's case)."""
+    loss, grad, loss_t, grad_t = cross_entropy_case("c", dtype, reduction, option)
+    bounds.at_scale(loss, loss_t, (2 * 11 + 9 + 8) * eps(dtype))
+    bounds.at_scale(grad, grad_t, (2 * 11 + 9 + 8) * eps(dtype))
     assert ran["kernel"] == {Ops.LOG_SOFTMAX: 1} and ran["decomposition"] == {}
 
 

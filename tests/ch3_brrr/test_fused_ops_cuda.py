@@ -25,7 +25,7 @@ except DeviceNotFoundError as e:
 import ch2_lego as lego  # noqa: E402
 import ch2_lego.nn.functional as F  # noqa: E402
 import ch3_brrr.device_cuda  # noqa: E402, F401  (registers "cuda" with ch2)
-from ch2_lego.backend import DECOMPOSITIONS, DEVICES, FUSED, Ops  # noqa: E402
+from ch2_lego.backend import Ops  # noqa: E402
 from ch2_lego.errors import OutOfRangeError  # noqa: E402
 
 pytestmark = pytest.mark.sec_3_13
@@ -34,23 +34,9 @@ SHAPE = (4, 5, 6)
 
 
 @pytest.fixture
-def ran(monkeypatch):
-    """Counts of the kernels of "cuda" and of the decompositions: ran[kind][op]."""
-    counts = {"kernel": {}, "decomposition": {}}
-    dev = DEVICES["cuda"]
-
-    def counting(kind, op, fn):
-        def run(*args, **kwargs):
-            counts[kind][op] = counts[kind].get(op, 0) + 1
-            return fn(*args, **kwargs)
-        return run
-
-    for op in FUSED:
-        if op in dev.kernels:
-            kernel, dtypes = dev.kernels[op]
-            monkeypatch.setitem(dev.kernels, op, (counting("kernel", op, kernel), dtypes))
-        monkeypatch.setitem(DECOMPOSITIONS, op, counting("decomposition", op, DECOMPOSITIONS[op]))
-    return counts
+def ran(fused_runs):
+    """Counts of the kernels of "cuda" and of the decompositions: ran[kind][op] (conftest)."""
+    return fused_runs("cuda")
 
 
 def data(shape, seed=0, scale=3.0) -> np.ndarray:
@@ -140,29 +126,15 @@ def test_a_target_out_of_range_is_torchs_error_on_cuda():
         F.cross_entropy(logits, lego.tensor([0, 4, 1], device="cuda"))
 
 
-@pytest.mark.parametrize("option", [{"label_smoothing": 0.2}, {"weight": True}])
+@pytest.mark.parametrize("option", ["label_smoothing", "weight"])
 @pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
-def test_cross_entropy_with_weights_or_label_smoothing_decomposes(bounds, ran, reduction,
-                                                                  option):
-    """Class weights and label smoothing take log_softmax and nll_loss: no kernel for
-    LOG_SOFTMAX on "cuda", so its decomposition runs."""
-    logits = data((9, 11))
-    target = np.random.default_rng(5).integers(0, 11, 9)
-    target[2] = -100  # ignored: no loss, no gradient, not counted in the mean
-    option = dict(option)
-    theirs = dict(option)
-    if option.pop("weight", False):
-        w = np.random.default_rng(6).random(11).astype(np.float32) + 0.5
-        option["weight"] = lego.tensor(w, device="cuda")
-        theirs["weight"] = torch.tensor(w.astype(np.float64))
-    x, xt = pair(logits)
-    loss = F.cross_entropy(x, lego.tensor(target, device="cuda"), reduction=reduction, **option)
-    (loss.sum() if reduction == "none" else loss).backward()
-    lt = torch.nn.functional.cross_entropy(xt, torch.tensor(target), reduction=reduction,
-                                           **theirs)
-    (lt.sum() if reduction == "none" else lt).backward()
-    bounds.at_scale(host(loss), lt.detach().numpy(), (2 * 11 + 9 + 16) * EPS)
-    bounds.at_scale(host(x.grad), xt.grad.numpy(), (2 * 11 + 9 + 16) * EPS)
+def test_cross_entropy_with_weights_or_label_smoothing_decomposes(bounds, ran, cross_entropy_case,
+                                                                  reduction, option):
+    """Class weights and label smoothing take log_softmax and nll_loss (conftest's case): no
+    kernel for LOG_SOFTMAX on "cuda", so its decomposition runs."""
+    loss, grad, loss_t, grad_t = cross_entropy_case("cuda", np.float32, reduction, option)
+    bounds.at_scale(loss, loss_t, (2 * 11 + 9 + 16) * EPS)
+    bounds.at_scale(grad, grad_t, (2 * 11 + 9 + 16) * EPS)
     assert ran["kernel"] == {} and ran["decomposition"] == {Ops.LOG_SOFTMAX: 1}
 
 

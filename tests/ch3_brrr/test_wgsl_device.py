@@ -225,10 +225,15 @@ def test_gpt_training_steps_match_cpu():
     assert names["wgpu"] == names["cpu"] and sum(map(len, names["cpu"])) > 3, names
 
 
-def test_the_rows_ladder_checks_and_times_every_contender():
+def test_the_rows_ladder_checks_and_times_every_contender(fused_runs):
+    from ch2_lego.backend import Ops
     from ch3_brrr.ladders import rows_wgsl
 
+    ran = fused_runs("wgpu")
     rows = rows_wgsl.run(rows=16, cols=9, rounds=1)  # runs its float64 check first
+    # the baseline is ch2's composition: the device's own row kernels are out of its table
+    assert ran["kernel"] == {}
+    assert {Ops.SOFTMAX, Ops.LAYER_NORM, Ops.CROSS_ENTROPY} <= set(ran["decomposition"])
     assert [r.rung for r in rows] == [f"{op}_{how}" for op in ("softmax", "layernorm",
                                                                "cross_entropy")
                                       for how in ("fused", "ch2_ops", "numpy")]

@@ -57,13 +57,16 @@ int ungetc(int c, FILE *stream)
 }
 
 /* A line (with its newline) or up to n - 1 characters; NULL at the end with nothing read, or
- * on a read error. */
+ * on a read error in this call (an EOF without the end-of-file indicator; an error indicator
+ * left from before does not count), or when there is no room even for the NUL. */
 char *fgets(char *s, int n, FILE *stream)
 {
     int i = 0, c = 0;
+    if (n <= 0)
+        return NULL;
     while (i < n - 1 && c != '\n' && (c = fgetc(stream)) != EOF)
         s[i++] = c;
-    if ((i == 0 && n > 1) || (c == EOF && ferror(stream)))
+    if ((i == 0 && n > 1) || (c == EOF && !feof(stream)))
         return NULL;
     s[i] = 0;
     return s;

@@ -186,8 +186,14 @@ int vsnprintf(char *s, size_t size, const char *format, va_list ap)
             ap = (va_list)(((unsigned)ap + 7) & ~7U);
             v = va_arg(ap, Bits64);
             format_double(v, flags, width, precision, c);
-        } else if (c == 'n') {
-            *va_arg(ap, int *) = out_len;
+        } else if (c == 'n') {          /* the count so far, into an int of the length asked */
+            void *count = va_arg(ap, void *);
+            if (length == -1)
+                *(short *)count = out_len;
+            else if (length == -2)
+                *(signed char *)count = out_len;
+            else
+                *(int *)count = out_len;
         } else if (c == '%') {
             emit('%');
         } else {                        /* not a conversion: print it as it stands */

@@ -1,8 +1,11 @@
 #include <stdlib.h>
 
 /* qsort: quicksort with the median of three as the pivot, insertion sort below 8 elements.
- * The recursion takes the smaller part and the loop the larger, so the stack stays
- * O(log n) deep. Elements are moved a byte at a time, whatever their size. */
+ * The partition scans from both ends and stops at elements equal to the pivot on either side,
+ * so equal keys are swapped across and split evenly: an array of one repeated key takes
+ * n log n comparisons, not n^2. The recursion takes the smaller part and the loop the
+ * larger, so the stack stays O(log n) deep. Elements are moved a byte at a time, whatever
+ * their size. */
 
 static void swap(char *a, char *b, size_t size)
 {
@@ -29,7 +32,7 @@ void qsort(void *base, size_t count, size_t size, int (*compare)(const void *, c
     char *a = base;
     while (count >= 8) {
         char *first = a, *middle = a + (count / 2) * size, *last = a + (count - 1) * size;
-        size_t i, store = 0;
+        size_t i, j, store;
         /* order first <= middle <= last, then use the middle as the pivot, moved to the end */
         if (compare(first, middle) > 0)
             swap(first, middle, size);
@@ -38,12 +41,19 @@ void qsort(void *base, size_t count, size_t size, int (*compare)(const void *, c
         if (compare(first, middle) > 0)
             swap(first, middle, size);
         swap(middle, last, size);
-        for (i = 0; i < count - 1; i++) {       /* elements below the pivot to the front */
-            if (compare(a + i * size, last) < 0) {
-                swap(a + i * size, a + store * size, size);
-                store++;
-            }
+        /* below i: nothing above the pivot; from j up: nothing below it. first <= pivot stops
+         * the downward scan, the pivot itself (at last) the upward one */
+        for (i = 0, j = count - 1;; i++) {
+            while (compare(a + i * size, last) < 0)
+                i++;
+            do
+                j--;
+            while (compare(last, a + j * size) < 0);
+            if (i >= j)
+                break;
+            swap(a + i * size, a + j * size, size);
         }
+        store = i;
         swap(a + store * size, last, size);    /* the pivot at its final place, `store` */
         if (store < count - 1 - store) {
             qsort(a, store, size, compare);

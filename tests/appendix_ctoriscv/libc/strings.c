@@ -31,6 +31,11 @@ int main(void)
         printf("chr0 %d: %d %d\n", i, offset(strchr(words[i], 0), words[i]),
                offset(strrchr(words[i], 'a'), words[i]));
         printf("memchr %d: %d\n", i, offset(memchr(words[i], 'b', 3), words[i]));
+        for (j = 0; j < NWORDS; j++)    /* the C locale: strcoll orders as strcmp */
+            printf("coll %d %d: %d\n", i, j, sign(strcoll(words[i], words[j])));
+        memset(buf, '*', sizeof buf);
+        n = (int)strxfrm(buf, words[i], 4);     /* dst is indeterminate when it does not fit */
+        printf("xfrm %d: %d %d\n", i, n, n < 4 ? strcmp(buf, words[i]) : 0);
     }
     strcpy(buf, "abc");
     strcat(buf, "defg");
