@@ -12,8 +12,8 @@ error eager mode raises for the op. ch2 words some of them at the call site: emb
 nll_loss()/cross_entropy() catch the index op's error and raise their own ("index out of range
 in self", "Target 7 is out of bounds."). Eager mode raises inside that call; graph mode raises
 later, outside it, so capture notes the caller when it records the gather (`fault_kind`).
-Shapes: idx and the numpy rule of ch2's Index: the broadcast index shape I replaces the indexed
-dims, in place when they are adjacent, else first.
+Shapes follow numpy's rule, as ch2's Index does: the broadcast shape I of the index tensors
+replaces the indexed dims, in place when they are adjacent, else first.
 """
 
 from __future__ import annotations
