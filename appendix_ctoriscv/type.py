@@ -144,7 +144,8 @@ def is_compatible(a: Type, b: Type) -> bool:
 
 
 def type_name(ty: Type, inner: str = "") -> str:
-    """The type as C spells it in a diagnostic: 'unsigned int', 'char *', 'int[3]', 'int (*)[3]'.
+    """The type as gcc spells it in a diagnostic: 'unsigned int', 'long int', 'char *', 'int[3]',
+    'int (*)[3]'.
 
     C writes a type inside out, around the name it declares: `inner` is the part already
     spelled (the declarator), to which each step from the outside in adds `*`, `[n]` or `()`.
@@ -162,7 +163,10 @@ def type_name(ty: Type, inner: str = "") -> str:
         # gcc writes 'int[3]' and 'int(void)', but 'int (*)(void)'
         tight = not inner or inner[0] == "[" or (inner[0] == "(" and inner[:2] != "(*")
         space = "" if tight else " "
-        return ("const " if ty.is_const else "") + sign + names[ty.kind] + space + inner
+        name = sign + names[ty.kind]
+        if ty.kind in (TypeKind.SHORT, TypeKind.LONG):  # gcc's 'long unsigned int'
+            name = names[ty.kind] + (" unsigned" if ty.is_unsigned else "") + " int"
+        return ("const " if ty.is_const else "") + name + space + inner
     if ty.kind == TypeKind.PTR:
         if ty.base.kind in (TypeKind.ARRAY, TypeKind.FUNC):  # `*` binds looser than [] and ()
             return type_name(ty.base, f"(*{inner})")

@@ -417,16 +417,17 @@ POINTER_WARNINGS = (  # each kind of mismatch of pointers, by gcc's wording for 
     b"int f(int *p);\nint g(void);\nint h(char *c);\nint *r(char *c) { return c; }\n"
     b"int main(void) {\n"
     b"    char *q = 0; char arr[4]; int *p = q; int *a = arr; int (*fp)(int *) = g;\n"
-    b"    void *v = q; char *c = v; double *s;\n"
+    b"    void *v = q; char *c = v; short *s; unsigned long *ul = p; long *l = p;\n"
     b"    s = p; p = arr; fp = h; f(q); f(arr);\n"
-    b"    return *p + *a + (int)*s + *c + fp(0);\n}\n"
+    b"    return *p + *a + *s + *c + fp(0) + *ul + *l;\n}\n"
 )
 
 
 def test_incompatible_pointers_in_gccs_words_and_places(tmp_path):
     """An initialiser is an 'initialization of', at its value (it said 'assignment to', at
     the '=', and named an array's type where the value is a pointer); a return and a call
-    have their own words. Each warning once, as gcc's."""
+    have their own words; types are spelled as gcc does ('long unsigned int'). Each warning
+    once, as gcc's."""
     ours = compile_source(POINTER_WARNINGS.decode(), "t.c").warnings
     ours = [(f"{w.line}:{w.col}", w.message) for w in ours if "unused" not in w.message]
     assert ours == gcc_diagnostics(tmp_path, POINTER_WARNINGS, ("warning",))

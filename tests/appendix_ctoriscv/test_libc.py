@@ -244,7 +244,7 @@ REALLOC_EDGES = r"""
 void *sbrk(int increment);
 int main(void) {
     char *p, *q, *top = 0;
-    int i, same = 1, kept;
+    int i, same = 1, kept, aligned = 1;
     for (i = 0; i < 1000; i++) {        /* 1000 x 4000 bytes: the heap grows unless freed */
         p = realloc(NULL, 4000);        /* realloc(NULL, n) is malloc(n) */
         memset(p, 'x', 4000);
@@ -260,6 +260,9 @@ int main(void) {
     p = realloc(p, 3);                  /* shrinks: the first 3 bytes kept */
     printf("%d %d %d\n", same, kept, memcmp(p, "abc", 3) == 0);
     free(p);
+    for (i = 0; i < 100; i++)           /* any size: aligned for a double (8 bytes on RV32) */
+        aligned &= ((unsigned)malloc(i % 37) & 7) == 0 && ((unsigned)calloc(i % 5, 3) & 7) == 0;
+    printf("%d\n", aligned);
     free(NULL);                         /* does nothing */
     return 0;
 }
@@ -268,8 +271,9 @@ int main(void) {
 
 def test_realloc_of_null_is_malloc_and_realloc_to_zero_frees():
     """C89 4.10.3.4: realloc(NULL, n) acts as malloc(n); realloc(p, 0) frees p (and gives
-    NULL, as glibc's): a thousand rounds of 4000 bytes leave the heap's top where it was"""
-    assert run_ours(REALLOC_EDGES).stdout == b"1 1 1\n"
+    NULL, as glibc's): a thousand rounds of 4000 bytes leave the heap's top where it was.
+    And every block is aligned for any type (C89 4.10.3)."""
+    assert run_ours(REALLOC_EDGES).stdout == b"1 1 1\n1\n"
 
 
 def test_only_what_a_program_uses_is_linked():

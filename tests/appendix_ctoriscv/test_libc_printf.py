@@ -328,3 +328,31 @@ def test_printf_edge_cases_match_glibc(native_run):
     native_code, native_out = native_run(PRINTF_EDGES)
     ours = run_ours(PRINTF_EDGES)
     assert (ours.stdout, ours.exit_code) == (native_out, native_code)
+
+
+PRINTF_LONG_PRECISIONS = r"""
+#include <stdio.h>
+int main(void) {
+    static char buf[4000];
+    double tiny = 4.9406564584124654e-324, third = 1.0 / 3;
+    printf("%d %s\n", sprintf(buf, "%.1500f", third), buf);
+    printf("%d %s\n", sprintf(buf, "%.1074f", tiny), buf);     /* its last non-zero digit */
+    printf("%d %s\n", sprintf(buf, "%.1500f", tiny), buf);
+    printf("%d %s\n", sprintf(buf, "%.1200e", tiny), buf);
+    printf("%d %s\n", sprintf(buf, "%-1600.1150E|", -0.1), buf);
+    printf("%d %s\n", sprintf(buf, "%#.1300g", 1e300), buf);
+    printf("%d %s\n", sprintf(buf, "%#.1300g", 0.1), buf);
+    printf("%d %s\n", sprintf(buf, "%.1300g", 0.1), buf);
+    printf("%d %s\n", sprintf(buf, "%01400.1200f", -2.5), buf);
+    printf("%d %s\n", sprintf(buf, "%.1200f|%.520f", 1.0 / 0.0, 1e-5), buf);
+    return 0;
+}
+"""
+
+
+def test_long_precisions_match_glibc(native_run):
+    """C89 asks for 509 characters from one conversion at least; glibc has no limit, and
+    neither do we: every digit past the 1074th place after the point is 0"""
+    native_code, native_out = native_run(PRINTF_LONG_PRECISIONS)
+    ours = run_ours(PRINTF_LONG_PRECISIONS, max_steps=2_000_000_000)
+    assert (ours.stdout, ours.exit_code) == (native_out, native_code)

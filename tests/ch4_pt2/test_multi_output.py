@@ -252,3 +252,22 @@ def test_a_matmul_summed_by_its_softmax_backward_is_stored_once(bounds):
     dp = np.abs(g) @ np.abs(v).T
     scale = (dp + dp.max(1, keepdims=True)) @ np.abs(b).T
     bounds.within(la.grad.numpy(), ta.grad.numpy(), bounds.op(0, "float64", 200, scale))
+
+
+def test_a_replay_never_writes_an_output_someone_still_holds():
+    """Outputs reuse the memory of an earlier run's output only once nobody holds it."""
+    (a,) = arrays((64,))
+    x = buffer_node(a.astype(np.float64), float64)
+    y = UOp(Ops.EXP, float64, (x,))
+    plan = Plan([y])
+    (first,) = plan.run()
+    kept = first.copy()
+    (second,) = plan.run({x: np.zeros(64)})
+    assert not np.shares_memory(first, second)
+    np.testing.assert_array_equal(first, kept)  # the held result is untouched
+    np.testing.assert_array_equal(second, np.ones(64))
+    addresses = {first.ctypes.data, second.ctypes.data}
+    del first, second
+    (third,) = plan.run({x: np.zeros(64)})
+    np.testing.assert_array_equal(third, np.ones(64))
+    assert third.ctypes.data in addresses  # nobody held them: one is used again

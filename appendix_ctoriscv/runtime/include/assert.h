@@ -1,5 +1,5 @@
-/* assert.h: assert(e) reports a false e on stderr (file, line, function, the expression's
- * text), then aborts; with NDEBUG defined it is nothing at all. Unlike the other headers it
+/* assert.h: assert(e) reports a false e on stderr (file, line and the expression's text),
+ * then aborts; with NDEBUG defined it is nothing at all. Unlike the other headers it
  * has no guard: C says each inclusion redefines assert for the NDEBUG of that moment. */
 #undef assert
 #ifdef NDEBUG

@@ -13,8 +13,6 @@
  * `-+ #0`, a width and a precision as digits or `*`, length h, hh or l, and the conversions
  * d i u x X o c s p n %, and f F e E g G for doubles (printf_float.c writes their digits). */
 
-int __sf_format_double(char *out, Bits64 v, int conversion, int precision, int alt);
-
 #define LEFT 1                          /* '-': pad on the right */
 #define PLUS 2                          /* '+': a sign even when positive */
 #define SPACE 4                         /* ' ': a space where the sign would be */
@@ -96,20 +94,28 @@ static void format_integer(unsigned value, int negative, int flags, int width, i
 /* --8<-- [end:format_integer] */
 
 /* A double: the sign here, the digits from printf_float.c, then the layout of an integer's
- * (zeros after the sign with the 0 flag, except for inf and nan) */
+ * (zeros after the sign with the 0 flag, except for inf and nan). A precision over
+ * FORMAT_PRECISION only adds zeros (%g drops them, unless #): they go before the exponent. */
 static void format_double(Bits64 v, int flags, int width, int precision, int conversion)
 {
-    char body[400 + 340];
+    char body[FORMAT_PRECISION + 340];
     const char *sign = v.hi & 0x80000000U ? "-" : flags & PLUS ? "+" : flags & SPACE ? " " : "";
     int n = __sf_format_double(body, v, conversion, precision, flags & ALT);
-    int length = strlen(sign) + n, zeros = 0;
-    if (flags & ZERO && !(flags & LEFT) && width > length && body[0] >= '0' && body[0] <= '9')
+    int finite = body[0] >= '0' && body[0] <= '9', more = 0, split, length, zeros = 0;
+    if (finite && precision > FORMAT_PRECISION && ((conversion | 0x20) != 'g' || flags & ALT))
+        more = precision - FORMAT_PRECISION;
+    for (split = 0; split < n && (body[split] | 0x20) != 'e'; split++)
+        ;
+    length = strlen(sign) + n + more;
+    if (flags & ZERO && !(flags & LEFT) && width > length && finite)
         zeros = width - length;
     if (!(flags & LEFT))
         emit_repeated(' ', width - length - zeros);
     emit_text(sign, strlen(sign));
     emit_repeated('0', zeros);
-    emit_text(body, n);
+    emit_text(body, split);
+    emit_repeated('0', more);
+    emit_text(body + split, n - split);
     if (flags & LEFT)
         emit_repeated(' ', width - length);
 }

@@ -6,12 +6,12 @@
  * value is N / 10^k for the integer N = m * 2^e, k = 0 (e >= 0) or N = m * 5^-e, k = -e
  * (e < 0). N is computed in full, as a decimal big number, so every digit printed is
  * right and the last one is rounded from the exact value: to nearest, ties to even, as glibc
- * does. The cost: up to about 770 digits and a few million instructions for the extremes
- * (DBL_MAX, subnormals); small numbers take a few thousand. */
+ * does. Precisions are cut to FORMAT_PRECISION (softfloat.h), past which every digit is 0.
+ * The cost: up to about 770 digits and a few million instructions for the extremes (DBL_MAX,
+ * subnormals); small numbers take a few thousand. */
 
 #define LIMB 100000000U                 /* a limb holds 8 decimal digits */
 #define MAX_LIMBS 100                   /* 800 digits: m * 5^1074 has 767 */
-#define MAX_PRECISION 400               /* longer precisions are cut to this (glibc: none) */
 
 /* x / LIMB for x < 64 * LIMB, leaving the remainder in *x: six compare-and-subtracts, not a
  * division routine (RV32I has no divide instruction) */
@@ -158,7 +158,7 @@ static int scientific(char *out, const char *digits, int count, int exp10, int p
 
 /* --8<-- [start:format_double] */
 /* The text of |v| for the conversion f, F, e, E, g or G (the sign is the caller's), into
- * `out` (room for 330 + MAX_PRECISION characters); returns its length. */
+ * `out` (room for 330 + FORMAT_PRECISION characters); returns its length. */
 int __sf_format_double(char *out, Bits64 v, int conversion, int precision, int alt)
 {
     char digits[8 * MAX_LIMBS];
@@ -172,8 +172,8 @@ int __sf_format_double(char *out, Bits64 v, int conversion, int precision, int a
     }
     if (precision < 0)
         precision = 6;
-    if (precision > MAX_PRECISION)
-        precision = MAX_PRECISION;
+    if (precision > FORMAT_PRECISION)
+        precision = FORMAT_PRECISION;
     count = exact_digits(v, digits, &point);
     if (count == 1 && digits[0] == '0')
         point = 1;                      /* zero: one digit, before the point */

@@ -30,4 +30,10 @@ Bits64 __sf_mul64_high_jam(Bits64 a, Bits64 b);
 /* the float rounding step, shared with the double-to-float conversion (softfloat_sf.c) */
 unsigned __sf_round_pack32(unsigned sign, int exp, unsigned sig);
 
+/* printf's digits of a double (printf_float.c). Past 1074 places after the point (%f) or 767
+ * significant digits (%e) every digit of a double is 0, so precisions up to FORMAT_PRECISION
+ * are formatted in full and the zeros of a longer one are added by printf.c. */
+#define FORMAT_PRECISION 1100
+int __sf_format_double(char *out, Bits64 v, int conversion, int precision, int alt);
+
 #endif
