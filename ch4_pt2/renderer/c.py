@@ -1,13 +1,14 @@
 """C with OpenMP: the CStyleLanguage with C's math library, Python's floor division and modulo,
 NaN-propagating max/min (as torch.maximum), and OpenMP pragmas for the loop attributes.
 
-Integer division by zero gives 0 instead of trapping (C leaves it undefined) and notes the fault
-in the kernel's fault word (code -1), as a gather index out of range does (its code is given by
-`checked`); the plan raises eager mode's error after the kernel. The math functions
-take the `f` suffix in float32 (expf, not exp) so nothing is computed in double by accident. exp,
-tanh and sqrt in float32 are our own inline functions (c_math.h): libm's are calls the compiler
-cannot vectorize (sqrtf for its errno), and glibc's tanhf costs tens of nanoseconds, more than a
-whole matmul row here.
+A float `%` is torch.remainder's: fmod, plus b when the signs differ (a - b*floor(a/b) gives
+nan for an infinite b and loses a zero's sign). Integer division by zero gives 0 instead of
+trapping (C leaves it undefined) and notes the fault in the kernel's fault word (code -1), as a
+gather index out of range does (its code is given by `checked`); the plan raises eager mode's
+error after the kernel. The math functions take the `f` suffix in float32 (expf, not exp) so
+nothing is computed in double by accident. exp, tanh and sqrt in float32 are our own inline
+functions (c_math.h): libm's are calls the compiler cannot vectorize (sqrtf for its errno), and
+glibc's tanhf costs tens of nanoseconds, more than a whole matmul row here.
 """
 
 from __future__ import annotations
@@ -27,6 +28,14 @@ static inline long pymod(long a, long b, long* fault) {
   if (b == 0) { fault[0] = -1; return 0; }
   long r = a % b;
   return (r != 0 && ((r < 0) != (b < 0))) ? r + b : r;
+}
+static inline float fmod_py_f32(float a, float b) {  /* torch.remainder: b's sign */
+  float m = fmodf(a, b);
+  return (m != 0 && ((b < 0) != (m < 0))) ? m + b : m;
+}
+static inline double fmod_py_f64(double a, double b) {
+  double m = fmod(a, b);
+  return (m != 0 && ((b < 0) != (m < 0))) ? m + b : m;
 }
 static inline long checked(long i, _Bool bad, long code, long* fault) {
   if (bad) { fault[0] = code; fault[1] = i; }
@@ -64,7 +73,7 @@ class ClangRenderer(CStyleLanguage):
         Ops.IDIV: lambda a, b, t: f"floordiv({a}, {b}, fault)" if is_index(t)
         else math_fn("floor")(f"({a}/{b})", t),
         Ops.MOD: lambda a, b, t: f"pymod({a}, {b}, fault)" if is_index(t)
-        else f"({a}-{b}*{math_fn('floor')(f'({a}/{b})', t)})",
+        else f"fmod_py_f{32 if t.name == 'float32' else 64}({a}, {b})",
     }
     prelude = PRELUDE
 

@@ -27,8 +27,6 @@ diff = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(diff)
 
 GAPS = {
-    "remainder_special": "a float % renders as a - b*floor(a/b): inf divisors give nan and a "
-                         "zero loses its sign, where torch computes fmod and adjusts",
     "view_dtype_same_size": "view(dtype) reinterprets host memory: ch2 allows it on cpu only",
     "view_dtype_bigger": "view(dtype) reinterprets host memory: ch2 allows it on cpu only",
 }
