@@ -217,3 +217,76 @@ def test_known_hard_cases(native_run):
     nines = ["0." + "9" * 1000, "9" * 309, "9" * 400, "1" + "0" * 308, "9" * 17 + "e-17",
              "9" * 18 + "e290", "0." + "9" * 60 + "e-307"]  # fmt: skip
     compare_with_glibc(HARD + nines, native_run)
+
+
+# *** strtof (C99; scanf's %f): rounded once to a float, not through a double ***
+
+
+def strtof_program(inputs: list[str]) -> str:
+    """each input's float bits, where the number ended, whether errno became ERANGE, and for
+    a text that is all number, whether sscanf's %f gives the same float (where a number is
+    cut short, glibc's sscanf departs from C: see test_libc_stdio.py)"""
+    table = ",\n    ".join(c_string(s) for s in inputs)
+    return f"""
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+static const char *inputs[] = {{
+    {table}
+}};
+int main(void) {{
+    int i;
+    for (i = 0; i < (int)(sizeof inputs / sizeof inputs[0]); i++) {{
+        float f, g = 0;
+        unsigned u, v;
+        char *end;
+        errno = 0;
+        f = strtof(inputs[i], &end);
+        memcpy(&u, &f, 4);
+        printf("%08x %d %d", u, (int)(end - inputs[i]), errno == ERANGE);
+        if (*end == 0 && end - inputs[i] < 100 && sscanf(inputs[i], "%f", &g) == 1) {{
+            memcpy(&v, &g, 4);
+            printf(" %d", u == v);
+        }}
+        printf("\\n");
+    }}
+    return 0;
+}}
+"""
+
+
+def float32_midpoints(rng: random.Random) -> list[str]:
+    """exact midpoints between neighbouring floats (normal, subnormal, at FLT_MAX) and the
+    decimals one unit in the last digit either side: a double would round those onto the
+    midpoint, and a float from that double to even, the wrong way for one of them"""
+    bits = [rng.randrange(0x00800000, 0x7F7FFFFF) for _ in range(8)]
+    bits += [rng.randrange(1, 0x007FFFFF) for _ in range(3)]
+    bits += [0, 0x007FFFFF, 0x3F800000, 0x7F7FFFFE]
+    inputs = []
+    for b in bits:
+        low, high = (struct.unpack("<f", struct.pack("<I", b + k))[0] for k in (0, 1))
+        with localcontext() as exact:
+            exact.prec = 200
+            mid = (Decimal(low) + Decimal(high)) / 2
+            unit = Decimal((0, (1,), mid.as_tuple().exponent))
+            inputs += [exact_decimal(mid), exact_decimal(mid + unit), exact_decimal(mid - unit)]
+    mid_max = (Decimal(struct.unpack("<f", struct.pack("<I", 0x7F7FFFFF))[0]) + 2**128) / 2
+    return inputs + [exact_decimal(mid_max), exact_decimal(mid_max - Decimal("1e-10"))]
+
+
+def test_strtof_rounds_once_like_glibc(native_run):
+    rng = random.Random(12)
+    inputs = float32_midpoints(rng)
+    inputs += [f"{struct.unpack('<f', struct.pack('<I', rng.getrandbits(31)))[0]:.9g}"
+               for _ in range(20)]  # fmt: skip
+    inputs += [short_decimal(rng) for _ in range(20)] + hexadecimal(rng)[-23:]
+    inputs += ["3.4028235e38", "3.4028236e38", "1e39", "1.4e-45", "7e-46", "7.1e-46", "1e-50",
+               "1.17549435e-38", "1.1754942e-38", "-0", "inf", "nan", "16777217", "0x1.000001p0",
+               "1.000000059604644775390626", "1.00000017881393432617187499", "x"]  # fmt: skip
+    source = strtof_program(inputs)
+    native_code, native_out = native_run(source)
+    _, exe = compile_executable(source, "strtof_check.c", opt_level=1)
+    ours = emu.run(exe, max_steps=2_000_000_000)
+    got, want = ours.stdout.decode().splitlines(), native_out.decode().splitlines()
+    assert [(s, g, w) for s, g, w in zip(inputs, got, want, strict=True) if g != w][:5] == []

@@ -19,6 +19,7 @@ double atof(const char *s);
 int atoi(const char *s);
 long atol(const char *s);
 double strtod(const char *s, char **end);
+float strtof(const char *s, char **end);           /* C99 */
 long strtol(const char *s, char **end, int base);
 unsigned long strtoul(const char *s, char **end, int base);
 int abs(int x);

@@ -218,20 +218,25 @@ static int scan_integer(Source *in, int conversion, int width, int length, void 
     return MATCHED;
 }
 
-/* %e %f %g: a float, or with l (or L) a double */
+/* %e %f %g: a float (through strtof: rounded once), or with l (or L) a double */
 static int scan_real(Source *in, int width, int length, void *out)
 {
     char text[NUMBER_MAX], *end;
-    double d;
+    int wide = length == 'l' || length == 'L';
+    double d = 0;
+    float f = 0;
     if (read_number(in, text, width, 'f') == 0)
         return NO_MATCH;
-    d = strtod(text, &end);
+    if (wide)
+        d = strtod(text, &end);
+    else
+        f = strtof(text, &end);
     if (*end)                           /* "1e" or "-": not a number after all */
         return NO_MATCH;
-    if (out && (length == 'l' || length == 'L'))
+    if (out && wide)
         *(double *)out = d;
     else if (out)
-        *(float *)out = (float)d;
+        *(float *)out = f;
     return MATCHED;
 }
 

@@ -2,7 +2,8 @@
 #include <errno.h>
 #include <stdlib.h>
 
-/* strtod and atof: decimal text to the nearest double, exactly (C89 4.10.1.4).
+/* strtod and atof: decimal text to the nearest double, exactly (C89 4.10.1.4); strtof (C99,
+ * and scanf's %f) to the nearest float, by the same method.
  *
  * The text is D * 10^s for an integer D (its significant digits) and an integer s. That is
  * R / Q * 2^s with integers R = D * 5^s, Q = 1 when s >= 0, and R = D, Q = 5^-s when s < 0.
@@ -188,9 +189,54 @@ static double round_to_double(unsigned sign, unsigned hi, unsigned lo, int e2)
 }
 /* --8<-- [end:strtod_round] */
 
+/* The same for a float (strtof, and scanf's %f): the float nearest to q * 2^(e2 - 63), as a
+ * double (which holds every float exactly). Rounding the 64 bits to 24 once, as here, is
+ * exact; rounding to a double first and then to a float could round twice (a decimal just
+ * above a midpoint between two floats may become that midpoint as a double). */
+static double round_to_float(unsigned sign, unsigned hi, unsigned lo, int e2)
+{
+    int exp = e2 + 126, shift;          /* the exponent field, one too low as above */
+    unsigned sig = hi | (lo != 0), round_bits, bits;    /* 32 bits, the last one sticky */
+    int tiny = exp < 0 && !(exp == -1 && sig >= 0xFFFFFF80U);
+    union {
+        float f;
+        unsigned u;
+    } result;
+    if (exp > 253) {                    /* 2^128 or more even before rounding */
+        errno = ERANGE;
+        result.u = sign | 0x7F800000U;
+        return result.f;
+    }
+    if (exp < 0) {                      /* subnormal: shift right, jamming what falls out */
+        shift = -exp;
+        sig = shift >= 32 ? sig != 0 : sig >> shift | (sig << (32 - shift) != 0);
+        exp = 0;
+    }
+    round_bits = sig & 0xFF;
+    if (tiny && round_bits)
+        errno = ERANGE;
+    sig >>= 8;                          /* 24 bits, the leading 1 at bit 23 */
+    if (round_bits > 0x80 || (round_bits == 0x80 && (sig & 1)))
+        sig++;
+    bits = sig + ((unsigned)exp << 23);
+    if (bits >= 0x7F800000U) {
+        errno = ERANGE;
+        bits = 0x7F800000U;
+    }
+    result.u = sign | bits;
+    return result.f;
+}
+
+/* the nearest double, or the nearest float when `single` */
+static double round_to(int single, unsigned sign, unsigned hi, unsigned lo, int e2)
+{
+    return single ? round_to_float(sign, hi, lo, e2) : round_to_double(sign, hi, lo, e2);
+}
+
 /* --8<-- [start:strtod_exact] */
-/* The nearest double to (digits, n of them, each 0-9, the first not 0) * 10^scale. */
-static double decimal_to_double(unsigned sign, const char *digits, int n, int scale)
+/* The nearest double (a float when `single`) to (digits, n of them, each 0-9, the first not
+ * 0) * 10^scale. */
+static double decimal_to_double(unsigned sign, const char *digits, int n, int scale, int single)
 {
     unsigned r[MAX_LIMBS], q[MAX_LIMBS], hi = 0, lo = 0;
     int nr = 0, nq = 1, e2 = scale, shift, i;
@@ -209,7 +255,7 @@ static double decimal_to_double(unsigned sign, const char *digits, int n, int sc
         }
         for (i = 0; i < nr - 4; i++)
             lo |= r[i] != 0;            /* sticky */
-        return round_to_double(sign, hi, lo, scale - shift + LIMB_BITS * (nr - 4) + 63);
+        return round_to(single, sign, hi, lo, scale - shift + LIMB_BITS * (nr - 4) + 63);
     }
     q[0] = 1;
     nq = big_mul_pow5(q, nq, -scale);
@@ -236,7 +282,7 @@ static double decimal_to_double(unsigned sign, const char *digits, int n, int sc
         lo = lo << 1 | bit;
     }
     lo |= nr != 0;                      /* sticky: the remainder is not zero */
-    return round_to_double(sign, hi, lo, e2);
+    return round_to(single, sign, hi, lo, e2);
 }
 /* --8<-- [end:strtod_exact] */
 
@@ -270,9 +316,9 @@ static int special_value(const char *p, double *value, unsigned sign)
 }
 
 /* The hex digits (with at most one point) and binary exponent at p, after "0x": the nearest
- * double, through the same rounding. The first 64 bits of the digits are kept, the rest only
- * as a sticky bit. */
-static double hex_to_double(unsigned sign, const char *p, char **end)
+ * double (float when `single`), through the same rounding. The first 64 bits of the digits
+ * are kept, the rest only as a sticky bit. */
+static double hex_to_double(unsigned sign, const char *p, char **end, int single)
 {
     unsigned hi = 0, lo = 0, d;
     int point = 0, negative;
@@ -314,11 +360,13 @@ static double hex_to_double(unsigned sign, const char *p, char **end)
     e2 += 63;                           /* the value is hi:lo * 2^(e2 - 63) */
     if (e2 > 1100 || e2 < -1200)        /* far out of range: saturate, as round would */
         e2 = e2 > 0 ? 1100 : -1200;
-    return round_to_double(sign, hi, lo, e2);
+    return round_to(single, sign, hi, lo, e2);
 }
 
 /* --8<-- [start:strtod] */
-double strtod(const char *s, char **end)
+/* strtod's reading of the text at s, to the nearest double, or to the nearest float when
+ * `single` (strtof) */
+static double read_real(const char *s, char **end, int single)
 {
     const char *p = s;
     char digits[MAX_DIGITS + 1];
@@ -337,7 +385,7 @@ double strtod(const char *s, char **end)
     }
     if (p[0] == '0' && (p[1] | 0x20) == 'x'
         && (isxdigit((unsigned char)p[2]) || (p[2] == '.' && isxdigit((unsigned char)p[3]))))
-        return hex_to_double(sign, p + 2, end);
+        return hex_to_double(sign, p + 2, end, single);
     /* the significand: digits with at most one point; leading zeros are not significant */
     for (;; p++) {
         if (*p == '.' && !point) {
@@ -391,9 +439,20 @@ double strtod(const char *s, char **end)
         errno = ERANGE;
         return from_bits(sign, 0);
     }
-    return decimal_to_double(sign, digits, n, scale);
+    return decimal_to_double(sign, digits, n, scale, single);
 }
 /* --8<-- [end:strtod] */
+
+double strtod(const char *s, char **end)
+{
+    return read_real(s, end, 0);
+}
+
+/* C99's strtof: the nearest float to the text, rounded once (not through a double) */
+float strtof(const char *s, char **end)
+{
+    return (float)read_real(s, end, 1);
+}
 
 double atof(const char *s)
 {
