@@ -11,7 +11,10 @@
  * then strtol or strtod converts that text (for %f and its kind: decimal or hexadecimal, inf,
  * infinity and nan, as strtod reads them). */
 
-#define NUMBER_MAX 128                  /* longer numbers are cut (glibc: no limit) */
+/* the longest number read: room for any double as printf's %f or %e writes it with up to
+ * 1200 decimals (DBL_MAX has 309 digits before the point); longer ones are cut (glibc: no
+ * limit) */
+#define NUMBER_MAX 1600
 
 /* Where the characters come from: a stream, or a string; `count` is how many were read, for
  * %n. */

@@ -66,6 +66,21 @@ int main(void) {
     printf("%d %d %d\n", n, i, k);
     n = sscanf("0.5", "%lg", &d);
     printf("%d %.17g\n", n, d);
+    {                                   /* printf's long numbers read back whole */
+        static char big[1400];
+        sprintf(big, "%f", 1.7976931348623157e308);
+        n = sscanf(big, "%lf%n", &d, &k);
+        printf("%d %d %.17g\n", n, k, d);
+        sprintf(big, "%.700f 5", 3e-300);
+        n = sscanf(big, "%lf%n", &d, &k);
+        printf("%d %d %.17g\n", n, k, d);
+        sprintf(big, "%.1000e", 0.1);
+        n = sscanf(big, "%lf%n", &d, &k);
+        printf("%d %d %.17g\n", n, k, d);
+        sprintf(big, "%0300d", 12);
+        n = sscanf(big, "%d%n", &i, &k);
+        printf("%d %d %d\n", n, k, i);
+    }
     {
         static const char *reals[] = {"inf", "-INF", "nan", "Infinity", "+infinity", "0x1p3",
                                       "-0X.8P-1", "0x1.8", "0x1e", "0xAp+2"};
