@@ -130,21 +130,46 @@ def test_kernels_that_another_kernel_runs_between_stay_apart():
 
 
 def test_memory_plan_keeps_every_output_of_a_kernel_apart():
+    """Four steps of y <- (exp(y/10) - rowsum(y) - colsum(y) + rowsum of the step before / 2)
+    / 100: the row sums share y's kernel (several outputs), the column sums (a leading axis)
+    are kernels of their own, and only the last y is kept, so slots are reused. No kernel may
+    write a slot it reads or give two outputs one slot; the values are numpy's (float64)."""
     (a,) = arrays((16, 32))
-    x = buffer_node(a.astype(np.float64), float64)
-    y = x
-    outs = []
-    for _ in range(4):  # each step: row sums and the rows minus them, one kernel each
-        s = y.r(Ops.ADD, (1,))
-        y = UOp(Ops.SUB, float64, (UOp(Ops.EXP, float64, (y,)), s.expand((16, 32))))
-        y = UOp(Ops.MUL, float64, (y, UOp.full(0.01, float64, (16, 32))))
-        outs.append(s)
-    items = create_schedule([y, *outs])
-    slots = memory_plan(items, {y, *outs})
+    a = a.astype(np.float64)
+    shape = a.shape
+
+    def op(o, *src):
+        return UOp(o, float64, src)
+
+    def full(v):
+        return UOp.full(v, float64, shape)
+
+    y, prev = buffer_node(a, float64), None
+    want, want_prev, scale, scale_prev = a, None, np.abs(a), None
+    for _ in range(4):
+        rows, cols = y.r(Ops.ADD, (1,)), y.r(Ops.ADD, (0,))
+        t = op(Ops.SUB, op(Ops.SUB, op(Ops.EXP, op(Ops.MUL, y, full(0.1))), rows.expand(shape)),
+               cols.expand(shape))
+        new_want = np.exp(want * 0.1) - want.sum(1, keepdims=True) - want.sum(0, keepdims=True)
+        new_scale = np.exp(want * 0.1) + scale.sum(1, keepdims=True) + scale.sum(0, keepdims=True)
+        if prev is not None:
+            t = op(Ops.ADD, t, op(Ops.MUL, prev.expand(shape), full(0.5)))
+            new_want, new_scale = new_want + want_prev * 0.5, new_scale + scale_prev * 0.5
+        y, prev = op(Ops.MUL, t, full(0.01)), rows
+        want_prev, scale_prev = want.sum(1, keepdims=True), scale.sum(1, keepdims=True)
+        want, scale = new_want * 0.01, new_scale * 0.01
+    items = create_schedule([y])
+    assert max(len(i.outputs) for i in items) >= 2
+    slots = memory_plan(items, {y})
+    assert len(set(slots.values())) < len(slots)  # some slot is reused
     for item in items:
         written = [slots[o] for o in item.outputs]
         assert len(set(written)) == len(written)
         assert not set(written) & {slots.get(i) for i in item.inputs}
+    (got,) = Plan([y]).run()
+    # each step: sums of 32 and 16 terms and a few roundings, relative to the sums of |terms|
+    eps = np.finfo(np.float64).eps
+    assert np.all(np.abs(got - want) <= 4 * (32 + 16 + 8) * eps * scale)
 
 
 def test_softmax_stages_its_exponentials_and_is_right():
