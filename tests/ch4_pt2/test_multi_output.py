@@ -113,6 +113,29 @@ def test_two_outputs_of_one_loop_nest_share_a_kernel():
     assert np.all(np.abs(got_c - 2 * want) <= 8 * eps * want)
 
 
+def test_a_member_read_at_other_elements_is_computed_again_not_loaded():
+    """p = exp(x) and c = 2 flip(p) share a kernel: c's element i needs p at another element,
+    not yet stored in that loop nest, so c computes it again. A row sum read at another row
+    (flipped) would run its reduction twice: it keeps a kernel of its own. Values: numpy."""
+    (a,) = arrays((6, 10))
+    a = a.astype(np.float64)
+    x = buffer_node(a, float64)
+    p = UOp(Ops.EXP, float64, (x,))
+    c = UOp(Ops.MUL, float64, (p.movement(Ops.FLIP, (0,)), UOp.full(2.0, float64, (6, 10))))
+    assert len(create_schedule([p, c])) == 1
+    rows = x.r(Ops.ADD, (1,))
+    d = UOp(Ops.ADD, float64, (x, rows.movement(Ops.FLIP, (0,)).expand((6, 10))))
+    assert len(create_schedule([rows, d])) == 2
+    got_p, got_c, got_rows, got_d = Plan([p, c, rows, d]).run()
+    eps = np.finfo(np.float64).eps
+    want_p, want_rows = np.exp(a), a.sum(1, keepdims=True)
+    assert np.all(np.abs(got_p - want_p) <= 4 * eps * want_p)
+    assert np.all(np.abs(got_c - 2 * want_p[::-1]) <= 8 * eps * want_p[::-1])
+    scale = np.abs(a).sum(1, keepdims=True)
+    assert np.all(np.abs(got_rows - want_rows) <= 10 * eps * scale)
+    assert np.all(np.abs(got_d - (a + want_rows[::-1])) <= 12 * eps * (np.abs(a) + scale[::-1]))
+
+
 def test_kernels_that_another_kernel_runs_between_stay_apart():
     """c reads p and q, q reads p and must be a buffer of its own (contiguous): q's kernel runs
     after p's and before c's, so p and c cannot be one kernel."""
