@@ -69,6 +69,8 @@ class LazyBuffer(Buffer):
     @classmethod
     def from_uop(cls, uop: UOp) -> LazyBuffer:
         """A new storage whose whole value is uop (what every op returns)."""
+        if uop.dtype not in LAZY.dtypes:  # float16: ch2's DTypeError now, not the renderer's
+            LAZY.storage_dtype(uop.dtype)  # KeyError at realize (C has no portable half type)
         storage = LazyStorage(reshape(uop, (uop.numel,)))
         return cls(storage, View.contiguous(Size(uop.shape)), uop.dtype, uop)
 
@@ -407,6 +409,6 @@ def _unused(*args, **kwargs):
     raise NotImplementedError("device 'lazy' keeps no eager memory: its tensors are LazyBuffers")
 
 
-ch2.register_device(ch2.Device("lazy", _unused, _unused, _unused, _unused,
-                               buffer_class=LazyBuffer))
+LAZY = ch2.Device("lazy", _unused, _unused, _unused, _unused, buffer_class=LazyBuffer)
+ch2.register_device(LAZY)
 assert set(GroupOp.ALU) >= set(ALU_OPS.values()), "every ch2 ALU op has a twin in ours"

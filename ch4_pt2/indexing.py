@@ -66,6 +66,7 @@ def fault_kind(default: str) -> str:
 
 
 def iota(n: int) -> UOp:
+    """(n,) int64: 0, 1, .., n - 1, a constant buffer."""
     return plans.buffer_node(np.arange(n, dtype=np.int64), int64)
 
 
@@ -177,7 +178,8 @@ def scatter_sum(x: UOp, axis: int, index: UOp, src: UOp, kind: str = "gather") -
     """x + the masked sum, over a new last axis j: hit[.., i, .., j] = index[.., j, ..] == i.
     The index is read through a gather of iota (its own value where it is in range), so an
     index out of range is noted by the kernel and raised, as eager mode does. For an index that
-    spans x in every dim but axis; n_i * n_j work."""
+    spans x in every dim but axis; n_i * n_j work. Repeats are summed first, then added to x:
+    the same values as np.add.at's (x + v0) + v1 .., rounded in another order."""
     nd, n_i = len(x.shape), x.shape[axis]
     order = tuple(d for d in range(nd) if d != axis) + (axis,)
     lifted = tuple(1 if d == axis else n for d, n in enumerate(x.shape)) + (index.shape[axis],)

@@ -6,7 +6,7 @@ import torch
 
 import ch2_lego as lego
 import ch4_pt2
-from ch2_lego.errors import ShapeError
+from ch2_lego.errors import DTypeError, ShapeError
 
 pytestmark = pytest.mark.sec_4_5
 
@@ -31,3 +31,16 @@ def test_compile_says_what_fn_must_return(returned):
 def test_compile_of_something_not_callable():
     with pytest.raises(TypeError, match="compile\\(\\) expects a function, got int"):
         ch4_pt2.compile(5)
+
+
+@pytest.mark.parametrize("make", [
+    lambda: lego.tensor([1.0, 2.0], dtype=lego.float16, device="lazy"),
+    lambda: lego.ones(2, device="lazy").half(),
+    lambda: lego.ones(2).half().to("lazy"),
+])
+def test_half_precision_in_graph_mode_is_a_dtype_error_where_it_is_made(make):
+    """The C backend has no half type: ch2's DTypeError for a device's dtype, raised at the op
+    that makes the tensor (it was a KeyError from the renderer at the next realize)."""
+    with pytest.raises(DTypeError, match="^dtype 'Half' is not supported on device 'lazy' "
+                                         r"\(it stores bool, float32, float64, int32, int64\)$"):
+        make()
