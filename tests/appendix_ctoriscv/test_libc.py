@@ -150,6 +150,7 @@ def test_perror_writes_the_message_of_errno_on_stderr():
     int main(void) {
         errno = ERANGE; perror("strtod");
         errno = ENOENT; perror("");
+        errno = ESPIPE; perror("fseek");
         errno = 7777; perror(NULL);
         printf("done\n");
         return 0;
@@ -157,7 +158,7 @@ def test_perror_writes_the_message_of_errno_on_stderr():
     ours = run_ours(source)
     assert ours.stdout == b"done\n"
     messages = [f"strtod: {os.strerror(errno.ERANGE)}", os.strerror(errno.ENOENT),
-                os.strerror(7777)]  # fmt: skip
+                f"fseek: {os.strerror(errno.ESPIPE)}", os.strerror(7777)]  # fmt: skip
     assert ours.stderr.decode().splitlines() == messages
 
 
@@ -363,3 +364,13 @@ def test_qsort_of_equal_keys_takes_n_log_n_comparisons():
     for line in lines:
         sorted_flag, comparisons = map(int, line.split())
         assert sorted_flag == 1 and comparisons <= 3 * 2048 * 11, line
+
+
+def test_system_has_no_command_processor():
+    """C89 4.10.4.5: system(NULL) is 0 when there is no command processor (the emulator has
+    none; glibc's finds /bin/sh), and then no command can run"""
+    source = (
+        "#include <stdlib.h>\n"
+        'int main(void) { return (system(NULL) == 0) + 2 * (system("ls") == -1); }'
+    )
+    assert run_ours(source).exit_code == 3

@@ -190,3 +190,55 @@ def test_exit_flushes_stdout_and_a_buffered_stderr():
     source = BUFFERING.replace("MODE", "4").replace("CRASH", "0")
     ours = run_ours(source)
     assert (ours.stdout, ours.stderr, ours.exit_code) == (b"one\ntwo", b"e1\ne2", 0)
+
+
+FILE_OPERATIONS = r"""
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+/* stdin and stdout are pipes here (and under glibc in the test): no file positions */
+int main(void) {
+    char line[64], first[L_tmpnam], second[L_tmpnam];
+    fpos_t at;
+    long position;
+    int r;
+    char *got;
+    for (r = 0; r < 4; r++) {           /* a line, an empty one, one without its newline, end */
+        got = gets(line);
+        printf("gets %d [%s]\n", got == line, got ? line : "");
+    }
+    errno = 0;
+    r = fseek(stdin, 0L, SEEK_SET);
+    printf("fseek %d %d\n", r, errno == ESPIPE);
+    errno = 0;
+    position = ftell(stdout);
+    printf("ftell %ld %d\n", position, errno == ESPIPE);
+    errno = 0;
+    r = fgetpos(stdin, &at);
+    printf("fgetpos %d %d\n", r, errno == ESPIPE);
+    rewind(stdin);
+    printf("rewind: error %d\n", ferror(stdin));
+    errno = 0;
+    r = remove("no/such/file");
+    printf("remove %d %d\n", r, errno == ENOENT);
+    errno = 0;
+    r = rename("no/such/file", "no/such/other");
+    printf("rename %d %d\n", r, errno == ENOENT);
+    tmpnam(first);
+    tmpnam(second);
+    printf("tmpnam %d %d %d\n", strcmp(first, second) != 0, (int)strlen(first) < L_tmpnam,
+           tmpnam(NULL) != NULL);
+    errno = 0;
+    got = (char *)freopen("no/such/file", "r", stdin);
+    printf("freopen %d %d\n", got == NULL, errno == ENOENT);
+    return 0;
+}
+"""
+
+
+def test_file_operations_fail_as_on_pipes_and_missing_files(native_run):
+    """no file system: remove, rename and freopen fail as for a missing file, and the pipes
+    have no position (ESPIPE), as glibc's calls fail on the same pipes"""
+    assert_same_as_glibc(FILE_OPERATIONS, native_run, b"one\n\nlast")
+    ours = run_ours("#include <stdio.h>\nint main(void) { return tmpfile() == NULL; }")
+    assert ours.exit_code == 1  # nowhere to create it

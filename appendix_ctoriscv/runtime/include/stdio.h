@@ -1,7 +1,8 @@
 /* stdio.h: streams over file descriptors (C89 section 4.9). stdin, stdout and stderr are FILE
  * objects: stdout is line-buffered (flushed at each newline, when full, at fflush and at exit),
  * stderr unbuffered, stdin read a buffer at a time. There is no file system to open files in:
- * fopen always fails. Also the printf and scanf families. */
+ * fopen always fails, and the streams (pipes) have no file position. Also the printf and scanf
+ * families. */
 #ifndef _STDIO_H
 #define _STDIO_H
 
@@ -18,6 +19,10 @@
 #define SEEK_SET 0
 #define SEEK_CUR 1
 #define SEEK_END 2
+#define L_tmpnam 20
+#define TMP_MAX 10000
+
+typedef long fpos_t;
 
 /* --8<-- [start:file] */
 typedef struct __FILE {
@@ -38,6 +43,16 @@ extern FILE __stdin, __stdout, __stderr;       /* in stdfiles.c */
 #define stderr (&__stderr)
 
 FILE *fopen(const char *name, const char *mode);
+FILE *freopen(const char *name, const char *mode, FILE *stream);
+int remove(const char *name);
+int rename(const char *old_name, const char *new_name);
+FILE *tmpfile(void);
+char *tmpnam(char *s);
+int fseek(FILE *stream, long offset, int whence);
+long ftell(FILE *stream);
+void rewind(FILE *stream);
+int fgetpos(FILE *stream, fpos_t *position);
+int fsetpos(FILE *stream, const fpos_t *position);
 int fclose(FILE *stream);
 int fflush(FILE *stream);
 int setvbuf(FILE *stream, char *buffer, int mode, size_t size);
@@ -58,6 +73,7 @@ int fgetc(FILE *stream);
 int getc(FILE *stream);
 int ungetc(int c, FILE *stream);
 char *fgets(char *s, int n, FILE *stream);
+char *gets(char *s);                    /* C89's; it cannot know s's size (C11 removed it) */
 size_t fread(void *p, size_t size, size_t count, FILE *stream);
 
 int printf(const char *format, ...);

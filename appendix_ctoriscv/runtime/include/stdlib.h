@@ -1,4 +1,5 @@
-/* stdlib.h: C89's section 4.10 (no multibyte characters, no system; getenv finds nothing). */
+/* stdlib.h: C89's section 4.10 (multibyte characters of the "C" locale only: ASCII bytes;
+ * system has no command processor; getenv finds nothing). */
 #ifndef _STDLIB_H
 #define _STDLIB_H
 
@@ -7,6 +8,7 @@
 #define EXIT_SUCCESS 0
 #define EXIT_FAILURE 1
 #define RAND_MAX 32767
+#define MB_CUR_MAX 1
 
 typedef struct {
     int quot, rem;
@@ -39,5 +41,11 @@ void exit(int status);
 int atexit(void (*function)(void));
 void abort(void);
 char *getenv(const char *name);
+int system(const char *command);
+int mblen(const char *s, size_t n);
+int mbtowc(wchar_t *wide, const char *s, size_t n);
+int wctomb(char *s, wchar_t wide);
+size_t mbstowcs(wchar_t *wide, const char *s, size_t n);
+size_t wcstombs(char *s, const wchar_t *wide, size_t n);
 
 #endif

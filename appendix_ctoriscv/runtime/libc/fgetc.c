@@ -1,9 +1,9 @@
 #include <stdio.h>
 
-/* Input from a stream: fgetc and what is built on it (getc, getchar, fgets, fread), and ungetc.
- * The stream's buffer is filled by one read(2) at a time, of as much as the descriptor has
- * (a terminal gives a line); reading stdin first writes out what stdout holds, so that a prompt
- * shows before the program waits. Once the end of the file was seen, every read gives EOF
+/* Input from a stream: fgetc and what is built on it (getc, getchar, fgets, gets, fread), and
+ * ungetc. The stream's buffer is filled by one read(2) at a time, of as much as the descriptor
+ * has (a terminal gives a line); reading stdin first writes out what stdout holds, so that a
+ * prompt shows before the program waits. Once the end of the file was seen, every read gives EOF
  * until clearerr (C99; glibc since 2.28). */
 
 int read(int fd, void *buf, int n);
@@ -67,6 +67,19 @@ char *fgets(char *s, int n, FILE *stream)
     while (i < n - 1 && c != '\n' && (c = fgetc(stream)) != EOF)
         s[i++] = c;
     if ((i == 0 && n > 1) || (c == EOF && !feof(stream)))
+        return NULL;
+    s[i] = 0;
+    return s;
+}
+
+/* A line from stdin without its newline; NULL at the end with nothing read, or on a read
+ * error. Nothing stops a long line from running past the end of s. */
+char *gets(char *s)
+{
+    int i = 0, c;
+    while ((c = getchar()) != EOF && c != '\n')
+        s[i++] = c;
+    if (c == EOF && (i == 0 || !feof(stdin)))
         return NULL;
     s[i] = 0;
     return s;

@@ -10,6 +10,8 @@ char *strerror(int number)
         return "Success";
     if (number == ENOENT)
         return "No such file or directory";
+    if (number == ESPIPE)
+        return "Illegal seek";
     if (number == EDOM)
         return "Numerical argument out of domain";
     if (number == ERANGE)
