@@ -322,13 +322,14 @@ class LazyBuffer(Buffer):
                                           for d, n in enumerate(x.shape)))
         if x.shape == self.uop.shape:
             x = self.uop
-        return LazyBuffer.from_uop(UOp(Ops.GATHER, self.dtype, (x, value_of(index)),
-                                       (axis, indexing.fault_kind("gather"))))
+        at = value_of(index)
+        return LazyBuffer.from_uop(UOp(Ops.GATHER, self.dtype, (x, at),
+                                       (axis, indexing.fault_kind("gather", at))))
 
     def index(self, shape, positions, *indices: LazyBuffer) -> LazyBuffer:
         """x[.., i0, .., i1, ..]: one GATHER, fused into its readers (indexing.py)."""
-        out = indexing.index(self.uop, positions, [value_of(i) for i in indices],
-                             indexing.fault_kind("index"))
+        at = [value_of(i) for i in indices]
+        out = indexing.index(self.uop, positions, at, indexing.fault_kind("index", *at))
         assert out.shape == tuple(shape), (out.shape, shape)
         return LazyBuffer.from_uop(out)
 
@@ -337,23 +338,24 @@ class LazyBuffer(Buffer):
         """x[.., idx, ..] = src (+= with accumulate). One index tensor, accumulating and small
         enough: scatter_add's masked sum, fused (the backward of x[idx] and of unfold); else
         a SCATTER kernel."""
-        x, value = self.uop, value_of(src)
+        x, value, at = self.uop, value_of(src), [value_of(i) for i in indices]
+        kind = indexing.fault_kind("index", *at)  # an embedding's backward: its forward's
         if accumulate and len(positions) == 1 and \
                 self.view.numel * math.prod(indices[0].shape) <= indexing.SCATTER_WORK:
-            result = indexing.put_sum(x, positions[0], value, value_of(indices[0]))
+            result = indexing.put_sum(x, positions[0], value, at[0], kind)
         elif any(i.view.numel == 0 for i in indices):
             result = x  # nothing to write
         else:
-            result = indexing.index_put(x, positions, value, accumulate,
-                                        [value_of(i) for i in indices])
+            result = indexing.index_put(x, positions, value, accumulate, at, kind)
         result = LazyBuffer.from_uop(result)
         return out.assign(result) if out is not None else result
 
     def scatter_add(self, axis: int, index: LazyBuffer, src: LazyBuffer,
                     out: LazyBuffer | None = None) -> LazyBuffer:
         """out[.., index[j], ..] = x + src[j]: a fused masked sum, or a SCATTER kernel."""
-        result = LazyBuffer.from_uop(indexing.scatter_add(self.uop, axis, value_of(index),
-                                                          value_of(src)))
+        at = value_of(index)  # a loss's backward: its forward's kind (indexing.fault_kind)
+        result = LazyBuffer.from_uop(indexing.scatter_add(
+            self.uop, axis, at, value_of(src), indexing.fault_kind("gather", at)))
         return out.assign(result) if out is not None else result
 
     def cumsum(self, axis: int, dtype: DType) -> LazyBuffer:

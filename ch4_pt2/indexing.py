@@ -11,7 +11,10 @@ Index errors: every index is checked in the kernel that reads it, and the plan r
 error eager mode raises for the op. ch2 words some of them at the call site: embedding() and
 nll_loss()/cross_entropy() catch the index op's error and raise their own ("index out of range
 in self", "Target 7 is out of bounds."). Eager mode raises inside that call; graph mode raises
-later, outside it, so capture notes the caller when it records the gather (`fault_kind`).
+later, outside it, so capture notes the caller when it records the gather (`fault_kind`). The
+backward of such a call reads the same index again (a scatter of the gradient), and a realize
+of the gradients alone runs only its check: it gets the kind its index got in the forward, whose
+error eager mode raised before any backward ran.
 Shapes follow numpy's rule, as ch2's Index does: the broadcast shape I of the index tensors
 replaces the indexed dims, in place when they are adjacent, else first.
 """
@@ -20,6 +23,7 @@ from __future__ import annotations
 
 import math
 import sys
+import weakref
 
 import numpy as np
 
@@ -46,10 +50,13 @@ def rewording_callers() -> dict:
 
 CALLERS: dict = {}
 CALLER_DEPTH = 12  # frames between such a caller and the buffer method (Tensor, Function, ..)
+KIND_OF_INDEX: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # index UOp -> its kind
 
 
-def fault_kind(default: str) -> str:
-    """The INDEX_FAULTS kind for an index op recorded now: its caller's if ch2 rewords it."""
+def fault_kind(default: str, *indices: UOp) -> str:
+    """The INDEX_FAULTS kind for an index op recorded now, reading `indices`: its caller's if
+    ch2 rewords it (remembered for the indices), else the one an index was read with before
+    (a backward's scatter reads its forward's index), else `default`."""
     if not CALLERS:
         CALLERS.update(rewording_callers())
     frame = sys._getframe(1)
@@ -57,9 +64,11 @@ def fault_kind(default: str) -> str:
         if frame is None:
             break
         if (kind := CALLERS.get(frame.f_code)) is not None:
+            for i in indices:
+                KIND_OF_INDEX.setdefault(i, kind)
             return kind
         frame = frame.f_back
-    return default
+    return next((KIND_OF_INDEX[i] for i in indices if i in KIND_OF_INDEX), default)
 
 
 # *** 2. index values ***
@@ -154,14 +163,15 @@ def scatter(x: UOp, axis: int, index: UOp, value: UOp, accumulate: bool, kind: s
     return UOp(Ops.CONTIGUOUS, x.dtype, (node,))
 
 
-def index_put(x: UOp, positions, value: UOp, accumulate: bool, indices: list[UOp]) -> UOp:
+def index_put(x: UOp, positions, value: UOp, accumulate: bool, indices: list[UOp],
+              kind: str = "index") -> UOp:
     """x with x[.., i0, .., i1, ..] = value (+= if accumulate): value has numpy's result shape.
     The indexed dims merged first, the value's rows are scattered along them in order. One index
     tensor is checked by the scatter itself; several, each against its own dim first."""
     if len(positions) == 1:
         at, dim = wrap_negative(indices[0], x.shape[positions[0]]), positions[0]
     else:
-        at, dim = merged_index(x.shape, positions, indices, "index"), None
+        at, dim = merged_index(x.shape, positions, indices, kind), None
     rows, order = indexed_first(x, positions)
     rest = rows.shape[1:]
     back = result_order(positions, len(at.shape), len(rest))
@@ -169,7 +179,7 @@ def index_put(x: UOp, positions, value: UOp, accumulate: bool, indices: list[UOp
     count = at.numel
     value = value.reshape((count, *rest))
     at = at.reshape((count,) + (1,) * len(rest)).expand((count, *rest))
-    out = scatter(rows, 0, at, value, accumulate, "index", dim)
+    out = scatter(rows, 0, at, value, accumulate, kind, dim)
     out = out.reshape(tuple(x.shape[d] for d in order))
     return out.permute(tuple(order.index(d) for d in range(len(order))))
 
@@ -195,7 +205,7 @@ def scatter_sum(x: UOp, axis: int, index: UOp, src: UOp, kind: str = "gather") -
     return UOp(Ops.ADD, x.dtype, (x, total))
 
 
-def scatter_add(x: UOp, axis: int, index: UOp, src: UOp) -> UOp:
+def scatter_add(x: UOp, axis: int, index: UOp, src: UOp, kind: str = "gather") -> UOp:
     """out = x; out[.., index[j], ..] += src[j] (torch.scatter_add: index may be smaller than
     x in every dim, src at least index's size). A masked sum where that is small and index
     spans x, else a SCATTER kernel."""
@@ -206,18 +216,18 @@ def scatter_add(x: UOp, axis: int, index: UOp, src: UOp) -> UOp:
     if index.numel == 0:
         return x
     if spans and x.numel * n_j <= SCATTER_WORK:
-        return scatter_sum(x, axis, index, src)
-    return scatter(x, axis, index, src, True, "gather")
+        return scatter_sum(x, axis, index, src, kind)
+    return scatter(x, axis, index, src, True, kind)
 
 
-def put_sum(x: UOp, p: int, value: UOp, idx: UOp) -> UOp:
+def put_sum(x: UOp, p: int, value: UOp, idx: UOp, kind: str = "index") -> UOp:
     """x[.., idx, ..] += value as a masked scatter_add along p of idx's elements in a row."""
     pre, post, n = x.shape[:p], x.shape[p + 1:], x.shape[p]
     count = idx.numel
     value = value.reshape(tuple(pre) + (count,) + tuple(post))
     idx = wrap_negative(idx.reshape((count,)), n)
     idx = idx.reshape((1,) * len(pre) + (count,) + (1,) * len(post)).expand(value.shape)
-    return scatter_sum(x, p, idx, value, "index")
+    return scatter_sum(x, p, idx, value, kind)
 
 
 def write_view(old: UOp, shape, strides, offset: int, value: UOp) -> UOp:

@@ -233,3 +233,52 @@ def test_every_function_of_ch2_that_rewords_an_index_error_is_known_to_capture()
     """A new rewording site in ch2 would otherwise raise the index op's words in graph mode."""
     known = {code.co_name for code in indexing.rewording_callers()}
     assert rewording_sites() == known
+
+
+# *** a backward alone: its fault gets its forward's words ***
+
+
+def lookup(size):
+    def run(layers, t):
+        return layers["emb"](t).sum()
+    return run, size
+
+
+def loss_of(fn):
+    def run(layers, t):
+        x = layers["x"]
+        return fn(layers["lin"](x.to(layers["lin"].weight.device)), t)
+    return run, 6
+
+
+BACKWARDS = {  # name -> (fn(layers, targets or tokens) -> a scalar, the classes or rows)
+    "cross_entropy": loss_of(LF.cross_entropy),
+    "cross_entropy (N, C, d)": loss_of(lambda y, t: LF.cross_entropy(
+        y.reshape(1, 3, 6).permute(0, 2, 1), t.reshape(1, 3))),
+    "nll_loss": loss_of(lambda y, t: LF.nll_loss(LF.log_softmax(y, 1), t)),
+    "embedding": lookup(6),  # its backward a masked sum
+    "embedding, large": lookup(400_000),  # its backward a SCATTER: 400k x 4 x 3 > SCATTER_WORK
+}
+
+
+@pytest.mark.parametrize("bad", [-2, "past the end"])
+@pytest.mark.parametrize("name", list(BACKWARDS))
+def test_realizing_only_the_gradients_raises_the_forwards_error(name, bad):
+    """loss.backward(), then the gradients are read: graph mode runs only the backward's
+    kernels (a cross entropy's gradient does not need the loss), whose scatter reads the
+    forward's index; eager raised in the forward, with ch2's words. The same error here."""
+    fn, size = BACKWARDS[name]
+    bad = size if bad == "past the end" else bad
+    errors = []
+    for device in ("cpu", "lazy"):
+        lego.manual_seed(0)
+        layers = {"lin": lego.nn.Linear(4, 6).to(device), "x": lego.randn(3, 4),
+                  "emb": lego.nn.Embedding(size, 4).to(device)}
+        with pytest.raises(Exception) as caught:
+            fn(layers, lego.tensor([1, bad, 0], device=device)).backward()
+            for p in (layers["lin"].weight, layers["emb"].weight):
+                if p.grad is not None:
+                    p.grad.numpy()
+        errors.append(caught.value)
+    eager, ours = errors
+    assert type(ours) is type(eager) and str(ours) == str(eager)
