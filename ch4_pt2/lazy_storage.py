@@ -21,7 +21,7 @@ from ch2_lego.errors import IndexValueError, IntegerDivisionError, OutOfRangeErr
 from ch4_pt2 import plan as plans
 from ch4_pt2.ops import Ops, UOp
 
-# *** 1. graph builders (the UOp methods, with the simplifications that keep a graph small) ***
+# *** 1. graph builders: the UOp methods as functions, the words capture.py is written in ***
 
 
 def reshape(u: UOp, shape) -> UOp:

@@ -64,7 +64,8 @@ def test_index_put_is_one_kernel_with_torchs_values_and_gradients(shape, spec, v
         got[key_of(spec, lego)] = lv
     plan = plan_of(got)
     assert host_calls(plan) == 0 and plan.kernel_count >= 1
-    np.testing.assert_allclose(got.detach().numpy(), want.detach().numpy(), rtol=1e-15)
+    # replacing, or x + v with one rounding on each side: the same float64 values
+    np.testing.assert_array_equal(got.detach().numpy(), want.detach().numpy())
     w = rng.standard_normal(shape)
     (want * torch.tensor(w)).sum().backward()
     (got * lazy(w)).sum().backward()

@@ -75,7 +75,10 @@ def test_accumulating_index_put_is_a_kernel_with_xidx_gradients():
     grad = lx.grad
     plan = plan_of(grad)
     assert plan.kernel_count >= 1 and all(p is not None for p in plan.programs)  # no host call
-    np.testing.assert_allclose(grad.numpy(), tx.grad.numpy(), rtol=1e-12, atol=1e-15)
+    mass = np.zeros((7, 3))  # the |w| landing on each row: up to 3 rows of w add into row 0
+    np.add.at(mass, idx, np.abs(w))
+    bound = 4 * np.finfo(np.float64).eps * mass  # (repeats + 1) roundings, each side
+    assert np.all(np.abs(grad.numpy() - tx.grad.numpy()) <= 2 * bound)
 
 
 def test_accumulating_index_put_out_of_range_raises():
