@@ -5,6 +5,9 @@ No test here times anything: each counts work (instructions executed, tokens pro
 walked) and compares it with a bound derived by hand, and each program's output is gcc's.
 """
 
+import importlib.util
+import pathlib
+
 import pytest
 
 from appendix_ctoriscv import emu
@@ -99,15 +102,17 @@ def test_a_3000_case_switch_tests_logarithmically_many_times(opt_level):
     assert max(steps) - min(steps) < 200
 
 
-def macro_chain(n: int, function_like: bool) -> str:
-    """`#define A1 A0` ... `#define A{n-1} A{n-2}` (or `A1(x) A0(x)`), used once."""
-    if function_like:
-        lines = ["#define A0(x) (x + 1)"] + [f"#define A{i}(x) A{i - 1}(x)" for i in range(1, n)]
-        use = f"A{n - 1}(41)"
-    else:
-        lines = ["#define A0 42"] + [f"#define A{i} A{i - 1}" for i in range(1, n)]
-        use = f"A{n - 1}"
-    return "\n".join(lines) + f"\nint main(void) {{ return {use}; }}\n"
+def load_bench():
+    """bench/appendix_scaling.py, whose `define_chain(n, function_like)` writes the chains."""
+    path = pathlib.Path(__file__).parents[2] / "bench" / "appendix_scaling.py"
+    spec = importlib.util.spec_from_file_location("appendix_scaling_bench", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+# `#define A1 A0` ... `#define A{n-1} A{n-2}` (or `A1(x) A0(x)`), used once
+macro_chain = load_bench().define_chain
 
 
 @pytest.mark.parametrize("function_like", [False, True])
