@@ -3,19 +3,25 @@
 // polynomial to r^7 (truncation < 2e-9 relative), 2^k built in two halves so that results down
 // in the subnormals come out right. About 2 ulp. NaN in, NaN out; overflow gives inf.
 // --8<-- [start:exp_f32]
-static inline float exp_f32(float x) {
+static inline float ln2_reduce(float x, float* r) {  // k = rint(x / ln2), *r = x - k ln2
   float k = rintf(x * 1.44269504088896341f);
   k = k < -152.0f ? -152.0f : k > 128.0f ? 128.0f : k;  // (fminf/fmaxf do not vectorize)
-  float r = fmaf(k, -0.693145751953125f, x);
-  r = fmaf(k, -1.428606765330187e-06f, r);
+  *r = fmaf(k, -1.428606765330187e-06f, fmaf(k, -0.693145751953125f, x));
+  return k;
+}
+
+static inline float expm1_tail(float r) {  // (e^r - 1 - r) / r^2 by Taylor to r^7, Horner
   float p = 1.0f / 5040.0f;
   p = fmaf(p, r, 1.0f / 720.0f);
   p = fmaf(p, r, 1.0f / 120.0f);
   p = fmaf(p, r, 1.0f / 24.0f);
   p = fmaf(p, r, 1.0f / 6.0f);
-  p = fmaf(p, r, 0.5f);
-  p = fmaf(p, r, 1.0f);
-  p = fmaf(p, r, 1.0f);
+  return fmaf(p, r, 0.5f);
+}
+
+static inline float exp_f32(float x) {
+  float r, k = ln2_reduce(x, &r);
+  float p = fmaf(fmaf(expm1_tail(r), r, 1.0f), r, 1.0f);  // e^r
   int k1 = (int)k / 2, k2 = (int)k - k1;  // each half within a float's exponent range
   union { int i; float f; } s1 = {(k1 + 127) << 23}, s2 = {(k2 + 127) << 23};
   float y = p * s1.f * s2.f;
@@ -32,17 +38,8 @@ static inline float exp_f32(float x) {
 static inline float tanh_f32(float x) {
   float a = fabsf(x);
   a = a > 10.0f ? 10.0f : a;
-  float t = 2.0f * a;
-  float k = rintf(t * 1.44269504088896341f);
-  float r = fmaf(k, -0.693145751953125f, t);
-  r = fmaf(k, -1.428606765330187e-06f, r);
-  float p = 1.0f / 5040.0f;
-  p = fmaf(p, r, 1.0f / 720.0f);
-  p = fmaf(p, r, 1.0f / 120.0f);
-  p = fmaf(p, r, 1.0f / 24.0f);
-  p = fmaf(p, r, 1.0f / 6.0f);
-  p = fmaf(p, r, 0.5f);
-  p = fmaf(p, r * r, r);  // e^r - 1
+  float r, k = ln2_reduce(2.0f * a, &r);
+  float p = fmaf(expm1_tail(r), r * r, r);  // e^r - 1
   union { int i; float f; } s = {((int)k + 127) << 23};  // 2^k, k <= 29
   float e = fmaf(s.f, p, s.f - 1.0f);
   return copysignf(e / (e + 2.0f), x);
