@@ -137,12 +137,15 @@ TAKEN = {
 }
 
 
-def interpret(exe_bytes: bytes, max_steps: int = 10**9) -> tuple[int, int]:
-    """Run with a plain interpreter loop: fetch, decode, dispatch. Returns (exit code, steps).
-    System calls go to the emulator's own handlers; a bad access, fetch or instruction raises
-    emu.EmulatorFault with its pc and address, as the emulator does (the tests compare them)."""
+def interpret(exe_bytes: bytes, max_steps: int = 10**9, stdin: bytes = b"",
+              stdout: io.BytesIO | None = None) -> tuple[int, int]:  # fmt: skip
+    """Run with a plain interpreter loop: fetch, decode, dispatch. Returns (exit code, steps);
+    what the program writes to fd 1 goes to `stdout` if given. System calls go to the
+    emulator's own handlers; a bad access, fetch or instruction raises emu.EmulatorFault with
+    its pc and address, as the emulator does (the tests compare them)."""
     exe = elf.read_executable(exe_bytes)
-    machine = emu.Machine(exe, io.BytesIO(), io.BytesIO(), io.BytesIO())
+    out = stdout if stdout is not None else io.BytesIO()
+    machine = emu.Machine(exe, io.BytesIO(stdin), out, io.BytesIO())
     x, mem, pc, steps = machine.x, machine.mem, exe.entry, 0
     loads = {"lb": mem.lb, "lh": mem.lh, "lw": mem.lw, "lbu": mem.lbu, "lhu": mem.lhu}
     stores = {"sb": mem.sb, "sh": mem.sh, "sw": mem.sw}
