@@ -324,7 +324,7 @@ def can_share(k: KernelGraph, a: int, b: int) -> tuple[bool, str]:
     and it is stored only if a later kernel or the user reads it."""
     members = k.members[a] + k.members[b]
     if any(m.op in (Ops.CONTIGUOUS, Ops.EXTERN) or m.numel == 0 for m in members):
-        return False, "contiguous() or a host call: a kernel of its own"
+        return False, "contiguous(), a host call or an empty tensor: a kernel of its own"
     if any(k.has_matmul[m] for m in members):
         return False, "a matmul: its kernel is a library call with an epilogue, or loops of its own"
     if loop_shape([m.shape for m in members]) is None:

@@ -200,7 +200,7 @@ def test_softmax_stages_its_exponentials_and_is_right():
     x = lego.tensor(a, device="lazy")
     y = LF.softmax(x, -1)
     source = ch4_pt2.explain_tensors(y)
-    assert "_row[" in source  # exp(x - max) of a row computed once, in a vectorized loop
+    assert "_row[" in source  # the sum's exp(x - max) staged in a vectorized loop
     want = TF.softmax(torch.tensor(a, dtype=torch.float64), -1).numpy()
     spread = a.max(-1, keepdims=True) - a.min(-1, keepdims=True)
     assert np.all(np.abs(y.numpy() - want) <= (16 + 4 + 2 * spread) * EPS32 * want)
