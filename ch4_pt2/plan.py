@@ -275,6 +275,12 @@ def explain_plan(plan: Plan, source: bool = True) -> str:
 
 
 def explain(outputs: list[UOp]) -> str:
+    """The graph, kernels and C source of the tensor-graph nodes `outputs` (explain_tensors
+    takes lazy tensors)."""
+    for i, o in enumerate(outputs):
+        if not isinstance(o, UOp):
+            raise TypeError(f"explain(): outputs[{i}] must be a UOp, not {type(o).__name__} "
+                            "(for tensors, use ch4_pt2.explain_tensors)")
     return explain_plan(Plan(outputs))
 
 
