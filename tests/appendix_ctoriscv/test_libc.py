@@ -293,6 +293,13 @@ def test_a_program_may_define_its_own_library_function():
     int main(void) { char b[8]; strcpy(b, "hi"); printf("%s %s\n", b, strcat(b, b)); return 0; }
     """
     assert run_ours(source).stdout == b"hi mine\n"
+    # remove and rename are apart too, though both fail alike
+    source = r"""
+    #include <stdio.h>
+    int remove(const char *name) { return 7; }
+    int main(void) { printf("%d %d\n", remove("x"), rename("x", "y")); return 0; }
+    """
+    assert run_ours(source).stdout == b"7 -1\n"
 
 
 STDIO_ECHO = r"""
