@@ -89,6 +89,7 @@ def signed_less(a: str, b: str) -> str:
 
 
 def branch_condition(d: isa.Decoded, f: dict[str, str]) -> str:
+    """Python for the condition under which branch `d` is taken; f names its operands."""
     a, b = f["rs1"], f["rs2"]
     if d.name == "blt":
         return signed_less(a, b)
@@ -235,6 +236,7 @@ def block_code(instrs: list[tuple[int, isa.Decoded]], layout: Layout,
     fast, _, _ = emit(instrs, layout, guards)
     return BlockCode(list(guards.values()), fast, slow, end)
 # --8<-- [end:block_code]
+
 
 def emit(instrs, layout: Layout, guards: dict[int, Guard],
          no_wrap: frozenset[int] = frozenset()) -> tuple[list[str], tuple, list]:  # fmt: skip

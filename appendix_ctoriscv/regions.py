@@ -2,17 +2,18 @@
 
 emu.py translates one basic block at a time, and every block returns to the run loop, which
 looks up the next one; each block also loads its registers from the list X and stores them back.
-A *region* is the set of blocks that direct branches and jumps reach from one entry pc (at most
-MAX_BLOCKS, stopping at calls' targets, indirect jumps and system calls). Translated together,
-control passes between its blocks inside one Python function (`while True:` over an if-chain on
-pc), registers stay in local variables the whole time, and each block gets the fast paths of
-fastpath.py (a fast version behind guards, a checked slow one); a block that loops on itself
-has its guards checked once before the loop (fast_loop). The run loop translates a region for
-an entry only once the entry is hot (emu.HOT_ENTRY uses), so short runs do not pay for
-translating what runs once.
+A *region* is the set of blocks that direct branches, jumps and calls reach from one entry pc,
+a callee's blocks and those its `ret` comes back to included (at most MAX_BLOCKS; a block ends
+at a branch or jump, before a system call, or after MAX_BLOCK instructions, where the next one
+starts). Translated together, control passes between its blocks inside one Python function
+(`while True:` over an if-chain on pc), registers stay in local variables the whole time, and
+each block gets the fast paths of fastpath.py (a fast version behind guards, a checked slow
+one); a block that loops on itself has its guards checked once before the loop (fast_loop).
+The run loop translates a region for an entry only once the entry is hot (emu.HOT_ENTRY uses),
+so short runs do not pay for translating what runs once.
 
-translate_region(fetch, entry, mem) -> (Python source, function name), or None if the entry is
-itself a system call or not an instruction: the basic-block translator handles those.
+translate_region(fetch, entry, mem, values) -> (Python source, function name), or None if the
+entry is itself a system call or not an instruction: the basic-block translator handles those.
 """
 
 from __future__ import annotations
@@ -75,8 +76,9 @@ def fast_loop(instrs, code, layout) -> tuple[list[str], list[str], list[str]] | 
     An origin no instruction of the block writes keeps its guard all loop long. One that only
     `addi r, r, c` moves (a pointer stepping through an array) stays in the range it starts in
     for a number of rounds that its distance to the range's end gives; and so does a counter,
-    stepped the same way, stay clear of wrapping around. Past `safe` rounds the block runs its
-    slow version for a round, and the loop starts again (which checks again).
+    stepped the same way, stay clear of wrapping around. Past `safe` rounds the block runs one
+    round as it does outside loops (its guards checked: the fast version if they pass, else
+    the slow one), and the loop starts again, which checks again.
     """
     writes: dict[int, list] = {}
     for _, d in instrs:
