@@ -1,14 +1,16 @@
 """C with OpenMP: the CStyleLanguage with C's math library, Python's floor division and modulo,
 NaN-propagating max/min (as torch.maximum), and OpenMP pragmas for the loop attributes.
 
-A float `%` is torch.remainder's: fmod, plus b when the signs differ (a - b*floor(a/b) gives
-nan for an infinite b and loses a zero's sign). Integer division by zero gives 0 instead of
-trapping (C leaves it undefined) and notes the fault in the kernel's fault word (code -1), as a
-gather index out of range does (its code is given by `checked`); the plan raises eager mode's
-error after the kernel. The math functions take the `f` suffix in float32 (expf, not exp) so
-nothing is computed in double by accident. exp, tanh and sqrt in float32 are our own inline
-functions (c_math.h): libm's are calls the compiler cannot vectorize (sqrtf for its errno), and
-glibc's tanhf costs tens of nanoseconds, more than a whole matmul row here.
+A float `%` and `//` are torch.remainder's and torch.floor_divide's, both from fmod: a
+remainder takes b's sign, a quotient is (a - remainder) / b (a - b*floor(a/b) gives nan for an
+infinite b and loses a zero's sign; floor(a/b) gives 10 for 1 // 0.1, where a/b rounds up).
+Integer division by zero gives 0 instead of trapping (C leaves it undefined) and notes the fault
+in the kernel's fault word (code -1), as a gather index out of range does (its code is given by
+`checked`); the plan raises eager mode's error after the kernel. The math functions take the
+`f` suffix in float32 (expf, not exp) so nothing is computed in double by accident. exp, tanh
+and sqrt in float32 are our own inline functions (c_math.h): libm's are calls the compiler
+cannot vectorize (sqrtf for its errno), and glibc's tanhf costs tens of nanoseconds, more than a
+whole matmul row here.
 """
 
 from __future__ import annotations
@@ -29,14 +31,21 @@ static inline long pymod(long a, long b, long* fault) {
   long r = a % b;
   return (r != 0 && ((r < 0) != (b < 0))) ? r + b : r;
 }
-static inline float fmod_py_f32(float a, float b) {  /* torch.remainder: b's sign */
-  float m = fmodf(a, b);
-  return (m != 0 && ((b < 0) != (m < 0))) ? m + b : m;
+#define FLOAT_DIVMOD(T, S, FMOD, FLOOR, COPYSIGN)                                  \\
+static inline T fmod_py_##S(T a, T b) {  /* torch.remainder: the sign of b */      \\
+  T m = FMOD(a, b);                                                                \\
+  return (m != 0 && ((b < 0) != (m < 0))) ? m + b : m;                             \\
+}                                                                                  \\
+static inline T floordiv_py_##S(T a, T b) {  /* torch.floor_divide */              \\
+  if (b == 0) return a / b;                                                        \\
+  T m = FMOD(a, b), d = (a - m) / b;                                               \\
+  if (m != 0 && ((b < 0) != (m < 0))) d -= 1;                                      \\
+  if (d == 0) return COPYSIGN((T)0, a / b);                                        \\
+  T f = FLOOR(d);                                                                  \\
+  return d - f > (T)0.5 ? f + 1 : f;                                               \\
 }
-static inline double fmod_py_f64(double a, double b) {
-  double m = fmod(a, b);
-  return (m != 0 && ((b < 0) != (m < 0))) ? m + b : m;
-}
+FLOAT_DIVMOD(float, f32, fmodf, floorf, copysignf)
+FLOAT_DIVMOD(double, f64, fmod, floor, copysign)
 static inline long checked(long i, _Bool bad, long code, long* fault) {
   if (bad) { fault[0] = code; fault[1] = i; }
   return i;
@@ -71,7 +80,7 @@ class ClangRenderer(CStyleLanguage):
         Ops.MAX: lambda a, b, t: f"MAX({a}, {b})",
         Ops.MIN: lambda a, b, t: f"MIN({a}, {b})",
         Ops.IDIV: lambda a, b, t: f"floordiv({a}, {b}, fault)" if is_index(t)
-        else math_fn("floor")(f"({a}/{b})", t),
+        else f"floordiv_py_f{32 if t.name == 'float32' else 64}({a}, {b})",
         Ops.MOD: lambda a, b, t: f"pymod({a}, {b}, fault)" if is_index(t)
         else f"fmod_py_f{32 if t.name == 'float32' else 64}({a}, {b})",
     }
