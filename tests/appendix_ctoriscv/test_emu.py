@@ -162,6 +162,60 @@ def test_the_stack_holds_bytes_halves_and_unaligned_words():
     assert x[reg("s3")] == int.from_bytes(b"\x00Axy", "little")
 
 
+def test_memory_helpers_against_a_flat_bytearray():
+    """Random loads and stores of every width and alignment, and read/write of byte runs, near
+    the stack's two ends, inside it, in the data, at the break and in the code, through
+    emu.Memory (the stack a list of words, the rest an mmap) and through a flat bytearray with
+    the access rules written out: the same values, and faults at the same addresses."""
+    import functools
+    import random
+    import struct
+
+    exe = elf.read_executable(program("li a0, 0", ".word 1, 2, 3"))
+    mem, rng = emu.Memory(exe), random.Random(15)
+    flat = bytearray(emu.MEMORY_SIZE)
+    for seg in exe.segments:
+        flat[seg.vaddr : seg.vaddr + len(seg.data)] = seg.data
+    lo, top, data, brk = mem.stack_lo, mem.top, mem.write_lo, mem.brk
+
+    def legal(a: int, size: int, store: bool) -> bool:
+        inside = [(lo, top), (data, brk)]
+        inside += [] if store else [(s.vaddr, s.end) for s in exe.segments]
+        return any(start <= a and a + size <= end for start, end in inside)
+
+    formats = {1: "<B", 2: "<H", 4: "<I"}
+    loads = {"lbu": 1, "lhu": 2, "lw": 4, "lb": 1, "lh": 2}
+    places = [lo, lo + 1, top - 8, top - 3, top - 1, data, brk - 2, brk, lo - 4, exe.entry]
+    for _ in range(3000):
+        a = (rng.choice(places) + rng.randrange(-6, 24)) & MASK
+        size, kind = rng.choice([1, 2, 4]), rng.random()
+        store, value = kind < 0.5, rng.randrange(2**32)
+        if kind < 0.4:
+            name = {1: "sb", 2: "sh", 4: "sw"}[size]
+            got = functools.partial(getattr(mem, name), a, value, 0x1234)
+        elif kind < 0.5:
+            chunk = bytes(rng.randrange(256) for _ in range(size))
+            value = int.from_bytes(chunk, "little")
+            got = functools.partial(mem.write, a, chunk, 0x1234)
+        else:
+            name = rng.choice([n for n, w in loads.items() if w == size])
+            got = functools.partial(getattr(mem, name), a, 0x1234)
+        if not legal(a, size, store):
+            with pytest.raises(emu.EmulatorFault) as fault:
+                got()
+            assert (fault.value.pc, fault.value.address) == (0x1234, a)
+            continue
+        if store:
+            got()
+            flat[a : a + size] = (value & (1 << 8 * size) - 1).to_bytes(size, "little")
+            continue
+        want = struct.unpack(formats[size], flat[a : a + size])[0]
+        if name in ("lb", "lh") and want >> (8 * size - 1):
+            want |= MASK ^ ((1 << 8 * size) - 1)  # sign-extended
+        assert got() == want, (name, hex(a))
+        assert mem.read(a, size, 0) == bytes(flat[a : a + size])
+
+
 def test_b_type_branches_compare_signed_and_unsigned():
     # Each taken branch adds its bit to s0; not-taken ones must fall through.
     x = registers("""
