@@ -33,6 +33,7 @@ from ch4_pt2 import plan as plans
 from ch4_pt2.lazy_storage import (
     LazyStorage,
     base_buffer,
+    box_of,
     const,
     expand,
     extern,
@@ -381,27 +382,6 @@ def value_of(b: Buffer) -> UOp:
         return b.uop
     raise DeviceError(f"Expected all tensors to be on the same device, but found at least two "
                       f"devices, lazy and {b.device}!")
-
-
-def box_of(v: View, n: int):
-    """(parent shape, (start, stop) per dim) if view v is a box of a contiguous tensor of n
-    elements: strides nested (each a multiple of the next), the last 1. Else None."""
-    dims = [(size, st) for size, st in zip(v.shape, v.strides) if size != 1]
-    if not dims:
-        return ((n,), ((v.offset, v.offset + 1),)) if 0 <= v.offset < n else None
-    if dims[-1][1] != 1 or any(a[1] <= 0 or a[1] % b[1] for a, b in zip(dims, dims[1:])):
-        return None
-    parent = [n // dims[0][1]] + [a[1] // b[1] for a, b in zip(dims, dims[1:])]
-    if parent[0] * dims[0][1] != n:
-        return None
-    bounds, rest = [], v.offset
-    for (size, st), p in zip(dims, parent):
-        start = (rest // st) % p if st != dims[0][1] else rest // st
-        bounds.append((start, start + size))
-    check = sum(lo * st for (lo, _), (_, st) in zip(bounds, dims))
-    if check != v.offset or any(hi > p for (_, hi), p in zip(bounds, parent)):
-        return None
-    return tuple(parent), tuple(bounds)
 
 
 # *** 3. the device ***

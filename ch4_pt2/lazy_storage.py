@@ -8,7 +8,8 @@ realizes: which storages were written in place and must be realized with the nex
 (PENDING), which are alive (compile realizes them before a trace), which failed, and the
 `realize_storages` that schedules, compiles and runs their graphs on the C backend (plan.py).
 It also holds the small graph builders that capture uses everywhere (reshape, expand, a constant
-tensor, a movement op, a host call).
+tensor, a movement op, a host call), and `box_of`, which tells an in-place write into a box of
+its storage (a slice: a masked select) from one through any other view (a SCATTER).
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ import weakref
 
 from ch2_lego.dtype import DType
 from ch2_lego.errors import IndexValueError, IntegerDivisionError, OutOfRangeError
+from ch2_lego.storage import View
 from ch4_pt2 import plan as plans
 from ch4_pt2.ops import Ops, UOp
 
@@ -91,6 +93,27 @@ class LazyStorage:
 
     def __repr__(self) -> str:
         return f"LazyStorage(size={len(self)}, version={self.version})"
+
+
+def box_of(v: View, n: int):
+    """(parent shape, (start, stop) per dim) if view v is a box of a contiguous tensor of n
+    elements: strides nested (each a multiple of the next), the last 1. Else None."""
+    dims = [(size, st) for size, st in zip(v.shape, v.strides) if size != 1]
+    if not dims:
+        return ((n,), ((v.offset, v.offset + 1),)) if 0 <= v.offset < n else None
+    if dims[-1][1] != 1 or any(a[1] <= 0 or a[1] % b[1] for a, b in zip(dims, dims[1:])):
+        return None
+    parent = [n // dims[0][1]] + [a[1] // b[1] for a, b in zip(dims, dims[1:])]
+    if parent[0] * dims[0][1] != n:
+        return None
+    bounds, rest = [], v.offset
+    for (size, st), p in zip(dims, parent):
+        start = (rest // st) % p if st != dims[0][1] else rest // st
+        bounds.append((start, start + size))
+    check = sum(lo * st for (lo, _), (_, st) in zip(bounds, dims))
+    if check != v.offset or any(hi > p for (_, hi), p in zip(bounds, parent)):
+        return None
+    return tuple(parent), tuple(bounds)
 
 
 def base_buffer(u: UOp) -> UOp | None:
