@@ -1,10 +1,11 @@
 """The scheduler: a tensor graph -> an ordered list of kernels, and a plan for their memory.
 
 Input: the nodes the user wants (a list of tensor-graph UOps). Output: `ScheduleItem`s in an
-order that respects their data dependencies; each computes one realized node from realized
-inputs. Every node that is not realized is fused into the kernels that read it, as index
-arithmetic (movement ops) or inline scalar code (ALU ops, reductions). Legality (`can_fuse`) and
-profit (`score_fusion`) are kept apart, as in inductor; a refusal comes with its reason.
+order that respects their data dependencies; each computes one realized node, or several that
+share a loop nest (`can_share`), from realized inputs. Every node that is not realized is fused
+into the kernels that read it, as index arithmetic (movement ops) or inline scalar code (ALU
+ops, reductions). Legality (`can_fuse`) and profit (`score_fusion`) are kept apart, as in
+inductor; a refusal comes with its reason.
 """
 
 from __future__ import annotations
