@@ -95,6 +95,22 @@ def test_a_replacing_put_keeps_the_last_value_of_each_place(key):
     np.testing.assert_array_equal(got.numpy(), want)
 
 
+@pytest.mark.parametrize("accumulate", [False, True])
+def test_gradients_of_a_put_with_repeated_places_are_torchs(accumulate):
+    """torch's rule: x gets the gradient where nothing was written (replacing) or everywhere
+    (accumulating); every value gets the gradient at its place, an overwritten one too. Each a
+    copy or a gather of w: exact."""
+    rng = np.random.default_rng(26)
+    x, v, w = (rng.standard_normal(s) for s in ((5, 3), (4, 3), (5, 3)))
+    rows = [1, 3, 1, -4]
+    tx, tv = torch.tensor(x, requires_grad=True), torch.tensor(v, requires_grad=True)
+    (tx.index_put((torch.tensor(rows),), tv, accumulate) * torch.tensor(w)).sum().backward()
+    lx, lv = lazy(x).requires_grad_(), lazy(v).requires_grad_()
+    (lx.index_put((lazy(rows),), lv, accumulate) * lazy(w)).sum().backward()
+    np.testing.assert_array_equal(lx.grad.numpy(), tx.grad.numpy())
+    np.testing.assert_array_equal(lv.grad.numpy(), tv.grad.numpy())
+
+
 # *** values broadcast, bool masks ***
 
 
