@@ -75,12 +75,7 @@ class IndexingMixin:
                     advanced.append((out_dim, self._zeros((0,), int64, self._buf.device)))
                 out_dim += 1
             elif isinstance(k, TensorBase) and k.dtype is bool_:
-                mask_shape, here = tuple(k.shape), tuple(self.shape[dim:dim + k.ndim])
-                if mask_shape != here:
-                    j = next((j for j, (a, b) in enumerate(zip(mask_shape, here)) if a != b), 0)
-                    raise OutOfRangeError(f"The shape of the mask {list(mask_shape)} at index {j} "
-                                          f"does not match the shape of the indexed tensor "
-                                          f"{list(self.shape)} at index {dim + j}")
+                check_mask(k, self.shape, dim)
                 for idx in np.nonzero(k.detach().numpy()):
                     advanced.append((out_dim, self._from_numpy(idx.astype(np.int64),
                                                                self._buf.device)))
@@ -192,7 +187,17 @@ class IndexingMixin:
         return movement.IndexPut.apply(self, (d,), source, True, index.long())
 
     def index_put(self, indices, values: Tensor, accumulate: bool = False) -> Tensor:
-        indices = tuple(i.long() for i in indices)
+        """A copy with `values` written (or added) at `indices`, one index tensor per leading
+        dim; a bool mask stands for the coordinates of its True elements, one per dim it covers,
+        as in `x[mask] = values`."""
+        flat = []
+        for i in indices:
+            if i.dtype is bool_:
+                check_mask(i, self.shape, len(flat))
+                flat.extend(i.nonzero(as_tuple=True))
+            else:
+                flat.append(i.long())
+        indices = tuple(flat)
         return movement.IndexPut.apply(self, tuple(range(len(indices))), values, accumulate,
                                        *indices)
 
@@ -240,3 +245,13 @@ def _check_no_partial_overlap(target: View, dst: Tensor, src: Tensor) -> None:
         raise InvalidArgumentError("unsupported operation: some elements of the input tensor "
                                    "and the written-to tensor refer to a single memory location. "
                                    "Please clone() the tensor before performing the operation.")
+
+
+def check_mask(mask: Tensor, shape: tuple[int, ...], dim: int) -> None:
+    """A bool mask used as an index must have the shape of the dims it covers, from `dim` on."""
+    mask_shape, here = tuple(mask.shape), tuple(shape[dim:dim + mask.ndim])
+    if mask_shape != here:
+        j = next((j for j, (a, b) in enumerate(zip(mask_shape, here)) if a != b), len(here))
+        raise OutOfRangeError(f"The shape of the mask {list(mask_shape)} at index {j} does not "
+                              f"match the shape of the indexed tensor {list(shape)} at index "
+                              f"{dim + j}")

@@ -184,3 +184,22 @@ def test_float32_cumsum_accumulates_like_torch(n, value):
     bound = np.abs(exact) * (2.0**-24 + n * 2.0**-53)
     assert np.all(np.abs(out - exact) <= bound)
     assert np.all(np.abs(ref - exact) <= bound)
+
+
+@pytest.mark.parametrize("accumulate", [False, True])
+@pytest.mark.parametrize("mask", [[[True, False, True], [False, True, True]], [False, True]])
+def test_index_put_with_a_bool_mask_writes_where_it_is_true(mask, accumulate):
+    """index_put((mask,), v) once read the mask as the integer indices 0 and 1."""
+    data = [[-2.0, -1.0, 0.0], [1.0, 2.0, 3.0]]
+    n = int(np.sum(mask)) if np.ndim(mask) == 2 else 3
+    values = [float(v) for v in range(7, 7 + n)]
+    ref = torch.tensor(data).index_put((torch.tensor(mask),), torch.tensor(values),
+                                       accumulate=accumulate)
+    out = lego.tensor(data).index_put((lego.tensor(mask),), lego.tensor(values),
+                                      accumulate=accumulate)
+    np.testing.assert_array_equal(to_numpy(out), to_numpy(ref))
+
+
+def test_index_put_with_a_mask_of_the_wrong_shape_raises_torchs_error():
+    with pytest.raises(IndexError, match=r"The shape of the mask \[3\] at index 0 does not match"):
+        lego.zeros(2, 3).index_put((lego.tensor([True, False, True]),), lego.tensor(1.0))
