@@ -231,6 +231,17 @@ def _intdiv_check(fn):
     return kernel
 
 
+def _remainder(a: np.ndarray, b: np.ndarray, out: np.ndarray) -> None:
+    """torch.remainder: the result has b's sign. For floats as torch computes it: fmod, then b
+    added where a nonzero result's sign differs from b's, so a zero keeps a's sign (numpy's mod
+    gives it b's: 0.0 % -2.0 is -0.0 there, 0.0 in torch)."""
+    if a.dtype.kind != "f":
+        np.mod(a, b, out=out)
+        return
+    np.fmod(a, b, out=out)
+    np.add(out, b, out=out, where=(out != 0) & ((b < 0) != (out < 0)))
+
+
 def _negative(x: np.ndarray, out: np.ndarray) -> None:
     """out = -x. Into a strided `out`, through a fresh array: numpy 2.4's negative loop, given
     an input stepped by 4 elements (4-byte types) or 8 (8-byte types) and an output that is
@@ -256,7 +267,7 @@ UNARY_KERNELS = {
 BINARY_KERNELS = {
     Ops.ADD: (_binary(np.add, True), ALL), Ops.SUB: (_binary(np.subtract, True), NUMBERS),
     Ops.MUL: (_binary(np.multiply), ALL), Ops.DIV: (_quiet(_binary(np.divide)), FLOATS),
-    Ops.POW: (_quiet(_pow), NUMBERS), Ops.MOD: (_quiet(_intdiv_check(np.mod)), NUMBERS),
+    Ops.POW: (_quiet(_pow), NUMBERS), Ops.MOD: (_quiet(_intdiv_check(_remainder)), NUMBERS),
     Ops.FLOORDIV: (_quiet(_intdiv_check(np.floor_divide)), NUMBERS),
     Ops.MAX: (_binary(np.maximum), ALL), Ops.MIN: (_binary(np.minimum), ALL),
     Ops.CMPLT: (_binary(np.less, mixed=True), ALL),

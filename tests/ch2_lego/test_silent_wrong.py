@@ -203,3 +203,18 @@ def test_index_put_with_a_bool_mask_writes_where_it_is_true(mask, accumulate):
 def test_index_put_with_a_mask_of_the_wrong_shape_raises_torchs_error():
     with pytest.raises(IndexError, match=r"The shape of the mask \[3\] at index 0 does not match"):
         lego.zeros(2, 3).index_put((lego.tensor([True, False, True]),), lego.tensor(1.0))
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_float_remainder_signs_and_infinities_as_torch(dtype):
+    """numpy's mod gave 0.0 % -2.0 the divisor's sign (-0.0); torch keeps the dividend's."""
+    inf = math.inf
+    a = [0.0, -0.0, 0.0, -0.0, 5.0, -5.0, 1.0, 7.5, -7.5, 7.5, -7.5, 1e30, inf, 3.0]
+    b = [-2.0, 2.0, 2.0, -2.0, inf, inf, -inf, 2.0, 2.0, -2.0, -2.0, 1e-30, 2.0, -0.0]
+    ref = torch.remainder(torch.tensor(a, dtype=getattr(torch, dtype)),
+                          torch.tensor(b, dtype=getattr(torch, dtype))).numpy()
+    ours = getattr(lego, dtype)
+    out = to_numpy(lego.tensor(a, dtype=ours) % lego.tensor(b, dtype=ours))
+    np.testing.assert_array_equal(out, ref)  # NaN where torch has NaN
+    number = ~np.isnan(ref)
+    np.testing.assert_array_equal(np.signbit(out[number]), np.signbit(ref[number]))
