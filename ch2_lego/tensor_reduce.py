@@ -71,20 +71,27 @@ class ReduceMixin:
         x = self.to(out_dtype) if out_dtype.is_floating_point else self
         return function.Prod.apply(x, x._dims(dim), keepdim, out_dtype)
 
-    def _check_nonempty(self, name: str, dims) -> None:
-        if any(self.shape[d] == 0 for d in dims):  # an empty slice has no extreme
-            raise OutOfRangeError(f"{name}(): Expected reduction dim to be specified for "
-                                  "input.numel() == 0. Specify the reduction dim with the 'dim' "
-                                  "argument.")
+    def _check_nonempty(self, name: str, dim) -> None:
+        """An empty slice has no extreme: torch's errors, naming the dim as the user wrote it."""
+        if self.numel() > 0:
+            return
+        if dim is None:
+            raise InvalidArgumentError(f"{name}(): Expected reduction dim to be specified for "
+                                       "input.numel() == 0. Specify the reduction dim with "
+                                       "the 'dim' argument.")
+        for d in (dim,) if isinstance(dim, int) else dim:
+            if self.shape[normalize_dim(d, self.ndim)] == 0:
+                raise OutOfRangeError(f"{name}(): Expected reduction dim {d} to have non-zero "
+                                      "size.")
 
     def amax(self, dim=None, keepdim=False) -> Tensor:
         dims = self._dims(dim)
-        self._check_nonempty("amax", dims)
+        self._check_nonempty("amax", dim)
         return function.Amax.apply(self, dims, keepdim)
 
     def amin(self, dim=None, keepdim=False) -> Tensor:
         dims = self._dims(dim)
-        self._check_nonempty("amin", dims)
+        self._check_nonempty("amin", dim)
         return function.Amin.apply(self, dims, keepdim)
 
     def _arg(self, op: Ops, dim, keepdim) -> Tensor:
@@ -95,7 +102,10 @@ class ReduceMixin:
             x, d = x.reshape(-1), 0
         else:
             d = normalize_dim(dim, self.ndim)
-        x._check_nonempty(op.name.lower(), (d,))
+        if self.numel() == 0 and dim is None:
+            raise OutOfRangeError(f"{op.name.lower()}(): Expected reduction dim to be specified "
+                                  "for input.numel() == 0.")
+        x._check_nonempty(op.name.lower(), d)
         keep = keepdim and dim is not None and self.ndim > 0
         return self._wrap(function.reduce(op, x._buf, (d,), keep, int64))
 
@@ -114,22 +124,18 @@ class ReduceMixin:
         if isinstance(dim, TensorBase):
             return self.maximum(dim)
         if dim is None:
-            if self.numel() == 0:  # torch: RuntimeError here, IndexError from amax()
-                raise InvalidArgumentError("max(): Expected reduction dim to be specified for "
-                                           "input.numel() == 0. Specify the reduction dim with "
-                                           "the 'dim' argument.")
+            self._check_nonempty("max", None)
             return self.amax()
+        self._check_nonempty("max", normalize_dim(dim, self.ndim))  # torch names it so
         return max_result(*self._select_by(self._arg(Ops.ARGMAX, dim, True), dim, keepdim))
 
     def min(self, dim=None, keepdim=False):
         if isinstance(dim, TensorBase):
             return self.minimum(dim)
         if dim is None:
-            if self.numel() == 0:
-                raise InvalidArgumentError("min(): Expected reduction dim to be specified for "
-                                           "input.numel() == 0. Specify the reduction dim with "
-                                           "the 'dim' argument.")
+            self._check_nonempty("min", None)
             return self.amin()
+        self._check_nonempty("min", normalize_dim(dim, self.ndim))  # torch names it so
         return min_result(*self._select_by(self._arg(Ops.ARGMIN, dim, True), dim, keepdim))
 
     def _select_by(self, index: Tensor, dim: int, keepdim: bool):

@@ -53,6 +53,16 @@ CASES = [
      RuntimeError, "Class values must be non-negative"),
     ("2_1", "unknown_element", lambda m: m.tensor([1, object()]), RuntimeError,
      "Could not infer dtype of object"),
+    ("2_7", "amax_of_an_empty_dim", lambda m: m.zeros(5, 0).amax(-1), IndexError,
+     r"amax\(\): Expected reduction dim -1 to have non-zero size"),
+    ("2_7", "amin_of_empty_dims", lambda m: m.zeros(5, 0).amin((1, 0)), IndexError,
+     r"amin\(\): Expected reduction dim 1 to have non-zero size"),
+    ("2_7", "amax_of_nothing", lambda m: m.zeros(5, 0).amax(), RuntimeError,
+     r"amax\(\): Expected reduction dim to be specified for input.numel\(\) == 0"),
+    ("2_7", "max_over_an_empty_dim", lambda m: m.zeros(5, 0).max(-1), IndexError,
+     r"max\(\): Expected reduction dim 1 to have non-zero size"),
+    ("2_7", "argmax_of_nothing", lambda m: m.zeros(5, 0).argmax(), IndexError,
+     r"argmax\(\): Expected reduction dim to be specified for input.numel\(\) == 0"),
 ]
 
 
