@@ -18,6 +18,8 @@ entry is itself a system call or not an instruction: the basic-block translator 
 
 from __future__ import annotations
 
+import re
+
 from appendix_ctoriscv import isa
 from appendix_ctoriscv.blocks import BRANCHES, MAX_BLOCK, M
 from appendix_ctoriscv.fastpath import MIN_COVERED, Layout, block_code, emit
@@ -68,10 +70,11 @@ def region_blocks(fetch, entry: int) -> dict[int, list[tuple[int, isa.Decoded]]]
 
 
 # --8<-- [start:fast_loop]
-def fast_loop(instrs, code, layout) -> tuple[list[str], list[str], list[str]] | None:
+def fast_loop(instrs, code, layout) -> tuple[list[str], list[str], list[str], dict] | None:
     """A block that branches back to itself, with its guards checked once before the loop:
     (lines that bound `safe`, the rounds the fast version may run; lines each round starts
-    with; the fast version's lines), or None where that cannot be shown.
+    with; the fast version's lines; {origin: step} of the pointers it does not step), or None
+    where that cannot be shown.
 
     An origin no instruction of the block writes keeps its guard all loop long. One that only
     `addi r, r, c` moves (a pointer stepping through an array) stays in the range it starts in
@@ -79,6 +82,9 @@ def fast_loop(instrs, code, layout) -> tuple[list[str], list[str], list[str]] | 
     stepped the same way, stay clear of wrapping around. Past `safe` rounds the block runs one
     round as it does outside loops (its guards checked: the fast version if they pass, else
     the slow one), and the loop starts again, which checks again.
+    A pointer that nothing else in the fast version reads, only the accesses off it, is not
+    stepped round by round: its word index comes from the round number `it`, and the pointer
+    moves by step * rounds when the loop ends.
     """
     writes: dict[int, list] = {}
     for _, d in instrs:
@@ -110,7 +116,18 @@ def fast_loop(instrs, code, layout) -> tuple[list[str], list[str], list[str]] | 
     hoisted += [g.setup(layout) for g in fixed]
     per_round = [guards[o].setup(layout) for o in guards if o in steps]
     lines, _, _ = emit(instrs, layout, guards, counters)
-    return hoisted, per_round, lines
+    moved = {}
+    for o in (o for o in guards if o in steps and steps[o] % 4 == 0):
+        step = f"x{o} = x{o} + {steps[o]}" if steps[o] > 0 else f"x{o} = x{o} - {-steps[o]}"
+        uses = [s for s in lines + [code.end[1]] if re.search(rf"\bx{o}\b", s)]
+        if uses == [step]:  # read by nothing else: its word index follows `it`
+            m, setup = steps[o] // 4, guards[o].setup(layout)
+            hoisted.append(f"v{o} = ({setup.split(' = ', 1)[1]}) - {m}")
+            index = "it" if m == 1 else "-it" if m == -1 else f"{m} * it"
+            per_round[per_round.index(setup)] = f"w{o} = v{o} + {index}"
+            lines.remove(step)
+            moved[o] = steps[o]
+    return hoisted, per_round, lines, moved
 # --8<-- [end:fast_loop]
 
 def registers(blocks) -> tuple[set[int], set[int]]:
@@ -179,11 +196,14 @@ def translate_region(fetch, entry: int, mem, values=None) -> tuple[str, str] | N
         if end[0] == "branch" and end[2] == start:
             fast = fast_loop(blocks[start], code, layout)
         if end[0] == "branch" and end[2] == start and fast is not None:
-            hoisted, per_round, rounds_body = fast
+            hoisted, per_round, rounds_body, moved = fast
             inner = per_round + rounds_body + [f"if {end[1]}:", "    continue",
-                                               f"steps += it * {n}", *go(end[3]), "break"]
+                                               f"steps += it * {n}",
+                                               *(f"x{o} += {c} * it" for o, c in moved.items()),
+                                               *go(end[3]), "break"]  # fmt: skip
             taken, fall = go(end[2], k), go(end[3], k)
-            done = [f"steps += safe * {n}", f"if steps + {n} > limit:",
+            done = [*(f"x{o} += {c} * safe" for o, c in moved.items()),
+                    f"steps += safe * {n}", f"if steps + {n} > limit:",
                     *("    " + s for s in leave(hex(start))), f"steps += {n}", *lines,
                     f"if {end[1]}:", *("    " + s for s in taken), "else:",
                     *("    " + s for s in fall)]  # fmt: skip
