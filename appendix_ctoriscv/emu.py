@@ -381,6 +381,9 @@ def run(elf_bytes: bytes, stdin: bytes | BinaryIO = b"", stdout: BinaryIO | None
     `stdout` if given, else into RunResult.stdout. Raises EmulatorFault, StepLimitExceeded.
     use_regions=False runs basic blocks only, without regions.py (for comparison).
     """
+    if isinstance(stdin, str):  # the program reads bytes: say so now, not at its first read
+        raise TypeError("run(): stdin must be bytes or a binary stream, not str "
+                        "(encode the text first: text.encode())")
     exe = elf.read_executable(elf_bytes)
     stdin_stream = io.BytesIO(stdin) if isinstance(stdin, bytes | bytearray) else stdin
     out = stdout if stdout is not None else io.BytesIO()

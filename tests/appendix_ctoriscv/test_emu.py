@@ -371,6 +371,8 @@ def test_read_gets_stdin_and_reports_the_end():
     assert (result.stdout[:3], result.exit_code) == (b"abc", 3)  # 3 bytes, then 0 at the end
     result = emu.run(program(body, "buf: .zero 4"), stdin=io.BytesIO(b"wxyz!"))
     assert (result.stdout, result.exit_code) == (b"wxyz", 4 + 1)
+    with pytest.raises(TypeError, match="stdin must be bytes"):  # before it runs, not at a read
+        emu.run(program(body, "buf: .zero 4"), stdin="abc")
 
 
 def test_bad_fd_bad_buffer_and_unknown_syscall_return_errors():
