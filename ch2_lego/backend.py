@@ -90,9 +90,6 @@ class Ops(Enum):
     LAYER_NORM_BACKWARD = auto()  # (dx, dw, db, dout, x, mean, rstd, w)
     CROSS_ENTROPY = auto()  # (loss, logits, target): loss[n] = -log softmax(logits[n])[target[n]]
     CROSS_ENTROPY_BACKWARD = auto()  # (dlogits, logits, target, dloss): (p - onehot) dloss[n]
-    # NOTE: the old names of REDUCE_MAX and REDUCE_MIN; chapter 4's capture.py still uses them
-    RMAX = REDUCE_MAX
-    RMIN = REDUCE_MIN
 # --8<-- [end:ops]
 
 

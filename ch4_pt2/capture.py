@@ -48,8 +48,8 @@ from ch4_pt2.ops import GroupOp, Ops, UOp
 # ch2's primitive -> our ALU op (FLOORDIV is IDIV; the rest share names)
 ALU_OPS = {op: Ops[op.name] for op in ch2.ELEMENTWISE if op.name in Ops.__members__}
 ALU_OPS[Ch2Ops.FLOORDIV] = Ops.IDIV
-REDUCE_OPS = {Ch2Ops.SUM: Ops.ADD, Ch2Ops.PROD: Ops.MUL, Ch2Ops.RMAX: Ops.MAX,
-              Ch2Ops.RMIN: Ops.MIN, Ch2Ops.ANY: Ops.MAX, Ch2Ops.ALL: Ops.MIN}
+REDUCE_OPS = {Ch2Ops.SUM: Ops.ADD, Ch2Ops.PROD: Ops.MUL, Ch2Ops.REDUCE_MAX: Ops.MAX,
+              Ch2Ops.REDUCE_MIN: Ops.MIN, Ch2Ops.ANY: Ops.MAX, Ch2Ops.ALL: Ops.MIN}
 LOGICAL = {Ops.AND, Ops.OR, Ops.XOR, Ops.NOT}
 
 # *** 2. the lazy buffer ***
