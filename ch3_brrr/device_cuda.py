@@ -241,11 +241,22 @@ def _check_index():
         raise OutOfRangeError("index out of range in self")
 
 
+def _check_axis_index(index: Operand, size: int, axis: int) -> None:
+    """gather and scatter_add take indices in [0, size): after a fault, read them back to name
+    the bad one in the cpu kernel's class and words (torch's)."""
+    if FLAG.raised():
+        values = download(index.mem)[index.offset:index.offset + index.numel]
+        lo, hi = int(values.min()), int(values.max())
+        bad = hi if hi >= size else lo
+        raise IndexValueError(f"index {bad} is out of bounds for dimension {axis} with size "
+                              f"{size}", bad)
+
+
 def gather(out, x, index, axis):
     xs, st, ln, inner, xdim = _axis_args(index.shape, axis, x.shape)
     launch(f"gather_{sfx(x)}", out.numel, xs, out.ptr, x.ptr, index.ptr, I64(out.numel), st, ln,
            inner, xdim, FLAG.reset())
-    _check_index()
+    _check_axis_index(index, x.shape[axis], axis)
 
 
 def _copy_dense(out, x):
@@ -259,7 +270,7 @@ def scatter_add(out, x, index, src, axis):
     ss = strided(index.shape, dense_strides(src.shape))
     launch(f"scatter_add_{sfx(out)}", index.numel, os_, ss, out.ptr, index.ptr, src.ptr,
            I64(index.numel), st, ln, inner, xdim, FLAG.reset())
-    _check_index()
+    _check_axis_index(index, out.shape[axis], axis)
 
 
 def index_meta(x, indices, positions):

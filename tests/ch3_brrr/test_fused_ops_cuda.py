@@ -147,3 +147,25 @@ def test_layer_norm_forward_rows_of_any_length(bounds, ran, shape):
     yt = torch.nn.functional.layer_norm(xt, shape[-1:], wt, bt)
     bounds.at_scale(host(y), yt.detach().numpy(), (shape[-1] + 16) * EPS)
     assert ran["kernel"] == {Ops.LAYER_NORM: 1}
+
+
+@pytest.mark.parametrize("bad", [-1, 4])
+@pytest.mark.parametrize("op", ["gather", "scatter_add", "weighted_cross_entropy"])
+def test_a_bad_index_raises_as_on_cpu(op, bad):
+    """gather and scatter_add take [0, size) as torch: -1 once wrapped to the last element on
+    "cuda" (a weighted cross-entropy with target -1 returned a wrong loss without an error)."""
+    def call(device):
+        x = lego.tensor(data((3, 4)), device=device)
+        index = lego.tensor([[0, bad], [1, 2], [3, 0]], device=device)
+        if op == "gather":
+            return x.gather(1, index)
+        if op == "scatter_add":
+            return x.scatter_add(1, index, lego.ones(3, 2, device=device))
+        weight = lego.tensor([1.0, 2.0, 0.5, 1.5], device=device)
+        return F.cross_entropy(x, lego.tensor([0, bad, 1], device=device), weight=weight)
+
+    with pytest.raises(Exception) as on_cpu:
+        call("cpu")
+    with pytest.raises(type(on_cpu.value)) as on_cuda:
+        call("cuda")
+    assert str(on_cuda.value) == str(on_cpu.value)

@@ -221,8 +221,7 @@ __device__ void gather(Strided xs, T* out, const T* x, const i64* index, i64 n, 
                        i64 axis_len, i64 inner, i64 xdim, int* flag) {
     GRID_STRIDE(i, n) {
         i64 idx = index[i], c = (i / inner) % axis_len;
-        if (idx < -xdim || idx >= xdim) { *flag = 1; continue; }
-        if (idx < 0) idx += xdim;
+        if (idx < 0 || idx >= xdim) { *flag = 1; continue; }  // torch: [0, xdim), no wrap
         out[i] = x[strided_offset(xs, i) + (idx - c) * axis_stride];
     }
 }
@@ -240,8 +239,7 @@ __device__ void scatter_add(Strided os, Strided ss, T* out, const i64* index, co
                             i64 n, i64 axis_stride, i64 axis_len, i64 inner, i64 xdim, int* flag) {
     GRID_STRIDE(i, n) {
         i64 idx = index[i], c = (i / inner) % axis_len;
-        if (idx < -xdim || idx >= xdim) { *flag = 1; continue; }
-        if (idx < 0) idx += xdim;
+        if (idx < 0 || idx >= xdim) { *flag = 1; continue; }  // torch: [0, xdim), no wrap
         atomic_add(&out[strided_offset(os, i) + (idx - c) * axis_stride],
                    src[strided_offset(ss, i)]);
     }
