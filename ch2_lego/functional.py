@@ -217,6 +217,8 @@ def _fused_cross_entropy(input: Tensor, target: Tensor, ignore_index: int,
     if target.ndim != 1 or target.shape[0] != x.shape[0]:
         raise TargetError(f"Expected input batch_size ({x.shape[0]}) to match target batch_size "
                           f"({target.shape[0] if target.ndim else 1}).")
+    if x.shape[1] == 0 and x.shape[0]:  # no class at all: every target is out of range
+        raise OutOfRangeError(f"Target {int(target[0].item())} is out of bounds.")
     try:  # the gather kernel checks the targets' range: no sync here
         return CrossEntropy.apply(x, target, ignore_index, reduction)
     except IndexValueError as e:

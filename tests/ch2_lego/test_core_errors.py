@@ -61,6 +61,9 @@ CASES = [
      r"amax\(\): Expected reduction dim to be specified for input.numel\(\) == 0"),
     ("2_7", "max_over_an_empty_dim", lambda m: m.zeros(5, 0).max(-1), IndexError,
      r"max\(\): Expected reduction dim 1 to have non-zero size"),
+    ("2_10", "cross_entropy_without_classes",
+     lambda m: importlib.import_module(m.__name__ + ".nn.functional").cross_entropy(
+         m.zeros(3, 0), m.tensor([0, 0, 0])), IndexError, "Target 0 is out of bounds"),
     ("2_7", "argmax_of_nothing", lambda m: m.zeros(5, 0).argmax(), IndexError,
      r"argmax\(\): Expected reduction dim to be specified for input.numel\(\) == 0"),
 ]
