@@ -5,6 +5,8 @@ on RISC-V, wrapping signed arithmetic) and runs it; `random_expressions` makes C
 whose value C defines (no division by zero, no shift by 32 or more, no INT_MIN / -1).
 """
 
+import importlib.util
+import pathlib
 import random
 import shutil
 import subprocess
@@ -133,3 +135,13 @@ def random_program(seed: int, count: int = 40) -> str:
 @pytest.fixture
 def make_program():
     return random_program
+
+
+@pytest.fixture(scope="module")
+def bench():
+    """bench/appendix_emu.py as a module: its plain interpreter and its programs."""
+    path = pathlib.Path(__file__).parents[2] / "bench" / "appendix_emu.py"
+    spec = importlib.util.spec_from_file_location("appendix_emu_bench", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module

@@ -9,8 +9,6 @@ same word, and forward branches: what fastpath.py inlines and forwards from a st
 (a forwarding that missed a byte store in between fails here).
 """
 
-import importlib.util
-import pathlib
 import random
 
 import pytest
@@ -22,15 +20,6 @@ from appendix_ctoriscv.main import compile_executable
 from appendix_ctoriscv.runtime import runtime_objects
 
 pytestmark = pytest.mark.sec_a_9
-BENCH = pathlib.Path(__file__).parents[2] / "bench" / "appendix_emu.py"
-
-
-@pytest.fixture(scope="module")
-def bench():
-    spec = importlib.util.spec_from_file_location("appendix_emu_bench", BENCH)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 def three_ways(monkeypatch, bench, exe: bytes) -> list[tuple[int, int]]:

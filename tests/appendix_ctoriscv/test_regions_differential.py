@@ -14,9 +14,7 @@ interpreter, which knows nothing of translation; compared: exit code, steps and 
 fault's pc and address; and for programs that exit, step limits at and below their count.
 """
 
-import importlib.util
 import io
-import pathlib
 import random
 
 import pytest
@@ -27,7 +25,6 @@ from appendix_ctoriscv.link import link
 from appendix_ctoriscv.runtime import runtime_objects
 
 pytestmark = pytest.mark.sec_a_9
-BENCH = pathlib.Path(__file__).parents[2] / "bench" / "appendix_emu.py"
 
 VALUES = ["a1", "a2", "a3", "a4", "a5", "t1", "t2", "t3"]
 POINTERS = ["sp", "s0", "s1", "s2", "s3", "s4"]
@@ -40,14 +37,6 @@ S3_STARTS = {  # where s3 points, with the weight of each choice
 }  # fmt: skip
 HEAP = ["    li a0, 0", "    li a7, 214", "    ecall", "    mv s3, a0", "    li t0, {grow}",
         "    add a0, a0, t0", "    li a7, 214", "    ecall", "    addi s3, s3, {k}"]  # fmt: skip
-
-
-@pytest.fixture(scope="module")
-def bench():
-    spec = importlib.util.spec_from_file_location("appendix_emu_bench", BENCH)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 def access(rng: random.Random) -> str:

@@ -7,7 +7,6 @@ at once (emu.HOT_ENTRY = 0), so that regions run everything they can. Compared: 
 instruction count, or for a program that faults, the fault's pc and address.
 """
 
-import importlib.util
 import pathlib
 import random
 
@@ -20,16 +19,7 @@ from appendix_ctoriscv.main import compile_executable
 from appendix_ctoriscv.runtime import runtime_objects
 
 pytestmark = pytest.mark.sec_a_9
-BENCH = pathlib.Path(__file__).parents[2] / "bench" / "appendix_emu.py"
 C_DIR = pathlib.Path(__file__).parent / "c"
-
-
-@pytest.fixture(scope="module")
-def bench():
-    spec = importlib.util.spec_from_file_location("appendix_emu_bench", BENCH)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 @pytest.fixture
